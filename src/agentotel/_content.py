@@ -1,0 +1,90 @@
+"""Message content for capture: JSON encoding, secret redaction and truncation.
+
+Only called when content capture is on (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+Secrets are removed before anything is recorded: the client's own API key wherever it appears,
+and anything shaped like an OpenAI/Anthropic key or a bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from agentotel import semconv
+from agentotel._invocation import Attributes
+
+REDACTED = "[REDACTED]"
+TRUNCATED = "...[truncated]"
+
+_SECRET_SHAPES = re.compile(
+    r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,})|((?i:bearer)\s+[A-Za-z0-9._~+/\-]{8,}=*)"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with known secrets and key-shaped strings replaced by ``[REDACTED]``."""
+    for secret in secrets:
+        if secret and len(secret) >= 8 and secret in text:
+            text = text.replace(secret, REDACTED)
+    return _SECRET_SHAPES.sub(REDACTED, text)
+
+
+def _plain(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", exclude_none=True)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def dumps(value: Any, limit: int, secrets: Iterable[str] = ()) -> str:
+    """Compact JSON of ``value``, redacted, cut to ``limit`` characters."""
+    text = redact(json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":")), secrets)
+    if len(text) > limit:
+        return text[: max(0, limit - len(TRUNCATED))] + TRUNCATED
+    return text
+
+
+def text_parts(content: Any) -> list[dict[str, Any]]:
+    """Semconv message parts from a provider's message content (a string or a list of blocks)."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    parts: list[dict[str, Any]] = []
+    for block in content if isinstance(content, list) else [content]:
+        block = _plain(block) if not isinstance(block, (dict, str)) else block
+        if isinstance(block, str):
+            parts.append({"type": "text", "content": block})
+        elif isinstance(block, dict):
+            kind = block.get("type")
+            if kind in ("text", "input_text", "output_text"):
+                parts.append({"type": "text", "content": block.get("text", "")})
+            else:
+                parts.append({"type": str(kind), "content": block})
+    return parts
+
+
+def content_attributes(
+    limit: int,
+    secrets: tuple[str, ...],
+    *,
+    system: Any = None,
+    inputs: Any = None,
+    outputs: Any = None,
+    tools: Any = None,
+) -> Attributes:
+    """Captured-content attributes as JSON strings (redacted, truncated)."""
+    a: Attributes = {}
+    for attr, value in (
+        (semconv.GEN_AI_SYSTEM_INSTRUCTIONS, system),
+        (semconv.GEN_AI_INPUT_MESSAGES, inputs),
+        (semconv.GEN_AI_OUTPUT_MESSAGES, outputs),
+        (semconv.GEN_AI_TOOL_DEFINITIONS, tools),
+    ):
+        if value:
+            a[attr] = dumps(value, limit, secrets)
+    return a

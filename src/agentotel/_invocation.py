@@ -1,0 +1,252 @@
+"""Span and metric lifecycle of one LLM call, shared by sync, async and streaming wrappers.
+
+``Telemetry`` holds one instrumentor's tracer, histograms, settings and safety boundary; wrappers
+receive it through a closure. ``Invocation`` is one call: ``start`` opens a CLIENT span with the
+attributes a sampler needs, then exactly one of ``finish`` / ``fail`` / ``end`` closes it and records
+the metrics. Later calls are no-ops, so a stream that is closed, then garbage-collected, ends once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry._logs import LoggerProvider, get_logger
+from opentelemetry.metrics import MeterProvider, get_meter
+from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.util.types import AttributeValue
+
+from agentotel import semconv
+from agentotel._safe import Boundary, error_type
+from agentotel._version import __version__
+from agentotel.config import Settings
+
+Attributes = dict[str, AttributeValue]
+
+# Attributes copied from the span's start attributes onto every metric point.
+LLM_CALL_KEY = otel_context.create_key("agentotel-llm-call")
+
+_METRIC_KEYS = (
+    semconv.GEN_AI_OPERATION_NAME,
+    semconv.GEN_AI_PROVIDER_NAME,
+    semconv.GEN_AI_REQUEST_MODEL,
+    semconv.SERVER_ADDRESS,
+    semconv.SERVER_PORT,
+)
+
+
+class Telemetry:
+    """One instrumentor's tracer, instruments, settings and error boundary."""
+
+    def __init__(
+        self,
+        component: str,
+        settings: Settings,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        logger_provider: LoggerProvider | None = None,
+    ) -> None:
+        self.component = component
+        self.settings = settings
+        self.tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__, tracer_provider)
+        meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
+        self.boundary = Boundary(component, meter)
+        self.duration = meter.create_histogram(
+            semconv.GEN_AI_CLIENT_OPERATION_DURATION,
+            unit="s",
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+        )
+        self.tokens = meter.create_histogram(
+            semconv.GEN_AI_CLIENT_TOKEN_USAGE,
+            unit="{token}",
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
+        )
+        self.time_to_first_chunk = meter.create_histogram(
+            semconv.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+            unit="s",
+            description="Time from the request to the first chunk of a streamed response.",
+            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+        )
+        self.time_per_output_chunk = meter.create_histogram(
+            semconv.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+            unit="s",
+            description="Mean time between output chunks after the first, one point per stream.",
+            explicit_bucket_boundaries_advisory=semconv.CHUNK_TIME_BUCKETS,
+        )
+        self.events = (
+            get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
+            if settings.capture.on_event
+            else None
+        )
+
+
+class Invocation:
+    """One LLM call: its span, its timing and, for streams, its chunk timing."""
+
+    __slots__ = (
+        "telemetry",
+        "span",
+        "recording",
+        "attributes",
+        "streaming",
+        "_start_ns",
+        "_first_chunk_ns",
+        "_last_chunk_ns",
+        "_chunks",
+        "_ended",
+        "_token",
+        "_content",
+        "secrets",
+    )
+
+    def __init__(self, telemetry: Telemetry, name: str, attributes: Attributes) -> None:
+        self.telemetry = telemetry
+        self.attributes = attributes
+        self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        self.recording = self.span.is_recording()
+        self.streaming = False
+        self._start_ns = time.perf_counter_ns()
+        self._first_chunk_ns = 0
+        self._last_chunk_ns = 0
+        self._chunks = 0
+        self._ended = False
+        self._token: object | None = None
+        self._content: Attributes | None = None
+        # Strings to redact from captured content; None means content capture is off.
+        self.secrets: tuple[str, ...] | None = None
+
+    # --- context -----------------------------------------------------------------------------
+    def activate(self) -> None:
+        """Make the span current while the SDK sends the request (children nest under it).
+
+        The context also carries :data:`LLM_CALL_KEY`, so code below can tell that an agentotel
+        LLM span already covers this call (and not emit a second one).
+        """
+        ctx = otel_context.set_value(LLM_CALL_KEY, True, trace.set_span_in_context(self.span))
+        self._token = otel_context.attach(ctx)
+
+    def deactivate(self) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    # --- content (only called when capture is on) ---------------------------------------------
+    def add_content(self, attributes: Attributes) -> None:
+        """Record captured content: on the span and/or, at the end, in the details event."""
+        capture = self.telemetry.settings.capture
+        if capture.on_span and self.recording:
+            self.span.set_attributes(attributes)
+        if capture.on_event:
+            if self._content is None:
+                self._content = {}
+            self._content.update(attributes)
+
+    # --- streams -----------------------------------------------------------------------------
+    def chunk(self) -> None:
+        """Note the arrival of one stream chunk (timing only)."""
+        now = time.perf_counter_ns()
+        if not self._chunks:
+            self._first_chunk_ns = now
+            if self.recording:
+                self.span.set_attribute(
+                    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (now - self._start_ns) / 1e9
+                )
+        self._last_chunk_ns = now
+        self._chunks += 1
+
+    # --- ends --------------------------------------------------------------------------------
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def finish(
+        self,
+        attributes: Mapping[str, AttributeValue] | None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        response_model: str | None = None,
+    ) -> None:
+        """End successfully: set response attributes, record duration and token usage."""
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            if attributes and self.recording:
+                self.span.set_attributes(attributes)
+            metric_attrs = self._metric_attributes(response_model)
+            self._record_durations(metric_attrs)
+            tokens = self.telemetry.tokens
+            if input_tokens is not None:
+                tokens.record(input_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_INPUT})
+            if output_tokens is not None:
+                tokens.record(output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT})
+            if self._content is not None:
+                self._emit_details()
+        finally:
+            self.span.end()
+
+    def fail(self, exc: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """End with an error: ``error.type``, ERROR status, the exception recorded."""
+        if self._ended:
+            return
+        self._ended = True
+        span = self.span
+        try:
+            etype = error_type(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{etype}: {exc}"[:512]))
+            if self.recording:
+                if attributes:
+                    span.set_attributes(attributes)
+                span.set_attribute(semconv.ERROR_TYPE, etype)
+                span.record_exception(exc)
+            metric_attrs = self._metric_attributes(None)
+            metric_attrs[semconv.ERROR_TYPE] = etype
+            self._record_durations(metric_attrs)
+            if self._content is not None:
+                self._emit_details()
+        finally:
+            span.end()
+
+    def end(self, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """End without judging the outcome (a bug of ours, or a stream cut short by its reader)."""
+        if self._ended:
+            return
+        self._ended = True
+        if attributes and self.recording:
+            self.span.set_attributes(attributes)
+        self.span.end()
+
+    def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
+        source = self.attributes
+        attrs = {k: source[k] for k in _METRIC_KEYS if k in source}
+        if response_model:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
+        return attrs
+
+    def _record_durations(self, metric_attrs: dict[str, Any]) -> None:
+        now = time.perf_counter_ns()
+        t = self.telemetry
+        t.duration.record((now - self._start_ns) / 1e9, metric_attrs)
+        if self._chunks:
+            t.time_to_first_chunk.record((self._first_chunk_ns - self._start_ns) / 1e9, metric_attrs)
+            if self._chunks > 1:
+                mean = (self._last_chunk_ns - self._first_chunk_ns) / (self._chunks - 1) / 1e9
+                t.time_per_output_chunk.record(mean, metric_attrs)
+
+    def _emit_details(self) -> None:
+        """The ``gen_ai.client.inference.operation.details`` event: request/response metadata + content."""
+        logger = self.telemetry.events
+        if logger is None or self._content is None:
+            return
+        attributes: Attributes = {k: v for k, v in self.attributes.items() if k in _METRIC_KEYS}
+        attributes.update(self._content)
+        logger.emit(
+            event_name=semconv.EVENT_INFERENCE_DETAILS,
+            attributes=attributes,
+            context=trace.set_span_in_context(self.span),
+        )

@@ -1,0 +1,51 @@
+"""Finding and (un)instrumenting every agentotel instrumentor that the environment can use."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+
+_log = logging.getLogger("agentotel")
+ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
+ENTRY_POINT_PREFIX = "agentotel_"
+
+_active: dict[str, Any] = {}
+
+
+def available() -> dict[str, Any]:
+    """Instrumentor classes by entry-point name, for those whose library is installed in range."""
+    found: dict[str, Any] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if not ep.name.startswith(ENTRY_POINT_PREFIX):
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:  # an optional SDK missing or broken: skip it, say why
+            _log.debug("agentotel: cannot load %s: %s", ep.name, exc)
+            continue
+        conflict = get_dependency_conflicts(cls().instrumentation_dependencies())
+        if conflict is not None:
+            _log.debug("agentotel: %s skipped: %s", ep.name, conflict)
+            continue
+        found[ep.name] = cls
+    return found
+
+
+def instrument(**kwargs: Any) -> list[str]:
+    """Instrument every available agentotel instrumentor; returns their entry-point names."""
+    for name, cls in available().items():
+        instrumentor = cls()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(**kwargs)
+        _active[name] = instrumentor
+    return sorted(_active)
+
+
+def uninstrument() -> None:
+    """Undo :func:`instrument`: every wrapped method gets its original back."""
+    for instrumentor in _active.values():
+        instrumentor.uninstrument()
+    _active.clear()

@@ -1,0 +1,104 @@
+"""Settings read from the environment, once, into a frozen object.
+
+Every variable agentotel reads is a documented constant here. A value that cannot be understood
+raises :class:`ConfigError` naming the variable and the accepted values, except the content-capture
+switch, which follows the OpenTelemetry GenAI instrumentations: an unknown value warns once and
+means "no content".
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+_log = logging.getLogger(__name__)
+
+CAPTURE_MESSAGE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+"""What prompt/completion content is recorded: NO_CONTENT (default), SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT."""
+CONTENT_MAX_LENGTH: Final = "AGENTOTEL_CONTENT_MAX_LENGTH"
+"""Characters kept of each captured content attribute (default 16384); longer values are cut."""
+ANTHROPIC_OPEN_TELEMETRY: Final = "ANTHROPIC_OPEN_TELEMETRY"
+"""The anthropic SDK's own switch for its built-in spans (read by the SDK, not by us)."""
+
+DEFAULT_CONTENT_MAX_LENGTH: Final = 16384
+
+
+class ConfigError(ValueError):
+    """A configuration value that agentotel cannot use; the message names the variable."""
+
+
+class CaptureMode(enum.Enum):
+    """Where message content goes, per ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``."""
+
+    NO_CONTENT = "NO_CONTENT"
+    SPAN_ONLY = "SPAN_ONLY"
+    EVENT_ONLY = "EVENT_ONLY"
+    SPAN_AND_EVENT = "SPAN_AND_EVENT"
+
+    @property
+    def on_span(self) -> bool:
+        return self in (CaptureMode.SPAN_ONLY, CaptureMode.SPAN_AND_EVENT)
+
+    @property
+    def on_event(self) -> bool:
+        return self in (CaptureMode.EVENT_ONLY, CaptureMode.SPAN_AND_EVENT)
+
+
+_LEGACY_CAPTURE: Final = {"TRUE": CaptureMode.SPAN_ONLY, "FALSE": CaptureMode.NO_CONTENT}
+_warned: set[str] = set()
+
+
+def _capture_mode(raw: str | None) -> CaptureMode:
+    if raw is None or not raw.strip():
+        return CaptureMode.NO_CONTENT
+    value = raw.strip().upper()
+    if value in _LEGACY_CAPTURE:
+        return _LEGACY_CAPTURE[value]
+    try:
+        return CaptureMode(value)
+    except ValueError:
+        if value not in _warned:
+            _warned.add(value)
+            accepted = ", ".join(m.value for m in CaptureMode)
+            _log.warning(
+                "%s=%r is not understood; accepted values: %s (or legacy true/false). "
+                "No content is captured.",
+                CAPTURE_MESSAGE_CONTENT,
+                raw,
+                accepted,
+            )
+        return CaptureMode.NO_CONTENT
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r} is not valid: expected a whole number of at least 1")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one instrumentor."""
+
+    capture: CaptureMode = CaptureMode.NO_CONTENT
+    content_max_length: int = DEFAULT_CONTENT_MAX_LENGTH
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; raises :class:`ConfigError` for a malformed value."""
+        env = os.environ if environ is None else environ
+        return cls(
+            capture=_capture_mode(env.get(CAPTURE_MESSAGE_CONTENT)),
+            content_max_length=_positive_int(env, CONTENT_MAX_LENGTH, DEFAULT_CONTENT_MAX_LENGTH),
+        )

@@ -1,0 +1,1 @@
+"""Instrumentors, one sub-package each, and the patch bookkeeping they share."""

@@ -1,0 +1,90 @@
+"""What every agentotel instrumentor shares: settings, telemetry, and paired wrap/unwrap.
+
+A subclass lists its patch points as :class:`Patch` entries; ``_instrument`` wraps each that the
+installed SDK version has (a missing method is skipped, never an error) and ``_uninstrument``
+unwraps exactly those.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import wrap_function_wrapper
+
+from agentotel._invocation import Telemetry
+from agentotel.config import Settings
+
+_log = logging.getLogger("agentotel")
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One method to wrap: ``module``, ``"Class.method"``, and a factory of its wrapper."""
+
+    module: str
+    name: str
+    factory: Callable[[Telemetry], Callable[..., Any]]
+
+    def owner(self) -> tuple[Any, str] | None:
+        """The class that holds the method, and the method's name; None if this SDK lacks it."""
+        try:
+            obj: Any = importlib.import_module(self.module)
+        except ImportError:
+            return None
+        *path, attr = self.name.split(".")
+        for part in path:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        return (obj, attr) if hasattr(obj, attr) else None
+
+
+class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Base of our instrumentors; subclasses set ``component``, ``requirements`` and ``patches``."""
+
+    component: ClassVar[str]
+    requirements: ClassVar[Collection[str]]
+    patches: ClassVar[Sequence[Patch]]
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self.requirements
+
+    def _telemetry(self, **kwargs: Any) -> Telemetry:
+        return Telemetry(
+            self.component,
+            Settings.from_env(),
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+            logger_provider=kwargs.get("logger_provider"),
+        )
+
+    def _instrument(self, **kwargs: Any) -> None:
+        telemetry = self._telemetry(**kwargs)
+        self._wrapped: list[tuple[Any, str]] = []
+        for patch in self.patches:
+            target = patch.owner()
+            if target is None:
+                _log.debug("agentotel %s: %s.%s not found, skipped", self.component, patch.module, patch.name)
+                continue
+            owner, attr = target
+            wrap_function_wrapper(owner, attr, patch.factory(telemetry))
+            self._wrapped.append(target)
+        self._after_instrument(telemetry)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for owner, attr in getattr(self, "_wrapped", ()):
+            unwrap(owner, attr)
+        self._wrapped = []
+        self._after_uninstrument()
+
+    def _after_instrument(self, telemetry: Telemetry) -> None:
+        """Hook for provider-specific set-up beyond method wrapping."""
+
+    def _after_uninstrument(self) -> None:
+        """Hook undoing :meth:`_after_instrument`."""

@@ -1,0 +1,118 @@
+"""One instrumented SDK operation: start (request -> span) and result (response -> attributes).
+
+Provider packages describe an operation with pure functions (request attributes, response
+attributes, content conversion, a stream accumulator) plus their SDK's stream and raw-response
+types; this class turns that into the ``wrapt`` wrappers for the sync and the async method, so
+every provider shares one lifecycle and one safety boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agentotel import semconv
+from agentotel._content import content_attributes
+from agentotel._invocation import Attributes, Invocation, Telemetry
+from agentotel._raw import AsyncRawResponseProxy, RawResponseProxy
+from agentotel._safe import async_wrapper, sync_wrapper
+from agentotel._streams import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
+
+RequestFn = Callable[[Mapping[str, Any]], Attributes]
+ResponseFn = Callable[[Any], tuple[Attributes, int | None, int | None, str | None]]
+ContentInFn = Callable[[Mapping[str, Any]], dict[str, Any]]
+ContentOutFn = Callable[[Any], Any]
+AccumulatorFn = Callable[[Invocation, "tuple[str, ...] | None"], StreamAccumulator]
+ServerFn = Callable[[Any], tuple[tuple[str, Any], ...]]
+
+
+@dataclass(frozen=True)
+class SdkTypes:
+    """What the result handler must recognise in one SDK, and how to read a client's server."""
+
+    stream: type
+    async_stream: type
+    raw: tuple[type, ...]
+    async_raw: tuple[type, ...]
+    server: ServerFn
+
+
+def client_secrets(client: Any) -> tuple[str, ...]:
+    """The client's credentials, to be redacted from any captured content."""
+    found: list[str] = []
+    for name in ("api_key", "auth_token"):
+        value = getattr(client, name, None)
+        if isinstance(value, str) and value:
+            found.append(value)
+    return tuple(found)
+
+
+class Operation:
+    """Start/result pair of one operation kind, bound to one :class:`Telemetry`."""
+
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        sdk: SdkTypes,
+        request: RequestFn,
+        response: ResponseFn,
+        content_in: ContentInFn,
+        content_out: ContentOutFn,
+        accumulator: AccumulatorFn | None,
+    ) -> None:
+        self.telemetry = telemetry
+        self.sdk = sdk
+        self.request = request
+        self.response = response
+        self.content_in = content_in
+        self.content_out = content_out
+        self.accumulator = accumulator
+        self.capture = telemetry.settings.capture.value != "NO_CONTENT"
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation:
+        """Open the span with everything a sampler may look at."""
+        attrs = self.request(kwargs)
+        client = instance._client
+        attrs.update(self.sdk.server(client))
+        model = attrs[semconv.GEN_AI_REQUEST_MODEL]
+        operation = attrs[semconv.GEN_AI_OPERATION_NAME]
+        inv = Invocation(self.telemetry, f"{operation} {model}" if model else str(operation), attrs)
+        if self.capture:
+            inv.secrets = client_secrets(client)
+            inv.add_content(
+                content_attributes(self.telemetry.settings.content_max_length, inv.secrets, **self.content_in(kwargs))
+            )
+        return inv
+
+    def result(self, inv: Invocation, result: Any) -> Any:
+        """Finish the span from ``result``, or hand it to a stream/raw-response proxy."""
+        sdk = self.sdk
+        if self.accumulator is not None:
+            if isinstance(result, sdk.stream):
+                inv.streaming = True
+                return SyncStreamProxy(result, self.accumulator(inv, inv.secrets))
+            if isinstance(result, sdk.async_stream):
+                inv.streaming = True
+                return AsyncStreamProxy(result, self.accumulator(inv, inv.secrets))
+        if isinstance(result, sdk.async_raw):
+            return AsyncRawResponseProxy(result, inv, self.result)
+        if isinstance(result, sdk.raw):
+            return RawResponseProxy(result, inv, self.result)
+        attrs, input_tokens, output_tokens, model = self.response(result)
+        if inv.secrets is not None:
+            outputs = self.content_out(result)
+            if outputs:
+                inv.add_content(
+                    content_attributes(self.telemetry.settings.content_max_length, inv.secrets, outputs=outputs)
+                )
+        inv.finish(attrs, input_tokens, output_tokens, model)
+        return result
+
+    def sync(self) -> Callable[..., Any]:
+        """The ``wrapt`` wrapper for the sync method."""
+        return sync_wrapper(self.telemetry.boundary, self.start, self.result)
+
+    def async_(self) -> Callable[..., Any]:
+        """The ``wrapt`` wrapper for the async method."""
+        return async_wrapper(self.telemetry.boundary, self.start, self.result)

@@ -1,0 +1,61 @@
+"""Anthropic instrumentor (entry point ``agentotel_anthropic``).
+
+Usage::
+
+    from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+    AnthropicInstrumentor().instrument(tracer_provider=tp, meter_provider=mp)
+
+or zero-code with ``opentelemetry-instrument python app.py``.
+
+Instrumented (sync and async): ``messages.create`` (stream and non-stream), ``messages.parse``,
+the ``messages.stream(...)`` helper (every way to consume it), and the same on ``beta.messages``.
+
+The anthropic SDK (2.x) makes its own ``anthropic.messages.create`` span whenever an OTel SDK is
+configured. While this instrumentor is active, the SDK's span is switched off for the calls we
+instrument (through the SDK's own "no span" path), so each HTTP call has exactly one LLM span:
+ours, with the GenAI conventions and exactly-once stream ending. Other SDK calls keep the SDK's
+spans; ``uninstrument()`` gives the SDK its spans back. ``ANTHROPIC_OPEN_TELEMETRY=false`` still
+switches the SDK's tracing off altogether.
+
+Token usage: ``gen_ai.usage.input_tokens`` is input + cache read + cache creation tokens, with
+``gen_ai.usage.cache_read.input_tokens`` / ``cache_creation.input_tokens`` beside it; streamed
+``message_delta`` usage is cumulative and replaces, never adds.
+"""
+
+from __future__ import annotations
+
+from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
+from agentotel.instrumentation.anthropic.package import _instruments
+
+_MESSAGES = "anthropic.resources.messages.messages"
+_BETA = "anthropic.resources.beta.messages.messages"
+
+
+def _patches() -> tuple[Patch, ...]:
+    from agentotel.instrumentation.anthropic import patch as p
+
+    found: list[Patch] = [Patch("anthropic._base_client", "start_api_call_span", p.sdk_span_switch)]
+    for module in (_MESSAGES, _BETA):
+        found += [
+            Patch(module, "Messages.create", lambda t: p.messages(t).sync()),
+            Patch(module, "Messages.parse", lambda t: p.messages(t).sync()),
+            Patch(module, "AsyncMessages.create", lambda t: p.messages(t).async_()),
+            Patch(module, "AsyncMessages.parse", lambda t: p.messages(t).async_()),
+            Patch(module, "Messages.stream", lambda t: p.stream_helper(t, is_async=False)),
+            Patch(module, "AsyncMessages.stream", lambda t: p.stream_helper(t, is_async=True)),
+        ]
+    return tuple(found)
+
+
+class AnthropicInstrumentor(AgentotelInstrumentor):
+    """Spans and metrics for the ``anthropic`` SDK (see the module docstring)."""
+
+    component = "anthropic"
+    requirements = _instruments
+
+    @property
+    def patches(self) -> tuple[Patch, ...]:  # type: ignore[override]
+        return _patches()
+
+
+__all__ = ["AnthropicInstrumentor"]

@@ -1,0 +1,365 @@
+"""Pure functions: OpenAI request kwargs / response objects -> span attributes.
+
+Nothing here touches OpenTelemetry; everything is a function of its arguments and is unit-tested
+without a tracer. SDK sentinels (``omit``/``NOT_GIVEN``) fail the type checks and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from agentotel import semconv
+from agentotel._content import text_parts
+from agentotel._invocation import Attributes
+
+# Host (exact, or a suffix starting with ".") -> gen_ai.provider.name, for OpenAI-compatible APIs.
+PROVIDER_HOSTS: tuple[tuple[str, str], ...] = (
+    (".openai.azure.com", semconv.PROVIDER_AZURE_OPENAI),
+    (".cognitiveservices.azure.com", semconv.PROVIDER_AZURE_OPENAI),
+    (".services.ai.azure.com", semconv.PROVIDER_AZURE_OPENAI),
+    ("api.groq.com", semconv.PROVIDER_GROQ),
+    ("api.deepseek.com", semconv.PROVIDER_DEEPSEEK),
+    ("api.x.ai", semconv.PROVIDER_X_AI),
+    ("api.mistral.ai", semconv.PROVIDER_MISTRAL),
+    ("generativelanguage.googleapis.com", semconv.PROVIDER_GEMINI),
+    ("api.perplexity.ai", semconv.PROVIDER_PERPLEXITY),
+)
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def provider_for_host(host: str) -> str:
+    """The GenAI provider behind an OpenAI-compatible host; ``openai`` for anything unknown."""
+    host = host.lower().rstrip(".")
+    for pattern, provider in PROVIDER_HOSTS:
+        if host == pattern or (pattern.startswith(".") and host.endswith(pattern)):
+            return provider
+    return semconv.PROVIDER_OPENAI
+
+
+@lru_cache(maxsize=128)
+def server_attributes(scheme: str, host: str, port: int | None) -> tuple[tuple[str, Any], ...]:
+    """Provider, ``server.address`` (host only) and ``server.port`` for a base URL."""
+    return (
+        (semconv.GEN_AI_PROVIDER_NAME, provider_for_host(host)),
+        (semconv.SERVER_ADDRESS, host),
+        (semconv.SERVER_PORT, port if port is not None else _DEFAULT_PORTS.get(scheme, 443)),
+    )
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _put_common(a: Attributes, kw: Mapping[str, Any]) -> None:
+    for key, attr in (
+        ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+        ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+        ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+        ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ):
+        value = kw.get(key)
+        if _num(value):
+            a[attr] = float(value)
+    tier = kw.get("service_tier")
+    if isinstance(tier, str):
+        a[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
+    if kw.get("stream") is True:
+        a[semconv.GEN_AI_REQUEST_STREAM] = True
+
+
+def output_type(response_format: Any) -> str | None:
+    """``gen_ai.output.type`` from a ``response_format``/``text.format`` value or a parse() class."""
+    if isinstance(response_format, type):
+        return semconv.OUTPUT_JSON
+    if isinstance(response_format, Mapping):
+        kind = response_format.get("type")
+        if kind in ("json_schema", "json_object"):
+            return semconv.OUTPUT_JSON
+        if kind == "text":
+            return semconv.OUTPUT_TEXT
+    return None
+
+
+def model_of(kw: Mapping[str, Any]) -> str:
+    model = kw.get("model")
+    return model if isinstance(model, str) else ""
+
+
+def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``chat.completions.create``/``parse``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
+        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
+        semconv.OPENAI_API_TYPE: semconv.OPENAI_API_CHAT_COMPLETIONS,
+    }
+    max_tokens = kw.get("max_completion_tokens")
+    if not _num(max_tokens):
+        max_tokens = kw.get("max_tokens")
+    if _num(max_tokens):
+        a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
+    _put_common(a, kw)
+    seed = kw.get("seed")
+    if _num(seed):
+        a[semconv.GEN_AI_REQUEST_SEED] = int(seed)
+    n = kw.get("n")
+    if _num(n) and n != 1:
+        a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(n)
+    stop = kw.get("stop")
+    if isinstance(stop, str):
+        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    otype = output_type(kw.get("response_format"))
+    if otype:
+        a[semconv.GEN_AI_OUTPUT_TYPE] = otype
+    return a
+
+
+def responses_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``responses.create``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
+        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
+        semconv.OPENAI_API_TYPE: semconv.OPENAI_API_RESPONSES,
+    }
+    max_tokens = kw.get("max_output_tokens")
+    if _num(max_tokens):
+        a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
+    _put_common(a, kw)
+    text = kw.get("text")
+    otype = output_type(text.get("format")) if isinstance(text, Mapping) else None
+    if otype is None and isinstance(kw.get("text_format"), type):
+        otype = semconv.OUTPUT_JSON
+    if otype:
+        a[semconv.GEN_AI_OUTPUT_TYPE] = otype
+    return a
+
+
+def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``embeddings.create``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
+        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
+    }
+    fmt = kw.get("encoding_format")
+    if isinstance(fmt, str):
+        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [fmt]
+    dims = kw.get("dimensions")
+    if _num(dims):
+        a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = int(dims)
+    return a
+
+
+# --- responses -------------------------------------------------------------------------------
+def _detail(obj: Any, name: str, field: str) -> int | None:
+    details = getattr(obj, name, None)
+    value = getattr(details, field, None) if details is not None else None
+    return value if isinstance(value, int) else None
+
+
+def usage_attributes(
+    a: Attributes, input_tokens: Any, output_tokens: Any, cached: int | None, reasoning: int | None
+) -> tuple[int | None, int | None]:
+    """Put OpenAI usage on ``a``; returns (input, output) for the token metric."""
+    i = input_tokens if isinstance(input_tokens, int) else None
+    o = output_tokens if isinstance(output_tokens, int) else None
+    if i is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+    if o is not None:
+        a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
+    if cached is not None:
+        a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    if reasoning is not None:
+        a[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
+    return i, o
+
+
+def chat_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
+    if usage is None:
+        return None, None
+    return usage_attributes(
+        a,
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+        _detail(usage, "prompt_tokens_details", "cached_tokens"),
+        _detail(usage, "completion_tokens_details", "reasoning_tokens"),
+    )
+
+
+def put_tool_calls(a: Attributes, names: list[str], ids: list[str]) -> None:
+    """Names and ids of the tool calls the model asked for (no arguments: those are content)."""
+    if names:
+        a[semconv.AGENTOTEL_TOOL_CALL_NAMES] = names
+    if ids:
+        a[semconv.AGENTOTEL_TOOL_CALL_IDS] = ids
+
+
+def _response_common(a: Attributes, response: Any) -> str | None:
+    rid = getattr(response, "id", None)
+    if isinstance(rid, str):
+        a[semconv.GEN_AI_RESPONSE_ID] = rid
+    tier = getattr(response, "service_tier", None)
+    if isinstance(tier, str):
+        a[semconv.OPENAI_RESPONSE_SERVICE_TIER] = tier
+    model = getattr(response, "model", None)
+    if isinstance(model, str):
+        a[semconv.GEN_AI_RESPONSE_MODEL] = model
+        return model
+    return None
+
+
+def chat_response_attributes(completion: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes, input tokens, output tokens and response model of a ChatCompletion."""
+    a: Attributes = {}
+    model = _response_common(a, completion)
+    fingerprint = getattr(completion, "system_fingerprint", None)
+    if isinstance(fingerprint, str):
+        a[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+    reasons: list[str] = []
+    names: list[str] = []
+    ids: list[str] = []
+    for choice in getattr(completion, "choices", None) or ():
+        reason = getattr(choice, "finish_reason", None)
+        reasons.append(reason if isinstance(reason, str) else "")
+        message = getattr(choice, "message", None)
+        for call in getattr(message, "tool_calls", None) or ():
+            fn = getattr(call, "function", None)
+            names.append(str(getattr(fn, "name", "")))
+            ids.append(str(getattr(call, "id", "")))
+    if reasons:
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+    put_tool_calls(a, names, ids)
+    i, o = chat_usage(a, getattr(completion, "usage", None))
+    return a, i, o, model
+
+
+def responses_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes, tokens and model of a Responses API ``Response``."""
+    a: Attributes = {}
+    model = _response_common(a, response)
+    names: list[str] = []
+    ids: list[str] = []
+    for item in getattr(response, "output", None) or ():
+        if getattr(item, "type", None) == "function_call":
+            names.append(str(getattr(item, "name", "")))
+            ids.append(str(getattr(item, "call_id", "")))
+    status = getattr(response, "status", None)
+    if status == "completed":
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = ["tool_calls" if names else "stop"]
+    elif status == "incomplete":
+        reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason if isinstance(reason, str) else "incomplete"]
+    elif isinstance(status, str):
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [status]
+    put_tool_calls(a, names, ids)
+    usage = getattr(response, "usage", None)
+    i = o = None
+    if usage is not None:
+        i, o = usage_attributes(
+            a,
+            getattr(usage, "input_tokens", None),
+            getattr(usage, "output_tokens", None),
+            _detail(usage, "input_tokens_details", "cached_tokens"),
+            _detail(usage, "output_tokens_details", "reasoning_tokens"),
+        )
+    return a, i, o, model
+
+
+def embeddings_response_attributes(result: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes, input tokens and model of a CreateEmbeddingResponse (no output tokens)."""
+    a: Attributes = {}
+    model = getattr(result, "model", None)
+    if isinstance(model, str):
+        a[semconv.GEN_AI_RESPONSE_MODEL] = model
+    else:
+        model = None
+    data = getattr(result, "data", None) or ()
+    if data:
+        vector = getattr(data[0], "embedding", None)
+        if isinstance(vector, list):
+            a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
+    usage = getattr(result, "usage", None)
+    tokens = getattr(usage, "prompt_tokens", None)
+    i = tokens if isinstance(tokens, int) else None
+    if i is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+    return a, i, None, model
+
+
+# --- content (capture on only) ---------------------------------------------------------------
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
+def _tool_call_part(call: Any) -> dict[str, Any]:
+    fn = _get(call, "function")
+    return {
+        "type": "tool_call",
+        "id": _get(call, "id"),
+        "name": _get(fn, "name"),
+        "arguments": _get(fn, "arguments"),
+    }
+
+
+def chat_input_messages(messages: Iterable[Any]) -> list[dict[str, Any]]:
+    """Chat ``messages`` in the GenAI semconv message shape."""
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        role = _get(msg, "role")
+        if role == "tool":
+            parts: list[dict[str, Any]] = [
+                {"type": "tool_call_response", "id": _get(msg, "tool_call_id"), "response": _get(msg, "content")}
+            ]
+        else:
+            parts = text_parts(_get(msg, "content"))
+            parts.extend(_tool_call_part(c) for c in _get(msg, "tool_calls") or ())
+        out.append({"role": role, "parts": parts})
+    return out
+
+
+def chat_output_messages(completion: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for choice in getattr(completion, "choices", None) or ():
+        message = getattr(choice, "message", None)
+        parts = text_parts(getattr(message, "content", None))
+        parts.extend(_tool_call_part(c) for c in getattr(message, "tool_calls", None) or ())
+        out.append({"role": "assistant", "parts": parts, "finish_reason": getattr(choice, "finish_reason", None)})
+    return out
+
+
+def responses_input_messages(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [{"role": "user", "parts": text_parts(value)}]
+    out: list[dict[str, Any]] = []
+    for item in value or ():
+        kind = _get(item, "type")
+        if kind == "function_call_output":
+            out.append(
+                {
+                    "role": "tool",
+                    "parts": [
+                        {"type": "tool_call_response", "id": _get(item, "call_id"), "response": _get(item, "output")}
+                    ],
+                }
+            )
+        elif kind == "function_call":
+            part = {"type": "tool_call", "id": _get(item, "call_id"), "name": _get(item, "name"),
+                    "arguments": _get(item, "arguments")}  # fmt: skip
+            out.append({"role": "assistant", "parts": [part]})
+        else:
+            out.append({"role": _get(item, "role") or "user", "parts": text_parts(_get(item, "content"))})
+    return out
+
+
+def responses_output_messages(response: Any) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for item in getattr(response, "output", None) or ():
+        kind = getattr(item, "type", None)
+        if kind == "message":
+            parts.extend(text_parts(getattr(item, "content", None)))
+        elif kind == "function_call":
+            parts.append({"type": "tool_call", "id": getattr(item, "call_id", None),
+                          "name": getattr(item, "name", None), "arguments": getattr(item, "arguments", None)})  # fmt: skip
+    return [{"role": "assistant", "parts": parts}]

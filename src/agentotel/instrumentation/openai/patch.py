@@ -1,0 +1,86 @@
+"""The OpenAI operations: which extractors, accumulators and SDK types each one uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from openai import AsyncStream, Stream
+from openai._legacy_response import LegacyAPIResponse
+from openai._response import APIResponse, AsyncAPIResponse
+
+from agentotel._invocation import Telemetry
+from agentotel.instrumentation._operation import Operation, SdkTypes
+from agentotel.instrumentation.openai import extract
+from agentotel.instrumentation.openai.stream import ChatStreamAccumulator, ResponsesStreamAccumulator
+
+
+def _server(client: Any) -> tuple[tuple[str, Any], ...]:
+    url = client.base_url
+    return extract.server_attributes(url.scheme, url.host, url.port)
+
+
+SDK = SdkTypes(
+    stream=Stream,
+    async_stream=AsyncStream,
+    raw=(LegacyAPIResponse, APIResponse),
+    async_raw=(AsyncAPIResponse,),
+    server=_server,
+)
+
+
+def _chat_input(kw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"inputs": extract.chat_input_messages(kw.get("messages") or ()), "tools": kw.get("tools")}
+
+
+def _responses_input(kw: Mapping[str, Any]) -> dict[str, Any]:
+    instructions = kw.get("instructions")
+    system = [{"type": "text", "content": instructions}] if isinstance(instructions, str) else None
+    return {"system": system, "inputs": extract.responses_input_messages(kw.get("input")), "tools": kw.get("tools")}
+
+
+def _embeddings_input(kw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"inputs": [{"role": "user", "parts": [{"type": "text", "content": kw.get("input")}]}]}
+
+
+def _no_output(_: Any) -> None:
+    return None
+
+
+def chat(telemetry: Telemetry) -> Operation:
+    """``chat.completions.create`` / ``parse``."""
+    return Operation(
+        telemetry,
+        SDK,
+        extract.chat_request_attributes,
+        extract.chat_response_attributes,
+        _chat_input,
+        extract.chat_output_messages,
+        ChatStreamAccumulator,
+    )
+
+
+def responses(telemetry: Telemetry) -> Operation:
+    """``responses.create`` / ``parse``."""
+    return Operation(
+        telemetry,
+        SDK,
+        extract.responses_request_attributes,
+        extract.responses_response_attributes,
+        _responses_input,
+        extract.responses_output_messages,
+        ResponsesStreamAccumulator,
+    )
+
+
+def embeddings(telemetry: Telemetry) -> Operation:
+    """``embeddings.create``."""
+    return Operation(
+        telemetry,
+        SDK,
+        extract.embeddings_request_attributes,
+        extract.embeddings_response_attributes,
+        _embeddings_input,
+        _no_output,
+        None,
+    )

@@ -1,0 +1,127 @@
+"""Chunk accumulation for OpenAI streams (chat completion chunks and Responses API events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentotel import semconv
+from agentotel._content import content_attributes
+from agentotel._invocation import Attributes, Invocation
+from agentotel._streams import StreamAccumulator
+from agentotel.instrumentation.openai import extract
+
+
+class ChatStreamAccumulator(StreamAccumulator):
+    """Accumulates ``chat.completion.chunk`` objects: id, model, finish reasons, usage, tool calls."""
+
+    __slots__ = ("_id", "_model", "_tier", "_fingerprint", "_reasons", "_usage", "_calls", "_texts", "_secrets")
+
+    def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
+        super().__init__(invocation)
+        self._id: str | None = None
+        self._model: str | None = None
+        self._tier: str | None = None
+        self._fingerprint: str | None = None
+        self._reasons: dict[int, str] = {}
+        self._usage: Any = None
+        self._calls: dict[tuple[int, int], list[str]] = {}
+        # Text per choice, kept only when content capture is on (secrets is not None).
+        self._texts: dict[int, list[str]] | None = {} if secrets is not None else None
+        self._secrets = secrets
+
+    def process(self, chunk: Any) -> None:
+        if self._id is None:
+            self._id = chunk.id
+            self._model = chunk.model
+            self._fingerprint = chunk.system_fingerprint
+        if chunk.service_tier is not None:
+            self._tier = chunk.service_tier
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.finish_reason is not None:
+                self._reasons[choice.index] = choice.finish_reason
+            delta = choice.delta
+            if delta is None:
+                continue
+            if self._texts is not None and delta.content:
+                self._texts.setdefault(choice.index, []).append(delta.content)
+            for call in delta.tool_calls or ():
+                entry = self._calls.setdefault((choice.index, call.index), ["", "", ""])
+                if call.id:
+                    entry[0] = call.id
+                fn = call.function
+                if fn is not None:
+                    if fn.name:
+                        entry[1] = fn.name
+                    if fn.arguments and self._texts is not None:
+                        entry[2] += fn.arguments
+
+    def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
+        a: Attributes = {}
+        if self._id:
+            a[semconv.GEN_AI_RESPONSE_ID] = self._id
+        if self._model:
+            a[semconv.GEN_AI_RESPONSE_MODEL] = self._model
+        if self._tier:
+            a[semconv.OPENAI_RESPONSE_SERVICE_TIER] = self._tier
+        if self._fingerprint:
+            a[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = self._fingerprint
+        if self._reasons:
+            a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self._reasons[i] for i in sorted(self._reasons)]
+        calls = [self._calls[k] for k in sorted(self._calls)]
+        extract.put_tool_calls(a, [c[1] for c in calls], [c[0] for c in calls])
+        i, o = extract.chat_usage(a, self._usage)
+        if self._texts is not None and self._secrets is not None:
+            self.invocation.add_content(
+                content_attributes(
+                    self.invocation.telemetry.settings.content_max_length,
+                    self._secrets,
+                    outputs=self._output_messages(),
+                )
+            )
+        return a, i, o, self._model
+
+    def _output_messages(self) -> list[dict[str, Any]]:
+        assert self._texts is not None
+        indexes = sorted(set(self._texts) | set(self._reasons) | {k[0] for k in self._calls})
+        out: list[dict[str, Any]] = []
+        for index in indexes:
+            parts: list[dict[str, Any]] = []
+            if index in self._texts:
+                parts.append({"type": "text", "content": "".join(self._texts[index])})
+            for (ci, _), (cid, name, args) in sorted(self._calls.items()):
+                if ci == index:
+                    parts.append({"type": "tool_call", "id": cid, "name": name, "arguments": args})
+            out.append({"role": "assistant", "parts": parts, "finish_reason": self._reasons.get(index)})
+        return out
+
+
+class ResponsesStreamAccumulator(StreamAccumulator):
+    """Accumulates Responses API stream events; the terminal event carries the full response."""
+
+    __slots__ = ("_response", "_secrets")
+
+    def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
+        super().__init__(invocation)
+        self._response: Any = None
+        self._secrets = secrets
+
+    def process(self, event: Any) -> None:
+        response = getattr(event, "response", None)
+        if response is not None:
+            # created / in_progress / completed / incomplete / failed: the latest snapshot wins.
+            self._response = response
+
+    def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
+        if self._response is None:
+            return {}, None, None, None
+        if self._secrets is not None:
+            self.invocation.add_content(
+                content_attributes(
+                    self.invocation.telemetry.settings.content_max_length,
+                    self._secrets,
+                    outputs=extract.responses_output_messages(self._response),
+                )
+            )
+        return extract.responses_response_attributes(self._response)

@@ -1,0 +1,126 @@
+"""Every span, attribute, metric, event and value name agentotel uses.
+
+The GenAI names are re-exported from ``opentelemetry-semantic-conventions`` (the ``_incubating``
+modules); the ``agentotel.*`` names are ours. No other module of ``agentotel`` spells a name as a
+string literal: import it from here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _g
+from opentelemetry.semconv._incubating.attributes import openai_attributes as _o
+from opentelemetry.semconv._incubating.attributes import server_attributes as _s
+from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _m
+from opentelemetry.semconv.attributes import error_attributes as _e
+
+# --- gen_ai.* attributes -------------------------------------------------------------------------
+GEN_AI_OPERATION_NAME: Final = _g.GEN_AI_OPERATION_NAME
+GEN_AI_PROVIDER_NAME: Final = _g.GEN_AI_PROVIDER_NAME
+GEN_AI_REQUEST_MODEL: Final = _g.GEN_AI_REQUEST_MODEL
+GEN_AI_REQUEST_MAX_TOKENS: Final = _g.GEN_AI_REQUEST_MAX_TOKENS
+GEN_AI_REQUEST_TEMPERATURE: Final = _g.GEN_AI_REQUEST_TEMPERATURE
+GEN_AI_REQUEST_TOP_P: Final = _g.GEN_AI_REQUEST_TOP_P
+GEN_AI_REQUEST_TOP_K: Final = _g.GEN_AI_REQUEST_TOP_K
+GEN_AI_REQUEST_STOP_SEQUENCES: Final = _g.GEN_AI_REQUEST_STOP_SEQUENCES
+GEN_AI_REQUEST_SEED: Final = _g.GEN_AI_REQUEST_SEED
+GEN_AI_REQUEST_CHOICE_COUNT: Final = _g.GEN_AI_REQUEST_CHOICE_COUNT
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = _g.GEN_AI_REQUEST_FREQUENCY_PENALTY
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = _g.GEN_AI_REQUEST_PRESENCE_PENALTY
+GEN_AI_REQUEST_STREAM: Final = _g.GEN_AI_REQUEST_STREAM
+GEN_AI_REQUEST_ENCODING_FORMATS: Final = _g.GEN_AI_REQUEST_ENCODING_FORMATS
+GEN_AI_OUTPUT_TYPE: Final = _g.GEN_AI_OUTPUT_TYPE
+GEN_AI_RESPONSE_ID: Final = _g.GEN_AI_RESPONSE_ID
+GEN_AI_RESPONSE_MODEL: Final = _g.GEN_AI_RESPONSE_MODEL
+GEN_AI_RESPONSE_FINISH_REASONS: Final = _g.GEN_AI_RESPONSE_FINISH_REASONS
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = _g.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+GEN_AI_USAGE_INPUT_TOKENS: Final = _g.GEN_AI_USAGE_INPUT_TOKENS
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = _g.GEN_AI_USAGE_OUTPUT_TOKENS
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = _g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = _g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = _g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = _g.GEN_AI_EMBEDDINGS_DIMENSION_COUNT
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = _g.GEN_AI_SYSTEM_INSTRUCTIONS
+GEN_AI_INPUT_MESSAGES: Final = _g.GEN_AI_INPUT_MESSAGES
+GEN_AI_OUTPUT_MESSAGES: Final = _g.GEN_AI_OUTPUT_MESSAGES
+GEN_AI_TOOL_DEFINITIONS: Final = _g.GEN_AI_TOOL_DEFINITIONS
+GEN_AI_TOKEN_TYPE: Final = _g.GEN_AI_TOKEN_TYPE
+GEN_AI_CONVERSATION_ID: Final = _g.GEN_AI_CONVERSATION_ID
+GEN_AI_AGENT_NAME: Final = _g.GEN_AI_AGENT_NAME
+GEN_AI_AGENT_ID: Final = _g.GEN_AI_AGENT_ID
+GEN_AI_TOOL_NAME: Final = _g.GEN_AI_TOOL_NAME
+GEN_AI_TOOL_CALL_ID: Final = _g.GEN_AI_TOOL_CALL_ID
+GEN_AI_TOOL_TYPE: Final = _g.GEN_AI_TOOL_TYPE
+
+OPENAI_API_TYPE: Final = _o.OPENAI_API_TYPE
+OPENAI_REQUEST_SERVICE_TIER: Final = _o.OPENAI_REQUEST_SERVICE_TIER
+OPENAI_RESPONSE_SERVICE_TIER: Final = _o.OPENAI_RESPONSE_SERVICE_TIER
+OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = _o.OPENAI_RESPONSE_SYSTEM_FINGERPRINT
+
+SERVER_ADDRESS: Final = _s.SERVER_ADDRESS
+SERVER_PORT: Final = _s.SERVER_PORT
+ERROR_TYPE: Final = _e.ERROR_TYPE
+
+# --- values ----------------------------------------------------------------------------------------
+OP_CHAT: Final = "chat"
+OP_EMBEDDINGS: Final = "embeddings"
+OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_INVOKE_AGENT: Final = "invoke_agent"
+OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+
+PROVIDER_OPENAI: Final = "openai"
+PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_AZURE_OPENAI: Final = "azure.ai.openai"
+PROVIDER_GROQ: Final = "groq"
+PROVIDER_DEEPSEEK: Final = "deepseek"
+PROVIDER_X_AI: Final = "x_ai"
+PROVIDER_MISTRAL: Final = "mistral_ai"
+PROVIDER_GEMINI: Final = "gcp.gemini"
+PROVIDER_PERPLEXITY: Final = "perplexity"
+
+TOKEN_INPUT: Final = "input"
+TOKEN_OUTPUT: Final = "output"
+
+OUTPUT_TEXT: Final = "text"
+OUTPUT_JSON: Final = "json"
+
+OPENAI_API_CHAT_COMPLETIONS: Final = "chat_completions"
+OPENAI_API_RESPONSES: Final = "responses"
+
+# --- metrics -------------------------------------------------------------------------------------
+GEN_AI_CLIENT_TOKEN_USAGE: Final = _m.GEN_AI_CLIENT_TOKEN_USAGE
+GEN_AI_CLIENT_OPERATION_DURATION: Final = _m.GEN_AI_CLIENT_OPERATION_DURATION
+GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK: Final = _m.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
+GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK: Final = _m.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK
+TELEMETRY_ERRORS: Final = "agentotel.telemetry.errors"
+TELEMETRY_DROPPED: Final = "agentotel.telemetry.dropped"
+
+# Bucket boundaries given by the GenAI metric conventions.
+TOKEN_USAGE_BUCKETS: Final = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)  # fmt: skip
+DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+CHUNK_TIME_BUCKETS: Final = (
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+)  # fmt: skip
+
+# --- events --------------------------------------------------------------------------------------
+EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
+
+# --- agentotel.* attributes ----------------------------------------------------------------------
+AGENTOTEL_COMPONENT: Final = "agentotel.component"
+AGENTOTEL_STREAM_END: Final = "agentotel.stream.end"
+"""How a stream span ended: ``exhausted``, ``closed``, ``abandoned`` or ``error``."""
+AGENTOTEL_TOOL_CALL_NAMES: Final = "agentotel.response.tool_calls.names"
+AGENTOTEL_TOOL_CALL_IDS: Final = "agentotel.response.tool_calls.ids"
+
+STREAM_EXHAUSTED: Final = "exhausted"
+STREAM_CLOSED: Final = "closed"
+STREAM_ABANDONED: Final = "abandoned"
+STREAM_ERROR: Final = "error"
+
+# --- instrumentation scope -----------------------------------------------------------------------
+SCOPE_NAME: Final = "agentotel"
