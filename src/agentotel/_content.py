@@ -48,6 +48,16 @@ def dumps(value: Any, limit: int, secrets: Iterable[str] = ()) -> str:
     return text
 
 
+def tool_call_part(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
+    """A semconv ``tool_call`` message part."""
+    return {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments}
+
+
+def tool_response_part(call_id: Any, response: Any) -> dict[str, Any]:
+    """A semconv ``tool_call_response`` message part."""
+    return {"type": "tool_call_response", "id": call_id, "response": response}
+
+
 def text_parts(content: Any) -> list[dict[str, Any]]:
     """Semconv message parts from a provider's message content (a string or a list of blocks)."""
     if content is None:

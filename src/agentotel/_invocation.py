@@ -89,19 +89,19 @@ class Invocation:
     """One LLM call: its span, its timing and, for streams, its chunk timing."""
 
     __slots__ = (
-        "telemetry",
-        "span",
-        "recording",
-        "attributes",
-        "streaming",
-        "_start_ns",
+        "_chunks",
+        "_content",
+        "_ended",
         "_first_chunk_ns",
         "_last_chunk_ns",
-        "_chunks",
-        "_ended",
+        "_start_ns",
         "_token",
-        "_content",
+        "attributes",
+        "recording",
         "secrets",
+        "span",
+        "streaming",
+        "telemetry",
     )
 
     def __init__(self, telemetry: Telemetry, name: str, attributes: Attributes) -> None:
@@ -184,7 +184,9 @@ class Invocation:
             if input_tokens is not None:
                 tokens.record(input_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_INPUT})
             if output_tokens is not None:
-                tokens.record(output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT})
+                tokens.record(
+                    output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT}
+                )
             if self._content is not None:
                 self._emit_details()
         finally:

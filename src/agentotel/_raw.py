@@ -18,7 +18,7 @@ from agentotel._invocation import Invocation
 Handler = Callable[[Invocation, Any], Any]
 
 
-class _RawBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _RawBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, wrapped: Any, invocation: Invocation, handler: Handler) -> None:
         super().__init__(wrapped)
         self._self_inv: Invocation | None = invocation

@@ -45,7 +45,7 @@ def error_type(exc: BaseException) -> str:
 class Boundary:
     """Catches, logs and counts errors raised by one component's telemetry code."""
 
-    __slots__ = ("component", "_errors")
+    __slots__ = ("_errors", "component")
 
     def __init__(self, component: str, meter: Meter) -> None:
         self.component = component

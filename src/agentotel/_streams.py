@@ -11,6 +11,7 @@ the stream -> ERROR with ``error.type``. The first of these wins, the rest are n
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import wrapt
@@ -70,7 +71,7 @@ def _chunk(acc: StreamAccumulator, chunk: Any) -> None:
         acc.invocation.telemetry.boundary.report(bug)
 
 
-class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, wrapped: Any, accumulator: StreamAccumulator) -> None:
         super().__init__(wrapped)
         self._self_acc: StreamAccumulator | None = accumulator
@@ -87,10 +88,8 @@ class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
 
     def __del__(self) -> None:
         # Abandoned: the reader dropped the stream without exhausting or closing it.
-        try:
+        with contextlib.suppress(Exception):  # never raise from a finaliser
             self._self_end(semconv.STREAM_ABANDONED)
-        except Exception:  # pragma: no cover - never raise from a finaliser
-            pass
 
     def __copy__(self) -> Any:  # pragma: no cover - a copied proxy would end the span twice
         raise TypeError("agentotel stream proxies cannot be copied")

@@ -75,13 +75,15 @@ class Operation:
         attrs = self.request(kwargs)
         client = instance._client
         attrs.update(self.sdk.server(client))
-        model = attrs[semconv.GEN_AI_REQUEST_MODEL]
-        operation = attrs[semconv.GEN_AI_OPERATION_NAME]
-        inv = Invocation(self.telemetry, f"{operation} {model}" if model else str(operation), attrs)
+        model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
+        operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])
+        inv = Invocation(self.telemetry, f"{operation} {model}" if model else operation, attrs)
         if self.capture:
             inv.secrets = client_secrets(client)
             inv.add_content(
-                content_attributes(self.telemetry.settings.content_max_length, inv.secrets, **self.content_in(kwargs))
+                content_attributes(
+                    self.telemetry.settings.content_max_length, inv.secrets, **self.content_in(kwargs)
+                )
             )
         return inv
 
@@ -104,7 +106,9 @@ class Operation:
             outputs = self.content_out(result)
             if outputs:
                 inv.add_content(
-                    content_attributes(self.telemetry.settings.content_max_length, inv.secrets, outputs=outputs)
+                    content_attributes(
+                        self.telemetry.settings.content_max_length, inv.secrets, outputs=outputs
+                    )
                 )
         inv.finish(attrs, input_tokens, output_tokens, model)
         return result

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from agentotel import semconv
-from agentotel._content import text_parts
+from agentotel._content import text_parts, tool_call_part, tool_response_part
 from agentotel._invocation import Attributes
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -28,7 +28,7 @@ def server_attributes(scheme: str, host: str, port: int | None) -> tuple[tuple[s
     )
 
 
-def _num(value: Any) -> bool:
+def _num(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -69,7 +69,7 @@ def _int(value: Any) -> int | None:
 class Usage:
     """Anthropic usage numbers, merged from ``message_start`` and (cumulative) ``message_delta``."""
 
-    __slots__ = ("input", "output", "cache_read", "cache_creation", "thinking")
+    __slots__ = ("cache_creation", "cache_read", "input", "output", "thinking")
 
     def __init__(self) -> None:
         self.input: int | None = None
@@ -165,11 +165,9 @@ def block_parts(content: Any) -> list[dict[str, Any]]:
     for block in content:
         kind = _get(block, "type")
         if kind == "tool_use":
-            parts.append({"type": "tool_call", "id": _get(block, "id"), "name": _get(block, "name"),
-                          "arguments": _get(block, "input")})  # fmt: skip
+            parts.append(tool_call_part(_get(block, "id"), _get(block, "name"), _get(block, "input")))
         elif kind == "tool_result":
-            parts.append({"type": "tool_call_response", "id": _get(block, "tool_use_id"),
-                          "response": _get(block, "content")})  # fmt: skip
+            parts.append(tool_response_part(_get(block, "tool_use_id"), _get(block, "content")))
         elif kind == "thinking":
             parts.append({"type": "reasoning", "content": _get(block, "thinking")})
         else:

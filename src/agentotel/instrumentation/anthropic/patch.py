@@ -79,7 +79,7 @@ class _StreamHelper:
         return message_stream
 
 
-class _ManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class _ManagerProxy(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, manager: Any, enter: Callable[..., Any], pair: tuple[Any, Mapping[str, Any]]) -> None:
         super().__init__(manager)
         self._self_enter = enter

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from agentotel import semconv
-from agentotel._content import content_attributes
+from agentotel._content import content_attributes, tool_call_part
 from agentotel._invocation import Attributes, Invocation
 from agentotel._streams import StreamAccumulator
 from agentotel.instrumentation.anthropic.extract import Usage, put_message_head, put_tool_uses
@@ -19,7 +19,7 @@ from agentotel.instrumentation.anthropic.extract import Usage, put_message_head,
 class MessageStreamAccumulator(StreamAccumulator):
     """Head, stop reason, usage and tool uses from raw Anthropic stream events."""
 
-    __slots__ = ("_message", "_reason", "_usage", "_tools", "_blocks", "_secrets")
+    __slots__ = ("_blocks", "_message", "_reason", "_secrets", "_tools", "_usage")
 
     def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
         super().__init__(invocation)
@@ -41,7 +41,12 @@ class MessageStreamAccumulator(StreamAccumulator):
             if block.type == "tool_use":
                 self._tools.append((block.name, block.id))
             if self._blocks is not None:
-                self._blocks[event.index] = [block.type, "", getattr(block, "id", None), getattr(block, "name", None)]
+                self._blocks[event.index] = [
+                    block.type,
+                    "",
+                    getattr(block, "id", None),
+                    getattr(block, "name", None),
+                ]
         elif kind == "message_delta":
             reason = event.delta.stop_reason
             if reason is not None:
@@ -89,7 +94,7 @@ class MessageStreamAccumulator(StreamAccumulator):
                     arguments: Any = json.loads(text) if text else {}
                 except ValueError:
                     arguments = text
-                parts.append({"type": "tool_call", "id": bid, "name": name, "arguments": arguments})
+                parts.append(tool_call_part(bid, name, arguments))
             elif kind == "thinking":
                 parts.append({"type": "reasoning", "content": text})
             else:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from agentotel import semconv
-from agentotel._content import text_parts
+from agentotel._content import text_parts, tool_call_part, tool_response_part
 from agentotel._invocation import Attributes
 
 # Host (exact, or a suffix starting with ".") -> gen_ai.provider.name, for OpenAI-compatible APIs.
@@ -48,7 +48,7 @@ def server_attributes(scheme: str, host: str, port: int | None) -> tuple[tuple[s
     )
 
 
-def _num(value: Any) -> bool:
+def _num(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -295,12 +295,7 @@ def _get(obj: Any, key: str) -> Any:
 
 def _tool_call_part(call: Any) -> dict[str, Any]:
     fn = _get(call, "function")
-    return {
-        "type": "tool_call",
-        "id": _get(call, "id"),
-        "name": _get(fn, "name"),
-        "arguments": _get(fn, "arguments"),
-    }
+    return tool_call_part(_get(call, "id"), _get(fn, "name"), _get(fn, "arguments"))
 
 
 def chat_input_messages(messages: Iterable[Any]) -> list[dict[str, Any]]:
@@ -309,9 +304,7 @@ def chat_input_messages(messages: Iterable[Any]) -> list[dict[str, Any]]:
     for msg in messages:
         role = _get(msg, "role")
         if role == "tool":
-            parts: list[dict[str, Any]] = [
-                {"type": "tool_call_response", "id": _get(msg, "tool_call_id"), "response": _get(msg, "content")}
-            ]
+            parts = [tool_response_part(_get(msg, "tool_call_id"), _get(msg, "content"))]
         else:
             parts = text_parts(_get(msg, "content"))
             parts.extend(_tool_call_part(c) for c in _get(msg, "tool_calls") or ())
@@ -320,46 +313,45 @@ def chat_input_messages(messages: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def chat_output_messages(completion: Any) -> list[dict[str, Any]]:
+    """The choices of a ChatCompletion as semconv output messages."""
     out: list[dict[str, Any]] = []
     for choice in getattr(completion, "choices", None) or ():
         message = getattr(choice, "message", None)
         parts = text_parts(getattr(message, "content", None))
         parts.extend(_tool_call_part(c) for c in getattr(message, "tool_calls", None) or ())
-        out.append({"role": "assistant", "parts": parts, "finish_reason": getattr(choice, "finish_reason", None)})
+        reason = getattr(choice, "finish_reason", None)
+        out.append({"role": "assistant", "parts": parts, "finish_reason": reason})
     return out
 
 
+def _function_call_part(item: Any) -> dict[str, Any]:
+    return tool_call_part(_get(item, "call_id"), _get(item, "name"), _get(item, "arguments"))
+
+
 def responses_input_messages(value: Any) -> list[dict[str, Any]]:
+    """Responses API ``input`` (a string or a list of items) as semconv input messages."""
     if isinstance(value, str):
         return [{"role": "user", "parts": text_parts(value)}]
     out: list[dict[str, Any]] = []
     for item in value or ():
         kind = _get(item, "type")
         if kind == "function_call_output":
-            out.append(
-                {
-                    "role": "tool",
-                    "parts": [
-                        {"type": "tool_call_response", "id": _get(item, "call_id"), "response": _get(item, "output")}
-                    ],
-                }
-            )
+            parts = [tool_response_part(_get(item, "call_id"), _get(item, "output"))]
+            out.append({"role": "tool", "parts": parts})
         elif kind == "function_call":
-            part = {"type": "tool_call", "id": _get(item, "call_id"), "name": _get(item, "name"),
-                    "arguments": _get(item, "arguments")}  # fmt: skip
-            out.append({"role": "assistant", "parts": [part]})
+            out.append({"role": "assistant", "parts": [_function_call_part(item)]})
         else:
             out.append({"role": _get(item, "role") or "user", "parts": text_parts(_get(item, "content"))})
     return out
 
 
 def responses_output_messages(response: Any) -> list[dict[str, Any]]:
+    """The output items of a ``Response`` as one semconv assistant message."""
     parts: list[dict[str, Any]] = []
     for item in getattr(response, "output", None) or ():
         kind = getattr(item, "type", None)
         if kind == "message":
             parts.extend(text_parts(getattr(item, "content", None)))
         elif kind == "function_call":
-            parts.append({"type": "tool_call", "id": getattr(item, "call_id", None),
-                          "name": getattr(item, "name", None), "arguments": getattr(item, "arguments", None)})  # fmt: skip
+            parts.append(_function_call_part(item))
     return [{"role": "assistant", "parts": parts}]

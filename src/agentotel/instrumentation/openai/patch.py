@@ -36,7 +36,11 @@ def _chat_input(kw: Mapping[str, Any]) -> dict[str, Any]:
 def _responses_input(kw: Mapping[str, Any]) -> dict[str, Any]:
     instructions = kw.get("instructions")
     system = [{"type": "text", "content": instructions}] if isinstance(instructions, str) else None
-    return {"system": system, "inputs": extract.responses_input_messages(kw.get("input")), "tools": kw.get("tools")}
+    return {
+        "system": system,
+        "inputs": extract.responses_input_messages(kw.get("input")),
+        "tools": kw.get("tools"),
+    }
 
 
 def _embeddings_input(kw: Mapping[str, Any]) -> dict[str, Any]:

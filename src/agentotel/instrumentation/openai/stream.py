@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentotel import semconv
-from agentotel._content import content_attributes
+from agentotel._content import content_attributes, tool_call_part
 from agentotel._invocation import Attributes, Invocation
 from agentotel._streams import StreamAccumulator
 from agentotel.instrumentation.openai import extract
@@ -14,7 +14,17 @@ from agentotel.instrumentation.openai import extract
 class ChatStreamAccumulator(StreamAccumulator):
     """Accumulates ``chat.completion.chunk`` objects: id, model, finish reasons, usage, tool calls."""
 
-    __slots__ = ("_id", "_model", "_tier", "_fingerprint", "_reasons", "_usage", "_calls", "_texts", "_secrets")
+    __slots__ = (
+        "_calls",
+        "_fingerprint",
+        "_id",
+        "_model",
+        "_reasons",
+        "_secrets",
+        "_texts",
+        "_tier",
+        "_usage",
+    )
 
     def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
         super().__init__(invocation)
@@ -92,7 +102,7 @@ class ChatStreamAccumulator(StreamAccumulator):
                 parts.append({"type": "text", "content": "".join(self._texts[index])})
             for (ci, _), (cid, name, args) in sorted(self._calls.items()):
                 if ci == index:
-                    parts.append({"type": "tool_call", "id": cid, "name": name, "arguments": args})
+                    parts.append(tool_call_part(cid, name, args))
             out.append({"role": "assistant", "parts": parts, "finish_reason": self._reasons.get(index)})
         return out
 

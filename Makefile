@@ -1,0 +1,31 @@
+# One command for the demo, one for the tests; each creates the environment it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/agentotel demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy --strict src
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	command -v valgrind >/dev/null || (apt-get update && apt-get install -y valgrind)
+	$(BIN)/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

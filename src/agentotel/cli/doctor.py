@@ -1,0 +1,47 @@
+"""``agentotel doctor``: effective configuration, instrumentors found, and conflicts."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import entry_points
+
+from rich.console import Console
+from rich.table import Table
+
+from agentotel import config
+from agentotel._registry import ENTRY_POINT_GROUP, ENTRY_POINT_PREFIX, available
+
+_PEERS = ("openai", "anthropic")
+
+
+def run() -> int:
+    """Print the report; exit code 1 when the configuration is invalid."""
+    console = Console()
+    try:
+        settings = config.Settings.from_env()
+    except config.ConfigError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        return 1
+    table = Table(title="configuration")
+    table.add_column("variable")
+    table.add_column("value")
+    table.add_row(config.CAPTURE_MESSAGE_CONTENT, settings.capture.value)
+    table.add_row(config.CONTENT_MAX_LENGTH, str(settings.content_max_length))
+    for name in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"):
+        table.add_row(name, os.environ.get(name, "(unset)"))
+    console.print(table)
+    found = available()
+    console.print(
+        "instrumentors: " + (", ".join(sorted(found)) or "none (install agentotel[openai,anthropic])")
+    )
+    others = [
+        ep.name
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+        if not ep.name.startswith(ENTRY_POINT_PREFIX) and ep.name in _PEERS
+    ]
+    for name in others:
+        console.print(
+            f"[yellow]conflict:[/yellow] another instrumentor named {name!r} also patches the {name} SDK; "
+            f"disable one set with OTEL_PYTHON_DISABLED_INSTRUMENTATIONS={name} (or agentotel_{name})."
+        )
+    return 0

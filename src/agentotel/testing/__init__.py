@@ -1,0 +1,64 @@
+"""Deterministic fake OpenAI / Anthropic APIs for tests and benchmarks.
+
+Two ways to use it, both driving the *real* ``openai`` / ``anthropic`` SDKs:
+
+* Over real HTTP (streams use chunked encoding, so disconnects are real)::
+
+      from agentotel.testing import FakeLLMServer
+
+      with FakeLLMServer() as srv:
+          client = openai.OpenAI(base_url=srv.openai_base_url, api_key="sk-test")
+          claude = anthropic.Anthropic(base_url=srv.anthropic_base_url, api_key="sk-test")
+          ...
+          srv.requests  # list[RecordedRequest], credentials redacted
+
+  ``python -m agentotel.testing [--port N]`` runs it in the foreground.
+
+* In-process, without sockets (importing this package does not import ``httpx2``;
+  only ``fake_transport`` does)::
+
+      from agentotel.testing import fake_transport
+
+      client = openai.OpenAI(base_url="http://fake/v1", api_key="sk-test",
+                             http_client=httpx2.Client(transport=fake_transport()))
+
+Endpoints: ``POST /v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings`` (OpenAI),
+``/v1/messages``, ``/v1/messages/count_tokens`` (Anthropic). ``stream: true`` is supported
+for chat, responses and messages.
+
+Determinism: tokens are whitespace words (``count_tokens``). Input tokens are the words
+of every message text (tool definitions excluded). The reply is
+``"Hello from the fake LLM server."`` (6 tokens) unless the request text contains
+``[[words:N]]`` (reply ``"w1 w2 ... wN"``). Scenario markers anywhere in the raw body:
+``[[scenario:rate_limit]]``, ``server_error``, ``overloaded``, ``bad_request``,
+``malformed``, ``disconnect``, ``slow:SECONDS``, ``cached:N``, ``cache_write:N``,
+``reasoning:N`` (several may be combined). See :func:`handle_request`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._fake_llm import FakeLLM, FakeResponse, count_tokens, handle_request
+from ._server import FakeLLMServer, RecordedRequest
+
+if TYPE_CHECKING:
+    from ._transport import fake_transport
+
+__all__ = [
+    "FakeLLM",
+    "FakeLLMServer",
+    "FakeResponse",
+    "RecordedRequest",
+    "count_tokens",
+    "fake_transport",
+    "handle_request",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name == "fake_transport":
+        from ._transport import fake_transport
+
+        return fake_transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
