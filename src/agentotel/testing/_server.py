@@ -50,6 +50,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall between headers and body
     server_version = "agentotel-fake-llm/1.0"
     sys_version = ""
     server: _HTTPServer
