@@ -68,7 +68,9 @@ class Operation:
         self.content_in = content_in
         self.content_out = content_out
         self.accumulator = accumulator
-        self.capture = telemetry.settings.capture.value != "NO_CONTENT"
+        capture = telemetry.settings.capture
+        self.capture_span = capture.on_span
+        self.capture_event = capture.on_event
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation:
         """Open the span with everything a sampler may look at."""
@@ -78,7 +80,8 @@ class Operation:
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])
         inv = Invocation(self.telemetry, f"{operation} {model}" if model else operation, attrs)
-        if self.capture:
+        # Content is only worth encoding if it goes somewhere: a recording span or the event.
+        if self.capture_event or (self.capture_span and inv.recording):
             inv.secrets = client_secrets(client)
             inv.add_content(
                 content_attributes(

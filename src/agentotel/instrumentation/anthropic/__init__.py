@@ -12,7 +12,8 @@ the ``messages.stream(...)`` helper (every way to consume it), and the same on `
 
 The anthropic SDK (2.x) makes its own ``anthropic.messages.create`` span whenever an OTel SDK is
 configured. While this instrumentor is active, the SDK's span is switched off for the calls we
-instrument (through the SDK's own "no span" path), so each HTTP call has exactly one LLM span:
+instrument (it gets a non-recording span carrying our context, so it still propagates
+``traceparent``), so each HTTP call has exactly one LLM span:
 ours, with the GenAI conventions and exactly-once stream ending. Other SDK calls keep the SDK's
 spans; ``uninstrument()`` gives the SDK its spans back. ``ANTHROPIC_OPEN_TELEMETRY=false`` still
 switches the SDK's tracing off altogether.

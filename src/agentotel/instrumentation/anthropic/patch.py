@@ -16,6 +16,7 @@ import wrapt
 from anthropic import AsyncStream, Stream
 from anthropic._response import APIResponse, AsyncAPIResponse
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from agentotel._invocation import LLM_CALL_KEY, Invocation, Telemetry
 from agentotel._safe import async_wrapper, sync_wrapper
@@ -122,12 +123,16 @@ def stream_helper(telemetry: Telemetry, is_async: bool) -> Callable[..., Any]:
 def sdk_span_switch(_: Telemetry) -> Callable[..., Any]:
     """Wrapper for the SDK's ``start_api_call_span``: no SDK span inside one of our LLM calls.
 
-    Returning ``None`` is the SDK's own "no span for this call" path; calls we do not instrument
-    (files, models, batches...) keep the SDK's spans.
+    Calls we do not instrument (files, models, batches...) keep the SDK's spans.
     """
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         if otel_context.get_value(LLM_CALL_KEY):
+            # A non-recording span with our span's context: the SDK records nothing but still
+            # sends the trace context (traceparent) as it would have without us.
+            ctx = trace.get_current_span().get_span_context()
+            if kwargs.get("propagation", True) and ctx.is_valid:
+                return trace.NonRecordingSpan(ctx)
             return None
         return wrapped(*args, **kwargs)
 

@@ -1,0 +1,725 @@
+"""Anthropic instrumentor, streamed calls: ``messages.create(stream=True)`` and the ``messages.stream()``
+helper (every way of consuming it), sync and async, against the fake server over real HTTP.
+
+Every stream must end exactly one span, with ``agentotel.stream.end`` telling how it ended and an
+UNSET status unless the stream failed. The fake server sends two ``message_delta`` events with
+*cumulative* usage when the reply has 4+ output tokens: the span must report the final number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import inspect
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
+
+from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
+
+MODEL = "claude-opus-5"
+SPAN_NAME = "chat claude-opus-5"
+QUESTION = "What is the weather in Paris?"  # 6 tokens
+REPLY = "Hello from the fake LLM server."  # 6 tokens
+MAX_TOKENS = 100
+TOOLS: Any = [
+    {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+]
+DURATION = "gen_ai.client.operation.duration"
+TOKENS = "gen_ai.client.token.usage"
+TTFC = "gen_ai.client.operation.time_to_first_chunk"
+TPOC = "gen_ai.client.operation.time_per_output_chunk"
+STREAM_END = "agentotel.stream.end"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def user(text: str) -> Any:
+    return [{"role": "user", "content": text}]
+
+
+def is_async(client: Any) -> bool:
+    return isinstance(client, anthropic.AsyncAnthropic)
+
+
+async def resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def create_stream(client: Any, text: str = QUESTION, *, beta: bool = False, **kwargs: Any) -> Any:
+    """``messages.create(stream=True)`` (or ``beta.messages``)."""
+    resource = client.beta.messages if beta else client.messages
+    kwargs.setdefault("max_tokens", MAX_TOKENS)
+    return await resolve(resource.create(model=MODEL, messages=user(text), stream=True, **kwargs))
+
+
+def stream_manager(client: Any, text: str = QUESTION, *, beta: bool = False, **kwargs: Any) -> Any:
+    """The manager ``messages.stream(...)`` returns (no request is sent before it is entered)."""
+    resource = client.beta.messages if beta else client.messages
+    kwargs.setdefault("max_tokens", MAX_TOKENS)
+    return resource.stream(model=MODEL, messages=user(text), **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def helper_stream(client: Any, text: str = QUESTION, **kwargs: Any) -> AsyncIterator[Any]:
+    """``with client.messages.stream(...) as stream`` (``async with`` for the async client)."""
+    manager = stream_manager(client, text, **kwargs)
+    if is_async(client):
+        async with manager as stream:
+            yield stream
+    else:
+        with manager as stream:
+            yield stream
+
+
+async def drain(stream: Any, client: Any) -> list[Any]:
+    if is_async(client):
+        return [event async for event in stream]
+    return list(stream)
+
+
+async def next_event(stream: Any, client: Any) -> Any:
+    return await stream.__anext__() if is_async(client) else next(stream)
+
+
+async def collect_garbage() -> None:
+    # An abandoned async generator is closed by a task the event loop schedules: let it run.
+    for _ in range(2):
+        gc.collect()
+        await asyncio.sleep(0)
+
+
+def attrs_of(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
+
+
+def only_span(cap: TelemetryCapture) -> ReadableSpan:
+    spans = cap.spans()
+    assert len(spans) == 1, [s.name for s in spans]
+    return spans[0]
+
+
+def stream_span(cap: TelemetryCapture, end: str) -> dict[str, Any]:
+    """The one span of a stream that ended normally; its attributes without the timing one."""
+    span = only_span(cap)
+    assert span.name == SPAN_NAME
+    assert span.kind is SpanKind.CLIENT
+    assert span.status.status_code is StatusCode.UNSET
+    attrs = attrs_of(span)
+    assert attrs[STREAM_END] == end
+    ttfc = attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    assert ttfc is None or ttfc > 0
+    return attrs
+
+
+def failed_stream_span(cap: TelemetryCapture, error_type: str) -> dict[str, Any]:
+    span = only_span(cap)
+    assert span.name == SPAN_NAME
+    assert span.status.status_code is StatusCode.ERROR
+    attrs = attrs_of(span)
+    assert attrs["error.type"] == error_type
+    assert [e.name for e in span.events] == ["exception"]
+    assert cap.metric_count(DURATION, {"error.type": error_type}) == 1
+    assert cap.metric_count(DURATION) == 1
+    return attrs
+
+
+def request_attrs(server: FakeLLMServer, max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "gen_ai.request.max_tokens": max_tokens,
+        "gen_ai.request.stream": True,
+        "server.address": "127.0.0.1",
+        "server.port": server.port,
+    }
+
+
+def full_attrs(
+    server: FakeLLMServer,
+    *,
+    end: str = "exhausted",
+    finish: str = "end_turn",
+    input_tokens: int = 6,
+    output_tokens: int = 6,
+    cache_read: int = 0,
+    cache_creation: int = 0,
+) -> dict[str, Any]:
+    return {
+        **request_attrs(server),
+        "gen_ai.response.id": "msg_1",
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": (finish,),
+        "gen_ai.usage.input_tokens": input_tokens,
+        "gen_ai.usage.cache_read.input_tokens": cache_read,
+        "gen_ai.usage.cache_creation.input_tokens": cache_creation,
+        "gen_ai.usage.output_tokens": output_tokens,
+        STREAM_END: end,
+    }
+
+
+def token_sums(cap: TelemetryCapture) -> dict[str, float]:
+    return {dict(p.attributes)["gen_ai.token.type"]: p.sum for p in cap.metric_points(TOKENS)}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_ids(fake_llm: FakeLLMServer) -> None:
+    """Ids restart at ``msg_1`` / ``toolu_1`` in every test."""
+    fake_llm.state.reset()
+
+
+@pytest.fixture(params=["sync", "async"])
+def client(request: pytest.FixtureRequest, anthropic_client: Any, async_anthropic_client: Any) -> Any:
+    return anthropic_client if request.param == "sync" else async_anthropic_client
+
+
+# --------------------------------------------------------------------------- create(stream=True)
+
+
+async def test_create_stream_exhausted(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    stream = await create_stream(client)
+    assert anthropic_instrumented.spans() == []
+    events = await drain(stream, client)
+
+    assert "".join(e.delta.text for e in events if e.type == "content_block_delta") == REPLY
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+    assert attrs_of(only_span(anthropic_instrumented))["gen_ai.response.time_to_first_chunk"] > 0
+
+
+async def test_create_stream_metrics(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    await drain(await create_stream(client), client)
+
+    cap = anthropic_instrumented
+    metric_attrs = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "gen_ai.response.model": MODEL,
+        "server.address": "127.0.0.1",
+        "server.port": fake_llm.port,
+    }
+    assert cap.metric_sum(TOKENS, {**metric_attrs, "gen_ai.token.type": "input"}) == 6
+    assert cap.metric_sum(TOKENS, {**metric_attrs, "gen_ai.token.type": "output"}) == 6
+    assert cap.metric_count(TOKENS) == 2
+    assert cap.metric_count(DURATION, metric_attrs) == 1
+    assert cap.metric_count(TTFC, metric_attrs) == 1
+    assert cap.metric_count(TPOC, metric_attrs) == 1
+
+
+async def test_cumulative_output_tokens_not_summed(
+    anthropic_instrumented: TelemetryCapture, client: Any
+) -> None:
+    # The reply has 10 tokens: message_start says 1, then message_delta says 5, then 10.
+    events = await drain(await create_stream(client, f"{QUESTION} [[words:10]]"), client)
+
+    assert [e.usage.output_tokens for e in events if e.type == "message_delta"] == [5, 10]
+    attrs = stream_span(anthropic_instrumented, "exhausted")
+    assert attrs["gen_ai.usage.input_tokens"] == 7
+    assert attrs["gen_ai.usage.output_tokens"] == 10
+    assert token_sums(anthropic_instrumented) == {"input": 7, "output": 10}
+
+
+async def test_stream_cache_tokens_count_as_input(
+    anthropic_instrumented: TelemetryCapture, client: Any
+) -> None:
+    # 8 words: input_tokens=3, cache read 2, cache creation 3.
+    await drain(
+        await create_stream(client, f"{QUESTION} [[scenario:cached:2]] [[scenario:cache_write:3]]"), client
+    )
+
+    attrs = stream_span(anthropic_instrumented, "exhausted")
+    assert attrs["gen_ai.usage.input_tokens"] == 8
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 2
+    assert attrs["gen_ai.usage.cache_creation.input_tokens"] == 3
+    assert token_sums(anthropic_instrumented) == {"input": 8, "output": 6}
+
+
+async def test_stream_max_tokens(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    await drain(await create_stream(client, max_tokens=3), client)
+
+    expected = full_attrs(fake_llm, finish="max_tokens", output_tokens=3)
+    expected["gen_ai.request.max_tokens"] = 3
+    assert stream_span(anthropic_instrumented, "exhausted") == expected
+
+
+async def test_stream_stop_sequences(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    await drain(await create_stream(client, stop_sequences=["STOP"]), client)
+
+    assert stream_span(anthropic_instrumented, "exhausted")["gen_ai.request.stop_sequences"] == ("STOP",)
+
+
+async def test_stream_tool_use(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    events = await drain(await create_stream(client, tools=TOOLS), client)
+
+    partial = "".join(e.delta.partial_json for e in events if e.type == "content_block_delta")
+    assert json.loads(partial) == {"city": "Paris"}
+    assert stream_span(anthropic_instrumented, "exhausted") == {
+        # '{"city": "Paris"}' is 2 words.
+        **full_attrs(fake_llm, finish="tool_use", output_tokens=2),
+        "agentotel.response.tool_calls.names": ("get_weather",),
+        "agentotel.response.tool_calls.ids": ("toolu_1",),
+    }
+
+
+async def test_stream_thinking(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    events = await drain(await create_stream(client, f"{QUESTION} [[scenario:reasoning:5]]"), client)
+
+    assert [e.content_block.type for e in events if e.type == "content_block_start"] == ["thinking", "text"]
+    # 6 visible + 5 thinking tokens; the API reports no thinking_tokens detail, so no reasoning attribute.
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(
+        fake_llm, input_tokens=7, output_tokens=11
+    )
+
+
+async def test_create_stream_break_then_with_exit(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    stream = await create_stream(client)
+    if is_async(client):
+        async with stream:
+            async for _ in stream:
+                break
+    else:
+        with stream:
+            for _ in stream:
+                break
+
+    attrs = stream_span(anthropic_instrumented, "closed")
+    assert attrs["gen_ai.response.id"] == "msg_1"
+    assert attrs["gen_ai.usage.input_tokens"] == 6
+    assert "gen_ai.response.finish_reasons" not in attrs
+
+
+async def test_create_stream_closed_unread(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    stream = await create_stream(client)
+    await resolve(stream.close())
+
+    assert stream_span(anthropic_instrumented, "closed") == {**request_attrs(fake_llm), STREAM_END: "closed"}
+    cap = anthropic_instrumented
+    assert cap.metric_count(DURATION) == 1
+    assert cap.metric_points(TOKENS) == []
+    assert cap.metric_count(TTFC) == 0
+    assert cap.metric_count(TPOC) == 0
+
+
+async def test_create_stream_abandoned(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    stream = await create_stream(client)
+    await next_event(stream, client)
+    assert anthropic_instrumented.spans() == []
+
+    del stream
+    await collect_garbage()
+
+    attrs = stream_span(anthropic_instrumented, "abandoned")
+    assert attrs["gen_ai.response.id"] == "msg_1"
+
+
+async def test_create_stream_abandoned_unread(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    stream = await create_stream(client)
+    del stream
+    await collect_garbage()
+
+    assert stream_span(anthropic_instrumented, "abandoned") == {
+        **request_attrs(fake_llm),
+        STREAM_END: "abandoned",
+    }
+
+
+async def test_create_stream_ends_once(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    stream = await create_stream(client)
+    await drain(stream, client)
+    await resolve(stream.close())
+    del stream
+    await collect_garbage()
+
+    stream_span(anthropic_instrumented, "exhausted")
+    assert anthropic_instrumented.metric_count(DURATION) == 1
+
+
+async def test_beta_create_stream(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    await drain(await create_stream(client, beta=True), client)
+
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_raw_response_stream(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    raw = await resolve(
+        client.messages.with_raw_response.create(
+            model=MODEL, max_tokens=MAX_TOKENS, messages=user(QUESTION), stream=True
+        )
+    )
+    assert raw.headers["request-id"] == "req_1"
+    stream = await resolve(raw.parse())
+    await drain(stream, client)
+
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_streaming_response_stream(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    manager = client.messages.with_streaming_response.create(
+        model=MODEL, max_tokens=MAX_TOKENS, messages=user(QUESTION), stream=True
+    )
+    if is_async(client):
+        async with manager as response:
+            await drain(await response.parse(), client)
+    else:
+        with manager as response:
+            await drain(response.parse(), client)
+
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+# --------------------------------------------------------------------------- messages.stream() helper
+
+
+async def test_helper_iterate_events(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client) as stream:
+        events = await drain(stream, client)
+
+    assert "".join(e.text for e in events if e.type == "text") == REPLY
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_helper_metrics(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    async with helper_stream(client) as stream:
+        await drain(stream, client)
+
+    cap = anthropic_instrumented
+    assert token_sums(cap) == {"input": 6, "output": 6}
+    assert cap.metric_count(DURATION) == 1
+    assert cap.metric_count(TTFC) == 1
+    assert cap.metric_count(TPOC) == 1
+
+
+async def test_helper_text_stream(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client) as stream:
+        text = "".join(await drain(stream.text_stream, client))
+
+    assert text == REPLY
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_helper_until_done(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client) as stream:
+        await resolve(stream.until_done())
+        # Ended as soon as the stream was read, not only at the exit of ``with``.
+        assert len(anthropic_instrumented.spans()) == 1
+
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_helper_get_final_message(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client, f"{QUESTION} [[words:10]]") as stream:
+        message = await resolve(stream.get_final_message())
+
+    assert message.usage.output_tokens == 10
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(
+        fake_llm, input_tokens=7, output_tokens=10
+    )
+
+
+async def test_helper_get_final_text(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client) as stream:
+        text = await resolve(stream.get_final_text())
+
+    assert text == REPLY
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_helper_break_then_exit(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    async with helper_stream(client) as stream:
+        first = await next_event(stream, client)
+        assert anthropic_instrumented.spans() == []
+
+    assert first.type == "message_start"
+    attrs = stream_span(anthropic_instrumented, "closed")
+    assert attrs["gen_ai.response.id"] == "msg_1"
+    assert attrs["gen_ai.usage.input_tokens"] == 6
+    assert "gen_ai.response.finish_reasons" not in attrs
+
+
+async def test_helper_for_loop_break_then_exit(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    async with helper_stream(client) as stream:
+        if is_async(client):
+            async for _ in stream:
+                break
+        else:
+            for _ in stream:
+                break
+
+    stream_span(anthropic_instrumented, "closed")
+
+
+async def test_helper_exit_unread(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client):
+        assert anthropic_instrumented.spans() == []
+
+    assert stream_span(anthropic_instrumented, "closed") == {**request_attrs(fake_llm), STREAM_END: "closed"}
+    cap = anthropic_instrumented
+    assert cap.metric_count(DURATION) == 1
+    assert cap.metric_points(TOKENS) == []
+    assert cap.metric_count(TTFC) == 0
+
+
+async def test_helper_error_in_with_body(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    """An exception of the application's own closes the stream; it is not the LLM call's error."""
+    with pytest.raises(KeyError):
+        async with helper_stream(client) as stream:
+            await next_event(stream, client)
+            raise KeyError("app bug")
+
+    attrs = stream_span(anthropic_instrumented, "closed")
+    assert "error.type" not in attrs
+
+
+async def test_helper_keeps_sdk_attributes(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    async with helper_stream(client) as stream:
+        assert stream.request_id == "req_1"
+        assert stream.response.status_code == 200
+        await resolve(stream.until_done())
+
+    stream_span(anthropic_instrumented, "exhausted")
+
+
+async def test_helper_abandoned(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    if is_async(client):
+        stream = await stream_manager(client).__aenter__()
+    else:
+        stream = stream_manager(client).__enter__()
+    await next_event(stream, client)
+    assert anthropic_instrumented.spans() == []
+
+    del stream
+    await collect_garbage()
+
+    attrs = stream_span(anthropic_instrumented, "abandoned")
+    assert attrs["gen_ai.response.id"] == "msg_1"
+    assert attrs["gen_ai.usage.input_tokens"] == 6
+
+
+async def test_helper_abandoned_unread(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    if is_async(client):
+        stream = await stream_manager(client).__aenter__()
+    else:
+        stream = stream_manager(client).__enter__()
+    del stream
+    await collect_garbage()
+
+    assert stream_span(anthropic_instrumented, "abandoned") == {
+        **request_attrs(fake_llm),
+        STREAM_END: "abandoned",
+    }
+
+
+async def test_helper_tool_use(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client, tools=TOOLS) as stream:
+        message = await resolve(stream.get_final_message())
+
+    assert message.content[0].input == {"city": "Paris"}
+    assert stream_span(anthropic_instrumented, "exhausted") == {
+        **full_attrs(fake_llm, finish="tool_use", output_tokens=2),
+        "agentotel.response.tool_calls.names": ("get_weather",),
+        "agentotel.response.tool_calls.ids": ("toolu_1",),
+    }
+
+
+async def test_helper_thinking(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client, f"{QUESTION} [[scenario:reasoning:5]]") as stream:
+        message = await resolve(stream.get_final_message())
+
+    assert [b.type for b in message.content] == ["thinking", "text"]
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(
+        fake_llm, input_tokens=7, output_tokens=11
+    )
+
+
+async def test_beta_helper(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    async with helper_stream(client, beta=True) as stream:
+        text = await resolve(stream.get_final_text())
+
+    assert text == REPLY
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+async def test_beta_helper_exit_unread(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    async with helper_stream(client, beta=True):
+        pass
+
+    stream_span(anthropic_instrumented, "closed")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+async def test_create_stream_disconnect(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    stream = await create_stream(client, f"{QUESTION} [[scenario:disconnect]]")
+    with pytest.raises(httpx2.RemoteProtocolError):
+        await drain(stream, client)
+
+    attrs = failed_stream_span(anthropic_instrumented, "httpx2.RemoteProtocolError")
+    assert attrs[STREAM_END] == "error"
+    # What arrived before the connection dropped (message_start) is kept.
+    assert attrs["gen_ai.response.id"] == "msg_1"
+    assert attrs["gen_ai.usage.input_tokens"] == 7
+
+
+async def test_helper_disconnect(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    with pytest.raises(httpx2.RemoteProtocolError):
+        async with helper_stream(client, f"{QUESTION} [[scenario:disconnect]]") as stream:
+            await resolve(stream.get_final_text())
+
+    attrs = failed_stream_span(anthropic_instrumented, "httpx2.RemoteProtocolError")
+    assert attrs[STREAM_END] == "error"
+
+
+async def test_create_stream_malformed_event(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    stream = await create_stream(client, f"{QUESTION} [[scenario:malformed]]")
+    with pytest.raises(json.JSONDecodeError):
+        await drain(stream, client)
+
+    attrs = failed_stream_span(anthropic_instrumented, "json.JSONDecodeError")
+    assert attrs[STREAM_END] == "error"
+
+
+async def test_helper_malformed_event(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        async with helper_stream(client, f"{QUESTION} [[scenario:malformed]]") as stream:
+            await resolve(stream.until_done())
+
+    assert failed_stream_span(anthropic_instrumented, "json.JSONDecodeError")[STREAM_END] == "error"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "exc_class", "error_type"),
+    [
+        ("rate_limit", anthropic.RateLimitError, "anthropic.RateLimitError"),
+        ("server_error", anthropic.InternalServerError, "anthropic.InternalServerError"),
+        ("overloaded", anthropic.OverloadedError, "anthropic.OverloadedError"),
+        ("bad_request", anthropic.BadRequestError, "anthropic.BadRequestError"),
+    ],
+)
+async def test_create_stream_http_error(
+    anthropic_instrumented: TelemetryCapture,
+    client: Any,
+    fake_llm: FakeLLMServer,
+    scenario: str,
+    exc_class: type[BaseException],
+    error_type: str,
+) -> None:
+    with pytest.raises(exc_class) as info:
+        await create_stream(client, f"{QUESTION} [[scenario:{scenario}]]")
+
+    assert type(info.value) is exc_class
+    attrs = failed_stream_span(anthropic_instrumented, error_type)
+    assert attrs == {**request_attrs(fake_llm), "error.type": error_type}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "exc_class", "error_type"),
+    [
+        ("rate_limit", anthropic.RateLimitError, "anthropic.RateLimitError"),
+        ("overloaded", anthropic.OverloadedError, "anthropic.OverloadedError"),
+    ],
+)
+async def test_helper_http_error_on_enter(
+    anthropic_instrumented: TelemetryCapture,
+    client: Any,
+    fake_llm: FakeLLMServer,
+    scenario: str,
+    exc_class: type[BaseException],
+    error_type: str,
+) -> None:
+    with pytest.raises(exc_class) as info:
+        async with helper_stream(client, f"{QUESTION} [[scenario:{scenario}]]"):
+            pass
+
+    assert type(info.value) is exc_class
+    attrs = failed_stream_span(anthropic_instrumented, error_type)
+    assert attrs == {**request_attrs(fake_llm), "error.type": error_type}
+
+
+async def test_helper_timeout(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    with pytest.raises(anthropic.APITimeoutError):
+        async with helper_stream(client, f"{QUESTION} [[scenario:slow:1]]", timeout=0.2):
+            pass
+
+    failed_stream_span(anthropic_instrumented, "anthropic.APITimeoutError")
+
+
+async def test_stream_error_classes_match_uninstrumented(cap: TelemetryCapture, client: Any) -> None:
+    """A stream fails with exactly what the bare SDK raises."""
+
+    async def raised(scenario: str) -> type[BaseException]:
+        with pytest.raises(Exception) as info:
+            await drain(await create_stream(client, f"[[scenario:{scenario}]]"), client)
+        return type(info.value)
+
+    scenarios = ["disconnect", "malformed", "rate_limit"]
+    bare = [await raised(s) for s in scenarios]
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(**cap.providers)
+    try:
+        instrumented = [await raised(s) for s in scenarios]
+    finally:
+        instrumentor.uninstrument()
+    assert instrumented == bare
+    assert [attrs_of(s)["error.type"] for s in cap.spans()] == [
+        "httpx2.RemoteProtocolError",
+        "json.JSONDecodeError",
+        "anthropic.RateLimitError",
+    ]
