@@ -36,10 +36,12 @@ class _RawBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
             return parsed
 
     def _self_end(self) -> None:
+        # Closed or dropped unparsed: the HTTP call succeeded (the SDK raises on error statuses),
+        # so it counts in the duration metric, without response attributes or tokens.
         inv, self._self_inv = self._self_inv, None
         if inv is not None:
             try:
-                inv.end()
+                inv.finish(None)
             except Exception as bug:  # pragma: no cover
                 inv.telemetry.boundary.report(bug)
 

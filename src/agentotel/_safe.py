@@ -87,37 +87,54 @@ Start = Callable[[Any, tuple[Any, ...], dict[str, Any]], "_Call | None"]
 OnResult = Callable[[Any, Any], Any]
 
 
+def _end_quietly(boundary: Boundary, call: _Call) -> None:
+    try:
+        call.end()
+    except Exception as bug:
+        boundary.report(bug)
+
+
 def _start(boundary: Boundary, start: Start, instance: Any, args: Any, kwargs: Any) -> _Call | None:
     if not is_instrumentation_enabled():
         return None
     try:
         call = start(instance, args, kwargs)
-        if call is not None:
-            call.activate()
-        return call
     except Exception as bug:
         boundary.report(bug)
         return None
+    if call is None:
+        return None
+    try:
+        call.activate()
+    except Exception as bug:
+        boundary.report(bug)
+        _end_quietly(boundary, call)
+        return None
+    return call
 
 
 def _failed(boundary: Boundary, call: _Call, exc: BaseException) -> None:
     try:
         call.deactivate()
+    except Exception as bug:
+        boundary.report(bug)
+    try:
         call.fail(exc)
     except Exception as bug:
         boundary.report(bug)
+        _end_quietly(boundary, call)
 
 
 def _returned(boundary: Boundary, call: _Call, on_result: OnResult, result: Any) -> Any:
     try:
         call.deactivate()
+    except Exception as bug:
+        boundary.report(bug)
+    try:
         return on_result(call, result)
     except Exception as bug:
         boundary.report(bug)
-        try:
-            call.end()
-        except Exception as bug2:
-            boundary.report(bug2)
+        _end_quietly(boundary, call)
         return result
 
 

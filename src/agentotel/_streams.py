@@ -71,20 +71,39 @@ def _chunk(acc: StreamAccumulator, chunk: Any) -> None:
         acc.invocation.telemetry.boundary.report(bug)
 
 
+# The accumulator of an open stream sits in a one-element list shared by the stream proxy and its
+# response proxy: whichever ends the stream first takes it out, so the span ends once. (A shared
+# cell, not a reference between the proxies, so an abandoned stream leaves no cycle.)
+
+
+def _end(cell: list[StreamAccumulator | None], how: str) -> None:
+    acc, cell[0] = cell[0], None
+    if acc is not None:
+        _finish(acc, how)
+
+
 class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
     def __init__(self, wrapped: Any, accumulator: StreamAccumulator) -> None:
         super().__init__(wrapped)
-        self._self_acc: StreamAccumulator | None = accumulator
+        self._self_cell: list[StreamAccumulator | None] = [accumulator]
+        self._self_response: _ResponseProxy | None = None
 
     def _self_end(self, how: str) -> None:
-        acc, self._self_acc = self._self_acc, None
-        if acc is not None:
-            _finish(acc, how)
+        _end(self._self_cell, how)
 
     def _self_error(self, exc: BaseException) -> None:
-        acc, self._self_acc = self._self_acc, None
+        cell = self._self_cell
+        acc, cell[0] = cell[0], None
         if acc is not None:
             _fail(acc, exc)
+
+    @property
+    def response(self) -> Any:
+        """The SDK stream's HTTP response; closing it (as the SDKs' stream helpers do) ends the span."""
+        proxy = self._self_response
+        if proxy is None:
+            proxy = self._self_response = _ResponseProxy(self.__wrapped__.response, self._self_cell)
+        return proxy
 
     def __del__(self) -> None:
         # Abandoned: the reader dropped the stream without exhausting or closing it.
@@ -96,6 +115,26 @@ class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
 
     def __reduce_ex__(self, protocol: Any) -> Any:  # pragma: no cover
         return self.__wrapped__.__reduce_ex__(protocol)
+
+
+class _ResponseProxy(wrapt.ObjectProxy):  # type: ignore[type-arg]
+    """The stream's HTTP response; ``close()``/``aclose()`` also end the stream's span (closed)."""
+
+    def __init__(self, wrapped: Any, cell: list[StreamAccumulator | None]) -> None:
+        super().__init__(wrapped)
+        self._self_cell = cell
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            _end(self._self_cell, semconv.STREAM_CLOSED)
+
+    async def aclose(self) -> Any:
+        try:
+            return await self.__wrapped__.aclose()
+        finally:
+            _end(self._self_cell, semconv.STREAM_CLOSED)
 
 
 class SyncStreamProxy(_StreamProxyBase):
@@ -113,7 +152,7 @@ class SyncStreamProxy(_StreamProxyBase):
         except BaseException as exc:
             self._self_error(exc)
             raise
-        acc = self._self_acc
+        acc = self._self_cell[0]
         if acc is not None:
             _chunk(acc, chunk)
         return chunk
@@ -150,7 +189,7 @@ class AsyncStreamProxy(_StreamProxyBase):
         except BaseException as exc:
             self._self_error(exc)
             raise
-        acc = self._self_acc
+        acc = self._self_cell[0]
         if acc is not None:
             _chunk(acc, chunk)
         return chunk

@@ -251,8 +251,9 @@ def responses_response_attributes(response: Any) -> tuple[Attributes, int | None
     elif status == "incomplete":
         reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
         a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason if isinstance(reason, str) else "incomplete"]
-    elif isinstance(status, str):
+    elif status in ("failed", "cancelled"):
         a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [status]
+    # "queued" / "in_progress": a snapshot of an unfinished response has no finish reason.
     put_tool_calls(a, names, ids)
     usage = getattr(response, "usage", None)
     i = o = None
