@@ -31,15 +31,18 @@ def main() -> int:
             from agentotel.testing import FakeLLMServer
 
             server = stack.enter_context(FakeLLMServer())
-            run_openai(openai.OpenAI(base_url=server.openai_base_url, api_key="sk-fake-offline", max_retries=0),
-                       "gpt-4o-mini", offline=True)  # fmt: skip
-            run_anthropic(anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-ant-fake", max_retries=0),
-                          "claude-opus-5", offline=True)  # fmt: skip
+            oai = openai.OpenAI(base_url=server.openai_base_url, api_key="sk-fake-offline", max_retries=0)
+            run_openai(oai, "gpt-4o-mini", offline=True)
+            url = server.anthropic_base_url
+            claude = anthropic.Anthropic(base_url=url, api_key="sk-ant-fake", max_retries=0)
+            run_anthropic(claude, "claude-opus-5", offline=True)
             return 0
         if os.environ.get("OPENAI_API_KEY"):
             run_openai(openai.OpenAI(), os.environ.get("AGENT_MODEL", "gpt-4o-mini"), offline=False)
         if os.environ.get("ANTHROPIC_API_KEY"):
-            run_anthropic(anthropic.Anthropic(), os.environ.get("CLAUDE_MODEL", "claude-opus-5"), offline=False)
+            run_anthropic(
+                anthropic.Anthropic(), os.environ.get("CLAUDE_MODEL", "claude-opus-5"), offline=False
+            )
     return 0
 
 

@@ -68,11 +68,15 @@ def async_openai_client(fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def
 def anthropic_client(fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def]
     import anthropic
 
-    return anthropic.Anthropic(base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0)
+    return anthropic.Anthropic(
+        base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0
+    )
 
 
 @pytest.fixture
 def async_anthropic_client(fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def]
     import anthropic
 
-    return anthropic.AsyncAnthropic(base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0)
+    return anthropic.AsyncAnthropic(
+        base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0
+    )

@@ -696,5 +696,6 @@ def test_responses_output_messages() -> None:
                 {"type": "text", "content": "Hi there"},
                 {"type": "tool_call", "id": "call_1", "name": "get_weather", "arguments": "{}"},
             ],
+            "finish_reason": "tool_calls",
         }
     ]

@@ -31,18 +31,30 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _SECRET_SHAPES.sub(REDACTED, text)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, secrets: tuple[str, ...], depth: int = 0) -> Any:
+    """``value`` as JSON-ready data with every string redacted (before encoding, so escapes
+    such as ``\\t`` cannot hide a secret from the patterns)."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if depth > 32:
+        return "[too deep]"
+    if isinstance(value, dict):
+        return {redact(str(k), secrets): _plain(v, secrets, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v, secrets, depth + 1) for v in value]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return dump(mode="json", exclude_none=True)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
+        return _plain(dump(mode="json", exclude_none=True), secrets, depth + 1)
+    return redact(str(value), secrets)
 
 
 def dumps(value: Any, limit: int, secrets: Iterable[str] = ()) -> str:
     """Compact JSON of ``value``, redacted, cut to ``limit`` characters."""
-    text = redact(json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":")), secrets)
+    known = tuple(secrets)
+    text = json.dumps(_plain(value, known), ensure_ascii=False, separators=(",", ":"))
+    text = redact(text, known)  # backstop over the encoded text
     if len(text) > limit:
         return text[: max(0, limit - len(TRUNCATED))] + TRUNCATED
     return text
@@ -66,7 +78,8 @@ def text_parts(content: Any) -> list[dict[str, Any]]:
         return [{"type": "text", "content": content}]
     parts: list[dict[str, Any]] = []
     for block in content if isinstance(content, list) else [content]:
-        block = _plain(block) if not isinstance(block, (dict, str)) else block
+        if not isinstance(block, (dict, str)) and callable(getattr(block, "model_dump", None)):
+            block = block.model_dump(mode="json", exclude_none=True)
         if isinstance(block, str):
             parts.append({"type": "text", "content": block})
         elif isinstance(block, dict):

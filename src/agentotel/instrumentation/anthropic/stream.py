@@ -70,9 +70,9 @@ class MessageStreamAccumulator(StreamAccumulator):
     def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
         a: Attributes = {}
         model = put_message_head(a, self._message) if self._message is not None else None
-        if self._reason is not None:
+        if isinstance(self._reason, str):
             a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self._reason]
-        put_tool_uses(a, [n for n, _ in self._tools], [i for _, i in self._tools])
+        put_tool_uses(a, [str(n) for n, _ in self._tools], [str(i) for _, i in self._tools])
         i, o = self._usage.put(a)
         if self._blocks is not None and self._secrets is not None:
             self.invocation.add_content(

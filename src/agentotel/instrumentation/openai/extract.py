@@ -153,18 +153,25 @@ def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
 
 
 # --- responses -------------------------------------------------------------------------------
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _detail(obj: Any, name: str, field: str) -> int | None:
     details = getattr(obj, name, None)
-    value = getattr(details, field, None) if details is not None else None
-    return value if isinstance(value, int) else None
+    return _int(getattr(details, field, None)) if details is not None else None
 
 
 def usage_attributes(
     a: Attributes, input_tokens: Any, output_tokens: Any, cached: int | None, reasoning: int | None
 ) -> tuple[int | None, int | None]:
     """Put OpenAI usage on ``a``; returns (input, output) for the token metric."""
-    i = input_tokens if isinstance(input_tokens, int) else None
-    o = output_tokens if isinstance(output_tokens, int) else None
+    i = _int(input_tokens)
+    o = _int(output_tokens)
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     if o is not None:
@@ -235,6 +242,19 @@ def chat_response_attributes(completion: Any) -> tuple[Attributes, int | None, i
     return a, i, o, model
 
 
+def responses_finish_reason(response: Any, called_tools: bool) -> str | None:
+    """The finish reason of a Responses API ``Response``; None while it is unfinished."""
+    status = getattr(response, "status", None)
+    if status == "completed":
+        return "tool_calls" if called_tools else "stop"
+    if status == "incomplete":
+        reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
+        return reason if isinstance(reason, str) else "incomplete"
+    if status in ("failed", "cancelled"):
+        return str(status)
+    return None  # "queued" / "in_progress": a snapshot of an unfinished response
+
+
 def responses_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
     """Attributes, tokens and model of a Responses API ``Response``."""
     a: Attributes = {}
@@ -245,15 +265,9 @@ def responses_response_attributes(response: Any) -> tuple[Attributes, int | None
         if getattr(item, "type", None) == "function_call":
             names.append(str(getattr(item, "name", "")))
             ids.append(str(getattr(item, "call_id", "")))
-    status = getattr(response, "status", None)
-    if status == "completed":
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = ["tool_calls" if names else "stop"]
-    elif status == "incomplete":
-        reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason if isinstance(reason, str) else "incomplete"]
-    elif status in ("failed", "cancelled"):
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [status]
-    # "queued" / "in_progress": a snapshot of an unfinished response has no finish reason.
+    reason = responses_finish_reason(response, bool(names))
+    if reason is not None:
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
     put_tool_calls(a, names, ids)
     usage = getattr(response, "usage", None)
     i = o = None
@@ -283,7 +297,7 @@ def embeddings_response_attributes(result: Any) -> tuple[Attributes, int | None,
             a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
     usage = getattr(result, "usage", None)
     tokens = getattr(usage, "prompt_tokens", None)
-    i = tokens if isinstance(tokens, int) else None
+    i = _int(tokens)
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     return a, i, None, model
@@ -349,10 +363,13 @@ def responses_input_messages(value: Any) -> list[dict[str, Any]]:
 def responses_output_messages(response: Any) -> list[dict[str, Any]]:
     """The output items of a ``Response`` as one semconv assistant message."""
     parts: list[dict[str, Any]] = []
+    called = False
     for item in getattr(response, "output", None) or ():
         kind = getattr(item, "type", None)
         if kind == "message":
             parts.extend(text_parts(getattr(item, "content", None)))
         elif kind == "function_call":
+            called = True
             parts.append(_function_call_part(item))
-    return [{"role": "assistant", "parts": parts}]
+    reason = responses_finish_reason(response, called)
+    return [{"role": "assistant", "parts": parts, "finish_reason": reason}]

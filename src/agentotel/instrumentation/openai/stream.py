@@ -49,15 +49,17 @@ class ChatStreamAccumulator(StreamAccumulator):
         if chunk.usage is not None:
             self._usage = chunk.usage
         for choice in chunk.choices:
+            index = choice.index if isinstance(choice.index, int) else 0
             if choice.finish_reason is not None:
-                self._reasons[choice.index] = choice.finish_reason
+                self._reasons[index] = choice.finish_reason
             delta = choice.delta
             if delta is None:
                 continue
             if self._texts is not None and delta.content:
-                self._texts.setdefault(choice.index, []).append(delta.content)
+                self._texts.setdefault(index, []).append(delta.content)
             for call in delta.tool_calls or ():
-                entry = self._calls.setdefault((choice.index, call.index), ["", "", ""])
+                call_index = call.index if isinstance(call.index, int) else 0
+                entry = self._calls.setdefault((index, call_index), ["", "", ""])
                 if call.id:
                     entry[0] = call.id
                 fn = call.function
@@ -68,19 +70,21 @@ class ChatStreamAccumulator(StreamAccumulator):
                         entry[2] += fn.arguments
 
     def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
+        # Chunks are copied as they came; types are checked once, here, not per chunk.
         a: Attributes = {}
-        if self._id:
-            a[semconv.GEN_AI_RESPONSE_ID] = self._id
-        if self._model:
-            a[semconv.GEN_AI_RESPONSE_MODEL] = self._model
-        if self._tier:
-            a[semconv.OPENAI_RESPONSE_SERVICE_TIER] = self._tier
-        if self._fingerprint:
-            a[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = self._fingerprint
+        model = self._model if isinstance(self._model, str) and self._model else None
+        for attr, value in (
+            (semconv.GEN_AI_RESPONSE_ID, self._id),
+            (semconv.GEN_AI_RESPONSE_MODEL, model),
+            (semconv.OPENAI_RESPONSE_SERVICE_TIER, self._tier),
+            (semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, self._fingerprint),
+        ):
+            if isinstance(value, str) and value:
+                a[attr] = value
         if self._reasons:
-            a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self._reasons[i] for i in sorted(self._reasons)]
+            a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(self._reasons[i]) for i in sorted(self._reasons)]
         calls = [self._calls[k] for k in sorted(self._calls)]
-        extract.put_tool_calls(a, [c[1] for c in calls], [c[0] for c in calls])
+        extract.put_tool_calls(a, [str(c[1]) for c in calls], [str(c[0]) for c in calls])
         i, o = extract.chat_usage(a, self._usage)
         if self._texts is not None and self._secrets is not None:
             self.invocation.add_content(
@@ -90,7 +94,7 @@ class ChatStreamAccumulator(StreamAccumulator):
                     outputs=self._output_messages(),
                 )
             )
-        return a, i, o, self._model
+        return a, i, o, model
 
     def _output_messages(self) -> list[dict[str, Any]]:
         assert self._texts is not None

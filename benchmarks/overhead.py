@@ -1,0 +1,709 @@
+"""Per-call overhead of agentotel's instrumentation, against no instrumentation and a hand-written floor.
+
+Four workloads drive the real ``openai`` / ``anthropic`` SDK clients against the in-process fake API
+(``agentotel.testing.fake_transport()``: an ``httpx2.MockTransport``, no sockets):
+
+* ``openai_chat``               ``chat.completions.create``, non-stream
+* ``openai_chat_stream``        the same with ``stream=True`` + ``include_usage``: 20 content chunks
+* ``anthropic_messages``        ``messages.create``, non-stream
+* ``anthropic_messages_stream`` the same with ``stream=True``: 20 ``text_delta`` events
+
+Each is run in three modes, each in a fresh subprocess so that patching cannot leak between modes:
+
+* ``none``      the SDK call alone (the OTel SDK providers exist, nothing uses them);
+* ``bare``      the floor: one hand-written CLIENT span around the call, 8 request attributes, 4
+                response attributes and two histogram records;
+* ``agentotel`` ``OpenAIInstrumentor`` / ``AnthropicInstrumentor`` on, plain SDK calls.
+
+Primary figure: instructions per call from callgrind. Every (workload, mode) runs twice under
+``valgrind --tool=callgrind`` with N1 and N2 timed calls after the same warm-up;
+``(Ir(N2) - Ir(N1)) / (N2 - N1)`` cancels start-up, imports and warm-up exactly. Secondary figure:
+CPU time per call (``time.process_time``) outside valgrind, median of several repeats. Last, a memory
+check: RSS after 2,000 and after 20,000 mixed OpenAI calls with agentotel on.
+
+Run ``python benchmarks/overhead.py --help``; see ``benchmarks/README.md`` for how to read the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+WORKLOADS: dict[str, tuple[str, bool]] = {
+    # name -> (provider, stream)
+    "openai_chat": ("openai", False),
+    "openai_chat_stream": ("openai", True),
+    "anthropic_messages": ("anthropic", False),
+    "anthropic_messages_stream": ("anthropic", True),
+}
+MODES = ("none", "bare", "agentotel")
+# Targets for agentotel overhead / bare overhead.
+TARGET_NON_STREAM = 1.3
+TARGET_STREAM = 1.5
+
+WORDS = 20  # reply length: 20 words = 20 content chunks / text deltas in a stream
+PROMPT = f"Write a short reply. [[words:{WORDS}]]"
+OPENAI_MODEL = "gpt-4o"
+ANTHROPIC_MODEL = "claude-sonnet-4-6"
+MAX_TOKENS = 256
+TEMPERATURE = 0.2
+STOP_SEQUENCES = ["\n\nEND"]
+
+_CHILD_FLAG = "--child"
+_RESULT_PREFIX = "OVERHEAD-RESULT "
+_TOTALS_RE = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Iteration counts of one run of the benchmark."""
+
+    cg_warmup: int  # calls before the callgrind-measured window (in both runs)
+    cg_n1: int
+    cg_n2: int
+    cpu_warmup: int
+    cpu_calls: int  # calls per CPU repeat
+    cpu_repeats: int
+    mem_first: int  # RSS sampled after this many calls ...
+    mem_total: int  # ... and after this many
+
+
+FULL = Plan(
+    cg_warmup=20, cg_n1=10, cg_n2=60, cpu_warmup=200, cpu_calls=2000, cpu_repeats=5, mem_first=2000,
+    mem_total=20000,
+)  # fmt: skip
+QUICK = Plan(
+    cg_warmup=5, cg_n1=3, cg_n2=13, cpu_warmup=30, cpu_calls=200, cpu_repeats=3, mem_first=200,
+    mem_total=2000,
+)  # fmt: skip
+
+
+# ============================================================================================
+# Child side: one workload in one mode, in its own process.
+# ============================================================================================
+def _child_env() -> dict[str, str]:
+    """The environment of every child: no stray OTel / SDK settings, identical in every mode.
+
+    ``ANTHROPIC_OPEN_TELEMETRY=false`` turns the anthropic SDK's own tracing off in every mode.
+    Otherwise the SDK would make its own span in ``none`` and ``bare`` (so they would not be the
+    uninstrumented call and the floor), while agentotel suppresses that span for the calls it
+    instruments: ``agentotel`` would be credited with removing the SDK's span, not charged for its own.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OTEL_", "AGENTOTEL_", "ANTHROPIC_", "OPENAI_"))
+    }
+    env["ANTHROPIC_OPEN_TELEMETRY"] = "false"
+    # Bytecode goes to the PYTHONPYCACHEPREFIX that main() sets: compiled once (by the priming child),
+    # read by all others. Without writing it, every child under valgrind would compile every module.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONHASHSEED"] = "0"  # deterministic dict/set layouts: repeatable instruction counts
+    return env
+
+
+class _DropExporter:
+    """A span exporter that counts the spans and drops them: the export cost is a small constant."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+
+    def export(self, spans: Sequence[Any]) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        self.spans += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+@dataclass
+class _Setup:
+    call: Callable[[], object]  # one complete LLM call (a stream is read to its end)
+    exporter: _DropExporter
+    reader: Any  # InMemoryMetricReader
+    instrumentor: Any  # the instrumentor in mode "agentotel", else None
+
+
+def _build_call(workload: str, mode: str) -> _Setup:
+    """Set up providers, client and (per mode) instrumentation; return the per-call function."""
+    import httpx2
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import SpanKind
+
+    from agentotel import semconv
+    from agentotel.testing import fake_transport
+
+    provider, stream = WORKLOADS[workload]
+    exporter = _DropExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]
+    reader = InMemoryMetricReader()  # never collected while measuring
+    meter_provider = MeterProvider(metric_readers=[reader])
+    http_client = httpx2.Client(transport=fake_transport())
+    messages = [{"role": "user", "content": PROMPT}]
+
+    instrumentor: Any = None
+    client: Any
+    create: Callable[..., Any]
+    kwargs: dict[str, Any]
+    option: tuple[str, Any]  # the 7th request attribute of the bare span
+    if provider == "openai":
+        import openai
+
+        from agentotel.instrumentation.openai import OpenAIInstrumentor
+
+        if mode == "agentotel":
+            instrumentor = OpenAIInstrumentor()
+        client = openai.OpenAI(
+            base_url="http://fake/v1", api_key="sk-bench", max_retries=0, http_client=http_client
+        )
+        kwargs = {
+            "model": OPENAI_MODEL,
+            "messages": messages,
+            "max_tokens": MAX_TOKENS,
+            "temperature": TEMPERATURE,
+        }
+        option = ("gen_ai.request.temperature", TEMPERATURE)
+        if stream:
+            kwargs.update(stream=True, stream_options={"include_usage": True})
+        model = OPENAI_MODEL
+    else:
+        import anthropic
+
+        from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+
+        if mode == "agentotel":
+            instrumentor = AnthropicInstrumentor()
+        client = anthropic.Anthropic(
+            base_url="http://fake", api_key="sk-bench", max_retries=0, http_client=http_client
+        )
+        # The anthropic 2.x SDK has no sampling parameters; stop sequences stand in for them.
+        kwargs = {
+            "model": ANTHROPIC_MODEL,
+            "messages": messages,
+            "max_tokens": MAX_TOKENS,
+            "stop_sequences": STOP_SEQUENCES,
+        }
+        option = ("gen_ai.request.stop_sequences", STOP_SEQUENCES)
+        if stream:
+            kwargs["stream"] = True
+        model = ANTHROPIC_MODEL
+
+    if instrumentor is not None:
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    # Resolve the bound method after instrument(): wrapt patches the class attribute.
+    create = client.chat.completions.create if provider == "openai" else client.messages.create
+
+    # --- none / agentotel: the application's code, identical in both modes -------------------
+    def plain() -> object:
+        return create(**kwargs)
+
+    def plain_stream() -> object:
+        chunk = None
+        for chunk in create(**kwargs):  # noqa: B007 - only iterating, like an app that discards chunks
+            pass
+        return chunk
+
+    if mode != "bare":
+        return _Setup(plain_stream if stream else plain, exporter, reader, instrumentor)
+
+    # --- bare: the floor, a minimal hand-written span + two histogram records ---------------
+    tracer = tracer_provider.get_tracer("agentotel-benchmark-bare")
+    meter = meter_provider.get_meter("agentotel-benchmark-bare")
+    duration = meter.create_histogram(
+        "gen_ai.client.operation.duration",
+        unit="s",
+        explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+    )
+    tokens = meter.create_histogram(
+        "gen_ai.client.token.usage",
+        unit="{token}",
+        explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
+    )
+    span_name = f"chat {model}"
+    perf_counter = time.perf_counter
+
+    def request_attributes() -> dict[str, Any]:
+        return {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": provider,
+            "gen_ai.request.model": model,
+            "server.address": "fake",
+            "server.port": 80,
+            "gen_ai.request.max_tokens": MAX_TOKENS,
+            option[0]: option[1],
+            "gen_ai.request.stream": stream,
+        }
+
+    def record(start: float, response_model: str, output_tokens: int) -> None:
+        metric_attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": provider,
+            "gen_ai.request.model": model,
+            "server.address": "fake",
+            "server.port": 80,
+            "gen_ai.response.model": response_model,
+        }
+        duration.record(perf_counter() - start, metric_attributes)
+        tokens.record(output_tokens, {**metric_attributes, "gen_ai.token.type": "output"})
+
+    def response_attributes(rid: str, rmodel: str, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+        return {
+            "gen_ai.response.id": rid,
+            "gen_ai.response.model": rmodel,
+            "gen_ai.usage.input_tokens": input_tokens,
+            "gen_ai.usage.output_tokens": output_tokens,
+        }
+
+    def bare_openai() -> object:
+        start = perf_counter()
+        with tracer.start_as_current_span(
+            span_name, kind=SpanKind.CLIENT, attributes=request_attributes()
+        ) as span:
+            r = create(**kwargs)
+            u = r.usage
+            span.set_attributes(response_attributes(r.id, r.model, u.prompt_tokens, u.completion_tokens))
+        record(start, r.model, u.completion_tokens)
+        return r
+
+    def bare_openai_stream() -> object:
+        start = perf_counter()
+        with tracer.start_as_current_span(
+            span_name, kind=SpanKind.CLIENT, attributes=request_attributes()
+        ) as span:
+            chunk: Any = None
+            for chunk in create(**kwargs):  # noqa: B007 - same loop as the app; no per-chunk work
+                pass
+            # With include_usage the last chunk carries id, model and usage.
+            u = chunk.usage
+            span.set_attributes(
+                response_attributes(chunk.id, chunk.model, u.prompt_tokens, u.completion_tokens)
+            )
+        record(start, chunk.model, u.completion_tokens)
+        return chunk
+
+    def bare_anthropic() -> object:
+        start = perf_counter()
+        with tracer.start_as_current_span(
+            span_name, kind=SpanKind.CLIENT, attributes=request_attributes()
+        ) as span:
+            r = create(**kwargs)
+            u = r.usage
+            span.set_attributes(response_attributes(r.id, r.model, u.input_tokens, u.output_tokens))
+        record(start, r.model, u.output_tokens)
+        return r
+
+    def bare_anthropic_stream() -> object:
+        start = perf_counter()
+        with tracer.start_as_current_span(
+            span_name, kind=SpanKind.CLIENT, attributes=request_attributes()
+        ) as span:
+            events = create(**kwargs)
+            message = next(events).message  # message_start: id, model, input tokens
+            # Output tokens only arrive in message_delta: one `type` comparison per event is the
+            # least any instrumentation can do (there is no final chunk carrying everything).
+            last_delta: Any = None
+            for event in events:
+                if event.type == "message_delta":
+                    last_delta = event
+            output_tokens = last_delta.usage.output_tokens
+            span.set_attributes(
+                response_attributes(message.id, message.model, message.usage.input_tokens, output_tokens)
+            )
+        record(start, message.model, output_tokens)
+        return message
+
+    if provider == "openai":
+        return _Setup(bare_openai_stream if stream else bare_openai, exporter, reader, None)
+    return _Setup(bare_anthropic_stream if stream else bare_anthropic, exporter, reader, None)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        resident_pages = int(f.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _metric_names(reader: Any) -> list[str]:
+    data = reader.get_metrics_data()
+    names: set[str] = set()
+    for rm in data.resource_metrics if data else ():
+        for sm in rm.scope_metrics:
+            names.update(m.name for m in sm.metrics)
+    return sorted(names)
+
+
+def _settle() -> None:
+    """Collect, then freeze the survivors: later full collections do not rescan imports and warm-up."""
+    gc.collect()
+    gc.freeze()
+
+
+def child_main(spec: dict[str, Any]) -> dict[str, Any]:
+    measure = spec["measure"]
+    if measure == "memory":
+        return _child_memory(spec)
+    if measure == "prime":
+        return _child_prime()
+    setup = _build_call(spec["workload"], spec["mode"])
+    call, exporter, reader = setup.call, setup.exporter, setup.reader
+    for _ in range(spec["warmup"]):
+        call()
+    _settle()
+    result: dict[str, Any] = {"workload": spec["workload"], "mode": spec["mode"]}
+    calls = 0
+    if measure == "callgrind":
+        # Only the number of calls differs between the two runs of a pair; nothing else here.
+        for _ in range(spec["calls"]):
+            call()
+        return result
+    per_call_us: list[float] = []
+    clock = time.process_time
+    n = spec["calls"]
+    for _ in range(spec["repeats"]):
+        t0 = clock()
+        for _ in range(n):
+            call()
+        per_call_us.append((clock() - t0) / n * 1e6)
+        calls += n
+    result["cpu_us"] = per_call_us
+    result["spans_per_call"] = exporter.spans / (calls + spec["warmup"])
+    result["metrics"] = _metric_names(reader)
+    return result
+
+
+def _child_prime() -> dict[str, Any]:
+    """Two calls of every workload in every mode: every module the children import gets compiled
+    into PYTHONPYCACHEPREFIX here, not by a child under callgrind (two children compiling the same
+    module at once would put a compilation into one run of a pair and not the other)."""
+    for workload in WORKLOADS:
+        for mode in MODES:
+            setup = _build_call(workload, mode)
+            setup.call()
+            setup.call()
+            if setup.instrumentor is not None:
+                setup.instrumentor.uninstrument()
+    return {}
+
+
+def _child_memory(spec: dict[str, Any]) -> dict[str, Any]:
+    """Mixed OpenAI calls (non-stream, stream, alternating) with agentotel on; RSS at two points."""
+    setup = _build_call("openai_chat", "agentotel")
+    plain, exporter = setup.call, setup.exporter
+    # The SDK class is patched already (by the instrumentor above, with the providers above);
+    # this only builds the streaming call on a second client.
+    streamed = _build_call("openai_chat_stream", "none").call
+    first, total = spec["first"], spec["total"]
+
+    def sample() -> tuple[int, int]:
+        gc.collect()
+        return _rss_bytes(), len(gc.get_objects())
+
+    samples: dict[int, tuple[int, int]] = {}
+    t0 = time.perf_counter()
+    for i in range(1, total + 1):
+        (streamed if i % 2 else plain)()
+        if i in (first, total):
+            samples[i] = sample()
+    return {
+        "calls": total,
+        "rss_mib": {str(k): v[0] / 2**20 for k, v in samples.items()},
+        "gc_objects": {str(k): v[1] for k, v in samples.items()},
+        "spans": exporter.spans,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+# ============================================================================================
+# Parent side: run the children, collect, print.
+# ============================================================================================
+def _run_child(spec: dict[str, Any], prefix: Sequence[str] = ()) -> tuple[dict[str, Any], str]:
+    cmd = [*prefix, sys.executable, str(Path(__file__).resolve()), _CHILD_FLAG, json.dumps(spec)]
+    proc = subprocess.run(cmd, env=_child_env(), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child failed ({proc.returncode}): {shlex.join(cmd)}\n{proc.stderr[-4000:]}")
+    for line in proc.stdout.splitlines():
+        if line.startswith(_RESULT_PREFIX):
+            return json.loads(line[len(_RESULT_PREFIX) :]), proc.stderr
+    raise RuntimeError(
+        f"child printed no result: {shlex.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    )
+
+
+def _callgrind_total(path: Path) -> int:
+    match = _TOTALS_RE.search(path.read_text(errors="replace"))
+    if match is None:
+        raise RuntimeError(f"no summary/totals line in {path}")
+    return int(match.group(1))
+
+
+def _callgrind_run(workload: str, mode: str, warmup: int, calls: int, out_dir: Path) -> int:
+    out = out_dir / f"callgrind.{workload}.{mode}.{calls}.out"
+    prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    spec = {"measure": "callgrind", "workload": workload, "mode": mode, "warmup": warmup, "calls": calls}
+    _run_child(spec, prefix)
+    return _callgrind_total(out)
+
+
+def measure_instructions(
+    workloads: Sequence[str], plan: Plan, out_dir: Path, jobs: int, log: Callable[[str], None]
+) -> dict[str, dict[str, float]]:
+    """Instructions per call: ``(Ir(N2) - Ir(N1)) / (N2 - N1)`` per workload and mode."""
+    tasks = [(w, m, n) for w in workloads for m in MODES for n in (plan.cg_n2, plan.cg_n1)]
+    totals: dict[tuple[str, str, int], int] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {t: pool.submit(_callgrind_run, t[0], t[1], plan.cg_warmup, t[2], out_dir) for t in tasks}
+        for task, future in futures.items():
+            totals[task] = future.result()
+            log(f"  callgrind {task[0]:<26} {task[1]:<9} N={task[2]:<4} Ir={totals[task]:,}")
+    span = plan.cg_n2 - plan.cg_n1
+    return {
+        w: {m: (totals[(w, m, plan.cg_n2)] - totals[(w, m, plan.cg_n1)]) / span for m in MODES}
+        for w in workloads
+    }
+
+
+def measure_cpu(
+    workloads: Sequence[str], plan: Plan, log: Callable[[str], None]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
+    """CPU µs per call (median of repeats), one child at a time so that children do not compete."""
+    medians: dict[str, dict[str, float]] = {}
+    details: dict[str, dict[str, Any]] = {}
+    for w in workloads:
+        medians[w], details[w] = {}, {}
+        for m in MODES:
+            spec = {
+                "measure": "cpu", "workload": w, "mode": m, "warmup": plan.cpu_warmup,
+                "calls": plan.cpu_calls, "repeats": plan.cpu_repeats,
+            }  # fmt: skip
+            result, _ = _run_child(spec)
+            medians[w][m] = statistics.median(result["cpu_us"])
+            details[w][m] = {k: result[k] for k in ("cpu_us", "spans_per_call", "metrics")}
+            repeats = ", ".join(f"{x:.1f}" for x in result["cpu_us"])
+            log(
+                f"  cpu {w:<26} {m:<9} median {medians[w][m]:8.1f} µs  repeats {repeats}  "
+                f"spans/call {result['spans_per_call']:.2f}"
+            )
+            expected = 0.0 if m == "none" else 1.0
+            if abs(result["spans_per_call"] - expected) > 1e-9:
+                raise RuntimeError(f"{w}/{m}: {result['spans_per_call']} spans per call, expected {expected}")
+    return medians, details
+
+
+def measure_memory(plan: Plan) -> dict[str, Any]:
+    result, _ = _run_child({"measure": "memory", "first": plan.mem_first, "total": plan.mem_total})
+    if result["spans"] != plan.mem_total:
+        raise RuntimeError(f"memory check: {result['spans']} spans for {plan.mem_total} calls")
+    first, total = str(plan.mem_first), str(plan.mem_total)
+    result["rss_delta_mib"] = result["rss_mib"][total] - result["rss_mib"][first]
+    result["gc_objects_delta"] = result["gc_objects"][total] - result["gc_objects"][first]
+    return result
+
+
+# --- report ----------------------------------------------------------------------------------
+def _target(workload: str) -> float:
+    return TARGET_STREAM if WORKLOADS[workload][1] else TARGET_NON_STREAM
+
+
+def summarise(per_call: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for w, v in per_call.items():
+        bare, agent = v["bare"] - v["none"], v["agentotel"] - v["none"]
+        # Without a positive floor (CPU noise can do that) the ratio means nothing.
+        ratio = agent / bare if bare > 0 else None
+        out[w] = {
+            **v,
+            "bare_overhead": bare,
+            "agentotel_overhead": agent,
+            "ratio": ratio,
+            "target": _target(w),
+            "meets_target": None if ratio is None else ratio <= _target(w),
+        }
+    return out
+
+
+def _table(title: str, rows: dict[str, dict[str, Any]], spec: str, unit: str) -> str:
+    """One table; ``spec`` formats the values (``,.0f``), overheads get an explicit sign."""
+    header = (
+        f"{'workload':<26} {'none':>12} {'bare':>12} {'agentotel':>12} "
+        f"{'bare-none':>11} {'agentotel-none':>14} {'ratio':>6} {'target':>7}  result"
+    )
+    lines = [title, header, "-" * len(header)]
+    for w, r in rows.items():
+        ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        verdict = {True: "ok", False: "MISSED", None: "n/a (floor <= 0: noise)"}[r["meets_target"]]
+        lines.append(
+            f"{w:<26} {r['none']:>12{spec}} {r['bare']:>12{spec}} {r['agentotel']:>12{spec}} "
+            f"{r['bare_overhead']:>+11{spec}} {r['agentotel_overhead']:>+14{spec}} "
+            f"{ratio:>6} {'<=' + str(r['target']):>7}  {verdict}"
+        )
+    lines.append(f"(values in {unit} per call; ratio = (agentotel - none) / (bare - none))")
+    return "\n".join(lines)
+
+
+def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Per-call overhead of agentotel vs. no instrumentation and a hand-written span.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="few iterations: a smoke check, not a measurement"
+    )
+    parser.add_argument(
+        "--workload", action="append", choices=sorted(WORKLOADS), help="run only this workload (repeatable)"
+    )
+    parser.add_argument(
+        "--no-callgrind", action="store_true", help="skip callgrind: CPU time (and memory) only"
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the 20,000-call memory check")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
+    parser.add_argument(
+        "--callgrind-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the callgrind.out files in DIR (for callgrind_annotate)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="parallel callgrind runs (default: CPUs)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parse_args(argv)
+    if not args.no_callgrind and shutil.which("valgrind") is None:
+        print("valgrind not found: apt-get install -y valgrind, or pass --no-callgrind", file=sys.stderr)
+        return 2
+    # Children share one bytecode cache outside the source tree: modules compile once, not per child.
+    with tempfile.TemporaryDirectory(prefix="agentotel-bench-pycache-") as pycache:
+        os.environ["PYTHONPYCACHEPREFIX"] = pycache
+        return _benchmark(args)
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    plan = QUICK if args.quick else FULL
+    workloads = args.workload or list(WORKLOADS)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    results: dict[str, Any] = {"plan": asdict(plan), "workloads": workloads, "python": sys.version.split()[0]}
+    report: list[str] = []
+    log("priming: one call of every workload (compiles every module once)")
+    _run_child({"measure": "prime"})
+
+    if not args.no_callgrind:
+        log(
+            f"callgrind: warm-up {plan.cg_warmup}, N1={plan.cg_n1}, N2={plan.cg_n2}, "
+            f"{args.jobs} parallel runs"
+        )
+        with _out_dir(args.callgrind_dir) as out_dir:
+            ir = summarise(measure_instructions(workloads, plan, out_dir, max(1, args.jobs), log))
+        results["instructions_per_call"] = ir
+        report.append(
+            _table(
+                f"Instructions per call (callgrind Ir, (Ir(N2) - Ir(N1)) / (N2 - N1), N1={plan.cg_n1}, "
+                f"N2={plan.cg_n2}, after {plan.cg_warmup} warm-up calls)",
+                ir,
+                ",.0f",
+                "instructions",
+            )
+        )
+
+    log(f"cpu: warm-up {plan.cpu_warmup}, {plan.cpu_repeats} x {plan.cpu_calls} calls per mode")
+    cpu_medians, cpu_details = measure_cpu(workloads, plan, log)
+    cpu = summarise(cpu_medians)
+    for w in workloads:
+        cpu[w]["modes"] = cpu_details[w]
+    results["cpu_us_per_call"] = cpu
+    report.append(
+        _table(
+            f"CPU time per call (time.process_time, median of {plan.cpu_repeats} x {plan.cpu_calls} calls)",
+            cpu,
+            ",.1f",
+            "µs",
+        )
+    )
+
+    if not args.no_memory:
+        log(f"memory: {plan.mem_total} mixed OpenAI calls with agentotel")
+        mem = measure_memory(plan)
+        results["memory"] = mem
+        first, total = str(plan.mem_first), str(plan.mem_total)
+        report.append(
+            "\n".join(
+                [
+                    f"Memory, agentotel, {plan.mem_total:,} OpenAI calls alternating non-stream / stream "
+                    f"({mem['spans']:,} spans, {mem['seconds']:.0f} s)",
+                    f"  RSS after {plan.mem_first:,} calls: {mem['rss_mib'][first]:.2f} MiB;"
+                    f" after {plan.mem_total:,}: {mem['rss_mib'][total]:.2f} MiB;"
+                    f" delta {mem['rss_delta_mib']:+.2f} MiB",
+                    f"  gc-tracked objects after {plan.mem_first:,}: {mem['gc_objects'][first]:,};"
+                    f" after {plan.mem_total:,}: {mem['gc_objects'][total]:,};"
+                    f" delta {mem['gc_objects_delta']:+,}",
+                ]
+            )
+        )
+
+    command = shlex.join([sys.executable, *sys.argv])
+    results["command"] = command
+    results["seconds"] = time.perf_counter() - started
+    print("\n\n".join(report))
+    misses = [
+        f"{kind}:{w}"
+        for kind in ("instructions_per_call", "cpu_us_per_call")
+        for w, r in results.get(kind, {}).items()
+        if r["meets_target"] is False
+    ]
+    print(
+        f"\nTargets (ratio): <= {TARGET_NON_STREAM} non-stream, <= {TARGET_STREAM} stream (20 chunks).",
+        end=" ",
+    )
+    print("All met." if not misses else f"Missed: {', '.join(misses)}.")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"JSON results: {args.json}")
+    print(f"Finished in {results['seconds']:.0f} s. Command: {command}")
+    return 0
+
+
+@contextlib.contextmanager
+def _out_dir(keep: Path | None) -> Iterator[Path]:
+    """``keep`` if given (the files stay), else a temporary directory (removed afterwards)."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="agentotel-callgrind-") as tmp:
+        yield Path(tmp)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == _CHILD_FLAG:
+        print(_RESULT_PREFIX + json.dumps(child_main(json.loads(sys.argv[2]))), flush=True)
+        sys.exit(0)
+    sys.exit(main(sys.argv[1:]))

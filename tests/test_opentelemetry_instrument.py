@@ -1,0 +1,286 @@
+"""Zero-code: the real ``opentelemetry-instrument`` command on ``examples/agent.py``, exporting OTLP/HTTP.
+
+The example runs offline (against the fake LLM server it starts in its own process); spans and
+metrics travel as protobuf over real HTTP to the receiver in ``otlp_receiver.py``.
+
+The example's sequence (``agentotel.cli.agent``): OpenAI tool loop (2 chat calls), one streamed chat
+(``[[words:20]]``), one chat answered 429 (handled), one embedding of the streamed text, then one
+Claude answer through ``messages.stream()`` (``[[words:5]]``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from otlp_receiver import OTLPReceiver, attributes
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OTEL_INSTRUMENT = BIN / "opentelemetry-instrument"
+EXAMPLE = ROOT / "examples" / "agent.py"
+
+GPT = "gpt-4o-mini"
+GPT_RESPONSE_MODEL = "gpt-4o-mini-2024-08-06"
+EMBEDDING_MODEL = "text-embedding-3-small"
+CLAUDE = "claude-opus-5"
+STREAMED_TEXT = " ".join(f"w{i}" for i in range(1, 21))
+
+EXPECTED_STDOUT = [
+    "agent: Hello from the fake LLM server.",
+    f"agent (streamed): {STREAMED_TEXT}",
+    "agent: rate limited (429), carrying on",
+    "claude: w1 w2 w3 w4 w5",
+]
+
+
+@pytest.fixture
+def receiver() -> Iterator[OTLPReceiver]:
+    with OTLPReceiver() as rx:
+        yield rx
+
+
+def _env(receiver: OTLPReceiver, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("OTEL_")
+        and k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+        and not k.startswith("AGENTOTEL_")
+    }
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        AGENTOTEL_EXAMPLE_OFFLINE="1",
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_METRICS_EXPORTER="otlp",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL="200",
+        OTEL_BSP_SCHEDULE_DELAY="100",
+        OTEL_SERVICE_NAME="agentotel-example-test",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def _run(receiver: OTLPReceiver, **extra: str) -> subprocess.CompletedProcess[str]:
+    assert OTEL_INSTRUMENT.exists(), OTEL_INSTRUMENT
+    return subprocess.run(
+        [str(OTEL_INSTRUMENT), "python", str(EXAMPLE)],
+        cwd=ROOT,
+        env=_env(receiver, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _by_name(spans: list[Any]) -> list[str]:
+    return [s.name for s in spans]
+
+
+def _token_points(receiver: OTLPReceiver) -> list[tuple[dict[str, Any], int, float]]:
+    """(attributes, count, sum) of every gen_ai.client.token.usage point in the LAST export carrying it.
+
+    Temporality is cumulative (the SDK default), so the last export holds the process's totals.
+    """
+    exports = [m for m in receiver.metrics() if m.name == "gen_ai.client.token.usage"]
+    assert exports, f"no gen_ai.client.token.usage among {sorted(receiver.metric_names())}"
+    last = exports[-1]
+    assert last.WhichOneof("data") == "histogram"
+    return [(attributes(p.attributes), p.count, p.sum) for p in last.histogram.data_points]
+
+
+def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: OTLPReceiver) -> None:
+    proc = _run(receiver)
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == EXPECTED_STDOUT
+    assert receiver.errors == []
+
+    spans = receiver.spans()
+    assert _by_name(spans) == [
+        f"chat {GPT}",
+        f"chat {GPT}",
+        f"chat {GPT}",
+        f"chat {GPT}",
+        f"embeddings {EMBEDDING_MODEL}",
+        f"chat {CLAUDE}",
+    ]
+    assert receiver.span_scopes() == ["agentotel"] * 6
+    assert {s.kind for s in spans} == {Span.SPAN_KIND_CLIENT}
+    # Six separate top-level LLM calls: no parents, six traces.
+    assert [s.parent_span_id for s in spans] == [b""] * 6
+    assert len({s.trace_id for s in spans}) == 6
+
+    tool_call, answer, streamed, limited, embedding, claude = spans
+    a = [attributes(s.attributes) for s in spans]
+    port = a[0]["server.port"]
+    assert isinstance(port, int) and port > 0
+    common_openai = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": GPT,
+        "openai.api.type": "chat_completions",
+        "server.address": "127.0.0.1",
+        "server.port": port,
+    }
+    response_common = {
+        "gen_ai.response.model": GPT_RESPONSE_MODEL,
+        "openai.response.service_tier": "default",
+        "openai.response.system_fingerprint": "fp_fake",
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+    }
+
+    # 1. the model asks for the tool ("What is the weather in Paris?" = 6 tokens, '{"city": "Paris"}' = 2)
+    assert a[0] == {
+        **common_openai,
+        **response_common,
+        "gen_ai.response.id": "chatcmpl-1",
+        "gen_ai.response.finish_reasons": ("tool_calls",),
+        "agentotel.response.tool_calls.names": ("get_weather",),
+        "agentotel.response.tool_calls.ids": ("call_1",),
+        "gen_ai.usage.input_tokens": 6,
+        "gen_ai.usage.output_tokens": 2,
+    }
+    # 2. the answer after the tool result (6 + 6 input tokens, the 6-word default reply)
+    assert a[1] == {
+        **common_openai,
+        **response_common,
+        "gen_ai.response.id": "chatcmpl-2",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 6,
+    }
+    # 3. the stream: 8 prompt words, 20 streamed words, usage from the include_usage chunk
+    ttfc = a[2].pop("gen_ai.response.time_to_first_chunk")
+    assert isinstance(ttfc, float) and 0 < ttfc < 60
+    assert a[2] == {
+        **common_openai,
+        **response_common,
+        "gen_ai.request.stream": True,
+        "gen_ai.response.id": "chatcmpl-3",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 8,
+        "gen_ai.usage.output_tokens": 20,
+        "agentotel.stream.end": "exhausted",
+    }
+    # 4. the handled 429
+    assert a[3] == {**common_openai, "error.type": "openai.RateLimitError"}
+    assert limited.status.code == Status.STATUS_CODE_ERROR
+    assert (
+        limited.status.message
+        == "openai.RateLimitError: Error code: 429 - Rate limit reached (fake LLM server)."
+    )
+    [exc_event] = limited.events
+    assert exc_event.name == "exception"
+    assert attributes(exc_event.attributes)["exception.type"] == "openai.RateLimitError"
+    # 5. the embedding of the 20 streamed words
+    assert a[4] == {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": EMBEDDING_MODEL,
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "gen_ai.response.model": EMBEDDING_MODEL,
+        "gen_ai.embeddings.dimension.count": 8,
+        "gen_ai.usage.input_tokens": 20,
+    }
+    # 6. Claude through messages.stream(): ours is the only span (the SDK's own span is switched off)
+    ttfc = a[5].pop("gen_ai.response.time_to_first_chunk")
+    assert isinstance(ttfc, float) and 0 < ttfc < 60
+    assert a[5] == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": CLAUDE,
+        "gen_ai.request.max_tokens": 64,
+        "gen_ai.request.stream": True,
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "gen_ai.response.id": "msg_1",
+        "gen_ai.response.model": CLAUDE,
+        "gen_ai.response.finish_reasons": ("end_turn",),
+        "gen_ai.usage.input_tokens": 6,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "gen_ai.usage.output_tokens": 5,
+        "agentotel.stream.end": "exhausted",
+    }
+    for span in (tool_call, answer, streamed, embedding, claude):
+        assert span.status.code == Status.STATUS_CODE_UNSET
+        assert list(span.events) == []
+
+    # Metrics: the token histogram with exact per-series totals.
+    metric_names = receiver.metric_names()
+    assert {
+        "gen_ai.client.token.usage",
+        "gen_ai.client.operation.duration",
+        "gen_ai.client.operation.time_to_first_chunk",
+    } <= metric_names
+    assert "agentotel.telemetry.errors" not in metric_names  # nothing of ours failed
+
+    def series(provider: str, request_model: str, response_model: str, op: str, kind: str) -> dict[str, Any]:
+        return {
+            "gen_ai.operation.name": op,
+            "gen_ai.provider.name": provider,
+            "gen_ai.request.model": request_model,
+            "gen_ai.response.model": response_model,
+            "server.address": "127.0.0.1",
+            "server.port": port,
+            "gen_ai.token.type": kind,
+        }
+
+    points = _token_points(receiver)
+    assert sorted(points, key=repr) == sorted(
+        [
+            (series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "input"), 3, 6 + 12 + 8),
+            (series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "output"), 3, 2 + 6 + 20),
+            (series("openai", EMBEDDING_MODEL, EMBEDDING_MODEL, "embeddings", "input"), 1, 20),
+            (series("anthropic", CLAUDE, CLAUDE, "chat", "input"), 1, 6),
+            (series("anthropic", CLAUDE, CLAUDE, "chat", "output"), 1, 5),
+        ],
+        key=repr,
+    )
+
+    # The resource is the one opentelemetry-instrument configured from OTEL_SERVICE_NAME.
+    [request, *_] = receiver.requests("traces")
+    resource = attributes(request.resource_spans[0].resource.attributes)
+    assert resource["service.name"] == "agentotel-example-test"
+
+
+def test_disabled_instrumentation_exports_no_openai_spans(receiver: OTLPReceiver) -> None:
+    proc = _run(receiver, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="agentotel_openai")
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == EXPECTED_STDOUT  # the app itself is unchanged
+    spans = receiver.spans()
+    # Only the Anthropic call remains; no chat/embeddings span from the disabled OpenAI instrumentor.
+    assert _by_name(spans) == [f"chat {CLAUDE}"]
+    assert [attributes(s.attributes)["gen_ai.provider.name"] for s in spans] == ["anthropic"]
+    providers = {
+        attributes(p.attributes).get("gen_ai.provider.name")
+        for m in receiver.metrics()
+        if m.name.startswith("gen_ai.client.")
+        for p in m.histogram.data_points
+    }
+    assert providers == {"anthropic"}
+
+
+def test_disabling_both_gives_the_anthropic_sdk_its_own_span_back(receiver: OTLPReceiver) -> None:
+    proc = _run(receiver, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="agentotel_openai,agentotel_anthropic")
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == EXPECTED_STDOUT
+    # None of ours; the anthropic SDK's built-in tracing is no longer switched off.
+    assert "agentotel" not in receiver.span_scopes()
+    assert _by_name(receiver.spans()) == ["anthropic.messages.create"]
