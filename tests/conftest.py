@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from helpers import instrumented
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
+from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -29,25 +38,60 @@ def cap() -> Iterator[TelemetryCapture]:
 
 
 @pytest.fixture
+def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """``caplog``, recording logger ``agentotel`` from DEBUG up."""
+    caplog.set_level(logging.DEBUG, logger="agentotel")
+    return caplog
+
+
+@pytest.fixture
 def openai_instrumented(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
     """The OpenAI instrumentor active on ``cap``'s providers (settings read from the env now)."""
-    from agentotel.instrumentation.openai import OpenAIInstrumentor
-
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(**cap.providers)
-    yield cap
-    instrumentor.uninstrument()
+    with instrumented(cap, OpenAIInstrumentor):
+        yield cap
 
 
 @pytest.fixture
 def anthropic_instrumented(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
     """The Anthropic instrumentor active on ``cap``'s providers."""
-    from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+    with instrumented(cap, AnthropicInstrumentor):
+        yield cap
 
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(**cap.providers)
-    yield cap
+
+@pytest.fixture
+def openai_unsampled(cap: TelemetryCapture) -> Iterator[InMemorySpanExporter]:
+    """The OpenAI instrumentor on a tracer provider that samples nothing (metrics still go to ``cap``)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=provider, meter_provider=cap.meter_provider)
+    yield exporter
     instrumentor.uninstrument()
+    provider.shutdown()
+
+
+@pytest.fixture
+def fresh_fake_llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
+    """``fake_llm`` with its state reset: ids count from 1 again (``chatcmpl-1``, ``msg_1``, ``req_1``...).
+
+    Modules whose expected values assume this use it for every test:
+    ``pytestmark = pytest.mark.usefixtures("fresh_fake_llm")``.
+    """
+    fake_llm.state.reset()
+    return fake_llm
+
+
+@pytest.fixture
+def metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
+    """Attributes of every metric point of an OpenAI ``gpt-4o`` chat call against the fake server."""
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "server.address": "127.0.0.1",
+        "server.port": fake_llm.port,
+    }
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
+from helpers import LocalHTTPServer, QuietHandler, serve_in_background, stop_serving
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -60,25 +60,17 @@ def attributes(key_values: Any) -> dict[str, Any]:
     return {kv.key: any_value(kv.value) for kv in key_values}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Server(LocalHTTPServer):
     def __init__(self, owner: OTLPReceiver) -> None:
         self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self.read_body()
         route = _ROUTES.get(self.path.split("?", 1)[0])
         if route is None:
             self._reply(404, b"", "text/plain")
@@ -118,23 +110,14 @@ class OTLPReceiver:
     def start(self) -> OTLPReceiver:
         if self._httpd is None:
             self._httpd = _Server(self)
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="otlp-receiver",
-                daemon=True,
-            )
-            self._thread.start()
+            self._thread = serve_in_background(self._httpd, name="otlp-receiver")
         return self
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if httpd is not None and thread is not None:
+            stop_serving(httpd, thread)
 
     def __enter__(self) -> OTLPReceiver:
         return self.start()
@@ -176,25 +159,18 @@ class OTLPReceiver:
             self.errors.clear()
 
     # -- views ----------------------------------------------------------------------------------
+    def _scope_spans(self) -> Iterator[Any]:
+        for request in self.requests("traces"):
+            for rs in request.resource_spans:
+                yield from rs.scope_spans
+
     def spans(self) -> list[Any]:
         """Every received protobuf ``Span``, in arrival order."""
-        return [
-            span
-            for request in self.requests("traces")
-            for rs in request.resource_spans
-            for ss in rs.scope_spans
-            for span in ss.spans
-        ]
+        return [span for ss in self._scope_spans() for span in ss.spans]
 
     def span_scopes(self) -> list[str]:
         """The instrumentation scope name of every received span, parallel to :meth:`spans`."""
-        return [
-            ss.scope.name
-            for request in self.requests("traces")
-            for rs in request.resource_spans
-            for ss in rs.scope_spans
-            for _ in ss.spans
-        ]
+        return [ss.scope.name for ss in self._scope_spans() for _ in ss.spans]
 
     def metrics(self) -> list[Any]:
         """Every received protobuf ``Metric``, in arrival order (one per export that carried it)."""

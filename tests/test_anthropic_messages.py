@@ -9,14 +9,40 @@ markers included); the default reply "Hello from the fake LLM server." is 6 toke
 from __future__ import annotations
 
 import gc
-import inspect
 import json
-import socket
 from typing import Any
 
 import anthropic
 import pydantic
 import pytest
+from anthropic_helpers import (
+    API_KEY,
+    HTTP_ERRORS,
+    MAX_TOKENS,
+    MODEL,
+    SPAN_NAME,
+    is_async,
+    metric_attrs,
+    reply_attrs,
+    request_attrs,
+    resolve,
+    tool_use_attrs,
+)
+from helpers import (
+    CLAUDE_TOOLS,
+    DURATION,
+    QUESTION,
+    REPLY,
+    TIME_PER_OUTPUT_CHUNK,
+    TIME_TO_FIRST_CHUNK,
+    TOKENS,
+    Failure,
+    attrs_of,
+    closed_port,
+    instrumented,
+    only_span,
+    user,
+)
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -24,82 +50,12 @@ from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
-MODEL = "claude-opus-5"
-SPAN_NAME = "chat claude-opus-5"
-QUESTION = "What is the weather in Paris?"  # 6 tokens
-REPLY = "Hello from the fake LLM server."  # 6 tokens
-MAX_TOKENS = 100
-TOOLS: Any = [
-    {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }
-]
-DURATION = "gen_ai.client.operation.duration"
-TOKENS = "gen_ai.client.token.usage"
-API_KEY = "sk-ant-test-key"
-
-
-def user(text: str) -> Any:
-    return [{"role": "user", "content": text}]
-
-
-def is_async(client: Any) -> bool:
-    return isinstance(client, anthropic.AsyncAnthropic)
-
-
-async def resolve(value: Any) -> Any:
-    """``value``, awaited if the async client returned an awaitable."""
-    return await value if inspect.isawaitable(value) else value
+pytestmark = pytest.mark.usefixtures("fresh_fake_llm")
 
 
 async def create(client: Any, text: str = QUESTION, **kwargs: Any) -> Any:
     kwargs.setdefault("max_tokens", MAX_TOKENS)
     return await resolve(client.messages.create(model=MODEL, messages=user(text), **kwargs))
-
-
-def attrs_of(span: ReadableSpan) -> dict[str, Any]:
-    return dict(span.attributes or {})
-
-
-def only_span(cap: TelemetryCapture) -> ReadableSpan:
-    spans = cap.spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    return spans[0]
-
-
-def request_attrs(server: FakeLLMServer, max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "anthropic",
-        "gen_ai.request.model": MODEL,
-        "gen_ai.request.max_tokens": max_tokens,
-        "server.address": "127.0.0.1",
-        "server.port": server.port,
-    }
-
-
-def usage_attrs(
-    input_tokens: int, output_tokens: int, cache_read: int = 0, cache_creation: int = 0
-) -> dict[str, Any]:
-    return {
-        "gen_ai.usage.input_tokens": input_tokens,
-        "gen_ai.usage.cache_read.input_tokens": cache_read,
-        "gen_ai.usage.cache_creation.input_tokens": cache_creation,
-        "gen_ai.usage.output_tokens": output_tokens,
-    }
-
-
-def metric_attrs(server: FakeLLMServer, **extra: Any) -> dict[str, Any]:
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "anthropic",
-        "gen_ai.request.model": MODEL,
-        "server.address": "127.0.0.1",
-        "server.port": server.port,
-        **extra,
-    }
 
 
 def token_sums(cap: TelemetryCapture) -> dict[str, float]:
@@ -117,12 +73,6 @@ def token_sums(cap: TelemetryCapture) -> dict[str, float]:
             "server.port",
         }
     return sums
-
-
-@pytest.fixture(autouse=True)
-def _fresh_ids(fake_llm: FakeLLMServer) -> None:
-    """Ids restart at ``msg_1`` / ``toolu_1`` in every test."""
-    fake_llm.state.reset()
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -144,13 +94,7 @@ async def test_create_span(
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
     assert span.instrumentation_scope is not None and span.instrumentation_scope.name == "agentotel"
-    assert attrs_of(span) == {
-        **request_attrs(fake_llm),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
-        **usage_attrs(6, 6),
-    }
+    assert attrs_of(span) == reply_attrs(fake_llm)
 
 
 async def test_create_metrics(
@@ -162,8 +106,8 @@ async def test_create_metrics(
     assert token_sums(cap) == {"input": 6, "output": 6}
     assert cap.metric_sum(TOKENS, metric_attrs(fake_llm, **{"gen_ai.response.model": MODEL})) == 12
     assert cap.metric_count(DURATION, metric_attrs(fake_llm, **{"gen_ai.response.model": MODEL})) == 1
-    assert cap.metric_count("gen_ai.client.operation.time_to_first_chunk") == 0
-    assert cap.metric_count("gen_ai.client.operation.time_per_output_chunk") == 0
+    assert cap.metric_count(TIME_TO_FIRST_CHUNK) == 0
+    assert cap.metric_count(TIME_PER_OUTPUT_CHUNK) == 0
 
 
 async def test_stop_sequences(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -192,25 +136,24 @@ async def test_max_tokens_reached(anthropic_instrumented: TelemetryCapture, clie
     assert attrs["gen_ai.usage.output_tokens"] == 3
 
 
-async def test_cache_read_counts_as_input(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
-    # 7 words: the API reports input_tokens=3 and cache_read_input_tokens=4.
-    await create(client, f"{QUESTION} [[scenario:cached:4]]")
+@pytest.mark.parametrize(
+    ("marker", "cache_read", "cache_creation"),
+    [
+        # 7 words: the API reports input_tokens=3 and cache_read_input_tokens=4.
+        pytest.param("[[scenario:cached:4]]", 4, 0, id="cache_read"),
+        # 7 words: the API reports input_tokens=4 and cache_creation_input_tokens=3.
+        pytest.param("[[scenario:cache_write:3]]", 0, 3, id="cache_creation"),
+    ],
+)
+async def test_cache_tokens_count_as_input(
+    anthropic_instrumented: TelemetryCapture, client: Any, marker: str, cache_read: int, cache_creation: int
+) -> None:
+    await create(client, f"{QUESTION} {marker}")
 
     attrs = attrs_of(only_span(anthropic_instrumented))
     assert attrs["gen_ai.usage.input_tokens"] == 7
-    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 4
-    assert attrs["gen_ai.usage.cache_creation.input_tokens"] == 0
-    assert token_sums(anthropic_instrumented) == {"input": 7, "output": 6}
-
-
-async def test_cache_creation_counts_as_input(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
-    # 7 words: the API reports input_tokens=4 and cache_creation_input_tokens=3.
-    await create(client, f"{QUESTION} [[scenario:cache_write:3]]")
-
-    attrs = attrs_of(only_span(anthropic_instrumented))
-    assert attrs["gen_ai.usage.input_tokens"] == 7
-    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 0
-    assert attrs["gen_ai.usage.cache_creation.input_tokens"] == 3
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == cache_read
+    assert attrs["gen_ai.usage.cache_creation.input_tokens"] == cache_creation
     assert token_sums(anthropic_instrumented) == {"input": 7, "output": 6}
 
 
@@ -231,20 +174,11 @@ async def test_cache_read_and_creation_both_count(
 async def test_tool_use(
     anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
 ) -> None:
-    message = await create(client, tools=TOOLS)
+    message = await create(client, tools=CLAUDE_TOOLS)
 
     assert message.content[0].id == "toolu_1"
     span = only_span(anthropic_instrumented)
-    assert attrs_of(span) == {
-        **request_attrs(fake_llm),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("tool_use",),
-        "agentotel.response.tool_calls.names": ("get_weather",),
-        "agentotel.response.tool_calls.ids": ("toolu_1",),
-        # '{"city": "Paris"}' is 2 words.
-        **usage_attrs(6, 2),
-    }
+    assert attrs_of(span) == tool_use_attrs(fake_llm)
 
 
 async def test_thinking_block(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -269,13 +203,7 @@ async def test_beta_create(
     assert message.id == "msg_1"
     span = only_span(anthropic_instrumented)
     assert span.name == SPAN_NAME
-    assert attrs_of(span) == {
-        **request_attrs(fake_llm),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
-        **usage_attrs(6, 6),
-    }
+    assert attrs_of(span) == reply_attrs(fake_llm)
 
 
 async def test_parse(anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer) -> None:
@@ -286,13 +214,7 @@ async def test_parse(anthropic_instrumented: TelemetryCapture, client: Any, fake
     assert message.parsed_output is None
     span = only_span(anthropic_instrumented)
     assert span.name == SPAN_NAME
-    assert attrs_of(span) == {
-        **request_attrs(fake_llm),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
-        **usage_attrs(6, 6),
-    }
+    assert attrs_of(span) == reply_attrs(fake_llm)
 
 
 async def test_parse_output_format(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -325,13 +247,7 @@ async def test_with_raw_response_parse(
     assert isinstance(message, anthropic.types.Message)
     span = only_span(anthropic_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attrs_of(span) == {
-        **request_attrs(fake_llm),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
-        **usage_attrs(6, 6),
-    }
+    assert attrs_of(span) == reply_attrs(fake_llm)
     assert token_sums(anthropic_instrumented) == {"input": 6, "output": 6}
 
 
@@ -370,13 +286,7 @@ async def test_with_streaming_response_parse(
     assert message.content[0].text == REPLY
     span = only_span(anthropic_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attrs_of(span) == {
-        **request_attrs(fake_llm),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": ("end_turn",),
-        **usage_attrs(6, 6),
-    }
+    assert attrs_of(span) == reply_attrs(fake_llm)
 
 
 async def test_with_streaming_response_closed_unparsed(
@@ -418,67 +328,37 @@ def assert_failed_span(cap: TelemetryCapture, server: FakeLLMServer, error_type:
     assert cap.metric_points(TOKENS) == []
 
 
-@pytest.mark.parametrize(
-    ("scenario", "exc_class", "error_type"),
-    [
-        ("rate_limit", anthropic.RateLimitError, "anthropic.RateLimitError"),
-        ("server_error", anthropic.InternalServerError, "anthropic.InternalServerError"),
-        ("overloaded", anthropic.OverloadedError, "anthropic.OverloadedError"),
-        ("bad_request", anthropic.BadRequestError, "anthropic.BadRequestError"),
-    ],
-)
-async def test_http_error(
-    anthropic_instrumented: TelemetryCapture,
-    client: Any,
-    fake_llm: FakeLLMServer,
-    scenario: str,
-    exc_class: type[BaseException],
-    error_type: str,
-) -> None:
-    exc = await failed_call(client, f"{QUESTION} [[scenario:{scenario}]]")
+FAILURES = [
+    *HTTP_ERRORS,
+    pytest.param(
+        Failure("[[scenario:slow:1]]", anthropic.APITimeoutError, "anthropic.APITimeoutError", timeout=0.2),
+        id="timeout",
+    ),
+    # What the SDK raises for an unparsable body, instrumented or not.
+    pytest.param(
+        Failure("[[scenario:malformed]]", json.JSONDecodeError, "json.JSONDecodeError"), id="malformed"
+    ),
+    pytest.param(
+        Failure("[[scenario:disconnect]]", anthropic.APIConnectionError, "anthropic.APIConnectionError"),
+        id="disconnect",
+    ),
+]
 
-    assert type(exc) is exc_class
-    assert_failed_span(anthropic_instrumented, fake_llm, error_type)
+
+@pytest.mark.parametrize("failure", FAILURES)
+async def test_failed_call(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer, failure: Failure
+) -> None:
+    exc = await failed_call(client, f"{QUESTION} {failure.marker}", **failure.options)
+
+    assert type(exc) is failure.error
+    assert_failed_span(anthropic_instrumented, fake_llm, failure.error_type)
 
 
 async def test_overloaded_is_529(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
     exc = await failed_call(client, f"{QUESTION} [[scenario:overloaded]]")
 
     assert isinstance(exc, anthropic.APIStatusError) and exc.status_code == 529
-
-
-async def test_timeout(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
-) -> None:
-    exc = await failed_call(client, f"{QUESTION} [[scenario:slow:1]]", timeout=0.2)
-
-    assert type(exc) is anthropic.APITimeoutError
-    assert_failed_span(anthropic_instrumented, fake_llm, "anthropic.APITimeoutError")
-
-
-async def test_malformed_body(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
-) -> None:
-    exc = await failed_call(client, f"{QUESTION} [[scenario:malformed]]")
-
-    # What the SDK raises for an unparsable body, instrumented or not.
-    assert type(exc) is json.JSONDecodeError
-    assert_failed_span(anthropic_instrumented, fake_llm, "json.JSONDecodeError")
-
-
-async def test_disconnect_without_response(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
-) -> None:
-    exc = await failed_call(client, f"{QUESTION} [[scenario:disconnect]]")
-
-    assert type(exc) is anthropic.APIConnectionError
-    assert_failed_span(anthropic_instrumented, fake_llm, "anthropic.APIConnectionError")
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize("client_class", [anthropic.Anthropic, anthropic.AsyncAnthropic])
@@ -503,13 +383,9 @@ async def test_error_classes_match_uninstrumented(cap: TelemetryCapture, client:
     """The instrumented call raises exactly what the bare SDK raises."""
     scenarios = ["rate_limit", "server_error", "overloaded", "bad_request", "malformed", "disconnect"]
     bare = [type(await failed_call(client, f"[[scenario:{s}]]")) for s in scenarios]
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(**cap.providers)
-    try:
-        instrumented = [type(await failed_call(client, f"[[scenario:{s}]]")) for s in scenarios]
-    finally:
-        instrumentor.uninstrument()
-    assert instrumented == bare
+    with instrumented(cap, AnthropicInstrumentor):
+        traced = [type(await failed_call(client, f"[[scenario:{s}]]")) for s in scenarios]
+    assert traced == bare
     assert len(cap.spans()) == len(scenarios)
 
 
@@ -591,10 +467,8 @@ async def test_other_sdk_calls_keep_sdk_span(
 async def test_sdk_span_returns_after_uninstrument(
     cap: TelemetryCapture, traced_client: Any, call: Any
 ) -> None:
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(**cap.providers)
-    await call(traced_client)
-    instrumentor.uninstrument()
+    with instrumented(cap, AnthropicInstrumentor):
+        await call(traced_client)
     await call(traced_client)
 
     assert [s.name for s in cap.spans()] == [SPAN_NAME, SDK_SPAN]

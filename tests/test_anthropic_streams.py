@@ -11,53 +11,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import inspect
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anthropic
 import httpx2
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
+from anthropic_helpers import (
+    HTTP_ERRORS,
+    MAX_TOKENS,
+    MODEL,
+    OVERLOADED,
+    RATE_LIMIT,
+    SPAN_NAME,
+    is_async,
+    metric_attrs,
+    reply_attrs,
+    request_attrs,
+    resolve,
+    tool_use_attrs,
+)
+from helpers import (
+    CLAUDE_TOOLS,
+    DURATION,
+    QUESTION,
+    REPLY,
+    TIME_PER_OUTPUT_CHUNK,
+    TIME_TO_FIRST_CHUNK,
+    TOKENS,
+    Failure,
+    attrs_of,
+    instrumented,
+    only_span,
+    token_sums,
+    user,
+)
 from opentelemetry.trace import SpanKind, StatusCode
 
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
-MODEL = "claude-opus-5"
-SPAN_NAME = "chat claude-opus-5"
-QUESTION = "What is the weather in Paris?"  # 6 tokens
-REPLY = "Hello from the fake LLM server."  # 6 tokens
-MAX_TOKENS = 100
-TOOLS: Any = [
-    {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }
-]
-DURATION = "gen_ai.client.operation.duration"
-TOKENS = "gen_ai.client.token.usage"
-TTFC = "gen_ai.client.operation.time_to_first_chunk"
-TPOC = "gen_ai.client.operation.time_per_output_chunk"
+pytestmark = pytest.mark.usefixtures("fresh_fake_llm")
+
 STREAM_END = "agentotel.stream.end"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def user(text: str) -> Any:
-    return [{"role": "user", "content": text}]
-
-
-def is_async(client: Any) -> bool:
-    return isinstance(client, anthropic.AsyncAnthropic)
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 async def create_stream(client: Any, text: str = QUESTION, *, beta: bool = False, **kwargs: Any) -> Any:
@@ -72,6 +73,12 @@ def stream_manager(client: Any, text: str = QUESTION, *, beta: bool = False, **k
     resource = client.beta.messages if beta else client.messages
     kwargs.setdefault("max_tokens", MAX_TOKENS)
     return resource.stream(model=MODEL, messages=user(text), **kwargs)
+
+
+async def enter_stream_manager(client: Any) -> Any:
+    """The stream of a ``messages.stream(...)`` manager that is entered and never exited."""
+    manager = stream_manager(client)
+    return await manager.__aenter__() if is_async(client) else manager.__enter__()
 
 
 @contextlib.asynccontextmanager
@@ -103,16 +110,6 @@ async def collect_garbage() -> None:
         await asyncio.sleep(0)
 
 
-def attrs_of(span: ReadableSpan) -> dict[str, Any]:
-    return dict(span.attributes or {})
-
-
-def only_span(cap: TelemetryCapture) -> ReadableSpan:
-    spans = cap.spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    return spans[0]
-
-
 def stream_span(cap: TelemetryCapture, end: str) -> dict[str, Any]:
     """The one span of a stream that ended normally; its attributes without the timing one."""
     span = only_span(cap)
@@ -138,49 +135,14 @@ def failed_stream_span(cap: TelemetryCapture, error_type: str) -> dict[str, Any]
     return attrs
 
 
-def request_attrs(server: FakeLLMServer, max_tokens: int = MAX_TOKENS) -> dict[str, Any]:
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "anthropic",
-        "gen_ai.request.model": MODEL,
-        "gen_ai.request.max_tokens": max_tokens,
-        "gen_ai.request.stream": True,
-        "server.address": "127.0.0.1",
-        "server.port": server.port,
-    }
+def full_attrs(server: FakeLLMServer, **reply: Any) -> dict[str, Any]:
+    """Every attribute of the span of an exhausted stream answered ``msg_1``."""
+    return {**reply_attrs(server, stream=True, **reply), STREAM_END: "exhausted"}
 
 
-def full_attrs(
-    server: FakeLLMServer,
-    *,
-    end: str = "exhausted",
-    finish: str = "end_turn",
-    input_tokens: int = 6,
-    output_tokens: int = 6,
-    cache_read: int = 0,
-    cache_creation: int = 0,
-) -> dict[str, Any]:
-    return {
-        **request_attrs(server),
-        "gen_ai.response.id": "msg_1",
-        "gen_ai.response.model": MODEL,
-        "gen_ai.response.finish_reasons": (finish,),
-        "gen_ai.usage.input_tokens": input_tokens,
-        "gen_ai.usage.cache_read.input_tokens": cache_read,
-        "gen_ai.usage.cache_creation.input_tokens": cache_creation,
-        "gen_ai.usage.output_tokens": output_tokens,
-        STREAM_END: end,
-    }
-
-
-def token_sums(cap: TelemetryCapture) -> dict[str, float]:
-    return {dict(p.attributes)["gen_ai.token.type"]: p.sum for p in cap.metric_points(TOKENS)}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_ids(fake_llm: FakeLLMServer) -> None:
-    """Ids restart at ``msg_1`` / ``toolu_1`` in every test."""
-    fake_llm.state.reset()
+def unread_attrs(server: FakeLLMServer, end: str) -> dict[str, Any]:
+    """Every attribute of the span of a stream that ended (``end``) before its first event."""
+    return {**request_attrs(server, stream=True), STREAM_END: end}
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -209,20 +171,13 @@ async def test_create_stream_metrics(
     await drain(await create_stream(client), client)
 
     cap = anthropic_instrumented
-    metric_attrs = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "anthropic",
-        "gen_ai.request.model": MODEL,
-        "gen_ai.response.model": MODEL,
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-    }
-    assert cap.metric_sum(TOKENS, {**metric_attrs, "gen_ai.token.type": "input"}) == 6
-    assert cap.metric_sum(TOKENS, {**metric_attrs, "gen_ai.token.type": "output"}) == 6
+    attrs = metric_attrs(fake_llm, **{"gen_ai.response.model": MODEL})
+    assert cap.metric_sum(TOKENS, {**attrs, "gen_ai.token.type": "input"}) == 6
+    assert cap.metric_sum(TOKENS, {**attrs, "gen_ai.token.type": "output"}) == 6
     assert cap.metric_count(TOKENS) == 2
-    assert cap.metric_count(DURATION, metric_attrs) == 1
-    assert cap.metric_count(TTFC, metric_attrs) == 1
-    assert cap.metric_count(TPOC, metric_attrs) == 1
+    assert cap.metric_count(DURATION, attrs) == 1
+    assert cap.metric_count(TIME_TO_FIRST_CHUNK, attrs) == 1
+    assert cap.metric_count(TIME_PER_OUTPUT_CHUNK, attrs) == 1
 
 
 async def test_cumulative_output_tokens_not_summed(
@@ -272,16 +227,12 @@ async def test_stream_stop_sequences(anthropic_instrumented: TelemetryCapture, c
 async def test_stream_tool_use(
     anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
 ) -> None:
-    events = await drain(await create_stream(client, tools=TOOLS), client)
+    events = await drain(await create_stream(client, tools=CLAUDE_TOOLS), client)
 
     partial = "".join(e.delta.partial_json for e in events if e.type == "content_block_delta")
     assert json.loads(partial) == {"city": "Paris"}
-    assert stream_span(anthropic_instrumented, "exhausted") == {
-        # '{"city": "Paris"}' is 2 words.
-        **full_attrs(fake_llm, finish="tool_use", output_tokens=2),
-        "agentotel.response.tool_calls.names": ("get_weather",),
-        "agentotel.response.tool_calls.ids": ("toolu_1",),
-    }
+    expected = {**tool_use_attrs(fake_llm, stream=True), STREAM_END: "exhausted"}
+    assert stream_span(anthropic_instrumented, "exhausted") == expected
 
 
 async def test_stream_thinking(
@@ -321,12 +272,12 @@ async def test_create_stream_closed_unread(
     stream = await create_stream(client)
     await resolve(stream.close())
 
-    assert stream_span(anthropic_instrumented, "closed") == {**request_attrs(fake_llm), STREAM_END: "closed"}
+    assert stream_span(anthropic_instrumented, "closed") == unread_attrs(fake_llm, "closed")
     cap = anthropic_instrumented
     assert cap.metric_count(DURATION) == 1
     assert cap.metric_points(TOKENS) == []
-    assert cap.metric_count(TTFC) == 0
-    assert cap.metric_count(TPOC) == 0
+    assert cap.metric_count(TIME_TO_FIRST_CHUNK) == 0
+    assert cap.metric_count(TIME_PER_OUTPUT_CHUNK) == 0
 
 
 async def test_create_stream_abandoned(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -341,17 +292,24 @@ async def test_create_stream_abandoned(anthropic_instrumented: TelemetryCapture,
     assert attrs["gen_ai.response.id"] == "msg_1"
 
 
-async def test_create_stream_abandoned_unread(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+@pytest.mark.parametrize(
+    "open_stream",
+    [
+        pytest.param(create_stream, id="create"),  # messages.create(stream=True)
+        pytest.param(enter_stream_manager, id="helper"),  # messages.stream(): entered, never exited
+    ],
+)
+async def test_abandoned_unread(
+    anthropic_instrumented: TelemetryCapture,
+    client: Any,
+    fake_llm: FakeLLMServer,
+    open_stream: Callable[[Any], Awaitable[Any]],
 ) -> None:
-    stream = await create_stream(client)
+    stream = await open_stream(client)
     del stream
     await collect_garbage()
 
-    assert stream_span(anthropic_instrumented, "abandoned") == {
-        **request_attrs(fake_llm),
-        STREAM_END: "abandoned",
-    }
+    assert stream_span(anthropic_instrumented, "abandoned") == unread_attrs(fake_llm, "abandoned")
 
 
 async def test_create_stream_ends_once(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -424,8 +382,8 @@ async def test_helper_metrics(anthropic_instrumented: TelemetryCapture, client: 
     cap = anthropic_instrumented
     assert token_sums(cap) == {"input": 6, "output": 6}
     assert cap.metric_count(DURATION) == 1
-    assert cap.metric_count(TTFC) == 1
-    assert cap.metric_count(TPOC) == 1
+    assert cap.metric_count(TIME_TO_FIRST_CHUNK) == 1
+    assert cap.metric_count(TIME_PER_OUTPUT_CHUNK) == 1
 
 
 async def test_helper_text_stream(
@@ -501,11 +459,11 @@ async def test_helper_exit_unread(
     async with helper_stream(client):
         assert anthropic_instrumented.spans() == []
 
-    assert stream_span(anthropic_instrumented, "closed") == {**request_attrs(fake_llm), STREAM_END: "closed"}
+    assert stream_span(anthropic_instrumented, "closed") == unread_attrs(fake_llm, "closed")
     cap = anthropic_instrumented
     assert cap.metric_count(DURATION) == 1
     assert cap.metric_points(TOKENS) == []
-    assert cap.metric_count(TTFC) == 0
+    assert cap.metric_count(TIME_TO_FIRST_CHUNK) == 0
 
 
 async def test_helper_error_in_with_body(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -529,10 +487,7 @@ async def test_helper_keeps_sdk_attributes(anthropic_instrumented: TelemetryCapt
 
 
 async def test_helper_abandoned(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
-    if is_async(client):
-        stream = await stream_manager(client).__aenter__()
-    else:
-        stream = stream_manager(client).__enter__()
+    stream = await enter_stream_manager(client)
     await next_event(stream, client)
     assert anthropic_instrumented.spans() == []
 
@@ -544,34 +499,15 @@ async def test_helper_abandoned(anthropic_instrumented: TelemetryCapture, client
     assert attrs["gen_ai.usage.input_tokens"] == 6
 
 
-async def test_helper_abandoned_unread(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
-) -> None:
-    if is_async(client):
-        stream = await stream_manager(client).__aenter__()
-    else:
-        stream = stream_manager(client).__enter__()
-    del stream
-    await collect_garbage()
-
-    assert stream_span(anthropic_instrumented, "abandoned") == {
-        **request_attrs(fake_llm),
-        STREAM_END: "abandoned",
-    }
-
-
 async def test_helper_tool_use(
     anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
 ) -> None:
-    async with helper_stream(client, tools=TOOLS) as stream:
+    async with helper_stream(client, tools=CLAUDE_TOOLS) as stream:
         message = await resolve(stream.get_final_message())
 
     assert message.content[0].input == {"city": "Paris"}
-    assert stream_span(anthropic_instrumented, "exhausted") == {
-        **full_attrs(fake_llm, finish="tool_use", output_tokens=2),
-        "agentotel.response.tool_calls.names": ("get_weather",),
-        "agentotel.response.tool_calls.ids": ("toolu_1",),
-    }
+    expected = {**tool_use_attrs(fake_llm, stream=True), STREAM_END: "exhausted"}
+    assert stream_span(anthropic_instrumented, "exhausted") == expected
 
 
 async def test_helper_thinking(
@@ -644,53 +580,29 @@ async def test_helper_malformed_event(anthropic_instrumented: TelemetryCapture, 
     assert failed_stream_span(anthropic_instrumented, "json.JSONDecodeError")[STREAM_END] == "error"
 
 
-@pytest.mark.parametrize(
-    ("scenario", "exc_class", "error_type"),
-    [
-        ("rate_limit", anthropic.RateLimitError, "anthropic.RateLimitError"),
-        ("server_error", anthropic.InternalServerError, "anthropic.InternalServerError"),
-        ("overloaded", anthropic.OverloadedError, "anthropic.OverloadedError"),
-        ("bad_request", anthropic.BadRequestError, "anthropic.BadRequestError"),
-    ],
-)
+@pytest.mark.parametrize("failure", HTTP_ERRORS)
 async def test_create_stream_http_error(
-    anthropic_instrumented: TelemetryCapture,
-    client: Any,
-    fake_llm: FakeLLMServer,
-    scenario: str,
-    exc_class: type[BaseException],
-    error_type: str,
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer, failure: Failure
 ) -> None:
-    with pytest.raises(exc_class) as info:
-        await create_stream(client, f"{QUESTION} [[scenario:{scenario}]]")
+    with pytest.raises(failure.error) as info:
+        await create_stream(client, f"{QUESTION} {failure.marker}")
 
-    assert type(info.value) is exc_class
-    attrs = failed_stream_span(anthropic_instrumented, error_type)
-    assert attrs == {**request_attrs(fake_llm), "error.type": error_type}
+    assert type(info.value) is failure.error
+    attrs = failed_stream_span(anthropic_instrumented, failure.error_type)
+    assert attrs == {**request_attrs(fake_llm, stream=True), "error.type": failure.error_type}
 
 
-@pytest.mark.parametrize(
-    ("scenario", "exc_class", "error_type"),
-    [
-        ("rate_limit", anthropic.RateLimitError, "anthropic.RateLimitError"),
-        ("overloaded", anthropic.OverloadedError, "anthropic.OverloadedError"),
-    ],
-)
+@pytest.mark.parametrize("failure", [RATE_LIMIT, OVERLOADED])
 async def test_helper_http_error_on_enter(
-    anthropic_instrumented: TelemetryCapture,
-    client: Any,
-    fake_llm: FakeLLMServer,
-    scenario: str,
-    exc_class: type[BaseException],
-    error_type: str,
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer, failure: Failure
 ) -> None:
-    with pytest.raises(exc_class) as info:
-        async with helper_stream(client, f"{QUESTION} [[scenario:{scenario}]]"):
+    with pytest.raises(failure.error) as info:
+        async with helper_stream(client, f"{QUESTION} {failure.marker}"):
             pass
 
-    assert type(info.value) is exc_class
-    attrs = failed_stream_span(anthropic_instrumented, error_type)
-    assert attrs == {**request_attrs(fake_llm), "error.type": error_type}
+    assert type(info.value) is failure.error
+    attrs = failed_stream_span(anthropic_instrumented, failure.error_type)
+    assert attrs == {**request_attrs(fake_llm, stream=True), "error.type": failure.error_type}
 
 
 async def test_helper_timeout(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
@@ -711,13 +623,9 @@ async def test_stream_error_classes_match_uninstrumented(cap: TelemetryCapture, 
 
     scenarios = ["disconnect", "malformed", "rate_limit"]
     bare = [await raised(s) for s in scenarios]
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(**cap.providers)
-    try:
-        instrumented = [await raised(s) for s in scenarios]
-    finally:
-        instrumentor.uninstrument()
-    assert instrumented == bare
+    with instrumented(cap, AnthropicInstrumentor):
+        traced = [await raised(s) for s in scenarios]
+    assert traced == bare
     assert [attrs_of(s)["error.type"] for s in cap.spans()] == [
         "httpx2.RemoteProtocolError",
         "json.JSONDecodeError",

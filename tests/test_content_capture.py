@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,20 +27,15 @@ import anthropic
 import openai
 import pytest
 from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
+from helpers import CLAUDE, EMBEDDING_MODEL, GPT, INSTRUMENTORS, REPLY, instrumented
 
 from agentotel import config
-from agentotel.instrumentation.anthropic import AnthropicInstrumentor
-from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
 ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 MAX_LENGTH_ENV = "AGENTOTEL_CONTENT_MAX_LENGTH"
 EVENT = "gen_ai.client.inference.operation.details"
-GPT = "gpt-4o"
-CLAUDE = "claude-haiku-4-5"
-EMBEDDING_MODEL = "text-embedding-3-small"
-REPLY = "Hello from the fake LLM server."
 CONTENT_ATTRIBUTES = (
     "gen_ai.system_instructions",
     "gen_ai.input.messages",
@@ -195,6 +189,27 @@ def chat_messages(m: str, prompt: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
+def tool_round_trip_expected(call_id: str, m: str) -> list[dict[str, Any]]:
+    """An OpenAI tool call (chat or Responses API) and the tool's answer, as semconv input messages."""
+    return [
+        {
+            "role": "assistant",
+            "parts": [
+                {
+                    "type": "tool_call",
+                    "id": call_id,
+                    "name": "get_weather",
+                    "arguments": json.dumps({"city": m}),
+                }
+            ],
+        },
+        {
+            "role": "tool",
+            "parts": [{"type": "tool_call_response", "id": call_id, "response": f"sunny {m}"}],
+        },
+    ]
+
+
 def chat_input_expected(m: str, prompt: str | None = None) -> list[dict[str, Any]]:
     return [
         {"role": "system", "parts": [{"type": "text", "content": f"You are terse. {m}"}]},
@@ -204,21 +219,7 @@ def chat_input_expected(m: str, prompt: str | None = None) -> list[dict[str, Any
                 {"type": "text", "content": prompt if prompt is not None else f"Weather in Paris? {m}"}
             ],
         },
-        {
-            "role": "assistant",
-            "parts": [
-                {
-                    "type": "tool_call",
-                    "id": "call_77",
-                    "name": "get_weather",
-                    "arguments": json.dumps({"city": m}),
-                }
-            ],
-        },
-        {
-            "role": "tool",
-            "parts": [{"type": "tool_call_response", "id": "call_77", "response": f"sunny {m}"}],
-        },
+        *tool_round_trip_expected("call_77", m),
     ]
 
 
@@ -297,39 +298,50 @@ CLAUDE_OUTPUT = [
 ]
 
 
+# Requests whose system prompt, tool definition, tool call and tool result all carry the marker ``m``.
+def chat_request(m: str) -> dict[str, Any]:
+    return {"model": GPT, "messages": chat_messages(m), "tools": chat_tools(m)}
+
+
+def responses_request(m: str) -> dict[str, Any]:
+    return {
+        "model": GPT,
+        "instructions": f"Be brief. {m}",
+        "input": responses_input(m),
+        "tools": responses_tools(m),
+    }
+
+
+def claude_request(m: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "model": CLAUDE,
+        "max_tokens": 64,
+        "system": f"You are terse. {m}",
+        "tools": claude_tools(m),
+        "messages": claude_messages(m),
+        **overrides,
+    }
+
+
 def _chat(c: Clients, m: str) -> Any:
-    reply = c.oai.chat.completions.create(model=GPT, messages=chat_messages(m), tools=chat_tools(m))
+    reply = c.oai.chat.completions.create(**chat_request(m))
     assert reply.choices[0].message.content == REPLY
 
 
 def _chat_stream(c: Clients, m: str) -> Any:
     stream = c.oai.chat.completions.create(
-        model=GPT,
-        messages=chat_messages(m),
-        tools=chat_tools(m),
-        stream=True,
-        stream_options={"include_usage": True},
+        **chat_request(m), stream=True, stream_options={"include_usage": True}
     )
     assert "".join(ch.choices[0].delta.content or "" for ch in stream if ch.choices) == REPLY
 
 
 def _responses(c: Clients, m: str) -> Any:
-    response = c.oai.responses.create(
-        model=GPT, instructions=f"Be brief. {m}", input=responses_input(m), tools=responses_tools(m)
-    )
+    response = c.oai.responses.create(**responses_request(m))
     assert response.output_text == REPLY
 
 
 def _responses_stream(c: Clients, m: str) -> Any:
-    events = list(
-        c.oai.responses.create(
-            model=GPT,
-            instructions=f"Be brief. {m}",
-            input=responses_input(m),
-            tools=responses_tools(m),
-            stream=True,
-        )
-    )
+    events = list(c.oai.responses.create(**responses_request(m), stream=True))
     assert events[-1].type == "response.completed"
 
 
@@ -339,36 +351,18 @@ def _embeddings(c: Clients, m: str) -> Any:
 
 
 def _claude(c: Clients, m: str) -> Any:
-    message = c.claude.messages.create(
-        model=CLAUDE,
-        max_tokens=64,
-        system=f"You are terse. {m}",
-        tools=claude_tools(m),
-        messages=claude_messages(m),
-    )
+    message = c.claude.messages.create(**claude_request(m))
     assert message.content[0].text == REPLY
 
 
 def _claude_stream(c: Clients, m: str) -> Any:
-    stream = c.claude.messages.create(
-        model=CLAUDE,
-        max_tokens=64,
-        system=f"You are terse. {m}",
-        tools=claude_tools(m),
-        messages=claude_messages(m),
-        stream=True,
-    )
+    stream = c.claude.messages.create(**claude_request(m), stream=True)
     assert [e.type for e in stream][-1] == "message_stop"
 
 
 def _claude_stream_helper(c: Clients, m: str) -> Any:
-    with c.claude.messages.stream(
-        model=CLAUDE,
-        max_tokens=64,
-        system=[{"type": "text", "text": f"You are terse. {m}"}],
-        tools=claude_tools(m),
-        messages=claude_messages(m),
-    ) as stream:
+    system = [{"type": "text", "text": f"You are terse. {m}"}]
+    with c.claude.messages.stream(**claude_request(m, system=system)) as stream:
         assert "".join(stream.text_stream) == REPLY
 
 
@@ -390,21 +384,7 @@ def _expected_responses(m: str) -> dict[str, Any]:
         "gen_ai.system_instructions": [{"type": "text", "content": f"Be brief. {m}"}],
         "gen_ai.input.messages": [
             {"role": "user", "parts": [{"type": "text", "content": f"Weather in Paris? {m}"}]},
-            {
-                "role": "assistant",
-                "parts": [
-                    {
-                        "type": "tool_call",
-                        "id": "call_88",
-                        "name": "get_weather",
-                        "arguments": json.dumps({"city": m}),
-                    }
-                ],
-            },
-            {
-                "role": "tool",
-                "parts": [{"type": "tool_call_response", "id": "call_88", "response": f"sunny {m}"}],
-            },
+            *tool_round_trip_expected("call_88", m),
         ],
         "gen_ai.tool.definitions": responses_tools(m),
         "gen_ai.output.messages": RESPONSES_OUTPUT,
@@ -464,34 +444,26 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "_warned", set())  # the unknown-value warning is once per process
 
 
-@contextmanager
-def instrumented(cap: TelemetryCapture) -> Iterator[None]:
-    """Both instrumentors on ``cap`` (settings are read from the environment now)."""
-    instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
-    for instrumentor in instrumentors:
-        instrumentor.instrument(**cap.providers)
-    try:
-        yield
-    finally:
-        for instrumentor in instrumentors:
-            instrumentor.uninstrument()
+RunWorkload = Callable[[str, str | None], Workload]
 
 
+@pytest.fixture
 def run_workload(
-    name: str,
-    cap: TelemetryCapture,
-    clients: Clients,
-    marker: str,
-    monkeypatch: pytest.MonkeyPatch,
-    mode: str | None,
-) -> Workload:
-    if mode is not None:
-        monkeypatch.setenv(ENV, mode)
-    workload = WORKLOADS[name]
-    with instrumented(cap):
-        workload.run(clients, marker)
-    assert [s.name for s in cap.spans()] == [workload.span]
-    return workload
+    cap: TelemetryCapture, clients: Clients, marker: str, monkeypatch: pytest.MonkeyPatch
+) -> RunWorkload:
+    """``run_workload(name, mode)``: run workload ``name`` with ``marker`` and both instrumentors on
+    ``cap``, the capture setting ``mode`` (None: unset); it made exactly its one span."""
+
+    def run(name: str, mode: str | None) -> Workload:
+        if mode is not None:
+            monkeypatch.setenv(ENV, mode)
+        workload = WORKLOADS[name]
+        with instrumented(cap, *INSTRUMENTORS):
+            workload.run(clients, marker)
+        assert [s.name for s in cap.spans()] == [workload.span]
+        return workload
+
+    return run
 
 
 # --- capture off -----------------------------------------------------------------------------------
@@ -501,14 +473,12 @@ def test_no_content_by_default(
     name: str,
     mode: str | None,
     cap: TelemetryCapture,
-    clients: Clients,
     marker: str,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    debug_log: pytest.LogCaptureFixture,
+    run_workload: RunWorkload,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="agentotel")
-    run_workload(name, cap, clients, marker, monkeypatch, mode)
-    text = exported_text(cap, caplog)
+    run_workload(name, mode)
+    text = exported_text(cap, debug_log)
     assert marker not in text
     assert FAKE_OPENAI_KEY not in text and FAKE_ANTHROPIC_KEY not in text
     assert content_on_spans(cap) == [{}]
@@ -517,14 +487,9 @@ def test_no_content_by_default(
 
 
 def test_no_content_on_errors_either(
-    cap: TelemetryCapture,
-    clients: Clients,
-    marker: str,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    cap: TelemetryCapture, clients: Clients, marker: str, debug_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="agentotel")
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         with pytest.raises(openai.RateLimitError):
             clients.oai.chat.completions.create(
                 model=GPT, messages=[{"role": "user", "content": f"{marker} [[scenario:rate_limit]]"}]
@@ -543,7 +508,7 @@ def test_no_content_on_errors_either(
         with pytest.raises(openai.APIError):
             list(stream)
     assert [s.status.status_code.name for s in cap.spans()] == ["ERROR", "ERROR", "ERROR"]
-    text = exported_text(cap, caplog)
+    text = exported_text(cap, debug_log)
     assert marker not in text
     assert FAKE_OPENAI_KEY not in text and FAKE_ANTHROPIC_KEY not in text
 
@@ -552,14 +517,9 @@ def test_no_content_on_errors_either(
 @pytest.mark.parametrize("mode", ["SPAN_ONLY", "true", "True", "span_only"])
 @pytest.mark.parametrize("name", WORKLOAD_IDS)
 def test_span_only(
-    name: str,
-    mode: str,
-    cap: TelemetryCapture,
-    clients: Clients,
-    marker: str,
-    monkeypatch: pytest.MonkeyPatch,
+    name: str, mode: str, cap: TelemetryCapture, marker: str, run_workload: RunWorkload
 ) -> None:
-    workload = run_workload(name, cap, clients, marker, monkeypatch, mode)
+    workload = run_workload(name, mode)
     [content] = content_on_spans(cap)
     assert_semconv_content(content)
     assert content == workload.expected(marker)
@@ -568,10 +528,8 @@ def test_span_only(
 
 
 @pytest.mark.parametrize("name", WORKLOAD_IDS)
-def test_event_only(
-    name: str, cap: TelemetryCapture, clients: Clients, marker: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    workload = run_workload(name, cap, clients, marker, monkeypatch, "EVENT_ONLY")
+def test_event_only(name: str, cap: TelemetryCapture, marker: str, run_workload: RunWorkload) -> None:
+    workload = run_workload(name, "EVENT_ONLY")
     [span] = cap.spans()
     assert content_on_spans(cap) == [{}]
     span_only = TelemetryCapture()
@@ -600,10 +558,8 @@ def test_event_only(
 
 
 @pytest.mark.parametrize("name", WORKLOAD_IDS)
-def test_span_and_event(
-    name: str, cap: TelemetryCapture, clients: Clients, marker: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    workload = run_workload(name, cap, clients, marker, monkeypatch, "SPAN_AND_EVENT")
+def test_span_and_event(name: str, cap: TelemetryCapture, marker: str, run_workload: RunWorkload) -> None:
+    workload = run_workload(name, "SPAN_AND_EVENT")
     expected = workload.expected(marker)
     assert content_on_spans(cap) == [expected]
     [record] = detail_events(cap)
@@ -616,7 +572,7 @@ def test_event_is_emitted_for_a_failed_call(
 ) -> None:
     monkeypatch.setenv(ENV, "EVENT_ONLY")
     prompt = f"{marker} [[scenario:rate_limit]]"
-    with instrumented(cap), pytest.raises(openai.RateLimitError):
+    with instrumented(cap, *INSTRUMENTORS), pytest.raises(openai.RateLimitError):
         clients.oai.chat.completions.create(model=GPT, messages=[{"role": "user", "content": prompt}])
     [span] = cap.spans()
     assert span.status.status_code.name == "ERROR"
@@ -635,28 +591,12 @@ async def test_async_clients_span_and_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(ENV, "SPAN_AND_EVENT")
-    with instrumented(cap):
-        await async_openai_client.chat.completions.create(
-            model=GPT, messages=chat_messages(marker), tools=chat_tools(marker)
-        )
-        stream = await async_openai_client.chat.completions.create(
-            model=GPT, messages=chat_messages(marker), tools=chat_tools(marker), stream=True
-        )
+    with instrumented(cap, *INSTRUMENTORS):
+        await async_openai_client.chat.completions.create(**chat_request(marker))
+        stream = await async_openai_client.chat.completions.create(**chat_request(marker), stream=True)
         [chunk async for chunk in stream]
-        await async_anthropic_client.messages.create(
-            model=CLAUDE,
-            max_tokens=64,
-            system=f"You are terse. {marker}",
-            tools=claude_tools(marker),
-            messages=claude_messages(marker),
-        )
-        async with async_anthropic_client.messages.stream(
-            model=CLAUDE,
-            max_tokens=64,
-            system=f"You are terse. {marker}",
-            tools=claude_tools(marker),
-            messages=claude_messages(marker),
-        ) as helper:
+        await async_anthropic_client.messages.create(**claude_request(marker))
+        async with async_anthropic_client.messages.stream(**claude_request(marker)) as helper:
             await helper.get_final_message()
     expected = [_expected_chat(marker)] * 2 + [_expected_claude(marker)] * 2
     assert content_on_spans(cap) == expected
@@ -669,14 +609,13 @@ def test_unknown_value_warns_once_and_captures_nothing(
     clients: Clients,
     marker: str,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    debug_log: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="agentotel")
     monkeypatch.setenv(ENV, "banana")
-    with instrumented(cap):  # both instrumentors read the setting: still one warning
+    with instrumented(cap, *INSTRUMENTORS):  # both instrumentors read the setting: still one warning
         _chat(clients, marker)
         _claude(clients, marker)
-    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    warnings = [r for r in debug_log.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert ENV in message
@@ -703,11 +642,10 @@ def test_api_keys_and_bearer_tokens_never_exported(
     clients: Clients,
     marker: str,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    debug_log: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="agentotel")
     monkeypatch.setenv(ENV, mode)
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         clients.oai.chat.completions.create(
             model=GPT,
             messages=chat_messages(marker, prompt=_secret_prompt(FAKE_OPENAI_KEY)),
@@ -733,7 +671,7 @@ def test_api_keys_and_bearer_tokens_never_exported(
             messages=[{"role": "user", "content": _secret_prompt(FAKE_ANTHROPIC_KEY)}],
         ) as s:
             s.until_done()
-    text = exported_text(cap, caplog)
+    text = exported_text(cap, debug_log)
     for secret in (FAKE_OPENAI_KEY, FAKE_ANTHROPIC_KEY, BEARER, "0123456789abcdefSECRET"):
         assert secret not in text
     if mode == "NO_CONTENT":
@@ -778,7 +716,7 @@ def test_the_clients_own_credentials_are_redacted_whatever_their_shape(
     claude = anthropic.Anthropic(
         base_url=fake_llm.anthropic_base_url, auth_token=anthropic_token, max_retries=0
     )
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         oai.chat.completions.create(
             model=GPT, messages=[{"role": "user", "content": f"use {openai_key} now"}]
         )
@@ -804,7 +742,7 @@ def test_bearer_tokens_are_redacted_whatever_the_whitespace(
 ) -> None:
     monkeypatch.setenv(ENV, "SPAN_ONLY")
     prompt = f"curl -H 'Authorization: {scheme}{separator}{BEARER}' https://example.test"
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         clients.oai.chat.completions.create(model=GPT, messages=[{"role": "user", "content": prompt}])
     assert BEARER not in exported_text(cap)
     [content] = content_on_spans(cap)
@@ -827,7 +765,7 @@ def test_key_shaped_strings_are_redacted(
 ) -> None:
     """Keys other than the client's own (a colleague's key pasted into a prompt) are removed too."""
     monkeypatch.setenv(ENV, "SPAN_ONLY")
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         clients.oai.chat.completions.create(model=GPT, messages=[{"role": "user", "content": f"[{key}]"}])
     assert key not in exported_text(cap)
     [content] = content_on_spans(cap)
@@ -847,12 +785,12 @@ def test_truncation_to_max_length(
     name: str,
     mode: str,
     cap: TelemetryCapture,
-    clients: Clients,
     marker: str,
     monkeypatch: pytest.MonkeyPatch,
+    run_workload: RunWorkload,
 ) -> None:
     monkeypatch.setenv(MAX_LENGTH_ENV, "50")
-    workload = run_workload(name, cap, clients, marker, monkeypatch, mode)
+    workload = run_workload(name, mode)
     if mode == "SPAN_ONLY":
         raw = {k: v for k, v in cap.spans()[0].attributes.items() if k in CONTENT_ATTRIBUTES}
     else:
@@ -876,7 +814,7 @@ def test_content_within_the_limit_is_not_cut(
     monkeypatch.setenv(ENV, "SPAN_ONLY")
     monkeypatch.setenv(MAX_LENGTH_ENV, "1000")
     long_text = "x" * 900
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         clients.oai.embeddings.create(model=EMBEDDING_MODEL, input=long_text)
     value = cap.spans()[0].attributes["gen_ai.input.messages"]
     assert value == _compact([{"role": "user", "parts": [{"type": "text", "content": long_text}]}])
@@ -890,7 +828,7 @@ def test_truncation_never_reveals_a_redacted_secret(
     monkeypatch.setenv(ENV, "SPAN_ONLY")
     prefix = '[{"role":"user","parts":[{"type":"text","content":"'
     monkeypatch.setenv(MAX_LENGTH_ENV, str(len(prefix) + 30))
-    with instrumented(cap):
+    with instrumented(cap, *INSTRUMENTORS):
         clients.oai.chat.completions.create(
             model=GPT, messages=[{"role": "user", "content": FAKE_OPENAI_KEY + " " + "y" * 100}]
         )

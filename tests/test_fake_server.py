@@ -18,41 +18,9 @@ import anthropic
 import httpx2
 import openai
 import pytest
+from helpers import CHAT_TOOLS, CLAUDE, CLAUDE_TOOLS, GPT, QUESTION, REPLY, RESP_TOOLS, user
 
 from agentotel.testing import FakeLLM, FakeLLMServer, count_tokens, fake_transport, handle_request
-
-Q = "What is the weather in Paris?"  # 6 tokens
-REPLY = "Hello from the fake LLM server."  # 6 tokens
-GPT = "gpt-4o"
-CLAUDE = "claude-haiku-4-5"
-CHAT_TOOLS: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
-]
-RESP_TOOLS: Any = [
-    {
-        "type": "function",
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }
-]
-CLAUDE_TOOLS: Any = [
-    {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }
-]
-
-
-def user(text: str) -> Any:
-    return [{"role": "user", "content": text}]
 
 
 @pytest.fixture
@@ -80,10 +48,10 @@ def test_urls_and_recorded_requests(server: FakeLLMServer, oai: openai.OpenAI) -
     assert server.base_url == f"http://127.0.0.1:{server.port}"
     assert server.openai_base_url == server.base_url + "/v1"
     assert server.anthropic_base_url == server.base_url
-    oai.chat.completions.create(model=GPT, messages=user(Q))
+    oai.chat.completions.create(model=GPT, messages=user(QUESTION))
     (rec,) = server.requests
     assert (rec.method, rec.path) == ("POST", "/v1/chat/completions")
-    assert rec.body == {"model": GPT, "messages": user(Q)}
+    assert rec.body == {"model": GPT, "messages": user(QUESTION)}
     assert rec.headers["authorization"] == "<redacted>"
     server.clear()
     assert server.requests == []
@@ -114,18 +82,22 @@ def test_keep_alive_and_plain_http_errors(server: FakeLLMServer) -> None:
 
 def test_concurrent_requests(server: FakeLLMServer, oai: openai.OpenAI) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        ids = list(pool.map(lambda _: oai.chat.completions.create(model=GPT, messages=user(Q)).id, range(16)))
+        ids = list(
+            pool.map(lambda _: oai.chat.completions.create(model=GPT, messages=user(QUESTION)).id, range(16))
+        )
     assert sorted(ids) == sorted(f"chatcmpl-{i}" for i in range(1, 17))
     assert len(server.requests) == 16
 
 
 def test_handle_request_is_deterministic() -> None:
-    body = json.dumps({"model": GPT, "messages": user(Q), "tools": CHAT_TOOLS, "stream": True}).encode()
+    body = json.dumps(
+        {"model": GPT, "messages": user(QUESTION), "tools": CHAT_TOOLS, "stream": True}
+    ).encode()
     first = handle_request("POST", "/v1/chat/completions", {}, body, state=FakeLLM())
     second = handle_request("POST", "/v1/chat/completions", {}, body)
     assert first == second
     assert first.is_stream and first.status == 200 and len(first.chunks) >= 5
-    assert count_tokens(Q) == 6
+    assert count_tokens(QUESTION) == 6
 
 
 def test_module_main_prints_url() -> None:
@@ -139,7 +111,7 @@ def test_module_main_prints_url() -> None:
             assert line.startswith("Fake LLM server listening on http://127.0.0.1:")
             url = line.rsplit(" ", 1)[1].strip()
             with openai.OpenAI(base_url=url + "/v1", api_key="sk-test", max_retries=0) as client:
-                r = client.chat.completions.create(model=GPT, messages=user(Q))
+                r = client.chat.completions.create(model=GPT, messages=user(QUESTION))
             assert r.choices[0].message.content == REPLY
         finally:
             proc.terminate()
@@ -150,7 +122,7 @@ def test_module_main_prints_url() -> None:
 
 
 def test_chat_text(oai: openai.OpenAI) -> None:
-    r = oai.chat.completions.create(model=GPT, messages=user(Q))
+    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
     assert r.id == "chatcmpl-1"
     assert r.model == "gpt-4o-2024-08-06"
     assert r.created == 1700000000
@@ -189,7 +161,7 @@ def test_chat_max_tokens_truncates(oai: openai.OpenAI) -> None:
 def test_chat_stream_include_usage(oai: openai.OpenAI) -> None:
     chunks = list(
         oai.chat.completions.create(
-            model=GPT, messages=user(Q), stream=True, stream_options={"include_usage": True}
+            model=GPT, messages=user(QUESTION), stream=True, stream_options={"include_usage": True}
         )
     )
     assert len(chunks) == 1 + 6 + 1 + 1  # role, one per word, finish, usage
@@ -213,13 +185,13 @@ def test_chat_stream_include_usage(oai: openai.OpenAI) -> None:
 
 
 def test_chat_stream_without_usage(oai: openai.OpenAI) -> None:
-    chunks = list(oai.chat.completions.create(model=GPT, messages=user(Q), stream=True))
+    chunks = list(oai.chat.completions.create(model=GPT, messages=user(QUESTION), stream=True))
     assert len(chunks) == 8
     assert all(c.usage is None and len(c.choices) == 1 for c in chunks)
 
 
 def test_chat_tool_call_then_tool_result(oai: openai.OpenAI) -> None:
-    r = oai.chat.completions.create(model=GPT, messages=user(Q), tools=CHAT_TOOLS)
+    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
     choice = r.choices[0]
     assert choice.finish_reason == "tool_calls"
     assert choice.message.content is None
@@ -232,7 +204,7 @@ def test_chat_tool_call_then_tool_result(oai: openai.OpenAI) -> None:
     assert (r.usage.prompt_tokens, r.usage.completion_tokens) == (6, 2)
 
     messages: Any = [
-        *user(Q),
+        *user(QUESTION),
         choice.message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "Sunny, 22 C"},
     ]
@@ -245,7 +217,7 @@ def test_chat_tool_call_then_tool_result(oai: openai.OpenAI) -> None:
 
 def test_chat_tool_without_city_gets_empty_args(oai: openai.OpenAI) -> None:
     tools: Any = [{"type": "function", "function": {"name": "now", "parameters": {"type": "object"}}}]
-    r = oai.chat.completions.create(model=GPT, messages=user(Q), tools=tools)
+    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=tools)
     assert r.choices[0].message.tool_calls is not None
     call = r.choices[0].message.tool_calls[0]
     assert call.type == "function" and call.function.arguments == "{}"
@@ -253,7 +225,9 @@ def test_chat_tool_without_city_gets_empty_args(oai: openai.OpenAI) -> None:
 
 
 def test_chat_tool_call_stream(oai: openai.OpenAI) -> None:
-    chunks = list(oai.chat.completions.create(model=GPT, messages=user(Q), tools=CHAT_TOOLS, stream=True))
+    chunks = list(
+        oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS, stream=True)
+    )
     deltas = [tc for c in chunks for tc in (c.choices[0].delta.tool_calls or [])]
     first = deltas[0]
     assert first.id == "call_1" and first.type == "function"
@@ -264,14 +238,14 @@ def test_chat_tool_call_stream(oai: openai.OpenAI) -> None:
     assert "".join(f or "" for f in fragments) == '{"city": "Paris"}'
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
-    with oai.chat.completions.stream(model=GPT, messages=user(Q), tools=CHAT_TOOLS) as stream:
+    with oai.chat.completions.stream(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS) as stream:
         final = stream.get_final_completion()
     assert final.choices[0].message.tool_calls is not None
     assert final.choices[0].message.tool_calls[0].function.arguments == '{"city": "Paris"}'
 
 
 def test_chat_n2(oai: openai.OpenAI) -> None:
-    r = oai.chat.completions.create(model=GPT, messages=user(Q), n=2)
+    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), n=2)
     assert [c.index for c in r.choices] == [0, 1]
     assert [c.message.content for c in r.choices] == [REPLY, REPLY]
     assert r.usage is not None
@@ -280,7 +254,7 @@ def test_chat_n2(oai: openai.OpenAI) -> None:
 
 def test_chat_cached_and_reasoning(oai: openai.OpenAI) -> None:
     r = oai.chat.completions.create(
-        model="o3-mini", messages=user(f"{Q} [[scenario:cached:4]] [[scenario:reasoning:3]]")
+        model="o3-mini", messages=user(f"{QUESTION} [[scenario:cached:4]] [[scenario:reasoning:3]]")
     )
     assert r.model == "o3-mini-2024-08-06"
     assert r.usage is not None
@@ -296,7 +270,7 @@ def test_chat_cached_and_reasoning(oai: openai.OpenAI) -> None:
 
 
 def test_responses_create(oai: openai.OpenAI) -> None:
-    r = oai.responses.create(model=GPT, input=Q, instructions="Be brief.")
+    r = oai.responses.create(model=GPT, input=QUESTION, instructions="Be brief.")
     assert (r.id, r.object, r.status, r.model) == ("resp_1", "response", "completed", "gpt-4o-2024-08-06")
     assert r.output_text == REPLY
     assert r.output[0].type == "message"
@@ -309,7 +283,7 @@ def test_responses_create(oai: openai.OpenAI) -> None:
 
 def test_responses_message_list_cached_reasoning(oai: openai.OpenAI) -> None:
     items: Any = [
-        {"role": "user", "content": [{"type": "input_text", "text": Q}]},
+        {"role": "user", "content": [{"type": "input_text", "text": QUESTION}]},
         {"role": "user", "content": "[[words:2]] [[scenario:cached:5]] [[scenario:reasoning:2]]"},
     ]
     r = oai.responses.create(model=GPT, input=items)
@@ -321,7 +295,7 @@ def test_responses_message_list_cached_reasoning(oai: openai.OpenAI) -> None:
 
 
 def test_responses_stream(oai: openai.OpenAI) -> None:
-    events = list(oai.responses.create(model=GPT, input=Q, stream=True))
+    events = list(oai.responses.create(model=GPT, input=QUESTION, stream=True))
     assert [e.type for e in events] == [
         "response.created",
         "response.in_progress",
@@ -342,14 +316,14 @@ def test_responses_stream(oai: openai.OpenAI) -> None:
     assert done.response.usage is not None
     assert (done.response.usage.input_tokens, done.response.usage.output_tokens) == (6, 6)
 
-    with oai.responses.stream(model=GPT, input=Q) as stream:
+    with oai.responses.stream(model=GPT, input=QUESTION) as stream:
         final = stream.get_final_response()
     assert final.output_text == REPLY
     assert final.id == "resp_2"
 
 
 def test_responses_function_call(oai: openai.OpenAI) -> None:
-    r = oai.responses.create(model=GPT, input=Q, tools=RESP_TOOLS)
+    r = oai.responses.create(model=GPT, input=QUESTION, tools=RESP_TOOLS)
     (item,) = r.output
     assert item.type == "function_call"
     assert (item.call_id, item.name, item.arguments) == ("call_1", "get_weather", '{"city": "Paris"}')
@@ -360,7 +334,7 @@ def test_responses_function_call(oai: openai.OpenAI) -> None:
     assert r2.output_text == REPLY
     assert r2.usage is not None and r2.usage.input_tokens == 3
 
-    with oai.responses.stream(model=GPT, input=Q, tools=RESP_TOOLS) as stream:
+    with oai.responses.stream(model=GPT, input=QUESTION, tools=RESP_TOOLS) as stream:
         types = [e.type for e in stream]
         final = stream.get_final_response()
     assert types.count("response.function_call_arguments.delta") >= 2
@@ -387,7 +361,9 @@ def test_embeddings_default_base64(server: FakeLLMServer, oai: openai.OpenAI) ->
 
 
 def test_embeddings_float_with_dimensions(oai: openai.OpenAI) -> None:
-    r = oai.embeddings.create(model="text-embedding-3-large", input=Q, encoding_format="float", dimensions=3)
+    r = oai.embeddings.create(
+        model="text-embedding-3-large", input=QUESTION, encoding_format="float", dimensions=3
+    )
     assert r.data[0].embedding == [0.001, 0.002, 0.003]
     assert r.usage.prompt_tokens == 6
 
@@ -396,7 +372,7 @@ def test_embeddings_float_with_dimensions(oai: openai.OpenAI) -> None:
 
 
 def test_anthropic_create(claude: anthropic.Anthropic) -> None:
-    m = claude.messages.create(model=CLAUDE, max_tokens=100, system="Be brief.", messages=user(Q))
+    m = claude.messages.create(model=CLAUDE, max_tokens=100, system="Be brief.", messages=user(QUESTION))
     assert (m.id, m.type, m.role, m.model) == ("msg_1", "message", "assistant", CLAUDE)
     assert m.stop_reason == "end_turn" and m.stop_sequence is None
     (block,) = m.content
@@ -414,7 +390,7 @@ def test_anthropic_max_tokens(claude: anthropic.Anthropic) -> None:
 
 
 def test_anthropic_stream_final_usage(claude: anthropic.Anthropic) -> None:
-    with claude.messages.stream(model=CLAUDE, max_tokens=100, messages=user(Q)) as stream:
+    with claude.messages.stream(model=CLAUDE, max_tokens=100, messages=user(QUESTION)) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == REPLY
@@ -422,7 +398,7 @@ def test_anthropic_stream_final_usage(claude: anthropic.Anthropic) -> None:
     assert final.stop_reason == "end_turn"
     assert (final.usage.input_tokens, final.usage.output_tokens) == (6, 6)
 
-    raw = list(claude.messages.create(model=CLAUDE, max_tokens=100, messages=user(Q), stream=True))
+    raw = list(claude.messages.create(model=CLAUDE, max_tokens=100, messages=user(QUESTION), stream=True))
     types = [e.type for e in raw]
     assert types[:2] == ["message_start", "content_block_start"]
     assert types.count("content_block_delta") == 6
@@ -444,7 +420,7 @@ def test_anthropic_short_reply_single_message_delta(claude: anthropic.Anthropic)
 def test_anthropic_tool_use_stream_then_result(claude: anthropic.Anthropic) -> None:
     raw = list(
         claude.messages.create(
-            model=CLAUDE, max_tokens=100, messages=user(Q), tools=CLAUDE_TOOLS, stream=True
+            model=CLAUDE, max_tokens=100, messages=user(QUESTION), tools=CLAUDE_TOOLS, stream=True
         )
     )
     start = next(e for e in raw if e.type == "content_block_start")
@@ -456,7 +432,9 @@ def test_anthropic_tool_use_stream_then_result(claude: anthropic.Anthropic) -> N
     ]
     assert len(parts) >= 2 and "".join(parts) == '{"city": "Paris"}'
 
-    with claude.messages.stream(model=CLAUDE, max_tokens=100, messages=user(Q), tools=CLAUDE_TOOLS) as stream:
+    with claude.messages.stream(
+        model=CLAUDE, max_tokens=100, messages=user(QUESTION), tools=CLAUDE_TOOLS
+    ) as stream:
         final = stream.get_final_message()
     assert final.stop_reason == "tool_use"
     (block,) = final.content
@@ -465,7 +443,7 @@ def test_anthropic_tool_use_stream_then_result(claude: anthropic.Anthropic) -> N
     assert final.usage.output_tokens == 2
 
     messages: Any = [
-        *user(Q),
+        *user(QUESTION),
         {"role": "assistant", "content": [block.model_dump(exclude_none=True)]},
         {
             "role": "user",
@@ -479,7 +457,7 @@ def test_anthropic_tool_use_stream_then_result(claude: anthropic.Anthropic) -> N
 
 
 def test_anthropic_cache_numbers(claude: anthropic.Anthropic) -> None:
-    content = f"{Q} [[scenario:cached:2]] [[scenario:cache_write:3]]"  # 8 tokens
+    content = f"{QUESTION} [[scenario:cached:2]] [[scenario:cache_write:3]]"  # 8 tokens
     m = claude.messages.create(model=CLAUDE, max_tokens=100, messages=user(content))
     assert m.usage.cache_read_input_tokens == 2
     assert m.usage.cache_creation_input_tokens == 3
@@ -491,7 +469,7 @@ def test_anthropic_cache_numbers(claude: anthropic.Anthropic) -> None:
 
 
 def test_anthropic_reasoning(claude: anthropic.Anthropic) -> None:
-    content = f"{Q} [[scenario:reasoning:5]]"
+    content = f"{QUESTION} [[scenario:reasoning:5]]"
     m = claude.messages.create(model=CLAUDE, max_tokens=100, messages=user(content))
     assert [b.type for b in m.content] == ["thinking", "text"]
     assert m.content[0].type == "thinking" and m.content[0].thinking == "Let me think."
@@ -507,7 +485,7 @@ def test_anthropic_reasoning(claude: anthropic.Anthropic) -> None:
 
 
 def test_anthropic_count_tokens(claude: anthropic.Anthropic) -> None:
-    r = claude.messages.count_tokens(model=CLAUDE, messages=user(Q), system="Be brief.")
+    r = claude.messages.count_tokens(model=CLAUDE, messages=user(QUESTION), system="Be brief.")
     assert r.input_tokens == 8
 
 
@@ -632,10 +610,10 @@ async def test_async_openai_over_http(server: FakeLLMServer) -> None:
     async with openai.AsyncOpenAI(
         base_url=server.openai_base_url, api_key="sk-test", max_retries=0
     ) as client:
-        r = await client.chat.completions.create(model=GPT, messages=user(Q))
+        r = await client.chat.completions.create(model=GPT, messages=user(QUESTION))
         assert r.choices[0].message.content == REPLY
         stream = await client.chat.completions.create(
-            model=GPT, messages=user(Q), stream=True, stream_options={"include_usage": True}
+            model=GPT, messages=user(QUESTION), stream=True, stream_options={"include_usage": True}
         )
         chunks = [c async for c in stream]
         assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == REPLY
@@ -647,9 +625,9 @@ async def test_async_anthropic_over_http(server: FakeLLMServer) -> None:
     async with anthropic.AsyncAnthropic(
         base_url=server.anthropic_base_url, api_key="sk-test", max_retries=0
     ) as client:
-        m = await client.messages.create(model=CLAUDE, max_tokens=100, messages=user(Q))
+        m = await client.messages.create(model=CLAUDE, max_tokens=100, messages=user(QUESTION))
         assert m.content[0].type == "text" and m.content[0].text == REPLY
-        async with client.messages.stream(model=CLAUDE, max_tokens=100, messages=user(Q)) as stream:
+        async with client.messages.stream(model=CLAUDE, max_tokens=100, messages=user(QUESTION)) as stream:
             final = await stream.get_final_message()
         assert (final.usage.input_tokens, final.usage.output_tokens) == (6, 6)
 
@@ -665,7 +643,7 @@ def test_transport_sync_clients() -> None:
         max_retries=0,
         http_client=httpx2.Client(transport=transport),
     )
-    r = oai.chat.completions.create(model=GPT, messages=user(Q))
+    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
     assert (r.id, r.choices[0].message.content) == ("chatcmpl-1", REPLY)
     claude = anthropic.Anthropic(
         base_url="http://fake",
@@ -673,7 +651,7 @@ def test_transport_sync_clients() -> None:
         max_retries=0,
         http_client=httpx2.Client(transport=transport),
     )
-    with claude.messages.stream(model=CLAUDE, max_tokens=100, messages=user(Q)) as stream:
+    with claude.messages.stream(model=CLAUDE, max_tokens=100, messages=user(QUESTION)) as stream:
         assert stream.get_final_message().usage.output_tokens == 6
     with pytest.raises(openai.APITimeoutError):
         oai.with_options(timeout=0.2).chat.completions.create(model=GPT, messages=user("[[scenario:slow:5]]"))
@@ -690,11 +668,11 @@ async def test_transport_async_openai() -> None:
         max_retries=0,
         http_client=httpx2.AsyncClient(transport=fake_transport()),
     )
-    r = await client.chat.completions.create(model=GPT, messages=user(Q), tools=CHAT_TOOLS)
+    r = await client.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
     assert r.choices[0].message.tool_calls is not None
     assert r.choices[0].message.tool_calls[0].id == "call_1"
     stream = await client.chat.completions.create(
-        model=GPT, messages=user(Q), stream=True, stream_options={"include_usage": True}
+        model=GPT, messages=user(QUESTION), stream=True, stream_options={"include_usage": True}
     )
     chunks = [c async for c in stream]
     assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 12

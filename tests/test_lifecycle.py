@@ -12,6 +12,7 @@ import openai
 import pytest
 import wrapt
 from conftest import FAKE_OPENAI_KEY
+from helpers import CLAUDE, GPT, INSTRUMENTORS
 
 import agentotel
 from agentotel import _registry
@@ -20,10 +21,6 @@ from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
-
-GPT = "gpt-4o"
-CLAUDE = "claude-haiku-4-5"
-INSTRUMENTORS: list[type[AgentotelInstrumentor]] = [OpenAIInstrumentor, AnthropicInstrumentor]
 
 
 @pytest.fixture(autouse=True)

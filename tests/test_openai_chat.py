@@ -8,21 +8,43 @@ texts, the default reply "Hello from the fake LLM server." is 6 tokens, ``gpt-4o
 from __future__ import annotations
 
 import json
-import socket
-import traceback
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import openai
 import pytest
+from helpers import (
+    CHAT_TOOLS,
+    DURATION,
+    QUESTION,
+    REPLY,
+    TELEMETRY_ERRORS,
+    TIME_PER_OUTPUT_CHUNK,
+    TIME_TO_FIRST_CHUNK,
+    TOKENS,
+    Failure,
+    araised_by,
+    closed_port,
+    instrumented,
+    raised_by,
+    token_sums,
+    user,
+)
 from openai.types.chat import ChatCompletion, ParsedChatCompletion
+from openai_helpers import (
+    CHAT_REPLY_ATTRS,
+    CHAT_TOOL_CALL_ATTRS,
+    REQUEST_FAILURES,
+    Answer,
+    assert_both_choices_called_get_weather,
+    assert_raised_by_sdk,
+    assert_usage_and_duration,
+    failing_request,
+    one_span,
+    points,
+    span_base,
+)
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
 
@@ -30,142 +52,19 @@ from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
+pytestmark = pytest.mark.usefixtures("fresh_fake_llm")
+
 API_KEY = "sk-test-key"
-Q = "What is the weather in Paris?"  # 6 tokens
-REPLY = "Hello from the fake LLM server."  # 6 tokens
-TOKENS = "gen_ai.client.token.usage"
-DURATION = "gen_ai.client.operation.duration"
-TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
-TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
-TELEMETRY_ERRORS = "agentotel.telemetry.errors"
-
-TOOLS: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
-]
-
-# What the fake server answers to ``user(Q)`` on gpt-4o (first completion after a reset).
-REPLY_ATTRS: dict[str, Any] = {
-    "gen_ai.response.id": "chatcmpl-1",
-    "gen_ai.response.model": "gpt-4o-2024-08-06",
-    "openai.response.service_tier": "default",
-    "openai.response.system_fingerprint": "fp_fake",
-    "gen_ai.response.finish_reasons": ("stop",),
-    "gen_ai.usage.input_tokens": 6,
-    "gen_ai.usage.output_tokens": 6,
-    "gen_ai.usage.cache_read.input_tokens": 0,
-    "gen_ai.usage.reasoning.output_tokens": 0,
-}
-
-
-class Answer(BaseModel):
-    text: str
 
 
 class GetWeather(BaseModel):
     city: str
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def user(text: str) -> Any:
-    return [{"role": "user", "content": text}]
-
-
-def one_span(cap: TelemetryCapture) -> ReadableSpan:
-    """The single finished span (and agentotel swallowed no error of its own)."""
-    spans = cap.spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    assert cap.metric_points(TELEMETRY_ERRORS) == []
-    return spans[0]
-
-
-def points(cap: TelemetryCapture, name: str) -> list[tuple[dict[str, Any], int]]:
-    """(attributes, count) of each point of histogram ``name``, input tokens before output."""
-    found = [(dict(p.attributes), p.count) for p in cap.metric_points(name)]
-    return sorted(found, key=lambda p: str(p[0].get("gen_ai.token.type")))
-
-
-def token_sums(cap: TelemetryCapture) -> dict[str, float]:
-    return {p.attributes["gen_ai.token.type"]: p.sum for p in cap.metric_points(TOKENS)}
-
-
-@contextmanager
-def instrumented(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
-    """The instrumentor active on ``cap`` for the block only (for before/after comparisons)."""
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(**cap.providers)
-    try:
-        yield cap
-    finally:
-        instrumentor.uninstrument()
-
-
-def raised_by(call: Callable[[], Any]) -> BaseException:
-    with pytest.raises(BaseException) as info:
-        call()
-    return info.value
-
-
-async def araised_by(call: Callable[[], Awaitable[Any]]) -> BaseException:
-    with pytest.raises(BaseException) as info:
-        await call()
-    return info.value
-
-
-def assert_raised_by_sdk(exc: BaseException) -> None:
-    """``exc`` is the SDK's own exception object: its traceback starts where the SDK raised it."""
-    assert exc.__traceback__ is not None
-    frames = traceback.extract_tb(exc.__traceback__)
-    assert any("/openai/" in f.filename for f in frames)
-    assert "agentotel" not in frames[-1].filename
-
-
-@pytest.fixture(autouse=True)
-def _fresh_ids(fake_llm: FakeLLMServer) -> None:
-    fake_llm.state.reset()
-
-
 @pytest.fixture
 def base(fake_llm: FakeLLMServer) -> dict[str, Any]:
     """Request-side attributes of a ``chat gpt-4o`` span against the fake server."""
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o",
-        "openai.api.type": "chat_completions",
-        "gen_ai.provider.name": "openai",
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-    }
-
-
-@pytest.fixture
-def metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
-    """Attributes of every metric point of a ``gpt-4o`` chat call."""
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": "gpt-4o",
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-    }
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
+    return span_base(fake_llm, "chat_completions")
 
 
 # --------------------------------------------------------------------------- create
@@ -174,20 +73,20 @@ def closed_port() -> int:
 def test_create_span_name_kind_and_attributes(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     span = one_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(span.attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
     assert span.events == ()
 
 
 def test_create_returns_the_sdk_chat_completion(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     assert type(completion) is ChatCompletion
     assert completion.id == "chatcmpl-1"
@@ -198,22 +97,15 @@ def test_create_returns_the_sdk_chat_completion(
 def test_create_records_token_usage_and_duration(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, metric_base: dict[str, Any]
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
-    cap = openai_instrumented
-    attrs = {**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}
-    assert points(cap, TOKENS) == [
-        ({**attrs, "gen_ai.token.type": "input"}, 1),
-        ({**attrs, "gen_ai.token.type": "output"}, 1),
-    ]
-    assert token_sums(cap) == {"input": 6, "output": 6}
-    assert points(cap, DURATION) == [(attrs, 1)]
+    assert_usage_and_duration(openai_instrumented, metric_base)
 
 
 def test_create_records_no_chunk_timing_metrics(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     assert openai_instrumented.metric_points(TIME_TO_FIRST_CHUNK) == []
     assert openai_instrumented.metric_points(TIME_PER_OUTPUT_CHUNK) == []
@@ -225,14 +117,14 @@ async def test_async_create(
     base: dict[str, Any],
     metric_base: dict[str, Any],
 ) -> None:
-    completion = await async_openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    completion = await async_openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     assert type(completion) is ChatCompletion
     span = one_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(span.attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
     assert points(openai_instrumented, DURATION) == [
         ({**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}, 1)
@@ -244,7 +136,7 @@ def test_request_parameters(
 ) -> None:
     openai_client.chat.completions.create(
         model="gpt-4o",
-        messages=user(Q),
+        messages=user(QUESTION),
         max_tokens=50,
         temperature=0.5,
         top_p=0.9,
@@ -265,7 +157,7 @@ def test_request_parameters(
         "gen_ai.request.frequency_penalty": 0.1,
         "gen_ai.request.presence_penalty": 0.2,
         "openai.request.service_tier": "flex",
-        **REPLY_ATTRS,
+        **CHAT_REPLY_ATTRS,
         "openai.response.service_tier": "flex",
     }
 
@@ -273,7 +165,7 @@ def test_request_parameters(
 def test_single_stop_string_is_a_one_element_list(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q), stop="END")
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION), stop="END")
 
     attributes = one_span(openai_instrumented).attributes or {}
     assert attributes["gen_ai.request.stop_sequences"] == ("END",)
@@ -290,7 +182,7 @@ def test_max_completion_tokens_wins_over_max_tokens(
     assert dict(one_span(openai_instrumented).attributes or {}) == {
         **base,
         "gen_ai.request.max_tokens": 4,
-        **REPLY_ATTRS,
+        **CHAT_REPLY_ATTRS,
         "gen_ai.response.finish_reasons": ("length",),
         "gen_ai.usage.input_tokens": 1,
         "gen_ai.usage.output_tokens": 4,
@@ -321,7 +213,9 @@ def test_output_type_from_response_format(
     response_format: Any,
     output_type: str,
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q), response_format=response_format)
+    openai_client.chat.completions.create(
+        model="gpt-4o", messages=user(QUESTION), response_format=response_format
+    )
 
     attributes = one_span(openai_instrumented).attributes or {}
     assert attributes["gen_ai.output.type"] == output_type
@@ -330,7 +224,7 @@ def test_output_type_from_response_format(
 def test_no_output_type_without_response_format(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     assert "gen_ai.output.type" not in (one_span(openai_instrumented).attributes or {})
 
@@ -338,12 +232,12 @@ def test_no_output_type_without_response_format(
 def test_n2_choice_count_and_finish_reasons(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q), n=2)
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION), n=2)
 
     assert dict(one_span(openai_instrumented).attributes or {}) == {
         **base,
         "gen_ai.request.choice.count": 2,
-        **REPLY_ATTRS,
+        **CHAT_REPLY_ATTRS,
         "gen_ai.response.finish_reasons": ("stop", "stop"),
         "gen_ai.usage.output_tokens": 12,
     }
@@ -351,7 +245,7 @@ def test_n2_choice_count_and_finish_reasons(
 
 
 def test_n1_sets_no_choice_count(openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q), n=1)
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION), n=1)
 
     assert "gen_ai.request.choice.count" not in (one_span(openai_instrumented).attributes or {})
 
@@ -359,7 +253,7 @@ def test_n1_sets_no_choice_count(openai_instrumented: TelemetryCapture, openai_c
 def test_cached_and_reasoning_tokens(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, fake_llm: FakeLLMServer
 ) -> None:
-    prompt = f"{Q} [[scenario:cached:4]] [[scenario:reasoning:3]]"  # 8 tokens
+    prompt = f"{QUESTION} [[scenario:cached:4]] [[scenario:reasoning:3]]"  # 8 tokens
     openai_client.chat.completions.create(model="o3-mini", messages=user(prompt))
 
     span = one_span(openai_instrumented)
@@ -389,7 +283,7 @@ def test_span_is_a_child_of_the_current_span(
 ) -> None:
     tracer = openai_instrumented.tracer_provider.get_tracer("app")
     with tracer.start_as_current_span("agent") as parent:
-        openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+        openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     chat, agent = openai_instrumented.spans()
     assert (chat.name, agent.name) == ("chat gpt-4o", "agent")
@@ -408,7 +302,7 @@ def test_parse_with_pydantic_response_format(
     # model calls it instead, and parse() turns the arguments into the tool's class.
     completion = openai_client.chat.completions.parse(
         model="gpt-4o",
-        messages=user(Q),
+        messages=user(QUESTION),
         response_format=Answer,
         tools=[openai.pydantic_function_tool(GetWeather)],
     )
@@ -421,11 +315,8 @@ def test_parse_with_pydantic_response_format(
     assert dict(span.attributes or {}) == {
         **base,
         "gen_ai.output.type": "json",
-        **REPLY_ATTRS,
-        "gen_ai.response.finish_reasons": ("tool_calls",),
+        **CHAT_TOOL_CALL_ATTRS,
         "agentotel.response.tool_calls.names": ("GetWeather",),
-        "agentotel.response.tool_calls.ids": ("call_1",),
-        "gen_ai.usage.output_tokens": 2,
     }
 
 
@@ -434,7 +325,7 @@ async def test_async_parse_with_pydantic_response_format(
 ) -> None:
     completion = await async_openai_client.chat.completions.parse(
         model="gpt-4o",
-        messages=user(Q),
+        messages=user(QUESTION),
         response_format=Answer,
         tools=[openai.pydantic_function_tool(GetWeather)],
     )
@@ -443,11 +334,8 @@ async def test_async_parse_with_pydantic_response_format(
     assert dict(one_span(openai_instrumented).attributes or {}) == {
         **base,
         "gen_ai.output.type": "json",
-        **REPLY_ATTRS,
-        "gen_ai.response.finish_reasons": ("tool_calls",),
+        **CHAT_TOOL_CALL_ATTRS,
         "agentotel.response.tool_calls.names": ("GetWeather",),
-        "agentotel.response.tool_calls.ids": ("call_1",),
-        "gen_ai.usage.output_tokens": 2,
     }
     assert token_sums(openai_instrumented) == {"input": 6, "output": 2}
 
@@ -458,28 +346,21 @@ async def test_async_parse_with_pydantic_response_format(
 def test_tool_call_round_trip(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    first = openai_client.chat.completions.create(model="gpt-4o", messages=user(Q), tools=TOOLS)
+    first = openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION), tools=CHAT_TOOLS)
     call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
     messages: Any = [
-        *user(Q),
+        *user(QUESTION),
         first.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "Sunny, 22 C"},  # 3 tokens
     ]
-    second = openai_client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS)
+    second = openai_client.chat.completions.create(model="gpt-4o", messages=messages, tools=CHAT_TOOLS)
 
     assert second.choices[0].message.content == REPLY
     asked, answered = openai_instrumented.spans()
-    assert dict(asked.attributes or {}) == {
-        **base,
-        **REPLY_ATTRS,
-        "gen_ai.response.finish_reasons": ("tool_calls",),
-        "agentotel.response.tool_calls.names": ("get_weather",),
-        "agentotel.response.tool_calls.ids": ("call_1",),
-        "gen_ai.usage.output_tokens": 2,
-    }
+    assert dict(asked.attributes or {}) == {**base, **CHAT_TOOL_CALL_ATTRS}
     assert dict(answered.attributes or {}) == {
         **base,
-        **REPLY_ATTRS,
+        **CHAT_REPLY_ATTRS,
         "gen_ai.response.id": "chatcmpl-2",
         "gen_ai.usage.input_tokens": 9,
     }
@@ -490,12 +371,9 @@ def test_tool_call_round_trip(
 def test_tool_calls_for_each_choice(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    openai_client.chat.completions.create(model="gpt-4o", messages=user(Q), tools=TOOLS, n=2)
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION), tools=CHAT_TOOLS, n=2)
 
-    attributes = one_span(openai_instrumented).attributes or {}
-    assert attributes["gen_ai.response.finish_reasons"] == ("tool_calls", "tool_calls")
-    assert attributes["agentotel.response.tool_calls.names"] == ("get_weather", "get_weather")
-    assert attributes["agentotel.response.tool_calls.ids"] == ("call_1", "call_2")
+    assert_both_choices_called_get_weather(one_span(openai_instrumented))
 
 
 # --------------------------------------------------------------------------- raw responses
@@ -504,7 +382,7 @@ def test_tool_calls_for_each_choice(
 def test_with_raw_response_span_ends_on_parse(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    raw = openai_client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user(Q))
+    raw = openai_client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user(QUESTION))
 
     assert openai_instrumented.spans() == []
     assert raw.headers["x-request-id"] == "req_1"
@@ -512,14 +390,14 @@ def test_with_raw_response_span_ends_on_parse(
     completion = raw.parse()
     assert type(completion) is ChatCompletion
     assert completion.choices[0].message.content == REPLY
-    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
 def test_with_raw_response_parse_twice_ends_one_span(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    raw = openai_client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user(Q))
+    raw = openai_client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user(QUESTION))
 
     assert raw.parse() is raw.parse()
     one_span(openai_instrumented)
@@ -530,27 +408,27 @@ async def test_async_with_raw_response_span_ends_on_parse(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
 ) -> None:
     raw = await async_openai_client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=user(Q)
+        model="gpt-4o", messages=user(QUESTION)
     )
 
     assert openai_instrumented.spans() == []
     assert raw.headers["x-request-id"] == "req_1"
     completion = raw.parse()
     assert type(completion) is ChatCompletion
-    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
 
 
 def test_with_streaming_response_span_ends_on_parse(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
     with openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(Q)
+        model="gpt-4o", messages=user(QUESTION)
     ) as resp:
         assert openai_instrumented.spans() == []
         assert resp.headers["x-request-id"] == "req_1"
         completion = resp.parse()
         assert type(completion) is ChatCompletion
-        assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+        assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
 
     one_span(openai_instrumented)
 
@@ -559,13 +437,13 @@ async def test_async_with_streaming_response_span_ends_on_parse(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
 ) -> None:
     async with async_openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(Q)
+        model="gpt-4o", messages=user(QUESTION)
     ) as resp:
         assert openai_instrumented.spans() == []
         assert resp.headers["x-request-id"] == "req_1"
         completion = await resp.parse()
         assert type(completion) is ChatCompletion
-        assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+        assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
 
     one_span(openai_instrumented)
 
@@ -574,7 +452,7 @@ def test_with_streaming_response_closed_unparsed_ends_span(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
     with openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(Q)
+        model="gpt-4o", messages=user(QUESTION)
     ) as resp:
         assert resp.status_code == 200
 
@@ -586,34 +464,8 @@ def test_with_streaming_response_closed_unparsed_ends_span(
 # --------------------------------------------------------------------------- errors
 
 
-@dataclass(frozen=True)
-class Failure:
-    marker: str
-    error: type[BaseException]
-    error_type: str  # error.type on the span and on the duration metric
-    event_type: str | None = None  # exception.type of the exception event, when not error_type
-    timeout: float | None = None
-
-    @property
-    def exception_type(self) -> str:
-        return self.event_type or self.error_type
-
-
 FAILURES = [
-    pytest.param(
-        Failure("[[scenario:rate_limit]]", openai.RateLimitError, "openai.RateLimitError"), id="429"
-    ),
-    pytest.param(
-        Failure("[[scenario:server_error]]", openai.InternalServerError, "openai.InternalServerError"),
-        id="500",
-    ),
-    pytest.param(
-        Failure("[[scenario:bad_request]]", openai.BadRequestError, "openai.BadRequestError"), id="400"
-    ),
-    pytest.param(
-        Failure("[[scenario:slow:1]]", openai.APITimeoutError, "openai.APITimeoutError", timeout=0.2),
-        id="timeout",
-    ),
+    *REQUEST_FAILURES,
     # Without instrumentation the SDK lets json's own error through for a malformed body;
     # error.type is its public name, the exception event keeps the defining module.
     pytest.param(
@@ -626,13 +478,6 @@ FAILURES = [
         id="malformed-json",
     ),
 ]
-
-
-def _request(failure: Failure) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"model": "gpt-4o", "messages": user(f"{Q} {failure.marker}")}
-    if failure.timeout is not None:
-        kwargs["timeout"] = failure.timeout
-    return kwargs
 
 
 def assert_failed_span(
@@ -657,9 +502,9 @@ def assert_failed_span(
 def test_error_reaches_caller_unchanged(
     cap: TelemetryCapture, openai_client: openai.OpenAI, failure: Failure
 ) -> None:
-    request = _request(failure)
+    request = failing_request(failure)
     baseline = raised_by(lambda: openai_client.chat.completions.create(**request))
-    with instrumented(cap):
+    with instrumented(cap, OpenAIInstrumentor):
         exc = raised_by(lambda: openai_client.chat.completions.create(**request))
 
     assert type(exc) is type(baseline) is failure.error
@@ -675,7 +520,7 @@ def test_error_span_and_metrics(
     metric_base: dict[str, Any],
     failure: Failure,
 ) -> None:
-    exc = raised_by(lambda: openai_client.chat.completions.create(**_request(failure)))
+    exc = raised_by(lambda: openai_client.chat.completions.create(**failing_request(failure)))
 
     assert_failed_span(openai_instrumented, exc, failure.error_type, failure.exception_type, base)
     assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
@@ -686,9 +531,9 @@ def test_error_span_and_metrics(
 async def test_async_error_reaches_caller_unchanged(
     cap: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, failure: Failure
 ) -> None:
-    request = _request(failure)
+    request = failing_request(failure)
     baseline = await araised_by(lambda: async_openai_client.chat.completions.create(**request))
-    with instrumented(cap):
+    with instrumented(cap, OpenAIInstrumentor):
         exc = await araised_by(lambda: async_openai_client.chat.completions.create(**request))
 
     assert type(exc) is type(baseline) is failure.error
@@ -704,45 +549,51 @@ async def test_async_error_span_and_metrics(
     metric_base: dict[str, Any],
     failure: Failure,
 ) -> None:
-    exc = await araised_by(lambda: async_openai_client.chat.completions.create(**_request(failure)))
+    exc = await araised_by(lambda: async_openai_client.chat.completions.create(**failing_request(failure)))
 
     assert_failed_span(openai_instrumented, exc, failure.error_type, failure.exception_type, base)
     assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
     assert openai_instrumented.metric_points(TOKENS) == []
 
 
-def test_connection_error(cap: TelemetryCapture, closed_port: int, base: dict[str, Any]) -> None:
-    client = openai.OpenAI(base_url=f"http://127.0.0.1:{closed_port}/v1", api_key=API_KEY, max_retries=0)
-    baseline = raised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(Q)))
-    with instrumented(cap):
-        exc = raised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(Q)))
+def test_connection_error(cap: TelemetryCapture, base: dict[str, Any]) -> None:
+    port = closed_port()
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY, max_retries=0)
+    baseline = raised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
+    with instrumented(cap, OpenAIInstrumentor):
+        exc = raised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
 
     assert type(exc) is type(baseline) is openai.APIConnectionError
     assert str(exc) == str(baseline)
     assert_raised_by_sdk(exc)
-    attributes = {**base, "server.port": closed_port}
+    attributes = {**base, "server.port": port}
     assert_failed_span(cap, exc, "openai.APIConnectionError", "openai.APIConnectionError", attributes)
     metric_attrs = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4o",
         "server.address": "127.0.0.1",
-        "server.port": closed_port,
+        "server.port": port,
         "error.type": "openai.APIConnectionError",
     }
     assert points(cap, DURATION) == [(metric_attrs, 1)]
 
 
-async def test_async_connection_error(cap: TelemetryCapture, closed_port: int, base: dict[str, Any]) -> None:
-    client = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{closed_port}/v1", api_key=API_KEY, max_retries=0)
-    baseline = await araised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(Q)))
-    with instrumented(cap):
-        exc = await araised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(Q)))
+async def test_async_connection_error(cap: TelemetryCapture, base: dict[str, Any]) -> None:
+    port = closed_port()
+    client = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY, max_retries=0)
+    baseline = await araised_by(
+        lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
+    )
+    with instrumented(cap, OpenAIInstrumentor):
+        exc = await araised_by(
+            lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
+        )
 
     assert type(exc) is type(baseline) is openai.APIConnectionError
     assert str(exc) == str(baseline)
     assert_raised_by_sdk(exc)
-    attributes = {**base, "server.port": closed_port}
+    attributes = {**base, "server.port": port}
     assert_failed_span(cap, exc, "openai.APIConnectionError", "openai.APIConnectionError", attributes)
 
 
@@ -750,7 +601,9 @@ def test_rate_limit_error_is_the_sdk_exception_object(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.chat.completions.create(model="gpt-4o", messages=user(f"{Q} [[scenario:rate_limit]]"))
+        openai_client.chat.completions.create(
+            model="gpt-4o", messages=user(f"{QUESTION} [[scenario:rate_limit]]")
+        )
 
     exc = info.value
     assert type(exc) is openai.RateLimitError
@@ -772,7 +625,7 @@ def test_suppressed_call_creates_no_span(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
     with suppress_instrumentation():
-        completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+        completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     assert type(completion) is ChatCompletion
     assert completion.choices[0].message.content == REPLY
@@ -784,49 +637,40 @@ async def test_async_suppressed_call_creates_no_span(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI
 ) -> None:
     with suppress_instrumentation():
-        completion = await async_openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+        completion = await async_openai_client.chat.completions.create(
+            model="gpt-4o", messages=user(QUESTION)
+        )
 
     assert completion.choices[0].message.content == REPLY
     assert openai_instrumented.spans() == []
 
 
-@pytest.fixture
-def unsampled(cap: TelemetryCapture) -> Iterator[InMemorySpanExporter]:
-    """The instrumentor on a tracer provider that samples nothing (metrics still go to ``cap``)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=ALWAYS_OFF)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider, meter_provider=cap.meter_provider)
-    yield exporter
-    instrumentor.uninstrument()
-    provider.shutdown()
-
-
 def test_unsampled_call_exports_no_span_but_records_metrics(
-    unsampled: InMemorySpanExporter,
+    openai_unsampled: InMemorySpanExporter,
     cap: TelemetryCapture,
     openai_client: openai.OpenAI,
     metric_base: dict[str, Any],
 ) -> None:
-    completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(Q))
+    completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
 
     assert type(completion) is ChatCompletion
     assert completion.choices[0].message.content == REPLY
-    assert unsampled.get_finished_spans() == ()
+    assert openai_unsampled.get_finished_spans() == ()
     assert token_sums(cap) == {"input": 6, "output": 6}
     assert points(cap, DURATION) == [({**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}, 1)]
     assert cap.metric_points(TELEMETRY_ERRORS) == []
 
 
 def test_unsampled_error_still_raises_and_records_duration(
-    unsampled: InMemorySpanExporter,
+    openai_unsampled: InMemorySpanExporter,
     cap: TelemetryCapture,
     openai_client: openai.OpenAI,
     metric_base: dict[str, Any],
 ) -> None:
     with pytest.raises(openai.RateLimitError):
-        openai_client.chat.completions.create(model="gpt-4o", messages=user(f"{Q} [[scenario:rate_limit]]"))
+        openai_client.chat.completions.create(
+            model="gpt-4o", messages=user(f"{QUESTION} [[scenario:rate_limit]]")
+        )
 
-    assert unsampled.get_finished_spans() == ()
+    assert openai_unsampled.get_finished_spans() == ()
     assert points(cap, DURATION) == [({**metric_base, "error.type": "openai.RateLimitError"}, 1)]

@@ -8,36 +8,33 @@ embeddings have 8 dimensions unless ``dimensions`` is given and return the reque
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import openai
 import pytest
+from helpers import (
+    DURATION,
+    EMBEDDING_MODEL,
+    QUESTION,
+    REPLY,
+    RESP_TOOLS,
+    TIME_PER_OUTPUT_CHUNK,
+    TIME_TO_FIRST_CHUNK,
+    TOKENS,
+    araised_by,
+    token_sums,
+)
 from openai.types import CreateEmbeddingResponse
 from openai.types.responses import ParsedResponse, Response
+from openai_helpers import Answer, assert_usage_and_duration, one_span, points, span_base
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
-from pydantic import BaseModel
 
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
-Q = "What is the weather in Paris?"  # 6 tokens
-REPLY = "Hello from the fake LLM server."  # 6 tokens
-EMBEDDING_MODEL = "text-embedding-3-small"
-TOKENS = "gen_ai.client.token.usage"
-DURATION = "gen_ai.client.operation.duration"
-TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
-TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
-TELEMETRY_ERRORS = "agentotel.telemetry.errors"
+pytestmark = pytest.mark.usefixtures("fresh_fake_llm")
 
-RESP_TOOLS: Any = [
-    {
-        "type": "function",
-        "name": "get_weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }
-]
 STRICT_TOOLS: Any = [
     {
         "type": "function",
@@ -52,11 +49,16 @@ STRICT_TOOLS: Any = [
     }
 ]
 
-# The first response after a reset, to ``input=Q`` on gpt-4o.
-REPLY_ATTRS: dict[str, Any] = {
+# The first response after a reset, to ``input=QUESTION`` on gpt-4o. Known from its in-progress
+# snapshot (``response.created``) on:
+IN_PROGRESS: dict[str, Any] = {
     "gen_ai.response.id": "resp_1",
     "gen_ai.response.model": "gpt-4o-2024-08-06",
     "openai.response.service_tier": "default",
+}
+# Known once it is complete:
+REPLY_ATTRS: dict[str, Any] = {
+    **IN_PROGRESS,
     "gen_ai.response.finish_reasons": ("stop",),
     "gen_ai.usage.input_tokens": 6,
     "gen_ai.usage.output_tokens": 6,
@@ -72,20 +74,14 @@ FUNCTION_CALL_ATTRS: dict[str, Any] = {
 }
 
 
-class Answer(BaseModel):
-    text: str
-
-
 # --------------------------------------------------------------------------- helpers
 
 
-def one_span(cap: TelemetryCapture) -> ReadableSpan:
-    """The single finished span (and agentotel swallowed no error of its own)."""
-    spans = cap.spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    assert cap.metric_points(TELEMETRY_ERRORS) == []
-    assert spans[0].kind is SpanKind.CLIENT
-    return spans[0]
+def client_span(cap: TelemetryCapture) -> ReadableSpan:
+    """The single finished span, a client span (and agentotel swallowed no error of its own)."""
+    span = one_span(cap)
+    assert span.kind is SpanKind.CLIENT
+    return span
 
 
 def attributes(span: ReadableSpan) -> dict[str, Any]:
@@ -95,22 +91,6 @@ def attributes(span: ReadableSpan) -> dict[str, Any]:
     if ttfc is not None:
         assert ttfc > 0
     return attrs
-
-
-def points(cap: TelemetryCapture, name: str) -> list[tuple[dict[str, Any], int]]:
-    """(attributes, count) of each point of histogram ``name``, input tokens before output."""
-    found = [(dict(p.attributes), p.count) for p in cap.metric_points(name)]
-    return sorted(found, key=lambda p: str(p[0].get("gen_ai.token.type")))
-
-
-def token_sums(cap: TelemetryCapture) -> dict[str, float]:
-    return {p.attributes["gen_ai.token.type"]: p.sum for p in cap.metric_points(TOKENS)}
-
-
-async def araised_by(call: Callable[[], Awaitable[Any]]) -> BaseException:
-    with pytest.raises(BaseException) as info:
-        await call()
-    return info.value
 
 
 def assert_rate_limited(span: ReadableSpan, exc: BaseException, attributes: dict[str, Any]) -> None:
@@ -124,33 +104,16 @@ def assert_rate_limited(span: ReadableSpan, exc: BaseException, attributes: dict
     assert (event.attributes or {})["exception.message"] == str(exc)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_ids(fake_llm: FakeLLMServer) -> None:
-    fake_llm.state.reset()
-
-
 @pytest.fixture
 def base(fake_llm: FakeLLMServer) -> dict[str, Any]:
     """Request-side attributes of a Responses API ``chat gpt-4o`` span."""
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o",
-        "openai.api.type": "responses",
-        "gen_ai.provider.name": "openai",
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-    }
+    return span_base(fake_llm, "responses")
 
 
 @pytest.fixture
-def metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": "gpt-4o",
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-    }
+def stream_base(base: dict[str, Any]) -> dict[str, Any]:
+    """Request-side attributes of a streamed Responses API ``chat gpt-4o`` span."""
+    return {**base, "gen_ai.request.stream": True}
 
 
 @pytest.fixture
@@ -165,15 +128,8 @@ def embeddings_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
 
 
 @pytest.fixture
-def embeddings_metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
-    return {
-        "gen_ai.operation.name": "embeddings",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": EMBEDDING_MODEL,
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-        "gen_ai.response.model": EMBEDDING_MODEL,
-    }
+def embeddings_metric_base(embeddings_base: dict[str, Any]) -> dict[str, Any]:
+    return {**embeddings_base, "gen_ai.response.model": EMBEDDING_MODEL}
 
 
 # --------------------------------------------------------------------------- responses.create
@@ -182,11 +138,11 @@ def embeddings_metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
 def test_responses_create_span(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    response = openai_client.responses.create(model="gpt-4o", input=Q, instructions="Be brief.")
+    response = openai_client.responses.create(model="gpt-4o", input=QUESTION, instructions="Be brief.")
 
     assert type(response) is Response
     assert response.output_text == REPLY
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert span.status.status_code is StatusCode.UNSET
     assert dict(span.attributes or {}) == {**base, **REPLY_ATTRS, "gen_ai.usage.input_tokens": 8}
@@ -195,16 +151,10 @@ def test_responses_create_span(
 def test_responses_create_metrics(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, metric_base: dict[str, Any]
 ) -> None:
-    openai_client.responses.create(model="gpt-4o", input=Q)
+    openai_client.responses.create(model="gpt-4o", input=QUESTION)
 
     cap = openai_instrumented
-    attrs = {**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}
-    assert points(cap, TOKENS) == [
-        ({**attrs, "gen_ai.token.type": "input"}, 1),
-        ({**attrs, "gen_ai.token.type": "output"}, 1),
-    ]
-    assert token_sums(cap) == {"input": 6, "output": 6}
-    assert points(cap, DURATION) == [(attrs, 1)]
+    assert_usage_and_duration(cap, metric_base)
     assert cap.metric_points(TIME_TO_FIRST_CHUNK) == []
     assert cap.metric_points(TIME_PER_OUTPUT_CHUNK) == []
 
@@ -212,10 +162,10 @@ def test_responses_create_metrics(
 async def test_async_responses_create(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
 ) -> None:
-    response = await async_openai_client.responses.create(model="gpt-4o", input=Q)
+    response = await async_openai_client.responses.create(model="gpt-4o", input=QUESTION)
 
     assert type(response) is Response
-    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(client_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
@@ -223,10 +173,10 @@ def test_responses_request_parameters(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
     openai_client.responses.create(
-        model="gpt-4o", input=Q, max_output_tokens=100, temperature=0.5, top_p=0.9, service_tier="flex"
+        model="gpt-4o", input=QUESTION, max_output_tokens=100, temperature=0.5, top_p=0.9, service_tier="flex"
     )
 
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
+    assert dict(client_span(openai_instrumented).attributes or {}) == {
         **base,
         "gen_ai.request.max_tokens": 100,
         "gen_ai.request.temperature": 0.5,
@@ -250,19 +200,19 @@ def test_responses_request_parameters(
 def test_responses_output_type_from_text_format(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, text_format: Any, output_type: str
 ) -> None:
-    openai_client.responses.create(model="gpt-4o", input=Q, text={"format": text_format})
+    openai_client.responses.create(model="gpt-4o", input=QUESTION, text={"format": text_format})
 
-    assert (one_span(openai_instrumented).attributes or {})["gen_ai.output.type"] == output_type
+    assert (client_span(openai_instrumented).attributes or {})["gen_ai.output.type"] == output_type
 
 
 def test_responses_cached_and_reasoning_tokens(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
     openai_client.responses.create(
-        model="gpt-4o", input=f"{Q} [[scenario:cached:5]] [[scenario:reasoning:2]]"
+        model="gpt-4o", input=f"{QUESTION} [[scenario:cached:5]] [[scenario:reasoning:2]]"
     )
 
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
+    assert dict(client_span(openai_instrumented).attributes or {}) == {
         **base,
         **REPLY_ATTRS,
         "gen_ai.usage.input_tokens": 8,
@@ -275,7 +225,7 @@ def test_responses_cached_and_reasoning_tokens(
 def test_responses_function_call_round_trip(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    first = openai_client.responses.create(model="gpt-4o", input=Q, tools=RESP_TOOLS)
+    first = openai_client.responses.create(model="gpt-4o", input=QUESTION, tools=RESP_TOOLS)
     call = first.output[0]
     assert call.type == "function_call"
     follow_up: Any = [{"type": "function_call_output", "call_id": call.call_id, "output": "Sunny, 22 C"}]
@@ -299,10 +249,12 @@ def test_responses_parse_with_text_format_class(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
     # The fake server's text is not JSON; with a strict tool the model calls it instead.
-    response = openai_client.responses.parse(model="gpt-4o", input=Q, text_format=Answer, tools=STRICT_TOOLS)
+    response = openai_client.responses.parse(
+        model="gpt-4o", input=QUESTION, text_format=Answer, tools=STRICT_TOOLS
+    )
 
     assert isinstance(response, ParsedResponse)
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert dict(span.attributes or {}) == {**base, "gen_ai.output.type": "json", **FUNCTION_CALL_ATTRS}
 
@@ -311,11 +263,11 @@ async def test_async_responses_parse_with_text_format_class(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
 ) -> None:
     response = await async_openai_client.responses.parse(
-        model="gpt-4o", input=Q, text_format=Answer, tools=STRICT_TOOLS
+        model="gpt-4o", input=QUESTION, text_format=Answer, tools=STRICT_TOOLS
     )
 
     assert isinstance(response, ParsedResponse)
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
+    assert dict(client_span(openai_instrumented).attributes or {}) == {
         **base,
         "gen_ai.output.type": "json",
         **FUNCTION_CALL_ATTRS,
@@ -329,9 +281,9 @@ def test_responses_rate_limit(
     metric_base: dict[str, Any],
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.responses.create(model="gpt-4o", input=f"{Q} [[scenario:rate_limit]]")
+        openai_client.responses.create(model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]")
 
-    assert_rate_limited(one_span(openai_instrumented), info.value, base)
+    assert_rate_limited(client_span(openai_instrumented), info.value, base)
     assert points(openai_instrumented, DURATION) == [
         ({**metric_base, "error.type": "openai.RateLimitError"}, 1)
     ]
@@ -342,10 +294,12 @@ async def test_async_responses_rate_limit(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
 ) -> None:
     exc = await araised_by(
-        lambda: async_openai_client.responses.create(model="gpt-4o", input=f"{Q} [[scenario:rate_limit]]")
+        lambda: async_openai_client.responses.create(
+            model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]"
+        )
     )
 
-    assert_rate_limited(one_span(openai_instrumented), exc, base)
+    assert_rate_limited(client_span(openai_instrumented), exc, base)
 
 
 # --------------------------------------------------------------------------- responses streams
@@ -354,25 +308,20 @@ async def test_async_responses_rate_limit(
 def test_responses_stream_exhausted(
     openai_instrumented: TelemetryCapture,
     openai_client: openai.OpenAI,
-    base: dict[str, Any],
+    stream_base: dict[str, Any],
     metric_base: dict[str, Any],
 ) -> None:
-    stream = openai_client.responses.create(model="gpt-4o", input=Q, stream=True)
+    stream = openai_client.responses.create(model="gpt-4o", input=QUESTION, stream=True)
     assert isinstance(stream, openai.Stream)
     assert stream.response.status_code == 200
     events = list(stream)
 
     assert len(events) == 14
     assert (events[0].type, events[-1].type) == ("response.created", "response.completed")
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert "gen_ai.response.time_to_first_chunk" in (span.attributes or {})
-    assert attributes(span) == {
-        **base,
-        "gen_ai.request.stream": True,
-        **REPLY_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(span) == {**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"}
     attrs = {**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
     assert points(openai_instrumented, DURATION) == [(attrs, 1)]
@@ -381,108 +330,97 @@ def test_responses_stream_exhausted(
 
 
 async def test_async_responses_stream_exhausted(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture,
+    async_openai_client: openai.AsyncOpenAI,
+    stream_base: dict[str, Any],
 ) -> None:
-    stream = await async_openai_client.responses.create(model="gpt-4o", input=Q, stream=True)
+    stream = await async_openai_client.responses.create(model="gpt-4o", input=QUESTION, stream=True)
     assert isinstance(stream, openai.AsyncStream)
     events = [event async for event in stream]
 
     assert events[-1].type == "response.completed"
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {
-        **base,
-        "gen_ai.request.stream": True,
-        **REPLY_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(span) == {**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"}
     assert openai_instrumented.metric_count(TIME_TO_FIRST_CHUNK) == 1
     assert openai_instrumented.metric_count(TIME_PER_OUTPUT_CHUNK) == 1
 
 
 def test_responses_stream_function_call(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
 ) -> None:
-    for _ in openai_client.responses.create(model="gpt-4o", input=Q, tools=RESP_TOOLS, stream=True):
+    for _ in openai_client.responses.create(model="gpt-4o", input=QUESTION, tools=RESP_TOOLS, stream=True):
         pass
 
-    assert attributes(one_span(openai_instrumented)) == {
-        **base,
-        "gen_ai.request.stream": True,
+    assert attributes(client_span(openai_instrumented)) == {
+        **stream_base,
         **FUNCTION_CALL_ATTRS,
         "agentotel.stream.end": "exhausted",
     }
 
 
 async def test_async_responses_stream_function_call(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture,
+    async_openai_client: openai.AsyncOpenAI,
+    stream_base: dict[str, Any],
 ) -> None:
     stream = await async_openai_client.responses.create(
-        model="gpt-4o", input=Q, tools=RESP_TOOLS, stream=True
+        model="gpt-4o", input=QUESTION, tools=RESP_TOOLS, stream=True
     )
     async for _ in stream:
         pass
 
-    assert attributes(one_span(openai_instrumented)) == {
-        **base,
-        "gen_ai.request.stream": True,
+    assert attributes(client_span(openai_instrumented)) == {
+        **stream_base,
         **FUNCTION_CALL_ATTRS,
         "agentotel.stream.end": "exhausted",
     }
 
 
 def test_responses_stream_closed_early_has_no_finish_reason(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
 ) -> None:
-    stream = openai_client.responses.create(model="gpt-4o", input=Q, stream=True)
+    stream = openai_client.responses.create(model="gpt-4o", input=QUESTION, stream=True)
     assert next(stream).type == "response.created"
     stream.close()
 
     # Only the in-progress snapshot was seen: the model has not finished, so no finish reason.
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {
-        **base,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "resp_1",
-        "gen_ai.response.model": "gpt-4o-2024-08-06",
-        "openai.response.service_tier": "default",
-        "agentotel.stream.end": "closed",
-    }
+    assert attributes(span) == {**stream_base, **IN_PROGRESS, "agentotel.stream.end": "closed"}
     assert openai_instrumented.metric_points(TOKENS) == []
 
 
 def test_responses_stream_abandoned(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
-    stream = openai_client.responses.create(model="gpt-4o", input=Q, stream=True)
+    stream = openai_client.responses.create(model="gpt-4o", input=QUESTION, stream=True)
     next(stream)
     del stream
     gc.collect()
 
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert (span.attributes or {})["agentotel.stream.end"] == "abandoned"
 
 
 def test_responses_stream_disconnect(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
 ) -> None:
-    stream = openai_client.responses.create(model="gpt-4o", input=f"{Q} [[scenario:disconnect]]", stream=True)
+    stream = openai_client.responses.create(
+        model="gpt-4o", input=f"{QUESTION} [[scenario:disconnect]]", stream=True
+    )
     received = []
     with pytest.raises(openai.APIConnectionError):
         for event in stream:
             received.append(event.type)
 
     assert received == ["response.created", "response.in_progress"]
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert attributes(span) == {
-        **base,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "resp_1",
-        "gen_ai.response.model": "gpt-4o-2024-08-06",
-        "openai.response.service_tier": "default",
+        **stream_base,
+        **IN_PROGRESS,
         "agentotel.stream.end": "error",
         "error.type": "openai.APIConnectionError",
     }
@@ -492,64 +430,68 @@ async def test_async_responses_stream_disconnect_ends_in_error(
     openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI
 ) -> None:
     stream = await async_openai_client.responses.create(
-        model="gpt-4o", input=f"{Q} [[scenario:disconnect]]", stream=True
+        model="gpt-4o", input=f"{QUESTION} [[scenario:disconnect]]", stream=True
     )
     with pytest.raises(openai.APIConnectionError):
         async for _ in stream:
             pass
 
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert (span.attributes or {})["agentotel.stream.end"] == "error"
     assert (span.attributes or {})["error.type"] == "openai.APIConnectionError"
 
 
 def test_responses_stream_rate_limit(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.responses.create(model="gpt-4o", input=f"{Q} [[scenario:rate_limit]]", stream=True)
+        openai_client.responses.create(
+            model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]", stream=True
+        )
 
-    assert_rate_limited(one_span(openai_instrumented), info.value, {**base, "gen_ai.request.stream": True})
+    assert_rate_limited(client_span(openai_instrumented), info.value, stream_base)
 
 
 async def test_async_responses_stream_rate_limit(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture,
+    async_openai_client: openai.AsyncOpenAI,
+    stream_base: dict[str, Any],
 ) -> None:
     exc = await araised_by(
         lambda: async_openai_client.responses.create(
-            model="gpt-4o", input=f"{Q} [[scenario:rate_limit]]", stream=True
+            model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]", stream=True
         )
     )
 
-    assert_rate_limited(one_span(openai_instrumented), exc, {**base, "gen_ai.request.stream": True})
+    assert_rate_limited(client_span(openai_instrumented), exc, stream_base)
 
 
 def test_responses_stream_helper(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
 ) -> None:
-    with openai_client.responses.stream(model="gpt-4o", input=Q) as stream:
+    with openai_client.responses.stream(model="gpt-4o", input=QUESTION) as stream:
         final = stream.get_final_response()
 
     assert final.output_text == REPLY
-    assert attributes(one_span(openai_instrumented)) == {
-        **base,
-        "gen_ai.request.stream": True,
+    assert attributes(client_span(openai_instrumented)) == {
+        **stream_base,
         **REPLY_ATTRS,
         "agentotel.stream.end": "exhausted",
     }
 
 
 async def test_async_responses_stream_helper(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+    openai_instrumented: TelemetryCapture,
+    async_openai_client: openai.AsyncOpenAI,
+    stream_base: dict[str, Any],
 ) -> None:
-    async with async_openai_client.responses.stream(model="gpt-4o", input=Q) as stream:
+    async with async_openai_client.responses.stream(model="gpt-4o", input=QUESTION) as stream:
         final = await stream.get_final_response()
 
     assert final.output_text == REPLY
-    assert attributes(one_span(openai_instrumented)) == {
-        **base,
-        "gen_ai.request.stream": True,
+    assert attributes(client_span(openai_instrumented)) == {
+        **stream_base,
         **REPLY_ATTRS,
         "agentotel.stream.end": "exhausted",
     }
@@ -558,12 +500,12 @@ async def test_async_responses_stream_helper(
 def test_responses_with_raw_response(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
-    raw = openai_client.responses.with_raw_response.create(model="gpt-4o", input=Q)
+    raw = openai_client.responses.with_raw_response.create(model="gpt-4o", input=QUESTION)
     assert openai_instrumented.spans() == []
     assert raw.headers["x-request-id"] == "req_1"
 
     assert type(raw.parse()) is Response
-    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(client_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
 
 
 # --------------------------------------------------------------------------- embeddings
@@ -576,7 +518,7 @@ def test_embeddings_span(
 
     assert type(result) is CreateEmbeddingResponse
     assert len(result.data[0].embedding) == 8
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.name == "embeddings text-embedding-3-small"
     assert span.status.status_code is StatusCode.UNSET
     assert dict(span.attributes or {}) == {
@@ -606,11 +548,11 @@ def test_embeddings_dimensions_and_encoding_format(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, embeddings_base: dict[str, Any]
 ) -> None:
     result = openai_client.embeddings.create(
-        model=EMBEDDING_MODEL, input=Q, dimensions=3, encoding_format="float"
+        model=EMBEDDING_MODEL, input=QUESTION, dimensions=3, encoding_format="float"
     )
 
     assert result.data[0].embedding == [0.001, 0.002, 0.003]
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
+    assert dict(client_span(openai_instrumented).attributes or {}) == {
         **embeddings_base,
         "gen_ai.request.encoding_formats": ("float",),
         "gen_ai.embeddings.dimension.count": 3,
@@ -628,7 +570,7 @@ async def test_async_embeddings(
     result = await async_openai_client.embeddings.create(model=EMBEDDING_MODEL, input="hello world")
 
     assert type(result) is CreateEmbeddingResponse
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.name == "embeddings text-embedding-3-small"
     assert dict(span.attributes or {}) == {
         **embeddings_base,
@@ -646,9 +588,9 @@ def test_embeddings_rate_limit(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, embeddings_base: dict[str, Any]
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.embeddings.create(model=EMBEDDING_MODEL, input=f"{Q} [[scenario:rate_limit]]")
+        openai_client.embeddings.create(model=EMBEDDING_MODEL, input=f"{QUESTION} [[scenario:rate_limit]]")
 
-    span = one_span(openai_instrumented)
+    span = client_span(openai_instrumented)
     assert span.name == "embeddings text-embedding-3-small"
     assert_rate_limited(span, info.value, embeddings_base)
     assert openai_instrumented.metric_points(TOKENS) == []
@@ -661,8 +603,8 @@ async def test_async_embeddings_rate_limit(
 ) -> None:
     exc = await araised_by(
         lambda: async_openai_client.embeddings.create(
-            model=EMBEDDING_MODEL, input=f"{Q} [[scenario:rate_limit]]"
+            model=EMBEDDING_MODEL, input=f"{QUESTION} [[scenario:rate_limit]]"
         )
     )
 
-    assert_rate_limited(one_span(openai_instrumented), exc, embeddings_base)
+    assert_rate_limited(client_span(openai_instrumented), exc, embeddings_base)

@@ -16,17 +16,24 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import anthropic
 import openai
 import pytest
+from helpers import (
+    CLAUDE,
+    GPT,
+    LocalHTTPServer,
+    QuietHandler,
+    instrumented,
+    serve_in_background,
+    stop_serving,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.trace import StatusCode
@@ -38,8 +45,6 @@ from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing._capture import TelemetryCapture
 
 AGENTOTEL_DIR = str(Path(agentotel.__file__).resolve().parent)
-GPT = "gpt-4o"
-CLAUDE = "claude-haiku-4-5"
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
@@ -70,17 +75,11 @@ class Answer:
         return b"".join(self.chunks)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self.read_body()
         answer = self.server.answer
         self.server.hits += 1
         self.close_connection = True
@@ -106,22 +105,17 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _Server(LocalHTTPServer):
     answer: Answer = Answer(200, "application/json", (b"{}",))
     hits = 0
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[_Server]:
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    httpd = _Server(_Handler)
+    thread = serve_in_background(httpd)
     yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    stop_serving(httpd, thread)
 
 
 @pytest.fixture(scope="module")
@@ -352,66 +346,49 @@ odd_sse = st.one_of(
 )
 
 
-@st.composite
-def openai_answers(draw: st.DrawFn, stream: bool) -> Answer:
+def _body_answer(draw: st.DrawFn, stream: bool, valid: st.SearchStrategy[Any]) -> Answer | None:
+    """One (JSON-ish) body with any status; for a stream, only now and then or with an error status.
+    None: answer the stream with events."""
     status = draw(statuses)
-    if not stream or status != 200 or draw(st.integers(0, 9)) == 0:
-        ctype = (
-            draw(json_types)
-            if not stream
-            else draw(st.sampled_from(["application/json", "text/event-stream", None]))
-        )
-        return Answer(status, ctype, (draw(bodies(chat_completion)),))
-    events = draw(
-        st.lists(
-            st.one_of(
-                chat_chunk.map(lambda c: sse_event(_json(c))),
-                chat_chunk.map(lambda c: sse_event(_json(c))),
-                odd_sse,
-            ),
-            max_size=6,
-        )
+    if stream and status == 200 and draw(st.integers(0, 9)) != 0:
+        return None
+    ctype = (
+        draw(json_types)
+        if not stream
+        else draw(st.sampled_from(["application/json", "text/event-stream", None]))
     )
-    tail = draw(st.sampled_from([b"data: [DONE]\n\n", b"", b"data: [DONE]\n\ndata: {}\n\n"]))
-    chunks = [*events, tail]
+    return Answer(status, ctype, (draw(bodies(valid)),))
+
+
+def _sse_answer(draw: st.DrawFn, chunks: list[bytes], content_type: str) -> Answer:
+    """A 200 event stream, sometimes cut off (a dropped connection) or truncated somewhere."""
     cut = draw(st.booleans()) and draw(st.booleans())
     if not cut and draw(st.booleans()):  # truncate the body somewhere
         body = b"".join(chunks)
         chunks = [body[: draw(st.integers(0, len(body)))]]
-    return Answer(
-        200,
-        draw(st.sampled_from(["text/event-stream", "text/event-stream; charset=utf-8"])),
-        tuple(chunks),
-        cut,
-    )
+    return Answer(200, content_type, tuple(chunks), cut)
+
+
+@st.composite
+def openai_answers(draw: st.DrawFn, stream: bool) -> Answer:
+    answer = _body_answer(draw, stream, chat_completion)
+    if answer is not None:
+        return answer
+    chunk = chat_chunk.map(lambda c: sse_event(_json(c)))
+    events = draw(st.lists(st.one_of(chunk, chunk, odd_sse), max_size=6))
+    tail = draw(st.sampled_from([b"data: [DONE]\n\n", b"", b"data: [DONE]\n\ndata: {}\n\n"]))
+    content_type = draw(st.sampled_from(["text/event-stream", "text/event-stream; charset=utf-8"]))
+    return _sse_answer(draw, [*events, tail], content_type)
 
 
 @st.composite
 def anthropic_answers(draw: st.DrawFn, stream: bool) -> Answer:
-    status = draw(statuses)
-    if not stream or status != 200 or draw(st.integers(0, 9)) == 0:
-        ctype = (
-            draw(json_types)
-            if not stream
-            else draw(st.sampled_from(["application/json", "text/event-stream", None]))
-        )
-        return Answer(status, ctype, (draw(bodies(claude_message)),))
-    events = draw(
-        st.lists(
-            st.one_of(
-                claude_event.map(lambda e: sse_event(_json(e[1]), e[0])),
-                claude_event.map(lambda e: sse_event(_json(e[1]), e[0])),
-                odd_sse,
-            ),
-            max_size=8,
-        )
-    )
-    cut = draw(st.booleans()) and draw(st.booleans())
-    chunks = list(events)
-    if not cut and draw(st.booleans()):
-        body = b"".join(chunks)
-        chunks = [body[: draw(st.integers(0, len(body)))]]
-    return Answer(200, "text/event-stream", tuple(chunks), cut)
+    answer = _body_answer(draw, stream, claude_message)
+    if answer is not None:
+        return answer
+    event = claude_event.map(lambda e: sse_event(_json(e[1]), e[0]))
+    events = draw(st.lists(st.one_of(event, event, odd_sse), max_size=8))
+    return _sse_answer(draw, events, "text/event-stream")
 
 
 # --- running one example twice -------------------------------------------------------------------------
@@ -444,10 +421,32 @@ def _outcome(fn: Callable[[], Any]) -> Outcome:
     return out
 
 
-def _consume_stream(stream: Any, seen: list[str]) -> list[str]:
-    for chunk in stream:
-        seen.append(_describe(chunk))
-    return seen
+HI = [{"role": "user", "content": "hi"}]
+
+
+def _chat(oai: openai.OpenAI) -> str:
+    return _describe(oai.chat.completions.create(model=GPT, messages=HI))
+
+
+def _claude(claude: anthropic.Anthropic) -> str:
+    return _describe(claude.messages.create(model=CLAUDE, max_tokens=64, messages=HI))
+
+
+def _read(start: Callable[[], Any], seen: list[list[str]]) -> list[str]:
+    """Describe every chunk of the stream ``start()`` returns, as they come, into a new list of ``seen``."""
+    chunks: list[str] = []
+    seen.append(chunks)  # before the call: a call that fails saw no chunk
+    for chunk in start():
+        chunks.append(_describe(chunk))
+    return chunks
+
+
+def _chat_stream(oai: openai.OpenAI, seen: list[list[str]], **options: Any) -> list[str]:
+    return _read(lambda: oai.chat.completions.create(model=GPT, messages=HI, stream=True, **options), seen)
+
+
+def _claude_stream(claude: anthropic.Anthropic, seen: list[list[str]]) -> list[str]:
+    return _read(lambda: claude.messages.create(model=CLAUDE, max_tokens=64, messages=HI, stream=True), seen)
 
 
 def run_twice(
@@ -458,12 +457,8 @@ def run_twice(
     plain = _outcome(call)
     assert server.hits == 1
     cap = TelemetryCapture()
-    instrumentor = instrumentor_cls()
-    instrumentor.instrument(**cap.providers)
-    try:
+    with instrumented(cap, instrumentor_cls):
         traced = _outcome(call)
-    finally:
-        instrumentor.uninstrument()
     assert server.hits == 2, "the instrumented call must be made exactly once"
     return plain, traced, cap
 
@@ -538,10 +533,7 @@ def check(plain: Outcome, traced: Outcome, cap: TelemetryCapture, span_name: str
 def test_openai_chat_completion_outcome_is_unchanged(
     server: _Server, oai: openai.OpenAI, answer: Answer
 ) -> None:
-    def call() -> str:
-        return _describe(oai.chat.completions.create(model=GPT, messages=[{"role": "user", "content": "hi"}]))
-
-    plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, call)
+    plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, lambda: _chat(oai))
     check(plain, traced, cap, f"chat {GPT}")
 
 
@@ -551,15 +543,7 @@ def test_openai_chat_stream_outcome_is_unchanged(server: _Server, oai: openai.Op
     seen: list[list[str]] = []
 
     def call() -> list[str]:
-        chunks: list[str] = []
-        seen.append(chunks)
-        stream = oai.chat.completions.create(
-            model=GPT,
-            messages=[{"role": "user", "content": "hi"}],
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        return _consume_stream(stream, chunks)
+        return _chat_stream(oai, seen, stream_options={"include_usage": True})
 
     plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, call)
     assert seen[1] == seen[0]  # every chunk yielded before any error, in order
@@ -571,12 +555,7 @@ def test_openai_chat_stream_outcome_is_unchanged(server: _Server, oai: openai.Op
 def test_anthropic_message_outcome_is_unchanged(
     server: _Server, claude: anthropic.Anthropic, answer: Answer
 ) -> None:
-    def call() -> str:
-        return _describe(
-            claude.messages.create(model=CLAUDE, max_tokens=64, messages=[{"role": "user", "content": "hi"}])
-        )
-
-    plain, traced, cap = run_twice(server, answer, AnthropicInstrumentor, call)
+    plain, traced, cap = run_twice(server, answer, AnthropicInstrumentor, lambda: _claude(claude))
     check(plain, traced, cap, f"chat {CLAUDE}")
 
 
@@ -586,16 +565,9 @@ def test_anthropic_stream_outcome_is_unchanged(
     server: _Server, claude: anthropic.Anthropic, answer: Answer
 ) -> None:
     seen: list[list[str]] = []
-
-    def call() -> list[str]:
-        events: list[str] = []
-        seen.append(events)
-        stream = claude.messages.create(
-            model=CLAUDE, max_tokens=64, messages=[{"role": "user", "content": "hi"}], stream=True
-        )
-        return _consume_stream(stream, events)
-
-    plain, traced, cap = run_twice(server, answer, AnthropicInstrumentor, call)
+    plain, traced, cap = run_twice(
+        server, answer, AnthropicInstrumentor, lambda: _claude_stream(claude, seen)
+    )
     assert seen[1] == seen[0]
     check(plain, traced, cap, f"chat {CLAUDE}")
 
@@ -665,22 +637,13 @@ FIXED_STREAMS = [
 
 @pytest.mark.parametrize("answer", FIXED, ids=lambda a: f"{a.status}-{a.body[:24]!r}")
 def test_openai_fixed_odd_answers(server: _Server, oai: openai.OpenAI, answer: Answer) -> None:
-    def call() -> str:
-        return _describe(oai.chat.completions.create(model=GPT, messages=[{"role": "user", "content": "hi"}]))
-
-    plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, call)
+    plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, lambda: _chat(oai))
     check(plain, traced, cap, f"chat {GPT}")
 
 
 @pytest.mark.parametrize("answer", FIXED_STREAMS, ids=lambda a: f"{a.status}-{a.body[:24]!r}")
 def test_openai_fixed_odd_streams(server: _Server, oai: openai.OpenAI, answer: Answer) -> None:
-    def call() -> list[str]:
-        stream = oai.chat.completions.create(
-            model=GPT, messages=[{"role": "user", "content": "hi"}], stream=True
-        )
-        return _consume_stream(stream, [])
-
-    plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, call)
+    plain, traced, cap = run_twice(server, answer, OpenAIInstrumentor, lambda: _chat_stream(oai, []))
     check(plain, traced, cap, f"chat {GPT}")
 
 
@@ -735,11 +698,5 @@ CLAUDE_FIXED_STREAMS = [
 
 @pytest.mark.parametrize("answer", CLAUDE_FIXED_STREAMS, ids=lambda a: f"{a.body[:40]!r}")
 def test_anthropic_fixed_odd_streams(server: _Server, claude: anthropic.Anthropic, answer: Answer) -> None:
-    def call() -> list[str]:
-        stream = claude.messages.create(
-            model=CLAUDE, max_tokens=64, messages=[{"role": "user", "content": "hi"}], stream=True
-        )
-        return _consume_stream(stream, [])
-
-    plain, traced, cap = run_twice(server, answer, AnthropicInstrumentor, call)
+    plain, traced, cap = run_twice(server, answer, AnthropicInstrumentor, lambda: _claude_stream(claude, []))
     check(plain, traced, cap, f"chat {CLAUDE}")

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anthropic
@@ -30,6 +30,17 @@ import openai
 import pytest
 import wrapt
 from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
+from helpers import (
+    CHAT_TOOLS,
+    CLAUDE,
+    CLAUDE_TOOLS,
+    GPT,
+    QUESTION,
+    REPLY,
+    TELEMETRY_ERRORS,
+    instrumented,
+    user,
+)
 from opentelemetry.trace import StatusCode
 
 from agentotel import _safe
@@ -45,27 +56,7 @@ from agentotel.instrumentation.openai.stream import ChatStreamAccumulator, Respo
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
-GPT = "gpt-4o"
-CLAUDE = "claude-haiku-4-5"
-ERRORS = "agentotel.telemetry.errors"
-USER = [{"role": "user", "content": "What is the weather in Paris?"}]
-CHAT_TOOLS: Any = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
-]
-CLAUDE_TOOLS: Any = [
-    {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
-    }
-]
+USER = user(QUESTION)
 
 
 class TelemetryBug(RuntimeError):
@@ -110,90 +101,75 @@ def aclaude(server: FakeLLMServer) -> Callable[[], anthropic.AsyncAnthropic]:
     )
 
 
+def reported_errors(cap: TelemetryCapture) -> list[tuple[dict[str, Any], int]]:
+    """(attributes, value) of each point of ``agentotel.telemetry.errors``."""
+    return [(dict(p.attributes), p.value) for p in cap.metric_points(TELEMETRY_ERRORS)]
+
+
+@dataclass
+class Trial:
+    """One test's fake server, telemetry and DEBUG log: runs an SDK call uninstrumented, then
+    instrumented, and checks what agentotel reported about the failures of its own code."""
+
+    server: FakeLLMServer
+    cap: TelemetryCapture
+    log: pytest.LogCaptureFixture
+
+    def fresh(self) -> None:
+        self.server.state.reset()
+        self.server.clear()
+
+    def same_outcome(self, cls: type[Any], call: Callable[[], Any]) -> Any:
+        """Run ``call`` uninstrumented then instrumented (same server state); the outcome of both."""
+        self.fresh()
+        plain = call()
+        plain_requests = len(self.server.requests)
+        self.fresh()
+        with instrumented(self.cap, cls):
+            traced = call()
+        assert len(self.server.requests) == plain_requests, "the SDK call must run exactly once"
+        assert traced == plain
+        return plain
+
+    async def same_outcome_async(self, cls: type[Any], call: Callable[[], Awaitable[Any]]) -> Any:
+        self.fresh()
+        plain = await call()
+        plain_requests = len(self.server.requests)
+        self.fresh()
+        with instrumented(self.cap, cls):
+            traced = await call()
+        assert len(self.server.requests) == plain_requests, "the SDK call must run exactly once"
+        assert traced == plain
+        return plain
+
+    def assert_reported(self, component: str, count: int, etype: str = "test_safety.TelemetryBug") -> None:
+        """The boundary counted ``count`` errors of ``etype`` for ``component`` and logged each at DEBUG."""
+        assert reported_errors(self.cap) == [({"agentotel.component": component, "error.type": etype}, count)]
+        records = [
+            r for r in self.log.records if r.name == "agentotel" and "telemetry error" in r.getMessage()
+        ]
+        assert len(records) == count
+        for record in records:
+            assert record.levelno == logging.DEBUG
+            assert record.getMessage() == f"agentotel {component}: telemetry error (the app is unaffected)"
+            assert record.exc_info is not None
+            assert isinstance(record.exc_info[1], TelemetryBug)
+        assert [
+            r for r in self.log.records if r.levelno >= logging.WARNING and r.name.startswith("agentotel")
+        ] == []
+
+    def assert_not_error(self, names: list[str]) -> None:
+        spans = self.cap.spans()
+        assert [s.name for s in spans] == names
+        for span in spans:
+            assert span.status.status_code is StatusCode.UNSET
+            assert "error.type" not in (span.attributes or {})
+            assert [e.name for e in span.events] == []
+
+
 @pytest.fixture
-def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="agentotel")
-    return caplog
-
-
-@contextmanager
-def instrumented(cap: TelemetryCapture, cls: type[Any]) -> Iterator[None]:
-    instrumentor = cls()
-    instrumentor.instrument(**cap.providers)
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
-
-
-# --- comparison helpers ------------------------------------------------------------------------
-def _dump(obj: Any) -> Any:
-    return obj.model_dump() if hasattr(obj, "model_dump") else obj
-
-
-def _fresh(server: FakeLLMServer) -> None:
-    server.state.reset()
-    server.clear()
-
-
-def _same_outcome(
-    server: FakeLLMServer, cap: TelemetryCapture, cls: type[Any], call: Callable[[], Any]
-) -> tuple[Any, Any]:
-    """Run ``call`` uninstrumented then instrumented (same server state); return both outcomes."""
-    _fresh(server)
-    plain = call()
-    plain_requests = len(server.requests)
-    _fresh(server)
-    with instrumented(cap, cls):
-        traced = call()
-    assert len(server.requests) == plain_requests, "the SDK call must run exactly once"
-    assert traced == plain
-    return plain, traced
-
-
-async def _same_outcome_async(
-    server: FakeLLMServer, cap: TelemetryCapture, cls: type[Any], call: Callable[[], Awaitable[Any]]
-) -> tuple[Any, Any]:
-    _fresh(server)
-    plain = await call()
-    plain_requests = len(server.requests)
-    _fresh(server)
-    with instrumented(cap, cls):
-        traced = await call()
-    assert len(server.requests) == plain_requests, "the SDK call must run exactly once"
-    assert traced == plain
-    return plain, traced
-
-
-def _assert_reported(
-    cap: TelemetryCapture,
-    caplog: pytest.LogCaptureFixture,
-    component: str,
-    count: int,
-    etype: str = "test_safety.TelemetryBug",
-) -> None:
-    """The boundary counted ``count`` errors of ``etype`` for ``component`` and logged each at DEBUG."""
-    points = [(dict(p.attributes), p.value) for p in cap.metric_points(ERRORS)]
-    assert points == [({"agentotel.component": component, "error.type": etype}, count)]
-    records = [r for r in caplog.records if r.name == "agentotel" and "telemetry error" in r.getMessage()]
-    assert len(records) == count
-    for record in records:
-        assert record.levelno == logging.DEBUG
-        assert record.getMessage() == f"agentotel {component}: telemetry error (the app is unaffected)"
-        assert record.exc_info is not None
-        assert isinstance(record.exc_info[1], TelemetryBug)
-    assert [
-        r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("agentotel")
-    ] == []
-
-
-def _assert_not_error(cap: TelemetryCapture, names: list[str]) -> None:
-    spans = cap.spans()
-    assert [s.name for s in spans] == names
-    for span in spans:
-        assert span.status.status_code is StatusCode.UNSET
-        assert "error.type" not in (span.attributes or {})
-        assert [e.name for e in span.events] == []
+def trial(server: FakeLLMServer, cap: TelemetryCapture, debug_log: pytest.LogCaptureFixture) -> Trial:
+    return Trial(server, cap, debug_log)
 
 
 @pytest.fixture(autouse=True)
@@ -204,11 +180,7 @@ def _error_type_of_our_bug(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- OpenAI: response / request / stream extractors raise --------------------------------------
 def test_openai_chat_response_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(openai_extract, "chat_response_attributes", _boom)
 
@@ -216,25 +188,21 @@ def test_openai_chat_response_attributes_raises(
         reply = oai().chat.completions.create(model=GPT, messages=USER, tools=CHAT_TOOLS)
         return type(reply), reply.model_dump()
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert plain[0] is openai.types.chat.ChatCompletion
     assert plain[1]["id"] == "chatcmpl-1"
     assert plain[1]["choices"][0]["message"]["tool_calls"][0]["id"] == "call_1"
-    _assert_not_error(cap, [f"chat {GPT}"])
+    trial.assert_not_error([f"chat {GPT}"])
     # The span still has its request attributes; it ended without response attributes.
-    [span] = cap.spans()
+    [span] = trial.cap.spans()
     assert span.attributes["gen_ai.request.model"] == GPT
     assert "gen_ai.response.id" not in span.attributes
-    assert cap.metric_count("gen_ai.client.token.usage") == 0
-    _assert_reported(cap, debug_log, "openai", 1)
+    assert trial.cap.metric_count("gen_ai.client.token.usage") == 0
+    trial.assert_reported("openai", 1)
 
 
 def test_openai_chat_request_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(openai_extract, "chat_request_attributes", _boom)
 
@@ -242,18 +210,14 @@ def test_openai_chat_request_attributes_raises(
         reply = oai().chat.completions.create(model=GPT, messages=USER)
         return type(reply), reply.model_dump()
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
-    assert plain[1]["choices"][0]["message"]["content"] == "Hello from the fake LLM server."
-    assert cap.spans() == []  # start failed: no span, the call went through untouched
-    _assert_reported(cap, debug_log, "openai", 1)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
+    assert plain[1]["choices"][0]["message"]["content"] == REPLY
+    assert trial.cap.spans() == []  # start failed: no span, the call went through untouched
+    trial.assert_reported("openai", 1)
 
 
 def test_openai_chat_stream_accumulator_process_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(ChatStreamAccumulator, "process", _boom)
 
@@ -264,23 +228,17 @@ def test_openai_chat_stream_accumulator_process_raises(
         assert isinstance(stream, openai.Stream)
         return [chunk.model_dump() for chunk in stream]
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert len(plain) == 1 + 6 + 1 + 1  # role, six words, finish, usage
-    assert "".join(c["choices"][0]["delta"]["content"] or "" for c in plain if c["choices"]) == (
-        "Hello from the fake LLM server."
-    )
-    _assert_not_error(cap, [f"chat {GPT}"])
-    [span] = cap.spans()
+    assert "".join(c["choices"][0]["delta"]["content"] or "" for c in plain if c["choices"]) == (REPLY)
+    trial.assert_not_error([f"chat {GPT}"])
+    [span] = trial.cap.spans()
     assert span.attributes["agentotel.stream.end"] == "exhausted"
-    _assert_reported(cap, debug_log, "openai", len(plain))  # once per chunk
+    trial.assert_reported("openai", len(plain))  # once per chunk
 
 
 def test_openai_chat_stream_accumulator_outcome_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(ChatStreamAccumulator, "outcome", _boom)
 
@@ -288,18 +246,14 @@ def test_openai_chat_stream_accumulator_outcome_raises(
         with oai().chat.completions.create(model=GPT, messages=USER, stream=True) as stream:
             return [chunk.model_dump() for chunk in stream]
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert len(plain) == 8
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", 1)
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", 1)
 
 
 async def test_async_openai_chat_response_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    aoai: Callable[[], openai.AsyncOpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, aoai: Callable[[], openai.AsyncOpenAI]
 ) -> None:
     monkeypatch.setattr(openai_extract, "chat_response_attributes", _boom)
 
@@ -307,17 +261,13 @@ async def test_async_openai_chat_response_attributes_raises(
         reply = await aoai().chat.completions.create(model=GPT, messages=USER)
         return type(reply), reply.model_dump()
 
-    await _same_outcome_async(server, cap, OpenAIInstrumentor, call)
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", 1)
+    await trial.same_outcome_async(OpenAIInstrumentor, call)
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", 1)
 
 
 async def test_async_openai_chat_stream_accumulator_process_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    aoai: Callable[[], openai.AsyncOpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, aoai: Callable[[], openai.AsyncOpenAI]
 ) -> None:
     monkeypatch.setattr(ChatStreamAccumulator, "process", _boom)
 
@@ -326,17 +276,13 @@ async def test_async_openai_chat_stream_accumulator_process_raises(
         assert isinstance(stream, openai.AsyncStream)
         return [chunk.model_dump() async for chunk in stream]
 
-    plain, _ = await _same_outcome_async(server, cap, OpenAIInstrumentor, call)
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", len(plain))
+    plain = await trial.same_outcome_async(OpenAIInstrumentor, call)
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", len(plain))
 
 
 def test_openai_raw_response_parse_with_response_attributes_raising(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(openai_extract, "chat_response_attributes", _boom)
 
@@ -345,18 +291,14 @@ def test_openai_raw_response_parse_with_response_attributes_raising(
         parsed = raw.parse()
         return raw.status_code, raw.headers.get("x-request-id"), type(parsed), parsed.model_dump()
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert plain[:2] == (200, "req_1")
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", 1)
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", 1)
 
 
 def test_openai_responses_response_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(openai_extract, "responses_response_attributes", _boom)
 
@@ -366,37 +308,29 @@ def test_openai_responses_response_attributes_raises(
         )
         return type(response), response.model_dump(), response.output_text
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
-    assert plain[2] == "Hello from the fake LLM server."
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", 1)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
+    assert plain[2] == REPLY
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", 1)
 
 
 def test_openai_responses_stream_accumulator_process_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(ResponsesStreamAccumulator, "process", _boom)
 
     def call() -> Any:
         return [event.model_dump() for event in oai().responses.create(model=GPT, input="hi", stream=True)]
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert plain[0]["type"] == "response.created"
     assert plain[-1]["type"] == "response.completed"
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", len(plain))
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", len(plain))
 
 
 def test_openai_embeddings_response_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     monkeypatch.setattr(openai_extract, "embeddings_response_attributes", _boom)
 
@@ -404,18 +338,14 @@ def test_openai_embeddings_response_attributes_raises(
         result = oai().embeddings.create(model="text-embedding-3-small", input=["a b", "c"])
         return type(result), result.model_dump()
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert len(plain[1]["data"]) == 2
-    _assert_not_error(cap, ["embeddings text-embedding-3-small"])
-    _assert_reported(cap, debug_log, "openai", 1)
+    trial.assert_not_error(["embeddings text-embedding-3-small"])
+    trial.assert_reported("openai", 1)
 
 
 def test_openai_error_path_with_our_fail_raising(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     """The app's own 429 still reaches it unchanged when our error handling is what breaks."""
     monkeypatch.setattr(Invocation, "fail", _boom)
@@ -432,22 +362,19 @@ def test_openai_error_path_with_our_fail_raising(
         assert "agentotel" not in traceback.extract_tb(exc.__traceback__)[-1].filename
         return type(exc), str(exc), exc.status_code, exc.body, exc.request_id
 
-    plain, _ = _same_outcome(server, cap, OpenAIInstrumentor, call)
+    plain = trial.same_outcome(OpenAIInstrumentor, call)
     assert plain[:3] == (
         openai.RateLimitError,
         "Error code: 429 - Rate limit reached (fake LLM server).",
         429,
     )
     # fail() broke: the span must still be closed (ended without a verdict), not left open forever.
-    _assert_not_error(cap, [f"chat {GPT}"])
-    _assert_reported(cap, debug_log, "openai", 1)
+    trial.assert_not_error([f"chat {GPT}"])
+    trial.assert_reported("openai", 1)
 
 
 def test_openai_429_propagates_as_the_same_object(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    oai: Callable[[], openai.OpenAI],
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
     """The exception the span records is the very object the app catches."""
     seen: list[BaseException] = []
@@ -458,8 +385,8 @@ def test_openai_429_propagates_as_the_same_object(
         original_fail(self, exc, attributes)
 
     monkeypatch.setattr(Invocation, "fail", spy)
-    _fresh(server)
-    with instrumented(cap, OpenAIInstrumentor):
+    trial.fresh()
+    with instrumented(trial.cap, OpenAIInstrumentor):
         try:
             oai().chat.completions.create(
                 model=GPT, messages=[{"role": "user", "content": "x [[scenario:rate_limit]]"}]
@@ -468,22 +395,18 @@ def test_openai_429_propagates_as_the_same_object(
             caught = exc
         else:  # pragma: no cover
             pytest.fail("no RateLimitError")
-    assert len(server.requests) == 1
+    assert len(trial.server.requests) == 1
     assert len(seen) == 1
     assert seen[0] is caught
-    [span] = cap.spans()
+    [span] = trial.cap.spans()
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes["error.type"] == "openai.RateLimitError"
-    assert cap.metric_points(ERRORS) == []
+    assert reported_errors(trial.cap) == []
 
 
 # --- Anthropic -------------------------------------------------------------------------------------
 def test_anthropic_response_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    claude: Callable[[], anthropic.Anthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
     monkeypatch.setattr(anthropic_extract, "response_attributes", _boom)
 
@@ -491,20 +414,16 @@ def test_anthropic_response_attributes_raises(
         message = claude().messages.create(model=CLAUDE, max_tokens=64, messages=USER, tools=CLAUDE_TOOLS)
         return type(message), message.model_dump()
 
-    plain, _ = _same_outcome(server, cap, AnthropicInstrumentor, call)
+    plain = trial.same_outcome(AnthropicInstrumentor, call)
     assert plain[0] is anthropic.types.Message
     assert plain[1]["id"] == "msg_1"
     assert plain[1]["content"][0]["id"] == "toolu_1"
-    _assert_not_error(cap, [f"chat {CLAUDE}"])
-    _assert_reported(cap, debug_log, "anthropic", 1)
+    trial.assert_not_error([f"chat {CLAUDE}"])
+    trial.assert_reported("anthropic", 1)
 
 
 def test_anthropic_request_attributes_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    claude: Callable[[], anthropic.Anthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
     monkeypatch.setattr(anthropic_extract, "request_attributes", _boom)
 
@@ -514,17 +433,13 @@ def test_anthropic_request_attributes_raises(
             text = "".join(stream.text_stream)
         return type(message), message.model_dump(), text
 
-    _same_outcome(server, cap, AnthropicInstrumentor, call)
-    assert cap.spans() == []
-    _assert_reported(cap, debug_log, "anthropic", 2)
+    trial.same_outcome(AnthropicInstrumentor, call)
+    assert trial.cap.spans() == []
+    trial.assert_reported("anthropic", 2)
 
 
 def test_anthropic_stream_accumulator_process_raises(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    claude: Callable[[], anthropic.Anthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
     monkeypatch.setattr(MessageStreamAccumulator, "process", _boom)
 
@@ -533,19 +448,15 @@ def test_anthropic_stream_accumulator_process_raises(
         assert isinstance(stream, anthropic.Stream)
         return [event.model_dump() for event in stream]
 
-    plain, _ = _same_outcome(server, cap, AnthropicInstrumentor, call)
+    plain = trial.same_outcome(AnthropicInstrumentor, call)
     assert plain[0]["type"] == "message_start"
     assert plain[-1]["type"] == "message_stop"
-    _assert_not_error(cap, [f"chat {CLAUDE}"])
-    _assert_reported(cap, debug_log, "anthropic", len(plain))
+    trial.assert_not_error([f"chat {CLAUDE}"])
+    trial.assert_reported("anthropic", len(plain))
 
 
 def test_anthropic_stream_helper_with_accumulator_raising(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    claude: Callable[[], anthropic.Anthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
     monkeypatch.setattr(MessageStreamAccumulator, "process", _boom)
 
@@ -555,20 +466,16 @@ def test_anthropic_stream_helper_with_accumulator_raising(
             final = stream.get_final_message()
         return text, type(final), final.model_dump()
 
-    plain, _ = _same_outcome(server, cap, AnthropicInstrumentor, call)
-    assert plain[0] == "Hello from the fake LLM server."
-    _assert_not_error(cap, [f"chat {CLAUDE}"])
+    plain = trial.same_outcome(AnthropicInstrumentor, call)
+    assert plain[0] == REPLY
+    trial.assert_not_error([f"chat {CLAUDE}"])
     # message_start, content_block_start, 6 deltas, content_block_stop, 2 message_delta, message_stop
     # (the SDK drops the "ping" event before anyone sees it)
-    _assert_reported(cap, debug_log, "anthropic", 12)
+    trial.assert_reported("anthropic", 12)
 
 
 def test_anthropic_stream_helper_with_attach_raising(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    claude: Callable[[], anthropic.Anthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
     monkeypatch.setattr(anthropic_patch._StreamHelper, "attach", _boom)
 
@@ -578,18 +485,14 @@ def test_anthropic_stream_helper_with_attach_raising(
             final = stream.get_final_message()
         return events, final.model_dump()
 
-    _same_outcome(server, cap, AnthropicInstrumentor, call)
+    trial.same_outcome(AnthropicInstrumentor, call)
     # attach failed: the span is ended at once (no outcome judged), never ERROR.
-    _assert_not_error(cap, [f"chat {CLAUDE}"])
-    _assert_reported(cap, debug_log, "anthropic", 1)
+    trial.assert_not_error([f"chat {CLAUDE}"])
+    trial.assert_reported("anthropic", 1)
 
 
 async def test_async_anthropic_stream_and_response_raise(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    aclaude: Callable[[], anthropic.AsyncAnthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, aclaude: Callable[[], anthropic.AsyncAnthropic]
 ) -> None:
     monkeypatch.setattr(MessageStreamAccumulator, "process", _boom)
     monkeypatch.setattr(anthropic_extract, "response_attributes", _boom)
@@ -602,18 +505,14 @@ async def test_async_anthropic_stream_and_response_raise(
             text = "".join([t async for t in helper.text_stream])
         return message.model_dump(), events, text
 
-    plain, _ = await _same_outcome_async(server, cap, AnthropicInstrumentor, call)
-    assert plain[2] == "Hello from the fake LLM server."
-    _assert_not_error(cap, [f"chat {CLAUDE}"] * 3)
-    _assert_reported(cap, debug_log, "anthropic", 1 + 12 + 12)
+    plain = await trial.same_outcome_async(AnthropicInstrumentor, call)
+    assert plain[2] == REPLY
+    trial.assert_not_error([f"chat {CLAUDE}"] * 3)
+    trial.assert_reported("anthropic", 1 + 12 + 12)
 
 
 def test_anthropic_error_path_with_our_fail_raising(
-    monkeypatch: pytest.MonkeyPatch,
-    server: FakeLLMServer,
-    cap: TelemetryCapture,
-    claude: Callable[[], anthropic.Anthropic],
-    debug_log: Any,
+    monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
     monkeypatch.setattr(Invocation, "fail", _boom)
 
@@ -624,10 +523,10 @@ def test_anthropic_error_path_with_our_fail_raising(
             )
         return type(info.value), str(info.value), info.value.status_code
 
-    plain, _ = _same_outcome(server, cap, AnthropicInstrumentor, call)
+    plain = trial.same_outcome(AnthropicInstrumentor, call)
     assert plain[2] == 429
-    _assert_not_error(cap, [f"chat {CLAUDE}"])
-    _assert_reported(cap, debug_log, "anthropic", 1)
+    trial.assert_not_error([f"chat {CLAUDE}"])
+    trial.assert_reported("anthropic", 1)
 
 
 # --- the wrappers themselves -------------------------------------------------------------------
@@ -700,7 +599,7 @@ class Harness:
         return self.behaviour()
 
     def errors(self) -> list[tuple[dict[str, Any], int]]:
-        return [(dict(p.attributes), p.value) for p in self.cap.metric_points(ERRORS)]
+        return reported_errors(self.cap)
 
 
 def raise_app_error(error: BaseException) -> Any:
@@ -710,51 +609,32 @@ def raise_app_error(error: BaseException) -> Any:
 # Whatever hook of ours fails, the app function runs once and its outcome passes through; and the
 # call, once started, is still closed exactly once where a closing step remains that works
 # ("exactly one of finish / fail / end closes it", agentotel._invocation).
-# (steps that raise, errors counted on success, on failure, FakeCall log on success, on failure)
+@dataclass(frozen=True)
+class FailurePoint:
+    raising: set[str]  # the steps of ours that raise
+    ok_errors: int  # telemetry errors counted when the app function succeeds
+    fail_errors: int  # ... when it raises
+    ok_log: list[str] | None  # the FakeCall's log when the app function succeeds (None: no call)
+    fail_log: list[str] | None  # ... when it raises
+
+
+OK_LOG = ["activate", "deactivate", "end"]
+FAIL_LOG = ["activate", "deactivate", "fail"]
 FAILURE_POINTS = [
-    pytest.param(
-        set(), 0, 0, ["activate", "deactivate", "end"], ["activate", "deactivate", "fail"], id="nothing"
-    ),
-    pytest.param({"start"}, 1, 1, None, None, id="start"),
+    pytest.param(FailurePoint(set(), 0, 0, OK_LOG, FAIL_LOG), id="nothing"),
+    pytest.param(FailurePoint({"start"}, 1, 1, None, None), id="start"),
     # activate broke after start opened the call: the call must still be closed (end), then the
     # app function runs untraced.
-    pytest.param({"activate"}, 1, 1, ["activate", "end"], ["activate", "end"], id="activate"),
+    pytest.param(FailurePoint({"activate"}, 1, 1, ["activate", "end"], ["activate", "end"]), id="activate"),
     # deactivate broke: on success the call is ended; on failure it must still be failed.
-    pytest.param(
-        {"deactivate"},
-        1,
-        1,
-        ["activate", "deactivate", "end"],
-        ["activate", "deactivate", "fail"],
-        id="deactivate",
-    ),
+    pytest.param(FailurePoint({"deactivate"}, 1, 1, OK_LOG, FAIL_LOG), id="deactivate"),
     # fail broke: like a broken on_result, the call must then be ended.
+    pytest.param(FailurePoint({"fail"}, 0, 1, OK_LOG, [*FAIL_LOG, "end"]), id="fail"),
+    pytest.param(FailurePoint({"on_result"}, 1, 0, OK_LOG, FAIL_LOG), id="on_result"),
+    pytest.param(FailurePoint({"on_result", "end"}, 2, 0, OK_LOG, FAIL_LOG), id="on_result+end"),
     pytest.param(
-        {"fail"},
-        0,
-        1,
-        ["activate", "deactivate", "end"],
-        ["activate", "deactivate", "fail", "end"],
-        id="fail",
-    ),
-    pytest.param(
-        {"on_result"},
-        1,
-        0,
-        ["activate", "deactivate", "end"],
-        ["activate", "deactivate", "fail"],
-        id="on_result",
-    ),
-    pytest.param(
-        {"on_result", "end"},
-        2,
-        0,
-        ["activate", "deactivate", "end"],
-        ["activate", "deactivate", "fail"],
-        id="on_result+end",
-    ),
-    pytest.param(
-        {"start", "activate", "deactivate", "fail", "on_result", "end"}, 1, 1, None, None, id="everything"
+        FailurePoint({"start", "activate", "deactivate", "fail", "on_result", "end"}, 1, 1, None, None),
+        id="everything",
     ),
 ]
 
@@ -765,23 +645,23 @@ def _check_counts(h: Harness, expected_errors: int) -> None:
     assert h.errors() == (expected if expected_errors else [])
 
 
-@pytest.mark.parametrize(("raising", "ok_errors", "fail_errors", "ok_log", "fail_log"), FAILURE_POINTS)
+@pytest.mark.parametrize("point", FAILURE_POINTS)
 def test_sync_wrapper_returns_the_same_object_and_runs_once(
-    cap: TelemetryCapture, raising: set[str], ok_errors: int, fail_errors: int, ok_log: Any, fail_log: Any
+    cap: TelemetryCapture, point: FailurePoint
 ) -> None:
-    h = Harness(cap, raising, is_async=False)
+    h = Harness(cap, point.raising, is_async=False)
     sentinel = object()
     h.behaviour = lambda: sentinel
     assert h.fn(1, k=2) is sentinel
-    _check_counts(h, ok_errors)
-    assert (h.call.log if h.call else None) == ok_log
+    _check_counts(h, point.ok_errors)
+    assert (h.call.log if h.call else None) == point.ok_log
 
 
-@pytest.mark.parametrize(("raising", "ok_errors", "fail_errors", "ok_log", "fail_log"), FAILURE_POINTS)
+@pytest.mark.parametrize("point", FAILURE_POINTS)
 def test_sync_wrapper_propagates_the_apps_exception_as_the_same_object(
-    cap: TelemetryCapture, raising: set[str], ok_errors: int, fail_errors: int, ok_log: Any, fail_log: Any
+    cap: TelemetryCapture, point: FailurePoint
 ) -> None:
-    h = Harness(cap, raising, is_async=False)
+    h = Harness(cap, point.raising, is_async=False)
     original = AppError("the app's own failure")
     h.behaviour = lambda: raise_app_error(original)
     try:
@@ -798,30 +678,30 @@ def test_sync_wrapper_propagates_the_apps_exception_as_the_same_object(
     assert frames[-1].name == "raise_app_error"  # the original raising frame is still the innermost
     assert frames[-1].line == "raise error  # the app's raising frame"
     assert "_app" in [f.name for f in frames]
-    _check_counts(h, fail_errors)
-    assert (h.call.log if h.call else None) == fail_log
+    _check_counts(h, point.fail_errors)
+    assert (h.call.log if h.call else None) == point.fail_log
     if h.call is not None and "fail" in h.call.log:
         assert h.call.failed_with is original
     assert h.on_result_seen == []
 
 
-@pytest.mark.parametrize(("raising", "ok_errors", "fail_errors", "ok_log", "fail_log"), FAILURE_POINTS)
+@pytest.mark.parametrize("point", FAILURE_POINTS)
 async def test_async_wrapper_returns_the_same_object_and_runs_once(
-    cap: TelemetryCapture, raising: set[str], ok_errors: int, fail_errors: int, ok_log: Any, fail_log: Any
+    cap: TelemetryCapture, point: FailurePoint
 ) -> None:
-    h = Harness(cap, raising, is_async=True)
+    h = Harness(cap, point.raising, is_async=True)
     sentinel = object()
     h.behaviour = lambda: sentinel
     assert await h.fn(1, k=2) is sentinel
-    _check_counts(h, ok_errors)
-    assert (h.call.log if h.call else None) == ok_log
+    _check_counts(h, point.ok_errors)
+    assert (h.call.log if h.call else None) == point.ok_log
 
 
-@pytest.mark.parametrize(("raising", "ok_errors", "fail_errors", "ok_log", "fail_log"), FAILURE_POINTS)
+@pytest.mark.parametrize("point", FAILURE_POINTS)
 async def test_async_wrapper_propagates_the_apps_exception_as_the_same_object(
-    cap: TelemetryCapture, raising: set[str], ok_errors: int, fail_errors: int, ok_log: Any, fail_log: Any
+    cap: TelemetryCapture, point: FailurePoint
 ) -> None:
-    h = Harness(cap, raising, is_async=True)
+    h = Harness(cap, point.raising, is_async=True)
     original = AppError("the app's own async failure")
     h.behaviour = lambda: raise_app_error(original)
     try:
@@ -836,8 +716,8 @@ async def test_async_wrapper_propagates_the_apps_exception_as_the_same_object(
     frames = traceback.extract_tb(caught.__traceback__)
     assert frames[-1].name == "raise_app_error"
     assert "_async_app" in [f.name for f in frames]
-    _check_counts(h, fail_errors)
-    assert (h.call.log if h.call else None) == fail_log
+    _check_counts(h, point.fail_errors)
+    assert (h.call.log if h.call else None) == point.fail_log
     if h.call is not None and "fail" in h.call.log:
         assert h.call.failed_with is original
 
@@ -881,11 +761,13 @@ def test_wrapper_is_transparent_when_instrumentation_is_suppressed(cap: Telemetr
     assert h.call is None  # start was not even called
 
 
-def test_boundary_call_returns_the_default_and_reports(cap: TelemetryCapture, debug_log: Any) -> None:
+def test_boundary_call_returns_the_default_and_reports(
+    cap: TelemetryCapture, debug_log: pytest.LogCaptureFixture
+) -> None:
     boundary = Boundary("unit", cap.meter_provider.get_meter("test"))
     assert boundary.call("default", _boom, 1, 2) == "default"
     assert boundary.call("default", lambda a, b: a + b, 1, 2) == 3
-    assert [(dict(p.attributes), p.value) for p in cap.metric_points(ERRORS)] == [
+    assert reported_errors(cap) == [
         ({"agentotel.component": "unit", "error.type": "test_safety.TelemetryBug"}, 1)
     ]
     [record] = [r for r in debug_log.records if r.name == "agentotel"]

@@ -1,0 +1,183 @@
+"""What the test modules share: the fake server's standard question and reply, tool definitions,
+metric names, and small span / metric / error helpers; also a quiet local HTTP server on a thread.
+
+Imported as ``from helpers import ...``, like ``otlp_receiver``: ``tests/`` has no ``__init__.py``,
+so pytest puts this folder on ``sys.path`` (rootdir-based import).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+
+from agentotel.instrumentation._base import AgentotelInstrumentor
+from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.testing._capture import TelemetryCapture
+
+QUESTION = "What is the weather in Paris?"  # 6 tokens
+REPLY = "Hello from the fake LLM server."  # 6 tokens: the fake server's default reply
+GPT = "gpt-4o"
+CLAUDE = "claude-haiku-4-5"
+EMBEDDING_MODEL = "text-embedding-3-small"
+
+INSTRUMENTORS: list[type[AgentotelInstrumentor]] = [OpenAIInstrumentor, AnthropicInstrumentor]
+
+# Metric names.
+TOKENS = "gen_ai.client.token.usage"
+DURATION = "gen_ai.client.operation.duration"
+TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
+TELEMETRY_ERRORS = "agentotel.telemetry.errors"
+
+# The fake server calls ``get_weather`` with {"city": "Paris"} whenever a request offers it.
+CHAT_TOOLS: Any = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
+RESP_TOOLS: Any = [
+    {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+]
+CLAUDE_TOOLS: Any = [
+    {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+]
+
+
+def user(text: str) -> Any:
+    """A one-message conversation."""
+    return [{"role": "user", "content": text}]
+
+
+# --------------------------------------------------------------------------- spans and metrics
+
+
+def only_span(cap: TelemetryCapture) -> ReadableSpan:
+    spans = cap.spans()
+    assert len(spans) == 1, [s.name for s in spans]
+    return spans[0]
+
+
+def attrs_of(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
+
+
+def token_sums(cap: TelemetryCapture) -> dict[str, float]:
+    """Token usage by ``gen_ai.token.type``."""
+    return {dict(p.attributes)["gen_ai.token.type"]: p.sum for p in cap.metric_points(TOKENS)}
+
+
+@contextmanager
+def instrumented(cap: TelemetryCapture, *instrumentors: type[Any]) -> Iterator[TelemetryCapture]:
+    """The given instrumentors active on ``cap``'s providers for the block only (settings read now)."""
+    active = [cls() for cls in instrumentors]
+    for instrumentor in active:
+        instrumentor.instrument(**cap.providers)
+    try:
+        yield cap
+    finally:
+        for instrumentor in active:
+            instrumentor.uninstrument()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure the fake server is asked for with ``marker``, and what the caller must see."""
+
+    marker: str
+    error: type[BaseException]
+    error_type: str  # error.type on the span and on the duration metric
+    event_type: str | None = None  # exception.type of the exception event, when not error_type
+    timeout: float | None = None
+
+    @property
+    def exception_type(self) -> str:
+        return self.event_type or self.error_type
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The request options this failure needs (a short timeout)."""
+        return {"timeout": self.timeout} if self.timeout is not None else {}
+
+
+def raised_by(call: Callable[[], Any]) -> BaseException:
+    with pytest.raises(BaseException) as info:
+        call()
+    return info.value
+
+
+async def araised_by(call: Callable[[], Awaitable[Any]]) -> BaseException:
+    with pytest.raises(BaseException) as info:
+        await call()
+    return info.value
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------- a local HTTP server
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, no access log on stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+
+class LocalHTTPServer(ThreadingHTTPServer):
+    """Listens on 127.0.0.1 at a random port; never waits for its handler threads."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+
+
+def serve_in_background(httpd: ThreadingHTTPServer, name: str | None = None) -> threading.Thread:
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def stop_serving(httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
