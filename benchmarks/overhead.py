@@ -85,7 +85,7 @@ class Plan:
 
 
 FULL = Plan(
-    cg_warmup=20, cg_n1=10, cg_n2=60, cpu_warmup=200, cpu_calls=2000, cpu_repeats=5, mem_first=2000,
+    cg_warmup=10, cg_n1=10, cg_n2=110, cpu_warmup=200, cpu_calls=2000, cpu_repeats=5, mem_first=2000,
     mem_total=20000,
 )  # fmt: skip
 QUICK = Plan(
@@ -111,9 +111,9 @@ def _child_env() -> dict[str, str]:
         if not k.startswith(("OTEL_", "AGENTOTEL_", "ANTHROPIC_", "OPENAI_"))
     }
     env["ANTHROPIC_OPEN_TELEMETRY"] = "false"
-    # Bytecode goes to the PYTHONPYCACHEPREFIX that main() sets: compiled once (by the priming child),
-    # read by all others. Without writing it, every child under valgrind would compile every module.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # Never write bytecode: a module without a .pyc is then compiled in every run alike. Were it
+    # written, two concurrent callgrind runs of a pair could differ by one compilation.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"  # deterministic dict/set layouts: repeatable instruction counts
     return env
 
@@ -122,13 +122,14 @@ class _DropExporter:
     """A span exporter that counts the spans and drops them: the export cost is a small constant."""
 
     def __init__(self) -> None:
-        self.spans = 0
-
-    def export(self, spans: Sequence[Any]) -> Any:
         from opentelemetry.sdk.trace.export import SpanExportResult
 
+        self.spans = 0
+        self._success = SpanExportResult.SUCCESS
+
+    def export(self, spans: Sequence[Any]) -> Any:
         self.spans += len(spans)
-        return SpanExportResult.SUCCESS
+        return self._success
 
     def shutdown(self) -> None:
         pass
@@ -367,8 +368,6 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     measure = spec["measure"]
     if measure == "memory":
         return _child_memory(spec)
-    if measure == "prime":
-        return _child_prime()
     setup = _build_call(spec["workload"], spec["mode"])
     call, exporter, reader = setup.call, setup.exporter, setup.reader
     for _ in range(spec["warmup"]):
@@ -378,8 +377,11 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     calls = 0
     if measure == "callgrind":
         # Only the number of calls differs between the two runs of a pair; nothing else here.
+        modules = set(sys.modules)
         for _ in range(spec["calls"]):
             call()
+        # A module imported inside the measured loop is a one-off cost that the subtraction misses.
+        result["late_imports"] = sorted(set(sys.modules) - modules)
         return result
     per_call_us: list[float] = []
     clock = time.process_time
@@ -394,20 +396,6 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     result["spans_per_call"] = exporter.spans / (calls + spec["warmup"])
     result["metrics"] = _metric_names(reader)
     return result
-
-
-def _child_prime() -> dict[str, Any]:
-    """Two calls of every workload in every mode: every module the children import gets compiled
-    into PYTHONPYCACHEPREFIX here, not by a child under callgrind (two children compiling the same
-    module at once would put a compilation into one run of a pair and not the other)."""
-    for workload in WORKLOADS:
-        for mode in MODES:
-            setup = _build_call(workload, mode)
-            setup.call()
-            setup.call()
-            if setup.instrumentor is not None:
-                setup.instrumentor.uninstrument()
-    return {}
 
 
 def _child_memory(spec: dict[str, Any]) -> dict[str, Any]:
@@ -465,7 +453,13 @@ def _callgrind_run(workload: str, mode: str, warmup: int, calls: int, out_dir: P
     out = out_dir / f"callgrind.{workload}.{mode}.{calls}.out"
     prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     spec = {"measure": "callgrind", "workload": workload, "mode": mode, "warmup": warmup, "calls": calls}
-    _run_child(spec, prefix)
+    result, _ = _run_child(spec, prefix)
+    if result["late_imports"]:
+        print(
+            f"warning: {workload}/{mode} N={calls} imported modules inside the measured loop "
+            f"(a one-off cost in the result): {', '.join(result['late_imports'])}",
+            file=sys.stderr,
+        )
     return _callgrind_total(out)
 
 
@@ -597,10 +591,7 @@ def main(argv: Sequence[str]) -> int:
     if not args.no_callgrind and shutil.which("valgrind") is None:
         print("valgrind not found: apt-get install -y valgrind, or pass --no-callgrind", file=sys.stderr)
         return 2
-    # Children share one bytecode cache outside the source tree: modules compile once, not per child.
-    with tempfile.TemporaryDirectory(prefix="agentotel-bench-pycache-") as pycache:
-        os.environ["PYTHONPYCACHEPREFIX"] = pycache
-        return _benchmark(args)
+    return _benchmark(args)
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -613,9 +604,6 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     results: dict[str, Any] = {"plan": asdict(plan), "workloads": workloads, "python": sys.version.split()[0]}
     report: list[str] = []
-    log("priming: one call of every workload (compiles every module once)")
-    _run_child({"measure": "prime"})
-
     if not args.no_callgrind:
         log(
             f"callgrind: warm-up {plan.cg_warmup}, N1={plan.cg_n1}, N2={plan.cg_n2}, "
