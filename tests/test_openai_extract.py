@@ -17,7 +17,7 @@ from openai.types.responses import Response
 from pydantic import BaseModel
 
 from agentotel.instrumentation.openai import extract
-from agentotel.instrumentation.openai.patch import _server
+from agentotel.instrumentation.openai.patch import SDK
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -129,7 +129,7 @@ def test_server_attributes(scheme: str, host: str, port: int | None, expected: t
 def test_server_attributes_of_a_client_base_url(
     client: openai.OpenAI, expected: tuple[str, str, int]
 ) -> None:
-    attrs = dict(_server(client))
+    attrs = dict(SDK.server(client))
 
     assert (attrs["gen_ai.provider.name"], attrs["server.address"], attrs["server.port"]) == expected
 
@@ -699,3 +699,10 @@ def test_responses_output_messages() -> None:
             "finish_reason": "tool_calls",
         }
     ]
+
+
+def test_server_attributes_follow_a_client_whose_base_url_changes() -> None:
+    client = openai.OpenAI(base_url="https://api.groq.com/openai/v1", api_key="k")
+    assert dict(SDK.server(client))["gen_ai.provider.name"] == "groq"
+    client.base_url = "https://api.deepseek.com/v1"  # type: ignore[assignment]
+    assert dict(SDK.server(client))["gen_ai.provider.name"] == "deepseek"

@@ -100,7 +100,6 @@ class Invocation:
         "recording",
         "secrets",
         "span",
-        "streaming",
         "telemetry",
     )
 
@@ -109,7 +108,6 @@ class Invocation:
         self.attributes = attributes
         self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         self.recording = self.span.is_recording()
-        self.streaming = False
         self._start_ns = time.perf_counter_ns()
         self._first_chunk_ns = 0
         self._last_chunk_ns = 0
@@ -146,18 +144,14 @@ class Invocation:
                 self._content = {}
             self._content.update(attributes)
 
-    # --- streams -----------------------------------------------------------------------------
-    def chunk(self) -> None:
-        """Note the arrival of one stream chunk (timing only)."""
-        now = time.perf_counter_ns()
-        if not self._chunks:
-            self._first_chunk_ns = now
-            if self.recording:
-                self.span.set_attribute(
-                    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (now - self._start_ns) / 1e9
-                )
-        self._last_chunk_ns = now
-        self._chunks += 1
+    # --- streams ---------------------------------------------------------------------------
+    def chunks_seen(self, count: int, first_ns: int, last_ns: int) -> float:
+        """Record a stream's chunk timing (``perf_counter_ns`` values); returns the time to the
+        first chunk in seconds, for the span attribute."""
+        self._chunks = count
+        self._first_chunk_ns = first_ns
+        self._last_chunk_ns = last_ns
+        return (first_ns - self._start_ns) / 1e9
 
     # --- ends --------------------------------------------------------------------------------
     @property

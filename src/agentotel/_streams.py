@@ -12,6 +12,7 @@ the stream -> ERROR with ``error.type``. The first of these wins, the rest are n
 from __future__ import annotations
 
 import contextlib
+from time import perf_counter_ns
 from typing import Any
 
 import wrapt
@@ -22,12 +23,19 @@ from agentotel._invocation import Attributes, Invocation
 
 
 class StreamAccumulator:
-    """Per-call chunk processing; subclasses implement :meth:`process` and :meth:`outcome`."""
+    """Per-call chunk processing; subclasses implement :meth:`process` and :meth:`outcome`.
 
-    __slots__ = ("invocation",)
+    The proxy keeps the chunk timing here (``chunks``, ``first_ns``, ``last_ns``) so that one
+    Python call per chunk, :meth:`process`, is all the per-chunk work there is.
+    """
+
+    __slots__ = ("chunks", "first_ns", "invocation", "last_ns")
 
     def __init__(self, invocation: Invocation) -> None:
         self.invocation = invocation
+        self.chunks = 0
+        self.first_ns = 0
+        self.last_ns = 0
 
     def process(self, chunk: Any) -> None:
         """Take what the span needs from one chunk (may raise: the proxy's boundary catches)."""
@@ -37,12 +45,19 @@ class StreamAccumulator:
         """Response attributes, input tokens, output tokens and response model seen so far."""
         raise NotImplementedError
 
+    def timing(self, attrs: Attributes) -> None:
+        """Hand the chunk timing to the invocation and put time-to-first-chunk on ``attrs``."""
+        if self.chunks:
+            ttfc = self.invocation.chunks_seen(self.chunks, self.first_ns, self.last_ns)
+            attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttfc
+
 
 def _finish(acc: StreamAccumulator, how: str) -> None:
     inv = acc.invocation
     try:
         attrs, input_tokens, output_tokens, model = acc.outcome()
         attrs[semconv.AGENTOTEL_STREAM_END] = how
+        acc.timing(attrs)
         inv.finish(attrs, input_tokens, output_tokens, model)
     except Exception as exc:
         inv.telemetry.boundary.report(exc)
@@ -54,6 +69,7 @@ def _fail(acc: StreamAccumulator, exc: BaseException) -> None:
     attrs: dict[str, AttributeValue] = {}
     try:
         attrs = acc.outcome()[0]
+        acc.timing(attrs)
     except Exception as bug:
         inv.telemetry.boundary.report(bug)
     attrs[semconv.AGENTOTEL_STREAM_END] = semconv.STREAM_ERROR
@@ -64,8 +80,13 @@ def _fail(acc: StreamAccumulator, exc: BaseException) -> None:
 
 
 def _chunk(acc: StreamAccumulator, chunk: Any) -> None:
+    """Per-chunk work: timing inline, then the provider's ``process`` (inside the boundary)."""
     try:
-        acc.invocation.chunk()
+        now = perf_counter_ns()
+        if not acc.chunks:
+            acc.first_ns = now
+        acc.chunks += 1
+        acc.last_ns = now
         acc.process(chunk)
     except Exception as bug:
         acc.invocation.telemetry.boundary.report(bug)

@@ -38,6 +38,28 @@ class SdkTypes:
     server: ServerFn
 
 
+def server_of(attributes: Callable[[str, str, int | None], tuple[tuple[str, Any], ...]]) -> ServerFn:
+    """A ``client -> server attributes`` function, cached per base-URL object.
+
+    Reading the client's base URL and splitting it costs more than the rest of the request
+    attributes together, and it changes only when the client is rebuilt.
+    """
+    cache: dict[int, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+
+    def server(client: Any) -> tuple[tuple[str, Any], ...]:
+        url = getattr(client, "_base_url", None) or client.base_url
+        entry = cache.get(id(url))
+        if entry is not None and entry[0] is url:
+            return entry[1]
+        found = attributes(url.scheme, url.host, url.port)
+        if len(cache) >= 256:
+            cache.clear()
+        cache[id(url)] = (url, found)  # the URL is kept, so its id cannot be reused meanwhile
+        return found
+
+    return server
+
+
 def client_secrets(client: Any) -> tuple[str, ...]:
     """The client's credentials, to be redacted from any captured content."""
     found: list[str] = []
@@ -95,10 +117,8 @@ class Operation:
         sdk = self.sdk
         if self.accumulator is not None:
             if isinstance(result, sdk.stream):
-                inv.streaming = True
                 return SyncStreamProxy(result, self.accumulator(inv, inv.secrets))
             if isinstance(result, sdk.async_stream):
-                inv.streaming = True
                 return AsyncStreamProxy(result, self.accumulator(inv, inv.secrets))
         if isinstance(result, sdk.async_raw):
             return AsyncRawResponseProxy(result, inv, self.result)

@@ -8,7 +8,6 @@ with the two cache attributes set beside it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any, TypeGuard
 
 from agentotel import semconv
@@ -18,7 +17,6 @@ from agentotel._invocation import Attributes
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
-@lru_cache(maxsize=128)
 def server_attributes(scheme: str, host: str, port: int | None) -> tuple[tuple[str, Any], ...]:
     """Provider, ``server.address`` and ``server.port`` for the client's base URL."""
     return (

@@ -21,22 +21,16 @@ from opentelemetry import trace
 from agentotel._invocation import LLM_CALL_KEY, Invocation, Telemetry
 from agentotel._safe import async_wrapper, sync_wrapper
 from agentotel._streams import AsyncStreamProxy, SyncStreamProxy
-from agentotel.instrumentation._operation import Operation, SdkTypes
+from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
 from agentotel.instrumentation.anthropic import extract
 from agentotel.instrumentation.anthropic.stream import MessageStreamAccumulator
-
-
-def _server(client: Any) -> tuple[tuple[str, Any], ...]:
-    url = client.base_url
-    return extract.server_attributes(url.scheme, url.host, url.port)
-
 
 SDK = SdkTypes(
     stream=Stream,
     async_stream=AsyncStream,
     raw=(APIResponse,),
     async_raw=(AsyncAPIResponse,),
-    server=_server,
+    server=server_of(extract.server_attributes),
 )
 
 
@@ -74,7 +68,6 @@ class _StreamHelper:
     def attach(self, inv: Invocation, message_stream: Any) -> Any:
         raw = message_stream._raw_stream
         acc = MessageStreamAccumulator(inv, inv.secrets)
-        inv.streaming = True
         proxy = AsyncStreamProxy(raw, acc) if isinstance(raw, AsyncStream) else SyncStreamProxy(raw, acc)
         message_stream._raw_stream = proxy
         return message_stream

@@ -7,7 +7,6 @@ without a tracer. SDK sentinels (``omit``/``NOT_GIVEN``) fail the type checks an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any, TypeGuard
 
 from agentotel import semconv
@@ -38,7 +37,6 @@ def provider_for_host(host: str) -> str:
     return semconv.PROVIDER_OPENAI
 
 
-@lru_cache(maxsize=128)
 def server_attributes(scheme: str, host: str, port: int | None) -> tuple[tuple[str, Any], ...]:
     """Provider, ``server.address`` (host only) and ``server.port`` for a base URL."""
     return (
@@ -73,7 +71,9 @@ def output_type(response_format: Any) -> str | None:
     """``gen_ai.output.type`` from a ``response_format``/``text.format`` value or a parse() class."""
     if isinstance(response_format, type):
         return semconv.OUTPUT_JSON
-    if isinstance(response_format, Mapping):
+    if isinstance(response_format, dict) or (
+        response_format is not None and isinstance(response_format, Mapping)
+    ):
         kind = response_format.get("type")
         if kind in ("json_schema", "json_object"):
             return semconv.OUTPUT_JSON

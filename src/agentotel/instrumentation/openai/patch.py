@@ -10,22 +10,16 @@ from openai._legacy_response import LegacyAPIResponse
 from openai._response import APIResponse, AsyncAPIResponse
 
 from agentotel._invocation import Telemetry
-from agentotel.instrumentation._operation import Operation, SdkTypes
+from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.stream import ChatStreamAccumulator, ResponsesStreamAccumulator
-
-
-def _server(client: Any) -> tuple[tuple[str, Any], ...]:
-    url = client.base_url
-    return extract.server_attributes(url.scheme, url.host, url.port)
-
 
 SDK = SdkTypes(
     stream=Stream,
     async_stream=AsyncStream,
     raw=(LegacyAPIResponse, APIResponse),
     async_raw=(AsyncAPIResponse,),
-    server=_server,
+    server=server_of(extract.server_attributes),
 )
 
 

@@ -12,26 +12,18 @@ from agentotel.instrumentation.openai import extract
 
 
 class ChatStreamAccumulator(StreamAccumulator):
-    """Accumulates ``chat.completion.chunk`` objects: id, model, finish reasons, usage, tool calls."""
+    """Accumulates ``chat.completion.chunk`` objects: id, model, finish reasons, usage, tool calls.
 
-    __slots__ = (
-        "_calls",
-        "_fingerprint",
-        "_id",
-        "_model",
-        "_reasons",
-        "_secrets",
-        "_texts",
-        "_tier",
-        "_usage",
-    )
+    Per chunk it only looks at what can change (choices, usage); the response head (id, model,
+    fingerprint, service tier) is read once, at the end, from the first and last chunks.
+    """
+
+    __slots__ = ("_calls", "_first", "_last", "_reasons", "_secrets", "_texts", "_usage")
 
     def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
         super().__init__(invocation)
-        self._id: str | None = None
-        self._model: str | None = None
-        self._tier: str | None = None
-        self._fingerprint: str | None = None
+        self._first: Any = None
+        self._last: Any = None
         self._reasons: dict[int, str] = {}
         self._usage: Any = None
         self._calls: dict[tuple[int, int], list[str]] = {}
@@ -40,44 +32,54 @@ class ChatStreamAccumulator(StreamAccumulator):
         self._secrets = secrets
 
     def process(self, chunk: Any) -> None:
-        if self._id is None:
-            self._id = chunk.id
-            self._model = chunk.model
-            self._fingerprint = chunk.system_fingerprint
-        if chunk.service_tier is not None:
-            self._tier = chunk.service_tier
-        if chunk.usage is not None:
-            self._usage = chunk.usage
+        if self._first is None:
+            self._first = chunk
+        self._last = chunk
+        usage = chunk.usage
+        if usage is not None:
+            self._usage = usage
         for choice in chunk.choices:
-            index = choice.index if isinstance(choice.index, int) else 0
-            if choice.finish_reason is not None:
-                self._reasons[index] = choice.finish_reason
             delta = choice.delta
-            if delta is None:
-                continue
-            if self._texts is not None and delta.content:
-                self._texts.setdefault(index, []).append(delta.content)
-            for call in delta.tool_calls or ():
-                call_index = call.index if isinstance(call.index, int) else 0
-                entry = self._calls.setdefault((index, call_index), ["", "", ""])
-                if call.id:
-                    entry[0] = call.id
-                fn = call.function
-                if fn is not None:
-                    if fn.name:
-                        entry[1] = fn.name
-                    if fn.arguments and self._texts is not None:
-                        entry[2] += fn.arguments
+            if (
+                choice.finish_reason is None
+                and self._texts is None
+                and (delta is None or not delta.tool_calls)
+            ):
+                continue  # the common chunk: one more piece of text, nothing to keep
+            self._choice(choice, delta)
+
+    def _choice(self, choice: Any, delta: Any) -> None:
+        index = choice.index if isinstance(choice.index, int) else 0
+        if choice.finish_reason is not None:
+            self._reasons[index] = choice.finish_reason
+        if delta is None:
+            return
+        if self._texts is not None and delta.content:
+            self._texts.setdefault(index, []).append(delta.content)
+        for call in delta.tool_calls or ():
+            call_index = call.index if isinstance(call.index, int) else 0
+            entry = self._calls.setdefault((index, call_index), ["", "", ""])
+            if call.id:
+                entry[0] = call.id
+            fn = call.function
+            if fn is not None:
+                if fn.name:
+                    entry[1] = fn.name
+                if fn.arguments and self._texts is not None:
+                    entry[2] += fn.arguments
 
     def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
-        # Chunks are copied as they came; types are checked once, here, not per chunk.
+        # Chunks are kept as they came; types are checked once, here, not per chunk.
         a: Attributes = {}
-        model = self._model if isinstance(self._model, str) and self._model else None
+        first, last = self._first, self._last
+        model = getattr(first, "model", None)
+        model = model if isinstance(model, str) and model else None
+        tier = getattr(last, "service_tier", None) or getattr(first, "service_tier", None)
         for attr, value in (
-            (semconv.GEN_AI_RESPONSE_ID, self._id),
+            (semconv.GEN_AI_RESPONSE_ID, getattr(first, "id", None)),
             (semconv.GEN_AI_RESPONSE_MODEL, model),
-            (semconv.OPENAI_RESPONSE_SERVICE_TIER, self._tier),
-            (semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, self._fingerprint),
+            (semconv.OPENAI_RESPONSE_SERVICE_TIER, tier),
+            (semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, getattr(first, "system_fingerprint", None)),
         ):
             if isinstance(value, str) and value:
                 a[attr] = value
