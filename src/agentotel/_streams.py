@@ -79,19 +79,6 @@ def _fail(acc: StreamAccumulator, exc: BaseException) -> None:
         inv.telemetry.boundary.report(bug)
 
 
-def _chunk(acc: StreamAccumulator, chunk: Any) -> None:
-    """Per-chunk work: timing inline, then the provider's ``process`` (inside the boundary)."""
-    try:
-        now = perf_counter_ns()
-        if not acc.chunks:
-            acc.first_ns = now
-        acc.chunks += 1
-        acc.last_ns = now
-        acc.process(chunk)
-    except Exception as bug:
-        acc.invocation.telemetry.boundary.report(bug)
-
-
 # The accumulator of an open stream sits in a one-element list shared by the stream proxy and its
 # response proxy: whichever ends the stream first takes it out, so the span ends once. (A shared
 # cell, not a reference between the proxies, so an abandoned stream leaves no cycle.)
@@ -175,7 +162,16 @@ class SyncStreamProxy(_StreamProxyBase):
             raise
         acc = self._self_cell[0]
         if acc is not None:
-            _chunk(acc, chunk)
+            # Per-chunk work, inline (this runs for every chunk): timing, then the provider's process.
+            try:
+                now = perf_counter_ns()
+                if not acc.chunks:
+                    acc.first_ns = now
+                acc.chunks += 1
+                acc.last_ns = now
+                acc.process(chunk)
+            except Exception as bug:
+                acc.invocation.telemetry.boundary.report(bug)
         return chunk
 
     def close(self) -> Any:
@@ -212,7 +208,16 @@ class AsyncStreamProxy(_StreamProxyBase):
             raise
         acc = self._self_cell[0]
         if acc is not None:
-            _chunk(acc, chunk)
+            # Per-chunk work, inline (this runs for every chunk): timing, then the provider's process.
+            try:
+                now = perf_counter_ns()
+                if not acc.chunks:
+                    acc.first_ns = now
+                acc.chunks += 1
+                acc.last_ns = now
+                acc.process(chunk)
+            except Exception as bug:
+                acc.invocation.telemetry.boundary.report(bug)
         return chunk
 
     async def close(self) -> Any:
