@@ -4,7 +4,7 @@ with capture_telemetry() as cap:
     OpenAIInstrumentor().instrument(**cap.providers)
     ...
     [span] = cap.spans()
-    assert cap.metric_sum("gen_ai.client.token.usage", {"gen_ai.token.type": "input"}) == 6
+    assert cap.metric_sum(semconv.GEN_AI_CLIENT_TOKEN_USAGE, {semconv.GEN_AI_TOKEN_TYPE: "input"}) == 6
 """
 
 from __future__ import annotations
