@@ -124,3 +124,4 @@ STREAM_ERROR: Final = "error"
 
 # --- instrumentation scope -----------------------------------------------------------------------
 SCOPE_NAME: Final = "agentotel"
+SCOPE_DEMO: Final = "agentotel.demo"

@@ -86,7 +86,7 @@ def run() -> int:
     cap = TelemetryCapture()
     agentotel.instrument(**cap.providers)
     # A plain root span so the demo's calls form one trace (the agent layer will name it properly).
-    root = cap.tracer_provider.get_tracer("agentotel.demo").start_as_current_span("demo agent run")
+    root = cap.tracer_provider.get_tracer(semconv.SCOPE_DEMO).start_as_current_span("demo agent run")
     try:
         with root, FakeLLMServer() as server:
             console.rule("demo agent (offline, fake LLM server on 127.0.0.1)")
