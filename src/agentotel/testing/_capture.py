@@ -63,25 +63,24 @@ class TelemetryCapture:
                         points.extend(metric.data.data_points)
         return points
 
+    def matching_points(self, name: str, attributes: Mapping[str, Any] | None = None) -> list[Any]:
+        """The points of ``name`` whose attributes include every item of ``attributes``."""
+        wanted = dict(attributes or {})
+        return [
+            point
+            for point in self.metric_points(name)
+            if all((point.attributes or {}).get(k) == v for k, v in wanted.items())
+        ]
+
     def metric_sum(self, name: str, attributes: Mapping[str, Any] | None = None) -> float:
         """Sum of the points of ``name`` whose attributes include ``attributes``."""
-        total = 0.0
-        for point in self.metric_points(name):
-            attrs = dict(point.attributes or {})
-            if attributes and any(attrs.get(k) != v for k, v in attributes.items()):
-                continue
-            total += point.sum if hasattr(point, "sum") else point.value
-        return total
+        return float(
+            sum(p.sum if hasattr(p, "sum") else p.value for p in self.matching_points(name, attributes))
+        )
 
     def metric_count(self, name: str, attributes: Mapping[str, Any] | None = None) -> int:
         """Number of recorded measurements of histogram ``name`` matching ``attributes``."""
-        count = 0
-        for point in self.metric_points(name):
-            attrs = dict(point.attributes or {})
-            if attributes and any(attrs.get(k) != v for k, v in attributes.items()):
-                continue
-            count += point.count
-        return count
+        return sum(int(p.count) for p in self.matching_points(name, attributes))
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
