@@ -1,9 +1,11 @@
 """Span and metric lifecycle of one LLM call, shared by sync, async and streaming wrappers.
 
 ``Telemetry`` holds one instrumentor's tracer, histograms, settings and safety boundary; wrappers
-receive it through a closure. ``Invocation`` is one call: ``start`` opens a CLIENT span with the
-attributes a sampler needs, then exactly one of ``finish`` / ``fail`` / ``end`` closes it and records
-the metrics. Later calls are no-ops, so a stream that is closed, then garbage-collected, ends once.
+receive it through a closure. ``Invocation`` is one call: its constructor opens a CLIENT span with
+the attributes a sampler needs; then exactly one of ``finish`` (success: response attributes,
+duration and token metrics), ``fail`` (ERROR status, ``error.type``, the exception recorded,
+duration metric) or ``end`` (close the span without a verdict or metrics, for a bug of ours) closes
+it. Later calls are no-ops, so a stream that is closed, then garbage-collected, ends once.
 """
 
 from __future__ import annotations
