@@ -156,10 +156,6 @@ class Invocation:
         return (first_ns - self._start_ns) / 1e9
 
     # --- ends --------------------------------------------------------------------------------
-    @property
-    def ended(self) -> bool:
-        return self._ended
-
     def finish(
         self,
         attributes: Mapping[str, AttributeValue] | None,

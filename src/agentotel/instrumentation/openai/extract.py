@@ -157,10 +157,6 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _detail(obj: Any, name: str, field: str) -> int | None:
     details = getattr(obj, name, None)
     return _int(getattr(details, field, None)) if details is not None else None
