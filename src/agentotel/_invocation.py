@@ -10,8 +10,9 @@ it. Later calls are no-ops, so a stream that is closed, then garbage-collected, 
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -23,8 +24,11 @@ from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
 from agentotel._safe import Boundary, error_type
+from agentotel._toolcalls import PENDING
 from agentotel._version import __version__
 from agentotel.config import Settings
+from agentotel.metrics import instruments
+from agentotel.metrics._cardinality import shared_guard
 
 Attributes = dict[str, AttributeValue]
 
@@ -80,6 +84,9 @@ class Telemetry:
             description="Mean time between output chunks after the first, one point per stream.",
             explicit_bucket_boundaries_advisory=semconv.CHUNK_TIME_BUCKETS,
         )
+        self.tool_duration = instruments.tool_duration(meter)
+        self.cardinality = shared_guard(settings.cardinality_limit)
+        PENDING.configure(settings.tool_pending_max, settings.tool_pending_ttl)
         self.events = (
             get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
             if settings.capture.on_event
@@ -87,36 +94,109 @@ class Telemetry:
         )
 
 
-class Invocation:
+class UsageSink:
+    """Token usage summed over the LLM calls below an agent-layer span (an agent round).
+
+    Put in the context under :data:`USAGE_SINK_KEY`; every :class:`Invocation` started below adds
+    its usage when it finishes, to this sink and to each enclosing one (``parent``).
+    """
+
+    __slots__ = ("_lock", "input_tokens", "output_tokens", "parent")
+
+    def __init__(self, parent: UsageSink | None) -> None:
+        self.parent = parent
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self._lock = threading.Lock()
+
+    def add(self, input_tokens: int | None, output_tokens: int | None) -> None:
+        sink: UsageSink | None = self
+        while sink is not None:
+            with sink._lock:
+                sink.input_tokens += input_tokens or 0
+                sink.output_tokens += output_tokens or 0
+            sink = sink.parent
+
+
+USAGE_SINK_KEY = otel_context.create_key("agentotel-usage-sink")
+
+
+class SpanLifecycle:
+    """A span that ends exactly once, with the error handling every agentotel span shares.
+
+    :class:`Invocation` (LLM calls) and the agent-layer spans build on it: ``fail`` records
+    ``error.type``, the ERROR status and the exception; ``close`` ends the span; both are no-ops
+    once the span has ended.
+    """
+
+    __slots__ = ("_ended", "_start_ns", "_token", "recording", "span")
+
+    def __init__(self, span: trace.Span) -> None:
+        self.span = span
+        self.recording = span.is_recording()
+        self._start_ns = time.perf_counter_ns()
+        self._ended = False
+        self._token: object | None = None
+
+    def attach(self, ctx: otel_context.Context) -> None:
+        """Make ``ctx`` (which holds the span) current until :meth:`deactivate`."""
+        self._token = otel_context.attach(ctx)
+
+    def deactivate(self) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    def elapsed(self) -> float:
+        """Seconds since the span started."""
+        return (time.perf_counter_ns() - self._start_ns) / 1e9
+
+    def mark_failed(self, exc: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> str:
+        """ERROR status, ``error.type`` and the recorded exception; returns the error type."""
+        etype = error_type(exc)
+        span = self.span
+        span.set_status(Status(StatusCode.ERROR, f"{etype}: {exc}"[:512]))
+        if self.recording:
+            if attributes:
+                span.set_attributes(attributes)
+            span.set_attribute(semconv.ERROR_TYPE, etype)
+            span.record_exception(exc)
+        return etype
+
+    def close(self, attributes: Mapping[str, AttributeValue] | None = None) -> bool:
+        """End the span (with ``attributes``); False if it had already ended."""
+        if self._ended:
+            return False
+        self._ended = True
+        if attributes and self.recording:
+            self.span.set_attributes(attributes)
+        self.span.end()
+        return True
+
+
+class Invocation(SpanLifecycle):
     """One LLM call: its span, its timing and, for streams, its chunk timing."""
 
     __slots__ = (
         "_chunks",
         "_content",
-        "_ended",
         "_first_chunk_ns",
         "_last_chunk_ns",
-        "_start_ns",
-        "_token",
+        "_sink",
         "attributes",
-        "recording",
         "secrets",
-        "span",
         "telemetry",
     )
 
     def __init__(self, telemetry: Telemetry, name: str, attributes: Attributes) -> None:
+        super().__init__(telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
         self.telemetry = telemetry
         self.attributes = attributes
-        self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        self.recording = self.span.is_recording()
-        self._start_ns = time.perf_counter_ns()
         self._first_chunk_ns = 0
         self._last_chunk_ns = 0
         self._chunks = 0
-        self._ended = False
-        self._token: object | None = None
         self._content: Attributes | None = None
+        self._sink: UsageSink | None = otel_context.get_value(USAGE_SINK_KEY)  # type: ignore[assignment]
         # Strings to redact from captured content; None means content capture is off.
         self.secrets: tuple[str, ...] | None = None
 
@@ -127,13 +207,7 @@ class Invocation:
         The context also carries :data:`LLM_CALL_KEY`, so code below can tell that an agentotel
         LLM span already covers this call (and not emit a second one).
         """
-        ctx = otel_context.set_value(LLM_CALL_KEY, True, trace.set_span_in_context(self.span))
-        self._token = otel_context.attach(ctx)
-
-    def deactivate(self) -> None:
-        token, self._token = self._token, None
-        if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
+        self.attach(otel_context.set_value(LLM_CALL_KEY, True, trace.set_span_in_context(self.span)))
 
     # --- content (only called when capture is on) ---------------------------------------------
     def add_content(self, attributes: Attributes) -> None:
@@ -179,6 +253,10 @@ class Invocation:
                 tokens.record(
                     output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT}
                 )
+            if self._sink is not None:
+                self._sink.add(input_tokens, output_tokens)
+            if attributes and semconv.AGENTOTEL_TOOL_CALL_IDS in attributes:
+                self._remember_tool_calls(attributes)
             if self._content is not None:
                 self._emit_details()
         finally:
@@ -191,13 +269,7 @@ class Invocation:
         self._ended = True
         span = self.span
         try:
-            etype = error_type(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{etype}: {exc}"[:512]))
-            if self.recording:
-                if attributes:
-                    span.set_attributes(attributes)
-                span.set_attribute(semconv.ERROR_TYPE, etype)
-                span.record_exception(exc)
+            etype = self.mark_failed(exc, attributes)
             metric_attrs = self._metric_attributes(None)
             metric_attrs[semconv.ERROR_TYPE] = etype
             self._record_durations(metric_attrs)
@@ -208,19 +280,25 @@ class Invocation:
 
     def end(self, attributes: Mapping[str, AttributeValue] | None = None) -> None:
         """End without judging the outcome (a bug of ours, or a stream cut short by its reader)."""
-        if self._ended:
-            return
-        self._ended = True
-        if attributes and self.recording:
-            self.span.set_attributes(attributes)
-        self.span.end()
+        self.close(attributes)
 
     def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
         source = self.attributes
         attrs = {k: source[k] for k in _METRIC_KEYS if k in source}
+        guard = self.telemetry.cardinality
+        model = attrs.get(semconv.GEN_AI_REQUEST_MODEL)
+        if model:
+            attrs[semconv.GEN_AI_REQUEST_MODEL] = guard(semconv.GEN_AI_REQUEST_MODEL, str(model))
         if response_model:
-            attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = guard(semconv.GEN_AI_RESPONSE_MODEL, response_model)
         return attrs
+
+    def _remember_tool_calls(self, attributes: Mapping[str, AttributeValue]) -> None:
+        ids = attributes[semconv.AGENTOTEL_TOOL_CALL_IDS]
+        names = attributes.get(semconv.AGENTOTEL_TOOL_CALL_NAMES, ())
+        if isinstance(ids, Sequence) and isinstance(names, Sequence) and not isinstance(ids, str):
+            trace_id = self.span.get_span_context().trace_id
+            PENDING.add([str(i) for i in ids], [str(n) for n in names], time.time_ns(), trace_id)
 
     def _record_durations(self, metric_attrs: dict[str, Any]) -> None:
         now = time.perf_counter_ns()

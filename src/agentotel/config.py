@@ -21,10 +21,20 @@ CAPTURE_MESSAGE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CON
 """What prompt/completion content is recorded: NO_CONTENT (default), SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT."""
 CONTENT_MAX_LENGTH: Final = "AGENTOTEL_CONTENT_MAX_LENGTH"
 """Characters kept of each captured content attribute (default 16384); longer values are cut."""
+METRIC_CARDINALITY_LIMIT: Final = "AGENTOTEL_METRIC_CARDINALITY_LIMIT"
+"""Distinct values kept per user-chosen metric attribute (tool, workflow, model names; default 100);
+later values are reported as ``_OTHER``."""
+TOOL_PENDING_MAX: Final = "AGENTOTEL_TOOL_PENDING_MAX"
+"""Tool calls remembered while waiting for their result, for inferred tool spans (default 1000)."""
+TOOL_PENDING_TTL: Final = "AGENTOTEL_TOOL_PENDING_TTL"
+"""Seconds a pending tool call is remembered (default 600); older ones get no inferred span."""
 ANTHROPIC_OPEN_TELEMETRY: Final = "ANTHROPIC_OPEN_TELEMETRY"
 """The anthropic SDK's own switch for its built-in spans (read by the SDK, not by us)."""
 
 DEFAULT_CONTENT_MAX_LENGTH: Final = 16384
+DEFAULT_METRIC_CARDINALITY_LIMIT: Final = 100
+DEFAULT_TOOL_PENDING_MAX: Final = 1000
+DEFAULT_TOOL_PENDING_TTL: Final = 600
 
 
 class ConfigError(ValueError):
@@ -93,6 +103,9 @@ class Settings:
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
     content_max_length: int = DEFAULT_CONTENT_MAX_LENGTH
+    cardinality_limit: int = DEFAULT_METRIC_CARDINALITY_LIMIT
+    tool_pending_max: int = DEFAULT_TOOL_PENDING_MAX
+    tool_pending_ttl: int = DEFAULT_TOOL_PENDING_TTL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,4 +114,7 @@ class Settings:
         return cls(
             capture=_capture_mode(env.get(CAPTURE_MESSAGE_CONTENT)),
             content_max_length=_positive_int(env, CONTENT_MAX_LENGTH, DEFAULT_CONTENT_MAX_LENGTH),
+            cardinality_limit=_positive_int(env, METRIC_CARDINALITY_LIMIT, DEFAULT_METRIC_CARDINALITY_LIMIT),
+            tool_pending_max=_positive_int(env, TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_MAX),
+            tool_pending_ttl=_positive_int(env, TOOL_PENDING_TTL, DEFAULT_TOOL_PENDING_TTL),
         )

@@ -12,6 +12,7 @@ from typing import Final
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _g
 from opentelemetry.semconv._incubating.attributes import openai_attributes as _o
 from opentelemetry.semconv._incubating.attributes import server_attributes as _s
+from opentelemetry.semconv._incubating.attributes import user_attributes as _u
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _m
 from opentelemetry.semconv.attributes import error_attributes as _e
 
@@ -52,6 +53,12 @@ GEN_AI_AGENT_ID: Final = _g.GEN_AI_AGENT_ID
 GEN_AI_TOOL_NAME: Final = _g.GEN_AI_TOOL_NAME
 GEN_AI_TOOL_CALL_ID: Final = _g.GEN_AI_TOOL_CALL_ID
 GEN_AI_TOOL_TYPE: Final = _g.GEN_AI_TOOL_TYPE
+GEN_AI_TOOL_DESCRIPTION: Final = _g.GEN_AI_TOOL_DESCRIPTION
+GEN_AI_TOOL_CALL_ARGUMENTS: Final = _g.GEN_AI_TOOL_CALL_ARGUMENTS
+GEN_AI_TOOL_CALL_RESULT: Final = _g.GEN_AI_TOOL_CALL_RESULT
+GEN_AI_AGENT_DESCRIPTION: Final = _g.GEN_AI_AGENT_DESCRIPTION
+GEN_AI_WORKFLOW_NAME: Final = _g.GEN_AI_WORKFLOW_NAME
+USER_ID: Final = _u.USER_ID
 
 OPENAI_API_TYPE: Final = _o.OPENAI_API_TYPE
 OPENAI_REQUEST_SERVICE_TIER: Final = _o.OPENAI_REQUEST_SERVICE_TIER
@@ -68,6 +75,29 @@ OP_EMBEDDINGS: Final = "embeddings"
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+# Agent-layer operations without a convention value: the span name's first word, as for the others.
+OP_PLAN: Final = "plan"
+OP_STEP: Final = "step"
+OP_GUARDRAIL: Final = "guardrail"
+OP_APPROVAL: Final = "approval"
+OP_ASSEMBLE_CONTEXT: Final = "assemble_context"
+
+TOOL_TYPE_FUNCTION: Final = "function"
+TOOL_TYPE_EXTENSION: Final = "extension"
+TOOL_TYPE_DATASTORE: Final = "datastore"
+
+GUARD_ALLOWED: Final = "allowed"
+GUARD_FLAGGED: Final = "flagged"
+GUARD_BLOCKED: Final = "blocked"
+APPROVAL_APPROVED: Final = "approved"
+APPROVAL_DENIED: Final = "denied"
+APPROVAL_TIMED_OUT: Final = "timed_out"
+SESSION_COMPLETED: Final = "completed"
+SESSION_FAILED: Final = "failed"
+TOOL_RESULT_ERROR: Final = "tool_error"
+"""``error.type`` of an inferred tool span whose result the app sent back marked as an error."""
+OTHER_VALUE: Final = "_OTHER"
+"""What the cardinality guard reports in place of a metric attribute value past its limit."""
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
@@ -93,6 +123,18 @@ GEN_AI_CLIENT_TOKEN_USAGE: Final = _m.GEN_AI_CLIENT_TOKEN_USAGE
 GEN_AI_CLIENT_OPERATION_DURATION: Final = _m.GEN_AI_CLIENT_OPERATION_DURATION
 GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK: Final = _m.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
 GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK: Final = _m.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK
+TOOL_DURATION: Final = "agentotel.tool.duration"
+WORKFLOW_DURATION: Final = "agentotel.workflow.duration"
+WORKFLOW_ACTIVE: Final = "agentotel.workflow.active"
+STEP_DURATION: Final = "agentotel.step.duration"
+SESSION_COUNT: Final = "agentotel.session.count"
+SESSION_ACTIVE: Final = "agentotel.session.active"
+SESSION_MESSAGES: Final = "agentotel.session.messages"
+CONTEXT_FRAGMENTS: Final = "agentotel.context.fragments"
+CONTEXT_BUDGET_UTILIZATION: Final = "agentotel.context.budget.utilization"
+CONTEXT_DURATION: Final = "agentotel.context.duration"
+GUARD_DECISIONS: Final = "agentotel.guard.decisions"
+APPROVAL_DECISIONS: Final = "agentotel.approval.decisions"
 TELEMETRY_ERRORS: Final = "agentotel.telemetry.errors"
 TELEMETRY_DROPPED: Final = "agentotel.telemetry.dropped"
 
@@ -103,6 +145,13 @@ TOKEN_USAGE_BUCKETS: Final = (
 DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip
+# Tools, steps and runs are often far shorter than an LLM call: start at 1 ms.
+AGENT_DURATION_BUCKETS: Final = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+)  # fmt: skip
+CONTEXT_FRAGMENT_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+UTILIZATION_BUCKETS: Final = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0)
+SESSION_MESSAGE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 CHUNK_TIME_BUCKETS: Final = (
     0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
 )  # fmt: skip
@@ -116,6 +165,26 @@ AGENTOTEL_STREAM_END: Final = "agentotel.stream.end"
 """How a stream span ended: ``exhausted``, ``closed``, ``abandoned`` or ``error``."""
 AGENTOTEL_TOOL_CALL_NAMES: Final = "agentotel.response.tool_calls.names"
 AGENTOTEL_TOOL_CALL_IDS: Final = "agentotel.response.tool_calls.ids"
+
+AGENTOTEL_AUDIT: Final = "agentotel.audit"
+"""``true`` on a span the audit log must record (see ``agentotel.mark_for_audit``)."""
+AGENTOTEL_TOOL_INFERRED: Final = "agentotel.tool.inferred"
+"""``true`` on an ``execute_tool`` span inferred from an LLM request that carried the tool's result."""
+AGENTOTEL_PLAN_STEP_COUNT: Final = "agentotel.plan.step_count"
+AGENTOTEL_STEP_NAME: Final = "agentotel.step.name"
+AGENTOTEL_STEP_TYPE: Final = "agentotel.step.type"
+AGENTOTEL_GUARD_NAME: Final = "agentotel.guard.name"
+AGENTOTEL_GUARD_OUTCOME: Final = "agentotel.guard.outcome"
+AGENTOTEL_GUARD_REASON: Final = "agentotel.guard.reason"
+AGENTOTEL_APPROVAL_ACTION: Final = "agentotel.approval.action"
+AGENTOTEL_APPROVAL_OUTCOME: Final = "agentotel.approval.outcome"
+AGENTOTEL_APPROVAL_APPROVER: Final = "agentotel.approval.approver"
+AGENTOTEL_APPROVAL_REASON: Final = "agentotel.approval.reason"
+AGENTOTEL_CONTEXT_FRAGMENT_COUNT: Final = "agentotel.context.fragment_count"
+AGENTOTEL_CONTEXT_BUDGET_TOKENS: Final = "agentotel.context.budget_tokens"
+AGENTOTEL_CONTEXT_USED_TOKENS: Final = "agentotel.context.used_tokens"
+AGENTOTEL_SESSION_STATUS: Final = "agentotel.session.status"
+AGENTOTEL_MCP_SERVER_NAME: Final = "agentotel.mcp.server.name"
 
 STREAM_EXHAUSTED: Final = "exhausted"
 STREAM_CLOSED: Final = "closed"

@@ -1,0 +1,111 @@
+"""Tool calls an LLM response asked for, remembered until the app sends their results back.
+
+The LLM instrumentors add every tool call of a finished response here. Two things consume them:
+
+* an explicit ``agentotel.tool`` span without ``call_id=`` claims the oldest pending call of its
+  tool name in the same trace, so it gets ``gen_ai.tool.call.id`` without the app passing it;
+* the next LLM request that carries a tool result (``role: tool`` message, ``tool_result`` block,
+  ``function_call_output`` item) takes its call and emits an inferred ``execute_tool`` span, timed
+  from the end of the response that asked for it to the start of that request.
+
+A call claimed by an explicit span is removed, so it never gets an inferred span as well. Memory is
+bounded by count and age (``AGENTOTEL_TOOL_PENDING_MAX`` / ``_TTL``): the oldest calls go first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from agentotel.config import DEFAULT_TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_TTL
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCall:
+    """One tool call waiting for its result."""
+
+    call_id: str
+    name: str
+    requested_ns: int
+    """Wall-clock time (``time.time_ns``) at which the response that asked for it ended."""
+    trace_id: int
+    expires: float
+    """``time.monotonic()`` deadline."""
+
+
+class PendingToolCalls:
+    """A bounded, thread-safe map of call id to :class:`PendingCall`, oldest first."""
+
+    def __init__(self, max_count: int = DEFAULT_TOOL_PENDING_MAX, ttl: float = DEFAULT_TOOL_PENDING_TTL):
+        self.max_count = max_count
+        self.ttl = ttl
+        self._calls: OrderedDict[str, PendingCall] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def configure(self, max_count: int, ttl: float) -> None:
+        with self._lock:
+            self.max_count, self.ttl = max_count, ttl
+            self._evict(time.monotonic())
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def add(self, ids: Sequence[str], names: Sequence[str], requested_ns: int, trace_id: int) -> None:
+        """Remember the tool calls of one response (``ids`` and ``names`` pair up)."""
+        now = time.monotonic()
+        expires = now + self.ttl
+        with self._lock:
+            for call_id, name in zip(ids, names, strict=False):
+                if call_id:
+                    self._calls.pop(call_id, None)
+                    self._calls[call_id] = PendingCall(call_id, name, requested_ns, trace_id, expires)
+            self._evict(now)
+
+    def take(self, call_ids: Iterable[str]) -> list[PendingCall]:
+        """Remove and return the live pending calls among ``call_ids``, in the given order."""
+        now = time.monotonic()
+        found: list[PendingCall] = []
+        with self._lock:
+            self._evict(now)
+            for call_id in call_ids:
+                call = self._calls.pop(call_id, None)
+                if call is not None:
+                    found.append(call)
+        return found
+
+    def claim(self, name: str, trace_id: int) -> str | None:
+        """Remove the oldest live call of tool ``name`` in trace ``trace_id``; return its id."""
+        if not self._calls:
+            return None
+        with self._lock:
+            self._evict(time.monotonic())
+            for call_id, call in self._calls.items():
+                if call.name == name and call.trace_id == trace_id:
+                    del self._calls[call_id]
+                    return call_id
+        return None
+
+    def cover(self, call_id: str) -> None:
+        """An explicit tool span covers ``call_id``: it must not get an inferred span."""
+        if self._calls:
+            with self._lock:
+                self._calls.pop(call_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def _evict(self, now: float) -> None:
+        calls = self._calls
+        while calls:
+            oldest = next(iter(calls.values()))
+            if oldest.expires > now and len(calls) <= self.max_count:
+                break
+            calls.popitem(last=False)
+
+
+PENDING = PendingToolCalls()
+"""The process's pending tool calls (a call and its result meet in one process)."""
