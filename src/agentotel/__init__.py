@@ -5,10 +5,42 @@ Zero-code: ``opentelemetry-instrument python agent.py``. In code::
     import agentotel
     agentotel.instrument()                       # every installed provider SDK
     agentotel.instrument(tracer_provider=tp, meter_provider=mp)
+
+The agent layer (tools, plans, workflows, agent rounds, sessions, guards, approvals, context
+assembly) is ``agentotel.tool``, ``agentotel.agent``, ... — see :mod:`agentotel.agent`.
 """
 
 from agentotel._registry import instrument, uninstrument
 from agentotel._version import __version__
+from agentotel.agent import (
+    agent,
+    approval,
+    context_assembly,
+    guard,
+    mark_for_audit,
+    plan,
+    session,
+    step,
+    tool,
+    workflow,
+)
 from agentotel.config import CaptureMode, ConfigError, Settings
 
-__all__ = ["CaptureMode", "ConfigError", "Settings", "__version__", "instrument", "uninstrument"]
+__all__ = [
+    "CaptureMode",
+    "ConfigError",
+    "Settings",
+    "__version__",
+    "agent",
+    "approval",
+    "context_assembly",
+    "guard",
+    "instrument",
+    "mark_for_audit",
+    "plan",
+    "session",
+    "step",
+    "tool",
+    "uninstrument",
+    "workflow",
+]

@@ -35,7 +35,14 @@ def available() -> dict[str, Any]:
 
 
 def instrument(**kwargs: Any) -> list[str]:
-    """Instrument every available agentotel instrumentor; returns their entry-point names."""
+    """Instrument every available agentotel instrumentor; returns their entry-point names.
+
+    The agent API (``agentotel.tool``, ...) records through the same ``tracer_provider`` /
+    ``meter_provider`` (the global ones when not given).
+    """
+    from agentotel.agent import configure
+
+    configure(tracer_provider=kwargs.get("tracer_provider"), meter_provider=kwargs.get("meter_provider"))
     for name, cls in available().items():
         instrumentor = cls()
         if not instrumentor.is_instrumented_by_opentelemetry:
@@ -46,6 +53,9 @@ def instrument(**kwargs: Any) -> list[str]:
 
 def uninstrument() -> None:
     """Undo :func:`instrument`: every wrapped method gets its original back."""
+    from agentotel.agent import reset
+
     for instrumentor in _active.values():
         instrumentor.uninstrument()
     _active.clear()
+    reset()

@@ -77,13 +77,14 @@ class PendingToolCalls:
         return found
 
     def claim(self, name: str, trace_id: int) -> str | None:
-        """Remove the oldest live call of tool ``name`` in trace ``trace_id``; return its id."""
+        """Remove the oldest live call of tool ``name`` in trace ``trace_id`` (any trace when
+        ``trace_id`` is 0: the tool runs outside any span); return its id."""
         if not self._calls:
             return None
         with self._lock:
             self._evict(time.monotonic())
             for call_id, call in self._calls.items():
-                if call.name == name and call.trace_id == trace_id:
+                if call.name == name and (trace_id == 0 or call.trace_id == trace_id):
                     del self._calls[call_id]
                     return call_id
         return None

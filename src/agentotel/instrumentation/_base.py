@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from agentotel._invocation import Telemetry
+from agentotel.agent._telemetry import ensure_session_processor
 from agentotel.config import Settings
 
 _log = logging.getLogger("agentotel")
@@ -76,6 +77,9 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             wrap_function_wrapper(owner, attr, patch.factory(telemetry))
             self._wrapped.append(target)
         self._after_instrument(telemetry)
+        # Under opentelemetry-instrument this is our first chance to see the SDK provider the
+        # configurator set: make session ids reach every span on it.
+        ensure_session_processor(kwargs.get("tracer_provider"))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for owner, attr in getattr(self, "_wrapped", ()):

@@ -1,0 +1,277 @@
+"""One machinery for every agent-layer API: context manager (``with`` / ``async with``) and
+decorator (sync and async functions, generators and async generators).
+
+A :class:`Block` subclass implements three steps, each of which may raise (our bugs are caught
+here, reported through the layer's boundary, and never reach the app):
+
+* ``_open()``: start the span (or the session state);
+* ``_context()``: the context to make current while the user's code runs;
+* ``_close(exc)``: end it, ``exc`` being the app's exception or None.
+
+The user's code runs exactly once, outside the boundary; its exceptions propagate unchanged. A
+decorated generator's span covers the whole iteration, and its context is current only while the
+generator's own code runs (never in the consumer between two items).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
+from types import TracebackType
+from typing import Any, TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+from agentotel.agent._telemetry import AgentTelemetry, current_layer
+
+F = TypeVar("F", bound=Callable[..., Any])
+B = TypeVar("B", bound="Block")
+
+
+class Block:
+    """Base of the agent-layer context managers and decorators."""
+
+    __slots__ = ("_layer", "_live", "_token")
+
+    def __init__(self, layer: AgentTelemetry | None = None) -> None:
+        self._layer = layer
+        self._live = False
+        self._token: object | None = None
+
+    # --- what subclasses implement -----------------------------------------------------------
+    def _open(self, layer: AgentTelemetry) -> None:
+        raise NotImplementedError
+
+    def _context(self) -> otel_context.Context | None:
+        return None
+
+    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+        raise NotImplementedError
+
+    def _fresh(self: B) -> B:
+        """A new, unopened block with the same configuration (one per decorated call)."""
+        raise NotImplementedError
+
+    def _decorating(self, fn: Callable[..., Any]) -> None:
+        """Called once when used as a decorator (a tool takes its default name from ``fn``)."""
+
+    def _called(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Called before each decorated call is opened (a tool captures its arguments)."""
+
+    def _returned(self, value: Any) -> None:
+        """Called with a decorated function's return value (a guard reads its verdict)."""
+
+    # --- the boundary --------------------------------------------------------------------------
+    @property
+    def layer(self) -> AgentTelemetry:
+        return self._layer if self._layer is not None else current_layer()
+
+    def _start(self) -> bool:
+        """Open; True if there is something to close later."""
+        if not is_instrumentation_enabled():
+            return False
+        layer = self.layer
+        try:
+            self._open(layer)
+        except Exception as bug:
+            layer.boundary.report(bug)
+            return False
+        self._live = True
+        return True
+
+    def _attach(self) -> object | None:
+        if not self._live:
+            return None
+        try:
+            ctx = self._context()
+            return otel_context.attach(ctx) if ctx is not None else None
+        except Exception as bug:
+            self.layer.boundary.report(bug)
+            return None
+
+    def _detach(self, token: object | None) -> None:
+        if token is not None:
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception as bug:  # pragma: no cover - the OTel API logs rather than raises
+                self.layer.boundary.report(bug)
+
+    def _finish(self, exc: BaseException | None) -> None:
+        if not self._live:
+            return
+        self._live = False
+        layer = self.layer
+        if isinstance(exc, GeneratorExit):
+            exc = None  # a generator closed early by its consumer has not failed
+        try:
+            self._close(layer, exc)
+        except Exception as bug:
+            layer.boundary.report(bug)
+
+    def _deliver(self, value: Any) -> None:
+        if self._live:
+            try:
+                self._returned(value)
+            except Exception as bug:
+                self.layer.boundary.report(bug)
+
+    # --- context manager -----------------------------------------------------------------------
+    def __enter__(self: B) -> B:
+        if self._start():
+            self._token = self._attach()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        token, self._token = self._token, None
+        self._detach(token)
+        self._finish(exc)
+
+    async def __aenter__(self: B) -> B:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(et, exc, tb)
+
+    # --- decorator -----------------------------------------------------------------------------
+    def __call__(self, fn: F) -> F:
+        self._decorating(fn)
+        if inspect.isasyncgenfunction(fn):
+            wrapper: Callable[..., Any] = _async_generator(self, fn)
+        elif inspect.isgeneratorfunction(fn):
+            wrapper = _generator(self, fn)
+        elif inspect.iscoroutinefunction(fn):
+            wrapper = _coroutine(self, fn)
+        else:
+            wrapper = _function(self, fn)
+        return functools.wraps(fn)(wrapper)  # type: ignore[return-value]
+
+
+def _function(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        block = spec._fresh()
+        block._called(fn, args, kwargs)
+        token = block._attach() if block._start() else None
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            block._detach(token)
+            block._finish(exc)
+            raise
+        block._detach(token)
+        block._deliver(result)
+        block._finish(None)
+        return result
+
+    return wrapper
+
+
+def _coroutine(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        block = spec._fresh()
+        block._called(fn, args, kwargs)
+        token = block._attach() if block._start() else None
+        try:
+            result = await fn(*args, **kwargs)
+        except BaseException as exc:
+            block._detach(token)
+            block._finish(exc)
+            raise
+        block._detach(token)
+        block._deliver(result)
+        block._finish(None)
+        return result
+
+    return wrapper
+
+
+def _generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        block = spec._fresh()
+        block._called(fn, args, kwargs)
+        gen = fn(*args, **kwargs)
+        block._start()
+        step: Callable[[Any], Any] = gen.send
+        value: Any = None
+        while True:
+            token = block._attach()
+            try:
+                item = step(value)
+            except StopIteration as stop:
+                block._detach(token)
+                block._deliver(stop.value)
+                block._finish(None)
+                return stop.value
+            except BaseException as exc:
+                block._detach(token)
+                block._finish(exc)
+                raise
+            block._detach(token)
+            try:
+                value = yield item
+            except GeneratorExit:
+                # The consumer closed us early: close the user's generator, then end the span
+                # without an error (stopping early is not a failure).
+                token = block._attach()
+                try:
+                    gen.close()
+                except BaseException as exc:
+                    block._detach(token)
+                    block._finish(exc)
+                    raise
+                block._detach(token)
+                block._finish(None)
+                raise
+            except BaseException as exc:
+                step, value = gen.throw, exc
+            else:
+                step = gen.send
+
+    return wrapper
+
+
+def _async_generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        block = spec._fresh()
+        block._called(fn, args, kwargs)
+        agen = fn(*args, **kwargs)
+        block._start()
+        step: Callable[[Any], Any] = agen.asend
+        value: Any = None
+        while True:
+            token = block._attach()
+            try:
+                item = await step(value)
+            except StopAsyncIteration:
+                block._detach(token)
+                block._finish(None)
+                return
+            except BaseException as exc:
+                block._detach(token)
+                block._finish(exc)
+                raise
+            block._detach(token)
+            try:
+                value = yield item
+            except GeneratorExit:
+                token = block._attach()
+                try:
+                    await agen.aclose()
+                except BaseException as exc:
+                    block._detach(token)
+                    block._finish(exc)
+                    raise
+                block._detach(token)
+                block._finish(None)
+                raise
+            except BaseException as exc:
+                step, value = agen.athrow, exc
+            else:
+                step = agen.asend
+
+    return wrapper

@@ -1,0 +1,213 @@
+"""Runs: ``agentotel.workflow``, ``agentotel.plan``, ``agentotel.step`` and ``agentotel.agent``.
+
+Workflows, plans and agent rounds share ``agentotel.workflow.duration`` / ``.active`` (told apart
+by ``gen_ai.operation.name``) and sum the token usage of the LLM calls below them onto their span.
+Workflows and plans count the steps started directly or indirectly inside them
+(``agentotel.plan.step_count``); an agent round counts as one message of its session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from agentotel import semconv
+from agentotel._invocation import USAGE_SINK_KEY, Attributes, UsageSink
+from agentotel.agent._session import current_session
+from agentotel.agent._span import SpanBlock
+from agentotel.agent._telemetry import AgentTelemetry
+
+STEP_COUNTER_KEY = otel_context.create_key("agentotel-step-counter")
+
+
+class _Counter:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class _Run(SpanBlock):
+    """A workflow, plan or agent round: duration, active count and summed usage."""
+
+    __slots__ = ("_sink", "_steps", "name")
+    name_key: str = semconv.GEN_AI_WORKFLOW_NAME
+    counts_steps = True
+
+    def __init__(self, name: str | None, layer: AgentTelemetry | None = None) -> None:
+        super().__init__(layer)
+        self.name = name
+        self._sink: UsageSink | None = None
+        self._steps: _Counter | None = None
+
+    def _name(self) -> str:
+        return f"{self.operation} {self.name}" if self.name else self.operation
+
+    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+        attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: self.operation}
+        if self.name:
+            attrs[self.name_key] = self.name
+        return attrs
+
+    def _metric_attributes(self, layer: AgentTelemetry) -> dict[str, Any]:
+        attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: self.operation}
+        if self.name:
+            attrs[self.name_key] = layer.cardinality(self.name_key, self.name)
+        return attrs
+
+    def _open(self, layer: AgentTelemetry) -> None:
+        super()._open(layer)
+        layer.instruments.workflow_active.add(1, self._metric_attributes(layer))
+
+    def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
+        self._sink = UsageSink(otel_context.get_value(USAGE_SINK_KEY, ctx))  # type: ignore[arg-type]
+        ctx = otel_context.set_value(USAGE_SINK_KEY, self._sink, ctx)
+        if self.counts_steps:
+            self._steps = _Counter()
+            ctx = otel_context.set_value(STEP_COUNTER_KEY, self._steps, ctx)
+        return ctx
+
+    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+        attrs: Attributes = {}
+        sink = self._sink
+        if sink is not None and (sink.input_tokens or sink.output_tokens):
+            attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = sink.input_tokens
+            attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = sink.output_tokens
+        if self._steps is not None:
+            attrs[semconv.AGENTOTEL_PLAN_STEP_COUNT] = self._steps.value
+        return attrs
+
+    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+        attrs = self._metric_attributes(layer)
+        layer.instruments.workflow_active.add(-1, attrs)
+        if etype is not None:
+            attrs[semconv.ERROR_TYPE] = etype
+        layer.instruments.workflow_duration.record(seconds, attrs)
+
+
+class Workflow(_Run):
+    """A workflow run (see :func:`agentotel.workflow`)."""
+
+    __slots__ = ()
+    operation = semconv.OP_INVOKE_WORKFLOW
+
+    def _fresh(self) -> Workflow:
+        return Workflow(self.name, self._layer)
+
+
+class Plan(_Run):
+    """A plan run (see :func:`agentotel.plan`)."""
+
+    __slots__ = ()
+    operation = semconv.OP_PLAN
+    name_key = semconv.GEN_AI_AGENT_NAME
+
+    def _fresh(self) -> Plan:
+        return Plan(self.name, self._layer)
+
+
+class Agent(_Run):
+    """One agent round (see :func:`agentotel.agent`)."""
+
+    __slots__ = ("agent_id", "description")
+    operation = semconv.OP_INVOKE_AGENT
+    name_key = semconv.GEN_AI_AGENT_NAME
+    counts_steps = False
+
+    def __init__(
+        self,
+        name: str,
+        agent_id: str | None = None,
+        description: str | None = None,
+        layer: AgentTelemetry | None = None,
+    ) -> None:
+        super().__init__(name, layer)
+        self.agent_id = agent_id
+        self.description = description
+
+    def _fresh(self) -> Agent:
+        return Agent(str(self.name), self.agent_id, self.description, self._layer)
+
+    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+        attrs = super()._attributes(layer)
+        if self.agent_id is not None:
+            attrs[semconv.GEN_AI_AGENT_ID] = self.agent_id
+        if self.description is not None:
+            attrs[semconv.GEN_AI_AGENT_DESCRIPTION] = self.description
+        return attrs
+
+    def _open(self, layer: AgentTelemetry) -> None:
+        super()._open(layer)
+        state = current_session()
+        if state is not None:
+            state.add_round()
+
+
+class Step(SpanBlock):
+    """A step of a workflow or plan (see :func:`agentotel.step`)."""
+
+    __slots__ = ("name", "type")
+    operation = semconv.OP_STEP
+
+    def __init__(self, name: str, type: str | None = None, layer: AgentTelemetry | None = None) -> None:
+        super().__init__(layer)
+        self.name = name
+        self.type = type
+
+    def _fresh(self) -> Step:
+        return Step(self.name, self.type, self._layer)
+
+    def _name(self) -> str:
+        return f"{self.operation} {self.name}"
+
+    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+        counter = otel_context.get_value(STEP_COUNTER_KEY)
+        if isinstance(counter, _Counter):
+            counter.value += 1
+        attrs: Attributes = {
+            semconv.GEN_AI_OPERATION_NAME: self.operation,
+            semconv.AGENTOTEL_STEP_NAME: self.name,
+        }
+        if self.type is not None:
+            attrs[semconv.AGENTOTEL_STEP_TYPE] = self.type
+        return attrs
+
+    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+        attrs: dict[str, Any] = {}
+        if self.type is not None:
+            attrs[semconv.AGENTOTEL_STEP_TYPE] = layer.cardinality(semconv.AGENTOTEL_STEP_TYPE, self.type)
+        if etype is not None:
+            attrs[semconv.ERROR_TYPE] = etype
+        layer.instruments.step_duration.record(seconds, attrs)
+
+
+def workflow(name: str) -> Workflow:
+    """An ``invoke_workflow {name}`` span around a workflow run::
+
+    @agentotel.workflow("research")
+    def research(topic: str) -> str: ...
+    """
+    return Workflow(name)
+
+
+def plan(agent: str | None = None) -> Plan:
+    """A ``plan {agent}`` span around making and running a plan; ``agentotel.plan.step_count``
+    tells how many :func:`step` blocks ran inside it."""
+    return Plan(agent)
+
+
+def step(name: str, *, type: str | None = None) -> Step:
+    """A ``step {name}`` span for one step of a workflow or plan."""
+    return Step(name, type)
+
+
+def agent(name: str, *, agent_id: str | None = None, description: str | None = None) -> Agent:
+    """An ``invoke_agent {name}`` span around one agent round (one user turn).
+
+    The token usage of every LLM call below it is summed onto it (``gen_ai.usage.*``)::
+
+        with agentotel.agent("planner"):
+            reply = client.chat.completions.create(...)
+    """
+    return Agent(name, agent_id, description)

@@ -1,0 +1,79 @@
+"""The span-backed blocks' shared part: open an INTERNAL span, close it through the core
+:class:`~agentotel._invocation.SpanLifecycle` (the same end-exactly-once and failure handling as
+the LLM spans), then record the block's metrics."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from agentotel._invocation import Attributes, SpanLifecycle
+from agentotel.agent._block import Block
+from agentotel.agent._telemetry import AgentTelemetry
+
+
+class SpanBlock(Block):
+    """A block that is one span."""
+
+    __slots__ = ("_ctx", "_life")
+    operation: ClassVar[str]
+
+    def __init__(self, layer: AgentTelemetry | None = None) -> None:
+        super().__init__(layer)
+        self._life: SpanLifecycle | None = None
+        self._ctx: otel_context.Context | None = None
+
+    # --- what subclasses implement -------------------------------------------------------------
+    def _name(self) -> str:
+        raise NotImplementedError
+
+    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+        raise NotImplementedError
+
+    def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
+        """Add the block's own context values (step counter, usage sink) to ``ctx``."""
+        return ctx
+
+    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+        return None
+
+    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+        """Record the block's metrics."""
+
+    # --- Block ---------------------------------------------------------------------------------
+    def _open(self, layer: AgentTelemetry) -> None:
+        span = layer.tracer.start_span(
+            self._name(), kind=SpanKind.INTERNAL, attributes=self._attributes(layer)
+        )
+        self._life = SpanLifecycle(span)
+        self._ctx = self._extend(trace.set_span_in_context(span))
+
+    def _context(self) -> otel_context.Context | None:
+        return self._ctx
+
+    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+        life = self._life
+        if life is None:
+            return
+        attrs: Attributes | None = None
+        try:
+            etype = life.mark_failed(exc) if exc is not None else None
+            attrs = self._end_attributes(layer, exc is not None)
+            self._record(layer, life.elapsed(), etype)
+        finally:
+            life.close(attrs)
+
+    # --- for the app ---------------------------------------------------------------------------
+    @property
+    def span(self) -> trace.Span:
+        """The block's span (a non-recording one outside the block or when suppressed)."""
+        return self._life.span if self._life is not None else INVALID_SPAN
+
+    def set_attribute(self, key: str, value: AttributeValue) -> None:
+        """Set an attribute on the block's span."""
+        if self._life is not None:
+            self._life.span.set_attribute(key, value)

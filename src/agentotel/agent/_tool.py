@@ -1,0 +1,159 @@
+"""``agentotel.tool``: one ``execute_tool {name}`` span per tool execution."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import trace
+
+from agentotel import semconv
+from agentotel._content import dumps
+from agentotel._invocation import Attributes
+from agentotel._toolcalls import PENDING
+from agentotel.agent._span import SpanBlock
+from agentotel.agent._telemetry import AgentTelemetry
+
+
+class Tool(SpanBlock):
+    """A tool execution (see :func:`agentotel.tool`)."""
+
+    __slots__ = (
+        "_arguments",
+        "_has_result",
+        "_result",
+        "_signature",
+        "call_id",
+        "description",
+        "name",
+        "type",
+    )
+    operation = semconv.OP_EXECUTE_TOOL
+
+    def __init__(
+        self,
+        name: str | None,
+        type: str = semconv.TOOL_TYPE_FUNCTION,
+        description: str | None = None,
+        call_id: str | None = None,
+        arguments: Any = None,
+        layer: AgentTelemetry | None = None,
+    ) -> None:
+        super().__init__(layer)
+        self.name = name
+        self.type = type
+        self.description = description
+        self.call_id = call_id
+        self._arguments = arguments
+        self._result: Any = None
+        self._has_result = False
+        self._signature: inspect.Signature | None = None
+
+    def set_result(self, result: Any) -> None:
+        """The tool's result, recorded as ``gen_ai.tool.call.result`` when content capture is on."""
+        self._result = result
+        self._has_result = True
+
+    # --- Block ---------------------------------------------------------------------------------
+    def _fresh(self) -> Tool:
+        fresh = Tool(self.name, self.type, self.description, self.call_id, None, self._layer)
+        fresh._signature = self._signature
+        return fresh
+
+    def _decorating(self, fn: Callable[..., Any]) -> None:
+        if self.name is None:
+            self.name = getattr(fn, "__name__", None) or "tool"
+        if self.description is None and fn.__doc__:
+            self.description = inspect.cleandoc(fn.__doc__).partition("\n")[0]
+        try:
+            self._signature = inspect.signature(fn)
+        except (TypeError, ValueError):
+            self._signature = None
+
+    def _called(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.layer.capture_on_span:
+            self._arguments = _bound_arguments(self._signature, args, kwargs)
+
+    def _returned(self, value: Any) -> None:
+        if not self._has_result:
+            self.set_result(value)
+
+    # --- SpanBlock -----------------------------------------------------------------------------
+    def _name(self) -> str:
+        if self.name is None:
+            raise TypeError("agentotel.tool() needs a name when used as a context manager")
+        return f"{self.operation} {self.name}"
+
+    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+        name = str(self.name)
+        if self.call_id is not None:
+            PENDING.cover(self.call_id)
+        else:
+            trace_id = trace.get_current_span().get_span_context().trace_id
+            self.call_id = PENDING.claim(name, trace_id)
+        attrs: Attributes = {
+            semconv.GEN_AI_OPERATION_NAME: self.operation,
+            semconv.GEN_AI_TOOL_NAME: name,
+            semconv.GEN_AI_TOOL_TYPE: self.type,
+        }
+        if self.call_id is not None:
+            attrs[semconv.GEN_AI_TOOL_CALL_ID] = self.call_id
+        if self.description:
+            attrs[semconv.GEN_AI_TOOL_DESCRIPTION] = self.description
+        if layer.capture_on_span and self._arguments is not None:
+            attrs[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = dumps(
+                self._arguments, layer.settings.content_max_length
+            )
+        return attrs
+
+    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+        if layer.capture_on_span and self._has_result:
+            return {semconv.GEN_AI_TOOL_CALL_RESULT: dumps(self._result, layer.settings.content_max_length)}
+        return None
+
+    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+        attrs: dict[str, Any] = {
+            semconv.GEN_AI_TOOL_NAME: layer.cardinality(semconv.GEN_AI_TOOL_NAME, str(self.name)),
+            semconv.GEN_AI_TOOL_TYPE: self.type,
+        }
+        if etype is not None:
+            attrs[semconv.ERROR_TYPE] = etype
+        layer.instruments.tool_duration.record(seconds, attrs)
+
+
+def _bound_arguments(
+    signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """The call's arguments by parameter name (``self``/``cls`` left out)."""
+    if signature is None:
+        return {"args": list(args), "kwargs": kwargs}
+    bound = signature.bind_partial(*args, **kwargs)
+    return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
+
+
+def tool(
+    name: str | None = None,
+    *,
+    type: str = semconv.TOOL_TYPE_FUNCTION,
+    description: str | None = None,
+    call_id: str | None = None,
+    arguments: Any = None,
+) -> Tool:
+    """An ``execute_tool {name}`` span around one tool execution.
+
+    As a decorator (sync, async, generator), the name defaults to the function's name and the
+    description to the first line of its docstring; as a context manager, give the name::
+
+        @agentotel.tool()
+        def get_weather(city: str) -> str: ...
+
+        with agentotel.tool("search", call_id=tool_call.id, arguments=args) as t:
+            t.set_result(run_search(**args))
+
+    ``gen_ai.tool.call.id`` is ``call_id`` when given; otherwise the id of the oldest tool call of
+    this name that an instrumented LLM response returned in the same trace (or, outside any span,
+    in the process) and that no tool span has claimed yet. Arguments and result are recorded only
+    with content capture on (``SPAN_ONLY`` / ``SPAN_AND_EVENT``).
+    """
+    return Tool(name, type, description, call_id, arguments)
