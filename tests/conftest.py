@@ -13,8 +13,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
+from agentotel._toolcalls import PENDING
+from agentotel.agent import configure, reset
+from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.metrics._cardinality import shared_guard
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -35,6 +39,18 @@ def cap() -> Iterator[TelemetryCapture]:
     capture = TelemetryCapture()
     yield capture
     capture.shutdown()
+
+
+@pytest.fixture
+def agent_layer(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
+    """The agent API (``agentotel.tool``, ...) recording to ``cap``; pending tool calls and the
+    cardinality guard start empty."""
+    PENDING.clear()
+    shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
+    configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
+    yield cap
+    reset()
+    PENDING.clear()
 
 
 @pytest.fixture
