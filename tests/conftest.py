@@ -15,7 +15,11 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from agentotel._toolcalls import PENDING
 from agentotel.agent import configure, reset
-from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
+from agentotel.config import (
+    DEFAULT_METRIC_CARDINALITY_LIMIT,
+    DEFAULT_TOOL_PENDING_MAX,
+    DEFAULT_TOOL_PENDING_TTL,
+)
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.metrics._cardinality import shared_guard
@@ -51,6 +55,7 @@ def agent_layer(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
     yield cap
     reset()
     PENDING.clear()
+    PENDING.configure(DEFAULT_TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_TTL)
 
 
 @pytest.fixture

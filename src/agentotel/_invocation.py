@@ -255,12 +255,12 @@ class Invocation(SpanLifecycle):
                 )
             if self._sink is not None:
                 self._sink.add(input_tokens, output_tokens)
-            if attributes and semconv.AGENTOTEL_TOOL_CALL_IDS in attributes:
-                self._remember_tool_calls(attributes)
             if self._content is not None:
                 self._emit_details()
         finally:
             self.span.end()
+        if attributes and semconv.AGENTOTEL_TOOL_CALL_IDS in attributes:
+            self._remember_tool_calls(attributes)
 
     def fail(self, exc: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
         """End with an error: ``error.type``, ERROR status, the exception recorded."""
@@ -297,8 +297,11 @@ class Invocation(SpanLifecycle):
         ids = attributes[semconv.AGENTOTEL_TOOL_CALL_IDS]
         names = attributes.get(semconv.AGENTOTEL_TOOL_CALL_NAMES, ())
         if isinstance(ids, Sequence) and isinstance(names, Sequence) and not isinstance(ids, str):
+            # The tool runs from the end of this response: the span's own end time, when it has one.
+            ended = getattr(self.span, "end_time", None)
+            requested = ended if isinstance(ended, int) else time.time_ns()
             trace_id = self.span.get_span_context().trace_id
-            PENDING.add([str(i) for i in ids], [str(n) for n in names], time.time_ns(), trace_id)
+            PENDING.add([str(i) for i in ids], [str(n) for n in names], requested, trace_id)
 
     def _record_durations(self, metric_attrs: dict[str, Any]) -> None:
         now = time.perf_counter_ns()

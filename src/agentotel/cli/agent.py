@@ -72,8 +72,29 @@ def run_openai(client: Any, model: str, offline: bool, say: Any = print) -> None
     client.embeddings.create(model="text-embedding-3-small", input=text or "nothing")
 
 
+CLAUDE_TOOLS: list[dict[str, Any]] = [
+    {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "input_schema": TOOLS[0]["function"]["parameters"],
+    }
+]
+
+
 def run_anthropic(client: Any, model: str, offline: bool, say: Any = print) -> None:
-    """One streamed Claude answer through the ``messages.stream()`` helper."""
+    """A Claude tool loop, then one streamed answer through the ``messages.stream()`` helper."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "What is the weather in Lyon?"}]
+    reply = client.messages.create(model=model, max_tokens=256, messages=messages, tools=CLAUDE_TOOLS)
+    uses = [block for block in reply.content if block.type == "tool_use"]
+    if uses:
+        messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in reply.content]})
+        results = [
+            {"type": "tool_result", "tool_use_id": use.id, "content": get_weather(**use.input)} for use in uses
+        ]
+        messages.append({"role": "user", "content": results})
+        reply = client.messages.create(model=model, max_tokens=256, messages=messages, tools=CLAUDE_TOOLS)
+    say(f"claude: {''.join(b.text for b in reply.content if b.type == 'text')}")
+
     prompt = "Say hello in five words." + (" [[words:5]]" if offline else "")
     with client.messages.stream(
         model=model, max_tokens=64, messages=[{"role": "user", "content": prompt}]

@@ -18,6 +18,7 @@ from agentotel._invocation import Attributes, Invocation, Telemetry
 from agentotel._raw import AsyncRawResponseProxy, RawResponseProxy
 from agentotel._safe import async_wrapper, sync_wrapper
 from agentotel._streams import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
+from agentotel._toolcalls import PENDING, infer_tool_spans
 
 RequestFn = Callable[[Mapping[str, Any]], Attributes]
 ResponseFn = Callable[[Any], tuple[Attributes, int | None, int | None, str | None]]
@@ -25,6 +26,7 @@ ContentInFn = Callable[[Mapping[str, Any]], dict[str, Any]]
 ContentOutFn = Callable[[Any], Any]
 AccumulatorFn = Callable[[Invocation, "tuple[str, ...] | None"], StreamAccumulator]
 ServerFn = Callable[[Any], tuple[tuple[str, Any], ...]]
+ToolResultsFn = Callable[[Mapping[str, Any]], list[tuple[str, bool]]]
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Operation:
         content_in: ContentInFn,
         content_out: ContentOutFn,
         accumulator: AccumulatorFn | None,
+        tool_results: ToolResultsFn | None = None,
     ) -> None:
         self.telemetry = telemetry
         self.sdk = sdk
@@ -90,12 +93,20 @@ class Operation:
         self.content_in = content_in
         self.content_out = content_out
         self.accumulator = accumulator
+        self.tool_results = tool_results
         capture = telemetry.settings.capture
         self.capture_span = capture.on_span
         self.capture_event = capture.on_event
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation:
-        """Open the span with everything a sampler may look at."""
+        """Open the span with everything a sampler may look at.
+
+        First, if the request sends back results of tool calls that an earlier response asked
+        for, the tool executions in between become inferred ``execute_tool`` spans.
+        """
+        if self.tool_results is not None and PENDING:
+            # A failure here must cost the inferred spans only, not the LLM span.
+            self.telemetry.boundary.call(None, self._infer_tools, kwargs)
         attrs = self.request(kwargs)
         client = instance._client
         attrs.update(self.sdk.server(client))
@@ -111,6 +122,10 @@ class Operation:
                 )
             )
         return inv
+
+    def _infer_tools(self, kwargs: Mapping[str, Any]) -> None:
+        assert self.tool_results is not None
+        infer_tool_spans(self.telemetry, self.tool_results(kwargs))
 
     def result(self, inv: Invocation, result: Any) -> Any:
         """Finish the span from ``result``, or hand it to a stream/raw-response proxy."""

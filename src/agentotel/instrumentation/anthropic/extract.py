@@ -191,3 +191,27 @@ def output_messages(message: Any) -> list[dict[str, Any]]:
             "finish_reason": getattr(message, "stop_reason", None),
         }
     ]
+
+
+# --- tool results sent back (for inferred tool spans) ----------------------------------------
+def tool_results(kw: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """``(tool_use_id, is_error)`` of the ``tool_result`` blocks after the last assistant message.
+
+    Only a list or tuple of messages is read: any other iterable may be single-use.
+    """
+    messages = kw.get("messages")
+    found: list[tuple[str, bool]] = []
+    if isinstance(messages, (list, tuple)):
+        for msg in reversed(messages):
+            if _get(msg, "role") == "assistant":
+                break
+            content = _get(msg, "content")
+            if not isinstance(content, (list, tuple)):
+                continue
+            for block in reversed(content):
+                if _get(block, "type") == "tool_result":
+                    call_id = _get(block, "tool_use_id")
+                    if isinstance(call_id, str):
+                        found.append((call_id, _get(block, "is_error") is True))
+    found.reverse()
+    return found

@@ -52,6 +52,7 @@ def messages(telemetry: Telemetry) -> Operation:
         _content_in,
         extract.output_messages,
         MessageStreamAccumulator,
+        extract.tool_results,
     )
 
 

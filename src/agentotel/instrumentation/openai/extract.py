@@ -369,3 +369,40 @@ def responses_output_messages(response: Any) -> list[dict[str, Any]]:
             parts.append(_function_call_part(item))
     reason = responses_finish_reason(response, called)
     return [{"role": "assistant", "parts": parts, "finish_reason": reason}]
+
+
+# --- tool results sent back (for inferred tool spans) ----------------------------------------
+def chat_tool_results(kw: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """``(tool_call_id, is_error)`` of the ``role: tool`` messages after the last assistant message.
+
+    Only a list or tuple is read: any other iterable may be single-use, and is the SDK's.
+    """
+    messages = kw.get("messages")
+    found: list[tuple[str, bool]] = []
+    if isinstance(messages, (list, tuple)):
+        for msg in reversed(messages):
+            role = _get(msg, "role")
+            if role == "assistant":
+                break
+            if role == "tool":
+                call_id = _get(msg, "tool_call_id")
+                if isinstance(call_id, str):
+                    found.append((call_id, False))
+    found.reverse()
+    return found
+
+
+def responses_tool_results(kw: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """``(call_id, is_error)`` of the ``function_call_output`` items of a Responses ``input``."""
+    items = kw.get("input")
+    found: list[tuple[str, bool]] = []
+    if isinstance(items, (list, tuple)):
+        for item in reversed(items):
+            if _get(item, "role") == "assistant":
+                break
+            if _get(item, "type") == "function_call_output":
+                call_id = _get(item, "call_id")
+                if isinstance(call_id, str):
+                    found.append((call_id, False))
+    found.reverse()
+    return found

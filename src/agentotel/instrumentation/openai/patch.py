@@ -55,6 +55,7 @@ def chat(telemetry: Telemetry) -> Operation:
         _chat_input,
         extract.chat_output_messages,
         ChatStreamAccumulator,
+        extract.chat_tool_results,
     )
 
 
@@ -68,6 +69,7 @@ def responses(telemetry: Telemetry) -> Operation:
         _responses_input,
         extract.responses_output_messages,
         ResponsesStreamAccumulator,
+        extract.responses_tool_results,
     )
 
 
