@@ -87,9 +87,11 @@ def run_anthropic(client: Any, model: str, offline: bool, say: Any = print) -> N
     reply = client.messages.create(model=model, max_tokens=256, messages=messages, tools=CLAUDE_TOOLS)
     uses = [block for block in reply.content if block.type == "tool_use"]
     if uses:
-        messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in reply.content]})
+        content = [block.model_dump(exclude_none=True) for block in reply.content]
+        messages.append({"role": "assistant", "content": content})
         results = [
-            {"type": "tool_result", "tool_use_id": use.id, "content": get_weather(**use.input)} for use in uses
+            {"type": "tool_result", "tool_use_id": use.id, "content": get_weather(**use.input)}
+            for use in uses
         ]
         messages.append({"role": "user", "content": results})
         reply = client.messages.create(model=model, max_tokens=256, messages=messages, tools=CLAUDE_TOOLS)

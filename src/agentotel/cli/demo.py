@@ -1,8 +1,10 @@
-"""``agentotel demo``: the demo agent, offline, with its trace printed as a tree.
+"""``agentotel demo``: the demo agents, offline, with their traces printed as trees.
 
-Starts the fake LLM server on 127.0.0.1, instruments the OpenAI and Anthropic SDKs on in-memory
-providers, runs :mod:`agentotel.cli.agent`, then prints every span (duration, tokens, errors) and
-the token and duration metrics. No API key, no network.
+Starts the fake LLM server on 127.0.0.1, instruments every available SDK on in-memory providers,
+runs the planner agent (:mod:`agentotel.cli.planner`: a session of two rounds with a guard, a
+context assembly, a plan with steps, three tools, an approval and an MCP tool call) and the plain
+SDK agent (:mod:`agentotel.cli.agent`, whose tool executions are inferred), then prints every span
+and the metrics. No API key, no network.
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ from agentotel import semconv
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
+_SHOWN = (
+    (semconv.GEN_AI_TOOL_CALL_ID, "call"),
+    (semconv.AGENTOTEL_GUARD_OUTCOME, "outcome"),
+    (semconv.AGENTOTEL_APPROVAL_OUTCOME, "outcome"),
+    (semconv.AGENTOTEL_PLAN_STEP_COUNT, "steps"),
+    (semconv.AGENTOTEL_CONTEXT_USED_TOKENS, "context tokens"),
+    (semconv.AGENTOTEL_MCP_SERVER_NAME, "mcp server"),
+)
 
-def _label(span: Any) -> str:
+
+def _label(span: Any, root: bool) -> str:
     a = span.attributes or {}
     ms = (span.end_time - span.start_time) / 1e6
     parts = [f"[bold]{span.name}[/bold]", f"{ms:.1f} ms"]
@@ -31,6 +42,13 @@ def _label(span: Any) -> str:
         parts.append(f"stream {a[semconv.AGENTOTEL_STREAM_END]}")
     if semconv.AGENTOTEL_TOOL_CALL_NAMES in a:
         parts.append("tool calls: " + ", ".join(a[semconv.AGENTOTEL_TOOL_CALL_NAMES]))
+    for key, label in _SHOWN:
+        if a.get(key):
+            parts.append(f"{label}={a[key]}")
+    if root and semconv.GEN_AI_CONVERSATION_ID in a:
+        parts.append(f"conversation={a[semconv.GEN_AI_CONVERSATION_ID]}")
+    if a.get(semconv.AGENTOTEL_TOOL_INFERRED):
+        parts.append("[cyan]inferred[/cyan]")
     if semconv.ERROR_TYPE in a:
         parts.append(f"[red]ERROR {a[semconv.ERROR_TYPE]}[/red]")
     return "  ".join(parts)
@@ -44,14 +62,14 @@ def render(spans: Sequence[Any], console: Console) -> None:
         parent = span.parent.span_id if span.parent is not None and span.parent.span_id in ids else None
         by_parent.setdefault(parent, []).append(span)
 
-    def add(node: Tree, span: Any) -> None:
-        child = node.add(_label(span))
+    def add(node: Tree, span: Any, root: bool = False) -> None:
+        child = node.add(_label(span, root))
         for sub in by_parent.get(span.context.span_id, []):
             add(child, sub)
 
     for root in by_parent.get(None, []):
         tree = Tree(f"trace {root.context.trace_id:032x}"[:22] + "…")
-        add(tree, root)
+        add(tree, root, root=True)
         console.print(tree)
 
 
@@ -61,48 +79,88 @@ def _metrics_table(cap: TelemetryCapture) -> Table:
     table.add_column("attributes")
     table.add_column("count", justify="right")
     table.add_column("sum", justify="right")
-    for name in (semconv.GEN_AI_CLIENT_TOKEN_USAGE, semconv.GEN_AI_CLIENT_OPERATION_DURATION):
+    for name in _TABLE_METRICS:
         for point in cap.metric_points(name):
             a = dict(point.attributes)
-            label = " ".join(
-                str(a[k])
-                for k in (semconv.GEN_AI_REQUEST_MODEL, semconv.GEN_AI_TOKEN_TYPE, semconv.ERROR_TYPE)
-                if k in a
-            )
-            total = f"{point.sum:.0f}" if name == semconv.GEN_AI_CLIENT_TOKEN_USAGE else f"{point.sum:.3f} s"
-            table.add_row(name, label, str(point.count), total)
+            label = " ".join(str(a[k]) for k in _TABLE_KEYS if k in a)
+            if hasattr(point, "count"):
+                total = f"{point.sum:.3f} s" if name not in _UNITLESS else f"{point.sum:g}"
+                table.add_row(name, label, str(point.count), total)
+            else:
+                table.add_row(name, label, "", str(point.value))
     return table
+
+
+_TABLE_METRICS = (
+    semconv.GEN_AI_CLIENT_TOKEN_USAGE,
+    semconv.GEN_AI_CLIENT_OPERATION_DURATION,
+    semconv.TOOL_DURATION,
+    semconv.WORKFLOW_DURATION,
+    semconv.STEP_DURATION,
+    semconv.GUARD_DECISIONS,
+    semconv.APPROVAL_DECISIONS,
+    semconv.SESSION_COUNT,
+    semconv.SESSION_MESSAGES,
+    semconv.CONTEXT_BUDGET_UTILIZATION,
+)
+_UNITLESS = (semconv.GEN_AI_CLIENT_TOKEN_USAGE, semconv.SESSION_MESSAGES, semconv.CONTEXT_BUDGET_UTILIZATION)
+_TABLE_KEYS = (
+    semconv.GEN_AI_OPERATION_NAME,
+    semconv.GEN_AI_REQUEST_MODEL,
+    semconv.GEN_AI_TOKEN_TYPE,
+    semconv.GEN_AI_TOOL_NAME,
+    semconv.GEN_AI_WORKFLOW_NAME,
+    semconv.GEN_AI_AGENT_NAME,
+    semconv.AGENTOTEL_STEP_TYPE,
+    semconv.AGENTOTEL_GUARD_NAME,
+    semconv.AGENTOTEL_GUARD_OUTCOME,
+    semconv.AGENTOTEL_APPROVAL_ACTION,
+    semconv.AGENTOTEL_APPROVAL_OUTCOME,
+    semconv.AGENTOTEL_SESSION_STATUS,
+    semconv.ERROR_TYPE,
+)
 
 
 def run() -> int:
     """Run the demo; returns the process exit code."""
+    import asyncio
+
     import anthropic
     import openai
 
     import agentotel
     from agentotel.cli.agent import run_anthropic, run_openai
+    from agentotel.cli.planner import run_planner
 
     console = Console()
     cap = TelemetryCapture()
     agentotel.instrument(**cap.providers)
-    # A plain root span so the demo's calls form one trace (the agent layer will name it properly).
-    root = cap.tracer_provider.get_tracer(semconv.SCOPE_DEMO).start_as_current_span("demo agent run")
+    say = console.print
     try:
-        with root, FakeLLMServer() as server:
-            console.rule("demo agent (offline, fake LLM server on 127.0.0.1)")
-            say = console.print
+        with FakeLLMServer() as server:
             oai = openai.OpenAI(
                 base_url=server.openai_base_url, api_key="sk-demo-not-a-real-key", max_retries=0
             )
-            run_openai(oai, "gpt-4o-mini", offline=True, say=say)
-            claude = anthropic.Anthropic(
-                base_url=server.anthropic_base_url, api_key="sk-ant-demo", max_retries=0
-            )
-            run_anthropic(claude, "claude-opus-5", offline=True, say=say)
+            console.rule("planner agent (agent layer, offline against the fake LLM server on 127.0.0.1)")
+            asyncio.run(_planner(run_planner, oai, say))
+            console.rule("plain SDK agent (no agentotel code: its tool run is inferred)")
+            with agentotel.workflow("plain sdk agent"):
+                run_openai(oai, "gpt-4o-mini", offline=True, say=say)
+                claude = anthropic.Anthropic(
+                    base_url=server.anthropic_base_url, api_key="sk-ant-demo", max_retries=0
+                )
+                run_anthropic(claude, "claude-opus-5", offline=True, say=say)
     finally:
         agentotel.uninstrument()
-    console.rule("trace")
+    console.rule("traces")
     render(cap.spans(), console)
     console.print(_metrics_table(cap))
     cap.shutdown()
     return 0
+
+
+async def _planner(run_planner: Any, client: Any, say: Any) -> None:
+    from agentotel.cli._mcp_demo import venue_server
+
+    async with venue_server() as lookup:
+        await run_planner(client, "gpt-4o-mini", mcp_lookup=lookup, say=say)
