@@ -28,6 +28,32 @@ TOOL_PENDING_MAX: Final = "AGENTOTEL_TOOL_PENDING_MAX"
 """Tool calls remembered while waiting for their result, for inferred tool spans (default 1000)."""
 TOOL_PENDING_TTL: Final = "AGENTOTEL_TOOL_PENDING_TTL"
 """Seconds a pending tool call is remembered (default 600); older ones get no inferred span."""
+# --- audit log (agentotel.processors.AuditSpanProcessor) ----------------------------------------
+AUDIT_PATH: Final = "AGENTOTEL_AUDIT_PATH"
+"""JSON Lines audit file; setting it attaches the audit processor under opentelemetry-instrument."""
+AUDIT_HMAC_KEY: Final = "AGENTOTEL_AUDIT_HMAC_KEY"
+"""Key for HMAC-SHA-256 record hashes (plain SHA-256 without it). Never written anywhere."""
+AUDIT_FSYNC: Final = "AGENTOTEL_AUDIT_FSYNC"
+"""``batch`` (default): fsync after each written batch; ``record``: after each record; ``never``."""
+AUDIT_QUEUE_POLICY: Final = "AGENTOTEL_AUDIT_QUEUE_POLICY"
+"""``block`` (default: back-pressure, nothing lost) or ``drop`` (counted, and an audit_gap record)."""
+AUDIT_QUEUE_SIZE: Final = "AGENTOTEL_AUDIT_QUEUE_SIZE"
+"""Records waiting for the writer thread before the queue policy applies (default 10000)."""
+AUDIT_MAX_BYTES: Final = "AGENTOTEL_AUDIT_MAX_BYTES"
+"""Size at which the audit file is rotated (default 52428800, 50 MiB)."""
+AUDIT_KEEP_FILES: Final = "AGENTOTEL_AUDIT_KEEP_FILES"
+"""Rotated audit files kept besides the current one (default 10)."""
+AUDIT_GUARD_CHECKS: Final = "AGENTOTEL_AUDIT_GUARD_CHECKS"
+"""``true`` to also record allowed guard checks (``guard_check``); default ``false``."""
+AUDIT_LLM_CALLS: Final = "AGENTOTEL_AUDIT_LLM_CALLS"
+"""``true`` to also record LLM calls (``llm_call``); default ``false``."""
+# --- run store (agentotel.processors.RunStoreSpanProcessor) ---------------------------------------
+RUNS_DIR: Final = "AGENTOTEL_RUNS_DIR"
+"""Folder of the run store; setting it attaches the run-store processor under opentelemetry-instrument."""
+RUNS_KEEP: Final = "AGENTOTEL_RUNS_KEEP"
+"""Newest runs kept in the run store (default 100)."""
+RUNS_QUEUE_SIZE: Final = "AGENTOTEL_RUNS_QUEUE_SIZE"
+"""Span events waiting for the run-store writer thread (default 10000; the queue blocks when full)."""
 ANTHROPIC_OPEN_TELEMETRY: Final = "ANTHROPIC_OPEN_TELEMETRY"
 """The anthropic SDK's own switch for its built-in spans (read by the SDK, not by us)."""
 
@@ -95,6 +121,28 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name}={raw!r} is not valid: expected a whole number of at least 1")
     return value
+
+
+def positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    """``name`` as a whole number >= 1 (``default`` when unset); :class:`ConfigError` otherwise."""
+    return _positive_int(environ, name, default)
+
+
+def choice(environ: Mapping[str, str], name: str, accepted: tuple[str, ...], default: str) -> str:
+    """``name`` as one of ``accepted`` (case-insensitive; ``default`` when unset)."""
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value not in accepted:
+        raise ConfigError(f"{name}={raw!r} is not valid: expected one of {', '.join(accepted)}")
+    return value
+
+
+def flag(environ: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """``name`` as a boolean: true/false, 1/0, yes/no, on/off."""
+    value = choice(environ, name, ("true", "false", "1", "0", "yes", "no", "on", "off"), "")
+    return default if value == "" else value in ("true", "1", "yes", "on")
 
 
 @dataclass(frozen=True)

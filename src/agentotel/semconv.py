@@ -161,6 +161,9 @@ EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
 
 # --- agentotel.* attributes ----------------------------------------------------------------------
 AGENTOTEL_COMPONENT: Final = "agentotel.component"
+AGENTOTEL_DROP_REASON: Final = "agentotel.drop.reason"
+"""Why ``agentotel.telemetry.dropped`` counted something (``queue_full``)."""
+DROP_QUEUE_FULL: Final = "queue_full"
 AGENTOTEL_STREAM_END: Final = "agentotel.stream.end"
 """How a stream span ended: ``exhausted``, ``closed``, ``abandoned`` or ``error``."""
 AGENTOTEL_TOOL_CALL_NAMES: Final = "agentotel.response.tool_calls.names"
@@ -190,6 +193,10 @@ STREAM_EXHAUSTED: Final = "exhausted"
 STREAM_CLOSED: Final = "closed"
 STREAM_ABANDONED: Final = "abandoned"
 STREAM_ERROR: Final = "error"
+
+# --- log events ----------------------------------------------------------------------------------
+EVENT_AUDIT: Final = "agentotel.audit"
+"""The log event each audit record is also emitted as (when a LoggerProvider is configured)."""
 
 # --- instrumentation scope -----------------------------------------------------------------------
 SCOPE_NAME: Final = "agentotel"

@@ -1,30 +1,35 @@
 """The ``agentotel`` command (``pip install "agentotel[cli]"``).
 
-agentotel demo      run the demo agent offline and print its trace tree
+agentotel demo      run the demo agents offline and print their traces
 agentotel doctor    print the effective configuration and the instrumentors found
+agentotel audit     verify and tail audit logs
+agentotel runs      list, show, tail and replay runs of the run store
+
+Each command lives in its own module with a ``register(subparsers)`` function that adds its parser
+and sets ``handler`` (a function of the parsed arguments returning the exit code).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
+
+_COMMANDS = ("demo", "doctor", "audit", "runs")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agentotel`` console script."""
     parser = argparse.ArgumentParser(prog="agentotel", description="OpenTelemetry for LLM agents.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run the demo agent against the embedded fake LLM and print the trace")
-    sub.add_parser("doctor", help="print the effective configuration and the instrumentors found")
+    for name in _COMMANDS:
+        if importlib.util.find_spec(f"agentotel.cli.{name}") is None:
+            continue  # a command not in this build
+        importlib.import_module(f"agentotel.cli.{name}").register(sub)
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from agentotel.cli.demo import run
-
-        return run()
-    from agentotel.cli.doctor import run as doctor
-
-    return doctor()
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

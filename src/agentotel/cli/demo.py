@@ -9,6 +9,7 @@ and the metrics. No API key, no network.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from typing import Any
 
@@ -164,3 +165,10 @@ async def _planner(run_planner: Any, client: Any, say: Any) -> None:
 
     async with venue_server() as lookup:
         await run_planner(client, "gpt-4o-mini", mcp_lookup=lookup, say=say)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "demo", help="run the demo agents against the embedded fake LLM and print the traces"
+    )
+    parser.set_defaults(handler=lambda args: run())

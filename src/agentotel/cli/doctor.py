@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from importlib.metadata import entry_points
 
@@ -45,3 +46,8 @@ def run() -> int:
             f"disable one set with OTEL_PYTHON_DISABLED_INSTRUMENTATIONS={name} (or agentotel_{name})."
         )
     return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("doctor", help="print the effective configuration and the instrumentors found")
+    parser.set_defaults(handler=lambda args: run())

@@ -5,7 +5,7 @@ name, so creating them twice is harmless."""
 
 from __future__ import annotations
 
-from opentelemetry.metrics import Histogram, Meter
+from opentelemetry.metrics import Counter, Histogram, Meter
 
 from agentotel import semconv
 
@@ -78,3 +78,12 @@ class AgentInstruments:
         self.approval_decisions = meter.create_counter(
             semconv.APPROVAL_DECISIONS, unit="{decision}", description="Approval decisions, by outcome."
         )
+
+
+def telemetry_dropped(meter: Meter) -> Counter:
+    """``agentotel.telemetry.dropped``: records a processor's queue had no room for."""
+    return meter.create_counter(
+        semconv.TELEMETRY_DROPPED,
+        unit="{record}",
+        description="Records agentotel dropped (a full queue under the drop policy), by reason.",
+    )
