@@ -110,6 +110,12 @@ class Block:
         except Exception as bug:
             layer.boundary.report(bug)
 
+    def _prepare(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            self._called(fn, args, kwargs)
+        except Exception as bug:
+            self.layer.boundary.report(bug)
+
     def _deliver(self, value: Any) -> None:
         if self._live:
             try:
@@ -155,7 +161,7 @@ class Block:
 def _function(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         block = spec._fresh()
-        block._called(fn, args, kwargs)
+        block._prepare(fn, args, kwargs)
         token = block._attach() if block._start() else None
         try:
             result = fn(*args, **kwargs)
@@ -174,7 +180,7 @@ def _function(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
 def _coroutine(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         block = spec._fresh()
-        block._called(fn, args, kwargs)
+        block._prepare(fn, args, kwargs)
         token = block._attach() if block._start() else None
         try:
             result = await fn(*args, **kwargs)
@@ -193,7 +199,7 @@ def _coroutine(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
 def _generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         block = spec._fresh()
-        block._called(fn, args, kwargs)
+        block._prepare(fn, args, kwargs)
         gen = fn(*args, **kwargs)
         block._start()
         step: Callable[[Any], Any] = gen.send
@@ -238,7 +244,7 @@ def _generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
 def _async_generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         block = spec._fresh()
-        block._called(fn, args, kwargs)
+        block._prepare(fn, args, kwargs)
         agen = fn(*args, **kwargs)
         block._start()
         step: Callable[[Any], Any] = agen.asend

@@ -8,6 +8,7 @@ Workflows and plans count the steps started directly or indirectly inside them
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -22,10 +23,21 @@ STEP_COUNTER_KEY = otel_context.create_key("agentotel-step-counter")
 
 
 class _Counter:
-    __slots__ = ("value",)
+    """Steps started below one workflow or plan, also counted by the runs enclosing it."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_lock", "parent", "value")
+
+    def __init__(self, parent: _Counter | None) -> None:
+        self.parent = parent
         self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        counter: _Counter | None = self
+        while counter is not None:
+            with counter._lock:
+                counter.value += 1
+            counter = counter.parent
 
 
 class _Run(SpanBlock):
@@ -64,7 +76,8 @@ class _Run(SpanBlock):
         self._sink = UsageSink(otel_context.get_value(USAGE_SINK_KEY, ctx))  # type: ignore[arg-type]
         ctx = otel_context.set_value(USAGE_SINK_KEY, self._sink, ctx)
         if self.counts_steps:
-            self._steps = _Counter()
+            parent = otel_context.get_value(STEP_COUNTER_KEY, ctx)
+            self._steps = _Counter(parent if isinstance(parent, _Counter) else None)
             ctx = otel_context.set_value(STEP_COUNTER_KEY, self._steps, ctx)
         return ctx
 
@@ -164,7 +177,7 @@ class Step(SpanBlock):
     def _attributes(self, layer: AgentTelemetry) -> Attributes:
         counter = otel_context.get_value(STEP_COUNTER_KEY)
         if isinstance(counter, _Counter):
-            counter.value += 1
+            counter.add()
         attrs: Attributes = {
             semconv.GEN_AI_OPERATION_NAME: self.operation,
             semconv.AGENTOTEL_STEP_NAME: self.name,

@@ -125,10 +125,14 @@ class Tool(SpanBlock):
 def _bound_arguments(
     signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    """The call's arguments by parameter name (``self``/``cls`` left out)."""
-    if signature is None:
+    """The call's arguments by parameter name (``self``/``cls`` left out); as given when they do
+    not fit the signature (the call itself then raises the app's own ``TypeError``)."""
+    try:
+        bound = signature.bind_partial(*args, **kwargs) if signature is not None else None
+    except TypeError:
+        bound = None
+    if bound is None:
         return {"args": list(args), "kwargs": kwargs}
-    bound = signature.bind_partial(*args, **kwargs)
     return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
 
 
