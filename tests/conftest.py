@@ -39,7 +39,9 @@ def fake_llm() -> Iterator[FakeLLMServer]:
 
 @pytest.fixture
 def cap() -> Iterator[TelemetryCapture]:
-    """Fresh in-memory tracer/meter/logger providers for one test."""
+    """Fresh in-memory tracer/meter/logger providers for one test (and no pending tool calls
+    left by an earlier test)."""
+    PENDING.clear()
     capture = TelemetryCapture()
     yield capture
     capture.shutdown()

@@ -356,8 +356,13 @@ def test_tool_call_round_trip(
     second = openai_client.chat.completions.create(model="gpt-4o", messages=messages, tools=CHAT_TOOLS)
 
     assert second.choices[0].message.content == REPLY
-    asked, answered = openai_instrumented.spans()
+    asked, tool, answered = openai_instrumented.spans()
     assert dict(asked.attributes or {}) == {**base, **CHAT_TOOL_CALL_ATTRS}
+    # The tool run between the two calls is inferred from the tool message (see test_inferred_tools).
+    assert (tool.name, (tool.attributes or {})["gen_ai.tool.call.id"]) == (
+        "execute_tool get_weather",
+        call.id,
+    )
     assert dict(answered.attributes or {}) == {
         **base,
         **CHAT_REPLY_ATTRS,

@@ -234,8 +234,13 @@ def test_responses_function_call_round_trip(
     )
 
     assert second.output_text == REPLY
-    asked, answered = openai_instrumented.spans()
+    asked, tool, answered = openai_instrumented.spans()
     assert dict(asked.attributes or {}) == {**base, **FUNCTION_CALL_ATTRS}
+    # The tool run between the two calls is inferred from the function_call_output item.
+    assert (tool.name, (tool.attributes or {})["gen_ai.tool.call.id"]) == (
+        "execute_tool get_weather",
+        call.call_id,
+    )
     assert dict(answered.attributes or {}) == {
         **base,
         **REPLY_ATTRS,

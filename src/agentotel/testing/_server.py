@@ -36,6 +36,7 @@ class RecordedRequest:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # many concurrent clients (socketserver's default backlog is 5)
 
     def __init__(self, address: tuple[str, int], owner: FakeLLMServer) -> None:
         self.owner = owner
