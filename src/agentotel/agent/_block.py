@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import AsyncGenerator, Callable, Generator
 from types import TracebackType
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from agentotel.agent._telemetry import AgentTelemetry, current_layer
 
+_log = logging.getLogger("agentotel")
 F = TypeVar("F", bound=Callable[..., Any])
 B = TypeVar("B", bound="Block")
 
@@ -72,7 +74,11 @@ class Block:
         """Open; True if there is something to close later."""
         if not is_instrumentation_enabled():
             return False
-        layer = self.layer
+        try:
+            layer = self.layer
+        except Exception:  # no layer, so no boundary to count it in: the log is all we have
+            _log.debug("agentotel: the agent layer could not be set up", exc_info=True)
+            return False
         try:
             self._open(layer)
         except Exception as bug:

@@ -70,7 +70,13 @@ class _Run(SpanBlock):
 
     def _open(self, layer: AgentTelemetry) -> None:
         super()._open(layer)
-        layer.instruments.workflow_active.add(1, self._metric_attributes(layer))
+        try:
+            layer.instruments.workflow_active.add(1, self._metric_attributes(layer))
+        except BaseException:
+            # Not counted as active, so not to be closed (and decremented) later: end it now.
+            if self._life is not None:
+                self._life.close()
+            raise
 
     def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
         self._sink = UsageSink(otel_context.get_value(USAGE_SINK_KEY, ctx))  # type: ignore[arg-type]

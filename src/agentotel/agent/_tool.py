@@ -89,7 +89,7 @@ class Tool(SpanBlock):
         name = str(self.name)
         if self.call_id is not None:
             PENDING.cover(self.call_id)
-        else:
+        elif PENDING:
             trace_id = trace.get_current_span().get_span_context().trace_id
             self.call_id = PENDING.claim(name, trace_id)
         attrs: Attributes = {
@@ -115,7 +115,7 @@ class Tool(SpanBlock):
     def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
         attrs: dict[str, Any] = {
             semconv.GEN_AI_TOOL_NAME: layer.cardinality(semconv.GEN_AI_TOOL_NAME, str(self.name)),
-            semconv.GEN_AI_TOOL_TYPE: self.type,
+            semconv.GEN_AI_TOOL_TYPE: layer.cardinality(semconv.GEN_AI_TOOL_TYPE, self.type),
         }
         if etype is not None:
             attrs[semconv.ERROR_TYPE] = etype
