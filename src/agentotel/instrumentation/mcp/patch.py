@@ -1,0 +1,141 @@
+"""The wrappers: ``ClientSession.call_tool`` (client) and the ``tools/call`` handler (server).
+
+Both run the call inside an :class:`MCPTool` block, the agent layer's ``Tool`` (same span,
+metric, content capture and error handling as ``agentotel.tool``). The SDK's call runs exactly
+once, outside our boundary; its result or exception reaches the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.trace import Status, StatusCode
+
+from agentotel import semconv
+from agentotel._invocation import Attributes
+from agentotel.agent._telemetry import AgentTelemetry
+from agentotel.agent._tool import Tool
+from agentotel.instrumentation.mcp import extract
+
+_RESULT_ERROR_STATUS = "the tool result is marked isError"
+
+
+class MCPTool(Tool):
+    """An MCP tool call: an ``extension`` tool with its server's name, failed when the result
+    says ``isError`` (the result is still returned, not raised)."""
+
+    __slots__ = ("_result_error", "server_name")
+
+    def __init__(self, name: str, server_name: str | None, arguments: Any, layer: AgentTelemetry) -> None:
+        super().__init__(name, semconv.TOOL_TYPE_EXTENSION, arguments=arguments, layer=layer)
+        self.server_name = server_name
+        self._result_error = False
+
+    def returned(self, result: Any) -> None:
+        """Read the call's result: its ``isError`` flag, and its content when capture is on."""
+        self._result_error = extract.is_error_result(result)
+        if self.layer.capture_on_span:
+            self.set_result(extract.result_content(result))
+
+    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+        attrs = super()._attributes(layer)
+        if self.server_name is not None:
+            attrs[semconv.AGENTOTEL_MCP_SERVER_NAME] = self.server_name
+        return attrs
+
+    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+        if exc is None and self._result_error and self._life is not None:
+            span = self._life.span
+            span.set_status(Status(StatusCode.ERROR, _RESULT_ERROR_STATUS))
+            span.set_attribute(semconv.ERROR_TYPE, semconv.TOOL_RESULT_ERROR)
+        super()._close(layer, exc)
+
+    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+        if etype is None and self._result_error:
+            etype = semconv.TOOL_RESULT_ERROR
+        super()._record(layer, seconds, etype)
+
+
+# --- client ------------------------------------------------------------------------------------
+def _with_trace_context(tool: MCPTool, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` whose ``meta`` (a copy of the caller's, if any) also carries the tool span's
+    context, as the configured propagators write it (W3C ``traceparent`` by default)."""
+    if not tool.span.get_span_context().is_valid:  # suppressed: the request goes out as given
+        return kwargs
+    meta = dict(kwargs.get("meta") or {})
+    propagate.inject(meta)  # the current context: the block made the tool span current
+    return {**kwargs, "meta": meta}
+
+
+def call_tool(layer: AgentTelemetry) -> Callable[..., Awaitable[Any]]:
+    """Wrapper of ``ClientSession.call_tool``: one ``execute_tool {name}`` span per request."""
+    boundary = layer.boundary
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        call = boundary.call(None, extract.client_call, args, kwargs)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        name, arguments = call
+        server = boundary.call(None, extract.session_server_name, instance)
+        async with MCPTool(name, server, arguments, layer) as tool:
+            sent = boundary.call(kwargs, _with_trace_context, tool, kwargs)
+            result = await wrapped(*args, **sent)
+            boundary.call(None, tool.returned, result)
+        return result
+
+    return wrapper
+
+
+# --- server ------------------------------------------------------------------------------------
+def _enter_remote_parent(ctx: Any) -> object | None:
+    parent = extract.remote_parent(getattr(ctx, "meta", None), otel_context.get_current())
+    return otel_context.attach(parent) if parent is not None else None
+
+
+def _traced_handler(
+    layer: AgentTelemetry, server: str | None, handler: Callable[..., Awaitable[Any]]
+) -> Callable[..., Awaitable[Any]]:
+    boundary = layer.boundary
+
+    async def traced(ctx: Any, params: Any) -> Any:
+        call = boundary.call(None, extract.server_call, params)
+        if call is None:
+            return await handler(ctx, params)
+        name, arguments = call
+        token = boundary.call(None, _enter_remote_parent, ctx)
+        try:
+            async with MCPTool(name, server, arguments, layer) as tool:
+                result = await handler(ctx, params)
+                boundary.call(None, tool.returned, result)
+        finally:
+            if token is not None:
+                boundary.call(None, otel_context.detach, token)
+        return result
+
+    return traced
+
+
+def _traced_entry(layer: AgentTelemetry, server: Any, method: Any, entry: Any) -> Any:
+    if method != extract.TOOLS_CALL:
+        return entry
+    name = getattr(server, "name", None)
+    handler = _traced_handler(layer, name if isinstance(name, str) else None, entry.handler)
+    return dataclasses.replace(entry, handler=handler)
+
+
+def request_handler(layer: AgentTelemetry) -> Callable[..., Any]:
+    """Wrapper of ``Server.get_request_handler``: the ``tools/call`` entry it returns runs its
+    handler in an ``execute_tool {name}`` span that continues the caller's trace."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        entry = wrapped(*args, **kwargs)
+        if entry is None:
+            return None
+        method = args[0] if args else kwargs.get("method")
+        return layer.boundary.call(entry, _traced_entry, layer, instance, method, entry)
+
+    return wrapper
