@@ -9,24 +9,60 @@ import pytest
 from agentotel.cli import main
 
 
-def test_demo_prints_one_trace_with_every_call(capsys: pytest.CaptureFixture[str]) -> None:
+DEMO_TREE = [
+    # (depth, span name, what the demo prints after the duration)
+    (0, "invoke_agent planner", "tokens in=70 out=8  conversation=demo-conversation"),
+    (1, "guardrail prompt-policy", "outcome=allowed"),
+    (1, "assemble_context", "context tokens=460"),
+    (1, "plan planner", "tokens in=70 out=8  steps=4"),
+    (2, "step research", ""),
+    (3, "execute_tool search_docs", ""),
+    (2, "step ask model", ""),
+    (3, "chat gpt-4o-mini", "tokens in=32 out=2  tool calls: get_weather"),
+    (3, "execute_tool get_weather", "call=call_1"),
+    (3, "chat gpt-4o-mini", "tokens in=38 out=6"),
+    (2, "step book", ""),
+    (3, "approval book_table", "outcome=approved"),
+    (3, "execute_tool book_table", "ERROR TimeoutError"),
+    (3, "execute_tool book_table", ""),
+    (2, "step venue lookup", ""),
+    (3, "execute_tool venue_info", "mcp server=venues"),
+    (4, "execute_tool venue_info", "mcp server=venues"),
+    (0, "invoke_agent planner", "conversation=demo-conversation"),
+    (1, "guardrail prompt-policy", "outcome=blocked"),
+    (0, "invoke_workflow plain sdk agent", "tokens in=70 out=41"),
+    (1, "chat gpt-4o-mini", "tokens in=6 out=2  tool calls: get_weather"),
+    (1, "execute_tool get_weather", "call=call_2  inferred"),
+    (1, "chat gpt-4o-mini", "tokens in=12 out=6"),
+    (1, "chat gpt-4o-mini", "tokens in=8 out=20  stream exhausted"),
+    (1, "chat gpt-4o-mini", "ERROR openai.RateLimitError"),
+    (1, "embeddings text-embedding-3-small", "tokens in=20 out=-"),
+    (1, "chat claude-opus-5", "tokens in=6 out=2  tool calls: get_weather"),
+    (1, "execute_tool get_weather", "call=toolu_1  inferred"),
+    (1, "chat claude-opus-5", "tokens in=12 out=6"),
+    (1, "chat claude-opus-5", "tokens in=6 out=5  stream exhausted"),
+]
+
+
+def test_demo_prints_every_span_of_the_planner_and_the_plain_agent(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line per span
+    monkeypatch.setenv("ANTHROPIC_OPEN_TELEMETRY", "false")
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
+    assert "planner: venue info: Le Bistro: open 12:00-14:30, seats 40" in out
+    assert "planner: Hello from the fake LLM server. — booked Le Bistro for 6" in out
+    assert "planner: I can't help with that (asks for credentials)." in out
     assert "agent: Hello from the fake LLM server." in out
-    assert "agent (streamed): " + " ".join(f"w{i}" for i in range(1, 21)) in " ".join(out.split())
+    assert "agent (streamed): " + " ".join(f"w{i}" for i in range(1, 21)) in out
     assert "agent: rate limited (429), carrying on" in out
     assert "claude: w1 w2 w3 w4 w5" in out
-    spans = re.findall(r"── (.+?)  \d+\.\d ms(.*)", out)
-    assert [(name, rest.strip()) for name, rest in spans] == [
-        ("demo agent run", ""),
-        ("chat gpt-4o-mini", "tokens in=6 out=2  tool calls: get_weather"),
-        ("chat gpt-4o-mini", "tokens in=12 out=6"),
-        ("chat gpt-4o-mini", "tokens in=8 out=20  stream exhausted"),
-        ("chat gpt-4o-mini", "ERROR openai.RateLimitError"),
-        ("embeddings text-embedding-3-small", "tokens in=20 out=-"),
-        ("chat claude-opus-5", "tokens in=6 out=5  stream exhausted"),
-    ]
-    assert out.count("trace ") == 2  # the rule line and one trace: every call under the root
+    spans = re.findall(r"^(.*?)── (.+?)  \d+\.\d ms(.*)$", out, flags=re.MULTILINE)
+    assert [(len(prefix) // 4, name, rest.strip()) for prefix, name, rest in spans] == DEMO_TREE
+    # Three traces: the two agent rounds of the session, and the plain agent's workflow.
+    assert len(re.findall(r"^trace [0-9a-f]{16}", out, flags=re.MULTILINE)) == 3
+    assert re.search(r"agentotel\.session\.messages\s+│ completed\s+│\s+1 │\s+2 │", out)
 
 
 def test_demo_leaves_the_sdks_uninstrumented(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,9 +77,10 @@ def test_doctor_lists_instrumentors_and_configuration(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_only")
+    monkeypatch.setenv("COLUMNS", "200")
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert "instrumentors: agentotel_anthropic, agentotel_openai" in out
+    assert "instrumentors: agentotel_anthropic, agentotel_langchain, agentotel_mcp, agentotel_openai" in out
     assert re.search(r"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT\s*│\s*SPAN_ONLY", out)
 
 

@@ -18,6 +18,8 @@ import agentotel
 from agentotel import _registry
 from agentotel.instrumentation._base import AgentotelInstrumentor
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+from agentotel.instrumentation.langchain import LangChainInstrumentor
+from agentotel.instrumentation.mcp import MCPInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
@@ -226,11 +228,14 @@ def test_anthropic_uninstrument_gives_the_sdk_span_switch_back() -> None:
 
 
 # --- registry ----------------------------------------------------------------------------------
+ALL = ["agentotel_anthropic", "agentotel_langchain", "agentotel_mcp", "agentotel_openai"]
+
+
 def test_registry_instruments_both_and_uninstruments_both(
     cap: TelemetryCapture, openai_client: openai.OpenAI, anthropic_client: anthropic.Anthropic
 ) -> None:
     before = {**_originals(OpenAIInstrumentor), **_originals(AnthropicInstrumentor)}
-    assert agentotel.instrument(**cap.providers) == ["agentotel_anthropic", "agentotel_openai"]
+    assert agentotel.instrument(**cap.providers) == ALL
     assert OpenAIInstrumentor().is_instrumented_by_opentelemetry
     assert AnthropicInstrumentor().is_instrumented_by_opentelemetry
     _chat(openai_client)
@@ -241,7 +246,7 @@ def test_registry_instruments_both_and_uninstruments_both(
     ]
 
     # Calling it again is harmless: same names, still one span per call.
-    assert agentotel.instrument(**cap.providers) == ["agentotel_anthropic", "agentotel_openai"]
+    assert agentotel.instrument(**cap.providers) == ALL
     _chat(openai_client)
     assert len(cap.spans()) == 3
 
@@ -256,9 +261,11 @@ def test_registry_instruments_both_and_uninstruments_both(
     assert len(cap.spans()) == 3
 
 
-def test_registry_available_lists_both() -> None:
+def test_registry_available_lists_every_instrumentor() -> None:
     assert _registry.available() == {
         "agentotel_anthropic": AnthropicInstrumentor,
+        "agentotel_langchain": LangChainInstrumentor,
+        "agentotel_mcp": MCPInstrumentor,
         "agentotel_openai": OpenAIInstrumentor,
     }
 
@@ -275,7 +282,9 @@ def test_entry_points_are_registered() -> None:
         for ep in entry_points(group="opentelemetry_instrumentor")
         if ep.name.startswith("agentotel")
     }
-    assert sorted(ours) == ["agentotel_anthropic", "agentotel_openai"]
+    assert sorted(ours) == ALL
+    assert ours["agentotel_mcp"].load() is MCPInstrumentor
+    assert ours["agentotel_langchain"].load() is LangChainInstrumentor
     assert ours["agentotel_openai"].value == "agentotel.instrumentation.openai:OpenAIInstrumentor"
     assert ours["agentotel_anthropic"].value == "agentotel.instrumentation.anthropic:AnthropicInstrumentor"
     assert ours["agentotel_openai"].load() is OpenAIInstrumentor
