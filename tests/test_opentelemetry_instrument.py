@@ -3,9 +3,10 @@
 The example runs offline (against the fake LLM server it starts in its own process); spans and
 metrics travel as protobuf over real HTTP to the receiver in ``otlp_receiver.py``.
 
-The example's sequence (``agentotel.cli.agent``): OpenAI tool loop (2 chat calls), one streamed chat
-(``[[words:20]]``), one chat answered 429 (handled), one embedding of the streamed text, then one
-Claude answer through ``messages.stream()`` (``[[words:5]]``).
+The example's sequence (``agentotel.cli.agent``): OpenAI tool loop (2 chat calls, the tool run between
+them inferred), one streamed chat (``[[words:20]]``), one chat answered 429 (handled), one embedding
+of the streamed text, then a Claude tool loop (2 calls, an inferred tool run) and one Claude answer
+through ``messages.stream()`` (``[[words:5]]``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ EXPECTED_STDOUT = [
     "agent: Hello from the fake LLM server.",
     f"agent (streamed): {STREAMED_TEXT}",
     "agent: rate limited (429), carrying on",
+    "claude: Hello from the fake LLM server.",
     "claude: w1 w2 w3 w4 w5",
 ]
 
@@ -110,19 +112,35 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
     spans = receiver.spans()
     assert _by_name(spans) == [
         f"chat {GPT}",
+        "execute_tool get_weather",
         f"chat {GPT}",
         f"chat {GPT}",
         f"chat {GPT}",
         f"embeddings {EMBEDDING_MODEL}",
         f"chat {CLAUDE}",
+        "execute_tool get_weather",
+        f"chat {CLAUDE}",
+        f"chat {CLAUDE}",
     ]
-    assert receiver.span_scopes() == ["agentotel"] * 6
+    assert receiver.span_scopes() == ["agentotel"] * 10
+    tool_runs = [spans.pop(7), spans.pop(1)][::-1]
+    assert [s.kind for s in tool_runs] == [Span.SPAN_KIND_INTERNAL] * 2
+    assert [attributes(s.attributes) for s in tool_runs] == [
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": call_id,
+            "gen_ai.tool.type": "function",
+            "agentotel.tool.inferred": True,
+        }
+        for call_id in ("call_1", "toolu_1")
+    ]
     assert {s.kind for s in spans} == {Span.SPAN_KIND_CLIENT}
-    # Six separate top-level LLM calls: no parents, six traces.
-    assert [s.parent_span_id for s in spans] == [b""] * 6
-    assert len({s.trace_id for s in spans}) == 6
+    # Separate top-level calls and tool runs: no parents, one trace each.
+    assert [s.parent_span_id for s in spans + tool_runs] == [b""] * 10
+    assert len({s.trace_id for s in spans + tool_runs}) == 10
 
-    tool_call, answer, streamed, limited, embedding, claude = spans
+    tool_call, answer, streamed, limited, embedding, claude_tool, claude_answer, claude = spans
     a = [attributes(s.attributes) for s in spans]
     port = a[0]["server.port"]
     assert isinstance(port, int) and port > 0
@@ -196,10 +214,38 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
         "gen_ai.embeddings.dimension.count": 8,
         "gen_ai.usage.input_tokens": 20,
     }
-    # 6. Claude through messages.stream(): ours is the only span (the SDK's own span is switched off)
-    ttfc = a[5].pop("gen_ai.response.time_to_first_chunk")
-    assert isinstance(ttfc, float) and 0 < ttfc < 60
+    # 6-7. the Claude tool loop ("What is the weather in Lyon?" = 6 tokens; then 6 + 6 with the result)
+    claude_common = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": CLAUDE,
+        "gen_ai.request.max_tokens": 256,
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "gen_ai.response.model": CLAUDE,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+    }
     assert a[5] == {
+        **claude_common,
+        "gen_ai.response.id": "msg_1",
+        "gen_ai.response.finish_reasons": ("tool_use",),
+        "agentotel.response.tool_calls.names": ("get_weather",),
+        "agentotel.response.tool_calls.ids": ("toolu_1",),
+        "gen_ai.usage.input_tokens": 6,
+        "gen_ai.usage.output_tokens": 2,
+    }
+    assert a[6] == {
+        **claude_common,
+        "gen_ai.response.id": "msg_2",
+        "gen_ai.response.finish_reasons": ("end_turn",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 6,
+    }
+    # 8. Claude through messages.stream(): ours is the only span (the SDK's own span is switched off)
+    ttfc = a[7].pop("gen_ai.response.time_to_first_chunk")
+    assert isinstance(ttfc, float) and 0 < ttfc < 60
+    assert a[7] == {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": CLAUDE,
@@ -207,7 +253,7 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
         "gen_ai.request.stream": True,
         "server.address": "127.0.0.1",
         "server.port": port,
-        "gen_ai.response.id": "msg_1",
+        "gen_ai.response.id": "msg_3",
         "gen_ai.response.model": CLAUDE,
         "gen_ai.response.finish_reasons": ("end_turn",),
         "gen_ai.usage.input_tokens": 6,
@@ -216,7 +262,7 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
         "gen_ai.usage.output_tokens": 5,
         "agentotel.stream.end": "exhausted",
     }
-    for span in (tool_call, answer, streamed, embedding, claude):
+    for span in (tool_call, answer, streamed, embedding, claude_tool, claude_answer, claude, *tool_runs):
         assert span.status.code == Status.STATUS_CODE_UNSET
         assert list(span.events) == []
 
@@ -246,8 +292,8 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
             (series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "input"), 3, 6 + 12 + 8),
             (series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "output"), 3, 2 + 6 + 20),
             (series("openai", EMBEDDING_MODEL, EMBEDDING_MODEL, "embeddings", "input"), 1, 20),
-            (series("anthropic", CLAUDE, CLAUDE, "chat", "input"), 1, 6),
-            (series("anthropic", CLAUDE, CLAUDE, "chat", "output"), 1, 5),
+            (series("anthropic", CLAUDE, CLAUDE, "chat", "input"), 3, 6 + 12 + 6),
+            (series("anthropic", CLAUDE, CLAUDE, "chat", "output"), 3, 2 + 6 + 5),
         ],
         key=repr,
     )
@@ -264,9 +310,19 @@ def test_disabled_instrumentation_exports_no_openai_spans(receiver: OTLPReceiver
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == EXPECTED_STDOUT  # the app itself is unchanged
     spans = receiver.spans()
-    # Only the Anthropic call remains; no chat/embeddings span from the disabled OpenAI instrumentor.
-    assert _by_name(spans) == [f"chat {CLAUDE}"]
-    assert [attributes(s.attributes)["gen_ai.provider.name"] for s in spans] == ["anthropic"]
+    # Only the Anthropic calls remain; no chat/embeddings span from the disabled OpenAI instrumentor.
+    assert _by_name(spans) == [
+        f"chat {CLAUDE}",
+        "execute_tool get_weather",
+        f"chat {CLAUDE}",
+        f"chat {CLAUDE}",
+    ]
+    assert [attributes(s.attributes).get("gen_ai.provider.name") for s in spans] == [
+        "anthropic",
+        None,
+        "anthropic",
+        "anthropic",
+    ]
     providers = {
         attributes(p.attributes).get("gen_ai.provider.name")
         for m in receiver.metrics()
@@ -283,4 +339,4 @@ def test_disabling_both_gives_the_anthropic_sdk_its_own_span_back(receiver: OTLP
     assert proc.stdout.splitlines() == EXPECTED_STDOUT
     # None of ours; the anthropic SDK's built-in tracing is no longer switched off.
     assert "agentotel" not in receiver.span_scopes()
-    assert _by_name(receiver.spans()) == ["anthropic.messages.create"]
+    assert _by_name(receiver.spans()) == ["anthropic.messages.create"] * 3

@@ -25,9 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agentotel", description="OpenTelemetry for LLM agents.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in _COMMANDS:
-        if importlib.util.find_spec(f"agentotel.cli.{name}") is None:
+        if importlib.util.find_spec(f"{__name__}.{name}") is None:
             continue  # a command not in this build
-        importlib.import_module(f"agentotel.cli.{name}").register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 
