@@ -8,9 +8,10 @@ from typing import ClassVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import INVALID_SPAN, SpanKind
+from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
+from agentotel import semconv
 from agentotel._invocation import Attributes, SpanLifecycle
 from agentotel.agent._block import Block
 from agentotel.agent._telemetry import AgentTelemetry
@@ -19,13 +20,14 @@ from agentotel.agent._telemetry import AgentTelemetry
 class SpanBlock(Block):
     """A block that is one span."""
 
-    __slots__ = ("_ctx", "_life")
+    __slots__ = ("_ctx", "_error_result", "_life")
     operation: ClassVar[str]
 
     def __init__(self, layer: AgentTelemetry | None = None) -> None:
         super().__init__(layer)
         self._life: SpanLifecycle | None = None
         self._ctx: otel_context.Context | None = None
+        self._error_result: tuple[str, str] | None = None
 
     # --- what subclasses implement -------------------------------------------------------------
     def _name(self) -> str:
@@ -61,13 +63,25 @@ class SpanBlock(Block):
             return
         attrs: Attributes | None = None
         try:
-            etype = life.mark_failed(exc) if exc is not None else None
-            attrs = self._end_attributes(layer, exc is not None)
+            etype = None
+            if exc is not None:
+                etype = life.mark_failed(exc)
+            elif self._error_result is not None:
+                etype, message = self._error_result
+                life.span.set_status(Status(StatusCode.ERROR, message))
+                if life.recording:
+                    life.span.set_attribute(semconv.ERROR_TYPE, etype)
+            attrs = self._end_attributes(layer, etype is not None)
             self._record(layer, life.elapsed(), etype)
         finally:
             life.close(attrs)
 
     # --- for the app ---------------------------------------------------------------------------
+    def mark_error_result(self, error_type: str, message: str) -> None:
+        """The block failed without raising (a tool that returned an error result): at the end,
+        ERROR status with ``message`` and ``error.type`` = ``error_type``, also on its metrics."""
+        self._error_result = (error_type, message)
+
     @property
     def span(self) -> trace.Span:
         """The block's span (a non-recording one outside the block or when suppressed)."""

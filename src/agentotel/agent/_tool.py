@@ -25,6 +25,7 @@ class Tool(SpanBlock):
         "_result",
         "_signature",
         "call_id",
+        "claim",
         "description",
         "name",
         "type",
@@ -39,8 +40,10 @@ class Tool(SpanBlock):
         call_id: str | None = None,
         arguments: Any = None,
         layer: AgentTelemetry | None = None,
+        claim: bool = True,
     ) -> None:
         super().__init__(layer)
+        self.claim = claim
         self.name = name
         self.type = type
         self.description = description
@@ -89,7 +92,7 @@ class Tool(SpanBlock):
         name = str(self.name)
         if self.call_id is not None:
             PENDING.cover(self.call_id)
-        elif PENDING:
+        elif self.claim and PENDING:
             trace_id = trace.get_current_span().get_span_context().trace_id
             self.call_id = PENDING.claim(name, trace_id)
         attrs: Attributes = {

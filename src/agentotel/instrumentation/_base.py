@@ -13,12 +13,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from agentotel._invocation import Telemetry
-from agentotel.agent._telemetry import ensure_session_processor
+from agentotel.agent._telemetry import AgentTelemetry, ensure_session_processor
 from agentotel.config import Settings
 
 _log = logging.getLogger("agentotel")
@@ -30,7 +31,8 @@ class Patch:
 
     module: str
     name: str
-    factory: Callable[[Telemetry], Callable[..., Any]]
+    factory: Callable[[Any], Callable[..., Any]]
+    """Gets the instrumentor's :class:`Telemetry` (an ``AgentTelemetry`` for agent-layer ones)."""
 
     def owner(self) -> tuple[Any, str] | None:
         """The class that holds the method, and the method's name; None if this SDK lacks it."""
@@ -52,6 +54,9 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     component: ClassVar[str]
     requirements: ClassVar[Collection[str]]
     patches: ClassVar[Sequence[Patch]]
+    agent_layer: ClassVar[bool] = False
+    """True: the patches record agent-layer spans (tools, workflows), so their factories get an
+    ``AgentTelemetry`` built on the given providers instead of the LLM ``Telemetry``."""
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.requirements
@@ -66,8 +71,16 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         )
 
     def _instrument(self, **kwargs: Any) -> None:
-        telemetry = self._telemetry(**kwargs)
         self._wrapped: list[tuple[Any, str]] = []
+        # ``instrument()`` checks the versions itself, but ``opentelemetry-instrument`` skips that
+        # check for packages (like ours) that declare no per-library extras: check here too, and
+        # leave a library outside its supported range alone, with one message.
+        conflict = get_dependency_conflicts(self.requirements)
+        if conflict is not None:
+            log = _log.warning if getattr(conflict, "found", None) else _log.debug
+            log("agentotel %s: not instrumented: %s", self.component, conflict)
+            return
+        telemetry: Any = self._agent_telemetry(**kwargs) if self.agent_layer else self._telemetry(**kwargs)
         for patch in self.patches:
             target = patch.owner()
             if target is None:
@@ -76,10 +89,19 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             owner, attr = target
             wrap_function_wrapper(owner, attr, patch.factory(telemetry))
             self._wrapped.append(target)
-        self._after_instrument(telemetry)
+        if not self.agent_layer:
+            self._after_instrument(telemetry)
         # Under opentelemetry-instrument this is our first chance to see the SDK provider the
         # configurator set: make session ids reach every span on it.
         ensure_session_processor(kwargs.get("tracer_provider"))
+
+    def _agent_telemetry(self, **kwargs: Any) -> AgentTelemetry:
+        return AgentTelemetry(
+            self.component,
+            Settings.from_env(),
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+        )
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for owner, attr in getattr(self, "_wrapped", ()):

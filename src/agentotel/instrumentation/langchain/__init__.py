@@ -53,8 +53,6 @@ from typing import Any
 
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
-from agentotel.agent import AgentTelemetry
-from agentotel.config import Settings
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.langchain.package import _instruments, _instruments_optional
 
@@ -67,21 +65,21 @@ _PREGEL = "langgraph.pregel.main"
 _RUNNER = "langgraph.pregel._runner"
 
 
-def _patches(layer: AgentTelemetry, graphs: bool) -> tuple[Patch, ...]:
+def _patches(graphs: bool) -> tuple[Patch, ...]:
     from agentotel.instrumentation.langchain import patch as p
 
     tools = (
-        Patch(_TOOLS, "BaseTool.run", lambda _t: p.tool_run(layer)),
-        Patch(_TOOLS, "BaseTool.arun", lambda _t: p.tool_arun(layer)),
+        Patch(_TOOLS, "BaseTool.run", p.tool_run),
+        Patch(_TOOLS, "BaseTool.arun", p.tool_arun),
     )
     if not graphs:
         return tools
     return (
         *tools,
-        Patch(_PREGEL, "Pregel.stream", lambda _t: p.graph_stream(layer)),
-        Patch(_PREGEL, "Pregel.astream", lambda _t: p.graph_stream(layer)),
-        Patch(_RUNNER, "run_with_retry", lambda _t: p.node_run(layer)),
-        Patch(_RUNNER, "arun_with_retry", lambda _t: p.node_arun(layer)),
+        Patch(_PREGEL, "Pregel.stream", p.graph_stream),
+        Patch(_PREGEL, "Pregel.astream", p.graph_stream),
+        Patch(_RUNNER, "run_with_retry", p.node_run),
+        Patch(_RUNNER, "arun_with_retry", p.node_arun),
     )
 
 
@@ -101,21 +99,16 @@ class LangChainInstrumentor(AgentotelInstrumentor):
     component = "langchain"
     requirements = _instruments
 
+    agent_layer = True
+
     def _instrument(self, **kwargs: Any) -> None:
-        # The spans are agent-layer blocks, recorded through the providers given here.
-        self._layer = AgentTelemetry(
-            self.component,
-            Settings.from_env(),
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-        )
         self._graphs = _graphs_supported()
         super()._instrument(**kwargs)
 
     @property
     def patches(self) -> tuple[Patch, ...]:  # type: ignore[override]
-        """Built in each ``instrument()`` call, around that call's providers."""
-        return _patches(self._layer, self._graphs)
+        """Tools always; graphs when a supported ``langgraph`` is installed."""
+        return _patches(getattr(self, "_graphs", True))
 
 
 __all__ = ["LangChainInstrumentor"]

@@ -11,10 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry.trace import Status, StatusCode
-
 from agentotel import semconv
-from agentotel._invocation import Attributes
 from agentotel.agent import AgentTelemetry, Step, Tool, Workflow
 from agentotel.instrumentation.langchain import extract
 from agentotel.instrumentation.langchain.stream import AsyncRunStream, SyncRunStream
@@ -51,32 +48,21 @@ class ToolRun(Tool):
     unchanged.
     """
 
-    __slots__ = ("_error_result",)
+    __slots__ = ()
 
     def __init__(
         self, name: str, description: str | None, call_id: str | None, arguments: Any, layer: AgentTelemetry
     ) -> None:
         super().__init__(name, semconv.TOOL_TYPE_FUNCTION, description, call_id, arguments, layer)
-        self._error_result = False
 
     def _returned(self, value: Any) -> None:
-        result, self._error_result = extract.tool_outcome(value)
+        result, error_result = extract.tool_outcome(value)
         self.set_result(result)
+        if error_result:
+            self.mark_error_result(semconv.TOOL_RESULT_ERROR, "the tool returned an error result")
 
     def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
         super()._close(layer, _failure(exc))
-
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
-        attrs = super()._end_attributes(layer, failed)
-        if failed or not self._error_result:
-            return attrs
-        self.span.set_status(Status(StatusCode.ERROR, "the tool returned an error result"))
-        return {**(attrs or {}), semconv.ERROR_TYPE: semconv.TOOL_RESULT_ERROR}
-
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
-        if etype is None and self._error_result:
-            etype = semconv.TOOL_RESULT_ERROR
-        super()._record(layer, seconds, etype)
 
 
 class GraphRun(Workflow):

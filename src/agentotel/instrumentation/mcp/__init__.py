@@ -40,10 +40,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
-
-from agentotel.agent._telemetry import AgentTelemetry
-from agentotel.config import Settings
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.mcp.package import _instruments
 
@@ -58,35 +54,17 @@ class MCPInstrumentor(AgentotelInstrumentor):
 
     component = "mcp"
     requirements = _instruments
-    _layer: AgentTelemetry
+    agent_layer = True
+    patches = (
+        Patch(_CLIENT, "ClientSession.call_tool", lambda layer: _patch().call_tool(layer)),
+        Patch(_SERVER, "Server.get_request_handler", lambda layer: _patch().request_handler(layer)),
+    )
 
-    @property
-    def patches(self) -> tuple[Patch, ...]:  # type: ignore[override]
-        from agentotel.instrumentation.mcp import patch as p
 
-        # The factories run in ``_instrument``, once ``_layer`` is built (they get the LLM
-        # ``Telemetry`` the base builds, which a tool span does not use).
-        return (
-            Patch(_CLIENT, "ClientSession.call_tool", lambda _: p.call_tool(self._layer)),
-            Patch(_SERVER, "Server.get_request_handler", lambda _: p.request_handler(self._layer)),
-        )
+def _patch() -> Any:
+    from agentotel.instrumentation.mcp import patch
 
-    def _instrument(self, **kwargs: Any) -> None:
-        # ``instrument()`` checks the version unless told not to (``opentelemetry-instrument``
-        # does, having found no range to check on our distribution): check it here as well.
-        conflict = get_dependency_conflicts(self.requirements)
-        if conflict is not None:
-            log = _log.warning if conflict.found else _log.debug
-            log("agentotel %s: not instrumented: %s", self.component, conflict)
-            self._wrapped = []
-            return
-        self._layer = AgentTelemetry(
-            self.component,
-            Settings.from_env(),
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-        )
-        super()._instrument(**kwargs)
+    return patch
 
 
 __all__ = ["MCPInstrumentor"]

@@ -13,7 +13,6 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from opentelemetry.trace import Status, StatusCode
 
 from agentotel import semconv
 from agentotel._invocation import Attributes
@@ -28,16 +27,18 @@ class MCPTool(Tool):
     """An MCP tool call: an ``extension`` tool with its server's name, failed when the result
     says ``isError`` (the result is still returned, not raised)."""
 
-    __slots__ = ("_result_error", "server_name")
+    __slots__ = ("server_name",)
 
-    def __init__(self, name: str, server_name: str | None, arguments: Any, layer: AgentTelemetry) -> None:
-        super().__init__(name, semconv.TOOL_TYPE_EXTENSION, arguments=arguments, layer=layer)
+    def __init__(
+        self, name: str, server_name: str | None, arguments: Any, layer: AgentTelemetry, *, claim: bool
+    ) -> None:
+        super().__init__(name, semconv.TOOL_TYPE_EXTENSION, arguments=arguments, layer=layer, claim=claim)
         self.server_name = server_name
-        self._result_error = False
 
     def returned(self, result: Any) -> None:
         """Read the call's result: its ``isError`` flag, and its content when capture is on."""
-        self._result_error = extract.is_error_result(result)
+        if extract.is_error_result(result):
+            self.mark_error_result(semconv.TOOL_RESULT_ERROR, _RESULT_ERROR_STATUS)
         if self.layer.capture_on_span:
             self.set_result(extract.result_content(result))
 
@@ -46,18 +47,6 @@ class MCPTool(Tool):
         if self.server_name is not None:
             attrs[semconv.AGENTOTEL_MCP_SERVER_NAME] = self.server_name
         return attrs
-
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
-        if exc is None and self._result_error and self._life is not None:
-            span = self._life.span
-            span.set_status(Status(StatusCode.ERROR, _RESULT_ERROR_STATUS))
-            span.set_attribute(semconv.ERROR_TYPE, semconv.TOOL_RESULT_ERROR)
-        super()._close(layer, exc)
-
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
-        if etype is None and self._result_error:
-            etype = semconv.TOOL_RESULT_ERROR
-        super()._record(layer, seconds, etype)
 
 
 # --- client ------------------------------------------------------------------------------------
@@ -81,7 +70,8 @@ def call_tool(layer: AgentTelemetry) -> Callable[..., Awaitable[Any]]:
             return await wrapped(*args, **kwargs)
         name, arguments = call
         server = boundary.call(None, extract.session_server_name, instance)
-        async with MCPTool(name, server, arguments, layer) as tool:
+        # The client span may answer an LLM's tool call: it takes its id like agentotel.tool.
+        async with MCPTool(name, server, arguments, layer, claim=True) as tool:
             sent = boundary.call(kwargs, _with_trace_context, tool, kwargs)
             result = await wrapped(*args, **sent)
             boundary.call(None, tool.returned, result)
@@ -108,7 +98,8 @@ def _traced_handler(
         name, arguments = call
         token = boundary.call(None, _enter_remote_parent, ctx)
         try:
-            async with MCPTool(name, server, arguments, layer) as tool:
+            # The server side never takes an LLM tool call's id: its client span did.
+            async with MCPTool(name, server, arguments, layer, claim=False) as tool:
                 result = await handler(ctx, params)
                 boundary.call(None, tool.returned, result)
         finally:
