@@ -12,7 +12,7 @@ from rich.table import Table
 from agentotel import config
 from agentotel._registry import ENTRY_POINT_GROUP, ENTRY_POINT_PREFIX, available
 
-_PEERS = ("openai", "anthropic")
+_PEERS = ("openai", "anthropic", "mcp", "langchain")
 
 
 def run() -> int:
@@ -28,6 +28,9 @@ def run() -> int:
     table.add_column("value")
     table.add_row(config.CAPTURE_MESSAGE_CONTENT, settings.capture.value)
     table.add_row(config.CONTENT_MAX_LENGTH, str(settings.content_max_length))
+    table.add_row(config.METRIC_CARDINALITY_LIMIT, str(settings.cardinality_limit))
+    table.add_row(config.TOOL_PENDING_MAX, str(settings.tool_pending_max))
+    table.add_row(config.TOOL_PENDING_TTL, str(settings.tool_pending_ttl))
     for name in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"):
         table.add_row(name, os.environ.get(name, "(unset)"))
     console.print(table)
