@@ -8,7 +8,6 @@ import pytest
 
 from agentotel.cli import main
 
-
 DEMO_TREE = [
     # (depth, span name, what the demo prints after the duration)
     (0, "invoke_agent planner", "tokens in=70 out=8  conversation=demo-conversation"),
