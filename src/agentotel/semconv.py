@@ -170,8 +170,6 @@ AGENTOTEL_STREAM_END: Final = "agentotel.stream.end"
 AGENTOTEL_TOOL_CALL_NAMES: Final = "agentotel.response.tool_calls.names"
 AGENTOTEL_TOOL_CALL_IDS: Final = "agentotel.response.tool_calls.ids"
 
-AGENTOTEL_USAGE_COST_USD: Final = "agentotel.usage.cost_usd"
-"""Cost of an LLM call in USD from the pricing table (summed on agent and workflow spans)."""
 AGENTOTEL_RUN_ID: Final = "agentotel.run.id"
 """The run (run store folder name) a span or log record belongs to."""
 AGENTOTEL_AUDIT: Final = "agentotel.audit"
