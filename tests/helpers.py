@@ -7,6 +7,7 @@ so pytest puts this folder on ``sys.path`` (rootdir-based import).
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -181,3 +182,31 @@ def stop_serving(httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=5)
+
+
+# List prices (USD per million tokens: input, output, cache read) of the models the tests call,
+# written out here so the tests check the product's cost arithmetic, not reuse it.
+TEST_PRICES = {
+    "gpt-4o": (2.5, 10.0, 1.25),
+    "gpt-4o-mini": (0.15, 0.6, 0.075),
+    "o3-mini": (1.1, 4.4, 0.55),
+    "text-embedding-3-small": (0.02, 0.0, 0.02),
+}
+
+
+def expected_cost(model: str, input_tokens: int, output_tokens: int, cache_read: int = 0) -> float:
+    """USD of one call at :data:`TEST_PRICES` (``input_tokens`` includes the cached ones)."""
+    p_in, p_out, p_cache = TEST_PRICES[re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model)]
+    return ((input_tokens - cache_read) * p_in + cache_read * p_cache + output_tokens * p_out) / 1e6
+
+
+def priced(expected: dict[str, Any]) -> dict[str, Any]:
+    """``expected`` span attributes plus the ``agentotel.usage.cost_usd`` a priced call with that
+    usage must carry (none without usage or for a model the tests have no price for)."""
+    model = str(expected.get("gen_ai.response.model") or expected.get("gen_ai.request.model") or "")
+    i, o = expected.get("gen_ai.usage.input_tokens"), expected.get("gen_ai.usage.output_tokens")
+    if (i is None and o is None) or re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model) not in TEST_PRICES:
+        return expected
+    cache = expected.get("gen_ai.usage.cache_read.input_tokens") or 0
+    cost = expected_cost(model, i or 0, o or 0, cache)
+    return {**expected, "agentotel.usage.cost_usd": pytest.approx(cost, rel=1e-12, abs=1e-15)}

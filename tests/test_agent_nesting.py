@@ -22,7 +22,7 @@ from typing import Any
 import openai
 import pytest
 from agent_helpers import attrs_of, by_name, current_span_id, parent_id, span_id, trace_id
-from helpers import GPT, QUESTION, user
+from helpers import GPT, QUESTION, expected_cost, user
 from opentelemetry.sdk.trace import ReadableSpan
 
 import agentotel
@@ -87,12 +87,15 @@ def assert_travel_tree(cap: TelemetryCapture) -> None:
     assert usage(summary_llm) == SUMMARY_USAGE
     total = (QUESTION_USAGE[0] + SUMMARY_USAGE[0], QUESTION_USAGE[1] + SUMMARY_USAGE[1])
     assert summed([forecast_llm, summary_llm]) == total
+    # gpt-4o's price is the same for both calls, so the summed cost is the cost of the summed usage.
+    cost = pytest.approx(expected_cost(GPT, *total), rel=1e-12)
     assert attrs_of(agent) == {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.agent.name": "travel",
         "gen_ai.agent.id": "agent-1",
         "gen_ai.usage.input_tokens": total[0],
         "gen_ai.usage.output_tokens": total[1],
+        "agentotel.usage.cost_usd": cost,
         **IDS,
     }
     assert attrs_of(plan) == {
@@ -101,6 +104,7 @@ def assert_travel_tree(cap: TelemetryCapture) -> None:
         "agentotel.plan.step_count": 2,
         "gen_ai.usage.input_tokens": total[0],
         "gen_ai.usage.output_tokens": total[1],
+        "agentotel.usage.cost_usd": cost,
         **IDS,
     }
     assert attrs_of(lookup) == {

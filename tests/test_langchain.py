@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from helpers import GPT, QUESTION, REPLY, TELEMETRY_ERRORS, attrs_of, only_span
+from helpers import GPT, QUESTION, REPLY, TELEMETRY_ERRORS, attrs_of, expected_cost, only_span
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -496,6 +496,7 @@ def test_graph_run_attributes_and_metrics(llm: TelemetryCapture, chat: FakeServe
         "agentotel.plan.step_count": 3,
         "gen_ai.usage.input_tokens": 15,
         "gen_ai.usage.output_tokens": 8,
+        "agentotel.usage.cost_usd": pytest.approx(expected_cost(GPT, 15, 8), rel=1e-12),
     }
     assert attrs_of(named(llm, "step tools")[0]) == {
         "gen_ai.operation.name": "step",

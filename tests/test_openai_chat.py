@@ -25,6 +25,7 @@ from helpers import (
     araised_by,
     closed_port,
     instrumented,
+    priced,
     raised_by,
     token_sums,
     user,
@@ -79,7 +80,7 @@ def test_create_span_name_kind_and_attributes(
     assert span.name == "chat gpt-4o"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
+    assert dict(span.attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
     assert span.events == ()
 
 
@@ -124,7 +125,7 @@ async def test_async_create(
     assert span.name == "chat gpt-4o"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
+    assert dict(span.attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
     assert points(openai_instrumented, DURATION) == [
         ({**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}, 1)
@@ -147,19 +148,21 @@ def test_request_parameters(
         service_tier="flex",
     )
 
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
-        **base,
-        "gen_ai.request.max_tokens": 50,
-        "gen_ai.request.temperature": 0.5,
-        "gen_ai.request.top_p": 0.9,
-        "gen_ai.request.stop_sequences": ("END", "STOP"),
-        "gen_ai.request.seed": 42,
-        "gen_ai.request.frequency_penalty": 0.1,
-        "gen_ai.request.presence_penalty": 0.2,
-        "openai.request.service_tier": "flex",
-        **CHAT_REPLY_ATTRS,
-        "openai.response.service_tier": "flex",
-    }
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.request.max_tokens": 50,
+            "gen_ai.request.temperature": 0.5,
+            "gen_ai.request.top_p": 0.9,
+            "gen_ai.request.stop_sequences": ("END", "STOP"),
+            "gen_ai.request.seed": 42,
+            "gen_ai.request.frequency_penalty": 0.1,
+            "gen_ai.request.presence_penalty": 0.2,
+            "openai.request.service_tier": "flex",
+            **CHAT_REPLY_ATTRS,
+            "openai.response.service_tier": "flex",
+        }
+    )
 
 
 def test_single_stop_string_is_a_one_element_list(
@@ -179,14 +182,16 @@ def test_max_completion_tokens_wins_over_max_tokens(
     )
 
     assert completion.choices[0].message.content == "w1 w2 w3 w4"
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
-        **base,
-        "gen_ai.request.max_tokens": 4,
-        **CHAT_REPLY_ATTRS,
-        "gen_ai.response.finish_reasons": ("length",),
-        "gen_ai.usage.input_tokens": 1,
-        "gen_ai.usage.output_tokens": 4,
-    }
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.request.max_tokens": 4,
+            **CHAT_REPLY_ATTRS,
+            "gen_ai.response.finish_reasons": ("length",),
+            "gen_ai.usage.input_tokens": 1,
+            "gen_ai.usage.output_tokens": 4,
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -234,13 +239,15 @@ def test_n2_choice_count_and_finish_reasons(
 ) -> None:
     openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION), n=2)
 
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
-        **base,
-        "gen_ai.request.choice.count": 2,
-        **CHAT_REPLY_ATTRS,
-        "gen_ai.response.finish_reasons": ("stop", "stop"),
-        "gen_ai.usage.output_tokens": 12,
-    }
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.request.choice.count": 2,
+            **CHAT_REPLY_ATTRS,
+            "gen_ai.response.finish_reasons": ("stop", "stop"),
+            "gen_ai.usage.output_tokens": 12,
+        }
+    )
     assert token_sums(openai_instrumented) == {"input": 6, "output": 12}
 
 
@@ -258,23 +265,25 @@ def test_cached_and_reasoning_tokens(
 
     span = one_span(openai_instrumented)
     assert span.name == "chat o3-mini"
-    assert dict(span.attributes or {}) == {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "o3-mini",
-        "openai.api.type": "chat_completions",
-        "gen_ai.provider.name": "openai",
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-        "gen_ai.response.id": "chatcmpl-1",
-        "gen_ai.response.model": "o3-mini-2024-08-06",
-        "openai.response.service_tier": "default",
-        "openai.response.system_fingerprint": "fp_fake",
-        "gen_ai.response.finish_reasons": ("stop",),
-        "gen_ai.usage.input_tokens": 8,
-        "gen_ai.usage.output_tokens": 9,
-        "gen_ai.usage.cache_read.input_tokens": 4,
-        "gen_ai.usage.reasoning.output_tokens": 3,
-    }
+    assert dict(span.attributes or {}) == priced(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "o3-mini",
+            "openai.api.type": "chat_completions",
+            "gen_ai.provider.name": "openai",
+            "server.address": "127.0.0.1",
+            "server.port": fake_llm.port,
+            "gen_ai.response.id": "chatcmpl-1",
+            "gen_ai.response.model": "o3-mini-2024-08-06",
+            "openai.response.service_tier": "default",
+            "openai.response.system_fingerprint": "fp_fake",
+            "gen_ai.response.finish_reasons": ("stop",),
+            "gen_ai.usage.input_tokens": 8,
+            "gen_ai.usage.output_tokens": 9,
+            "gen_ai.usage.cache_read.input_tokens": 4,
+            "gen_ai.usage.reasoning.output_tokens": 3,
+        }
+    )
     assert token_sums(openai_instrumented) == {"input": 8, "output": 9}
 
 
@@ -312,12 +321,14 @@ def test_parse_with_pydantic_response_format(
     assert call.function.parsed_arguments == GetWeather(city="Paris")  # type: ignore[union-attr]
     span = one_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
-    assert dict(span.attributes or {}) == {
-        **base,
-        "gen_ai.output.type": "json",
-        **CHAT_TOOL_CALL_ATTRS,
-        "agentotel.response.tool_calls.names": ("GetWeather",),
-    }
+    assert dict(span.attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.output.type": "json",
+            **CHAT_TOOL_CALL_ATTRS,
+            "agentotel.response.tool_calls.names": ("GetWeather",),
+        }
+    )
 
 
 async def test_async_parse_with_pydantic_response_format(
@@ -331,12 +342,14 @@ async def test_async_parse_with_pydantic_response_format(
     )
 
     assert isinstance(completion, ParsedChatCompletion)
-    assert dict(one_span(openai_instrumented).attributes or {}) == {
-        **base,
-        "gen_ai.output.type": "json",
-        **CHAT_TOOL_CALL_ATTRS,
-        "agentotel.response.tool_calls.names": ("GetWeather",),
-    }
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.output.type": "json",
+            **CHAT_TOOL_CALL_ATTRS,
+            "agentotel.response.tool_calls.names": ("GetWeather",),
+        }
+    )
     assert token_sums(openai_instrumented) == {"input": 6, "output": 2}
 
 
@@ -357,18 +370,20 @@ def test_tool_call_round_trip(
 
     assert second.choices[0].message.content == REPLY
     asked, tool, answered = openai_instrumented.spans()
-    assert dict(asked.attributes or {}) == {**base, **CHAT_TOOL_CALL_ATTRS}
+    assert dict(asked.attributes or {}) == priced({**base, **CHAT_TOOL_CALL_ATTRS})
     # The tool run between the two calls is inferred from the tool message (see test_inferred_tools).
     assert (tool.name, (tool.attributes or {})["gen_ai.tool.call.id"]) == (
         "execute_tool get_weather",
         call.id,
     )
-    assert dict(answered.attributes or {}) == {
-        **base,
-        **CHAT_REPLY_ATTRS,
-        "gen_ai.response.id": "chatcmpl-2",
-        "gen_ai.usage.input_tokens": 9,
-    }
+    assert dict(answered.attributes or {}) == priced(
+        {
+            **base,
+            **CHAT_REPLY_ATTRS,
+            "gen_ai.response.id": "chatcmpl-2",
+            "gen_ai.usage.input_tokens": 9,
+        }
+    )
     assert token_sums(openai_instrumented) == {"input": 15, "output": 8}
     assert [count for _, count in points(openai_instrumented, DURATION)] == [2]
 
@@ -395,7 +410,7 @@ def test_with_raw_response_span_ends_on_parse(
     completion = raw.parse()
     assert type(completion) is ChatCompletion
     assert completion.choices[0].message.content == REPLY
-    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
@@ -420,7 +435,7 @@ async def test_async_with_raw_response_span_ends_on_parse(
     assert raw.headers["x-request-id"] == "req_1"
     completion = raw.parse()
     assert type(completion) is ChatCompletion
-    assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
 
 
 def test_with_streaming_response_span_ends_on_parse(
@@ -433,7 +448,7 @@ def test_with_streaming_response_span_ends_on_parse(
         assert resp.headers["x-request-id"] == "req_1"
         completion = resp.parse()
         assert type(completion) is ChatCompletion
-        assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
+        assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
 
     one_span(openai_instrumented)
 
@@ -448,7 +463,7 @@ async def test_async_with_streaming_response_span_ends_on_parse(
         assert resp.headers["x-request-id"] == "req_1"
         completion = await resp.parse()
         assert type(completion) is ChatCompletion
-        assert dict(one_span(openai_instrumented).attributes or {}) == {**base, **CHAT_REPLY_ATTRS}
+        assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
 
     one_span(openai_instrumented)
 
@@ -463,7 +478,7 @@ def test_with_streaming_response_closed_unparsed_ends_span(
 
     span = one_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == base
+    assert dict(span.attributes or {}) == priced(base)
 
 
 # --------------------------------------------------------------------------- errors
@@ -496,7 +511,7 @@ def assert_failed_span(
     assert span.name == "chat gpt-4o"
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == f"{error_type}: {exc}"
-    assert dict(span.attributes or {}) == {**attributes, "error.type": error_type}
+    assert dict(span.attributes or {}) == priced({**attributes, "error.type": error_type})
     (event,) = span.events
     assert event.name == "exception"
     assert (event.attributes or {})["exception.type"] == exception_type

@@ -22,6 +22,7 @@ from helpers import (
     TIME_TO_FIRST_CHUNK,
     TOKENS,
     araised_by,
+    priced,
     token_sums,
 )
 from openai.types import CreateEmbeddingResponse
@@ -98,7 +99,7 @@ def assert_rate_limited(span: ReadableSpan, exc: BaseException, attributes: dict
     assert exc.__traceback__ is not None
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == f"openai.RateLimitError: {exc}"
-    assert dict(span.attributes or {}) == {**attributes, "error.type": "openai.RateLimitError"}
+    assert dict(span.attributes or {}) == priced({**attributes, "error.type": "openai.RateLimitError"})
     (event,) = span.events
     assert event.name == "exception"
     assert (event.attributes or {})["exception.message"] == str(exc)
@@ -145,7 +146,7 @@ def test_responses_create_span(
     span = client_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, **REPLY_ATTRS, "gen_ai.usage.input_tokens": 8}
+    assert dict(span.attributes or {}) == priced({**base, **REPLY_ATTRS, "gen_ai.usage.input_tokens": 8})
 
 
 def test_responses_create_metrics(
@@ -165,7 +166,7 @@ async def test_async_responses_create(
     response = await async_openai_client.responses.create(model="gpt-4o", input=QUESTION)
 
     assert type(response) is Response
-    assert dict(client_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced({**base, **REPLY_ATTRS})
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
@@ -176,15 +177,17 @@ def test_responses_request_parameters(
         model="gpt-4o", input=QUESTION, max_output_tokens=100, temperature=0.5, top_p=0.9, service_tier="flex"
     )
 
-    assert dict(client_span(openai_instrumented).attributes or {}) == {
-        **base,
-        "gen_ai.request.max_tokens": 100,
-        "gen_ai.request.temperature": 0.5,
-        "gen_ai.request.top_p": 0.9,
-        "openai.request.service_tier": "flex",
-        **REPLY_ATTRS,
-        "openai.response.service_tier": "flex",
-    }
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.request.max_tokens": 100,
+            "gen_ai.request.temperature": 0.5,
+            "gen_ai.request.top_p": 0.9,
+            "openai.request.service_tier": "flex",
+            **REPLY_ATTRS,
+            "openai.response.service_tier": "flex",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -212,14 +215,16 @@ def test_responses_cached_and_reasoning_tokens(
         model="gpt-4o", input=f"{QUESTION} [[scenario:cached:5]] [[scenario:reasoning:2]]"
     )
 
-    assert dict(client_span(openai_instrumented).attributes or {}) == {
-        **base,
-        **REPLY_ATTRS,
-        "gen_ai.usage.input_tokens": 8,
-        "gen_ai.usage.output_tokens": 8,
-        "gen_ai.usage.cache_read.input_tokens": 5,
-        "gen_ai.usage.reasoning.output_tokens": 2,
-    }
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            **REPLY_ATTRS,
+            "gen_ai.usage.input_tokens": 8,
+            "gen_ai.usage.output_tokens": 8,
+            "gen_ai.usage.cache_read.input_tokens": 5,
+            "gen_ai.usage.reasoning.output_tokens": 2,
+        }
+    )
 
 
 def test_responses_function_call_round_trip(
@@ -235,18 +240,20 @@ def test_responses_function_call_round_trip(
 
     assert second.output_text == REPLY
     asked, tool, answered = openai_instrumented.spans()
-    assert dict(asked.attributes or {}) == {**base, **FUNCTION_CALL_ATTRS}
+    assert dict(asked.attributes or {}) == priced({**base, **FUNCTION_CALL_ATTRS})
     # The tool run between the two calls is inferred from the function_call_output item.
     assert (tool.name, (tool.attributes or {})["gen_ai.tool.call.id"]) == (
         "execute_tool get_weather",
         call.call_id,
     )
-    assert dict(answered.attributes or {}) == {
-        **base,
-        **REPLY_ATTRS,
-        "gen_ai.response.id": "resp_2",
-        "gen_ai.usage.input_tokens": 3,
-    }
+    assert dict(answered.attributes or {}) == priced(
+        {
+            **base,
+            **REPLY_ATTRS,
+            "gen_ai.response.id": "resp_2",
+            "gen_ai.usage.input_tokens": 3,
+        }
+    )
     assert token_sums(openai_instrumented) == {"input": 9, "output": 8}
 
 
@@ -261,7 +268,9 @@ def test_responses_parse_with_text_format_class(
     assert isinstance(response, ParsedResponse)
     span = client_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
-    assert dict(span.attributes or {}) == {**base, "gen_ai.output.type": "json", **FUNCTION_CALL_ATTRS}
+    assert dict(span.attributes or {}) == priced(
+        {**base, "gen_ai.output.type": "json", **FUNCTION_CALL_ATTRS}
+    )
 
 
 async def test_async_responses_parse_with_text_format_class(
@@ -272,11 +281,13 @@ async def test_async_responses_parse_with_text_format_class(
     )
 
     assert isinstance(response, ParsedResponse)
-    assert dict(client_span(openai_instrumented).attributes or {}) == {
-        **base,
-        "gen_ai.output.type": "json",
-        **FUNCTION_CALL_ATTRS,
-    }
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.output.type": "json",
+            **FUNCTION_CALL_ATTRS,
+        }
+    )
 
 
 def test_responses_rate_limit(
@@ -326,7 +337,7 @@ def test_responses_stream_exhausted(
     span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert "gen_ai.response.time_to_first_chunk" in (span.attributes or {})
-    assert attributes(span) == {**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"}
+    assert attributes(span) == priced({**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"})
     attrs = {**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
     assert points(openai_instrumented, DURATION) == [(attrs, 1)]
@@ -346,7 +357,7 @@ async def test_async_responses_stream_exhausted(
     assert events[-1].type == "response.completed"
     span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"}
+    assert attributes(span) == priced({**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"})
     assert openai_instrumented.metric_count(TIME_TO_FIRST_CHUNK) == 1
     assert openai_instrumented.metric_count(TIME_PER_OUTPUT_CHUNK) == 1
 
@@ -357,11 +368,13 @@ def test_responses_stream_function_call(
     for _ in openai_client.responses.create(model="gpt-4o", input=QUESTION, tools=RESP_TOOLS, stream=True):
         pass
 
-    assert attributes(client_span(openai_instrumented)) == {
-        **stream_base,
-        **FUNCTION_CALL_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(client_span(openai_instrumented)) == priced(
+        {
+            **stream_base,
+            **FUNCTION_CALL_ATTRS,
+            "agentotel.stream.end": "exhausted",
+        }
+    )
 
 
 async def test_async_responses_stream_function_call(
@@ -375,11 +388,13 @@ async def test_async_responses_stream_function_call(
     async for _ in stream:
         pass
 
-    assert attributes(client_span(openai_instrumented)) == {
-        **stream_base,
-        **FUNCTION_CALL_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(client_span(openai_instrumented)) == priced(
+        {
+            **stream_base,
+            **FUNCTION_CALL_ATTRS,
+            "agentotel.stream.end": "exhausted",
+        }
+    )
 
 
 def test_responses_stream_closed_early_has_no_finish_reason(
@@ -392,7 +407,7 @@ def test_responses_stream_closed_early_has_no_finish_reason(
     # Only the in-progress snapshot was seen: the model has not finished, so no finish reason.
     span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**stream_base, **IN_PROGRESS, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**stream_base, **IN_PROGRESS, "agentotel.stream.end": "closed"})
     assert openai_instrumented.metric_points(TOKENS) == []
 
 
@@ -423,12 +438,14 @@ def test_responses_stream_disconnect(
     assert received == ["response.created", "response.in_progress"]
     span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
-    assert attributes(span) == {
-        **stream_base,
-        **IN_PROGRESS,
-        "agentotel.stream.end": "error",
-        "error.type": "openai.APIConnectionError",
-    }
+    assert attributes(span) == priced(
+        {
+            **stream_base,
+            **IN_PROGRESS,
+            "agentotel.stream.end": "error",
+            "error.type": "openai.APIConnectionError",
+        }
+    )
 
 
 async def test_async_responses_stream_disconnect_ends_in_error(
@@ -479,11 +496,13 @@ def test_responses_stream_helper(
         final = stream.get_final_response()
 
     assert final.output_text == REPLY
-    assert attributes(client_span(openai_instrumented)) == {
-        **stream_base,
-        **REPLY_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(client_span(openai_instrumented)) == priced(
+        {
+            **stream_base,
+            **REPLY_ATTRS,
+            "agentotel.stream.end": "exhausted",
+        }
+    )
 
 
 async def test_async_responses_stream_helper(
@@ -495,11 +514,13 @@ async def test_async_responses_stream_helper(
         final = await stream.get_final_response()
 
     assert final.output_text == REPLY
-    assert attributes(client_span(openai_instrumented)) == {
-        **stream_base,
-        **REPLY_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(client_span(openai_instrumented)) == priced(
+        {
+            **stream_base,
+            **REPLY_ATTRS,
+            "agentotel.stream.end": "exhausted",
+        }
+    )
 
 
 def test_responses_with_raw_response(
@@ -510,7 +531,7 @@ def test_responses_with_raw_response(
     assert raw.headers["x-request-id"] == "req_1"
 
     assert type(raw.parse()) is Response
-    assert dict(client_span(openai_instrumented).attributes or {}) == {**base, **REPLY_ATTRS}
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced({**base, **REPLY_ATTRS})
 
 
 # --------------------------------------------------------------------------- embeddings
@@ -526,12 +547,14 @@ def test_embeddings_span(
     span = client_span(openai_instrumented)
     assert span.name == "embeddings text-embedding-3-small"
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {
-        **embeddings_base,
-        "gen_ai.response.model": EMBEDDING_MODEL,
-        "gen_ai.embeddings.dimension.count": 8,
-        "gen_ai.usage.input_tokens": 2,
-    }
+    assert dict(span.attributes or {}) == priced(
+        {
+            **embeddings_base,
+            "gen_ai.response.model": EMBEDDING_MODEL,
+            "gen_ai.embeddings.dimension.count": 8,
+            "gen_ai.usage.input_tokens": 2,
+        }
+    )
 
 
 def test_embeddings_metrics_have_no_output_tokens(
@@ -557,13 +580,15 @@ def test_embeddings_dimensions_and_encoding_format(
     )
 
     assert result.data[0].embedding == [0.001, 0.002, 0.003]
-    assert dict(client_span(openai_instrumented).attributes or {}) == {
-        **embeddings_base,
-        "gen_ai.request.encoding_formats": ("float",),
-        "gen_ai.embeddings.dimension.count": 3,
-        "gen_ai.response.model": EMBEDDING_MODEL,
-        "gen_ai.usage.input_tokens": 6,
-    }
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **embeddings_base,
+            "gen_ai.request.encoding_formats": ("float",),
+            "gen_ai.embeddings.dimension.count": 3,
+            "gen_ai.response.model": EMBEDDING_MODEL,
+            "gen_ai.usage.input_tokens": 6,
+        }
+    )
 
 
 async def test_async_embeddings(
@@ -577,12 +602,14 @@ async def test_async_embeddings(
     assert type(result) is CreateEmbeddingResponse
     span = client_span(openai_instrumented)
     assert span.name == "embeddings text-embedding-3-small"
-    assert dict(span.attributes or {}) == {
-        **embeddings_base,
-        "gen_ai.response.model": EMBEDDING_MODEL,
-        "gen_ai.embeddings.dimension.count": 8,
-        "gen_ai.usage.input_tokens": 2,
-    }
+    assert dict(span.attributes or {}) == priced(
+        {
+            **embeddings_base,
+            "gen_ai.response.model": EMBEDDING_MODEL,
+            "gen_ai.embeddings.dimension.count": 8,
+            "gen_ai.usage.input_tokens": 2,
+        }
+    )
     assert points(openai_instrumented, TOKENS) == [
         ({**embeddings_metric_base, "gen_ai.token.type": "input"}, 1)
     ]

@@ -25,6 +25,7 @@ from helpers import (
     TOKENS,
     Failure,
     instrumented,
+    priced,
     token_sums,
     user,
 )
@@ -124,7 +125,7 @@ def test_exhausted_stream_span(
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert has_time_to_first_chunk(span)
-    assert attributes(span) == {**base, **EXHAUSTED}
+    assert attributes(span) == priced({**base, **EXHAUSTED})
 
 
 def test_exhausted_stream_metrics(
@@ -189,7 +190,7 @@ def test_stream_without_include_usage_has_no_usage(
         pass
 
     span = chat_span(openai_instrumented)
-    assert attributes(span) == {**base, **EXHAUSTED_WITHOUT_USAGE}
+    assert attributes(span) == priced({**base, **EXHAUSTED_WITHOUT_USAGE})
     assert openai_instrumented.metric_points(TOKENS) == []
     assert openai_instrumented.metric_count(DURATION) == 1
 
@@ -201,14 +202,16 @@ def test_stream_cached_and_reasoning_tokens(
     for _ in create_stream(openai_client, prompt, stream_options=USAGE):
         pass
 
-    assert attributes(chat_span(openai_instrumented)) == {
-        **base,
-        **EXHAUSTED,
-        "gen_ai.usage.input_tokens": 8,
-        "gen_ai.usage.output_tokens": 9,
-        "gen_ai.usage.cache_read.input_tokens": 4,
-        "gen_ai.usage.reasoning.output_tokens": 3,
-    }
+    assert attributes(chat_span(openai_instrumented)) == priced(
+        {
+            **base,
+            **EXHAUSTED,
+            "gen_ai.usage.input_tokens": 8,
+            "gen_ai.usage.output_tokens": 9,
+            "gen_ai.usage.cache_read.input_tokens": 4,
+            "gen_ai.usage.reasoning.output_tokens": 3,
+        }
+    )
     assert token_sums(openai_instrumented) == {"input": 8, "output": 9}
 
 
@@ -218,13 +221,15 @@ def test_stream_n2_finish_reasons_per_choice(
     for _ in create_stream(openai_client, n=2, stream_options=USAGE):
         pass
 
-    assert attributes(chat_span(openai_instrumented)) == {
-        **base,
-        "gen_ai.request.choice.count": 2,
-        **EXHAUSTED,
-        "gen_ai.response.finish_reasons": ("stop", "stop"),
-        "gen_ai.usage.output_tokens": 12,
-    }
+    assert attributes(chat_span(openai_instrumented)) == priced(
+        {
+            **base,
+            "gen_ai.request.choice.count": 2,
+            **EXHAUSTED,
+            "gen_ai.response.finish_reasons": ("stop", "stop"),
+            "gen_ai.usage.output_tokens": 12,
+        }
+    )
 
 
 def test_stream_tool_call(
@@ -233,11 +238,13 @@ def test_stream_tool_call(
     for _ in create_stream(openai_client, tools=CHAT_TOOLS, stream_options=USAGE):
         pass
 
-    assert attributes(chat_span(openai_instrumented)) == {
-        **base,
-        **CHAT_TOOL_CALL_ATTRS,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert attributes(chat_span(openai_instrumented)) == priced(
+        {
+            **base,
+            **CHAT_TOOL_CALL_ATTRS,
+            "agentotel.stream.end": "exhausted",
+        }
+    )
 
 
 def test_stream_tool_calls_for_each_choice(
@@ -264,7 +271,7 @@ def test_break_then_close_ends_closed(
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert has_time_to_first_chunk(span)
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
 
 
 def test_break_then_close_metrics(
@@ -291,7 +298,7 @@ def test_close_before_reading_ends_closed(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, "agentotel.stream.end": "closed"}
+    assert dict(span.attributes or {}) == priced({**base, "agentotel.stream.end": "closed"})
     assert openai_instrumented.metric_count(DURATION) == 1
     assert chunk_metric_counts(openai_instrumented) == (0, 0)
 
@@ -308,7 +315,7 @@ def test_with_block_exit_ends_closed(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
     assert chunk_metric_counts(openai_instrumented) == (1, 1)
 
 
@@ -323,7 +330,7 @@ def test_abandoned_stream_ends_on_collection(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "abandoned"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "abandoned"})
     assert openai_instrumented.metric_count(DURATION) == 1
 
 
@@ -362,12 +369,14 @@ def test_disconnect_mid_stream(
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "openai.APIConnectionError: Connection error."
-    assert attributes(span) == {
-        **base,
-        **CHAT_FIRST_CHUNK,
-        "agentotel.stream.end": "error",
-        "error.type": "openai.APIConnectionError",
-    }
+    assert attributes(span) == priced(
+        {
+            **base,
+            **CHAT_FIRST_CHUNK,
+            "agentotel.stream.end": "error",
+            "error.type": "openai.APIConnectionError",
+        }
+    )
     (event,) = span.events
     assert event.name == "exception"
     assert (event.attributes or {})["exception.type"] == "openai.APIConnectionError"
@@ -403,12 +412,14 @@ def test_malformed_chunk_mid_stream(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
-    assert attributes(span) == {
-        **base,
-        **CHAT_FIRST_CHUNK,
-        "agentotel.stream.end": "error",
-        "error.type": "json.JSONDecodeError",
-    }
+    assert attributes(span) == priced(
+        {
+            **base,
+            **CHAT_FIRST_CHUNK,
+            "agentotel.stream.end": "error",
+            "error.type": "json.JSONDecodeError",
+        }
+    )
 
 
 MID_STREAM_FAILURES = [
@@ -433,7 +444,7 @@ def test_failed_stream_request(
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
     # no stream.end: no stream
-    assert dict(span.attributes or {}) == {**base, "error.type": failure.error_type}
+    assert dict(span.attributes or {}) == priced({**base, "error.type": failure.error_type})
     assert [e.name for e in span.events] == ["exception"]
     assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
     assert chunk_metric_counts(openai_instrumented) == (0, 0)
@@ -470,7 +481,7 @@ async def test_async_exhausted_stream(
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert has_time_to_first_chunk(span)
-    assert attributes(span) == {**base, **EXHAUSTED}
+    assert attributes(span) == priced({**base, **EXHAUSTED})
     attrs = {**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
     assert points(openai_instrumented, DURATION) == [(attrs, 1)]
@@ -498,7 +509,7 @@ async def test_async_stream_without_include_usage_has_no_usage(
     async for _ in stream:
         pass
 
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED_WITHOUT_USAGE}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED_WITHOUT_USAGE})
     assert openai_instrumented.metric_points(TOKENS) == []
 
 
@@ -513,7 +524,7 @@ async def test_async_break_then_close_ends_closed(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
     assert chunk_metric_counts(openai_instrumented) == (1, 0)
     assert openai_instrumented.metric_points(TOKENS) == []
 
@@ -526,7 +537,7 @@ async def test_async_close_before_reading_ends_closed(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == {**base, "agentotel.stream.end": "closed"}
+    assert dict(span.attributes or {}) == priced({**base, "agentotel.stream.end": "closed"})
     assert chunk_metric_counts(openai_instrumented) == (0, 0)
 
 
@@ -541,7 +552,7 @@ async def test_async_with_block_exit_ends_closed(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
 
 
 async def test_async_abandoned_stream_ends_on_collection(
@@ -555,7 +566,7 @@ async def test_async_abandoned_stream_ends_on_collection(
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "abandoned"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "abandoned"})
 
 
 async def test_async_disconnect_mid_stream(
@@ -571,12 +582,14 @@ async def test_async_disconnect_mid_stream(
     assert type(info.value) is openai.APIConnectionError
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
-    assert attributes(span) == {
-        **base,
-        **CHAT_FIRST_CHUNK,
-        "agentotel.stream.end": "error",
-        "error.type": "openai.APIConnectionError",
-    }
+    assert attributes(span) == priced(
+        {
+            **base,
+            **CHAT_FIRST_CHUNK,
+            "agentotel.stream.end": "error",
+            "error.type": "openai.APIConnectionError",
+        }
+    )
     assert [e.name for e in span.events] == ["exception"]
 
 
@@ -609,7 +622,7 @@ async def test_async_failed_stream_request(
     assert_raised_by_sdk(info.value)
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
-    assert dict(span.attributes or {}) == {**base, "error.type": failure.error_type}
+    assert dict(span.attributes or {}) == priced({**base, "error.type": failure.error_type})
     assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
 
 
@@ -642,7 +655,7 @@ def test_raw_response_stream(
     chunks = list(stream)
 
     assert all(type(c) is ChatCompletionChunk for c in chunks)
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
 
 async def test_async_raw_response_stream(
@@ -656,7 +669,7 @@ async def test_async_raw_response_stream(
     async for _ in stream:
         pass
 
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
 
 def test_streaming_response_stream(
@@ -669,7 +682,7 @@ def test_streaming_response_stream(
         for _ in resp.parse():
             pass
 
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
 
 async def test_async_streaming_response_stream(
@@ -682,7 +695,7 @@ async def test_async_streaming_response_stream(
         async for _ in stream:
             pass
 
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
 
 # --------------------------------------------------------------------------- .stream() helper
@@ -697,7 +710,7 @@ def test_stream_helper_goes_through_create(
         final = stream.get_final_completion()
 
     assert final.choices[0].message.content == REPLY
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
@@ -710,7 +723,7 @@ async def test_async_stream_helper_goes_through_create(
         final = await stream.get_final_completion()
 
     assert final.choices[0].message.content == REPLY
-    assert attributes(chat_span(openai_instrumented)) == {**base, **EXHAUSTED}
+    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
 
 def test_stream_helper_left_early_ends_closed_at_block_exit(
@@ -723,7 +736,7 @@ def test_stream_helper_left_early_ends_closed_at_block_exit(
     # The helper's block exit closed the HTTP response: the call is over, the span must be too.
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
 
 
 async def test_async_stream_helper_left_early_ends_closed_at_block_exit(
@@ -734,7 +747,7 @@ async def test_async_stream_helper_left_early_ends_closed_at_block_exit(
             break
 
     span = chat_span(openai_instrumented)
-    assert attributes(span) == {**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"}
+    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
 
 
 # --------------------------------------------------------------------------- suppression / sampling

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import priced
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OTLPReceiver, attributes
 
@@ -161,38 +162,44 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
     }
 
     # 1. the model asks for the tool ("What is the weather in Paris?" = 6 tokens, '{"city": "Paris"}' = 2)
-    assert a[0] == {
-        **common_openai,
-        **response_common,
-        "gen_ai.response.id": "chatcmpl-1",
-        "gen_ai.response.finish_reasons": ("tool_calls",),
-        "agentotel.response.tool_calls.names": ("get_weather",),
-        "agentotel.response.tool_calls.ids": ("call_1",),
-        "gen_ai.usage.input_tokens": 6,
-        "gen_ai.usage.output_tokens": 2,
-    }
+    assert a[0] == priced(
+        {
+            **common_openai,
+            **response_common,
+            "gen_ai.response.id": "chatcmpl-1",
+            "gen_ai.response.finish_reasons": ("tool_calls",),
+            "agentotel.response.tool_calls.names": ("get_weather",),
+            "agentotel.response.tool_calls.ids": ("call_1",),
+            "gen_ai.usage.input_tokens": 6,
+            "gen_ai.usage.output_tokens": 2,
+        }
+    )
     # 2. the answer after the tool result (6 + 6 input tokens, the 6-word default reply)
-    assert a[1] == {
-        **common_openai,
-        **response_common,
-        "gen_ai.response.id": "chatcmpl-2",
-        "gen_ai.response.finish_reasons": ("stop",),
-        "gen_ai.usage.input_tokens": 12,
-        "gen_ai.usage.output_tokens": 6,
-    }
+    assert a[1] == priced(
+        {
+            **common_openai,
+            **response_common,
+            "gen_ai.response.id": "chatcmpl-2",
+            "gen_ai.response.finish_reasons": ("stop",),
+            "gen_ai.usage.input_tokens": 12,
+            "gen_ai.usage.output_tokens": 6,
+        }
+    )
     # 3. the stream: 8 prompt words, 20 streamed words, usage from the include_usage chunk
     ttfc = a[2].pop("gen_ai.response.time_to_first_chunk")
     assert isinstance(ttfc, float) and 0 < ttfc < 60
-    assert a[2] == {
-        **common_openai,
-        **response_common,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "chatcmpl-3",
-        "gen_ai.response.finish_reasons": ("stop",),
-        "gen_ai.usage.input_tokens": 8,
-        "gen_ai.usage.output_tokens": 20,
-        "agentotel.stream.end": "exhausted",
-    }
+    assert a[2] == priced(
+        {
+            **common_openai,
+            **response_common,
+            "gen_ai.request.stream": True,
+            "gen_ai.response.id": "chatcmpl-3",
+            "gen_ai.response.finish_reasons": ("stop",),
+            "gen_ai.usage.input_tokens": 8,
+            "gen_ai.usage.output_tokens": 20,
+            "agentotel.stream.end": "exhausted",
+        }
+    )
     # 4. the handled 429
     assert a[3] == {**common_openai, "error.type": "openai.RateLimitError"}
     assert limited.status.code == Status.STATUS_CODE_ERROR
@@ -204,16 +211,18 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
     assert exc_event.name == "exception"
     assert attributes(exc_event.attributes)["exception.type"] == "openai.RateLimitError"
     # 5. the embedding of the 20 streamed words
-    assert a[4] == {
-        "gen_ai.operation.name": "embeddings",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": EMBEDDING_MODEL,
-        "server.address": "127.0.0.1",
-        "server.port": port,
-        "gen_ai.response.model": EMBEDDING_MODEL,
-        "gen_ai.embeddings.dimension.count": 8,
-        "gen_ai.usage.input_tokens": 20,
-    }
+    assert a[4] == priced(
+        {
+            "gen_ai.operation.name": "embeddings",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": EMBEDDING_MODEL,
+            "server.address": "127.0.0.1",
+            "server.port": port,
+            "gen_ai.response.model": EMBEDDING_MODEL,
+            "gen_ai.embeddings.dimension.count": 8,
+            "gen_ai.usage.input_tokens": 20,
+        }
+    )
     # 6-7. the Claude tool loop ("What is the weather in Lyon?" = 6 tokens; then 6 + 6 with the result)
     claude_common = {
         "gen_ai.operation.name": "chat",

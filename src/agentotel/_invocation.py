@@ -29,6 +29,8 @@ from agentotel._version import __version__
 from agentotel.config import Settings
 from agentotel.metrics import instruments
 from agentotel.metrics._cardinality import shared_guard
+from agentotel.metrics.cost import Costing
+from agentotel.pricing import table_for
 
 Attributes = dict[str, AttributeValue]
 
@@ -86,6 +88,7 @@ class Telemetry:
         )
         self.tool_duration = instruments.tool_duration(meter)
         self.cardinality = shared_guard(settings.cardinality_limit)
+        self.costing = Costing(meter, table_for(settings.pricing_file), self.cardinality)
         PENDING.configure(settings.tool_pending_max, settings.tool_pending_ttl)
         self.events = (
             get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
@@ -101,20 +104,23 @@ class UsageSink:
     its usage when it finishes, to this sink and to each enclosing one (``parent``).
     """
 
-    __slots__ = ("_lock", "input_tokens", "output_tokens", "parent")
+    __slots__ = ("_lock", "cost_usd", "input_tokens", "output_tokens", "parent")
 
     def __init__(self, parent: UsageSink | None) -> None:
         self.parent = parent
         self.input_tokens = 0
         self.output_tokens = 0
+        self.cost_usd: float | None = None
         self._lock = threading.Lock()
 
-    def add(self, input_tokens: int | None, output_tokens: int | None) -> None:
+    def add(self, input_tokens: int | None, output_tokens: int | None, cost_usd: float | None = None) -> None:
         sink: UsageSink | None = self
         while sink is not None:
             with sink._lock:
                 sink.input_tokens += input_tokens or 0
                 sink.output_tokens += output_tokens or 0
+                if cost_usd is not None:
+                    sink.cost_usd = (sink.cost_usd or 0.0) + cost_usd
             sink = sink.parent
 
 
@@ -253,8 +259,13 @@ class Invocation(SpanLifecycle):
                 tokens.record(
                     output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT}
                 )
+            cost = self.telemetry.costing.record(
+                self.attributes, attributes, input_tokens, output_tokens, response_model
+            )
+            if cost is not None and self.recording:
+                self.span.set_attribute(semconv.AGENTOTEL_USAGE_COST_USD, cost)
             if self._sink is not None:
-                self._sink.add(input_tokens, output_tokens)
+                self._sink.add(input_tokens, output_tokens, cost)
             if self._content is not None:
                 self._emit_details()
         finally:

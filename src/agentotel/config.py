@@ -168,6 +168,7 @@ class Settings:
     cardinality_limit: int = DEFAULT_METRIC_CARDINALITY_LIMIT
     tool_pending_max: int = DEFAULT_TOOL_PENDING_MAX
     tool_pending_ttl: int = DEFAULT_TOOL_PENDING_TTL
+    pricing_file: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -179,4 +180,5 @@ class Settings:
             cardinality_limit=_positive_int(env, METRIC_CARDINALITY_LIMIT, DEFAULT_METRIC_CARDINALITY_LIMIT),
             tool_pending_max=_positive_int(env, TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_MAX),
             tool_pending_ttl=_positive_int(env, TOOL_PENDING_TTL, DEFAULT_TOOL_PENDING_TTL),
+            pricing_file=env.get(PRICING_FILE) or None,
         )

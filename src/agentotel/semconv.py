@@ -136,6 +136,7 @@ CONTEXT_DURATION: Final = "agentotel.context.duration"
 GUARD_DECISIONS: Final = "agentotel.guard.decisions"
 APPROVAL_DECISIONS: Final = "agentotel.approval.decisions"
 LLM_COST: Final = "agentotel.llm.cost.usd"
+LLM_COST_UNPRICED: Final = "agentotel.llm.cost.unpriced"
 TELEMETRY_ERRORS: Final = "agentotel.telemetry.errors"
 TELEMETRY_DROPPED: Final = "agentotel.telemetry.dropped"
 

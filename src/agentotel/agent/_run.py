@@ -93,6 +93,8 @@ class _Run(SpanBlock):
         if sink is not None and (sink.input_tokens or sink.output_tokens):
             attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = sink.input_tokens
             attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = sink.output_tokens
+        if sink is not None and sink.cost_usd is not None:
+            attrs[semconv.AGENTOTEL_USAGE_COST_USD] = sink.cost_usd
         if self._steps is not None:
             attrs[semconv.AGENTOTEL_PLAN_STEP_COUNT] = self._steps.value
         return attrs

@@ -4,6 +4,8 @@ agentotel demo      run the demo agents offline and print their traces
 agentotel doctor    print the effective configuration and the instrumentors found
 agentotel audit     verify and tail audit logs
 agentotel runs      list, show, tail and replay runs of the run store
+agentotel top       live dashboard of LLM calls, tools and workflows
+agentotel tools     tool reliability report
 
 Each command lives in its own module with a ``register(subparsers)`` function that adds its parser
 and sets ``handler`` (a function of the parsed arguments returning the exit code).
@@ -17,7 +19,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-_COMMANDS = ("demo", "doctor", "audit", "runs")
+_COMMANDS = ("demo", "doctor", "audit", "runs", "top", "tools")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

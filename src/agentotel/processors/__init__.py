@@ -1,1 +1,5 @@
 """Span processors that derive durable records from spans: the audit log and the run store."""
+
+from agentotel.processors.runstore import RunStoreSpanProcessor
+
+__all__ = ["RunStoreSpanProcessor"]

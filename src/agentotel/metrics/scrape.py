@@ -1,0 +1,235 @@
+"""Our metrics read back from a Prometheus text exposition (a ``/metrics`` page), as a
+:class:`Snapshot`.
+
+Any process that exports agentotel's metrics through Prometheus (the OpenTelemetry Prometheus
+exporter, or a Collector's ``prometheus`` exporter) can be read: the names are the OpenTelemetry
+names translated the way those exporters do (``.`` to ``_``, the unit as a suffix, ``_total`` on
+counters), e.g. ``agentotel.tool.duration`` in seconds is ``agentotel_tool_duration_seconds``.
+Series that differ only in labels we do not show (server, response model, scope, job) are added
+together, as ``sum by (...)`` would.
+
+Everything here is pure: text in, :class:`Snapshot` out. Rates come from two snapshots: the
+increase of a counter (or of each histogram bucket) divided by the seconds between them, a
+counter that went down counting as restarted from zero (as PromQL's ``rate`` does).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from agentotel import semconv
+from agentotel.metrics.quantiles import Bucket, cumulative, histogram_quantile, normalize
+
+_NAME_RE = re.compile(r"[^a-zA-Z0-9:]+")
+_LABEL_RE = re.compile(r"[^a-zA-Z0-9]+")
+_UNITS = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "1": ""}
+
+K = TypeVar("K")
+
+
+class ScrapeError(Exception):
+    """A page that is not a Prometheus text exposition; the message is one line."""
+
+
+def prom_name(name: str, unit: str = "") -> str:
+    """The Prometheus name of metric ``name`` with ``unit``, as the OpenTelemetry exporters write
+    it (without a counter's ``_total``): ``prom_name(semconv.TOOL_DURATION, "s")`` is
+    ``agentotel_tool_duration_seconds``; units in braces (``{token}``) add nothing."""
+    base = _NAME_RE.sub("_", name)
+    suffix = _UNITS.get(unit, _LABEL_RE.sub("_", re.sub(r"\{.*\}", "", unit)).strip("_"))
+    return f"{base}_{suffix}" if suffix and not base.endswith(f"_{suffix}") else base
+
+
+def label(attribute: str) -> str:
+    """The Prometheus label of an attribute: ``gen_ai.request.model`` is ``gen_ai_request_model``."""
+    return _LABEL_RE.sub("_", attribute)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Cumulative bucket counts (``+Inf`` last) and the sum of the observations."""
+
+    buckets: tuple[Bucket, ...] = ()
+    sum: float = 0.0
+
+    @classmethod
+    def of(cls, observations: Iterable[float], bounds: Iterable[float]) -> Histogram:
+        """The histogram of ``observations`` with bucket upper ``bounds``."""
+        values = list(observations)
+        return cls(tuple(cumulative(values, bounds)), float(sum(values)))
+
+    @property
+    def count(self) -> float:
+        """Number of observations (the ``+Inf`` bucket)."""
+        return self.buckets[-1][1] if self.buckets else 0.0
+
+    def quantile(self, q: float) -> float | None:
+        """See :func:`agentotel.metrics.quantiles.histogram_quantile`."""
+        return histogram_quantile(q, self.buckets)
+
+    def __add__(self, other: Histogram) -> Histogram:
+        """Both histograms together (same bucket bounds, as the series of one metric have)."""
+        return Histogram(tuple(normalize((*self.buckets, *other.buckets))), self.sum + other.sum)
+
+    def since(self, earlier: Histogram | None) -> Histogram:
+        """The observations made after ``earlier`` was taken; all of them after a restart."""
+        if earlier is None:
+            return self
+        before = dict(earlier.buckets)
+        buckets = [(bound, count - before.get(bound, 0.0)) for bound, count in self.buckets]
+        if any(count < 0 for _, count in buckets) or self.sum < earlier.sum:
+            return self
+        return Histogram(tuple(buckets), self.sum - earlier.sum)
+
+
+V = TypeVar("V", float, Histogram)
+
+ModelKey = tuple[str, str]
+"""``(provider, request model)``."""
+
+
+@dataclass
+class Snapshot:
+    """Our metrics at one moment, keyed by what the dashboard groups them by."""
+
+    time: float
+    """When it was taken (seconds since the epoch)."""
+    llm: dict[tuple[str, str, str], Histogram] = field(default_factory=dict)
+    """``gen_ai.client.operation.duration`` by (provider, model, error type; "" = success)."""
+    tokens: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    """``gen_ai.client.token.usage`` sums by (provider, model, token type)."""
+    cost: dict[ModelKey, float] = field(default_factory=dict)
+    """``agentotel.llm.cost.usd`` by (provider, model)."""
+    tools: dict[tuple[str, str], Histogram] = field(default_factory=dict)
+    """``agentotel.tool.duration`` by (tool name, error type; "" = success)."""
+    workflows: dict[tuple[str, str, str], Histogram] = field(default_factory=dict)
+    """``agentotel.workflow.duration`` by (operation, workflow or agent name, error type)."""
+    active: dict[tuple[str, str], float] = field(default_factory=dict)
+    """``agentotel.workflow.active`` by (operation, workflow or agent name)."""
+    telemetry_errors: dict[tuple[str, str], float] = field(default_factory=dict)
+    """``agentotel.telemetry.errors`` by (component, error type)."""
+
+    def merged(self, other: Snapshot) -> Snapshot:
+        """Both snapshots added together (the later time)."""
+        return Snapshot(
+            time=max(self.time, other.time),
+            llm=_add(self.llm, other.llm),
+            tokens=_add(self.tokens, other.tokens),
+            cost=_add(self.cost, other.cost),
+            tools=_add(self.tools, other.tools),
+            workflows=_add(self.workflows, other.workflows),
+            active=_add(self.active, other.active),
+            telemetry_errors=_add(self.telemetry_errors, other.telemetry_errors),
+        )
+
+
+def _add(a: Mapping[K, V], b: Mapping[K, V]) -> dict[K, V]:
+    result = dict(a)
+    for key, value in b.items():
+        result[key] = result[key] + value if key in result else value
+    return result
+
+
+def increase(now: float, before: float | None) -> float:
+    """How much a counter grew; a counter below its earlier value restarted from zero."""
+    if before is None:
+        return now
+    return now - before if now >= before else now
+
+
+# --- parsing --------------------------------------------------------------------------------------
+LLM_DURATION = prom_name(semconv.GEN_AI_CLIENT_OPERATION_DURATION, "s")
+TOKEN_USAGE = prom_name(semconv.GEN_AI_CLIENT_TOKEN_USAGE, "{token}")
+LLM_COST = prom_name(semconv.LLM_COST, "{USD}")
+TOOL_DURATION = prom_name(semconv.TOOL_DURATION, "s")
+WORKFLOW_DURATION = prom_name(semconv.WORKFLOW_DURATION, "s")
+WORKFLOW_ACTIVE = prom_name(semconv.WORKFLOW_ACTIVE, "{run}")
+TELEMETRY_ERRORS = prom_name(semconv.TELEMETRY_ERRORS, "{error}")
+
+_PROVIDER = label(semconv.GEN_AI_PROVIDER_NAME)
+_REQUEST_MODEL = label(semconv.GEN_AI_REQUEST_MODEL)
+_RESPONSE_MODEL = label(semconv.GEN_AI_RESPONSE_MODEL)
+_TOKEN_TYPE = label(semconv.GEN_AI_TOKEN_TYPE)
+_ERROR_TYPE = label(semconv.ERROR_TYPE)
+_TOOL_NAME = label(semconv.GEN_AI_TOOL_NAME)
+_OPERATION = label(semconv.GEN_AI_OPERATION_NAME)
+_WORKFLOW_NAME = label(semconv.GEN_AI_WORKFLOW_NAME)
+_AGENT_NAME = label(semconv.GEN_AI_AGENT_NAME)
+_COMPONENT = label(semconv.AGENTOTEL_COMPONENT)
+
+
+def _model(labels: Mapping[str, str]) -> ModelKey:
+    return labels.get(_PROVIDER, ""), labels.get(_REQUEST_MODEL) or labels.get(_RESPONSE_MODEL, "")
+
+
+def _workflow(labels: Mapping[str, str]) -> tuple[str, str]:
+    return labels.get(_OPERATION, ""), labels.get(_WORKFLOW_NAME) or labels.get(_AGENT_NAME, "")
+
+
+class _Histograms:
+    """Bucket counts and sums of the series of one histogram, added up by key."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, ...], dict[float, float]] = {}
+        self.sums: dict[tuple[str, ...], float] = {}
+
+    def add(self, key: tuple[str, ...], suffix: str, labels: Mapping[str, str], value: float) -> None:
+        if suffix == "_bucket" and "le" in labels:
+            bounds = self.buckets.setdefault(key, {})
+            bound = float(labels["le"])
+            bounds[bound] = bounds.get(bound, 0.0) + value
+        elif suffix == "_sum":
+            self.sums[key] = self.sums.get(key, 0.0) + value
+
+    def result(self) -> dict[tuple[str, ...], Histogram]:
+        return {
+            key: Histogram(tuple(normalize(bounds.items())), self.sums.get(key, 0.0))
+            for key, bounds in self.buckets.items()
+            if bounds and math.isinf(max(bounds))
+        }
+
+
+def parse(text: str, time: float) -> Snapshot:
+    """The :class:`Snapshot` of a Prometheus text exposition taken at ``time``; ScrapeError
+    when ``text`` is not one. Needs ``prometheus_client`` (``pip install "agentotel[prometheus]"``)."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError as exc:  # pragma: no cover - the prometheus extra is missing
+        raise ScrapeError(
+            'reading /metrics needs prometheus_client: pip install "agentotel[prometheus]"'
+        ) from exc
+    llm, tools, workflows = _Histograms(), _Histograms(), _Histograms()
+    snap = Snapshot(time=time)
+    try:
+        samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ScrapeError(f"not a Prometheus text exposition ({exc})") from None
+    for sample in samples:
+        name, labels, value = sample.name, sample.labels, float(sample.value)
+        error = labels.get(_ERROR_TYPE, "")
+        if name.startswith(LLM_DURATION):
+            llm.add((*_model(labels), error), name[len(LLM_DURATION) :], labels, value)
+        elif name == TOKEN_USAGE + "_sum":
+            key = (*_model(labels), labels.get(_TOKEN_TYPE, ""))
+            snap.tokens[key] = snap.tokens.get(key, 0.0) + value
+        elif name == LLM_COST + "_total":
+            cost_key = _model(labels)
+            snap.cost[cost_key] = snap.cost.get(cost_key, 0.0) + value
+        elif name.startswith(TOOL_DURATION):
+            tools.add((labels.get(_TOOL_NAME, ""), error), name[len(TOOL_DURATION) :], labels, value)
+        elif name.startswith(WORKFLOW_DURATION):
+            workflows.add((*_workflow(labels), error), name[len(WORKFLOW_DURATION) :], labels, value)
+        elif name == WORKFLOW_ACTIVE:
+            wf = _workflow(labels)
+            snap.active[wf] = snap.active.get(wf, 0.0) + value
+        elif name == TELEMETRY_ERRORS + "_total":
+            te = (labels.get(_COMPONENT, ""), error)
+            snap.telemetry_errors[te] = snap.telemetry_errors.get(te, 0.0) + value
+    snap.llm = {(k[0], k[1], k[2]): h for k, h in llm.result().items()}
+    snap.tools = {(k[0], k[1]): h for k, h in tools.result().items()}
+    snap.workflows = {(k[0], k[1], k[2]): h for k, h in workflows.result().items()}
+    return snap

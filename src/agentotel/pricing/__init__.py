@@ -1,0 +1,164 @@
+"""Model prices and the cost of one LLM call.
+
+``prices.json`` (shipped) holds USD per million tokens for input, output, cache read and cache
+write, dated per model, for the OpenAI and Anthropic models in current use; ``aliases`` map other
+names to them, and dated snapshots (``gpt-4o-2024-08-06``, ``claude-opus-4-1-20250805``) resolve
+to their base model. ``AGENTOTEL_PRICING_FILE`` names a JSON file of the same shape whose models
+and aliases override or extend the shipped ones; it is validated when loaded and a bad entry
+raises :class:`~agentotel.config.ConfigError` naming the file and the entry.
+
+A model without a price gets no cost, never a guessed one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from agentotel.config import PRICING_FILE, ConfigError
+
+_PER_TOKEN = 1e-6
+_DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8})$")
+_PRICE_KINDS = ("input", "output", "cache_read", "cache_write")
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens of one model; cache prices default to the input price."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+    as_of: str | None = None
+
+    def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:
+        """USD for one call. ``input_tokens`` includes the cached ones (as ``gen_ai.usage.input_tokens``
+        does for both providers here); each cached token is charged at its cache price instead."""
+        uncached = max(input_tokens - cache_read - cache_write, 0)
+        read = self.input if self.cache_read is None else self.cache_read
+        write = self.input if self.cache_write is None else self.cache_write
+        total = uncached * self.input + cache_read * read + cache_write * write + output_tokens * self.output
+        return total * _PER_TOKEN
+
+
+class PriceTable:
+    """Prices by model name, with aliases and dated-snapshot resolution."""
+
+    def __init__(self, models: Mapping[str, Price], aliases: Mapping[str, str]) -> None:
+        self.models = dict(models)
+        self.aliases = dict(aliases)
+        self._resolved: dict[str, Price | None] = {}
+
+    def lookup(self, model: str) -> Price | None:
+        """The price of ``model``: exact name, alias, or the same without a date suffix."""
+        try:
+            return self._resolved[model]
+        except KeyError:
+            pass
+        found = self._find(model)
+        if len(self._resolved) < 4096:
+            self._resolved[model] = found
+        return found
+
+    def _find(self, model: str) -> Price | None:
+        for name in (model, _DATE_SUFFIX.sub("", model)):
+            price = self.models.get(name)
+            if price is None and name in self.aliases:
+                price = self.models.get(self.aliases[name])
+            if price is not None:
+                return price
+        return None
+
+
+def _price(entry: Any, where: str) -> Price:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where}: expected an object with input/output prices, got {entry!r}")
+    unknown = set(entry) - {*_PRICE_KINDS, "as_of", "provider"}
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field(s) {sorted(unknown)}; accepted: {', '.join(_PRICE_KINDS)}, as_of"
+        )
+    values: dict[str, float | None] = {}
+    for kind in _PRICE_KINDS:
+        value = entry.get(kind)
+        required = kind == "input"
+        if value is None and not required:
+            values[kind] = None
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise ConfigError(
+                f"{where}.{kind}: expected a price in USD per million tokens (a number >= 0), got {value!r}"
+            )
+        values[kind] = float(value)
+    output = values["output"] if values["output"] is not None else 0.0  # embeddings have no output
+    as_of = entry.get("as_of")
+    if as_of is not None and not isinstance(as_of, str):
+        raise ConfigError(f"{where}.as_of: expected a date string, got {as_of!r}")
+    return Price(float(values["input"] or 0.0), output, values["cache_read"], values["cache_write"], as_of)
+
+
+def parse(data: Any, source: str) -> PriceTable:
+    """A table from the JSON shape of ``prices.json``; :class:`ConfigError` names a bad entry."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("models", {}), Mapping):
+        raise ConfigError(f"{source}: expected an object with a 'models' object")
+    models = {
+        str(name): _price(entry, f"{source}: models[{name!r}]")
+        for name, entry in data.get("models", {}).items()
+    }
+    aliases = data.get("aliases", {})
+    if not isinstance(aliases, Mapping) or not all(isinstance(v, str) for v in aliases.values()):
+        raise ConfigError(f"{source}: 'aliases' must map names to model names")
+    return PriceTable(models, {str(k): v for k, v in aliases.items()})
+
+
+def _shipped() -> PriceTable:
+    text = resources.files(__package__).joinpath("prices.json").read_text(encoding="utf-8")
+    return parse(json.loads(text), "prices.json")
+
+
+def load(path: str | None) -> PriceTable:
+    """The shipped table, overridden and extended by the JSON file at ``path`` (if any)."""
+    table = _shipped()
+    if not path:
+        return table
+    where = f"{PRICING_FILE}={path}"
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read the file: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: not valid JSON: {exc}") from exc
+    extra = parse(data, where)
+    for alias, target in extra.aliases.items():
+        if target not in extra.models and target not in table.models:
+            raise ConfigError(f"{where}: aliases[{alias!r}] names an unknown model {target!r}")
+    return PriceTable({**table.models, **extra.models}, {**table.aliases, **extra.aliases})
+
+
+_lock = threading.Lock()
+_tables: dict[str | None, PriceTable] = {}
+
+
+def table_for(path: str | None) -> PriceTable:
+    """:func:`load`, once per path in the process."""
+    with _lock:
+        table = _tables.get(path)
+        if table is None:
+            table = _tables[path] = load(path)
+        return table
+
+
+__all__ = ["Price", "PriceTable", "load", "parse", "table_for"]

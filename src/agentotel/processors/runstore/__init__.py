@@ -1,0 +1,24 @@
+"""The run store: one folder per agent run, to list, show, follow and replay with ``agentotel runs``.
+
+::
+
+    from agentotel.processors import RunStoreSpanProcessor
+    provider.add_span_processor(RunStoreSpanProcessor("runs"))    # or AGENTOTEL_RUNS_DIR=runs
+
+    <runs dir>/20261121T101502.123Z_4bf92f3577b34da6/
+        events.jsonl    one JSON line per ended span (every attribute), appended as spans end
+        summary.json    objective, status, start/end, tokens, cost, tool calls, errors, models,
+                        parent run; "running" from the run's start, rewritten atomically when its
+                        root ends (and for each span that ends later)
+        artifacts/      files stored with agentotel.save_artifact(name, data)
+
+The run id is the folder name; a prefix of it, or of the trace id, selects a run in the CLI. The
+newest ``AGENTOTEL_RUNS_KEEP`` runs (default 100) are kept. ``agentotel.fork_run()`` starts a run
+linked to the current one (``parent_run`` in its summary). Span content (prompts, tool arguments)
+is in ``events.jsonl`` only when content capture put it on the spans.
+"""
+
+from agentotel.processors.runstore._api import Fork, current_run, fork_run, save_artifact
+from agentotel.processors.runstore.processor import RunStoreSpanProcessor, attach_from_env
+
+__all__ = ["Fork", "RunStoreSpanProcessor", "attach_from_env", "current_run", "fork_run", "save_artifact"]

@@ -1,0 +1,220 @@
+"""``RunStoreSpanProcessor``: one folder per agent run, written by a background thread.
+
+A run starts at an agent-layer span (``invoke_agent``, ``invoke_workflow``, ``plan``, a lone
+``execute_tool``, ...) that is not already inside a run, whatever non-agent span (a web request)
+encloses it, or at an LLM call with no parent span in this process. Every span started below it
+belongs to the run; a span that ends after the root (a straggler) is still appended, and the
+summary rewritten. ``on_start`` / ``on_end`` only update two dictionaries and queue work; the
+folder, ``events.jsonl`` and ``summary.json`` are written by the writer thread (see ``_sink``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.metrics import MeterProvider, get_meter
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import format_span_id, format_trace_id
+
+from agentotel import config, semconv
+from agentotel._safe import Boundary
+from agentotel._version import __version__
+from agentotel.metrics.instruments import telemetry_dropped
+from agentotel.processors._writer import QueueWriter
+from agentotel.processors.runstore import _store
+from agentotel.processors.runstore._events import RunInfo, is_agent_span, is_llm_span
+from agentotel.processors.runstore._sink import Item, Run, RunSink
+
+_log = logging.getLogger("agentotel")
+_COMPONENT = "runstore"
+MAX_OPEN_SPANS = 100_000
+"""Open spans of runs tracked at once; past it new spans are left out of the store (and logged)."""
+
+_RECENT_IDS = 1024
+
+_LIVE: weakref.WeakSet[RunStoreSpanProcessor] = weakref.WeakSet()
+
+
+class RunStoreSpanProcessor(SpanProcessor):
+    """Records each agent run under ``runs_dir`` (see :mod:`agentotel.processors.runstore`)::
+
+        provider.add_span_processor(RunStoreSpanProcessor("runs"))
+
+    ``runs_dir`` defaults to ``AGENTOTEL_RUNS_DIR`` (else ``.agentotel/runs``), ``keep`` to
+    ``AGENTOTEL_RUNS_KEEP`` (100) and ``queue_size`` to ``AGENTOTEL_RUNS_QUEUE_SIZE`` (10000; a full
+    queue makes ``on_end`` wait rather than lose a span). A runs dir that cannot be created or
+    written raises :class:`~agentotel.config.ConfigError` naming ``AGENTOTEL_RUNS_DIR``.
+    """
+
+    def __init__(
+        self,
+        runs_dir: str | os.PathLike[str] | None = None,
+        *,
+        keep: int | None = None,
+        queue_size: int | None = None,
+        meter_provider: MeterProvider | None = None,
+    ) -> None:
+        env = os.environ
+        folder = Path(runs_dir) if runs_dir is not None else _store.runs_dir_from_env(env)
+        self.keep = (
+            keep if keep is not None else config.positive_int(env, config.RUNS_KEEP, _store.DEFAULT_KEEP)
+        )
+        size = (
+            queue_size
+            if queue_size is not None
+            else config.positive_int(env, config.RUNS_QUEUE_SIZE, _store.DEFAULT_QUEUE_SIZE)
+        )
+        if self.keep < 1 or size < 1:
+            raise ValueError("keep and queue_size must be at least 1")
+        self.runs_dir = _store.usable_runs_dir(folder)
+        meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
+        self._boundary = Boundary(_COMPONENT, meter)
+        self._writer: QueueWriter[Item] = QueueWriter(
+            RunSink(self.runs_dir, self.keep, self._boundary),
+            self._boundary,
+            telemetry_dropped(meter),
+            max_queue=size,
+        )
+        self._lock = threading.Lock()
+        self._active: dict[int, Run] = {}  # trace id -> the run whose root is open
+        self._open: dict[int, Run] = {}  # span id -> its run, while the span is open
+        self._recent: OrderedDict[str, None] = OrderedDict()  # run ids given lately, to keep them unique
+        self._warned_full = False
+        _LIVE.add(self)
+
+    @property
+    def healthy(self) -> bool:
+        """False while the writer is failing (the runs dir became unwritable) or has stopped."""
+        return self._writer.healthy
+
+    # --- SpanProcessor (the app's threads) ------------------------------------------------------
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        try:
+            item = self._track(span)
+        except Exception as bug:
+            self._boundary.report(bug)
+            return
+        if item is not None:
+            self._writer.submit(item)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            ctx = span.context
+            if ctx is None:
+                return
+            with self._lock:
+                run = self._open.pop(ctx.span_id, None)
+                if run is None:
+                    return
+                root = ctx.span_id == run.root_span_id
+                if root and self._active.get(ctx.trace_id) is run:
+                    del self._active[ctx.trace_id]
+            item = Item(run, span, root)
+        except Exception as bug:
+            self._boundary.report(bug)
+            return
+        self._writer.submit(item)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Wait until every span ended so far is written."""
+        return self._writer.flush(timeout_millis / 1000)
+
+    def shutdown(self) -> None:
+        """Write what is queued and stop the writer thread."""
+        _LIVE.discard(self)
+        self._writer.shutdown()
+
+    # --- for agentotel.save_artifact / fork_run ---------------------------------------------------
+    def run_of(self, span_id: int) -> Run | None:
+        """The run an open span belongs to."""
+        with self._lock:
+            return self._open.get(span_id)
+
+    def report(self, exc: BaseException) -> None:
+        """Log at DEBUG and count an error of the run store (``agentotel.telemetry.errors``)."""
+        self._boundary.report(exc)
+
+    # --- internals ----------------------------------------------------------------------------------
+    def _track(self, span: Span) -> Item | None:
+        ctx = span.get_span_context()
+        parent = span.parent
+        local_parent = parent is not None and not parent.is_remote
+        attrs: Any = span.attributes or {}
+        with self._lock:
+            run = None
+            if local_parent:
+                run = self._open.get(parent.span_id) or self._active.get(ctx.trace_id)  # type: ignore[union-attr]
+            started = run is None
+            if run is None and not (is_agent_span(attrs) or (not local_parent and is_llm_span(attrs))):
+                return None
+            if len(self._open) >= MAX_OPEN_SPANS:
+                self._too_many()
+                return None
+            if run is None:
+                run = self._new_run(span, attrs)
+                self._active[ctx.trace_id] = run
+            self._open[ctx.span_id] = run
+        return Item(run) if started else None
+
+    def _new_run(self, span: Span, attrs: Any) -> Run:
+        ctx = span.get_span_context()
+        start = span.start_time or 0
+        base = _store.run_id(start, ctx.trace_id)
+        rid, n = base, 1
+        while rid in self._recent:  # two runs of one trace in the same millisecond
+            n += 1
+            rid = f"{base}-{n}"
+        self._recent[rid] = None
+        if len(self._recent) > _RECENT_IDS:
+            self._recent.popitem(last=False)
+        parent_run = attrs.get(semconv.AGENTOTEL_RUN_PARENT)
+        objective = attrs.get(semconv.AGENTOTEL_RUN_OBJECTIVE)
+        info = RunInfo(
+            run_id=rid,
+            trace_id=format_trace_id(ctx.trace_id),
+            root_span_id=format_span_id(ctx.span_id),
+            root_name=span.name,
+            start_time_unix_nano=start,
+            root_is_llm=is_llm_span(attrs),
+            root_operation=attrs.get(semconv.GEN_AI_OPERATION_NAME),
+            parent_run=parent_run if isinstance(parent_run, str) else None,
+            objective=objective if isinstance(objective, str) else None,
+        )
+        return Run(info, ctx.span_id, self.runs_dir / rid)
+
+    def _too_many(self) -> None:
+        if not self._warned_full:
+            self._warned_full = True
+            _log.warning(
+                "agentotel: %d spans of runs are open at once; the run store leaves new ones out",
+                MAX_OPEN_SPANS,
+            )
+
+
+def live_processors() -> list[RunStoreSpanProcessor]:
+    """The run-store processors not shut down yet (usually one)."""
+    return list(_LIVE)
+
+
+def attach_from_env(
+    tracer_provider: Any, meter_provider: MeterProvider | None = None
+) -> RunStoreSpanProcessor | None:
+    """Add a :class:`RunStoreSpanProcessor` to ``tracer_provider`` when ``AGENTOTEL_RUNS_DIR`` is
+    set (None otherwise, or when the provider takes no span processors). Raises
+    :class:`~agentotel.config.ConfigError` for an unusable runs dir or retention setting."""
+    if not os.environ.get(config.RUNS_DIR, "").strip():
+        return None
+    add = getattr(tracer_provider, "add_span_processor", None)
+    if add is None:
+        _log.warning("agentotel: %s is set but the tracer provider takes no span processors", config.RUNS_DIR)
+        return None
+    processor = RunStoreSpanProcessor(meter_provider=meter_provider)
+    add(processor)
+    return processor

@@ -1,0 +1,318 @@
+"""``agentotel top`` and ``agentotel tools report`` against a real ``/metrics`` endpoint and a run store.
+
+The endpoint is ``prometheus_client``'s HTTP server on 127.0.0.1, serving the registry an
+OpenTelemetry ``PrometheusMetricReader`` fills from instrumented OpenAI calls (the fake LLM server)
+and agent-layer tools and workflows. Durations there are real, so only counts, rates, success rates
+and scores are checked exactly; the run-store tests read hand-made runs with fixed durations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from helpers import GPT, QUESTION, closed_port, user
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.parser import text_string_to_metric_families
+from runstore_helpers import INFO_A, INFO_B, INFO_C, events_a, events_b, events_c, write_run
+
+import agentotel
+from agentotel.agent import configure, reset
+from agentotel.cli import main
+from agentotel.cli import top as top_cli
+from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
+from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.metrics._cardinality import shared_guard
+from agentotel.testing import FakeLLMServer
+
+
+def agentotel_cli(*argv: str) -> int:
+    """``agentotel ARGV``."""
+    return main(list(argv))
+
+
+@pytest.fixture(autouse=True)
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
+    """Exit code, stdout lines (right-stripped) and stderr."""
+    code = agentotel_cli(*argv)
+    out, err = capsys.readouterr()
+    return code, [line.rstrip() for line in out.splitlines()], err
+
+
+def row(lines: list[str], first: str, second: str | None = None) -> list[str]:
+    """The fields of the line whose first (and second) field are given."""
+    for line in lines:
+        fields = line.split()
+        if fields[:1] == [first] and (second is None or fields[1:2] == [second]):
+            return fields
+    raise AssertionError(f"no line {first} {second or ''} in {lines}")
+
+
+def exported_cost(url: str, model: str) -> float:
+    """The sum of the ``agentotel_llm_cost_usd_total`` series of ``model`` on the page."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    cost = sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "agentotel_llm_cost_usd_total" and sample.labels["gen_ai_request_model"] == model
+    )
+    assert cost > 0, "gpt-4o has a price"
+    return float(cost)
+
+
+# --- a process exposing our metrics ---------------------------------------------------------------
+@pytest.fixture
+def metrics_url(fake_llm: FakeLLMServer) -> Iterator[str]:
+    """/metrics of a "process" that made 3 good and 1 rate-limited gpt-4o calls and ran the
+    ``research`` workflow: ``search`` 3 times ok and once failing, ``lookup`` twice."""
+    registry = CollectorRegistry()
+    reader = PrometheusMetricReader(registry=registry)
+    meter_provider = MeterProvider(metric_readers=[reader])
+    tracer_provider = TracerProvider()
+    shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
+    instrumentor = OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    configure(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    try:
+        client = openai.OpenAI(base_url=fake_llm.openai_base_url, api_key="sk-test", max_retries=0)
+        with agentotel.workflow("research"):
+            for _ in range(3):
+                client.chat.completions.create(model=GPT, messages=user(QUESTION))
+            with pytest.raises(openai.RateLimitError):
+                client.chat.completions.create(
+                    model=GPT, messages=user(f"{QUESTION} [[scenario:rate_limit]]")
+                )
+            for _ in range(3):
+                with agentotel.tool("search"):
+                    pass
+            with pytest.raises(ValueError), agentotel.tool("search"):
+                raise ValueError("no results")
+            for _ in range(2):
+                with agentotel.tool("lookup"):
+                    pass
+        yield f"http://127.0.0.1:{server.server_port}/metrics"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        reset()
+        instrumentor.uninstrument()
+        meter_provider.shutdown()
+        tracer_provider.shutdown()
+
+
+def test_tools_report_json(metrics_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, err = run(capsys, "tools", "report", "--url", metrics_url, "--json")
+    assert (code, err) == (0, "")
+    document: dict[str, Any] = json.loads("\n".join(lines))
+    assert document["source"] == metrics_url
+    search, lookup = document["tools"]
+    assert {k: search[k] for k in ("tool", "calls", "failures", "calls_per_s", "success_rate")} == {
+        "tool": "search",
+        "calls": 4,
+        "failures": 1,
+        "calls_per_s": None,
+        "success_rate": 0.75,
+    }
+    # One read and no target: the tool is its own target, speed 1, score 0.8 * 0.75 + 0.2.
+    assert (search["target_p95_s"], search["speed"], search["reliability"]) == (search["p95_s"], 1.0, 0.8)
+    assert search["p50_s"] <= search["p95_s"] <= search["p99_s"]
+    assert (lookup["tool"], lookup["calls"], lookup["success_rate"], lookup["reliability"]) == (
+        "lookup",
+        2,
+        1.0,
+        1.0,
+    )
+
+
+def test_tools_report_with_a_target_the_tools_beat(
+    metrics_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every call of these empty tools took far less than the highest bucket bound (300 s).
+    code, lines, _ = run(capsys, "tools", "report", "--url", metrics_url, "--json", "--p95-target", "300")
+    assert code == 0
+    search, lookup = json.loads("\n".join(lines))["tools"]
+    assert (search["target_p95_s"], search["speed"], search["reliability"]) == (300.0, 1.0, 0.8)
+    assert (lookup["target_p95_s"], lookup["speed"], lookup["reliability"]) == (300.0, 1.0, 1.0)
+
+
+def test_tools_report_text(metrics_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, _ = run(capsys, "tools", "report", "--url", metrics_url)
+    assert code == 0
+    assert lines[0] == "tools"
+    assert lines[1].split() == [
+        "tool", "calls", "calls/s", "success", "p50", "p95", "p99", "target", "p95", "speed", "score"
+    ]  # fmt: skip
+    assert row(lines, "search")[:4] == ["search", "4", "-", "75.0%"]
+    assert row(lines, "search")[-2:] == ["1.00", "0.80"]
+    assert row(lines, "lookup")[:4] + row(lines, "lookup")[-2:] == [
+        "lookup",
+        "2",
+        "-",
+        "100.0%",
+        "1.00",
+        "1.00",
+    ]
+
+
+def test_top_once(metrics_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with agentotel.workflow("background"):  # running while the dashboard reads
+        code, lines, err = run(capsys, "top", "--once", "--url", metrics_url)
+    assert (code, err) == (0, "")
+    assert re.fullmatch(
+        rf"agentotel top  {re.escape(metrics_url)}  \d\d:\d\d:\d\d UTC  rates need two reads", lines[0]
+    )
+    assert lines[1].startswith("requests/s -  tokens/s -  cost ")
+    assert lines[1].endswith("  active workflows 1")
+    # provider, model, requests, req/s, errors, tokens in/out (6 + 6 per good call), tok/s, cost
+    assert row(lines, "openai", GPT)[:7] == ["openai", GPT, "4", "-", "1", "18/18", "-"]
+    assert row(lines, "openai", GPT)[7] == f"${exported_cost(metrics_url, GPT):.6f}"
+    assert row(lines, "search")[:4] + row(lines, "search")[-2:] == [
+        "search",
+        "4",
+        "-",
+        "75.0%",
+        "1.00",
+        "0.80",
+    ]
+    assert row(lines, "invoke_workflow", "background")[2:5] == ["1", "0", "0"]
+    assert row(lines, "invoke_workflow", "research")[2:5] == ["0", "1", "0"]
+    errors = [line.split()[2:] for line in lines if line.startswith("since start")]
+    assert errors == [["llm", GPT, "openai.RateLimitError", "1"], ["tool", "search", "ValueError", "1"]]
+
+
+def test_top_live_refreshes_until_interrupted(
+    metrics_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(top_cli, "_sleep", sleep)
+    code, lines, err = run(capsys, "top", "--url", metrics_url, "--interval", "0.5")
+    assert (code, err, pauses) == (0, "", [0.5, 0.5, 0.5])
+    # The last frame has rates: nothing happened between the reads.
+    assert row(lines, "openai", GPT)[:7] == ["openai", GPT, "4", "0.00", "1", "18/18", "0.00"]
+    assert row(lines, "search")[:3] == ["search", "4", "0.00"]
+
+
+def test_top_live_shows_a_status_line_while_the_url_is_unreachable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def sleep(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(top_cli, "_sleep", sleep)
+    url = f"http://127.0.0.1:{closed_port()}/metrics"
+    code, lines, err = run(capsys, "top", "--url", url)
+    assert (code, err) == (0, "")
+    assert lines[2].startswith(f"cannot scrape {url}: ")
+    assert lines[2].endswith(" (retrying)")
+    assert "models: no LLM calls yet" in lines
+
+
+# --- errors ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", [("top", "--once"), ("tools", "report")])
+def test_an_unreachable_url_is_a_one_line_error(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/metrics"
+    code, lines, err = run(capsys, *command, "--url", url)
+    assert (code, lines) == (1, [])
+    assert err.startswith(f"error: cannot scrape {url}: ")
+    assert "refused" in err.lower()
+    assert err.count("\n") == 1 and err.endswith("\n")
+
+
+def test_a_page_that_is_not_there_is_a_one_line_error(
+    fake_llm: FakeLLMServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"{fake_llm.openai_base_url.rstrip('/')}/no-metrics-here"
+    code, _, err = run(capsys, "tools", "report", "--url", url)
+    assert code == 1
+    assert err == f"error: cannot scrape {url}: HTTP 404 Not Found\n"
+
+
+def test_a_bad_p95_target_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "tools", "report", "--p95-target", "fast")
+    assert (code, err) == (1, "error: bad --p95-target 'fast': use NAME=SECONDS or SECONDS (> 0)\n")
+
+
+# --- a run store ----------------------------------------------------------------------------------
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """Run A: an agent round (gpt-4o 400 ms and 800 ms; get_weather ok 12 ms, broken failed 1 ms);
+    run B: a failed workflow (search TimeoutError 20 ms); run C, still running: search ok 3 ms."""
+    root = tmp_path / "runs"
+    write_run(root, INFO_A, events_a())
+    write_run(root, INFO_B, events_b())
+    write_run(root, INFO_C, events_c(), running=True)
+    return root
+
+
+def test_tools_report_from_a_run_store(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, err = run(capsys, "tools", "report", "--runs", str(store), "--json")
+    assert (code, err) == (0, "")
+    search, broken, weather = json.loads("\n".join(lines))["tools"]
+    # search: 3 ms in (0.0025, 0.005], 20 ms in (0.01, 0.025] of the tool buckets.
+    p95 = 0.01 + (0.025 - 0.01) * ((0.95 * 2 - 1) / 1)
+    assert search == {
+        "tool": "search",
+        "calls": 2,
+        "failures": 1,
+        "calls_per_s": None,
+        "success_rate": 0.5,
+        "p50_s": 0.0025 + (0.005 - 0.0025) * ((1 - 0) / 1),
+        "p95_s": p95,
+        "p99_s": 0.01 + (0.025 - 0.01) * ((0.99 * 2 - 1) / 1),
+        "target_p95_s": p95,
+        "observed_p95_s": p95,
+        "speed": 1.0,
+        "reliability": 0.6,
+    }
+    assert (broken["tool"], broken["success_rate"], broken["reliability"]) == ("broken", 0.0, 0.2)
+    assert (weather["tool"], weather["success_rate"], weather["reliability"]) == ("get_weather", 1.0, 1.0)
+
+
+def test_top_once_from_a_run_store(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, err = run(capsys, "top", "--once", "--runs", str(store))
+    assert (code, err) == (0, "")
+    assert lines[0].startswith(f"agentotel top  {store}  ")
+    assert lines[1] == "requests/s -  tokens/s -  cost $0.000300  active workflows 1"
+    # gpt-4o: 400 ms in (0.32, 0.64], 800 ms in (0.64, 1.28]: p50 640 ms, p95 0.64 + 0.64 * 0.9 s
+    assert row(lines, "openai", GPT) == [
+        "openai", GPT, "2", "-", "0", "18/8", "-", "$0.000300", "640.0", "ms", "1.22", "s"
+    ]  # fmt: skip
+    assert row(lines, "invoke_agent", "live")[2:5] == ["1", "0", "0"]
+    assert row(lines, "invoke_agent", "helper")[2:5] == ["0", "1", "0"]
+    errors = [line.split()[2:] for line in lines if line.startswith("since start")]
+    assert errors == [
+        ["tool", "broken", "ValueError", "1"],
+        ["tool", "search", "TimeoutError", "1"],
+        ["workflow", "-", "TimeoutError", "1"],
+    ]
+
+
+def test_a_missing_run_store_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "top", "--once", "--runs", str(tmp_path / "nowhere"))
+    assert code == 1
+    assert err == f"error: no runs directory at {tmp_path / 'nowhere'}\n"
