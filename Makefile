@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict src
 
 test: lint
+	command -v promtool >/dev/null && command -v prometheus >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -25,6 +25,7 @@ from agentotel.agent import (
     workflow,
 )
 from agentotel.config import CaptureMode, ConfigError, Settings
+from agentotel.processors.runstore import fork_run, save_artifact
 
 __all__ = [
     "CaptureMode",
@@ -34,10 +35,12 @@ __all__ = [
     "agent",
     "approval",
     "context_assembly",
+    "fork_run",
     "guard",
     "instrument",
     "mark_for_audit",
     "plan",
+    "save_artifact",
     "session",
     "step",
     "tool",

@@ -40,9 +40,11 @@ def instrument(**kwargs: Any) -> list[str]:
     The agent API (``agentotel.tool``, ...) records through the same ``tracer_provider`` /
     ``meter_provider`` (the global ones when not given).
     """
+    from agentotel._wiring import wire
     from agentotel.agent import configure
 
     configure(tracer_provider=kwargs.get("tracer_provider"), meter_provider=kwargs.get("meter_provider"))
+    wire(kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider"))
     for name, cls in available().items():
         instrumentor = cls()
         if not instrumentor.is_instrumented_by_opentelemetry:

@@ -19,7 +19,8 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from agentotel._invocation import Telemetry
-from agentotel.agent._telemetry import AgentTelemetry, ensure_session_processor
+from agentotel._wiring import wire
+from agentotel.agent._telemetry import AgentTelemetry
 from agentotel.config import Settings
 
 _log = logging.getLogger("agentotel")
@@ -92,8 +93,8 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if not self.agent_layer:
             self._after_instrument(telemetry)
         # Under opentelemetry-instrument this is our first chance to see the SDK provider the
-        # configurator set: make session ids reach every span on it.
-        ensure_session_processor(kwargs.get("tracer_provider"))
+        # configurator set (ours or another distro's): attach what the environment asks for.
+        wire(kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider"))
 
     def _agent_telemetry(self, **kwargs: Any) -> AgentTelemetry:
         return AgentTelemetry(

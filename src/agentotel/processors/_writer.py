@@ -11,6 +11,7 @@ writer shuts down; the app never sees it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import queue
@@ -49,6 +50,7 @@ class Sink(Protocol[T_contra]):
 
 
 _STOP = object()
+_WAKE = object()  # makes the writer write the gap for pending drops now (flush)
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 2.0
 
@@ -76,6 +78,7 @@ class QueueWriter(Generic[T]):
         self._submitted = 0
         self._done = 0
         self._dropped_pending = 0
+        self._dropped_inflight = 0
         self.dropped_total = 0
         self.last_error: BaseException | None = None
         self._warned = False
@@ -117,14 +120,19 @@ class QueueWriter(Generic[T]):
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted so far is written; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self._dropped_pending:
+            with contextlib.suppress(queue.Full):  # full: the writer is busy and will see them
+                self._queue.put_nowait(_WAKE)
         with self._lock:
             target = self._submitted
-            while self._done < target and self._thread.is_alive():
+            while (
+                self._done < target or self._dropped_pending or self._dropped_inflight
+            ) and self._thread.is_alive():
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
                 self._lock.wait(remaining)
-            return self._done >= target
+            return self._done >= target and not (self._dropped_pending or self._dropped_inflight)
 
     def shutdown(self, timeout: float | None = 30.0) -> bool:
         """Write everything queued, stop the thread and close the sink."""
@@ -145,7 +153,8 @@ class QueueWriter(Generic[T]):
                 if item is _STOP:
                     stopping = True
                     break
-                batch.append(item)  # type: ignore[arg-type]
+                if item is not _WAKE:
+                    batch.append(item)  # type: ignore[arg-type]
                 if len(batch) >= self._batch_max:
                     break
                 try:
@@ -154,10 +163,12 @@ class QueueWriter(Generic[T]):
                     break
             with self._lock:
                 dropped, self._dropped_pending = self._dropped_pending, 0
+                self._dropped_inflight = dropped
             if batch or dropped:
                 self._write(batch, dropped, stopping)
             with self._lock:
                 self._done += len(batch)
+                self._dropped_inflight = 0
                 self._lock.notify_all()
         try:
             self.sink.close()

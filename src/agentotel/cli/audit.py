@@ -1,0 +1,197 @@
+"""``agentotel audit``: verify and tail audit logs.
+
+agentotel audit verify PATH...                      check the hash chain (rotated files included)
+agentotel audit tail PATH [-n N] [--follow] [--type T] [--json]
+
+``verify`` exits 0 with a one-line summary when the chain is intact, 1 naming the first broken
+record (seq, file, line) otherwise. Both exit 2 with a one-line error for a file that cannot be
+read or an unknown event type. The HMAC key, when the log was written with one, is read from
+``AGENTOTEL_AUDIT_HMAC_KEY`` (``--key-env`` names another variable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import IO, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from agentotel import semconv
+from agentotel.config import AUDIT_HMAC_KEY
+from agentotel.processors.audit import EVENT_TYPES, verify
+
+_CONTENT = (semconv.GEN_AI_TOOL_CALL_ARGUMENTS, semconv.GEN_AI_TOOL_CALL_RESULT)
+_BAD_OUTCOMES = ("failure", "blocked", "denied", "timed_out", "lost", "discarded")
+_POLL_SECONDS = 0.25
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def _error(message: str) -> int:
+    Console(stderr=True, soft_wrap=True, highlight=False).print(
+        Text.assemble(("error: ", "bold red"), message)
+    )
+    return 2
+
+
+def _unreadable(exc: OSError) -> int:
+    return _error(f"cannot read {exc.filename or ''}: {exc.strerror or exc}")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    key = os.environ.get(args.key_env, "")
+    try:
+        result = verify(args.paths, key.encode("utf-8") if key else None)
+    except OSError as exc:
+        return _unreadable(exc)
+    if result.ok:
+        _out().print(Text.assemble(("OK ", "bold green"), result.summary()))
+        return 0
+    _out().print(Text.assemble(("BROKEN ", "bold red"), result.summary()))
+    return 1
+
+
+def run_tail(args: argparse.Namespace) -> int:
+    if args.event_type is not None and args.event_type not in EVENT_TYPES:
+        return _error(f"unknown event type {args.event_type!r} (one of: {', '.join(EVENT_TYPES)})")
+    if args.lines < 0:
+        return _error(f"--lines must be 0 or more, not {args.lines}")
+    console = _out()
+    wanted = _matcher(args.event_type)
+
+    def show(raw: bytes) -> None:
+        if wanted(raw):
+            _show(console, raw, args.json)
+
+    try:
+        fh = open(args.path, "rb")  # noqa: SIM115 - kept open while following
+    except OSError as exc:
+        return _unreadable(exc)
+    try:
+        last: deque[bytes] = deque(maxlen=args.lines)
+        partial = b""
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                partial = raw  # still being written: completed while following
+            elif wanted(raw):
+                last.append(raw)
+        for raw in last:
+            _show(console, raw, args.json)
+        if args.follow:
+            _follow(args.path, fh, partial, show)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        return _unreadable(exc)
+    finally:
+        fh.close()
+    return 0
+
+
+def _matcher(event_type: str | None) -> Callable[[bytes], bool]:
+    if event_type is None:
+        return lambda raw: True
+    needle = event_type.encode("utf-8")
+
+    def wanted(raw: bytes) -> bool:
+        if needle not in raw:
+            return False
+        try:
+            return bool(json.loads(raw).get("event_type") == event_type)
+        except (ValueError, AttributeError):
+            return False
+
+    return wanted
+
+
+def _follow(path: str, fh: IO[bytes], partial: bytes, show: Callable[[bytes], None]) -> None:
+    """Print lines as they are appended, across rotations, until interrupted."""
+    inode = os.fstat(fh.fileno()).st_ino
+    try:
+        while True:
+            chunk = fh.read()
+            if chunk:
+                partial = _lines(partial + chunk, show)
+                continue
+            try:
+                status = os.stat(path)
+            except FileNotFoundError:
+                status = None  # between the rename and the new file of a rotation
+            if status is not None and (status.st_ino != inode or status.st_size < fh.tell()):
+                _lines(partial + fh.read(), show)  # appended after the last read, before the rotation
+                fh.close()
+                fh = open(path, "rb")  # noqa: SIM115 - the rotated file's successor
+                inode, partial = os.fstat(fh.fileno()).st_ino, b""
+                continue
+            time.sleep(_POLL_SECONDS)
+    finally:
+        fh.close()
+
+
+def _lines(data: bytes, show: Callable[[bytes], None]) -> bytes:
+    """Show the complete lines of ``data``; return the incomplete end."""
+    *lines, partial = data.split(b"\n")
+    for line in lines:
+        show(line + b"\n")
+    return partial
+
+
+def _show(console: Console, raw: bytes, as_json: bool) -> None:
+    text = raw.decode("utf-8", errors="replace").rstrip("\n")
+    if as_json:
+        console.out(text, highlight=False)
+        return
+    try:
+        record: dict[str, Any] = json.loads(text)
+        line = _render(record)
+    except (ValueError, AttributeError, TypeError):
+        line = Text(f"(not an audit record) {text}", style="red")
+    console.print(line)
+
+
+def _render(record: dict[str, Any]) -> Text:
+    actor = record.get("actor") or {}
+    outcome = str(record.get("outcome"))
+    meta = {k: v for k, v in (record.get("metadata") or {}).items() if k not in _CONTENT}
+    parts: list[tuple[str, str] | str] = [
+        (f"{record.get('seq', '?'):>6}  ", "dim"),
+        f"{record.get('timestamp', '')}  ",
+        (f"{record.get('event_type', '')!s:<17} ", "bold"),
+        (f"{outcome:<9} ", "red" if outcome in _BAD_OUTCOMES else "green"),
+        f"{actor.get('agent') or '-'}/{actor.get('user') or '-'}  ",
+        f"{record.get('action', '')} {record.get('resource') or ''}",
+    ]
+    if record.get("conversation_id"):
+        parts.append((f"  conversation={record['conversation_id']}", "dim"))
+    if meta:
+        parts.append((f"  {json.dumps(meta, ensure_ascii=False, separators=(',', ':'))}", "dim"))
+    return Text.assemble(*parts)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("audit", help="verify and tail audit logs")
+    commands = parser.add_subparsers(dest="audit_command", required=True)
+    check = commands.add_parser("verify", help="check the hash chain of audit files (rotated files included)")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument(
+        "--key-env",
+        default=AUDIT_HMAC_KEY,
+        metavar="VAR",
+        help="environment variable holding the HMAC key (default: %(default)s)",
+    )
+    check.set_defaults(handler=run_verify)
+    tail = commands.add_parser("tail", help="print the last records of an audit file, and follow it")
+    tail.add_argument("path", metavar="PATH")
+    tail.add_argument("-n", "--lines", type=int, default=10, help="records to print (default: %(default)s)")
+    tail.add_argument("-f", "--follow", action="store_true", help="keep printing records as they are written")
+    tail.add_argument("--type", dest="event_type", metavar="T", help="only records of this event_type")
+    tail.add_argument("--json", action="store_true", help="print the records' JSON lines as they are")
+    tail.set_defaults(handler=run_tail)

@@ -1,0 +1,53 @@
+"""The audit log: a tamper-evident JSON Lines record of what the agent did and decided.
+
+::
+
+    from agentotel.processors import AuditSpanProcessor
+    provider.add_span_processor(AuditSpanProcessor("audit.jsonl"))   # or AGENTOTEL_AUDIT_PATH=...
+
+    $ agentotel audit verify audit.jsonl
+    chain intact: 1520 records, seq 1..1520, 1 file, SHA-256
+    $ agentotel audit tail audit.jsonl --follow --type guard_violation
+
+One record per line (DESIGN §6): ``seq, timestamp, event_type, actor {agent, user}, action,
+resource, outcome, metadata, trace_id, span_id, conversation_id, prev_hash, hash``. Which spans
+become which records is in :func:`derive`; how records are chained and checked in :func:`verify`.
+
+Environment (defaults in brackets): ``AGENTOTEL_AUDIT_PATH`` (attaches the processor under
+``opentelemetry-instrument``), ``AGENTOTEL_AUDIT_HMAC_KEY`` [plain SHA-256],
+``AGENTOTEL_AUDIT_FSYNC`` [batch | record | never], ``AGENTOTEL_AUDIT_QUEUE_POLICY``
+[block | drop], ``AGENTOTEL_AUDIT_QUEUE_SIZE`` [10000], ``AGENTOTEL_AUDIT_MAX_BYTES`` [50 MiB],
+``AGENTOTEL_AUDIT_KEEP_FILES`` [10], ``AGENTOTEL_AUDIT_GUARD_CHECKS`` [false],
+``AGENTOTEL_AUDIT_LLM_CALLS`` [false].
+
+The audit log sees only the spans the tracer provider records: keep the sampler ALWAYS_ON (or
+ParentBased(ALWAYS_ON)); :func:`check_sampler` warns otherwise.
+"""
+
+from agentotel.processors.audit._chain import GENESIS, Break, Hasher, VerifyResult, canonical, verify
+from agentotel.processors.audit._derive import EVENT_TYPES, AuditPolicy, AuditRecord, derive
+from agentotel.processors.audit._sink import Fsync
+from agentotel.processors.audit.processor import (
+    AuditSettings,
+    AuditSpanProcessor,
+    attach_from_env,
+    check_sampler,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "GENESIS",
+    "AuditPolicy",
+    "AuditRecord",
+    "AuditSettings",
+    "AuditSpanProcessor",
+    "Break",
+    "Fsync",
+    "Hasher",
+    "VerifyResult",
+    "attach_from_env",
+    "canonical",
+    "check_sampler",
+    "derive",
+    "verify",
+]

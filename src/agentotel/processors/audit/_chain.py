@@ -1,0 +1,366 @@
+"""The audit log's hash chain: canonical JSON, record hashes, and verification of a set of files.
+
+**Canonical JSON** is sorted keys, no whitespace, UTF-8 (non-ASCII kept as is) and no NaN. A
+record's ``hash`` is the hex SHA-256 (HMAC-SHA-256 with a key) of the canonical JSON of the record
+without ``hash``; its ``prev_hash`` is the previous record's ``hash`` (:data:`GENESIS`, 64 zeros,
+for the first record of a chain), so each record commits to every record before it. A line on
+disk is that canonical JSON with ``"hash"`` appended as the last member, and a newline.
+
+**Gaps** are chained ``audit_gap`` records saying what is missing and why (``metadata.reason``):
+
+- ``queue_full`` (``dropped``: how many records the ``drop`` policy lost just before it);
+- ``corrupt_tail`` (``discarded_bytes``): the previous file ended with that many bytes that were
+  not a complete, verified record (a crash mid-write); the chain goes on from its last good record
+  in a new file, never appending to the damaged one;
+- ``retention`` (``removed_through_seq``): rotation deleted the oldest files, and with them every
+  record up to that seq.
+
+**Verification** (:func:`verify`) reads the files oldest first and stops at the first record that
+cannot be trusted: a line that is not a complete JSON record, a hash that does not match the
+record (edited), or a record that does not follow the one before it (``seq`` not the next one, or
+``prev_hash`` not its hash: deleted, reordered or inserted). A chain that does not start at seq 1
+must be explained by a ``retention`` gap (else its first files were removed); a damaged file end
+must be acknowledged, to the byte, by the ``corrupt_tail`` gap that starts the next file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from json import encoder as _json_encoder
+from pathlib import Path
+from typing import Any, Final
+
+GENESIS: Final = "0" * 64
+"""``prev_hash`` of the first record of a chain."""
+
+GAP_QUEUE_FULL: Final = "queue_full"
+GAP_CORRUPT_TAIL: Final = "corrupt_tail"
+GAP_RETENTION: Final = "retention"
+EVENT_GAP: Final = "audit_gap"
+
+_ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# The C encoder behind json.dumps, called directly: the Python layers above it cost as much again.
+_make_c_encoder: Callable[..., Any] | None = getattr(_json_encoder, "c_make_encoder", None)
+_C_ENCODER: Final = (
+    None
+    if _make_c_encoder is None
+    else _make_c_encoder(
+        None, _ENCODER.default, _json_encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+)
+_HASH_SUFFIX_LEN: Final = len(',"hash":""}\n') + 64
+_ROTATED = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)$")
+
+
+def canonical(record: Mapping[str, Any]) -> bytes:
+    """The canonical JSON of ``record``: sorted keys, no whitespace, UTF-8."""
+    if _C_ENCODER is not None and type(record) is dict:
+        return "".join(_C_ENCODER(record, 0)).encode("utf-8")
+    return _ENCODER.encode(record).encode("utf-8")
+
+
+class Hasher:
+    """SHA-256, or HMAC-SHA-256 when given a key (the key is kept only in memory)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or None
+
+    @property
+    def keyed(self) -> bool:
+        """True for HMAC-SHA-256."""
+        return self._key is not None
+
+    @property
+    def name(self) -> str:
+        return "HMAC-SHA-256" if self._key is not None else "SHA-256"
+
+    def digest(self, data: bytes) -> str:
+        """The hex hash of ``data``."""
+        if self._key is None:
+            return hashlib.sha256(data).hexdigest()
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+
+
+def seal(fields: Mapping[str, Any], hasher: Hasher) -> tuple[bytes, str]:
+    """The line for ``fields`` (a record with ``seq`` and ``prev_hash``, without ``hash``) and its hash."""
+    body = canonical(fields)
+    digest = hasher.digest(body)
+    return body[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}\n', digest
+
+
+def parse_line(raw: bytes, hasher: Hasher) -> tuple[dict[str, Any] | None, str]:
+    """``(record, "")`` for a complete line whose hash verifies, else ``(None, why)``."""
+    if not raw.endswith(b"\n"):
+        return None, "incomplete record (truncated mid-line)"
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None, "not a JSON record"
+    if not isinstance(record, dict):
+        return None, "not a JSON record"
+    claimed = record.get("hash")
+    seq = record.get("seq")
+    if not (isinstance(claimed, str) and isinstance(seq, int) and isinstance(record.get("prev_hash"), str)):
+        return None, "not an audit record (seq, prev_hash or hash missing)"
+    # The writer's own lines are canonical JSON plus the hash: hash those bytes as they are.
+    if len(raw) > _HASH_SUFFIX_LEN and raw.endswith(b'"}\n') and raw[-_HASH_SUFFIX_LEN:-67] == b',"hash":"':
+        body = raw[:-_HASH_SUFFIX_LEN] + b"}"
+    else:
+        body = b""
+    if not body or not hmac.compare_digest(hasher.digest(body), claimed):
+        without = {k: v for k, v in record.items() if k != "hash"}
+        try:
+            body = canonical(without)
+        except ValueError:
+            return None, "not a JSON record"
+        if not hmac.compare_digest(hasher.digest(body), claimed):
+            return None, "hash does not match the record (edited, or hashed with another key)"
+    return record, ""
+
+
+def rotation_set(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The files of ``paths``, each base path joined by its rotated siblings (``path.N``), oldest first.
+
+    ``audit.jsonl`` stands for ``audit.jsonl.K ... audit.jsonl.1, audit.jsonl``; a rotated file
+    named on its own is taken as given. Duplicates are dropped.
+    """
+    groups: dict[str, set[int]] = {}
+    for given in paths:
+        text = os.fspath(given)
+        match = _ROTATED.match(text)
+        if match is not None:
+            groups.setdefault(match["base"], set()).add(int(match["n"]))
+            continue
+        found = groups.setdefault(text, set())
+        found.add(0)
+        given_path = Path(text)
+        if given_path.parent.is_dir():
+            prefix = given_path.name + "."
+            for sibling in given_path.parent.iterdir():
+                rest = sibling.name[len(prefix) :] if sibling.name.startswith(prefix) else ""
+                if rest.isdigit():
+                    found.add(int(rest))
+    ordered: list[Path] = []
+    for base, numbers in groups.items():
+        ordered.extend(Path(base if n == 0 else f"{base}.{n}") for n in sorted(numbers, reverse=True))
+    return ordered
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where a chain stops being trustworthy."""
+
+    seq: int | None
+    """The first seq that cannot be trusted (the expected one when a record is missing)."""
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        at = f"seq {self.seq}" if self.seq is not None else "a record"
+        return f"{at} ({self.file} line {self.line}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What :func:`verify` found."""
+
+    files: tuple[str, ...]
+    records: int
+    """Records that verify (before the break, if any)."""
+    first_seq: int | None
+    last_seq: int | None
+    """The last seq that verifies."""
+    gaps: int
+    """``audit_gap`` records among them."""
+    dropped: int
+    """Records the ``drop`` policy lost, as told by the gaps."""
+    algorithm: str
+    removed_through: int = 0
+    """The highest seq a retention gap says rotation removed (0: none)."""
+    discarded: int = 0
+    """Bytes of damaged file ends (crashes mid-write) that corrupt_tail gaps acknowledge."""
+    broken: Break | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the whole chain is intact."""
+        return self.broken is None
+
+    def summary(self) -> str:
+        """One line for people."""
+        span = f"seq {self.first_seq}..{self.last_seq}" if self.records else "no records"
+        files = f"{len(self.files)} file" + ("" if len(self.files) == 1 else "s")
+        if self.broken is not None:
+            good = f"; {span} before it verify" if self.records else ""
+            return f"chain broken at {self.broken}{good}"
+        notes = [f"{self.gaps} audit_gap record" + ("" if self.gaps == 1 else "s")] if self.gaps else []
+        if self.dropped:
+            notes.append(f"{self.dropped} records dropped")
+        if self.removed_through:
+            notes.append(f"records through seq {self.removed_through} removed by rotation")
+        if self.discarded:
+            notes.append(f"{self.discarded} bytes of damaged file ends discarded")
+        tail = f" ({'; '.join(notes)})" if notes else ""
+        return f"chain intact: {self.records} records, {span}, {files}, {self.algorithm}{tail}"
+
+
+class _Walk:
+    """The state of one verification, fed one line at a time."""
+
+    def __init__(self, hasher: Hasher) -> None:
+        self.hasher = hasher
+        self.records = 0
+        self.first: tuple[int, str, int] | None = None  # seq, file, line of the first record
+        self.expected: int | None = None
+        self.prev = ""
+        self.last_seq: int | None = None
+        self.gaps = 0
+        self.dropped = 0
+        self.removed_through = 0
+        self.discarded = 0
+        self.tail: tuple[Break, int] | None = None  # a damaged file end, and its size in bytes
+
+    def record(self, record: dict[str, Any], file: str, line: int) -> Break | None:
+        seq: int = record["seq"]
+        prev: str = record["prev_hash"]
+        if self.tail is not None:
+            damage, size = self.tail
+            meta = record.get("metadata")
+            acknowledged = (
+                record.get("event_type") == EVENT_GAP
+                and isinstance(meta, dict)
+                and meta.get("reason") == GAP_CORRUPT_TAIL
+                and meta.get("discarded_bytes") == size
+            )
+            if not acknowledged:
+                return damage
+            self.tail = None
+            self.discarded += size
+        if self.expected is None:
+            self.first = (seq, file, line)
+            if seq == 1 and prev != GENESIS:
+                return Break(seq, file, line, "the first record does not start a chain (prev_hash)")
+        elif seq != self.expected:
+            if seq > self.expected:
+                why = f"expected seq {self.expected}, found seq {seq} (a record was deleted or moved)"
+                return Break(self.expected, file, line, why)
+            why = f"expected seq {self.expected}, found seq {seq} again (reordered or inserted)"
+            return Break(seq, file, line, why)
+        elif prev != self.prev:
+            why = f"prev_hash is not the hash of seq {seq - 1} (a record was replaced or inserted before it)"
+            return Break(seq, file, line, why)
+        if record.get("event_type") == EVENT_GAP:
+            self.gaps += 1
+            meta = record.get("metadata")
+            if isinstance(meta, dict):
+                if meta.get("reason") == GAP_QUEUE_FULL and isinstance(meta.get("dropped"), int):
+                    self.dropped += meta["dropped"]
+                removed = meta.get("removed_through_seq")
+                if meta.get("reason") == GAP_RETENTION and isinstance(removed, int):
+                    self.removed_through = max(self.removed_through, removed)
+        self.records += 1
+        self.expected = seq + 1
+        self.prev = record["hash"]
+        self.last_seq = seq
+        return None
+
+    def start_break(self) -> Break | None:
+        """A chain that starts after seq 1 without a retention gap that explains it."""
+        if self.first is None:
+            return None
+        seq, file, line = self.first
+        if seq == 1 or self.removed_through >= seq - 1:
+            return None
+        why = f"the chain starts at seq {seq}: the records before it are missing (a first file removed?)"
+        return Break(seq, file, line, why)
+
+
+def verify(paths: Iterable[str | os.PathLike[str]], key: bytes | None = None) -> VerifyResult:
+    """Verify the chain through ``paths`` (see :func:`rotation_set`), oldest file first.
+
+    Raises ``OSError`` for a file that cannot be read.
+    """
+    files = rotation_set(paths)
+    hasher = Hasher(key)
+    walk = _Walk(hasher)
+    broken = _walk_files(walk, files)
+    if broken is not None and walk.first is not None and walk.first[0] > 1:
+        # The walk stopped early: a retention gap further on may still explain where it started.
+        walk.removed_through = max(walk.removed_through, _last_retention(files, hasher))
+    start = walk.start_break()
+    if start is not None:
+        broken = start  # nothing before the start verifies
+        walk.records, walk.last_seq = 0, None
+    if broken is None and walk.tail is not None:
+        broken = walk.tail[0]
+    first = walk.first[0] if walk.first is not None else None
+    return VerifyResult(
+        files=tuple(str(f) for f in files),
+        records=walk.records,
+        first_seq=first,
+        last_seq=walk.last_seq,
+        gaps=walk.gaps,
+        dropped=walk.dropped,
+        algorithm=hasher.name,
+        removed_through=walk.removed_through,
+        discarded=walk.discarded,
+        broken=broken,
+    )
+
+
+def _walk_files(walk: _Walk, files: list[Path]) -> Break | None:
+    for path in files:
+        name = str(path)
+        with open(path, "rb") as fh:
+            damage: Break | None = None
+            offset = damage_at = 0
+            for number, raw in enumerate(fh, 1):
+                record, why = parse_line(raw, walk.hasher)
+                if record is None:
+                    if damage is None:
+                        damage, damage_at = Break(walk.expected or _seq_of(raw), name, number, why), offset
+                elif damage is not None:
+                    return damage  # a bad line followed by good ones: not a damaged end
+                else:
+                    broken = walk.record(record, name, number)
+                    if broken is not None:
+                        return broken
+                offset += len(raw)
+            if damage is not None:
+                if walk.tail is not None:
+                    return walk.tail[0]
+                walk.tail = (damage, offset - damage_at)
+    return None
+
+
+def _seq_of(raw: bytes) -> int | None:
+    try:
+        seq = json.loads(raw).get("seq")
+    except (ValueError, AttributeError):
+        return None
+    return seq if isinstance(seq, int) else None
+
+
+def _last_retention(files: list[Path], hasher: Hasher) -> int:
+    """The highest ``removed_through_seq`` of the verified retention gaps in ``files``."""
+    removed = 0
+    for path in files:
+        with open(path, "rb") as fh:
+            for raw in fh:
+                if b'"retention"' not in raw:
+                    continue
+                record, _ = parse_line(raw, hasher)
+                meta = record.get("metadata") if record is not None else None
+                if isinstance(meta, dict) and meta.get("reason") == GAP_RETENTION:
+                    value = meta.get("removed_through_seq")
+                    removed = max(removed, value if isinstance(value, int) else 0)
+    return removed

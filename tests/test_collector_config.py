@@ -1,0 +1,318 @@
+"""collector-config/: what can be checked without Docker.
+
+Prometheus' own ``promtool`` checks prometheus.yml and rules.yml and runs the rules' unit tests
+(rules.test.yml). No Collector, Jaeger or Grafana binary can run here, so their configuration is
+checked for structure: every component a Collector pipeline names is defined, the redaction
+processor deletes exactly the content attributes, the compose file mounts files that exist and
+publishes ports on 127.0.0.1 only, and every dashboard query is valid PromQL (through promtool)
+over series that rules.yml records or agentotel exposes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_helpers import EXPOSED, ROOT
+
+from agentotel import semconv
+
+CONFIG = ROOT / "collector-config"
+PIPELINE_TYPES = {"traces", "metrics", "logs"}
+CONTENT_ATTRIBUTES = {
+    semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+    semconv.GEN_AI_INPUT_MESSAGES,
+    semconv.GEN_AI_OUTPUT_MESSAGES,
+    semconv.GEN_AI_TOOL_DEFINITIONS,
+    semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+    semconv.GEN_AI_TOOL_CALL_RESULT,
+}
+RECORDED = {
+    "agentotel:llm_requests:rate5m",
+    "agentotel:llm_errors:rate5m",
+    "agentotel:llm_error_ratio:rate5m",
+    "agentotel:llm_error_ratio:rate1h",
+    "agentotel:llm_latency_seconds:p95_5m",
+    "agentotel:llm_tokens:rate5m",
+    "agentotel:llm_cost_usd:rate5m",
+    "agentotel:llm_cost_usd_per_hour:rate1h",
+    "agentotel:tool_calls:rate5m",
+    "agentotel:tool_success_ratio:rate5m",
+    "agentotel:tool_latency_seconds:p95_5m",
+}
+ALERTS = {
+    "AgentLLMErrorBudgetBurn",
+    "AgentLLMLatencyP95High",
+    "AgentLLMCostPerHourHigh",
+    "AgentAuditRecordsDropped",
+}
+
+
+def load(name: str) -> Any:
+    return yaml.safe_load((CONFIG / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.fail(
+            "promtool is missing: install Debian's prometheus package (apt-get install -y prometheus)"
+        )
+    return found
+
+
+def run(promtool: str, *args: str, cwd: Path = CONFIG) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+# --- Prometheus -----------------------------------------------------------------------------------
+def test_promtool_accepts_prometheus_yml(promtool: str) -> None:
+    proc = run(promtool, "check", "config", "prometheus.yml")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS: prometheus.yml is valid prometheus config file syntax" in proc.stdout
+
+
+def test_promtool_accepts_the_rules(promtool: str) -> None:
+    proc = run(promtool, "check", "rules", "rules.yml")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"SUCCESS: {len(RECORDED) + len(ALERTS)} rules found" in proc.stdout
+
+
+def test_the_rules_unit_tests_pass(promtool: str) -> None:
+    proc = run(promtool, "test", "rules", "rules.test.yml")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
+
+
+def test_the_rules_record_and_alert_what_the_readme_lists() -> None:
+    rules = [rule for group in load("rules.yml")["groups"] for rule in group["rules"]]
+
+    assert {r["record"] for r in rules if "record" in r} == RECORDED
+    assert {r["alert"] for r in rules if "alert" in r} == ALERTS
+    assert all(r["labels"]["severity"] in ("page", "ticket") for r in rules if "alert" in r)
+
+
+def test_the_rules_read_only_series_agentotel_exposes() -> None:
+    exprs = [rule["expr"] for group in load("rules.yml")["groups"] for rule in group["rules"]]
+
+    assert _raw_names(exprs) <= EXPOSED
+    assert _recorded_names(exprs) <= RECORDED
+
+
+def test_prometheus_yml_scrapes_the_collector_and_loads_the_rules() -> None:
+    config = load("prometheus.yml")
+
+    assert config["rule_files"] == ["rules.yml"]
+    [job] = config["scrape_configs"]
+    assert job["static_configs"] == [{"targets": ["collector:8889"]}]
+    assert load("otelcol.yaml")["exporters"]["prometheus"]["endpoint"].endswith(":8889")
+
+
+# --- the Collector --------------------------------------------------------------------------------
+def _merged(*names: str) -> dict[str, Any]:
+    """The Collector's merge of several --config files: maps merged key by key, lists replaced."""
+
+    def merge(base: Any, over: Any) -> Any:
+        if isinstance(base, dict) and isinstance(over, dict):
+            return {**base, **{k: merge(base.get(k), v) for k, v in over.items()}}
+        return over
+
+    merged: dict[str, Any] = {}
+    for name in names:
+        merged = merge(merged, load(name))
+    return merged
+
+
+def _unused_components(config: dict[str, Any]) -> set[str]:
+    pipelines = config["service"]["pipelines"]
+    used = {name for p in pipelines.values() for kind in p.values() for name in kind}
+    defined = {name for kind in ("receivers", "processors", "exporters") for name in config[kind]}
+    return defined - used
+
+
+@pytest.mark.parametrize("files", [("otelcol.yaml",), ("otelcol.yaml", "otelcol.remote-write.yaml")])
+def test_every_component_a_pipeline_names_is_defined(files: tuple[str, ...]) -> None:
+    config = _merged(*files)
+
+    for name, pipeline in config["service"]["pipelines"].items():
+        assert name.split("/")[0] in PIPELINE_TYPES, name
+        assert pipeline["receivers"] and pipeline["exporters"], name
+        for kind in ("receivers", "processors", "exporters"):
+            missing = [c for c in pipeline.get(kind, []) if c not in config[kind]]
+            assert missing == [], f"{name}: undefined {kind} {missing}"
+        assert pipeline["processors"][0] == "memory_limiter", name
+        assert pipeline["processors"][-1] == "batch", name
+    assert all(e in config["extensions"] for e in config["service"]["extensions"])
+
+
+def test_the_scrape_and_the_remote_write_variants_each_use_one_prometheus_exporter() -> None:
+    assert _unused_components(_merged("otelcol.yaml")) == {"prometheusremotewrite"}
+    remote = _merged("otelcol.yaml", "otelcol.remote-write.yaml")
+    assert _unused_components(remote) == {"prometheus"}
+    assert remote["service"]["pipelines"]["metrics"]["exporters"] == ["prometheusremotewrite"]
+    assert remote["exporters"]["prometheusremotewrite"]["endpoint"] == "http://prometheus:9090/api/v1/write"
+    prometheus_command = load("docker-compose.yaml")["services"]["prometheus"]["command"]
+    assert "--web.enable-remote-write-receiver" in prometheus_command
+
+
+def test_otlp_is_received_over_grpc_and_http() -> None:
+    protocols = load("otelcol.yaml")["receivers"]["otlp"]["protocols"]
+
+    assert protocols == {"grpc": {"endpoint": "0.0.0.0:4317"}, "http": {"endpoint": "0.0.0.0:4318"}}
+
+
+def test_traces_go_to_jaeger_without_content_attributes() -> None:
+    config = load("otelcol.yaml")
+    traces = config["service"]["pipelines"]["traces"]
+
+    assert traces["exporters"] == ["otlp_grpc/jaeger"]
+    assert config["exporters"]["otlp_grpc/jaeger"] == {"endpoint": "jaeger:4317", "tls": {"insecure": True}}
+    assert "attributes/drop_content" in traces["processors"]
+    actions = config["processors"]["attributes/drop_content"]["actions"]
+    assert {a["action"] for a in actions} == {"delete"}
+    assert {a["key"] for a in actions} == CONTENT_ATTRIBUTES
+
+
+def test_audit_records_alone_go_to_the_audit_file() -> None:
+    config = load("otelcol.yaml")
+    audit = config["service"]["pipelines"]["logs/audit"]
+
+    assert audit["processors"] == ["memory_limiter", "filter/audit_only", "batch"]
+    conditions = config["processors"]["filter/audit_only"]["logs"]["log_record"]
+    assert conditions == [f'log.event_name != "{semconv.EVENT_AUDIT}"']
+    assert audit["exporters"] == ["file/audit"]
+    assert config["exporters"]["file/audit"]["format"] == "json"
+
+
+# --- docker compose -------------------------------------------------------------------------------
+def test_the_compose_stack_has_the_five_services() -> None:
+    services = load("docker-compose.yaml")["services"]
+
+    assert set(services) == {"collector", "jaeger", "prometheus", "grafana", "agent"}
+
+
+def test_every_published_port_is_on_127_0_0_1() -> None:
+    services = load("docker-compose.yaml")["services"]
+
+    published = [port for service in services.values() for port in service.get("ports", [])]
+    assert published
+    assert all(port.startswith("127.0.0.1:") for port in published), published
+
+
+def test_every_mounted_file_exists() -> None:
+    services = load("docker-compose.yaml")["services"]
+
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert (CONFIG / source).exists(), f"{name}: {source}"
+
+
+def test_each_container_reads_the_file_mounted_for_it() -> None:
+    services = load("docker-compose.yaml")["services"]
+
+    collector_mounts = {v.split(":")[1] for v in services["collector"]["volumes"]}
+    [config_arg] = services["collector"]["command"]
+    assert config_arg.removeprefix("--config=") in collector_mounts
+    prometheus_mounts = dict(v.split(":")[:2] for v in services["prometheus"]["volumes"])
+    assert prometheus_mounts["./prometheus.yml"] == "/etc/prometheus/prometheus.yml"
+    assert prometheus_mounts["./rules.yml"] == "/etc/prometheus/rules.yml"  # beside it: rule_files
+    assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"]["command"]
+
+
+def test_the_agent_sends_otlp_to_the_collector_and_probes_readyz() -> None:
+    agent = load("docker-compose.yaml")["services"]["agent"]
+    env = agent["environment"]
+
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4317"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc"
+    assert "/src/collector-config/demo_agent.py" in agent["command"][-1]
+    assert (CONFIG / "demo_agent.py").exists()
+    assert env["AGENTOTEL_METRICS_SERVER"] == "127.0.0.1:9464"
+    assert "http://127.0.0.1:9464/readyz" in agent["healthcheck"]["test"][-1]
+
+
+def test_the_demo_agent_compiles() -> None:
+    compile((CONFIG / "demo_agent.py").read_text(encoding="utf-8"), "demo_agent.py", "exec")
+
+
+# --- Grafana --------------------------------------------------------------------------------------
+def _dashboard() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CONFIG / "grafana" / "dashboards" / "agentotel.json").read_text())
+    return data
+
+
+def _queries() -> list[str]:
+    return [t["expr"] for p in _dashboard()["panels"] for t in p.get("targets", [])]
+
+
+def test_the_dashboard_reads_the_provisioned_datasource() -> None:
+    [source] = load("grafana/provisioning/datasources/prometheus.yaml")["datasources"]
+    dashboard = _dashboard()
+
+    assert source["url"] == "http://prometheus:9090"
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert len(panels) == 16
+    assert {p["datasource"]["uid"] for p in panels} == {source["uid"]}
+    [provider] = load("grafana/provisioning/dashboards/agentotel.yaml")["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path) -> None:
+    """promtool has no query checker: the queries become recording rules, which it parses."""
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard",
+                "rules": [
+                    {"record": f"dashboard:query_{i}", "expr": expr.replace("$__rate_interval", "5m")}
+                    for i, expr in enumerate(_queries())
+                ],
+            }
+        ]
+    }
+    (tmp_path / "dashboard.rules.yml").write_text(yaml.safe_dump(rules))
+
+    proc = run(promtool, "check", "rules", "dashboard.rules.yml", cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"SUCCESS: {len(_queries())} rules found" in proc.stdout
+
+
+def test_the_dashboard_shows_recorded_series_and_exposed_metrics_only() -> None:
+    queries = _queries()
+
+    assert _recorded_names(queries) == RECORDED - {"agentotel:llm_cost_usd:rate5m"}
+    assert _raw_names(queries) <= EXPOSED
+
+
+_KEYWORDS = {"sum", "by", "rate", "increase", "histogram_quantile", "vector", "or", "and", "scalar", "le"}
+
+
+def _names(exprs: list[str]) -> set[str]:
+    """Metric names in PromQL ``exprs``: identifiers outside label matchers, ranges and ``by (...)``."""
+    found: set[str] = set()
+    for expr in exprs:
+        bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|by\s*\([^)]*\)", " ", expr)
+        found |= {m for m in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", bare) if m not in _KEYWORDS}
+    return {n for n in found if "_" in n or ":" in n}
+
+
+def _recorded_names(exprs: list[str]) -> set[str]:
+    return {n for n in _names(exprs) if n.startswith("agentotel:")}
+
+
+def _raw_names(exprs: list[str]) -> set[str]:
+    return {n for n in _names(exprs) if ":" not in n}

@@ -1,0 +1,292 @@
+"""``/healthz`` and ``/readyz``: liveness while the process serves; readiness following the audit
+writer, the textfile writer and the exporters as they fail and recover.
+
+Failures are real where the machine allows: a folder that disappears under the textfile writer,
+an OTLP exporter whose collector answers 400. The audit log's disk is the one stand-in: an
+``opener`` (the audit processor's test seam) whose files raise ENOSPC while ``full`` is set.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import LocalHTTPServer, QuietHandler, serve_in_background, stop_serving
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from prometheus_helpers import get, wait_until
+
+import agentotel
+from agentotel.metrics import health
+from agentotel.metrics.health import EXPORTERS, ExportHealth, HealthChecks, Status
+from agentotel.metrics.server import MetricsServer
+from agentotel.metrics.textfile import TextfileWriter
+from agentotel.processors.audit import AuditSpanProcessor
+from agentotel.processors.audit._sink import OsFile
+from agentotel.testing._capture import TelemetryCapture
+
+
+@pytest.fixture
+def checks() -> HealthChecks:
+    return HealthChecks()
+
+
+@pytest.fixture
+def server(checks: HealthChecks) -> Iterator[MetricsServer]:
+    """Health endpoints only (no /metrics), reading ``checks``."""
+    endpoint = MetricsServer(None, "127.0.0.1", 0, checks=checks).start()
+    yield endpoint
+    endpoint.close()
+
+
+def readyz(server: MetricsServer) -> tuple[int, Any]:
+    status, headers, body = get(f"{server.url}/readyz")
+    assert headers["Content-Type"] == "application/json"
+    return status, json.loads(body)
+
+
+def test_healthz_is_200_while_the_process_serves(server: MetricsServer) -> None:
+    status, headers, body = get(f"{server.url}/healthz")
+
+    assert (status, body) == (200, b"ok\n")
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_readyz_is_200_with_nothing_to_check(server: MetricsServer) -> None:
+    assert readyz(server) == (200, {"status": "ready", "checks": {}})
+
+
+def test_readyz_names_the_failing_component_and_its_reason(
+    server: MetricsServer, checks: HealthChecks
+) -> None:
+    checks.register("audit", lambda: (False, "OSError: disk full"))
+    checks.register("runstore", lambda: True)
+
+    assert readyz(server) == (
+        503,
+        {
+            "status": "not ready",
+            "failing": {"audit": "OSError: disk full"},
+            "checks": {"audit": {"ok": False, "reason": "OSError: disk full"}, "runstore": {"ok": True}},
+        },
+    )
+
+
+def test_a_check_that_raises_counts_as_failing(checks: HealthChecks) -> None:
+    def broken() -> bool:
+        raise RuntimeError("no answer")
+
+    checks.register("broken", broken)
+    checks.register("plain", lambda: False)
+
+    assert checks.run() == {
+        "broken": Status(False, "check raised RuntimeError: no answer"),
+        "plain": Status(False, "not healthy"),
+    }
+
+
+def test_head_readyz_answers_the_status_without_a_body(server: MetricsServer, checks: HealthChecks) -> None:
+    checks.register("audit", lambda: False)
+
+    assert get(f"{server.url}/readyz", method="HEAD")[::2] == (503, b"")
+
+
+def test_without_metrics_the_endpoint_serves_health_only(server: MetricsServer) -> None:
+    assert get(f"{server.url}/metrics")[0] == 404
+
+
+# --- the audit writer -----------------------------------------------------------------------------
+class SwitchableDisk:
+    """An audit ``opener``: real files, whose writes raise ENOSPC while :attr:`full` is True."""
+
+    def __init__(self) -> None:
+        self.full = False
+
+    def __call__(self, path: str) -> Any:
+        return _File(self, OsFile(path))
+
+
+class _File:
+    def __init__(self, disk: SwitchableDisk, real: OsFile) -> None:
+        self._disk, self._real = disk, real
+
+    def write(self, data: bytes) -> None:
+        if self._disk.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._real.write(data)
+
+    def sync(self) -> None:
+        self._real.sync()
+
+    def truncate(self, size: int) -> None:
+        self._real.truncate(size)
+
+    def size(self) -> int:
+        return self._real.size()
+
+    def close(self) -> None:
+        self._real.close()
+
+
+def test_readiness_follows_the_audit_writer_through_a_full_disk_and_back(
+    agent_layer: TelemetryCapture, tmp_path: Path, server: MetricsServer, checks: HealthChecks
+) -> None:
+    disk = SwitchableDisk()
+    processor = AuditSpanProcessor(tmp_path / "audit.jsonl", opener=disk)
+    agent_layer.tracer_provider.add_span_processor(processor)
+    checks.register("audit", health.healthy_of(processor))
+    try:
+        agentotel.tool("lookup")(lambda: "ok")()
+        assert processor.force_flush(5000)
+        assert readyz(server)[0] == 200
+
+        disk.full = True
+        agentotel.tool("lookup")(lambda: "ok")()
+        wait_until(lambda: readyz(server)[0] == 503, "/readyz to turn 503")
+        assert readyz(server)[1]["failing"] == {"audit": "not healthy"}
+
+        disk.full = False
+        wait_until(lambda: readyz(server)[0] == 200, "/readyz to turn 200 again")
+        assert readyz(server)[1] == {"status": "ready", "checks": {"audit": {"ok": True}}}
+    finally:
+        disk.full = False
+        processor.shutdown()
+
+
+# --- the textfile writer --------------------------------------------------------------------------
+def test_readiness_follows_the_textfile_writer_when_its_folder_disappears(
+    tmp_path: Path, server: MetricsServer, checks: HealthChecks
+) -> None:
+    folder = tmp_path / "textfiles"
+    folder.mkdir()
+    writer = TextfileWriter(folder / "agent.prom", lambda: b"up 1\n", interval=3600)
+    checks.register("textfile", health.healthy_of(writer))
+    writer.start()
+    try:
+        assert readyz(server)[0] == 200
+
+        shutil.rmtree(folder)
+        assert writer.flush() is False
+        status, body = readyz(server)
+        assert status == 503
+        assert body["failing"]["textfile"].startswith(
+            "FileNotFoundError: [Errno 2] No such file or directory"
+        )
+
+        folder.mkdir()
+        assert writer.flush() is True
+        assert readyz(server)[0] == 200
+        assert (folder / "agent.prom").read_bytes() == b"up 1\n"
+    finally:
+        writer.close()
+
+
+# --- exporters ------------------------------------------------------------------------------------
+class Collector:
+    """An OTLP/HTTP endpoint on 127.0.0.1 that accepts (200, empty response) or rejects (400)."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        owner = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                self.read_body()
+                self.send_response(owner.status)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        handler: type[BaseHTTPRequestHandler] = Handler
+        self._httpd = LocalHTTPServer(handler)
+        self._thread = serve_in_background(self._httpd)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        stop_serving(self._httpd, self._thread)
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    c = Collector()
+    yield c
+    c.stop()
+
+
+def test_readiness_follows_the_last_span_export(
+    collector: Collector, server: MetricsServer, checks: HealthChecks
+) -> None:
+    exports = ExportHealth(checks)
+    exporter = OTLPSpanExporter(endpoint=f"{collector.url}/v1/traces", timeout=5)
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(health.TrackedSpanExporter(exporter, exports)))
+    tracer = provider.get_tracer("test")
+    try:
+        tracer.start_span("one").end()
+        provider.force_flush()
+        assert readyz(server) == (200, {"status": "ready", "checks": {EXPORTERS: {"ok": True}}})
+
+        collector.status = 400
+        tracer.start_span("two").end()
+        provider.force_flush()
+        status, body = readyz(server)
+        assert status == 503
+        assert body["failing"] == {EXPORTERS: "OTLPSpanExporter: export failed"}
+
+        collector.status = 200
+        tracer.start_span("three").end()
+        provider.force_flush()
+        assert readyz(server)[0] == 200
+    finally:
+        provider.shutdown()
+    assert exports() == (True, "")
+
+
+def test_the_configurator_hooks_track_what_they_build(collector: Collector) -> None:
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    spans = health.tracked_span_processor(OTLPSpanExporter(endpoint=f"{collector.url}/v1/traces"))
+    logs = health.tracked_log_processor(OTLPLogExporter(endpoint=f"{collector.url}/v1/logs"))
+    try:
+        assert isinstance(spans, BatchSpanProcessor)
+        assert isinstance(logs, BatchLogRecordProcessor)
+        assert EXPORTERS in health.CHECKS.names()
+        assert health.CHECKS.run()[EXPORTERS] == Status(True)
+    finally:
+        spans.shutdown()
+        logs.shutdown()
+        health.unregister(EXPORTERS)
+
+
+def test_metric_exporters_of_an_sdk_provider_are_tracked_in_place(
+    collector: Collector, server: MetricsServer, checks: HealthChecks
+) -> None:
+    exporter = OTLPMetricExporter(endpoint=f"{collector.url}/v1/metrics", timeout=5)
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(metric_readers=[reader])
+    provider.get_meter("test").create_counter("requests").add(1)
+    exports = ExportHealth(checks)
+    try:
+        assert health.track_metric_exporters(provider, exports) == 1
+        assert health.track_metric_exporters(provider, exports) == 0  # already tracked
+        collector.status = 400
+        provider.force_flush()
+        assert readyz(server)[1]["failing"] == {EXPORTERS: "OTLPMetricExporter: export failed"}
+
+        collector.status = 200
+        provider.force_flush()
+        assert readyz(server)[0] == 200
+    finally:
+        provider.shutdown()
