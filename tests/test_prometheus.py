@@ -304,3 +304,22 @@ def test_a_provider_that_takes_no_reader_is_warned_about_once(caplog: pytest.Log
         "construction (an OpenTelemetry SDK MeterProvider >= 1.43 does): pass Exposition().reader to "
         "MeterProvider(metric_readers=[...])"
     )
+
+
+def test_agentotel_metrics_server_from_the_environment_under_opentelemetry_instrument() -> None:
+    port = free_port()
+    app = App("agent", AGENTOTEL_METRICS_SERVER=f"127.0.0.1:{port}").start()
+    try:
+        status, _, body = get(f"http://127.0.0.1:{port}/metrics")
+        ready = get(f"http://127.0.0.1:{port}/readyz")[0]
+        bound = listening_addresses(port)
+    finally:
+        stderr = app.stop()
+    assert app.returncode == 0, stderr
+
+    assert (status, ready, bound) == (200, 200, {"127.0.0.1"})
+    found = families(body)
+    mini = {"gen_ai_request_model": "gpt-4o-mini"}
+    tokens = "gen_ai_client_token_usage_sum"
+    assert total(found, tokens, gen_ai_operation_name="chat", gen_ai_token_type="input", **mini) == 26
+    assert by_label(found, "agentotel_tool_duration_seconds_count", "gen_ai_tool_name") == {"get_weather": 1}
