@@ -431,12 +431,14 @@ def test_an_unusable_path_fails_at_start_up_naming_the_variable(tmp_path: Path) 
         AuditSpanProcessor(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
 def test_a_read_only_directory_fails_at_start_up(tmp_path: Path) -> None:
-    tmp_path.chmod(0o500)
+    # A mode-0500 folder stops everyone but root; sysfs refuses new files even to root.
+    target = tmp_path if os.geteuid() != 0 else Path("/sys")
+    if target is tmp_path:
+        tmp_path.chmod(0o500)
     try:
         with pytest.raises(ConfigError, match="Permission denied"):
-            AuditSpanProcessor(tmp_path / "audit.jsonl")
+            AuditSpanProcessor(target / "audit.jsonl")
     finally:
         tmp_path.chmod(0o700)
 
