@@ -139,7 +139,7 @@ def _promtool_test(path: Path) -> str:
 
 
 def test_quantiles_equal_prometheus_histogram_quantile(tmp_path: Path) -> None:
-    assert shutil.which("promtool"), "promtool missing: install the Debian package prometheus (make test does)"
+    assert shutil.which("promtool"), "promtool missing: install Debian package prometheus (make test does)"
     test_file = _promtool_test(tmp_path / "quantiles_test.yml")
     result = subprocess.run(["promtool", "test", "rules", test_file], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
