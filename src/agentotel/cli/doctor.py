@@ -31,8 +31,24 @@ def run() -> int:
     table.add_row(config.METRIC_CARDINALITY_LIMIT, str(settings.cardinality_limit))
     table.add_row(config.TOOL_PENDING_MAX, str(settings.tool_pending_max))
     table.add_row(config.TOOL_PENDING_TTL, str(settings.tool_pending_ttl))
-    for name in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"):
+    for name in (
+        config.AUDIT_PATH,
+        config.AUDIT_FSYNC,
+        config.AUDIT_QUEUE_POLICY,
+        config.RUNS_DIR,
+        config.RUNS_KEEP,
+        config.PRICING_FILE,
+        config.METRICS_SERVER,
+        config.METRICS_FILE,
+        config.LOG_FORMAT,
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_METRICS_EXPORTER",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
+    ):
         table.add_row(name, os.environ.get(name, "(unset)"))
+    table.add_row(config.AUDIT_HMAC_KEY, "(set)" if os.environ.get(config.AUDIT_HMAC_KEY) else "(unset)")
+    table.add_row(config.SENTRY_DSN, "(set)" if os.environ.get(config.SENTRY_DSN) else "(unset)")
     console.print(table)
     found = available()
     console.print(
@@ -47,6 +63,13 @@ def run() -> int:
         console.print(
             f"[yellow]conflict:[/yellow] another instrumentor named {name!r} also patches the {name} SDK; "
             f"disable one set with OTEL_PYTHON_DISABLED_INSTRUMENTATIONS={name} (or agentotel_{name})."
+        )
+    configurators = sorted(ep.name for ep in entry_points(group="opentelemetry_configurator"))
+    if len(configurators) > 1 and not os.environ.get("OTEL_PYTHON_CONFIGURATOR"):
+        console.print(
+            f"[yellow]note:[/yellow] several configurators are installed ({', '.join(configurators)}); "
+            "opentelemetry-instrument loads only one: choose with OTEL_PYTHON_CONFIGURATOR "
+            "(agentotel's processors attach under either)."
         )
     return 0
 
