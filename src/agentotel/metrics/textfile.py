@@ -12,12 +12,12 @@ sees the previous complete file or the new complete file, never a partial one.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable
+
+from agentotel import _files
 
 _log = logging.getLogger("agentotel")
 
@@ -25,21 +25,9 @@ DEFAULT_INTERVAL = 15.0
 
 
 def write_atomically(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` by a file holding ``data``, in one rename: never seen half-written."""
-    folder, name = os.path.split(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp creates 0600; node_exporter usually runs as another user.
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Replace ``path`` by a file holding ``data``, in one rename: never seen half-written.
+    Readable by all by default: node_exporter usually runs as another user."""
+    _files.write_atomically(path, data, mode)
 
 
 class TextfileWriter:

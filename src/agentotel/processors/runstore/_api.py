@@ -12,6 +12,7 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Link, SpanKind
 
 from agentotel import semconv
+from agentotel._files import write_atomically
 from agentotel._invocation import USAGE_SINK_KEY, SpanLifecycle
 from agentotel.agent._run import STEP_COUNTER_KEY, Workflow
 from agentotel.agent._telemetry import AgentTelemetry
@@ -69,7 +70,7 @@ def save_artifact(name: str, data: str | bytes | Any) -> Path | None:
     path = folder / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _store.write_atomic(path, payload)
+        write_atomically(path, payload)
     except OSError as exc:
         _log.warning("agentotel: cannot save artifact %s (%s)", path, exc)
         for processor in live_processors()[:1]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 
+from agentotel._files import write_atomically
 from agentotel._safe import Boundary
 from agentotel.processors.runstore import _store
 from agentotel.processors.runstore._events import RunInfo, SummaryBuilder, span_event
@@ -104,7 +105,7 @@ class RunSink:
         # rewritten for the root and again for each straggler.
         spans = any(item.span is not None for item in items)  # retried ones included
         if any(item.span is None for item in items) or (spans and builder.finished):
-            _store.write_atomic(run.folder / _store.SUMMARY, _store.dump_json(builder.summary()))
+            write_atomically(run.folder / _store.SUMMARY, _store.dump_json(builder.summary()))
         root_ended = any(item.root for item in items)
         if root_ended:
             self._live.discard(run.info.run_id)
