@@ -62,29 +62,8 @@ class Telemetry:
         self.tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__, tracer_provider)
         meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
         self.boundary = Boundary(component, meter)
-        self.duration = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_OPERATION_DURATION,
-            unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
-        )
-        self.tokens = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_TOKEN_USAGE,
-            unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
-        )
-        self.time_to_first_chunk = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
-            unit="s",
-            description="Time from the request to the first chunk of a streamed response.",
-            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
-        )
-        self.time_per_output_chunk = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
-            unit="s",
-            description="Mean time between output chunks after the first, one point per stream.",
-            explicit_bucket_boundaries_advisory=semconv.CHUNK_TIME_BUCKETS,
+        self.duration, self.tokens, self.time_to_first_chunk, self.time_per_output_chunk = (
+            instruments.llm_histograms(meter)
         )
         self.tool_duration = instruments.tool_duration(meter)
         self.cardinality = shared_guard(settings.cardinality_limit)

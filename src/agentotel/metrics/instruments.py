@@ -1,4 +1,4 @@
-"""The agent-layer instruments (DESIGN §5), created in one place so that every component that
+"""The metric instruments (DESIGN §5), created in one place so that every component that
 records them (the agent API, the LLM instrumentors' inferred tool spans, MCP, LangChain) gets the
 same name, unit, description and buckets. A meter returns the existing instrument for a repeated
 name, so creating them twice is harmless."""
@@ -8,6 +8,36 @@ from __future__ import annotations
 from opentelemetry.metrics import Counter, Histogram, Meter
 
 from agentotel import semconv
+
+
+def llm_histograms(meter: Meter) -> tuple[Histogram, Histogram, Histogram, Histogram]:
+    """The GenAI client histograms: operation duration, token usage, time to first chunk and
+    time per output chunk, with the conventions' buckets."""
+    duration = meter.create_histogram(
+        semconv.GEN_AI_CLIENT_OPERATION_DURATION,
+        unit="s",
+        description="GenAI operation duration.",
+        explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+    )
+    tokens = meter.create_histogram(
+        semconv.GEN_AI_CLIENT_TOKEN_USAGE,
+        unit="{token}",
+        description="Number of input and output tokens used.",
+        explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
+    )
+    first_chunk = meter.create_histogram(
+        semconv.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+        unit="s",
+        description="Time from the request to the first chunk of a streamed response.",
+        explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+    )
+    per_chunk = meter.create_histogram(
+        semconv.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+        unit="s",
+        description="Mean time between output chunks after the first, one point per stream.",
+        explicit_bucket_boundaries_advisory=semconv.CHUNK_TIME_BUCKETS,
+    )
+    return duration, tokens, first_chunk, per_chunk
 
 
 def tool_duration(meter: Meter) -> Histogram:
