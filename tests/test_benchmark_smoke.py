@@ -7,8 +7,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+OVERHEAD = ROOT / "benchmarks" / "overhead.py"
+WORKLOADS = ["openai_chat", "openai_chat_stream", "anthropic_messages", "anthropic_messages_stream"]
 STREAM_METRICS = [
     "gen_ai.client.operation.duration",
     "gen_ai.client.operation.time_per_output_chunk",
@@ -22,7 +27,7 @@ def test_quick_benchmark_run_measures_every_mode(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "overhead.py"),
+            str(OVERHEAD),
             "--quick",
             "--no-callgrind",
             "--no-memory",
@@ -37,19 +42,83 @@ def test_quick_benchmark_run_measures_every_mode(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     workloads = result["cpu_us_per_call"]
-    assert sorted(workloads) == [
-        "anthropic_messages",
-        "anthropic_messages_stream",
-        "openai_chat",
-        "openai_chat_stream",
-    ]
+    assert sorted(workloads) == sorted(WORKLOADS)
     for name, workload in workloads.items():
         modes = workload["modes"]
+        assert sorted(modes) == ["agentotel", "bare", "none", "semconv"], name
         assert modes["none"]["spans_per_call"] == 0.0, name
         assert modes["none"]["metrics"] == [], name
         assert modes["bare"]["spans_per_call"] == 1.0, name
+        assert modes["semconv"]["spans_per_call"] == 1.0, name
         assert modes["agentotel"]["spans_per_call"] == 1.0, name
         expected = STREAM_METRICS if name.endswith("_stream") else STREAM_METRICS[::3]
+        assert modes["semconv"]["metrics"] == expected, name
         # Both benchmark models (gpt-4o, claude-sonnet-4-6) have a price.
         assert modes["agentotel"]["metrics"] == sorted(["agentotel.llm.cost.usd", *expected]), name
+        for key in ("semconv_overhead", "semconv_vs_bare", "vs_semconv"):
+            assert key in workload, (name, key)
+    assert "semconv-none" in done.stdout
+    assert "vs semconv" in done.stdout
     assert "Command: " in done.stdout
+
+
+def _describe(workload: str, mode: str) -> dict[str, Any]:
+    """The benchmark child's ``describe``: what one mode emits, after two calls."""
+    sys.path.insert(0, str(OVERHEAD.parent))
+    try:
+        from overhead import _RESULT_PREFIX, _child_env
+    finally:
+        sys.path.remove(str(OVERHEAD.parent))
+    spec = {"measure": "describe", "workload": workload, "mode": mode}
+    done = subprocess.run(
+        [sys.executable, str(OVERHEAD), "--child", json.dumps(spec)],
+        env=_child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith(_RESULT_PREFIX)]
+    assert len(lines) == 1, done.stdout
+    result: dict[str, Any] = json.loads(lines[0][len(_RESULT_PREFIX) :])
+    return result
+
+
+def _points(metric: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(metric["points"], key=lambda p: json.dumps(p["attributes"], sort_keys=True))
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_semconv_floor_emits_what_agentotel_emits(workload: str) -> None:
+    """The semconv mode is a floor only if it emits agentotel's telemetry, minus agentotel.* extras."""
+    semconv, agent = _describe(workload, "semconv"), _describe(workload, "agentotel")
+    s_span, a_span = semconv["span"], agent["span"]
+    assert (s_span["name"], s_span["kind"]) == (a_span["name"], a_span["kind"])
+    assert s_span["kind"] == "CLIENT"
+    a_attrs = {k: v for k, v in a_span["attributes"].items() if not k.startswith("agentotel.")}
+    s_attrs = s_span["attributes"]
+    assert sorted(s_attrs) == sorted(a_attrs)
+    timed = {"gen_ai.response.time_to_first_chunk"}
+    for key in timed & set(a_attrs):
+        assert a_attrs[key] > 0 and s_attrs[key] > 0, key
+    assert {k: v for k, v in s_attrs.items() if k not in timed} == {
+        k: v for k, v in a_attrs.items() if k not in timed
+    }
+    if workload.endswith("_stream"):
+        assert "gen_ai.response.time_to_first_chunk" in s_attrs
+
+    a_metrics = {k: v for k, v in agent["metrics"].items() if k != "agentotel.llm.cost.usd"}
+    s_metrics = semconv["metrics"]
+    assert sorted(s_metrics) == sorted(a_metrics)
+    expected = STREAM_METRICS if workload.endswith("_stream") else STREAM_METRICS[::3]
+    assert sorted(s_metrics) == expected
+    for name, a_metric in a_metrics.items():
+        s_metric = s_metrics[name]
+        assert s_metric["unit"] == a_metric["unit"], name
+        s_points, a_points = _points(s_metric), _points(a_metric)
+        assert [p["attributes"] for p in s_points] == [p["attributes"] for p in a_points], name
+        assert [p["count"] for p in s_points] == [p["count"] for p in a_points] == [2] * len(a_points), name
+        if name == "gen_ai.client.token.usage":
+            assert [p["sum"] for p in s_points] == [p["sum"] for p in a_points], name
+            assert len(s_points) == 2  # input and output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +224,119 @@ def test_agent_round_sums_the_cost_of_its_calls(agent_layer: TelemetryCapture, o
     assert attrs_of(spans["invoke_agent helper"])["agentotel.usage.cost_usd"] == pytest.approx(
         expected, rel=1e-12
     )
+
+
+def _cost_points(cap: TelemetryCapture) -> dict[tuple[str, str, str], float]:
+    return {
+        (
+            p.attributes["gen_ai.provider.name"],
+            p.attributes["gen_ai.request.model"],
+            p.attributes["gen_ai.token.type"],
+        ): p.value
+        for p in cap.metric_points(COST)
+    }
+
+
+def test_one_provider_keeps_one_set_of_cost_totals_across_instrumentors_and_reinstrumentation(
+    monkeypatch: pytest.MonkeyPatch, cap: TelemetryCapture, openai_client: Any, anthropic_client: Any
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_OPEN_TELEMETRY", "false")
+    with instrumented(cap, OpenAIInstrumentor, AnthropicInstrumentor):
+        openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))  # 6 in, 6 out
+        message = anthropic_client.messages.create(
+            model="claude-sonnet-4-5-20250929", max_tokens=64, messages=user(QUESTION)
+        )
+    with instrumented(cap, OpenAIInstrumentor):
+        openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
+    openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))  # not instrumented
+
+    i, o = message.usage.input_tokens, message.usage.output_tokens
+    assert _cost_points(cap) == {
+        ("openai", "gpt-4o", "input"): pytest.approx(2 * 6 * 2.5 / 1e6, rel=1e-12),
+        ("openai", "gpt-4o", "output"): pytest.approx(2 * 6 * 10.0 / 1e6, rel=1e-12),
+        ("anthropic", "claude-sonnet-4-5-20250929", "input"): pytest.approx(i * 3.0 / 1e6, rel=1e-12),
+        ("anthropic", "claude-sonnet-4-5-20250929", "output"): pytest.approx(o * 15.0 / 1e6, rel=1e-12),
+    }
+    [metric] = [
+        m
+        for rm in cap.metric_reader.get_metrics_data().resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.name == COST
+    ]
+    assert (metric.unit, metric.data.is_monotonic) == ("{USD}", True)
+
+
+def test_separate_providers_count_cost_separately(openai_client: Any) -> None:
+    first, second = TelemetryCapture(), TelemetryCapture()
+    try:
+        with instrumented(first, OpenAIInstrumentor):
+            openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
+        with instrumented(second, OpenAIInstrumentor):
+            for _ in range(3):
+                openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
+
+        assert _cost_points(first)[("openai", "gpt-4o", "output")] == pytest.approx(6 * 10.0 / 1e6, rel=1e-12)
+        assert _cost_points(second)[("openai", "gpt-4o", "output")] == pytest.approx(
+            3 * 6 * 10.0 / 1e6, rel=1e-12
+        )
+    finally:
+        first.shutdown()
+        second.shutdown()
+
+
+_GLOBAL_LATER = """
+import json, sys
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+import anthropic, openai
+from agentotel.instrumentation.anthropic import AnthropicInstrumentor
+from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.testing import FakeLLMServer
+
+OpenAIInstrumentor().instrument()  # no meter provider yet: the API's proxy
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+AnthropicInstrumentor().instrument()  # the real global provider
+with FakeLLMServer() as server:
+    o = openai.OpenAI(base_url=server.openai_base_url, api_key="sk-x", max_retries=0)
+    a = anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-x", max_retries=0)
+    ask = [{"role": "user", "content": "What is the capital of France?"}]
+    ru = o.chat.completions.create(model="gpt-4o", messages=ask).usage
+    au = a.messages.create(model="claude-sonnet-4-5-20250929", max_tokens=64, messages=ask).usage
+points = [
+    [dict(p.attributes), p.value]
+    for rm in reader.get_metrics_data().resource_metrics
+    for sm in rm.scope_metrics
+    for m in sm.metrics
+    if m.name == "agentotel.llm.cost.usd"
+    for p in m.data.data_points
+]
+usage = {"openai": [ru.prompt_tokens, ru.completion_tokens], "anthropic": [au.input_tokens, au.output_tokens]}
+print(json.dumps({"points": points, "usage": usage}))
+"""
+
+
+def test_cost_is_counted_when_the_global_meter_provider_is_set_between_instrumentors(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "app.py"
+    script.write_text(_GLOBAL_LATER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOTEL_"))}
+    env["ANTHROPIC_OPEN_TELEMETRY"] = "false"
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    (oi, oo), (ai, ao) = out["usage"]["openai"], out["usage"]["anthropic"]
+    got = {(a["gen_ai.provider.name"], a["gen_ai.token.type"]): v for a, v in out["points"]}
+    assert len(out["points"]) == 4
+    assert got == {
+        ("openai", "input"): pytest.approx(oi * 2.5 / 1e6, rel=1e-12),
+        ("openai", "output"): pytest.approx(oo * 10.0 / 1e6, rel=1e-12),
+        ("anthropic", "input"): pytest.approx(ai * 3.0 / 1e6, rel=1e-12),
+        ("anthropic", "output"): pytest.approx(ao * 15.0 / 1e6, rel=1e-12),
+    }

@@ -67,7 +67,7 @@ class Telemetry:
         )
         self.tool_duration = instruments.tool_duration(meter)
         self.cardinality = shared_guard(settings.cardinality_limit)
-        self.costing = Costing(meter, table_for(settings.pricing_file), self.cardinality)
+        self.costing = Costing(meter, table_for(settings.pricing_file), self.cardinality, meter_provider)
         PENDING.configure(settings.tool_pending_max, settings.tool_pending_ttl)
         self.events = (
             get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
@@ -227,8 +227,14 @@ class Invocation(SpanLifecycle):
             return
         self._ended = True
         try:
-            if attributes and self.recording:
-                self.span.set_attributes(attributes)
+            cost = self.telemetry.costing.record(
+                self.attributes, attributes, input_tokens, output_tokens, response_model
+            )
+            if self.recording:
+                if cost is not None:
+                    attributes = {**(attributes or {}), semconv.AGENTOTEL_USAGE_COST_USD: cost}
+                if attributes:
+                    self.span.set_attributes(attributes)
             metric_attrs = self._metric_attributes(response_model)
             self._record_durations(metric_attrs)
             tokens = self.telemetry.tokens
@@ -238,11 +244,6 @@ class Invocation(SpanLifecycle):
                 tokens.record(
                     output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT}
                 )
-            cost = self.telemetry.costing.record(
-                self.attributes, attributes, input_tokens, output_tokens, response_model
-            )
-            if cost is not None and self.recording:
-                self.span.set_attribute(semconv.AGENTOTEL_USAGE_COST_USD, cost)
             if self._sink is not None:
                 self._sink.add(input_tokens, output_tokens, cost)
             if self._content is not None:

@@ -3,16 +3,23 @@
 The counter is split by ``gen_ai.token.type``: ``input`` (uncached, cache-read and cache-write
 tokens, each at its own price) and ``output``. A model without a price gets no cost: one warning
 per model in the process, and the call is counted in ``agentotel.llm.cost.unpriced``.
+
+The cost counter is an *asynchronous* counter over running totals kept here: adding to a dict
+entry costs a small fraction of a synchronous ``Counter.add`` (the SDK cleans, copies and hashes
+the attributes of every measurement), and the exported series is the same monotonic sum. The
+totals belong to the meter provider, so every instrumentor (and every re-instrumentation) on one
+provider adds to one set of series, registered once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation, get_meter_provider
 
 from agentotel import semconv
 from agentotel.metrics._cardinality import CardinalityGuard
@@ -23,17 +30,89 @@ _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
 
+class CostTotals:
+    """Running cost per (provider, request model, token type): the asynchronous counter's values."""
+
+    __slots__ = ("__weakref__", "_lock", "_totals")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._totals: dict[tuple[Any, str, str], float] = {}
+
+    def add(self, provider: Any, model: str, inputs: float, outputs: float) -> None:
+        """Add one call's input and output cost (a zero amount adds no series)."""
+        totals = self._totals
+        with self._lock:
+            if inputs:
+                key = (provider, model, semconv.TOKEN_INPUT)
+                totals[key] = totals.get(key, 0.0) + inputs
+            if outputs:
+                key = (provider, model, semconv.TOKEN_OUTPUT)
+                totals[key] = totals.get(key, 0.0) + outputs
+
+    def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            totals = list(self._totals.items())
+        return [
+            Observation(
+                usd,
+                {
+                    semconv.GEN_AI_PROVIDER_NAME: provider,
+                    semconv.GEN_AI_REQUEST_MODEL: model,
+                    semconv.GEN_AI_TOKEN_TYPE: token_type,
+                },
+            )
+            for (provider, model, token_type), usd in totals
+        ]
+
+
+_registry_lock = threading.Lock()
+_totals_by_provider: weakref.WeakKeyDictionary[MeterProvider, CostTotals] = weakref.WeakKeyDictionary()
+# The provider the first global-provider user saw: until one is set, that is the API's proxy,
+# whose instruments are later re-created on the real provider (with their callbacks).
+_first_global: list[MeterProvider] = []
+
+
+def _totals_for(meter: Meter, meter_provider: MeterProvider | None) -> CostTotals:
+    """The totals of ``meter_provider`` (the global one when None), registering the asynchronous
+    counter on ``meter`` the first time a provider is seen."""
+    provider = meter_provider if meter_provider is not None else get_meter_provider()
+    with _registry_lock:
+        totals = _totals_by_provider.get(provider)
+        if totals is not None:
+            return totals
+        if meter_provider is None and not _first_global:
+            _first_global.append(provider)
+        elif _first_global and _first_global[0] is not provider and get_meter_provider() is provider:
+            # The global provider was set after the proxy's counter was made: that counter now
+            # lives on this provider, so its totals are this provider's.
+            proxy_totals = _totals_by_provider.get(_first_global[0])
+            if proxy_totals is not None:
+                _totals_by_provider[provider] = proxy_totals
+                return proxy_totals
+        totals = _totals_by_provider[provider] = CostTotals()
+    meter.create_observable_counter(
+        semconv.LLM_COST,
+        callbacks=[totals.observe],
+        unit="{USD}",
+        description="Cost of LLM calls in US dollars, from the price table.",
+    )
+    return totals
+
+
 class Costing:
     """Prices calls and records their cost, for one meter."""
 
-    def __init__(self, meter: Meter, prices: PriceTable, cardinality: CardinalityGuard) -> None:
+    def __init__(
+        self,
+        meter: Meter,
+        prices: PriceTable,
+        cardinality: CardinalityGuard,
+        meter_provider: MeterProvider | None = None,
+    ) -> None:
         self.prices = prices
         self._cardinality = cardinality
-        self._cost = meter.create_counter(
-            semconv.LLM_COST,
-            unit="{USD}",
-            description="Cost of LLM calls in US dollars, from the price table.",
-        )
+        self._totals = _totals_for(meter, meter_provider)
         self._unpriced = meter.create_counter(
             semconv.LLM_COST_UNPRICED, unit="{call}", description="LLM calls whose model has no known price."
         )
@@ -56,9 +135,10 @@ class Costing:
             price = self.prices.lookup(request_model)
         provider = start_attributes.get(semconv.GEN_AI_PROVIDER_NAME)
         model_label = self._cardinality(semconv.GEN_AI_REQUEST_MODEL, request_model)
-        attrs = {semconv.GEN_AI_PROVIDER_NAME: provider, semconv.GEN_AI_REQUEST_MODEL: model_label}
         if price is None:
-            self._unpriced.add(1, attrs)
+            self._unpriced.add(
+                1, {semconv.GEN_AI_PROVIDER_NAME: provider, semconv.GEN_AI_REQUEST_MODEL: model_label}
+            )
             _warn_once(response_model or request_model)
             return None
         usage = usage or {}
@@ -66,10 +146,7 @@ class Costing:
         cache_write = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS))
         inputs = price.cost(input_tokens or 0, 0, cache_read, cache_write)
         outputs = price.cost(0, output_tokens or 0)
-        if inputs:
-            self._cost.add(inputs, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_INPUT})
-        if outputs:
-            self._cost.add(outputs, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT})
+        self._totals.add(provider, model_label, inputs, outputs)
         return inputs + outputs
 
 
