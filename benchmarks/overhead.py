@@ -254,27 +254,11 @@ def _build_call(workload: str, mode: str) -> _Setup:
         # counter. Plain field reads, no helpers, no error handling beyond start_as_current_span's.
         tracer = tracer_provider.get_tracer("agentotel-benchmark-semconv")
         meter = meter_provider.get_meter("agentotel-benchmark-semconv")
-        # Names, units and bucket advisories as in agentotel.metrics.instruments.llm_histograms.
-        op_duration = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_OPERATION_DURATION,
-            unit="s",
-            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
-        )
-        token_usage = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_TOKEN_USAGE,
-            unit="{token}",
-            explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
-        )
-        first_chunk = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
-            unit="s",
-            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
-        )
-        per_chunk = meter.create_histogram(
-            semconv.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
-            unit="s",
-            explicit_bucket_boundaries_advisory=semconv.CHUNK_TIME_BUCKETS,
-        )
+        # The instruments agentotel creates (names, units, descriptions, bucket advisories):
+        # creating them is a one-off, outside the measured calls.
+        from agentotel.metrics.instruments import llm_histograms
+
+        op_duration, token_usage, first_chunk, per_chunk = llm_histograms(meter)
         sc_span_name = f"chat {model}"
         sc_perf_counter = time.perf_counter
         # agentotel sets openai.api.type on OpenAI calls, and gen_ai.request.stream only on streams.
