@@ -156,7 +156,7 @@ def test_anthropic_cache_reads_and_writes_are_priced_at_their_own_rates(
     monkeypatch.setenv("ANTHROPIC_OPEN_TELEMETRY", "false")
     with instrumented(cap, AnthropicInstrumentor):
         anthropic_client.messages.create(
-            model="claude-sonnet-4-5-20250929",
+            model="claude-sonnet-4-6",
             max_tokens=64,
             messages=user(f"{QUESTION} [[scenario:cached:4]] [[scenario:cache_write:3]]"),
         )
@@ -244,7 +244,7 @@ def test_one_provider_keeps_one_set_of_cost_totals_across_instrumentors_and_rein
     with instrumented(cap, OpenAIInstrumentor, AnthropicInstrumentor):
         openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))  # 6 in, 6 out
         message = anthropic_client.messages.create(
-            model="claude-sonnet-4-5-20250929", max_tokens=64, messages=user(QUESTION)
+            model="claude-sonnet-4-6", max_tokens=64, messages=user(QUESTION)
         )
     with instrumented(cap, OpenAIInstrumentor):
         openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
@@ -254,8 +254,8 @@ def test_one_provider_keeps_one_set_of_cost_totals_across_instrumentors_and_rein
     assert _cost_points(cap) == {
         ("openai", "gpt-4o", "input"): pytest.approx(2 * 6 * 2.5 / 1e6, rel=1e-12),
         ("openai", "gpt-4o", "output"): pytest.approx(2 * 6 * 10.0 / 1e6, rel=1e-12),
-        ("anthropic", "claude-sonnet-4-5-20250929", "input"): pytest.approx(i * 3.0 / 1e6, rel=1e-12),
-        ("anthropic", "claude-sonnet-4-5-20250929", "output"): pytest.approx(o * 15.0 / 1e6, rel=1e-12),
+        ("anthropic", "claude-sonnet-4-6", "input"): pytest.approx(i * 3.0 / 1e6, rel=1e-12),
+        ("anthropic", "claude-sonnet-4-6", "output"): pytest.approx(o * 15.0 / 1e6, rel=1e-12),
     }
     [metric] = [
         m
@@ -304,7 +304,7 @@ with FakeLLMServer() as server:
     a = anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-x", max_retries=0)
     ask = [{"role": "user", "content": "What is the capital of France?"}]
     ru = o.chat.completions.create(model="gpt-4o", messages=ask).usage
-    au = a.messages.create(model="claude-sonnet-4-5-20250929", max_tokens=64, messages=ask).usage
+    au = a.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=ask).usage
 points = [
     [dict(p.attributes), p.value]
     for rm in reader.get_metrics_data().resource_metrics
