@@ -104,7 +104,7 @@ def chain_records(path: Path) -> list[dict[str, Any]]:
 class _File:
     """An audit file on the real ``OsFile`` whose ``write`` the disks below change; counts syncs."""
 
-    def __init__(self, disk: FullDisk | GatedDisk, real: OsFile) -> None:
+    def __init__(self, disk: FullDisk | GatedDisk | SwitchableDisk, real: OsFile) -> None:
         self._disk = disk
         self._real = real
 
@@ -153,6 +153,26 @@ class _FullDiskFile(_File):
     def write(self, data: bytes) -> None:
         if self._disk.failing():
             self._real.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._real.write(data)
+
+
+class SwitchableDisk:
+    """An opener whose files' writes raise ``OSError(ENOSPC)`` while :attr:`full` is True."""
+
+    def __init__(self) -> None:
+        self.full = False
+        self.syncs = 0
+
+    def __call__(self, path: str) -> _File:
+        return _SwitchableFile(self, OsFile(path))
+
+
+class _SwitchableFile(_File):
+    _disk: SwitchableDisk
+
+    def write(self, data: bytes) -> None:
+        if self._disk.full:
             raise OSError(errno.ENOSPC, "No space left on device")
         self._real.write(data)
 

@@ -8,7 +8,6 @@ an OTLP exporter whose collector answers 400. The audit log's disk is the one st
 
 from __future__ import annotations
 
-import errno
 import json
 import shutil
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_helpers import SwitchableDisk
 from helpers import LocalHTTPServer, QuietHandler, serve_in_background, stop_serving
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -32,7 +32,6 @@ from agentotel.metrics.health import EXPORTERS, ExportHealth, HealthChecks, Stat
 from agentotel.metrics.server import MetricsServer
 from agentotel.metrics.textfile import TextfileWriter
 from agentotel.processors.audit import AuditSpanProcessor
-from agentotel.processors.audit._sink import OsFile
 from agentotel.testing._capture import TelemetryCapture
 
 
@@ -106,38 +105,6 @@ def test_without_metrics_the_endpoint_serves_health_only(server: MetricsServer) 
 
 
 # --- the audit writer -----------------------------------------------------------------------------
-class SwitchableDisk:
-    """An audit ``opener``: real files, whose writes raise ENOSPC while :attr:`full` is True."""
-
-    def __init__(self) -> None:
-        self.full = False
-
-    def __call__(self, path: str) -> Any:
-        return _File(self, OsFile(path))
-
-
-class _File:
-    def __init__(self, disk: SwitchableDisk, real: OsFile) -> None:
-        self._disk, self._real = disk, real
-
-    def write(self, data: bytes) -> None:
-        if self._disk.full:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self._real.write(data)
-
-    def sync(self) -> None:
-        self._real.sync()
-
-    def truncate(self, size: int) -> None:
-        self._real.truncate(size)
-
-    def size(self) -> int:
-        return self._real.size()
-
-    def close(self) -> None:
-        self._real.close()
-
-
 def test_readiness_follows_the_audit_writer_through_a_full_disk_and_back(
     agent_layer: TelemetryCapture, tmp_path: Path, server: MetricsServer, checks: HealthChecks
 ) -> None:
