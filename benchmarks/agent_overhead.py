@@ -47,11 +47,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -63,11 +61,14 @@ from typing import Any
 # ``benchmarks/`` is not a package: reuse overhead.py's helpers by importing it from its directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overhead import (
-    _callgrind_total,
-    _child_env,
+    _CHILD_FLAG,
+    _RESULT_PREFIX,
+    _callgrind_run,
+    _common_arguments,
     _DropExporter,
     _metric_names,
     _out_dir,
+    _run_child,
     _settle,
 )
 
@@ -86,8 +87,7 @@ STAMP = {"gen_ai.conversation.id": CONVERSATION_ID, "user.id": USER_ID}
 CHILDREN, GRANDCHILDREN = 7, 6
 TREE_SPANS = 1 + CHILDREN * (1 + GRANDCHILDREN)  # 50
 
-_CHILD_FLAG = "--child"
-_RESULT_PREFIX = "AGENT-OVERHEAD-RESULT "
+_SELF = Path(__file__).resolve()
 
 
 @dataclass(frozen=True)
@@ -330,33 +330,6 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
 # ============================================================================================
 # Parent side: run the children, collect, print.
 # ============================================================================================
-def _run_child(spec: dict[str, Any], prefix: Sequence[str] = ()) -> dict[str, Any]:
-    cmd = [*prefix, sys.executable, str(Path(__file__).resolve()), _CHILD_FLAG, json.dumps(spec)]
-    proc = subprocess.run(cmd, env=_child_env(), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed ({proc.returncode}): {shlex.join(cmd)}\n{proc.stderr[-4000:]}")
-    for line in proc.stdout.splitlines():
-        if line.startswith(_RESULT_PREFIX):
-            return json.loads(line[len(_RESULT_PREFIX) :])  # type: ignore[no-any-return]
-    raise RuntimeError(
-        f"child printed no result: {shlex.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
-    )
-
-
-def _callgrind_run(workload: str, mode: str, warmup: int, calls: int, out_dir: Path) -> int:
-    out = out_dir / f"callgrind.agent_{workload}.{mode}.{calls}.out"
-    prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-    spec = {"measure": "callgrind", "workload": workload, "mode": mode, "warmup": warmup, "calls": calls}
-    result = _run_child(spec, prefix)
-    if result["late_imports"]:
-        print(
-            f"warning: {workload}/{mode} N={calls} imported modules inside the measured loop "
-            f"(a one-off cost in the result): {', '.join(result['late_imports'])}",
-            file=sys.stderr,
-        )
-    return _callgrind_total(out)
-
-
 def measure_instructions(
     workloads: Sequence[str], plans: dict[str, Plan], out_dir: Path, jobs: int, log: Callable[[str], None]
 ) -> dict[str, dict[str, float]]:
@@ -365,7 +338,8 @@ def measure_instructions(
     totals: dict[tuple[str, str, int], int] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            t: pool.submit(_callgrind_run, t[0], t[1], plans[t[0]].cg_warmup, t[2], out_dir) for t in tasks
+            t: pool.submit(_callgrind_run, t[0], t[1], plans[t[0]].cg_warmup, t[2], out_dir, _SELF)
+            for t in tasks
         }
         for task, future in futures.items():
             totals[task] = future.result()
@@ -393,7 +367,7 @@ def measure_cpu(
                 "measure": "cpu", "workload": w, "mode": m, "warmup": p.cpu_warmup,
                 "calls": p.cpu_calls, "repeats": p.cpu_repeats,
             }  # fmt: skip
-            result = _run_child(spec)
+            result = _run_child(spec, script=_SELF)
             medians[w][m] = statistics.median(result["cpu_us"])
             details[w][m] = {k: result[k] for k in ("cpu_us", "spans_per_call", "metrics", "check")}
             repeats = ", ".join(f"{x:.1f}" for x in result["cpu_us"])
@@ -512,23 +486,7 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Overhead of @agentotel.tool vs. a hand-written span, and of agentotel.session stamping.",
     )
-    parser.add_argument(
-        "--quick", action="store_true", help="few iterations: a smoke check, not a measurement"
-    )
-    parser.add_argument(
-        "--workload", action="append", choices=WORKLOADS, help="run only this workload (repeatable)"
-    )
-    parser.add_argument("--no-callgrind", action="store_true", help="skip callgrind: CPU time only")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
-    parser.add_argument(
-        "--callgrind-dir",
-        type=Path,
-        metavar="DIR",
-        help="keep the callgrind.out files in DIR (for callgrind_annotate)",
-    )
-    parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="parallel callgrind runs (default: CPUs)"
-    )
+    _common_arguments(parser, WORKLOADS, "skip callgrind: CPU time only")
     return parser.parse_args(argv)
 
 

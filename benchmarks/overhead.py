@@ -78,6 +78,7 @@ STOP_SEQUENCES = ["\n\nEND"]
 
 _CHILD_FLAG = "--child"
 _RESULT_PREFIX = "OVERHEAD-RESULT "
+_SELF = Path(__file__).resolve()
 _TOTALS_RE = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
 
@@ -658,14 +659,15 @@ def _child_memory(spec: dict[str, Any]) -> dict[str, Any]:
 # ============================================================================================
 # Parent side: run the children, collect, print.
 # ============================================================================================
-def _run_child(spec: dict[str, Any], prefix: Sequence[str] = ()) -> tuple[dict[str, Any], str]:
-    cmd = [*prefix, sys.executable, str(Path(__file__).resolve()), _CHILD_FLAG, json.dumps(spec)]
+def _run_child(spec: dict[str, Any], prefix: Sequence[str] = (), script: Path = _SELF) -> dict[str, Any]:
+    """Run ``script --child spec`` (under ``prefix``, e.g. valgrind) and return its result line."""
+    cmd = [*prefix, sys.executable, str(script), _CHILD_FLAG, json.dumps(spec)]
     proc = subprocess.run(cmd, env=_child_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"child failed ({proc.returncode}): {shlex.join(cmd)}\n{proc.stderr[-4000:]}")
     for line in proc.stdout.splitlines():
         if line.startswith(_RESULT_PREFIX):
-            return json.loads(line[len(_RESULT_PREFIX) :]), proc.stderr
+            return json.loads(line[len(_RESULT_PREFIX) :])  # type: ignore[no-any-return]
     raise RuntimeError(
         f"child printed no result: {shlex.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     )
@@ -678,11 +680,14 @@ def _callgrind_total(path: Path) -> int:
     return int(match.group(1))
 
 
-def _callgrind_run(workload: str, mode: str, warmup: int, calls: int, out_dir: Path) -> int:
-    out = out_dir / f"callgrind.{workload}.{mode}.{calls}.out"
+def _callgrind_run(
+    workload: str, mode: str, warmup: int, calls: int, out_dir: Path, script: Path = _SELF
+) -> int:
+    """Total instructions of one child run of ``script`` under callgrind."""
+    out = out_dir / f"callgrind.{script.stem}.{workload}.{mode}.{calls}.out"
     prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     spec = {"measure": "callgrind", "workload": workload, "mode": mode, "warmup": warmup, "calls": calls}
-    result, _ = _run_child(spec, prefix)
+    result = _run_child(spec, prefix, script)
     if result["late_imports"]:
         print(
             f"warning: {workload}/{mode} N={calls} imported modules inside the measured loop "
@@ -723,7 +728,7 @@ def measure_cpu(
                 "measure": "cpu", "workload": w, "mode": m, "warmup": plan.cpu_warmup,
                 "calls": plan.cpu_calls, "repeats": plan.cpu_repeats,
             }  # fmt: skip
-            result, _ = _run_child(spec)
+            result = _run_child(spec)
             medians[w][m] = statistics.median(result["cpu_us"])
             details[w][m] = {k: result[k] for k in ("cpu_us", "spans_per_call", "metrics")}
             repeats = ", ".join(f"{x:.1f}" for x in result["cpu_us"])
@@ -738,7 +743,7 @@ def measure_cpu(
 
 
 def measure_memory(plan: Plan) -> dict[str, Any]:
-    result, _ = _run_child({"measure": "memory", "first": plan.mem_first, "total": plan.mem_total})
+    result = _run_child({"measure": "memory", "first": plan.mem_first, "total": plan.mem_total})
     if result["spans"] != plan.mem_total:
         raise RuntimeError(f"memory check: {result['spans']} spans for {plan.mem_total} calls")
     first, total = str(plan.mem_first), str(plan.mem_total)
@@ -798,20 +803,15 @@ def _table(title: str, rows: dict[str, dict[str, Any]], spec: str, unit: str) ->
     return "\n".join(lines)
 
 
-def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Per-call overhead of agentotel vs. no instrumentation and two hand-written floors.",
-    )
+def _common_arguments(parser: argparse.ArgumentParser, workloads: Sequence[str], no_callgrind: str) -> None:
+    """The options both overhead benchmarks take."""
     parser.add_argument(
         "--quick", action="store_true", help="few iterations: a smoke check, not a measurement"
     )
     parser.add_argument(
-        "--workload", action="append", choices=sorted(WORKLOADS), help="run only this workload (repeatable)"
+        "--workload", action="append", choices=workloads, help="run only this workload (repeatable)"
     )
-    parser.add_argument(
-        "--no-callgrind", action="store_true", help="skip callgrind: CPU time (and memory) only"
-    )
-    parser.add_argument("--no-memory", action="store_true", help="skip the 20,000-call memory check")
+    parser.add_argument("--no-callgrind", action="store_true", help=no_callgrind)
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
         "--callgrind-dir",
@@ -822,6 +822,14 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="parallel callgrind runs (default: CPUs)"
     )
+
+
+def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Per-call overhead of agentotel vs. no instrumentation and two hand-written floors.",
+    )
+    _common_arguments(parser, sorted(WORKLOADS), "skip callgrind: CPU time (and memory) only")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 20,000-call memory check")
     return parser.parse_args(argv)
 
 
