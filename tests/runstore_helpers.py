@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from agentotel.processors import RunStoreSpanProcessor
+from agentotel.processors.runstore import _store
 from agentotel.processors.runstore._events import RunInfo, summarize
 from agentotel.testing._capture import TelemetryCapture
 
+# A run id without the "-2", "-3" ... that a second run of one trace in the same millisecond gets.
 RUN_ID = re.compile(r"^\d{8}T\d{6}\.\d{3}Z_[0-9a-f]{16}$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -34,8 +36,8 @@ def run_store(cap: TelemetryCapture, root: Path, **options: Any) -> Iterator[Run
 
 
 def run_ids(root: Path) -> list[str]:
-    """Run folders, oldest first."""
-    return sorted(p.name for p in root.iterdir() if RUN_ID.match(p.name))
+    """Run folders (suffixed ids included), oldest first."""
+    return sorted(p.name for p in root.iterdir() if _store.RUN_ID.match(p.name))
 
 
 def summary_of(root: Path, run_id: str) -> dict[str, Any]:
