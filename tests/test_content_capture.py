@@ -28,6 +28,7 @@ import openai
 import pytest
 from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
 from helpers import CLAUDE, EMBEDDING_MODEL, GPT, INSTRUMENTORS, REPLY, instrumented
+from opentelemetry._logs import SeverityNumber
 
 from agentotel import config
 from agentotel.testing import FakeLLMServer
@@ -581,6 +582,34 @@ def test_event_is_emitted_for_a_failed_call(
         "gen_ai.input.messages": [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
     }
     assert content_on_spans(cap) == [{}]
+
+
+@pytest.mark.parametrize("name", WORKLOAD_IDS)
+def test_event_is_an_info_record_timed_at_the_end_of_the_call(
+    name: str, cap: TelemetryCapture, run_workload: RunWorkload
+) -> None:
+    run_workload(name, "EVENT_ONLY")
+    [span] = cap.spans()
+    [record] = detail_events(cap)
+    assert record.severity_number is SeverityNumber.INFO
+    assert record.severity_text == "INFO"
+    assert record.observed_timestamp == record.timestamp
+    # Emitted as the call ends, just before its span closes.
+    assert span.start_time < record.timestamp <= span.end_time
+
+
+def test_event_of_a_failed_call_is_an_info_record_timed_at_its_end(
+    cap: TelemetryCapture, clients: Clients, marker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, "EVENT_ONLY")
+    prompt = f"{marker} [[scenario:rate_limit]]"
+    with instrumented(cap, *INSTRUMENTORS), pytest.raises(openai.RateLimitError):
+        clients.oai.chat.completions.create(model=GPT, messages=[{"role": "user", "content": prompt}])
+    [span] = cap.spans()
+    [record] = detail_events(cap)
+    assert (record.severity_number, record.severity_text) == (SeverityNumber.INFO, "INFO")
+    assert record.observed_timestamp == record.timestamp
+    assert span.start_time < record.timestamp <= span.end_time
 
 
 async def test_async_clients_span_and_event(

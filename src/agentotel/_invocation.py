@@ -17,7 +17,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry._logs import LoggerProvider, get_logger
+from opentelemetry._logs import LoggerProvider, SeverityNumber, get_logger
 from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
@@ -311,7 +311,12 @@ class Invocation(SpanLifecycle):
             return
         attributes: Attributes = {k: v for k, v in self.attributes.items() if k in _METRIC_KEYS}
         attributes.update(self._content)
+        now = time.time_ns()  # the call's end: the event is emitted just before its span ends
         logger.emit(
+            timestamp=now,
+            observed_timestamp=now,
+            severity_number=SeverityNumber.INFO,
+            severity_text="INFO",
             event_name=semconv.EVENT_INFERENCE_DETAILS,
             attributes=attributes,
             context=trace.set_span_in_context(self.span),
