@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,6 +136,27 @@ async def araised_by(call: Callable[[], Awaitable[Any]]) -> BaseException:
     with pytest.raises(BaseException) as info:
         await call()
     return info.value
+
+
+def frame_modules(exc: BaseException) -> list[str]:
+    """The module (``__name__``) each frame of ``exc``'s traceback runs in, outermost first.
+
+    Frames are judged by module identity, never by file path: the checkout (and its ``.venv``) may
+    sit in a folder named ``agentotel``, which puts that word in every SDK frame's file name.
+    """
+    return [str(frame.f_globals.get("__name__", "")) for frame, _ in traceback.walk_tb(exc.__traceback__)]
+
+
+def in_package(module: str, package: str) -> bool:
+    """``module`` is ``package`` itself or one of its submodules."""
+    return module == package or module.startswith(package + ".")
+
+
+def assert_raised_outside_agentotel(exc: BaseException) -> None:
+    """``exc`` was raised by someone else's code: the innermost frame of its traceback is not ours."""
+    modules = frame_modules(exc)
+    assert modules, "no traceback"
+    assert not in_package(modules[-1], "agentotel"), modules
 
 
 def closed_port() -> int:

@@ -3,12 +3,24 @@ metric helpers, and the request failures the fake server can be asked for."""
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 import openai
 import pytest
-from helpers import DURATION, GPT, QUESTION, TELEMETRY_ERRORS, TOKENS, Failure, only_span, token_sums, user
+from helpers import (
+    DURATION,
+    GPT,
+    QUESTION,
+    TELEMETRY_ERRORS,
+    TOKENS,
+    Failure,
+    assert_raised_outside_agentotel,
+    frame_modules,
+    in_package,
+    only_span,
+    token_sums,
+    user,
+)
 from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel
 
@@ -111,10 +123,8 @@ def assert_both_choices_called_get_weather(span: ReadableSpan) -> None:
 
 def assert_raised_by_sdk(exc: BaseException) -> None:
     """``exc`` is the SDK's own exception object: its traceback starts where the SDK raised it."""
-    assert exc.__traceback__ is not None
-    frames = traceback.extract_tb(exc.__traceback__)
-    assert any("/openai/" in f.filename for f in frames)
-    assert "agentotel" not in frames[-1].filename
+    assert any(in_package(module, "openai") for module in frame_modules(exc)), frame_modules(exc)
+    assert_raised_outside_agentotel(exc)
 
 
 # --------------------------------------------------------------------------- failures

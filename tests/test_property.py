@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import json
 import socket
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -30,6 +28,7 @@ from helpers import (
     GPT,
     LocalHTTPServer,
     QuietHandler,
+    assert_raised_outside_agentotel,
     instrumented,
     serve_in_background,
     stop_serving,
@@ -38,13 +37,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.trace import StatusCode
 
-import agentotel
 from agentotel._safe import error_type
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing._capture import TelemetryCapture
 
-AGENTOTEL_DIR = str(Path(agentotel.__file__).resolve().parent)
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
@@ -507,8 +504,7 @@ def check(plain: Outcome, traced: Outcome, cap: TelemetryCapture, span_name: str
         assert traced.key() == plain.key()
         if traced.exc is not None:
             # Raised by the SDK / HTTP stack, never by us: the innermost frame is not ours.
-            innermost = traceback.extract_tb(traced.exc.__traceback__)[-1]
-            assert not innermost.filename.startswith(AGENTOTEL_DIR), innermost
+            assert_raised_outside_agentotel(traced.exc)
             assert "agentotel" not in type(traced.exc).__module__
         spans = cap.spans()
         assert [s.name for s in spans] == [span_name], "exactly one span, ended"

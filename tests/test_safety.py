@@ -38,6 +38,7 @@ from helpers import (
     QUESTION,
     REPLY,
     TELEMETRY_ERRORS,
+    assert_raised_outside_agentotel,
     instrumented,
     user,
 )
@@ -359,7 +360,7 @@ def test_openai_error_path_with_our_fail_raising(
         # Not chained to our bug, and raised from the SDK's own frame.
         assert exc.__context__ is None or not isinstance(exc.__context__, TelemetryBug)
         assert not isinstance(exc.__cause__, TelemetryBug)
-        assert "agentotel" not in traceback.extract_tb(exc.__traceback__)[-1].filename
+        assert_raised_outside_agentotel(exc)
         return type(exc), str(exc), exc.status_code, exc.body, exc.request_id
 
     plain = trial.same_outcome(OpenAIInstrumentor, call)
