@@ -1,34 +1,24 @@
 """Message content for capture: JSON encoding, secret redaction and truncation.
 
 Only called when content capture is on (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
-Secrets are removed before anything is recorded: the client's own API key wherever it appears,
-and anything shaped like an OpenAI/Anthropic key or a bearer token.
+Secrets are removed before anything is recorded, by the one redaction function of
+:mod:`agentotel._redact`: the client's own API key wherever it appears, and anything shaped like a
+credential (OpenAI/Anthropic and AWS keys, bearer tokens, ``key=``/``token=`` parameters).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from agentotel import semconv
 from agentotel._invocation import Attributes
+from agentotel._redact import REDACTED, redact
 
-REDACTED = "[REDACTED]"
+__all__ = ["REDACTED", "TRUNCATED", "content_attributes", "dumps", "redact"]
+
 TRUNCATED = "...[truncated]"
-
-_SECRET_SHAPES = re.compile(
-    r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,})|((?i:bearer)\s+[A-Za-z0-9._~+/\-]{8,}=*)"
-)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with known secrets and key-shaped strings replaced by ``[REDACTED]``."""
-    for secret in secrets:
-        if secret and len(secret) >= 8 and secret in text:
-            text = text.replace(secret, REDACTED)
-    return _SECRET_SHAPES.sub(REDACTED, text)
 
 
 def _plain(value: Any, secrets: tuple[str, ...], depth: int = 0) -> Any:

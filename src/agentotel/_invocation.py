@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
+from agentotel._redact import exception_attributes
 from agentotel._safe import Boundary, error_type
 from agentotel._toolcalls import PENDING
 from agentotel._version import __version__
@@ -139,13 +140,15 @@ class SpanLifecycle:
     def mark_failed(self, exc: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> str:
         """ERROR status, ``error.type`` and the recorded exception; returns the error type."""
         etype = error_type(exc)
-        span = self.span
-        span.set_status(Status(StatusCode.ERROR, f"{etype}: {exc}"[:512]))
         if self.recording:
+            # The app keeps its exception as it is; what we record has no secret in it.
+            span = self.span
+            message, event = exception_attributes(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{etype}: {message}"[:512]))
             if attributes:
                 span.set_attributes(attributes)
             span.set_attribute(semconv.ERROR_TYPE, etype)
-            span.record_exception(exc)
+            span.add_event(semconv.EVENT_EXCEPTION, event)
         return etype
 
     def close(self, attributes: Mapping[str, AttributeValue] | None = None) -> bool:

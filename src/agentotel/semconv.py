@@ -15,6 +15,7 @@ from opentelemetry.semconv._incubating.attributes import server_attributes as _s
 from opentelemetry.semconv._incubating.attributes import user_attributes as _u
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _m
 from opentelemetry.semconv.attributes import error_attributes as _e
+from opentelemetry.semconv.attributes import exception_attributes as _x
 
 # --- gen_ai.* attributes -------------------------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = _g.GEN_AI_OPERATION_NAME
@@ -68,6 +69,9 @@ OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = _o.OPENAI_RESPONSE_SYSTEM_FINGERPRIN
 SERVER_ADDRESS: Final = _s.SERVER_ADDRESS
 SERVER_PORT: Final = _s.SERVER_PORT
 ERROR_TYPE: Final = _e.ERROR_TYPE
+EXCEPTION_TYPE: Final = _x.EXCEPTION_TYPE
+EXCEPTION_MESSAGE: Final = _x.EXCEPTION_MESSAGE
+EXCEPTION_STACKTRACE: Final = _x.EXCEPTION_STACKTRACE
 
 # --- values ----------------------------------------------------------------------------------------
 OP_CHAT: Final = "chat"
@@ -160,6 +164,8 @@ CHUNK_TIME_BUCKETS: Final = (
 
 # --- events --------------------------------------------------------------------------------------
 EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
+EVENT_EXCEPTION: Final = "exception"
+"""The span event of a recorded exception (the name ``Span.record_exception`` uses)."""
 
 # --- agentotel.* attributes ----------------------------------------------------------------------
 AGENTOTEL_COMPONENT: Final = "agentotel.component"
@@ -213,5 +219,8 @@ AGENTOTEL_RUN_OBJECTIVE: Final = "agentotel.run.objective"
 """On the root span of a run: the objective the app gave (``agentotel.fork_run(objective)``)."""
 AGENTOTEL_USAGE_COST_USD: Final = "agentotel.usage.cost_usd"
 """Cost of an LLM call in US dollars, when the price is known; the run store sums it per run."""
+AGENTOTEL_USAGE_INVALID: Final = "agentotel.usage.invalid"
+"""On an LLM span: the usage attributes the response reported out of range (negative, not a whole
+number, or above 2**63-1), left out of the span, the token metric and the cost."""
 WORKFLOW_FORK: Final = "fork"
 """``gen_ai.workflow.name`` of the root span ``agentotel.fork_run`` starts."""

@@ -16,6 +16,7 @@ from agentotel import semconv
 from agentotel._content import content_attributes
 from agentotel._invocation import Attributes, Invocation, Telemetry
 from agentotel._raw import AsyncRawResponseProxy, RawResponseProxy
+from agentotel._redact import remember
 from agentotel._safe import async_wrapper, sync_wrapper
 from agentotel._streams import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
 from agentotel._toolcalls import PENDING, infer_tool_spans
@@ -63,7 +64,7 @@ def server_of(attributes: Callable[[str, str, int | None], tuple[tuple[str, Any]
 
 
 def client_secrets(client: Any) -> tuple[str, ...]:
-    """The client's credentials, to be redacted from any captured content."""
+    """The client's credentials, to be redacted from everything recorded."""
     found: list[str] = []
     for name in ("api_key", "auth_token"):
         value = getattr(client, name, None)
@@ -113,9 +114,13 @@ class Operation:
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])
         inv = Invocation(self.telemetry, f"{operation} {model}" if model else operation, attrs)
+        # The client's credentials are redacted from whatever is recorded, content or an error
+        # message that repeats them.
+        secrets = client_secrets(client)
+        remember(secrets)
         # Content is only worth encoding if it goes somewhere: a recording span or the event.
         if self.capture_event or (self.capture_span and inv.recording):
-            inv.secrets = client_secrets(client)
+            inv.secrets = secrets
             inv.add_content(
                 content_attributes(
                     self.telemetry.settings.content_max_length, inv.secrets, **self.content_in(kwargs)

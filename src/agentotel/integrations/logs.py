@@ -24,6 +24,10 @@ The fields:
   ``exc_info=``, ``type`` spelled like the spans' ``error.type`` (``openai.RateLimitError``);
 * then the record's ``extra=`` fields, values JSON-encoded (``str()`` for the rest).
 
+Credentials are redacted from the message, the exception's message and stack trace and string
+``extra`` values, in both formats (see :mod:`agentotel._redact`): an SDK error that repeats the
+API key ("Incorrect API key provided: sk-...") is written with ``[REDACTED]`` in its place.
+
 Every JSON line has every field: an id that is unknown (outside any span, session or run) is
 ``null``, not missing, so queries and log pipelines see one schema. The text format shows only the
 ids it has. The ids are read when the record is formatted, which for the handler installed here
@@ -51,6 +55,7 @@ from datetime import datetime, timezone
 from typing import Any, Final, TextIO
 
 from agentotel import config
+from agentotel._redact import exception_message, redact, request_credentials
 from agentotel._safe import error_type
 from agentotel.integrations import _correlation
 
@@ -77,7 +82,12 @@ class _Formatter(logging.Formatter):
     def _stacktrace(self, record: logging.LogRecord) -> str:
         if not record.exc_text and record.exc_info:
             record.exc_text = self.formatException(record.exc_info)
-        return record.exc_text or ""
+        return redact(record.exc_text or "", _request_credentials(record))
+
+
+def _request_credentials(record: logging.LogRecord) -> tuple[str, ...]:
+    exc = record.exc_info[1] if record.exc_info else None
+    return request_credentials(exc) if exc is not None else ()
 
 
 class JsonFormatter(_Formatter):
@@ -89,7 +99,7 @@ class JsonFormatter(_Formatter):
             "timestamp": _timestamp(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             "trace_id": ids.trace_id,
             "span_id": ids.span_id,
             "conversation_id": ids.conversation_id,
@@ -99,14 +109,18 @@ class JsonFormatter(_Formatter):
         if record.stack_info:
             line["stack_info"] = self.formatStack(record.stack_info)
         for key, value in _extra(record).items():
-            line.setdefault(key, value)
-        return json.dumps(line, ensure_ascii=False, default=str)
+            line.setdefault(key, redact(value) if isinstance(value, str) else value)
+        return json.dumps(line, ensure_ascii=False, default=lambda v: redact(str(v)))
 
     def _exception(self, record: logging.LogRecord) -> dict[str, str] | None:
         exc = record.exc_info[1] if record.exc_info else None
         if exc is None:
             return None
-        return {"type": error_type(exc), "message": str(exc), "stacktrace": self._stacktrace(record)}
+        return {
+            "type": error_type(exc),
+            "message": exception_message(exc),
+            "stacktrace": self._stacktrace(record),
+        }
 
 
 class TextFormatter(_Formatter):
@@ -114,7 +128,7 @@ class TextFormatter(_Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         ids = _correlation.current()
-        text = f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"
+        text = f"{_timestamp(record)} {record.levelname} {record.name}: {redact(record.getMessage())}"
         for key, value in vars(ids).items():
             if value is not None:
                 text += f" {key}={value}"

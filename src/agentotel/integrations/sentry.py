@@ -25,6 +25,9 @@ What stays as it was:
   failed LLM call as an unhandled error, retried or not).
 * **No prompt content.** PII off (Sentry's default, left unset), no local variables in stack
   frames (they hold prompts and replies), no request bodies, credential headers filtered.
+* **No credentials.** Every string of the event (exception values, messages, breadcrumbs) is
+  redacted like the spans (:mod:`agentotel._redact`): an SDK error repeating the API key is sent
+  with ``[REDACTED]`` in its place.
 
 Options given to :func:`init_sentry` are passed to ``sentry_sdk.init`` and win over these defaults,
 except that request bodies are always dropped, the integrations above always disabled (more can
@@ -47,6 +50,7 @@ from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESS
 from opentelemetry.trace import StatusCode
 
 from agentotel import config, semconv
+from agentotel._redact import exception_message, redact, request_credentials
 from agentotel._safe import Boundary
 from agentotel._version import __version__
 from agentotel.integrations import _correlation
@@ -60,6 +64,7 @@ __all__ = [
     "FailedSpanMarker",
     "configure_from_env",
     "init_sentry",
+    "redact_event",
     "scrub_request",
 ]
 
@@ -140,7 +145,7 @@ def _mark(span: ReadableSpan, exc: BaseException) -> None:
 def _recorded(span: ReadableSpan, exc: BaseException) -> bool:
     """True if ``span`` recorded ``exc`` (rather than failing while another one was handled)."""
     name = type(exc).__qualname__
-    message = str(exc)
+    message = exception_message(exc)  # as the span recorded it
     for event in span.events:
         attrs = event.attributes or {}
         recorded_type = attrs.get(EXCEPTION_TYPE)
@@ -182,6 +187,26 @@ def _tag(event: dict[str, Any], hint: Mapping[str, Any]) -> None:
         tags[semconv.GEN_AI_CONVERSATION_ID] = ids.conversation_id
 
 
+def redact_event(event: Any, secrets: tuple[str, ...] = ()) -> Any:
+    """``event`` with credentials redacted from every string in it (exception values, messages,
+    breadcrumbs, stack frames...), in place; see :mod:`agentotel._redact`."""
+    if isinstance(event, str):
+        return redact(event, secrets)
+    if isinstance(event, dict):
+        for key, value in event.items():
+            event[key] = redact_event(value, secrets)
+    elif isinstance(event, list):
+        for i, value in enumerate(event):
+            event[i] = redact_event(value, secrets)
+    return event
+
+
+def _hint_credentials(hint: Mapping[str, Any]) -> tuple[str, ...]:
+    exc_info = hint.get("exc_info")
+    exc = exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) == 3 else None
+    return request_credentials(exc) if isinstance(exc, BaseException) else ()
+
+
 def scrub_request(event: dict[str, Any]) -> None:
     """Drop the request body (it may hold a prompt) and filter credential-like header values."""
     request = event.get("request")
@@ -204,7 +229,9 @@ def _before_send(boundary: Boundary, user: BeforeSend | None) -> BeforeSend:
             _tag(event, hint or {})
         except Exception as bug:
             boundary.report(bug)
-        scrub_request(event)  # not behind the boundary: a failure here must not send the event
+        # Not behind the boundary: a failure here must not send the event.
+        scrub_request(event)
+        redact_event(event, _hint_credentials(hint or {}))
         return user(event, hint) if user is not None else event
 
     return before_send
