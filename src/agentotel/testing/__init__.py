@@ -33,6 +33,18 @@ of every message text (tool definitions excluded). The reply is
 ``[[scenario:rate_limit]]``, ``server_error``, ``overloaded``, ``bad_request``,
 ``malformed``, ``disconnect``, ``slow:SECONDS``, ``cached:N``, ``cache_write:N``,
 ``reasoning:N`` (several may be combined). See :func:`handle_request`.
+
+Tool calls: the first tool a request offers is called with arguments generated from its JSON
+schema (every required property, with a value of the right type; see ``_schema_args``).
+
+Scripted replies: ``FakeLLMServer(script=[...])``, ``server.script([...])``, ``FakeLLM(script=...)``
+or ``fake_transport(script=...)`` queue :class:`Reply` objects (``Reply.text``,
+``Reply.tool_call``, ``Reply.tool_calls``, ``Reply.error``; a plain string is a text reply),
+consumed one per chat completion / response / message request, streamed or not; once the queue is
+empty, the markers decide again::
+
+      with FakeLLMServer(script=[Reply.tool_call("lookup_stock", {"sku": "A-1"}), "2 in stock."]) as srv:
+          ...
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._fake_llm import FakeLLM, FakeResponse, count_tokens, handle_request
+from ._script import Reply, ToolCall
 from ._server import FakeLLMServer, RecordedRequest
 
 if TYPE_CHECKING:
@@ -50,6 +63,8 @@ __all__ = [
     "FakeLLMServer",
     "FakeResponse",
     "RecordedRequest",
+    "Reply",
+    "ToolCall",
     "count_tokens",
     "fake_transport",
     "handle_request",

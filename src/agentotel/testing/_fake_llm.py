@@ -16,9 +16,12 @@ import math
 import re
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._schema_args import arguments_for
+from ._script import Reply, Script
 
 __all__ = [
     "CREATED",
@@ -44,6 +47,7 @@ _JSON_CT = "application/json"
 _SSE_CT = "text/event-stream; charset=utf-8"
 _SCENARIO_RE = re.compile(r"\[\[scenario:([A-Za-z_]+)(?::([^\]]*))?\]\]")
 _WORDS_RE = re.compile(r"\[\[words:(\d+)\]\]")
+_PIECE_RE = re.compile(r"\s*\S+\s*")
 _DATED_MODEL_RE = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")
 _ERROR_SCENARIOS = ("rate_limit", "server_error", "overloaded", "bad_request")
 _FLAG_SCENARIOS = ("malformed", "disconnect")
@@ -81,11 +85,25 @@ class FakeResponse:
 
 
 class FakeLLM:
-    """Per-server (or per-transport) state: thread-safe id counters starting at 1."""
+    """Per-server (or per-transport) state: thread-safe id counters starting at 1, and the
+    script of replies (see :meth:`script`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: Iterable[Reply | str] | None = None) -> None:
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
+        self._script = Script()
+        if script is not None:
+            self._script.extend(script)
+
+    def script(self, replies: Iterable[Reply | str]) -> None:
+        """Queue replies: each chat completion, response or Anthropic message request takes the
+        next one (a string is :meth:`Reply.text`); when none is left, the markers decide."""
+        self._script.extend(replies)
+
+    @property
+    def pending_replies(self) -> int:
+        """Scripted replies not consumed yet."""
+        return len(self._script)
 
     def next_id(self, kind: str) -> int:
         with self._lock:
@@ -93,9 +111,15 @@ class FakeLLM:
             self._counters[kind] = value
             return value
 
+    def next_scripted(self) -> Reply | None:
+        """Take the next scripted reply, if any."""
+        return self._script.pop()
+
     def reset(self) -> None:
+        """Ids start again at 1; the script is emptied."""
         with self._lock:
             self._counters.clear()
+        self._script.clear()
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> FakeResponse:
         return handle_request(method, path, headers, body, state=self)
@@ -120,6 +144,7 @@ class _Ctx:
     state: FakeLLM
     request_id: str
     stream: bool = field(default=False)
+    scripted: Reply | None = None
 
 
 class _BadRequest(Exception):
@@ -202,9 +227,10 @@ def _reply_words(texts: list[str]) -> list[str]:
     return DEFAULT_REPLY.split()
 
 
-def _pieces(words: list[str]) -> list[str]:
-    """Stream deltas: each word followed by a space except the last."""
-    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+def _pieces(text: str) -> list[str]:
+    """Stream deltas: each word with the whitespace after it (the first also with any before it)."""
+    pieces = _PIECE_RE.findall(text)
+    return pieces if pieces or not text else [text]
 
 
 def _split_json(text: str) -> list[str]:
@@ -213,9 +239,29 @@ def _split_json(text: str) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def _tool_args(schema: object) -> JSON:
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    return {"city": "Paris"} if isinstance(props, dict) and "city" in props else {}
+def _tool_schemas(req: JSON) -> dict[str, object]:
+    """Parameter schemas of the request's tools by name, in any of the three wire formats."""
+    out: dict[str, object] = {}
+    tools = req.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        if not isinstance(tool, dict):
+            continue
+        fn = tool.get("function")
+        if isinstance(fn, dict):
+            name, schema = fn.get("name"), fn.get("parameters")
+        else:
+            name, schema = tool.get("name"), tool.get("input_schema", tool.get("parameters"))
+        if isinstance(name, str):
+            out.setdefault(name, schema)
+    return out
+
+
+def _scripted_calls(reply: Reply, req: JSON) -> list[tuple[str, JSON]]:
+    schemas = _tool_schemas(req)
+    return [
+        (c.name, dict(c.arguments) if c.arguments is not None else arguments_for(schemas.get(c.name)))
+        for c in reply.calls
+    ]
 
 
 def _openai_model(model: object) -> str:
@@ -299,26 +345,33 @@ def _chat(ctx: _Ctx) -> FakeResponse:
     texts = [t for m in msgs for t in _texts(m.get("content"))]
     prompt = sum(count_tokens(t) for t in texts)
     n: int = req["n"] if isinstance(req.get("n"), int) and req["n"] > 0 else 1
-    tool = _first_chat_tool(req) if msgs and msgs[-1].get("role") == "user" else None
+    if ctx.scripted is not None:
+        specs = _scripted_calls(ctx.scripted, req)
+    else:
+        tool = _first_chat_tool(req) if msgs and msgs[-1].get("role") == "user" else None
+        specs = [(tool[0], arguments_for(tool[1]))] if tool is not None else []
     model = _openai_model(req.get("model"))
     tier = req.get("service_tier") if isinstance(req.get("service_tier"), str) else "default"
     cid = f"chatcmpl-{ctx.state.next_id('chatcmpl')}"
 
-    words: list[str] = []
-    calls: list[JSON] = []
-    if tool is not None:
-        args = json.dumps(_tool_args(tool[1]))
-        fn = {"name": tool[0], "arguments": args}
+    text = ""
+    calls: list[list[JSON]] = []  # per choice
+    if specs:
+        fns = [{"name": name, "arguments": json.dumps(a)} for name, a in specs]
         calls = [
-            {"id": f"call_{ctx.state.next_id('call')}", "type": "function", "function": fn} for _ in range(n)
+            [{"id": f"call_{ctx.state.next_id('call')}", "type": "function", "function": fn} for fn in fns]
+            for _ in range(n)
         ]
-        visible, finish = count_tokens(args), "tool_calls"
+        visible, finish = sum(count_tokens(fn["arguments"]) for fn in fns), "tool_calls"
+    elif ctx.scripted is not None:
+        text, finish = ctx.scripted.content, "stop"
+        visible = count_tokens(text)
     else:
         words = _reply_words(texts)
         limit = _max_words(req, "max_completion_tokens", "max_tokens")
         finish = "length" if limit is not None and len(words) > limit else "stop"
         words = words[:limit] if limit is not None else words
-        visible = len(words)
+        text, visible = " ".join(words), len(words)
     completion = visible * n + sc.reasoning
     usage = {
         "prompt_tokens": prompt,
@@ -344,9 +397,9 @@ def _chat(ctx: _Ctx) -> FakeResponse:
     if not ctx.stream:
         choices = []
         for i in range(n):
-            msg: JSON = {"role": "assistant", "content": " ".join(words), "refusal": None, "annotations": []}
+            msg: JSON = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
             if calls:
-                msg.update(content=None, tool_calls=[calls[i]])
+                msg.update(content=None, tool_calls=calls[i])
             choices.append({"index": i, "message": msg, "logprobs": None, "finish_reason": finish})
         return _json_response(200, {**base, "choices": choices, "usage": usage}, headers)
 
@@ -362,21 +415,19 @@ def _chat(ctx: _Ctx) -> FakeResponse:
         return _sse({**base, "choices": [choice]})
 
     events: list[bytes] = []
-    if calls:
-        frags = _split_json(calls[0]["function"]["arguments"])
+    opening: JSON = {"role": "assistant", "content": None, "refusal": None}
+    for k in range(len(calls[0]) if calls else 0):
         for i in range(n):
-            fn = {"name": calls[i]["function"]["name"], "arguments": ""}
-            first = {"index": 0, "id": calls[i]["id"], "type": "function", "function": fn}
-            events.append(
-                chunk(i, {"role": "assistant", "content": None, "refusal": None, "tool_calls": [first]})
-            )
-        for frag in frags:
+            fn = {"name": calls[i][k]["function"]["name"], "arguments": ""}
+            first = {"index": k, "id": calls[i][k]["id"], "type": "function", "function": fn}
+            events.append(chunk(i, {**(opening if k == 0 else {}), "tool_calls": [first]}))
+        for frag in _split_json(calls[0][k]["function"]["arguments"]):
             events += [
-                chunk(i, {"tool_calls": [{"index": 0, "function": {"arguments": frag}}]}) for i in range(n)
+                chunk(i, {"tool_calls": [{"index": k, "function": {"arguments": frag}}]}) for i in range(n)
             ]
-    else:
+    if not calls:
         events += [chunk(i, {"role": "assistant", "content": "", "refusal": None}) for i in range(n)]
-        for piece in _pieces(words):
+        for piece in _pieces(text):
             events += [chunk(i, {"content": piece}) for i in range(n)]
     events += [chunk(i, {}, finish) for i in range(n)]
     if include_usage:
@@ -388,6 +439,19 @@ def _chat(ctx: _Ctx) -> FakeResponse:
 # --------------------------------------------------------------------------- OpenAI responses
 
 
+def _first_response_tool(req: JSON) -> list[tuple[str, JSON]]:
+    items, tools = req.get("input"), req.get("tools")
+    has_output = isinstance(items, list) and any(
+        isinstance(it, dict) and it.get("type") == "function_call_output" for it in items
+    )
+    if not isinstance(tools, list) or has_output or req.get("tool_choice") == "none":
+        return []
+    for tool in tools:
+        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str):
+            return [(tool["name"], arguments_for(tool.get("parameters")))]
+    return []
+
+
 def _responses(ctx: _Ctx) -> FakeResponse:
     req, sc, state = ctx.req, ctx.sc, ctx.state
     items = req.get("input")
@@ -395,42 +459,38 @@ def _responses(ctx: _Ctx) -> FakeResponse:
     if isinstance(req.get("instructions"), str):
         texts.append(req["instructions"])
     prompt = sum(count_tokens(t) for t in texts)
-    has_output = isinstance(items, list) and any(
-        isinstance(it, dict) and it.get("type") == "function_call_output" for it in items
-    )
-    tool = None
     tools = req.get("tools")
-    if isinstance(tools, list) and not has_output and req.get("tool_choice") != "none":
-        fn_tools = [t for t in tools if isinstance(t, dict) and t.get("type") == "function"]
-        tool = next((t for t in fn_tools if isinstance(t.get("name"), str)), None)
+    specs = _scripted_calls(ctx.scripted, req) if ctx.scripted is not None else _first_response_tool(req)
     rn = state.next_id("resp")
     rid = f"resp_{rn}"
 
-    item: JSON
-    if tool is not None:
+    output: list[JSON] = []
+    for name, arguments in specs:
         cn = state.next_id("call")
-        args = json.dumps(_tool_args(tool.get("parameters")))
-        item = {
-            "id": f"fc_{cn}",
-            "type": "function_call",
-            "status": "completed",
-            "arguments": args,
-            "call_id": f"call_{cn}",
-            "name": tool["name"],
-        }
-        visible = count_tokens(args)
-        words: list[str] = []
-    else:
-        words = _reply_words(texts)
-        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": " ".join(words)}
-        item = {
-            "id": f"msg_{rn}",
-            "type": "message",
-            "status": "completed",
-            "role": "assistant",
-            "content": [part],
-        }
-        visible = len(words)
+        output.append(
+            {
+                "id": f"fc_{cn}",
+                "type": "function_call",
+                "status": "completed",
+                "arguments": json.dumps(arguments),
+                "call_id": f"call_{cn}",
+                "name": name,
+            }
+        )
+    visible = sum(count_tokens(item["arguments"]) for item in output)
+    if not output:
+        text = ctx.scripted.content if ctx.scripted is not None else " ".join(_reply_words(texts))
+        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+        output.append(
+            {
+                "id": f"msg_{rn}",
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [part],
+            }
+        )
+        visible = count_tokens(text)
     output_tokens = visible + sc.reasoning
     usage = {
         "input_tokens": prompt,
@@ -451,7 +511,7 @@ def _responses(ctx: _Ctx) -> FakeResponse:
         "max_output_tokens": req.get("max_output_tokens"),
         "metadata": req.get("metadata") or {},
         "model": _openai_model(req.get("model")),
-        "output": [item],
+        "output": output,
         "parallel_tool_calls": req.get("parallel_tool_calls", True),
         "previous_response_id": req.get("previous_response_id"),
         "reasoning": {"effort": None, "summary": None},
@@ -478,29 +538,26 @@ def _responses(ctx: _Ctx) -> FakeResponse:
     pending = {**resp, "status": "in_progress", "output": [], "usage": None}
     emit("response.created", response=pending)
     emit("response.in_progress", response=pending)
-    loc = {"item_id": item["id"], "output_index": 0}
-    if tool is not None:
-        emit(
-            "response.output_item.added",
-            output_index=0,
-            item={**item, "status": "in_progress", "arguments": ""},
-        )
-        for frag in _split_json(item["arguments"]):
-            emit("response.function_call_arguments.delta", **loc, delta=frag)
-        emit("response.function_call_arguments.done", **loc, name=item["name"], arguments=item["arguments"])
-    else:
-        emit(
-            "response.output_item.added",
-            output_index=0,
-            item={**item, "status": "in_progress", "content": []},
-        )
-        empty = {**item["content"][0], "text": ""}
-        emit("response.content_part.added", **loc, content_index=0, part=empty)
-        for piece in _pieces(words):
-            emit("response.output_text.delta", **loc, content_index=0, delta=piece, logprobs=[])
-        emit("response.output_text.done", **loc, content_index=0, text=" ".join(words), logprobs=[])
-        emit("response.content_part.done", **loc, content_index=0, part=item["content"][0])
-    emit("response.output_item.done", output_index=0, item=item)
+    for index, item in enumerate(output):
+        loc = {"item_id": item["id"], "output_index": index}
+        if item["type"] == "function_call":
+            added = {**item, "status": "in_progress", "arguments": ""}
+            emit("response.output_item.added", output_index=index, item=added)
+            for frag in _split_json(item["arguments"]):
+                emit("response.function_call_arguments.delta", **loc, delta=frag)
+            emit(
+                "response.function_call_arguments.done", **loc, name=item["name"], arguments=item["arguments"]
+            )
+        else:
+            added = {**item, "status": "in_progress", "content": []}
+            emit("response.output_item.added", output_index=index, item=added)
+            part = item["content"][0]
+            emit("response.content_part.added", **loc, content_index=0, part={**part, "text": ""})
+            for piece in _pieces(part["text"]):
+                emit("response.output_text.delta", **loc, content_index=0, delta=piece, logprobs=[])
+            emit("response.output_text.done", **loc, content_index=0, text=part["text"], logprobs=[])
+            emit("response.content_part.done", **loc, content_index=0, part=part)
+        emit("response.output_item.done", output_index=index, item=item)
     emit("response.completed", response=resp)
     return FakeResponse(200, {"content-type": _SSE_CT, **headers}, events)
 
@@ -591,17 +648,24 @@ def _messages_endpoint(ctx: _Ctx) -> FakeResponse:
     msgs = _messages(req)
     texts = _anthropic_texts(req)
     input_total = sum(count_tokens(t) for t in texts)
-    tool = _first_anthropic_tool(req, msgs)
+    if ctx.scripted is not None:
+        specs = _scripted_calls(ctx.scripted, req)
+    else:
+        tool = _first_anthropic_tool(req, msgs)
+        specs = [(tool["name"], arguments_for(tool.get("input_schema")))] if tool is not None else []
     blocks: list[JSON] = []
     if sc.reasoning:
         blocks.append({"type": "thinking", "thinking": THINKING_TEXT, "signature": SIGNATURE})
-    words: list[str] = []
-    if tool is not None:
-        args = _tool_args(tool.get("input_schema"))
+    for name, args in specs:
         blocks.append(
-            {"type": "tool_use", "id": f"toolu_{state.next_id('toolu')}", "name": tool["name"], "input": args}
+            {"type": "tool_use", "id": f"toolu_{state.next_id('toolu')}", "name": name, "input": args}
         )
-        visible, stop = count_tokens(json.dumps(args)), "tool_use"
+    if specs:
+        visible, stop = sum(count_tokens(json.dumps(args)) for _, args in specs), "tool_use"
+    elif ctx.scripted is not None:
+        text, stop = ctx.scripted.content, "end_turn"
+        blocks.append({"type": "text", "text": text})
+        visible = count_tokens(text)
     else:
         words = _reply_words(texts)
         limit = _max_words(req, "max_tokens")
@@ -639,7 +703,7 @@ def _messages_endpoint(ctx: _Ctx) -> FakeResponse:
                 index=index,
                 content_block={"type": "thinking", "thinking": "", "signature": ""},
             )
-            deltas = [{"type": "thinking_delta", "thinking": p} for p in _pieces(THINKING_TEXT.split())]
+            deltas = [{"type": "thinking_delta", "thinking": p} for p in _pieces(THINKING_TEXT)]
             deltas.append({"type": "signature_delta", "signature": SIGNATURE})
         elif block["type"] == "tool_use":
             emit("content_block_start", index=index, content_block={**block, "input": {}})
@@ -649,7 +713,7 @@ def _messages_endpoint(ctx: _Ctx) -> FakeResponse:
             ]
         else:
             emit("content_block_start", index=index, content_block={"type": "text", "text": ""})
-            deltas = [{"type": "text_delta", "text": p} for p in _pieces(words)]
+            deltas = [{"type": "text_delta", "text": p} for p in _pieces(block["text"])]
         if index == 0:
             emit("ping")
         for delta in deltas:
@@ -675,6 +739,8 @@ _ROUTES = {
     "/messages": ("anthropic", _messages_endpoint),
     "/messages/count_tokens": ("anthropic", _count_tokens_endpoint),
 }
+# The requests that get a model reply: they may stream, and take the scripted replies.
+_REPLIES = (_chat, _responses, _messages_endpoint)
 _MALFORMED_EVENT = {
     "openai": b'data: {"id": "broken\n\n',
     "anthropic": b'event: content_block_start\ndata: {"type": "broken\n\n',
@@ -716,15 +782,16 @@ def handle_request(
         return _bad_request(provider, "The request body must be a JSON object.", request_id)
     try:
         sc = _parse_scenarios(body.decode("utf-8", errors="replace"))
-        stream = (
-            req.get("stream") is True and builder is not _embeddings and builder is not _count_tokens_endpoint
-        )
-        if sc.error is not None:
+        scripted = state.next_scripted() if builder in _REPLIES else None
+        stream = req.get("stream") is True and builder in _REPLIES
+        if scripted is not None and scripted.kind == "error":
+            resp = _scenario_error(provider, scripted.content, request_id)
+        elif sc.error is not None and scripted is None:
             resp = _scenario_error(provider, sc.error, request_id)
         elif sc.disconnect and not stream:
             resp = FakeResponse(200, {}, [], disconnect_after=0)
         else:
-            resp = builder(_Ctx(provider, req, sc, state, request_id, stream))
+            resp = builder(_Ctx(provider, req, sc, state, request_id, stream, scripted))
     except _BadRequest as exc:
         return _bad_request(provider, str(exc), request_id)
     if sc.malformed and resp.status == 200:

@@ -7,13 +7,14 @@ import contextlib
 import json
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._fake_llm import FakeLLM, FakeResponse
+from ._script import Reply
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -155,9 +156,11 @@ class FakeLLMServer:
     ...     client = openai.OpenAI(base_url=srv.openai_base_url, api_key="sk-test")
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, script: Iterable[Reply | str] | None = None
+    ) -> None:
         self.host = host
-        self.state = FakeLLM()
+        self.state = FakeLLM(script)
         self._requested_port = port
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -223,6 +226,17 @@ class FakeLLMServer:
     @property
     def anthropic_base_url(self) -> str:
         return self.base_url
+
+    # -- scripted replies -------------------------------------------------
+    def script(self, replies: Iterable[Reply | str]) -> None:
+        """Queue replies for the next chat completion / response / message requests, in order
+        (a string is a text reply); see :class:`~agentotel.testing.Reply`."""
+        self.state.script(replies)
+
+    @property
+    def pending_replies(self) -> int:
+        """Scripted replies not consumed yet."""
+        return self.state.pending_replies
 
     # -- recorded requests ------------------------------------------------
     @property

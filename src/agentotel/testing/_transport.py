@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 import httpx2
 
 from ._fake_llm import FakeLLM, FakeResponse
+from ._script import Reply
 
 __all__ = ["fake_transport"]
 
@@ -82,10 +83,16 @@ class _FakeTransport(httpx2.MockTransport):
         return _to_response(fake, request)
 
 
-def fake_transport(state: FakeLLM | None = None) -> httpx2.MockTransport:
+def fake_transport(
+    state: FakeLLM | None = None, *, script: Iterable[Reply | str] | None = None
+) -> httpx2.MockTransport:
     """A transport for ``httpx2.Client`` / ``httpx2.AsyncClient`` answering like the fake server.
 
     Pass it to the SDKs via ``http_client=httpx2.Client(transport=fake_transport())`` and
     any base URL (e.g. ``http://fake/v1`` for OpenAI, ``http://fake`` for Anthropic).
+    ``script`` queues scripted replies (on ``state`` when given).
     """
-    return _FakeTransport(state if state is not None else FakeLLM())
+    state = state if state is not None else FakeLLM()
+    if script is not None:
+        state.script(script)
+    return _FakeTransport(state)
