@@ -8,7 +8,9 @@ record real agent runs through the processor, one of them followed live by ``run
 from __future__ import annotations
 
 import io
+import json
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,11 @@ from runstore_helpers import (
 )
 
 import agentotel
+from agentotel.agent import configure
 from agentotel.cli import main
 from agentotel.cli import runs as runs_cli
-from agentotel.processors.runstore._events import RunInfo
+from agentotel.config import CaptureMode, Settings
+from agentotel.processors.runstore._events import RunInfo, summarize
 from agentotel.testing._capture import TelemetryCapture
 
 
@@ -109,6 +113,61 @@ def test_list_names_an_unreadable_summary(store: Path, capsys: pytest.CaptureFix
         f"error: cannot read {store / RUN_B / 'summary.json'}: not valid JSON "
         "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))\n"
     )
+
+
+def test_list_shows_markup_in_an_objective_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    info = RunInfo(
+        RUN_A, TRACE_A, "00000000000000a1", "invoke_agent helper", T_A, root_operation="invoke_agent"
+    )
+    summary = summarize(info, events_a())
+    summary["objective"] = "fix [/] and [bold]this[/bold] [[words:5]] :smile:"
+    folder = write_run(tmp_path, info, events_a())
+    (folder / "summary.json").write_text(json.dumps(summary))
+    code, out, err = runs(capsys, tmp_path, "list")
+    assert (code, err) == (0, "")
+    assert out[1].endswith("  1       fix [/] and [bold]this[/bold] [[words:5]] :smile:")
+
+
+LIST_AT = {
+    80: [
+        "RUN                   STATUS   DURATION  COST       ERRORS  OBJECTIVE",
+        "20261121T110000.500Z  running  -         -          0       invoke_agent live",
+        "20261121T101502.123Z  ok       1.333 s   $0.000300  1       invoke_agent helper…",
+        "20261121T091000.000Z  error    0.030 s   -          2       invoke_workflow res…",
+    ],
+    100: [
+        "RUN                   STATUS   DURATION  COST       TOOL CALLS      ERRORS  OBJECTIVE",
+        "20261121T110000.500Z  running  -         -          1 ok, 0 failed  0       invoke_agent live",
+        "20261121T101502.123Z  ok       1.333 s   $0.000300  1 ok, 1 failed  1       invoke_agent helper: Wh…",  # noqa: E501
+        "20261121T091000.000Z  error    0.030 s   -          0 ok, 1 failed  2       invoke_workflow research",  # noqa: E501
+    ],
+    120: [
+        "RUN                   STATUS   DURATION  TOKENS       COST       TOOL CALLS      ERRORS  OBJECTIVE",
+        "20261121T110000.500Z  running  -         in=0 out=0   -          1 ok, 0 failed  0       invoke_agent live",  # noqa: E501
+        "20261121T101502.123Z  ok       1.333 s   in=18 out=8  $0.000300  1 ok, 1 failed  1       invoke_agent helper: What is t…",  # noqa: E501
+        "20261121T091000.000Z  error    0.030 s   in=0 out=0   -          0 ok, 1 failed  2       invoke_workflow research",  # noqa: E501
+    ],
+}
+
+
+@pytest.mark.parametrize("width", sorted(LIST_AT))
+def test_a_narrow_list_keeps_status_duration_cost_and_errors_whole(
+    store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """The run id is cut to its start time (still a prefix that selects the run), then the
+    objective, tool calls and tokens give way."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, err = runs(capsys, store, "list")
+    assert (code, err) == (0, "")
+    assert out == LIST_AT[width]
+    assert max(len(line) for line in out) == width
+
+
+def test_the_cut_run_id_still_selects_its_run(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = runs(capsys, store, "show", LIST_AT[80][2].split()[0])
+    assert (code, out[0]) == (0, f"run         {RUN_A}")
 
 
 # --- show -----------------------------------------------------------------------------------------
@@ -394,7 +453,8 @@ def test_rerun_skips_tool_calls_without_recorded_arguments(
     assert code == 0
     assert out == [
         "tool calls to re-execute: 0; skipped: 1",
-        "  skipped execute_tool search: arguments not recorded (content capture was off)",
+        "  skipped execute_tool search: arguments not recorded (no span of this run has content: "
+        "content capture on spans was off)",
         "replaying run 20261121T091000.000Z_0af7651916cd43dd: 2 spans, 0.030 s without pauses",
         "  +0.000s  start invoke_workflow research",
         "  +0.005s    start execute_tool search",
@@ -531,3 +591,106 @@ def test_rerun_says_when_arguments_were_cut_or_no_result_was_recorded(
         in out
     )
     assert out[-1] == "re-executed 1 tool call(s): 0 same, 0 different, 1 not compared, 0 failed; 1 skipped"
+
+
+def test_the_registry_module_is_imported_from_the_current_folder(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``python -m`` would: ``mytools`` sits in the folder the command runs in."""
+    here = tmp_path / "project"
+    here.mkdir()
+    (here / "cwd_tools_for_rerun.py").write_text(
+        "def registry():\n    return {'get_weather': lambda city: 'Sunny', 'broken': lambda: None}\n"
+    )
+    monkeypatch.chdir(here)
+    monkeypatch.delitem(sys.modules, "cwd_tools_for_rerun", raising=False)
+    path_before = list(sys.path)
+    code, out, err = runs(
+        capsys, store, "replay", RUN_A, "--speed", "0", "--rerun", "--registry",
+        "cwd_tools_for_rerun:registry", "--yes",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out[-1] == "re-executed 2 tool call(s): 1 same, 0 different, 1 not compared, 0 failed; 0 skipped"
+    assert sys.path == path_before  # the folder was on the path for that import only
+    sys.modules.pop("cwd_tools_for_rerun", None)
+
+
+def rerun_plan(capsys: pytest.CaptureFixture[str], root: Path) -> list[str]:
+    """What ``runs replay --rerun`` says it will re-execute and skip, for the one run in ``root``."""
+    code, out, _ = runs(
+        capsys, root, "replay", "2026", "--speed", "0", "--rerun", "--yes", "--registry",
+        "runstore_helpers:registry",
+    )  # fmt: skip
+    assert code == 0
+    return [line for line in out if line.startswith(("tool calls to re-execute", "  skipped"))]
+
+
+def test_rerun_says_a_tool_call_had_no_arguments_when_capture_was_on(
+    agent_layer: TelemetryCapture, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(
+        tracer_provider=agent_layer.tracer_provider,
+        meter_provider=agent_layer.meter_provider,
+        settings=Settings(capture=CaptureMode.SPAN_ONLY),
+    )
+    with run_store(agent_layer, tmp_path) as processor:
+        with agentotel.agent("helper"), agentotel.tool("get_weather") as call:
+            call.set_result("Sunny")  # a block given no arguments
+        assert processor.force_flush()
+    assert rerun_plan(capsys, tmp_path) == [
+        "tool calls to re-execute: 0; skipped: 1",
+        "  skipped execute_tool get_weather: no arguments were given to the tool span "
+        "(content capture was on)",
+    ]
+
+
+def test_rerun_says_capture_was_off_when_no_span_has_content(
+    agent_layer: TelemetryCapture, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @agentotel.tool()
+    def get_weather(city: str) -> str:
+        return "Sunny"
+
+    with run_store(agent_layer, tmp_path) as processor:
+        with agentotel.agent("helper"):
+            get_weather("Paris")
+        assert processor.force_flush()
+    assert rerun_plan(capsys, tmp_path) == [
+        "tool calls to re-execute: 0; skipped: 1",
+        "  skipped execute_tool get_weather: arguments not recorded (no span of this run has content: "
+        "content capture on spans was off)",
+    ]
+
+
+def test_rerun_says_when_another_span_of_the_run_shows_capture_was_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The LLM call's messages were recorded; the tool span has no arguments and no result."""
+    trace_id = "e" * 32
+    chat = {**events_a()[0]["attributes"]}
+    events = [
+        span("chat gpt-4o", "e2", "e1", T_A, 1.0, trace_id=trace_id, attributes=chat),
+        span(
+            "execute_tool get_weather", "e3", "e1", T_A + 2_000_000, 1.0, trace_id=trace_id,
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"},
+        ),
+        span(
+            "execute_tool get_weather", "e4", "e1", T_A + 4_000_000, 1.0, trace_id=trace_id,
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "get_weather",
+                "agentotel.tool.inferred": True,
+            },
+        ),
+        span("invoke_agent e", "e1", None, T_A, 9.0, trace_id=trace_id,
+             attributes={"gen_ai.operation.name": "invoke_agent"}),
+    ]  # fmt: skip
+    info = RunInfo("20261121T101502.123Z_eeeeeeeeeeeeeeee", trace_id, "e1", "invoke_agent e", T_A)
+    write_run(tmp_path, info, events)
+    assert rerun_plan(capsys, tmp_path) == [
+        "tool calls to re-execute: 0; skipped: 2",
+        "  skipped execute_tool get_weather: no arguments were given to the tool span "
+        "(content capture was on)",
+        "  skipped execute_tool get_weather: inferred from the model's tool call, the tool ran "
+        "without a tool span recording its arguments",
+    ]

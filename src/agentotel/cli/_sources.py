@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agentotel import semconv
+from agentotel.cli._text import shown
 from agentotel.metrics.board import Targets
 from agentotel.metrics.scrape import Histogram, ScrapeError, Snapshot, parse
 from agentotel.processors.runstore import _store
@@ -45,7 +46,7 @@ class Source(Protocol):
 
 def fail(message: str) -> int:
     """Print ``error: message`` on stderr; exit code 1."""
-    sys.stderr.write(f"error: {_one_line(message)}\n")
+    sys.stderr.write(f"error: {shown(_one_line(message))}\n")
     return 1
 
 

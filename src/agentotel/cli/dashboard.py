@@ -1,5 +1,6 @@
 """The ``agentotel top`` dashboard as ``rich`` renderables: a :class:`~agentotel.metrics.board.Board`
-in, tables out. Pure; :func:`render_text` gives the plain text at a fixed width (for tests)."""
+in, tables out. Pure; :func:`render_text` gives the plain text at a fixed width (for tests). Names
+(models, tools, workflows, errors, the source) are shown literally (:mod:`agentotel.cli._text`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agentotel.cli._text import literal, shown
 from agentotel.metrics.board import Board, ErrorRow, ModelRow, ToolRow, WorkflowRow
 
 TOP_TOOLS = 10
@@ -72,13 +74,13 @@ def _table(title: str, *columns: str) -> Table:
 def header(board: Board) -> Text:
     """Source, time, window and the totals."""
     window = f"rates over {board.window_s:.1f} s" if board.window_s is not None else "rates need two reads"
-    text = Text(f"agentotel top  {board.source}  {clock(board.time)} UTC  {window}\n")
+    text = Text(f"agentotel top  {shown(board.source)}  {clock(board.time)} UTC  {window}\n")
     text.append(
         f"requests/s {rate(board.requests_per_s)}  tokens/s {rate(board.tokens_per_s)}  "
         f"cost {usd(board.cost_usd)}  active workflows {count(board.active)}"
     )
     if board.status:
-        text.append(f"\n{board.status}", style="bold red")
+        text.append(f"\n{shown(board.status)}", style="bold red")
     return text
 
 
@@ -92,8 +94,9 @@ def model_table(rows: Sequence[ModelRow]) -> RenderableType:
     )  # fmt: skip
     for r in rows:
         table.add_row(
-            r.provider or "-", r.model or "-", count(r.requests), rate(r.requests_per_s), count(r.errors),
-            f"{count(r.input_tokens)}/{count(r.output_tokens)}", rate(r.tokens_per_s), usd(r.cost_usd),
+            literal(r.provider or "-"), literal(r.model or "-"), count(r.requests), rate(r.requests_per_s),
+            count(r.errors), f"{count(r.input_tokens)}/{count(r.output_tokens)}", rate(r.tokens_per_s),
+            usd(r.cost_usd),
             seconds(r.p50), seconds(r.p95),
         )  # fmt: skip
     return table
@@ -108,7 +111,7 @@ def tool_table(rows: Sequence[ToolRow], limit: int | None = TOP_TOOLS) -> Render
     )
     for r in rows[:limit] if limit is not None else rows:
         table.add_row(
-            r.name, count(r.calls), rate(r.calls_per_s), percent(r.success_rate), seconds(r.p50),
+            literal(r.name), count(r.calls), rate(r.calls_per_s), percent(r.success_rate), seconds(r.p50),
             seconds(r.p95), seconds(r.p99), seconds(r.target_p95), f"{r.speed:.2f}", f"{r.reliability:.2f}",
         )  # fmt: skip
     return table
@@ -121,8 +124,8 @@ def workflow_table(rows: Sequence[WorkflowRow]) -> RenderableType:
     table = _table("workflows", "operation", "name", "active", "runs", "failed", "p50", "p95")
     for r in rows:
         table.add_row(
-            r.operation or "-", r.name or "-", count(r.active), count(r.runs), count(r.failures),
-            seconds(r.p50), seconds(r.p95),
+            literal(r.operation or "-"), literal(r.name or "-"), count(r.active), count(r.runs),
+            count(r.failures), seconds(r.p50), seconds(r.p95),
         )  # fmt: skip
     return table
 
@@ -134,7 +137,9 @@ def error_table(rows: Sequence[ErrorRow], limit: int = RECENT_ERRORS) -> Rendera
     table = _table("recent errors", "when", "source", "name", "error", "count")
     for r in rows[:limit]:
         when = clock(r.at) if r.at is not None else "since start"
-        table.add_row(when, r.source, r.subject or "-", r.error_type, count(r.count))
+        table.add_row(
+            when, literal(r.source), literal(r.subject or "-"), literal(r.error_type), count(r.count)
+        )
     return table
 
 

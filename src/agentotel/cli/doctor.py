@@ -8,9 +8,11 @@ from importlib.metadata import entry_points
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from agentotel import config
 from agentotel._registry import ENTRY_POINT_GROUP, ENTRY_POINT_PREFIX, available
+from agentotel.cli._text import literal, shown
 
 _PEERS = ("openai", "anthropic", "mcp", "langchain")
 
@@ -21,7 +23,7 @@ def run() -> int:
     try:
         settings = config.Settings.from_env()
     except config.ConfigError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}")
+        console.print(Text.assemble(("configuration error:", "red"), f" {shown(exc)}"))
         return 1
     table = Table(title="configuration")
     table.add_column("variable")
@@ -46,13 +48,15 @@ def run() -> int:
         "OTEL_TRACES_SAMPLER",
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
     ):
-        table.add_row(name, os.environ.get(name, "(unset)"))
+        table.add_row(name, literal(os.environ.get(name, "(unset)")))
     table.add_row(config.AUDIT_HMAC_KEY, "(set)" if os.environ.get(config.AUDIT_HMAC_KEY) else "(unset)")
     table.add_row(config.SENTRY_DSN, "(set)" if os.environ.get(config.SENTRY_DSN) else "(unset)")
     console.print(table)
     found = available()
     console.print(
-        "instrumentors: " + (", ".join(sorted(found)) or "none (install agentotel[openai,anthropic])")
+        literal(
+            "instrumentors: " + (", ".join(sorted(found)) or "none (install agentotel[openai,anthropic])")
+        )
     )
     others = [
         ep.name
@@ -67,9 +71,12 @@ def run() -> int:
     configurators = sorted(ep.name for ep in entry_points(group="opentelemetry_configurator"))
     if len(configurators) > 1 and not os.environ.get("OTEL_PYTHON_CONFIGURATOR"):
         console.print(
-            f"[yellow]note:[/yellow] several configurators are installed ({', '.join(configurators)}); "
-            "opentelemetry-instrument loads only one: choose with OTEL_PYTHON_CONFIGURATOR "
-            "(agentotel's processors attach under either)."
+            Text.assemble(
+                ("note:", "yellow"),
+                f" several configurators are installed ({shown(', '.join(configurators))}); "
+                "opentelemetry-instrument loads only one: choose with OTEL_PYTHON_CONFIGURATOR "
+                "(agentotel's processors attach under either).",
+            )
         )
     return 0
 

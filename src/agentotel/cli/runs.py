@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from agentotel import semconv
 from agentotel.cli import _rerun
+from agentotel.cli._columns import Column, fitted
+from agentotel.cli._text import literal, say
 from agentotel.processors.runstore import _store, _timeline
 from agentotel.processors.runstore._events import RUNNING, info_from_summary, summarize
 from agentotel.processors.runstore._store import RunStoreError
@@ -38,7 +40,7 @@ def _console() -> Console:
 
 
 def _err(message: str) -> int:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
+    say(Console(stderr=True, highlight=False, soft_wrap=True), f"error: {message}")
     return 1
 
 
@@ -111,34 +113,50 @@ def _load(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 # --- list ---------------------------------------------------------------------------------------
+_LIST_COLUMNS = (
+    Column("RUN", min_width=20, overflow="crop"),  # cut to the start time: still a prefix to select it
+    Column("STATUS", keep=True),
+    Column("DURATION", keep=True),
+    Column("TOKENS"),
+    Column("COST", keep=True),
+    Column("TOOL CALLS"),
+    Column("ERRORS", keep=True),
+    Column("OBJECTIVE", min_width=12),
+)
+_LIST_PRIORITY = (0, 7, 5, 3)  # run, objective, tool calls, tokens: the first to give way is last
+_LIST_GROW = (7, 0)
+
+
+def _list_row(rid: str, summary: Mapping[str, Any]) -> list[Text]:
+    return [
+        literal(rid),
+        literal(summary.get("status")),
+        literal(_seconds(summary.get("duration_s"))),
+        literal(_tokens(summary.get("tokens") or {})),
+        literal(_cost(summary.get("cost_usd"))),
+        literal(_tools(summary.get("tool_calls") or {})),
+        literal(summary.get("error_count", 0)),
+        literal(summary.get("objective", "")),
+    ]
+
+
 def _list(args: argparse.Namespace) -> int:
     root = _runs_dir(args)
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("RUN", "STATUS", "DURATION", "TOKENS", "COST", "TOOL CALLS", "ERRORS", "OBJECTIVE"):
-        table.add_column(column, no_wrap=True)
+    rows: list[list[Text]] = []
     failures: list[str] = []
     for rid in _store.list_run_ids(root)[: args.limit]:
         try:
             summary, _ = _load(root / rid)
         except RunStoreError as exc:
             failures.append(str(exc))
-            table.add_row(rid, "unreadable", "-", "-", "-", "-", "-", "-")
+            rows.append([literal(rid), literal("unreadable"), *(literal("-") for _ in range(6))])
             continue
-        table.add_row(
-            rid,
-            str(summary.get("status")),
-            _seconds(summary.get("duration_s")),
-            _tokens(summary.get("tokens") or {}),
-            _cost(summary.get("cost_usd")),
-            _tools(summary.get("tool_calls") or {}),
-            str(summary.get("error_count", 0)),
-            str(summary.get("objective", "")),
-        )
+        rows.append(_list_row(rid, summary))
     console = _console()
-    if not table.rows:
-        console.print(f"no runs in {root}", markup=False)
+    if not rows:
+        say(console, f"no runs in {root}")
         return 0
-    console.print(table)
+    console.print(fitted(_LIST_COLUMNS, rows, console.width, _LIST_PRIORITY, _LIST_GROW))
     return _err(failures[0]) if failures else 0
 
 
@@ -163,15 +181,15 @@ def _show(args: argparse.Namespace) -> int:
         ("errors", str(summary.get("error_count", 0))),
     ]
     for label, value in rows:
-        console.print(f"{label:<11} {value}", markup=False)
+        say(console, f"{label:<11} {value}")
     for error in summary.get("errors") or ():
         reason = str(error.get("message") or error.get("error_type") or "error")
-        console.print(f"  {error.get('span')}: {_short(reason)}", markup=False)
-    console.print("timeline", markup=False)
+        say(console, f"  {error.get('span')}: {_short(reason)}")
+    say(console, "timeline")
     origin = _origin(summary, events)
     for depth, event in _timeline.tree(events):
         start = event.get("start_time_unix_nano") or origin
-        console.print(f"  {_offset(start - origin):>9}  {'  ' * depth}{_span_line(event)}", markup=False)
+        say(console, f"  {_offset(start - origin):>9}  {'  ' * depth}{_span_line(event)}")
     return 0
 
 
@@ -192,7 +210,7 @@ def _tail(args: argparse.Namespace) -> int:
     folder = _store.find_run(_runs_dir(args), args.run)
     path = folder / _store.EVENTS
     console = _console()
-    console.print(f"following run {folder.name} (Ctrl-C to stop)", markup=False)
+    say(console, f"following run {folder.name} (Ctrl-C to stop)")
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     position, pending, number = 0, b"", 0
     try:
@@ -210,14 +228,12 @@ def _tail(args: argparse.Namespace) -> int:
                 number += 1
                 if line.strip():
                     event = _store.parse_event(path, number, line.decode("utf-8", "replace"))
-                    console.print(
-                        f"{_clock(event.get('end_time_unix_nano'))}  {_span_line(event)}", markup=False
-                    )
+                    say(console, f"{_clock(event.get('end_time_unix_nano'))}  {_span_line(event)}")
             if summary is not None and summary.get("status") != RUNNING:
-                console.print(_ended(summary), markup=False)
+                say(console, _ended(summary))
                 return 0
             if deadline is not None and time.monotonic() >= deadline:
-                console.print(f"still running after {args.timeout:g} s", markup=False)
+                say(console, f"still running after {args.timeout:g} s")
                 return 0
             _sleep(args.interval)
     except KeyboardInterrupt:
@@ -243,13 +259,13 @@ def _replay(args: argparse.Namespace) -> int:
         rerun = _rerun.Rerun(_rerun.load_registry(args.registry), events)
         rerun.print_plan(console)
         if rerun.calls and not args.yes and not _rerun.confirm(console, len(rerun.calls)):
-            console.print("cancelled: no tool call re-executed", markup=False)
+            say(console, "cancelled: no tool call re-executed")
             return 1
     speed = args.speed
-    console.print(
+    say(
+        console,
         f"replaying run {folder.name}: {len(events)} spans, {_seconds(summary.get('duration_s'))}"
         + (f" at {speed:g}x" if speed else " without pauses"),
-        markup=False,
     )
     marks = _timeline.marks(events)
     origin = _origin(summary, events)
@@ -260,15 +276,11 @@ def _replay(args: argparse.Namespace) -> int:
         previous = max(previous, mark.time)
         indent = "  " * mark.depth
         if mark.ending:
-            console.print(
-                f"{_offset(mark.time - origin):>9}  {indent}end   {_span_line(mark.event)}", markup=False
-            )
+            say(console, f"{_offset(mark.time - origin):>9}  {indent}end   {_span_line(mark.event)}")
             if rerun is not None:
                 rerun.on_end(console, mark.event, f"{'':>9}  {indent}      ")
         else:
-            console.print(
-                f"{_offset(mark.time - origin):>9}  {indent}start {mark.event.get('name')}", markup=False
-            )
+            say(console, f"{_offset(mark.time - origin):>9}  {indent}start {mark.event.get('name')}")
     if rerun is None:
         return 0
     return rerun.print_totals(console)
