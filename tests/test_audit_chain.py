@@ -282,7 +282,10 @@ def test_an_unreadable_file_raises_oserror(tmp_path: Path) -> None:
         verify([tmp_path / "missing.jsonl"])
 
 
-def test_empty_files_are_an_intact_empty_chain(tmp_path: Path) -> None:
+def test_empty_files_are_not_an_intact_chain(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "audit.jsonl", [])
 
-    assert verify([path]).summary() == "chain intact: 0 records, no records, 1 file, SHA-256"
+    result = verify([path])
+
+    assert (result.ok, result.broken, result.records) == (False, None, 0)
+    assert result.summary() == "no records in 1 file: an empty audit log proves nothing"

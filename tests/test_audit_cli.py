@@ -49,7 +49,119 @@ def test_verify_a_broken_chain_exits_1_naming_the_first_broken_seq(
 
     assert one_line(capsys.readouterr().out) == (
         f"BROKEN chain broken at seq 3 ({path} line 3): expected seq 3, found seq 4 "
-        "(a record was deleted or moved); seq 1..2 before it verify"
+        "(a record was deleted or moved); the 2 records before it (seq 1..2) verify"
+    )
+
+
+def test_verify_a_break_after_one_good_record_says_that_record_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = chain_lines(3)
+    del lines[1]
+    path = write_lines(tmp_path / "audit.jsonl", lines)
+
+    assert main(["audit", "verify", str(path)]) == 1
+
+    assert one_line(capsys.readouterr().out) == (
+        f"BROKEN chain broken at seq 2 ({path} line 2): expected seq 2, found seq 3 "
+        "(a record was deleted or moved); the record before it (seq 1) verifies"
+    )
+
+
+def test_verify_a_break_at_the_first_record_says_none_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "audit.jsonl", [b"garbage\n"])
+
+    assert main(["audit", "verify", str(path)]) == 1
+
+    assert one_line(capsys.readouterr().out) == (
+        f"BROKEN chain broken at a record ({path} line 1): not a JSON record; no record before it verifies"
+    )
+
+
+def test_verify_an_empty_log_exits_1_saying_it_proves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "audit.jsonl", [])
+
+    assert main(["audit", "verify", str(path)]) == 1
+
+    assert (
+        one_line(capsys.readouterr().out) == "EMPTY no records in 1 file: an empty audit log proves nothing"
+    )
+
+
+def test_verify_with_anchors_that_match_says_so(chain: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    last = json.loads(chain.read_bytes().splitlines()[-1])
+    anchors = chain.with_name("anchors.jsonl")
+    anchors.write_text(json.dumps({"seq": 5, "hash": last["hash"], "time": "t"}) + "\n")
+
+    assert (
+        main(["audit", "verify", str(chain), "--anchor", f"5:{last['hash']}", "--anchors", str(anchors)]) == 0
+    )
+
+    assert one_line(capsys.readouterr().out) == (
+        "OK chain intact: 5 records, seq 1..5, 1 file, SHA-256 (1 anchor matches)"
+    )
+
+
+def test_verify_a_log_cut_before_an_anchor_exits_1(chain: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    last = json.loads(chain.read_bytes().splitlines()[-1])
+    write_lines(chain, chain_lines(3))
+
+    assert main(["audit", "verify", str(chain), "--anchor", f"5:{last['hash']}"]) == 1
+
+    assert one_line(capsys.readouterr().out) == (
+        f"BROKEN chain broken at seq 4 (end of {chain}): the log ends at seq 3, but an anchor says seq 5 "
+        "was written (records after it were removed); the 3 records before it (seq 1..3) verify"
+    )
+
+
+def test_verify_a_malformed_anchor_is_a_one_line_error(
+    chain: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", str(chain), "--anchor", "five:abc"]) == 2
+
+    assert one_line(capsys.readouterr().err) == (
+        "error: 'five:abc' is not an anchor: expected SEQ:HASH (a seq and a 64-digit hex hash)"
+    )
+
+
+def test_verify_fails_on_a_deleted_file_gap_unless_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    sink = AuditFileSink(str(path), Hasher(), fsync=Fsync.NEVER)
+    sink.write([record("tool_call", 1), record("tool_call", 2)], 0)
+    path.unlink()
+    sink.write([record("tool_call", 3)], 0)
+    sink.close()
+
+    assert main(["audit", "verify", str(path)]) == 1
+    assert main(["audit", "verify", str(path), "--accept-gaps"]) == 0
+
+    assert capsys.readouterr().out.splitlines() == [
+        f"BROKEN chain broken at seq 3 ({path} line 1): records seq 1..2 were lost: the audit file was "
+        "deleted or replaced while in use (audit_gap seq 3: file_deleted); --accept-gaps accepts it; "
+        "no record before it verifies",
+        "OK chain intact: 2 records, seq 1..4, 1 file, SHA-256 (1 audit_gap record; 1 deleted file "
+        "accepted: 2 records lost)",
+    ]
+
+
+def test_verify_prints_paths_and_reasons_literally(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "[bold]x"
+    folder.mkdir()
+    path = write_lines(folder / "audit.jsonl", [chain_lines(1)[0], b'{"[/]":1,"[/]":2}\n'])
+
+    assert main(["audit", "verify", str(path)]) == 1
+
+    assert one_line(capsys.readouterr().out) == (
+        f"BROKEN chain broken at seq 2 ({path} line 2): duplicate key '[/]' in the record; "
+        "the record before it (seq 1) verifies"
     )
 
 
@@ -99,6 +211,33 @@ def test_tail_json_prints_the_lines_as_they_are(chain: Path, capsys: pytest.Capt
     assert main(["audit", "tail", str(chain), "--json"]) == 0
 
     assert capsys.readouterr().out.encode() == chain.read_bytes()
+
+
+def test_tail_n_counts_the_records_of_that_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "audit.jsonl"
+    sink = AuditFileSink(str(path), Hasher(), fsync=Fsync.NEVER)
+    sink.write([record("tool_call", 1), record("tool_call", 2), record("guard_violation", 3)], 0)
+    sink.close()
+
+    assert main(["audit", "tail", str(path), "-n", "2", "--type", "tool_call", "--json"]) == 0
+
+    assert [json.loads(line)["seq"] for line in capsys.readouterr().out.splitlines()] == [1, 2]
+
+
+def test_tail_prints_names_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "audit.jsonl"
+    sink = AuditFileSink(str(path), Hasher(), fsync=Fsync.NEVER)
+    sink.write(
+        [AuditRecord(1_763_719_200_000_000_000, "tool_call", "[bold]x[/]", "success", resource="[/]\x1b[2J")],
+        0,
+    )
+    sink.close()
+
+    assert main(["audit", "tail", str(path)]) == 0
+
+    assert capsys.readouterr().out.splitlines() == [
+        "     1  2025-11-21T10:00:00.000000Z  tool_call         success   -/-  [bold]x[/] [/]\\x1b[2J"
+    ]
 
 
 def test_tail_type_keeps_only_that_event_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

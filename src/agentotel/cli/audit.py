@@ -1,12 +1,15 @@
 """``agentotel audit``: verify and tail audit logs.
 
-agentotel audit verify PATH...                      check the hash chain (rotated files included)
+agentotel audit verify PATH... [--anchor SEQ:HASH] [--anchors FILE] [--accept-gaps]
 agentotel audit tail PATH [-n N] [--follow] [--type T] [--json]
 
-``verify`` exits 0 with a one-line summary when the chain is intact, 1 naming the first broken
-record (seq, file, line) otherwise. Both exit 2 with a one-line error for a file that cannot be
-read or an unknown event type. The HMAC key, when the log was written with one, is read from
-``AGENTOTEL_AUDIT_HMAC_KEY`` (``--key-env`` names another variable).
+``verify`` exits 0 with a one-line summary (``OK chain intact: ...``) when the chain is intact,
+holds at least one record and matches every anchor; 1 otherwise, with ``BROKEN chain broken at
+seq N (file line L): why; what verifies before it`` or ``EMPTY no records ...``. Both commands
+exit 2 with a one-line error for a file that cannot be read, a malformed anchor or an unknown
+event type. The HMAC key, when the log was written with one, is read from
+``AGENTOTEL_AUDIT_HMAC_KEY`` (``--key-env`` names another variable). Everything read from the
+files (names, paths, reasons) is printed literally: never as rich markup.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from rich.console import Console
 from rich.text import Text
 
 from agentotel import semconv
+from agentotel.cli._text import literal, shown
 from agentotel.config import AUDIT_HMAC_KEY
-from agentotel.processors.audit import EVENT_TYPES, verify
+from agentotel.processors.audit import EVENT_TYPES, Anchor, load_anchors, parse_anchor, verify
 
 _CONTENT = (semconv.GEN_AI_TOOL_CALL_ARGUMENTS, semconv.GEN_AI_TOOL_CALL_RESULT)
 _BAD_OUTCOMES = ("failure", "blocked", "denied", "timed_out", "lost", "discarded")
@@ -37,7 +41,7 @@ def _out() -> Console:
 
 def _error(message: str) -> int:
     Console(stderr=True, soft_wrap=True, highlight=False).print(
-        Text.assemble(("error: ", "bold red"), message)
+        Text.assemble(("error: ", "bold red"), literal(message))
     )
     return 2
 
@@ -47,16 +51,25 @@ def _unreadable(exc: OSError) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    key = os.environ.get(args.key_env, "")
+    raw_key = os.environ.get(args.key_env, "")
+    key = raw_key.encode("utf-8") if raw_key else None
     try:
-        result = verify(args.paths, key.encode("utf-8") if key else None)
+        anchors: list[Anchor] = [parse_anchor(text) for text in args.anchor]
+        for path in args.anchors:
+            anchors.extend(load_anchors(path, key))
+        result = verify(args.paths, key, anchors=anchors, accept_gaps=args.accept_gaps)
     except OSError as exc:
         return _unreadable(exc)
+    except ValueError as exc:
+        return _error(str(exc))
     if result.ok:
-        _out().print(Text.assemble(("OK ", "bold green"), result.summary()))
-        return 0
-    _out().print(Text.assemble(("BROKEN ", "bold red"), result.summary()))
-    return 1
+        verdict = ("OK ", "bold green")
+    elif result.broken is None:
+        verdict = ("EMPTY ", "bold red")
+    else:
+        verdict = ("BROKEN ", "bold red")
+    _out().print(Text.assemble(verdict, literal(result.summary())))
+    return 0 if result.ok else 1
 
 
 def run_tail(args: argparse.Namespace) -> int:
@@ -153,7 +166,7 @@ def _show(console: Console, raw: bytes, as_json: bool) -> None:
         record: dict[str, Any] = json.loads(text)
         line = _render(record)
     except (ValueError, AttributeError, TypeError):
-        line = Text(f"(not an audit record) {text}", style="red")
+        line = literal(f"(not an audit record) {text}", style="red")
     console.print(line)
 
 
@@ -162,17 +175,17 @@ def _render(record: dict[str, Any]) -> Text:
     outcome = str(record.get("outcome"))
     meta = {k: v for k, v in (record.get("metadata") or {}).items() if k not in _CONTENT}
     parts: list[tuple[str, str] | str] = [
-        (f"{record.get('seq', '?'):>6}  ", "dim"),
-        f"{record.get('timestamp', '')}  ",
-        (f"{record.get('event_type', '')!s:<17} ", "bold"),
-        (f"{outcome:<9} ", "red" if outcome in _BAD_OUTCOMES else "green"),
-        f"{actor.get('agent') or '-'}/{actor.get('user') or '-'}  ",
-        f"{record.get('action', '')} {record.get('resource') or ''}",
+        (f"{shown(record.get('seq', '?')):>6}  ", "dim"),
+        f"{shown(record.get('timestamp', ''))}  ",
+        (f"{shown(record.get('event_type', '')):<17} ", "bold"),
+        (f"{shown(outcome):<9} ", "red" if outcome in _BAD_OUTCOMES else "green"),
+        f"{shown(actor.get('agent') or '-')}/{shown(actor.get('user') or '-')}  ",
+        f"{shown(record.get('action', ''))} {shown(record.get('resource') or '')}",
     ]
     if record.get("conversation_id"):
-        parts.append((f"  conversation={record['conversation_id']}", "dim"))
+        parts.append((f"  conversation={shown(record['conversation_id'])}", "dim"))
     if meta:
-        parts.append((f"  {json.dumps(meta, ensure_ascii=False, separators=(',', ':'))}", "dim"))
+        parts.append((f"  {shown(json.dumps(meta, ensure_ascii=False, separators=(',', ':')))}", "dim"))
     return Text.assemble(*parts)
 
 
@@ -186,6 +199,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=AUDIT_HMAC_KEY,
         metavar="VAR",
         help="environment variable holding the HMAC key (default: %(default)s)",
+    )
+    check.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="a checkpoint published elsewhere: the log must hold record SEQ with this hash (repeatable)",
+    )
+    check.add_argument(
+        "--anchors",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint file (AGENTOTEL_AUDIT_ANCHOR_PATH, or a copy kept off the machine)",
+    )
+    check.add_argument(
+        "--accept-gaps",
+        action="store_true",
+        help="accept the chain_broken and file_deleted gaps the writer recorded (breaks otherwise)",
     )
     check.set_defaults(handler=run_verify)
     tail = commands.add_parser("tail", help="print the last records of an audit file, and follow it")

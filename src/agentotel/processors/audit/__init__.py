@@ -15,18 +15,20 @@ become which records is in :func:`derive`; how records are chained and checked i
 
 Environment (defaults in brackets): ``AGENTOTEL_AUDIT_PATH`` (attaches the processor under
 ``opentelemetry-instrument``), ``AGENTOTEL_AUDIT_HMAC_KEY`` [plain SHA-256],
-``AGENTOTEL_AUDIT_FSYNC`` [batch | record | never], ``AGENTOTEL_AUDIT_QUEUE_POLICY``
+``AGENTOTEL_AUDIT_FSYNC`` [batch | record | never | sync], ``AGENTOTEL_AUDIT_QUEUE_POLICY``
 [block | drop], ``AGENTOTEL_AUDIT_QUEUE_SIZE`` [10000], ``AGENTOTEL_AUDIT_MAX_BYTES`` [50 MiB],
 ``AGENTOTEL_AUDIT_KEEP_FILES`` [10], ``AGENTOTEL_AUDIT_GUARD_CHECKS`` [false],
-``AGENTOTEL_AUDIT_LLM_CALLS`` [false].
+``AGENTOTEL_AUDIT_LLM_CALLS`` [false], ``AGENTOTEL_AUDIT_ANCHOR_PATH`` [none],
+``AGENTOTEL_AUDIT_ANCHOR_RECORDS`` [1000], ``AGENTOTEL_AUDIT_ANCHOR_SECONDS`` [60].
 
 The audit log sees only the spans the tracer provider records: keep the sampler ALWAYS_ON (or
 ParentBased(ALWAYS_ON)); :func:`check_sampler` warns otherwise.
 """
 
-from agentotel.processors.audit._chain import GENESIS, Break, Hasher, VerifyResult, canonical, verify
+from agentotel.processors.audit._anchor import load_anchors, parse_anchor
+from agentotel.processors.audit._chain import GENESIS, Anchor, Break, Hasher, VerifyResult, canonical, verify
 from agentotel.processors.audit._derive import EVENT_TYPES, AuditPolicy, AuditRecord, derive
-from agentotel.processors.audit._sink import Fsync
+from agentotel.processors.audit._sink import AuditChainBroken, AuditFileDeleted, Fsync
 from agentotel.processors.audit.processor import (
     AuditSettings,
     AuditSpanProcessor,
@@ -37,6 +39,9 @@ from agentotel.processors.audit.processor import (
 __all__ = [
     "EVENT_TYPES",
     "GENESIS",
+    "Anchor",
+    "AuditChainBroken",
+    "AuditFileDeleted",
     "AuditPolicy",
     "AuditRecord",
     "AuditSettings",
@@ -49,5 +54,7 @@ __all__ = [
     "canonical",
     "check_sampler",
     "derive",
+    "load_anchors",
+    "parse_anchor",
     "verify",
 ]

@@ -4,23 +4,32 @@
 record's ``hash`` is the hex SHA-256 (HMAC-SHA-256 with a key) of the canonical JSON of the record
 without ``hash``; its ``prev_hash`` is the previous record's ``hash`` (:data:`GENESIS`, 64 zeros,
 for the first record of a chain), so each record commits to every record before it. A line on
-disk is that canonical JSON with ``"hash"`` appended as the last member, and a newline.
+disk is that canonical JSON with ``"hash"`` appended as the last member, and a newline; a line
+whose bytes are anything else (whitespace, escapes, duplicate keys, CRLF) does not verify.
 
 **Gaps** are chained ``audit_gap`` records saying what is missing and why (``metadata.reason``):
 
 - ``queue_full`` (``dropped``: how many records the ``drop`` policy lost just before it);
-- ``corrupt_tail`` (``discarded_bytes``): the previous file ended with that many bytes that were
-  not a complete, verified record (a crash mid-write); the chain goes on from its last good record
-  in a new file, never appending to the damaged one;
+- ``corrupt_tail`` (``discarded_bytes``): the previous file ended with a torn line (no newline: a
+  crash mid-write); the chain goes on from its last record in a new file;
 - ``retention`` (``removed_through_seq``): rotation deleted the oldest files, and with them every
-  record up to that seq.
+  record up to that seq;
+- ``chain_broken`` (``discarded_bytes``): when the writer started, the previous file ended with
+  complete lines that do not verify (edited or forged records); the chain goes on from its last
+  verified record in a new file;
+- ``file_deleted`` (``lost_from_seq``, ``lost_through_seq``): the file being written was deleted
+  or replaced, with those records.
+
+The last two are evidence of tampering: :func:`verify` fails on them unless ``accept_gaps``.
 
 **Verification** (:func:`verify`) reads the files oldest first and stops at the first record that
-cannot be trusted: a line that is not a complete JSON record, a hash that does not match the
-record (edited), or a record that does not follow the one before it (``seq`` not the next one, or
-``prev_hash`` not its hash: deleted, reordered or inserted). A chain that does not start at seq 1
-must be explained by a ``retention`` gap (else its first files were removed); a damaged file end
-must be acknowledged, to the byte, by the ``corrupt_tail`` gap that starts the next file.
+cannot be trusted: a line that is not exactly a record's canonical line, a hash that does not
+match the record (edited), or a record that does not follow the one before it (``seq`` not the
+next one, or ``prev_hash`` not its hash: deleted, reordered or inserted). A chain that does not
+start at seq 1 must be explained by a ``retention`` gap (else its first files were removed); a
+torn file end must be acknowledged, to the byte, by the gap that starts the next file. A chain
+cannot prove where it ends: ``anchors`` (seq and hash of checkpoints published elsewhere) catch
+records removed from the end, and a set with no record at all does not verify.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from json import encoder as _json_encoder
 from pathlib import Path
@@ -42,7 +51,13 @@ GENESIS: Final = "0" * 64
 GAP_QUEUE_FULL: Final = "queue_full"
 GAP_CORRUPT_TAIL: Final = "corrupt_tail"
 GAP_RETENTION: Final = "retention"
+GAP_CHAIN_BROKEN: Final = "chain_broken"
+GAP_FILE_DELETED: Final = "file_deleted"
 EVENT_GAP: Final = "audit_gap"
+ACCEPT_HINT: Final = "--accept-gaps accepts it"
+NOT_CANONICAL: Final = (
+    "the line is not the canonical JSON of its record (whitespace, key order, escapes or line end changed)"
+)
 
 _ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 # The C encoder behind json.dumps, called directly: the Python layers above it cost as much again.
@@ -54,7 +69,6 @@ _C_ENCODER: Final = (
         None, _ENCODER.default, _json_encoder.encode_basestring, None, ":", ",", True, False, False
     )
 )
-_HASH_SUFFIX_LEN: Final = len(',"hash":""}\n') + 64
 _ROTATED = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)$")
 
 
@@ -96,12 +110,30 @@ def seal(fields: Mapping[str, Any], hasher: Hasher) -> tuple[bytes, str]:
     return body[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}\n', digest
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return record
+
+
 def parse_line(raw: bytes, hasher: Hasher) -> tuple[dict[str, Any] | None, str]:
-    """``(record, "")`` for a complete line whose hash verifies, else ``(None, why)``."""
+    """``(record, "")`` for a line that is exactly a record's canonical line and whose hash
+    verifies, else ``(None, why)``."""
     if not raw.endswith(b"\n"):
         return None, "incomplete record (truncated mid-line)"
     try:
-        record = json.loads(raw)
+        record = json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        return None, f"duplicate key {exc.args[0]!r} in the record"
     except ValueError:
         return None, "not a JSON record"
     if not isinstance(record, dict):
@@ -110,19 +142,14 @@ def parse_line(raw: bytes, hasher: Hasher) -> tuple[dict[str, Any] | None, str]:
     seq = record.get("seq")
     if not (isinstance(claimed, str) and isinstance(seq, int) and isinstance(record.get("prev_hash"), str)):
         return None, "not an audit record (seq, prev_hash or hash missing)"
-    # The writer's own lines are canonical JSON plus the hash: hash those bytes as they are.
-    if len(raw) > _HASH_SUFFIX_LEN and raw.endswith(b'"}\n') and raw[-_HASH_SUFFIX_LEN:-67] == b',"hash":"':
-        body = raw[:-_HASH_SUFFIX_LEN] + b"}"
-    else:
-        body = b""
-    if not body or not hmac.compare_digest(hasher.digest(body), claimed):
-        without = {k: v for k, v in record.items() if k != "hash"}
-        try:
-            body = canonical(without)
-        except ValueError:
-            return None, "not a JSON record"
-        if not hmac.compare_digest(hasher.digest(body), claimed):
-            return None, "hash does not match the record (edited, or hashed with another key)"
+    try:
+        body = canonical({k: v for k, v in record.items() if k != "hash"})
+    except ValueError:
+        return None, "not a JSON record"
+    if raw != body[:-1] + b',"hash":' + canonical({"": claimed})[4:-1] + b"}\n":
+        return None, NOT_CANONICAL
+    if not hmac.compare_digest(hasher.digest(body), claimed):
+        return None, "hash does not match the record (edited, or hashed with another key)"
     return record, ""
 
 
@@ -155,6 +182,14 @@ def rotation_set(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A record the log is known to have held: its ``seq`` and ``hash``, published elsewhere."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class Break:
     """Where a chain stops being trustworthy."""
 
@@ -162,11 +197,13 @@ class Break:
     """The first seq that cannot be trusted (the expected one when a record is missing)."""
     file: str
     line: int
+    """1-based; 0 when the break is after the file's last line (records missing at the end)."""
     reason: str
 
     def __str__(self) -> str:
         at = f"seq {self.seq}" if self.seq is not None else "a record"
-        return f"{at} ({self.file} line {self.line}): {self.reason}"
+        where = f"{self.file} line {self.line}" if self.line else f"end of {self.file}"
+        return f"{at} ({where}): {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -187,37 +224,68 @@ class VerifyResult:
     removed_through: int = 0
     """The highest seq a retention gap says rotation removed (0: none)."""
     discarded: int = 0
-    """Bytes of damaged file ends (crashes mid-write) that corrupt_tail gaps acknowledge."""
+    """Bytes of torn file ends (crashes mid-write) that corrupt_tail gaps acknowledge."""
     broken: Break | None = None
+    accepted_breaks: int = 0
+    """``chain_broken`` gaps accepted (``accept_gaps``), and the bytes that did not verify."""
+    broken_bytes: int = 0
+    deleted_files: int = 0
+    """``file_deleted`` gaps accepted (``accept_gaps``), and the records they say were lost."""
+    lost: int = 0
+    anchors: int = 0
+    """Anchors whose seq and hash the chain holds."""
 
     @property
     def ok(self) -> bool:
-        """True when the whole chain is intact."""
-        return self.broken is None
+        """True when the chain is intact and holds at least one record."""
+        return self.broken is None and self.records > 0
 
     def summary(self) -> str:
         """One line for people."""
-        span = f"seq {self.first_seq}..{self.last_seq}" if self.records else "no records"
         files = f"{len(self.files)} file" + ("" if len(self.files) == 1 else "s")
         if self.broken is not None:
-            good = f"; {span} before it verify" if self.records else ""
-            return f"chain broken at {self.broken}{good}"
-        notes = [f"{self.gaps} audit_gap record" + ("" if self.gaps == 1 else "s")] if self.gaps else []
+            return f"chain broken at {self.broken}; {self._before()}"
+        if not self.records:
+            return f"no records in {files}: an empty audit log proves nothing"
+        notes = [_plural(self.gaps, "audit_gap record")] if self.gaps else []
         if self.dropped:
             notes.append(f"{self.dropped} records dropped")
         if self.removed_through:
             notes.append(f"records through seq {self.removed_through} removed by rotation")
         if self.discarded:
             notes.append(f"{self.discarded} bytes of damaged file ends discarded")
+        if self.accepted_breaks:
+            notes.append(
+                f"{_plural(self.accepted_breaks, 'chain break')} accepted: "
+                f"{self.broken_bytes} bytes that did not verify"
+            )
+        if self.deleted_files:
+            notes.append(f"{_plural(self.deleted_files, 'deleted file')} accepted: {self.lost} records lost")
+        if self.anchors:
+            notes.append(f"{_plural(self.anchors, 'anchor')} match" + ("es" if self.anchors == 1 else ""))
         tail = f" ({'; '.join(notes)})" if notes else ""
+        span = f"seq {self.first_seq}..{self.last_seq}"
         return f"chain intact: {self.records} records, {span}, {files}, {self.algorithm}{tail}"
+
+    def _before(self) -> str:
+        if not self.records:
+            return "no record before it verifies"
+        if self.records == 1:
+            return f"the record before it (seq {self.last_seq}) verifies"
+        return f"the {self.records} records before it (seq {self.first_seq}..{self.last_seq}) verify"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 class _Walk:
     """The state of one verification, fed one line at a time."""
 
-    def __init__(self, hasher: Hasher) -> None:
+    def __init__(self, hasher: Hasher, anchors: Mapping[int, str], accept_gaps: bool) -> None:
         self.hasher = hasher
+        self.anchors = anchors
+        self.accept_gaps = accept_gaps
         self.records = 0
         self.first: tuple[int, str, int] | None = None  # seq, file, line of the first record
         self.expected: int | None = None
@@ -227,26 +295,95 @@ class _Walk:
         self.dropped = 0
         self.removed_through = 0
         self.discarded = 0
-        self.tail: tuple[Break, int] | None = None  # a damaged file end, and its size in bytes
+        self.accepted_breaks = 0
+        self.broken_bytes = 0
+        self.deleted_files = 0
+        self.lost = 0
+        self.matched = 0
+        self.tail: tuple[Break, int, bool] | None = None  # damage at a file's end, its size, torn
 
     def record(self, record: dict[str, Any], file: str, line: int) -> Break | None:
         seq: int = record["seq"]
-        prev: str = record["prev_hash"]
+        meta = record.get("metadata")
+        reason = (
+            meta.get("reason") if record.get("event_type") == EVENT_GAP and isinstance(meta, dict) else None
+        )
         if self.tail is not None:
-            damage, size = self.tail
-            meta = record.get("metadata")
-            acknowledged = (
-                record.get("event_type") == EVENT_GAP
-                and isinstance(meta, dict)
-                and meta.get("reason") == GAP_CORRUPT_TAIL
-                and meta.get("discarded_bytes") == size
-            )
-            if not acknowledged:
-                return damage
+            broken = self._acknowledge(self.tail, reason, meta, seq)
+            if broken is not None:
+                return broken
             self.tail = None
+        elif reason == GAP_CHAIN_BROKEN and not self.accept_gaps:
+            why = f"the writer found the chain broken before it (audit_gap seq {seq}: chain_broken)"
+            why = f"{why}; {ACCEPT_HINT}"
+            return Break(seq, file, line, why)
+        if reason == GAP_FILE_DELETED:
+            broken = self._deleted(record, file, line)
+            if broken is not None:
+                return broken
+        broken = self._follows(record, file, line)
+        if broken is not None:
+            return broken
+        if reason is not None:
+            self._count_gap(reason, meta)
+        want = self.anchors.get(seq)
+        if want is not None:
+            if not hmac.compare_digest(want, record["hash"]):
+                why = f"the hash of seq {seq} is not the anchor's (the records up to it were replaced)"
+                return Break(seq, file, line, why)
+            self.matched += 1
+        self.records += 1
+        self.expected = seq + 1
+        self.prev = record["hash"]
+        self.last_seq = seq
+        return None
+
+    def _acknowledge(self, tail: tuple[Break, int, bool], reason: Any, meta: Any, seq: int) -> Break | None:
+        """None when the gap record starting the next file acknowledges the damaged end ``tail``."""
+        damage, size, torn = tail
+        to_the_byte = isinstance(meta, dict) and meta.get("discarded_bytes") == size
+        if torn and reason == GAP_CORRUPT_TAIL and to_the_byte:
             self.discarded += size
+            return None
+        if reason == GAP_CHAIN_BROKEN and to_the_byte:
+            if not self.accept_gaps:
+                why = f"{damage.reason}; the writer restarted after it (audit_gap seq {seq}: chain_broken)"
+                why = f"{why}; {ACCEPT_HINT}"
+                return Break(damage.seq, damage.file, damage.line, why)
+            self.accepted_breaks += 1
+            self.broken_bytes += size
+            return None
+        return damage
+
+    def _deleted(self, record: dict[str, Any], file: str, line: int) -> Break | None:
+        """A ``file_deleted`` gap: a break, or (accepted) the records it says were lost skipped."""
+        seq: int = record["seq"]
+        meta = record["metadata"]
+        lost_from, lost_through = meta.get("lost_from_seq"), meta.get("lost_through_seq")
+        if not (isinstance(lost_from, int) and isinstance(lost_through, int) and lost_through == seq - 1):
+            return None  # not the writer's: the ordinary checks decide
+        if not self.accept_gaps:
+            why = (
+                f"records seq {lost_from}..{lost_through} were lost: the audit file was deleted or replaced "
+                f"while in use (audit_gap seq {seq}: file_deleted); {ACCEPT_HINT}"
+            )
+            return Break(seq, file, line, why)
+        if lost_from > lost_through:
+            return None  # the deleted file held no record: the chain goes on as usual
         if self.expected is None:
-            self.first = (seq, file, line)
+            self.first = (lost_from, file, line)
+        elif self.expected != lost_from:
+            return None
+        self.deleted_files += 1
+        self.lost += lost_through - lost_from + 1
+        self.expected, self.prev = seq, record["prev_hash"]
+        return None
+
+    def _follows(self, record: dict[str, Any], file: str, line: int) -> Break | None:
+        seq: int = record["seq"]
+        prev: str = record["prev_hash"]
+        if self.expected is None:
+            self.first = self.first or (seq, file, line)
             if seq == 1 and prev != GENESIS:
                 return Break(seq, file, line, "the first record does not start a chain (prev_hash)")
         elif seq != self.expected:
@@ -258,20 +395,15 @@ class _Walk:
         elif prev != self.prev:
             why = f"prev_hash is not the hash of seq {seq - 1} (a record was replaced or inserted before it)"
             return Break(seq, file, line, why)
-        if record.get("event_type") == EVENT_GAP:
-            self.gaps += 1
-            meta = record.get("metadata")
-            if isinstance(meta, dict):
-                if meta.get("reason") == GAP_QUEUE_FULL and isinstance(meta.get("dropped"), int):
-                    self.dropped += meta["dropped"]
-                removed = meta.get("removed_through_seq")
-                if meta.get("reason") == GAP_RETENTION and isinstance(removed, int):
-                    self.removed_through = max(self.removed_through, removed)
-        self.records += 1
-        self.expected = seq + 1
-        self.prev = record["hash"]
-        self.last_seq = seq
         return None
+
+    def _count_gap(self, reason: Any, meta: Any) -> None:
+        self.gaps += 1
+        if reason == GAP_QUEUE_FULL and isinstance(meta.get("dropped"), int):
+            self.dropped += meta["dropped"]
+        removed = meta.get("removed_through_seq")
+        if reason == GAP_RETENTION and isinstance(removed, int):
+            self.removed_through = max(self.removed_through, removed)
 
     def start_break(self) -> Break | None:
         """A chain that starts after seq 1 without a retention gap that explains it."""
@@ -283,15 +415,39 @@ class _Walk:
         why = f"the chain starts at seq {seq}: the records before it are missing (a first file removed?)"
         return Break(seq, file, line, why)
 
+    def end_break(self, files: list[Path]) -> Break | None:
+        """An anchor past the last record: records were removed from the end."""
+        highest = max(self.anchors, default=0)
+        last = self.last_seq or 0
+        if highest <= last:
+            return None
+        file = str(files[-1]) if files else ""
+        ends = f"the log ends at seq {last}" if last else "the log has no records"
+        return Break(
+            last + 1,
+            file,
+            0,
+            f"{ends}, but an anchor says seq {highest} was written (records after it were removed)",
+        )
 
-def verify(paths: Iterable[str | os.PathLike[str]], key: bytes | None = None) -> VerifyResult:
+
+def verify(
+    paths: Iterable[str | os.PathLike[str]],
+    key: bytes | None = None,
+    *,
+    anchors: Sequence[Anchor] = (),
+    accept_gaps: bool = False,
+) -> VerifyResult:
     """Verify the chain through ``paths`` (see :func:`rotation_set`), oldest file first.
 
+    ``anchors`` are records the log is known to have held (published checkpoints): a different
+    hash at an anchor's seq, or a log that ends before it, is a break. ``accept_gaps`` accepts the
+    ``chain_broken`` and ``file_deleted`` gaps the writer recorded (they are breaks otherwise).
     Raises ``OSError`` for a file that cannot be read.
     """
     files = rotation_set(paths)
     hasher = Hasher(key)
-    walk = _Walk(hasher)
+    walk = _Walk(hasher, {a.seq: a.hash for a in anchors}, accept_gaps)
     broken = _walk_files(walk, files)
     if broken is not None and walk.first is not None and walk.first[0] > 1:
         # The walk stopped early: a retention gap further on may still explain where it started.
@@ -302,6 +458,8 @@ def verify(paths: Iterable[str | os.PathLike[str]], key: bytes | None = None) ->
         walk.records, walk.last_seq = 0, None
     if broken is None and walk.tail is not None:
         broken = walk.tail[0]
+    if broken is None:
+        broken = walk.end_break(files)
     first = walk.first[0] if walk.first is not None else None
     return VerifyResult(
         files=tuple(str(f) for f in files),
@@ -314,6 +472,11 @@ def verify(paths: Iterable[str | os.PathLike[str]], key: bytes | None = None) ->
         removed_through=walk.removed_through,
         discarded=walk.discarded,
         broken=broken,
+        accepted_breaks=walk.accepted_breaks,
+        broken_bytes=walk.broken_bytes,
+        deleted_files=walk.deleted_files,
+        lost=walk.lost,
+        anchors=walk.matched,
     )
 
 
@@ -322,10 +485,13 @@ def _walk_files(walk: _Walk, files: list[Path]) -> Break | None:
         name = str(path)
         with open(path, "rb") as fh:
             damage: Break | None = None
-            offset = damage_at = 0
+            offset = damage_at = bad = 0
+            torn = False
             for number, raw in enumerate(fh, 1):
                 record, why = parse_line(raw, walk.hasher)
                 if record is None:
+                    bad += 1
+                    torn = not raw.endswith(b"\n")
                     if damage is None:
                         damage, damage_at = Break(walk.expected or _seq_of(raw), name, number, why), offset
                 elif damage is not None:
@@ -338,7 +504,7 @@ def _walk_files(walk: _Walk, files: list[Path]) -> Break | None:
             if damage is not None:
                 if walk.tail is not None:
                     return walk.tail[0]
-                walk.tail = (damage, offset - damage_at)
+                walk.tail = (damage, offset - damage_at, torn and bad == 1)
     return None
 
 

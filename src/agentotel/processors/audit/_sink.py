@@ -1,4 +1,4 @@
-"""The audit log file: chained JSON Lines, 0600, size-based rotation, resumed across restarts.
+"""The audit log file: chained JSON Lines, 0600, locked, size-based rotation, resumed across restarts.
 
 Runs on the :class:`~agentotel.processors._writer.QueueWriter` thread only. ``write`` first *plans*
 a batch (gives each record its ``seq``, ``prev_hash`` and ``hash``, and decides where the files
@@ -7,30 +7,45 @@ failed write (disk full, permission) is retried from where it stopped: bytes a f
 behind are truncated away first, and the writer calls ``write`` again with the same batch object,
 which is not planned twice.
 
-Files: ``path`` is the current file; rotation renames ``path.N`` to ``path.N+1`` and ``path`` to
-``path.1``, and deletes the files past ``keep_files`` once a ``retention`` gap record in the new
-file has said which records they held. On start, the chain continues from the last verified
-record of ``path`` (or of ``path.1`` when ``path`` is missing or empty, as after a crash
-mid-rotation). A file whose end is not a complete, verified record is not appended to: it is
-rotated away and the new file starts with a ``corrupt_tail`` gap naming the discarded bytes.
+Files: ``path`` is the current file, held under an exclusive ``flock`` (a second writer on the
+same path fails at start-up with :class:`AuditFileLocked`). Rotation renames ``path.N`` to
+``path.N+1`` and ``path`` to ``path.1``, and deletes the files past ``keep_files`` once a
+``retention`` gap record in the new file has said which records they held. On start, the chain
+continues from the last verified record of ``path`` (or of ``path.1`` when ``path`` is missing or
+empty, as after a crash mid-rotation). A file that does not end with a verified record is not
+appended to: it is rotated away, and the new file starts with a ``corrupt_tail`` gap when only a
+torn last line (no newline: a crash mid-write) follows the last verified record, or with a
+``chain_broken`` gap when complete lines that do not verify do (edited or forged records: an
+incident, reported through ``on_incident``). Before each batch the writer checks that ``path`` is
+still the file it holds; when it was deleted or replaced, a new file starts with a
+``file_deleted`` gap (an incident too).
 
 Durability (``fsync``): ``batch`` syncs once per written batch, ``record`` after each record,
-``never`` leaves it to the OS. Records always reach the OS before ``write`` returns, so a crash of
-the process (not of the machine) loses nothing that was written.
+``never`` leaves it to the OS; ``sync`` is ``batch`` plus :class:`Durable` items, whose ``done``
+event is set once their batch is synced. Records always reach the OS before ``write`` returns.
+
+Checkpoints: every ``anchor_every``-th record since the last checkpoint, the last record of the
+first batch written ``anchor_seconds`` after it, and the last record at close: their seq and hash
+go to ``on_checkpoint``.
 """
 
 from __future__ import annotations
 
 import enum
+import errno
+import fcntl
 import json
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
 
 from agentotel.processors.audit._chain import (
+    GAP_CHAIN_BROKEN,
     GAP_CORRUPT_TAIL,
+    GAP_FILE_DELETED,
     GAP_QUEUE_FULL,
     GAP_RETENTION,
     GENESIS,
@@ -47,6 +62,29 @@ class Fsync(enum.Enum):
     BATCH = "batch"
     RECORD = "record"
     NEVER = "never"
+    SYNC = "sync"
+
+
+class AuditFileLocked(OSError):
+    """Another writer holds the audit file."""
+
+
+class AuditChainBroken(Exception):
+    """The audit file did not verify when the writer started (edited or forged records)."""
+
+
+class AuditFileDeleted(Exception):
+    """The audit file was deleted or replaced while the writer was using it."""
+
+
+class Durable:
+    """A record whose ``done`` event is set once it is written and synced (``fsync=sync``)."""
+
+    __slots__ = ("done", "record")
+
+    def __init__(self, record: AuditRecord) -> None:
+        self.record = record
+        self.done = threading.Event()
 
 
 class AuditFile(Protocol):
@@ -62,12 +100,20 @@ class AuditFile(Protocol):
 
 
 class OsFile:
-    """An audit file on an OS file descriptor: append-only, created 0600, no user-space buffer."""
+    """An audit file on an OS file descriptor: append-only, created 0600, no user-space buffer,
+    under an exclusive ``flock`` (:class:`AuditFileLocked` when another writer holds it)."""
 
     __slots__ = ("_fd",)
 
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(self._fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise AuditFileLocked(exc.errno, "locked by another writer", path) from None
+            raise
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -90,20 +136,29 @@ class OsFile:
 Opener = Callable[[str], AuditFile]
 OnWritten = Callable[[dict[str, Any], int], None]
 """Called with each record (``hash`` included) and its time once it is written."""
+OnCheckpoint = Callable[[int, str, int], None]
+"""Called with the seq and hash of the last record written, and the time, at each checkpoint."""
+OnIncident = Callable[[Exception], None]
+"""Called with :class:`AuditChainBroken` or :class:`AuditFileDeleted` when the writer finds one."""
 
 _ROTATE: Final = object()
+_REOPEN: Final = object()  # the file was deleted or replaced: open a new one at path
 _CHUNK_MAX: Final = 4096
 _TAIL_BLOCK: Final = 64 * 1024
 _TAIL_MAX: Final = 4 * 1024 * 1024
 
 
 class _Line:
-    __slots__ = ("fields", "line", "time_ns")
+    __slots__ = ("digest", "fields", "line", "seq", "time_ns")
 
-    def __init__(self, line: bytes, fields: dict[str, Any] | None, time_ns: int) -> None:
+    def __init__(
+        self, line: bytes, fields: dict[str, Any] | None, time_ns: int, seq: int, digest: str
+    ) -> None:
         self.line = line
         self.fields = fields
         self.time_ns = time_ns
+        self.seq = seq
+        self.digest = digest
 
 
 class AuditFileSink:
@@ -119,6 +174,10 @@ class AuditFileSink:
         keep_files: int = 10,
         opener: Opener = OsFile,
         on_written: OnWritten | None = None,
+        on_checkpoint: OnCheckpoint | None = None,
+        anchor_every: int = 1000,
+        anchor_seconds: float = 60.0,
+        on_incident: OnIncident | None = None,
     ) -> None:
         if keep_files < 1 or max_bytes < 1:
             raise ValueError("max_bytes and keep_files must be at least 1")
@@ -129,7 +188,15 @@ class AuditFileSink:
         self._keep = keep_files
         self._opener = opener
         self._on_written = on_written
+        self._on_checkpoint = on_checkpoint
         self._ops: deque[object] = deque()
+        self._anchor_every = anchor_every
+        self._anchor_seconds = anchor_seconds
+        self._on_incident = on_incident
+        self._written: tuple[int, str] = (0, GENESIS)  # seq and hash of the last record on disk
+        self._anchored = 0
+        self._anchored_at = time.monotonic()
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the open file
         self._seq = 0
         self._prev = GENESIS
         self._planned_size = 0
@@ -138,22 +205,28 @@ class AuditFileSink:
         self._size = 0
         self._dirty = False
         self._stale = False
-        self._batch: Sequence[AuditRecord] | None = None
+        self._batch: Sequence[AuditRecord | Durable] | None = None
         self._start()
 
     # --- the writer thread -----------------------------------------------------------------------
-    def write(self, items: Sequence[AuditRecord], dropped: int) -> None:
+    def write(self, items: Sequence[AuditRecord | Durable], dropped: int) -> None:
         """Chain and write ``items``, after an ``audit_gap`` for ``dropped`` records if any."""
         if items is not self._batch:  # not the retry of a batch already planned
             self._batch = items
+            self._check_file()
             if dropped:
                 self._plan(_gap(GAP_QUEUE_FULL, "lost", dropped=dropped))
-            for record in items:
-                self._plan(record)
+            for item in items:
+                self._plan(item.record if isinstance(item, Durable) else item)
         self._drain()
         self._batch = None
+        self._checkpoint(force=False)
+        for item in items:
+            if type(item) is Durable:
+                item.done.set()
 
     def close(self) -> None:
+        self._checkpoint(force=True)
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -167,23 +240,86 @@ class AuditFileSink:
     def _start(self) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        self._open()  # the lock first: nothing is read or moved while another writer holds it
+        self._planned_size = self._size
         indices = self._rotated()
         self._firsts = [_first_seq(self._name(n)) for n in range(max(indices, default=0) + 1)]
         source = next((n for n in (0, 1) if _size(self._name(n)) > 0), None)
-        discarded = 0
-        if source is not None:
-            seq, digest, discarded = _last_good(self._name(source), self._hasher)
-            if seq is not None and digest is not None:
-                self._seq, self._prev = seq, digest
-        self._open()
-        self._planned_size = self._size
-        if discarded:
+        if source is None:
+            return
+        seq, digest, discarded, tampered = _last_good(self._name(source), self._hasher)
+        if seq is not None and digest is not None:
+            self._seq, self._prev = seq, digest
+            self._written = (seq, digest)
+            self._anchored = seq
+        if not discarded:
+            return
+        gap_seq = self._seq + 1
+        if tampered:
+            gap = _gap(GAP_CHAIN_BROKEN, "discarded", discarded_bytes=discarded)
+        else:
             gap = _gap(GAP_CORRUPT_TAIL, "discarded", discarded_bytes=discarded)
-            if source == 0:
-                self._plan_rotate(first=gap)
-            else:
-                self._plan(gap)
-            self._drain()
+        if source == 0:
+            self._plan_rotate(first=gap)
+        else:
+            self._plan(gap)
+        self._drain()
+        if tampered and self._on_incident is not None:
+            moved = f"it was moved to {self.path}.1" if source == 0 else f"it is {self.path}.1"
+            self._on_incident(
+                AuditChainBroken(
+                    f"the audit file {self._name(source)} did not verify when the writer started: "
+                    f"{discarded} bytes after seq {seq or 0} are edited or forged records; {moved} and a "
+                    f"new file continues the chain (audit_gap seq {gap_seq})"
+                )
+            )
+
+    def _check_file(self) -> None:
+        """A new file and a ``file_deleted`` gap when ``path`` is no longer the file being written."""
+        if self._identity is None:
+            return
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            status = None
+        if status is not None and (status.st_dev, status.st_ino) == self._identity:
+            return
+        self._identity = None
+        lost_from = self._firsts[0] if self._firsts[0] is not None else self._seq + 1
+        lost_through = self._seq
+        self._ops.append(_REOPEN)
+        self._planned_size = 0
+        if status is not None:
+            self._firsts.insert(0, None)  # the file put in its place becomes path.1
+        self._firsts[0] = None
+        self._plan(_gap(GAP_FILE_DELETED, "lost", lost_from_seq=lost_from, lost_through_seq=lost_through))
+        gap_seq = self._seq
+        if self._on_incident is not None:
+            self._on_incident(
+                AuditFileDeleted(
+                    f"the audit file {self.path} was deleted or replaced while in use: records seq "
+                    f"{lost_from}..{lost_through} went with it; a new file continues the chain "
+                    f"(audit_gap seq {gap_seq})"
+                )
+            )
+
+    def _checkpoint(self, *, force: bool) -> None:
+        seq, digest = self._written
+        if self._on_checkpoint is None or seq <= self._anchored:
+            return
+        now = time.monotonic()
+        if not (
+            force
+            or seq - self._anchored >= self._anchor_every
+            or now - self._anchored_at >= self._anchor_seconds
+        ):
+            return
+        self._anchor(seq, digest)
+
+    def _anchor(self, seq: int, digest: str) -> None:
+        self._anchored, self._anchored_at = seq, time.monotonic()
+        if self._on_checkpoint is not None:
+            self._on_checkpoint(seq, digest, time.time_ns())
 
     # --- planning: seq, prev_hash, hash and rotation points ---------------------------------------
     def _plan(self, record: AuditRecord) -> None:
@@ -199,9 +335,9 @@ class AuditFileSink:
         self._prev = digest
         if self._on_written is not None:
             fields["hash"] = digest
-            self._ops.append(_Line(line, fields, record.time_unix_nano))
+            self._ops.append(_Line(line, fields, record.time_unix_nano, seq, digest))
         else:
-            self._ops.append(_Line(line, None, record.time_unix_nano))
+            self._ops.append(_Line(line, None, record.time_unix_nano, seq, digest))
         self._planned_size += len(line)
         if self._firsts[0] is None:
             self._firsts[0] = seq
@@ -226,6 +362,14 @@ class AuditFileSink:
                 self._rotate()
                 ops.popleft()
                 continue
+            if ops[0] is _REOPEN:
+                if self._file is not None:
+                    self._file.close()
+                    self._file = None
+                if os.path.lexists(self.path):
+                    self._rotate()  # not ours: kept as path.1, never appended to
+                ops.popleft()
+                continue
             if self._file is None:
                 self._open()
             file = self._file
@@ -247,6 +391,11 @@ class AuditFileSink:
                 file.sync()
             self._dirty = False
             self._size += len(data)
+            self._written = (chunk[-1].seq, chunk[-1].digest)
+            if self._on_checkpoint is not None and self._written[0] - self._anchored >= self._anchor_every:
+                for c in chunk:  # one checkpoint every anchor_every records, to the record
+                    if c.seq - self._anchored >= self._anchor_every:
+                        self._anchor(c.seq, c.digest)
             for _ in chunk:
                 ops.popleft()
             if self._stale:
@@ -259,11 +408,14 @@ class AuditFileSink:
         self._file = self._opener(self.path)
         self._size = self._file.size()
         self._dirty = False
+        status = os.stat(self.path)
+        self._identity = (status.st_dev, status.st_ino)
 
     def _rotate(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._identity = None
         for n in sorted(self._rotated(), reverse=True):
             os.replace(self._name(n), self._name(n + 1))
         if os.path.exists(self.path):
@@ -322,9 +474,10 @@ def _first_seq(path: str) -> int | None:
     return seq if isinstance(seq, int) else None
 
 
-def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int]:
-    """``(seq, hash, bytes after it)`` of the last verified record of ``path``; ``(None, None,
-    size)`` when the last few MiB hold none."""
+def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int, bool]:
+    """``(seq, hash, bytes after it, tampered)`` of the last verified record of ``path``;
+    ``(None, None, size, tampered)`` when the last few MiB hold none. ``tampered``: complete lines
+    (not only a torn last line) follow it."""
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         block = _TAIL_BLOCK
@@ -339,10 +492,11 @@ def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int]:
                     break  # this line may begin before the block: read more
                 record, _ = parse_line(data[begin + 1 : end + 1], hasher)
                 if record is not None:
-                    return record["seq"], record["hash"], size - (start + end + 1)
+                    after = size - (start + end + 1)
+                    return record["seq"], record["hash"], after, b"\n" in data[end + 1 :]
                 end = begin
             if start == 0 or block >= _TAIL_MAX:
-                return None, None, size
+                return None, None, size, b"\n" in data
             block *= 4
 
 

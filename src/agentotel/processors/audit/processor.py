@@ -2,10 +2,16 @@
 
 ``on_end`` derives the record (a pure function of the span, see ``_derive``) and queues it: it
 never does file I/O and never raises (an error of ours is logged at DEBUG and counted in
-``agentotel.telemetry.errors``). The writer thread chains and writes the records (``_sink``) and
-then, when a LoggerProvider is configured (given, or set globally), emits each one as an
-``agentotel.audit`` log event whose body is the record, so a Collector can ship audit data off the
-machine.
+``agentotel.telemetry.errors``). With ``fsync=sync`` it then waits until the writer has written and
+synced the record (at most ``block_timeout`` plus ``shutdown_timeout`` of the writer). The writer
+thread chains and writes the records (``_sink``) and then, when a LoggerProvider is configured
+(given, or set globally), emits each one as an ``agentotel.audit`` log event whose body is the
+record, so a Collector can ship audit data off the machine; checkpoints go to the anchor file and
+out as ``agentotel.audit.checkpoint`` log events (``_anchor``).
+
+Incidents (:class:`AuditChainBroken` at start-up, :class:`AuditFileDeleted` while running) are
+logged at WARNING, counted in ``agentotel.telemetry.errors`` and make :attr:`healthy` False for the
+rest of the process's life, so ``/readyz`` reports them.
 
 Agent names: tool, guard and approval spans do not carry ``gen_ai.agent.name``, and children end
 before their parents, so ``on_start`` remembers the agent name each span inherits (its own, or its
@@ -35,6 +41,9 @@ from agentotel import semconv
 from agentotel._safe import Boundary
 from agentotel._version import __version__
 from agentotel.config import (
+    AUDIT_ANCHOR_PATH,
+    AUDIT_ANCHOR_RECORDS,
+    AUDIT_ANCHOR_SECONDS,
     AUDIT_FSYNC,
     AUDIT_GUARD_CHECKS,
     AUDIT_HMAC_KEY,
@@ -48,12 +57,14 @@ from agentotel.config import (
     choice,
     flag,
     positive_int,
+    positive_seconds,
 )
 from agentotel.metrics.instruments import telemetry_dropped
 from agentotel.processors._writer import FullPolicy, QueueWriter
+from agentotel.processors.audit._anchor import AnchorFile, checkpoint
 from agentotel.processors.audit._chain import Hasher
 from agentotel.processors.audit._derive import AuditPolicy, AuditRecord, derive
-from agentotel.processors.audit._sink import AuditFileSink, Fsync, Opener, OsFile
+from agentotel.processors.audit._sink import AuditFileLocked, AuditFileSink, Durable, Fsync, Opener, OsFile
 
 _log = logging.getLogger("agentotel")
 
@@ -61,6 +72,8 @@ COMPONENT: Final = "audit"
 DEFAULT_QUEUE_SIZE: Final = 10_000
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_KEEP_FILES: Final = 10
+DEFAULT_ANCHOR_RECORDS: Final = 1000
+DEFAULT_ANCHOR_SECONDS: Final = 60.0
 _AGENTS_MAX: Final = 100_000
 
 
@@ -77,6 +90,9 @@ class AuditSettings:
     keep_files: int = DEFAULT_KEEP_FILES
     guard_checks: bool = False
     llm_calls: bool = False
+    anchor_path: str | None = None
+    anchor_every: int = DEFAULT_ANCHOR_RECORDS
+    anchor_seconds: float = DEFAULT_ANCHOR_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AuditSettings:
@@ -95,6 +111,9 @@ class AuditSettings:
             keep_files=positive_int(env, AUDIT_KEEP_FILES, DEFAULT_KEEP_FILES),
             guard_checks=flag(env, AUDIT_GUARD_CHECKS),
             llm_calls=flag(env, AUDIT_LLM_CALLS),
+            anchor_path=env.get(AUDIT_ANCHOR_PATH, "").strip() or None,
+            anchor_every=positive_int(env, AUDIT_ANCHOR_RECORDS, DEFAULT_ANCHOR_RECORDS),
+            anchor_seconds=positive_seconds(env, AUDIT_ANCHOR_SECONDS, DEFAULT_ANCHOR_SECONDS),
         )
 
 
@@ -106,7 +125,8 @@ class AuditSpanProcessor(SpanProcessor):
 
     Every argument left out comes from the environment (``AGENTOTEL_AUDIT_PATH``, ``_HMAC_KEY``,
     ``_FSYNC``, ``_QUEUE_POLICY``, ``_QUEUE_SIZE``, ``_MAX_BYTES``, ``_KEEP_FILES``,
-    ``_GUARD_CHECKS``, ``_LLM_CALLS``). A path that cannot be used raises
+    ``_GUARD_CHECKS``, ``_LLM_CALLS``, ``_ANCHOR_PATH``, ``_ANCHOR_RECORDS``, ``_ANCHOR_SECONDS``).
+    A path that cannot be used, or that another writer holds, raises
     :class:`~agentotel.config.ConfigError` here, at start-up; later write errors are counted,
     logged once and retried, never raised. ``opener`` opens the audit files (for tests).
     """
@@ -123,6 +143,9 @@ class AuditSpanProcessor(SpanProcessor):
         keep_files: int | None = None,
         guard_checks: bool | None = None,
         llm_calls: bool | None = None,
+        anchor_path: str | os.PathLike[str] | None = None,
+        anchor_every: int | None = None,
+        anchor_seconds: float | None = None,
         meter_provider: MeterProvider | None = None,
         logger_provider: LoggerProvider | None = None,
         opener: Opener | None = None,
@@ -137,6 +160,9 @@ class AuditSpanProcessor(SpanProcessor):
             keep_files=keep_files,
             guard_checks=guard_checks,
             llm_calls=llm_calls,
+            anchor_path=None if anchor_path is None else os.fspath(anchor_path),
+            anchor_every=anchor_every,
+            anchor_seconds=anchor_seconds,
         )
         self.settings = settings
         meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
@@ -146,19 +172,39 @@ class AuditSpanProcessor(SpanProcessor):
         self._logger_provider = logger_provider
         self._logger = get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
         self.path = str(settings.path)
+        self._sync = settings.fsync is Fsync.SYNC
+        self._closed = False
+        self._incident: Exception | None = None
+        self._hasher = Hasher(settings.hmac_key)
+        self._anchors: AnchorFile | None = None
+        if settings.anchor_path is not None:
+            try:
+                self._anchors = AnchorFile(settings.anchor_path, sync=settings.fsync is not Fsync.NEVER)
+            except OSError as exc:
+                why = f"cannot use {settings.anchor_path!r} for the audit checkpoints ({exc})"
+                raise ConfigError(f"{AUDIT_ANCHOR_PATH}: {why}") from exc
         try:
             sink = AuditFileSink(
                 self.path,
-                Hasher(settings.hmac_key),
+                self._hasher,
                 fsync=settings.fsync,
                 max_bytes=settings.max_bytes,
                 keep_files=settings.keep_files,
                 opener=opener or OsFile,
                 on_written=self._emit,
+                on_checkpoint=self._checkpoint,
+                anchor_every=settings.anchor_every,
+                anchor_seconds=settings.anchor_seconds,
+                on_incident=self._on_incident,
             )
+        except AuditFileLocked as exc:
+            raise ConfigError(
+                f"{AUDIT_PATH}: {self.path!r} is being written by another process (or another "
+                "AuditSpanProcessor): two writers would break the chain; give each process its own audit path"
+            ) from exc
         except OSError as exc:
             raise ConfigError(f"{AUDIT_PATH}: cannot use {self.path!r} for the audit log ({exc})") from exc
-        self._writer: QueueWriter[AuditRecord] = QueueWriter(
+        self._writer: QueueWriter[AuditRecord | Durable] = QueueWriter(
             sink,
             self._boundary,
             telemetry_dropped(meter),
@@ -168,8 +214,21 @@ class AuditSpanProcessor(SpanProcessor):
 
     @property
     def healthy(self) -> bool:
-        """False while the audit file cannot be written (for readiness probes)."""
-        return self._writer.healthy
+        """False while the audit file cannot be written, and for good once the chain was found
+        broken or the file deleted (for readiness probes)."""
+        return self._incident is None and self._writer.healthy
+
+    @property
+    def problem(self) -> str | None:
+        """Why it is not healthy, for ``/readyz`` (``disk full at PATH``, or the incident)."""
+        if self._incident is not None:
+            return str(self._incident)
+        return self._writer.problem
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """The incident (chain broken, file deleted), else the writer's last write error."""
+        return self._incident or self._writer.last_error
 
     # --- SpanProcessor ---------------------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -193,8 +252,15 @@ class AuditSpanProcessor(SpanProcessor):
             agents = self._agents
             agent = agents.pop(span.context.span_id, None) if agents and span.context else None
             record = derive(span, self._policy, agent)
-            if record is not None:
+            if record is None:
+                return
+            if not self._sync:
                 self._writer.submit(record)
+                return
+            durable = Durable(record)
+            self._writer.submit(durable)
+            if not self._closed:
+                durable.done.wait(self._writer.block_timeout + self._writer.shutdown_timeout)
         except Exception as exc:
             self._boundary.report(exc)
 
@@ -203,22 +269,51 @@ class AuditSpanProcessor(SpanProcessor):
         return self._writer.flush(timeout_millis / 1000)
 
     def shutdown(self) -> None:
-        """Write everything queued, then close the file."""
+        """Write everything queued, then close the file (and the checkpoint file)."""
+        if self._closed:
+            return
+        self._closed = True
         self._writer.shutdown()
         self._agents.clear()
+        if self._anchors is not None:
+            self._anchors.close()
+
+    def on_drop(self, item: AuditRecord | Durable) -> None:
+        """A record the writer dropped: a span end waiting for it (``sync``) returns."""
+        if type(item) is Durable:
+            item.done.set()
 
     # --- the writer thread -----------------------------------------------------------------------
+    def _on_incident(self, incident: Exception) -> None:
+        self._incident = incident
+        self._boundary.report(incident)
+        _log.warning("agentotel: %s", incident)
+
+    def _checkpoint(self, seq: int, digest: str, time_ns: int) -> None:
+        fields = checkpoint(seq, digest, time_ns, self._hasher)
+        if self._anchors is not None:
+            try:
+                self._anchors.write(fields)
+            except OSError as exc:
+                self._boundary.report(exc)
+        self._log_event(fields, time_ns, None, semconv.EVENT_AUDIT_CHECKPOINT)
+
     def _emit(self, record: dict[str, Any], time_ns: int) -> None:
+        self._log_event(
+            record, time_ns, _span_context(record.get("trace_id"), record.get("span_id")), semconv.EVENT_AUDIT
+        )
+
+    def _log_event(self, body: dict[str, Any], time_ns: int, context: Context | None, name: str) -> None:
         provider = self._logger_provider or _global_logger_provider()
         if isinstance(provider, (ProxyLoggerProvider, NoOpLoggerProvider)):
             return
         try:
             self._logger.emit(
                 timestamp=time_ns,
-                context=_span_context(record.get("trace_id"), record.get("span_id")),
+                context=context,
                 severity_number=SeverityNumber.INFO,
-                body=record,
-                event_name=semconv.EVENT_AUDIT,
+                body=body,
+                event_name=name,
             )
         except Exception as exc:
             self._boundary.report(exc)
@@ -229,9 +324,14 @@ def _settings(**overrides: Any) -> AuditSettings:
     settings = dataclasses.replace(AuditSettings.from_env(), **given)
     if settings.path is None:
         raise ConfigError(f"no audit log path: pass path= or set {AUDIT_PATH}")
-    for name in ("queue_size", "max_bytes", "keep_files"):
+    for name in ("queue_size", "max_bytes", "keep_files", "anchor_every"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}={getattr(settings, name)!r} is not valid: expected at least 1")
+    if settings.fsync is Fsync.SYNC and settings.queue_policy is FullPolicy.DROP:
+        raise ConfigError(
+            f"{AUDIT_FSYNC}=sync needs {AUDIT_QUEUE_POLICY}=block (a dropped record would be "
+            "acknowledged without being on disk)"
+        )
     return settings
 
 

@@ -1,0 +1,325 @@
+"""The audit log as evidence: tampering, truncation, two writers, deletion, exact bytes, durability."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from audit_helpers import TOOL_ATTRS, chain_lines, records, write_lines
+from opentelemetry.sdk.trace import TracerProvider
+
+from agentotel.config import ConfigError
+from agentotel.processors import AuditSpanProcessor
+from agentotel.processors.audit import Anchor, Break, Hasher, load_anchors, verify
+from agentotel.processors.audit._chain import seal
+from agentotel.testing._capture import TelemetryCapture
+
+APP = Path(__file__).with_name("audit_writer_app.py")
+ERRORS = "agentotel.telemetry.errors"
+KEY = b"k3y-s3cret"
+NOT_CANONICAL = (
+    "the line is not the canonical JSON of its record (whitespace, key order, escapes or line end changed)"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_audit_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("AGENTOTEL_AUDIT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "audit.jsonl"
+
+
+def end_tool_spans(processor: AuditSpanProcessor, count: int, prefix: str = "call") -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("test")
+    for i in range(count):
+        with tracer.start_as_current_span(
+            "execute_tool search", attributes={**TOOL_ATTRS, "gen_ai.tool.call.id": f"{prefix}-{i}"}
+        ):
+            pass
+
+
+def run(path: Path, count: int, prefix: str = "call", **options: object) -> AuditSpanProcessor:
+    processor = AuditSpanProcessor(path, **options)  # type: ignore[arg-type]
+    end_tool_spans(processor, count, prefix)
+    processor.shutdown()
+    return processor
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+# --- a restart does not launder tampering -----------------------------------------------------------------
+def edit_last_record(path: Path) -> None:
+    lines = lines_of(path)
+    lines[-1] = lines[-1].replace(b'"outcome":"success"', b'"outcome":"failure"')
+    write_lines(path, lines)
+
+
+def append_forged_records(path: Path) -> None:
+    last = json.loads(lines_of(path)[-1])
+    forged = [
+        seal(
+            {
+                **{k: v for k, v in last.items() if k != "hash"},
+                "seq": last["seq"] + 1,
+                "prev_hash": last["hash"],
+            },
+            Hasher(b"a guessed key"),
+        )[0]
+    ]
+    write_lines(path, [*lines_of(path), *forged])
+
+
+@pytest.mark.parametrize("tamper", [edit_last_record, append_forged_records])
+def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
+    path: Path, tamper: Callable[[Path], None], cap: TelemetryCapture
+) -> None:
+    run(path, 5, hmac_key=KEY)
+    good = records(path)[:4] if tamper is edit_last_record else records(path)
+    tamper(path)
+    tampered = path.read_bytes()
+    discarded = len(tampered) - sum(len(line) for line in lines_of(path)[: len(good)])
+
+    processor = AuditSpanProcessor(path, hmac_key=KEY, meter_provider=cap.meter_provider)
+    assert not processor.healthy
+    assert str(processor.last_error) == (
+        f"the audit file {path} did not verify when the writer started: {discarded} bytes after seq "
+        f"{len(good)} are edited or forged records; it was moved to {path}.1 and a new file continues "
+        f"the chain (audit_gap seq {len(good) + 1})"
+    )
+    assert (
+        cap.metric_sum(
+            ERRORS,
+            {"agentotel.component": "audit", "error.type": "agentotel.processors.audit.AuditChainBroken"},
+        )
+        == 1
+    )
+    end_tool_spans(processor, 2, "after")
+    processor.shutdown()
+
+    [gap, *rest] = records(path)
+    assert (gap["seq"], gap["event_type"], gap["prev_hash"], gap["metadata"]) == (
+        len(good) + 1,
+        "audit_gap",
+        good[-1]["hash"],
+        {"reason": "chain_broken", "discarded_bytes": discarded},
+    )
+    assert [r["seq"] for r in rest] == [len(good) + 2, len(good) + 3]
+    assert (path.parent / "audit.jsonl.1").read_bytes() == tampered
+    result = verify([path], key=KEY)
+    assert not result.ok
+    assert result.broken is not None and result.broken.seq == len(good) + 1
+    assert result.broken.reason.endswith(
+        f"; the writer restarted after it (audit_gap seq {len(good) + 1}: chain_broken); "
+        "--accept-gaps accepts it"
+    )
+    accepted = verify([path], key=KEY, accept_gaps=True)
+    assert accepted.ok, accepted.summary()
+    assert accepted.summary().endswith(
+        f"(1 audit_gap record; 1 chain break accepted: {discarded} bytes that did not verify)"
+    )
+
+
+def test_complete_lines_that_fail_are_never_a_damaged_end_even_if_a_gap_acknowledges_them(
+    tmp_path: Path,
+) -> None:
+    lines = chain_lines(5)
+    bad = lines[4].replace(b'"success"', b'"failure"')
+    write_lines(tmp_path / "audit.jsonl.1", [*lines[:4], bad])
+    prev = json.loads(lines[3])["hash"]
+    gap = {
+        **json.loads(lines[0]),
+        "seq": 5,
+        "prev_hash": prev,
+        "event_type": "audit_gap",
+        "metadata": {"reason": "corrupt_tail", "discarded_bytes": len(bad)},
+    }
+    gap.pop("hash")
+    write_lines(tmp_path / "audit.jsonl", [seal(gap, Hasher())[0]])
+
+    result = verify([tmp_path / "audit.jsonl"])
+
+    assert result.broken == Break(
+        5,
+        str(tmp_path / "audit.jsonl.1"),
+        5,
+        "hash does not match the record (edited, or hashed with another key)",
+    )
+
+
+# --- anchors: truncation and empty files ---------------------------------------------------------------
+# --- one writer per file ------------------------------------------------------------------------------
+def test_a_second_writer_on_the_same_path_is_refused_at_start_up(path: Path) -> None:
+    first = AuditSpanProcessor(path)
+    try:
+        with pytest.raises(ConfigError) as raised:
+            AuditSpanProcessor(path)
+    finally:
+        first.shutdown()
+
+    assert str(raised.value) == (
+        f"AGENTOTEL_AUDIT_PATH: {str(path)!r} is being written by another process (or another "
+        "AuditSpanProcessor): two writers would break the chain; give each process its own audit path"
+    )
+    run(path, 1)  # released at shutdown
+
+
+def test_a_second_process_on_the_same_path_exits_with_the_error(path: Path) -> None:
+    first = AuditSpanProcessor(path)
+    try:
+        done = subprocess.run([sys.executable, str(APP), str(path), "1"], capture_output=True, timeout=60)
+    finally:
+        first.shutdown()
+
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines()[-1] == (
+        f"agentotel.config.ConfigError: AGENTOTEL_AUDIT_PATH: {str(path)!r} is being written by another "
+        "process (or another AuditSpanProcessor): two writers would break the chain; give each process "
+        "its own audit path"
+    )
+
+
+# --- a deleted file -----------------------------------------------------------------------------------
+def test_deleting_the_file_while_in_use_starts_a_new_file_with_a_gap_and_fails_readiness(
+    path: Path, cap: TelemetryCapture
+) -> None:
+    processor = AuditSpanProcessor(path, meter_provider=cap.meter_provider)
+    end_tool_spans(processor, 3)
+    assert processor.force_flush()
+    path.unlink()
+
+    end_tool_spans(processor, 2, "after")
+    assert processor.force_flush()
+
+    assert not processor.healthy
+    assert str(processor.last_error) == (
+        f"the audit file {path} was deleted or replaced while in use: records seq 1..3 went with it; "
+        "a new file continues the chain (audit_gap seq 4)"
+    )
+    assert (
+        cap.metric_sum(
+            ERRORS,
+            {"agentotel.component": "audit", "error.type": "agentotel.processors.audit.AuditFileDeleted"},
+        )
+        == 1
+    )
+    processor.shutdown()
+    [gap, *rest] = records(path)
+    assert (gap["seq"], gap["event_type"], gap["metadata"]) == (
+        4,
+        "audit_gap",
+        {"reason": "file_deleted", "lost_from_seq": 1, "lost_through_seq": 3},
+    )
+    assert [r["seq"] for r in rest] == [5, 6]
+    result = verify([path])
+    assert result.broken == Break(
+        4,
+        str(path),
+        1,
+        "records seq 1..3 were lost: the audit file was deleted or replaced while in use "
+        "(audit_gap seq 4: file_deleted); --accept-gaps accepts it",
+    )
+    assert verify([path], accept_gaps=True).ok
+
+
+# --- exact bytes ---------------------------------------------------------------------------------------
+def duplicate_key(line: bytes) -> bytes:
+    return line.replace(b'{"action"', b'{"action":"delete_everything","action"', 1)
+
+
+def spaces(line: bytes) -> bytes:
+    return line.replace(b'","', b'", "', 1)
+
+
+def crlf(line: bytes) -> bytes:
+    return line[:-1] + b"\r\n"
+
+
+def escaped(line: bytes) -> bytes:
+    return line.replace(b'"search"', b'"\\u0073earch"', 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (duplicate_key, "duplicate key 'action' in the record"),
+        (
+            spaces,
+            NOT_CANONICAL,
+        ),
+        (
+            crlf,
+            NOT_CANONICAL,
+        ),
+        (
+            escaped,
+            NOT_CANONICAL,
+        ),
+    ],
+    ids=["duplicate_key", "spaces", "crlf", "escaped"],
+)
+def test_verify_checks_the_exact_bytes_on_disk(path: Path, change: object, why: str) -> None:
+    lines = chain_lines(5)
+    lines[2] = change(lines[2])  # type: ignore[operator]
+    write_lines(path, lines)
+
+    assert verify([path]).broken == Break(3, str(path), 3, why)
+
+
+# --- durability: sync -------------------------------------------------------------------------------------
+@pytest.fixture
+def killed_sync_writer(path: Path) -> Iterator[list[int]]:
+    """A sync-mode writer that prints each seq once its span has ended, SIGKILLed mid-stream."""
+    app = subprocess.Popen(
+        [sys.executable, str(APP), str(path), "0", "--fsync", "sync", "--print-acknowledged"],
+        stdout=subprocess.PIPE,
+    )
+    acknowledged: list[int] = []
+    assert app.stdout is not None
+    try:
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 300 and time.monotonic() < deadline:
+            acknowledged.append(int(app.stdout.readline()))
+    finally:
+        app.send_signal(signal.SIGKILL)
+        rest = app.stdout.read()
+        app.wait()
+    acknowledged.extend(int(n) for n in rest.split())
+    yield acknowledged
+
+
+def test_sync_mode_loses_no_acknowledged_record_to_sigkill(path: Path, killed_sync_writer: list[int]) -> None:
+    on_disk = [r["metadata"]["gen_ai.tool.call.id"] for r in records_complete(path)]
+
+    assert len(killed_sync_writer) >= 300
+    assert killed_sync_writer == list(range(len(killed_sync_writer)))
+    assert on_disk[: len(killed_sync_writer)] == [f"call-{i}" for i in killed_sync_writer]
+
+
+def records_complete(path: Path) -> list[dict[str, object]]:
+    data = path.read_bytes()
+    return [json.loads(line) for line in data[: data.rfind(b"\n") + 1].splitlines()]
+
+
+def test_sync_with_the_drop_policy_is_a_clear_error(path: Path) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"^AGENTOTEL_AUDIT_FSYNC=sync needs AGENTOTEL_AUDIT_QUEUE_POLICY=block \(a dropped record",
+    ):
+        AuditSpanProcessor(path, fsync="sync", queue_policy="drop")
