@@ -340,3 +340,12 @@ def test_cost_is_counted_when_the_global_meter_provider_is_set_between_instrumen
         ("anthropic", "input"): pytest.approx(ai * 3.0 / 1e6, rel=1e-12),
         ("anthropic", "output"): pytest.approx(ao * 15.0 / 1e6, rel=1e-12),
     }
+
+
+def test_the_cost_totals_never_go_down() -> None:
+    totals = cost_module.CostTotals()
+    totals.add("openai", "gpt-4o", 1e-5, 2e-5)
+    totals.add("openai", "gpt-4o", -5e-5, float("nan"))  # never priced so, but never added either
+
+    observed = {dict(o.attributes or {})["gen_ai.token.type"]: o.value for o in totals.observe(None)}
+    assert observed == {"input": 1e-5, "output": 2e-5}

@@ -26,6 +26,7 @@ from agentotel import semconv
 from agentotel._redact import exception_attributes
 from agentotel._safe import Boundary, error_type
 from agentotel._toolcalls import PENDING
+from agentotel._usage import InvalidUsage, checked
 from agentotel._version import __version__
 from agentotel.config import Settings
 from agentotel.metrics import instruments
@@ -230,6 +231,11 @@ class Invocation(SpanLifecycle):
             return
         self._ended = True
         try:
+            attributes, input_tokens, output_tokens, invalid = checked(
+                attributes, input_tokens, output_tokens
+            )
+            if invalid:
+                self.telemetry.boundary.report(InvalidUsage(invalid))
             cost = self.telemetry.costing.record(
                 self.attributes, attributes, input_tokens, output_tokens, response_model
             )
@@ -265,7 +271,7 @@ class Invocation(SpanLifecycle):
         try:
             etype = self.mark_failed(exc, attributes)
             metric_attrs = self._metric_attributes(None)
-            metric_attrs[semconv.ERROR_TYPE] = etype
+            metric_attrs[semconv.ERROR_TYPE] = self.telemetry.cardinality(semconv.ERROR_TYPE, etype)
             self._record_durations(metric_attrs)
             if self._content is not None:
                 self._emit_details()

@@ -72,7 +72,9 @@ class SpanBlock(Block):
                 if life.recording:
                     life.span.set_attribute(semconv.ERROR_TYPE, etype)
             attrs = self._end_attributes(layer, etype is not None)
-            self._record(layer, life.elapsed(), etype)
+            # The span keeps the real error type; the metrics get it through the cardinality guard.
+            guarded = layer.cardinality(semconv.ERROR_TYPE, etype) if etype is not None else None
+            self._record(layer, life.elapsed(), guarded)
         finally:
             life.close(attrs)
 

@@ -40,13 +40,14 @@ class CostTotals:
         self._totals: dict[tuple[Any, str, str], float] = {}
 
     def add(self, provider: Any, model: str, inputs: float, outputs: float) -> None:
-        """Add one call's input and output cost (a zero amount adds no series)."""
+        """Add one call's input and output cost. A zero amount adds no series; a negative or NaN
+        one is never added (the counter is monotonic: usage is checked before it is priced)."""
         totals = self._totals
         with self._lock:
-            if inputs:
+            if inputs > 0:
                 key = (provider, model, semconv.TOKEN_INPUT)
                 totals[key] = totals.get(key, 0.0) + inputs
-            if outputs:
+            if outputs > 0:
                 key = (provider, model, semconv.TOKEN_OUTPUT)
                 totals[key] = totals.get(key, 0.0) + outputs
 

@@ -1,0 +1,67 @@
+"""Token usage a response reported, checked before anything records it.
+
+A token count is a whole number in [0, 2**63-1] (the OTLP integer range). A provider, proxy or
+fake server can report anything else: a negative count would lower the cost counter, and one above
+int64 makes the OTLP encoder drop the attribute. Such a field is left out of the span, the token
+metric, the cost and the agent-round sums; the span names it in ``agentotel.usage.invalid`` and
+the call is counted once in ``agentotel.telemetry.errors`` (``error.type=agentotel.InvalidUsage``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from opentelemetry.util.types import AttributeValue
+
+from agentotel import semconv
+
+MAX_TOKENS = 2**63 - 1
+
+USAGE_KEYS = (
+    semconv.GEN_AI_USAGE_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
+    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+)
+
+
+class InvalidUsage(ValueError):
+    """A response reported usage out of range; ``fields`` names the attributes left out."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(f"usage out of range, not recorded: {', '.join(fields)}")
+        self.fields = fields
+
+
+def valid_tokens(value: object) -> bool:
+    """True for a whole number of tokens in [0, 2**63-1] (``bool`` is not a number of tokens)."""
+    return type(value) is int and 0 <= value <= MAX_TOKENS
+
+
+def checked(
+    attributes: Mapping[str, AttributeValue] | None, input_tokens: int | None, output_tokens: int | None
+) -> tuple[Mapping[str, AttributeValue] | None, int | None, int | None, tuple[str, ...]]:
+    """``attributes`` without the out-of-range usage attributes and with ``agentotel.usage.invalid``
+    naming them, the input and output token counts (None when out of range), and those names."""
+    counts = {
+        semconv.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
+        semconv.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
+    }
+    given = attributes or {}
+    names = tuple(
+        key
+        for key in USAGE_KEYS
+        if (key in given and not valid_tokens(given[key]))
+        or (counts.get(key) is not None and not valid_tokens(counts[key]))
+    )
+    if not names:
+        return attributes, input_tokens, output_tokens, ()
+    kept = {k: v for k, v in given.items() if k not in names}
+    kept[semconv.AGENTOTEL_USAGE_INVALID] = names
+    return (
+        kept,
+        None if semconv.GEN_AI_USAGE_INPUT_TOKENS in names else input_tokens,
+        None if semconv.GEN_AI_USAGE_OUTPUT_TOKENS in names else output_tokens,
+        names,
+    )
