@@ -8,17 +8,18 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from audit_helpers import TOOL_ATTRS, chain_lines, records, write_lines
+from audit_helpers import TOOL_ATTRS, GatedDisk, chain_lines, records, write_lines
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentotel.config import ConfigError
 from agentotel.processors import AuditSpanProcessor
-from agentotel.processors.audit import Anchor, Break, Hasher, load_anchors, verify
+from agentotel.processors.audit import Anchor, AuditSettings, Break, Fsync, Hasher, load_anchors, verify
 from agentotel.processors.audit._chain import seal
 from agentotel.testing._capture import TelemetryCapture
 
@@ -163,7 +164,83 @@ def test_complete_lines_that_fail_are_never_a_damaged_end_even_if_a_gap_acknowle
     )
 
 
-# --- anchors: truncation and empty files ---------------------------------------------------------------
+# --- anchors: truncation and emptied files --------------------------------------------------------------
+def test_checkpoints_go_to_the_anchor_file_signed_and_as_log_records(
+    path: Path, tmp_path: Path, agent_layer: TelemetryCapture
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    processor = AuditSpanProcessor(
+        path, hmac_key=KEY, anchor_path=anchors, anchor_every=4, logger_provider=agent_layer.logger_provider
+    )
+    end_tool_spans(processor, 10)
+    processor.shutdown()
+    chain = records(path)
+
+    written = records(anchors)
+
+    assert [(a["seq"], a["hash"]) for a in written] == [
+        (r["seq"], r["hash"]) for r in chain if r["seq"] in (4, 8, 10)
+    ]
+    assert set(written[0]) == {"seq", "hash", "time", "hmac"}
+    assert load_anchors(anchors, KEY) == [
+        Anchor(4, chain[3]["hash"]),
+        Anchor(8, chain[7]["hash"]),
+        Anchor(10, chain[9]["hash"]),
+    ]
+    logged = [log.body for log in agent_layer.logs() if log.event_name == "agentotel.audit.checkpoint"]
+    assert logged == written
+    assert anchors.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_forged_anchor_is_refused(tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    anchors.write_text('{"hash":"' + "a" * 64 + '","hmac":"' + "b" * 64 + '","seq":3,"time":"t"}\n')
+
+    with pytest.raises(
+        ValueError, match=rf"^{re.escape(str(anchors))} line 1: the anchor's hmac does not match"
+    ):
+        load_anchors(anchors, KEY)
+
+
+def test_tail_truncation_after_a_checkpoint_fails_verify(path: Path, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    run(path, 10, anchor_path=anchors)
+    write_lines(path, lines_of(path)[:7])
+    assert verify([path]).ok
+
+    result = verify([path], anchors=load_anchors(anchors, None))
+
+    assert not result.ok
+    assert result.broken == Break(
+        8,
+        str(path),
+        0,
+        "the log ends at seq 7, but an anchor says seq 10 was written (records after it were removed)",
+    )
+
+
+def test_an_emptied_file_restarted_from_seq_1_fails_against_its_anchor(path: Path, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    run(path, 3, anchor_path=anchors)
+    write_lines(path, [])
+    run(path, 4)  # a fresh chain from seq 1, that verifies on its own
+
+    assert verify([path]).ok
+    result = verify([path], anchors=load_anchors(anchors, None))
+    assert result.broken == Break(
+        3, str(path), 3, "the hash of seq 3 is not the anchor's (the records up to it were replaced)"
+    )
+
+
+def test_anchors_that_match_are_counted_in_the_summary(path: Path) -> None:
+    write_lines(path, chain_lines(5))
+    chain = records(path)
+
+    result = verify([path], anchors=[Anchor(2, chain[1]["hash"]), Anchor(5, chain[4]["hash"])])
+
+    assert result.summary() == "chain intact: 5 records, seq 1..5, 1 file, SHA-256 (2 anchors match)"
+
+
 # --- one writer per file ------------------------------------------------------------------------------
 def test_a_second_writer_on_the_same_path_is_refused_at_start_up(path: Path) -> None:
     first = AuditSpanProcessor(path)
@@ -323,3 +400,55 @@ def test_sync_with_the_drop_policy_is_a_clear_error(path: Path) -> None:
         match=r"^AGENTOTEL_AUDIT_FSYNC=sync needs AGENTOTEL_AUDIT_QUEUE_POLICY=block \(a dropped record",
     ):
         AuditSpanProcessor(path, fsync="sync", queue_policy="drop")
+
+
+def test_in_sync_mode_a_span_end_returns_only_once_its_record_is_on_disk(path: Path) -> None:
+    disk = GatedDisk()
+    processor = AuditSpanProcessor(path, fsync="sync", opener=disk)
+    ended = threading.Event()
+
+    def end_one() -> None:
+        end_tool_spans(processor, 1)
+        ended.set()
+
+    worker = threading.Thread(target=end_one)
+    worker.start()
+    assert disk.entered.wait(10)  # the writer has the record, and waits for the disk
+
+    assert not ended.wait(0.5)
+    disk.release()
+    assert ended.wait(10)
+    assert [r["metadata"]["gen_ai.tool.call.id"] for r in records(path)] == ["call-0"]
+    assert disk.syncs == 1
+    worker.join()
+    processor.shutdown()
+
+
+def test_the_lock_follows_the_file_across_rotations(path: Path) -> None:
+    first = AuditSpanProcessor(path, max_bytes=1000)
+    end_tool_spans(first, 10)
+    assert first.force_flush()
+    assert (path.parent / "audit.jsonl.2").exists()
+
+    with pytest.raises(ConfigError, match="is being written by another process"):
+        AuditSpanProcessor(path)
+    first.shutdown()
+
+
+def test_anchor_settings_come_from_the_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTOTEL_AUDIT_FSYNC", "sync")
+    monkeypatch.setenv("AGENTOTEL_AUDIT_ANCHOR_PATH", "/var/log/anchors.jsonl")
+    monkeypatch.setenv("AGENTOTEL_AUDIT_ANCHOR_RECORDS", "50")
+    monkeypatch.setenv("AGENTOTEL_AUDIT_ANCHOR_SECONDS", "2.5")
+
+    settings = AuditSettings.from_env()
+
+    assert (settings.fsync, settings.anchor_path, settings.anchor_every, settings.anchor_seconds) == (
+        Fsync.SYNC,
+        "/var/log/anchors.jsonl",
+        50,
+        2.5,
+    )
+    monkeypatch.setenv("AGENTOTEL_AUDIT_ANCHOR_RECORDS", "0")
+    with pytest.raises(ConfigError, match=r"^AGENTOTEL_AUDIT_ANCHOR_RECORDS='0' is not valid"):
+        AuditSettings.from_env()
