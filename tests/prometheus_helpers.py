@@ -7,6 +7,7 @@ ones, as ``sum(name{...})`` would in PromQL.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import socket
@@ -213,3 +214,11 @@ GAUGES = ("agentotel_workflow_active", "agentotel_session_active", "target_info"
 EXPOSED = frozenset(
     [f"{h}{suffix}" for h in HISTOGRAMS for suffix in ("_bucket", "_count", "_sum")] + [*COUNTERS, *GAUGES]
 )
+
+DASHBOARD = ROOT / "collector-config" / "grafana" / "dashboards" / "agentotel.json"
+
+
+def dashboard_queries() -> list[str]:
+    """The PromQL of every target of every panel of the Grafana dashboard, in panel order."""
+    panels = json.loads(DASHBOARD.read_text(encoding="utf-8"))["panels"]
+    return [target["expr"] for panel in panels for target in panel.get("targets", [])]

@@ -298,6 +298,62 @@ def test_the_dashboard_shows_recorded_series_and_exposed_metrics_only() -> None:
     assert _raw_names(queries) <= EXPOSED
 
 
+# Series for the fallback test, one sample per minute: 60 of our errors, 120 audit drops, 30
+# unpriced calls, 90 successful and 30 rate-limited LLM calls per minute.
+_FALLBACK_SERIES = {
+    'agentotel_telemetry_errors_total{agentotel_component="openai",error_type="KeyError"}': "0+60x20",
+    'agentotel_telemetry_dropped_total{agentotel_component="audit",agentotel_drop_reason="full"}': "0+120x20",
+    'agentotel_llm_cost_unpriced_total{gen_ai_provider_name="x",gen_ai_request_model="gpt-9"}': "0+30x20",
+    'gen_ai_client_operation_duration_seconds_count{gen_ai_provider_name="openai"}': "0+90x20",
+    'gen_ai_client_operation_duration_seconds_count{gen_ai_provider_name="openai",error_type="E"}': "0+30x20",
+}
+# What each panel with a fallback shows over them at 10m, keyed by a part of its query.
+_FALLBACK_EXPECTED = {
+    "(rate(agentotel_telemetry_errors_total": [('{agentotel_component="openai",error_type="KeyError"}', 1.0)],
+    "(rate(agentotel_telemetry_dropped_total": [('{agentotel_component="audit"}', 2.0)],
+    'agentotel_telemetry_dropped_total{agentotel_component="audit"}) or': [("{}", 1200.0)],
+    "agentotel_llm_cost_unpriced_total": [('{gen_ai_request_model="gpt-9"}', 0.5)],
+    "sum by (error_type) (agentotel:llm_errors:rate5m)": [('{error_type="E"}', 0.5)],
+    "/ sum(agentotel:llm_requests:rate5m)": [("{}", 0.25)],
+}
+
+
+def test_a_dashboard_fallback_to_0_adds_nothing_beside_real_series(promtool: str, tmp_path: Path) -> None:
+    """A panel falls back to 0 when its series do not exist yet (test_real_prometheus.py); once
+    they do, it shows them alone, without an extra 0 series."""
+    fallbacks = [q for q in _queries() if "vector(0)" in q]
+    keys = {query: [k for k in _FALLBACK_EXPECTED if k in query] for query in fallbacks}
+    assert sorted(k for found in keys.values() for k in found) == sorted(_FALLBACK_EXPECTED)
+    assert all(len(found) == 1 for found in keys.values()), keys
+    shutil.copy(CONFIG / "rules.yml", tmp_path / "rules.yml")
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": k, "values": v} for k, v in _FALLBACK_SERIES.items()],
+                "promql_expr_test": [
+                    {
+                        "expr": query.replace("$__rate_interval", "5m"),
+                        "eval_time": "10m",
+                        "exp_samples": [
+                            {"labels": labels, "value": value} for labels, value in _FALLBACK_EXPECTED[key]
+                        ],
+                    }
+                    for query, [key] in keys.items()
+                ],
+            }
+        ],
+    }
+    (tmp_path / "fallback.test.yml").write_text(yaml.safe_dump(test))
+
+    proc = run(promtool, "test", "rules", "fallback.test.yml", cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
+
+
 _KEYWORDS = {"sum", "by", "rate", "increase", "histogram_quantile", "vector", "or", "and", "scalar", "le"}
 
 

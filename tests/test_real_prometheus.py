@@ -3,7 +3,7 @@
 The planner agent (``examples/planner.py``) runs under ``opentelemetry-instrument`` against the
 fake LLM server, with ``AGENTOTEL_METRICS_SERVER`` on a free 127.0.0.1 port. Debian's
 ``prometheus`` 2.42 (installed by the test set-up: ``apt-get install -y prometheus``) is started
-on another free 127.0.0.1 port with a scrape interval of one second and collector-config/rules.yml
+on another free 127.0.0.1 port with a scrape interval of 250 ms and collector-config/rules.yml
 loaded; once it has scraped, PromQL through its HTTP API must give the agent's exact token and
 tool-call counts, and the recording rules must evaluate without error over the real series.
 
@@ -16,6 +16,7 @@ second round.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import urllib.parse
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_helpers import EXPOSED, ROOT, App, free_port, get, wait_until
+from prometheus_helpers import EXPOSED, ROOT, App, dashboard_queries, free_port, get, wait_until
 
 from agentotel.config import METRICS_SERVER
 
@@ -41,17 +42,31 @@ PLANNER_NAMES = EXPOSED - {
     "agentotel_telemetry_errors_total",
     "agentotel_telemetry_dropped_total",
 }
+SCRAPE_INTERVAL = "250ms"
 
 
 class Prometheus:
-    """``prometheus`` on 127.0.0.1:<free port>, scraping ``target`` every second."""
+    """``prometheus`` on 127.0.0.1:<free port>, scraping every 250 ms the targets :meth:`scrape` names.
 
-    def __init__(self, binary: str, folder: Path, target: str) -> None:
+    Targets come from a file (``file_sd_configs``), so Prometheus can start before the agent: it
+    takes about 5 s to hand a new target to its scraper (its discovery and scrape managers act on
+    5 s ticks), which the agent's start-up then overlaps, and it never scrapes an agent that has not
+    finished its run.
+    """
+
+    def __init__(self, binary: str, folder: Path) -> None:
         shutil.copy(ROOT / "collector-config" / "rules.yml", folder / "rules.yml")
+        self._targets = folder / "targets.json"
         config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
             "rule_files": ["rules.yml"],
-            "scrape_configs": [{"job_name": "agent", "static_configs": [{"targets": [target]}]}],
+            "scrape_configs": [
+                {
+                    "job_name": "agent",
+                    "scrape_timeout": SCRAPE_INTERVAL,
+                    "file_sd_configs": [{"files": [str(self._targets)]}],
+                }
+            ],
         }
         (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.url = f"http://127.0.0.1:{free_port()}"
@@ -66,6 +81,12 @@ class Prometheus:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+
+    def scrape(self, target: str) -> None:
+        """Start scraping ``target`` (host:port); the file is replaced whole, as file discovery wants."""
+        partial = self._targets.with_suffix(".tmp")
+        partial.write_text(json.dumps([{"targets": [target]}]))
+        partial.replace(self._targets)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -91,13 +112,9 @@ class Prometheus:
 
 
 @pytest.fixture(scope="module")
-def agent() -> Iterator[str]:
-    """The planner's process, serving agentotel's endpoint; yields its host:port."""
-    address = f"127.0.0.1:{free_port()}"
-    app = App("planner", "--attach", **{METRICS_SERVER: address}).start()
-    yield address
-    stderr = app.stop()
-    assert app.returncode == 0, stderr
+def agent() -> str:
+    """host:port of the planner's process, which serves agentotel's endpoint there."""
+    return f"127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +124,19 @@ def prometheus(agent: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         pytest.fail(
             "prometheus is missing: install Debian's prometheus package (apt-get install -y prometheus)"
         )
-    server = Prometheus(binary, tmp_path_factory.mktemp("prometheus"), agent)
+    server = Prometheus(binary, tmp_path_factory.mktemp("prometheus"))
     try:
-        wait_until(lambda: _ready(server), "Prometheus to start")
-        wait_until(
-            lambda: server.query('up{job="agent"}') and _planner_scraped(server), "a scrape of the agent"
-        )
-        yield server
+        app = App("planner", "--attach", **{METRICS_SERVER: agent}).start()
+        try:
+            server.scrape(agent)  # the planner has run: its first scrape already holds every count
+            wait_until(lambda: _ready(server), "Prometheus to start")
+            wait_until(
+                lambda: server.query('up{job="agent"}') and _planner_scraped(server), "a scrape of the agent"
+            )
+            yield server
+        finally:
+            stderr = app.stop()
+        assert app.returncode == 0, stderr
     finally:
         server.stop()
 
@@ -206,3 +229,31 @@ def test_the_recording_rules_evaluate_over_the_real_series(prometheus: Prometheu
     ]
     firing = [a for a in prometheus.api("alerts")["alerts"] if a["state"] == "firing"]
     assert firing == []
+
+
+def test_every_dashboard_query_shows_a_value_when_nothing_failed(prometheus: Prometheus) -> None:
+    """The planner's run had no LLM error, no unpriced model and no error or drop of agentotel's own:
+    their series do not exist, and the panels over them show 0 instead of "No data"."""
+    # The last recording rule has a value once the rules ran over two scrapes (rate() needs two).
+    wait_until(
+        lambda: prometheus.query("agentotel:tool_latency_seconds:p95_5m"), "two scrapes under the rules"
+    )
+    wait_until(lambda: prometheus.query("rate(agentotel_session_count_total[1m])"), "two scrapes")
+    values = {
+        query: prometheus.query(query.replace("$__rate_interval", "1m")) for query in dashboard_queries()
+    }
+
+    assert [query for query, value in values.items() if not value] == []
+    absent = [query for query in values if _names_absent_from_the_run(query)]
+    # No call in the last 5 minutes either (the planner ran before the first scrape): the error
+    # ratio is 0 errors / 0 calls.
+    [ratio] = [query for query in absent if "/ sum(agentotel:llm_requests:rate5m)" in query]
+    assert [(labels, math.isnan(value)) for labels, value in values.pop(ratio).items()] == [("", True)]
+    absent.remove(ratio)
+    assert len(absent) == 5
+    assert {query: values[query] for query in absent} == {query: {"": 0.0} for query in absent}
+
+
+def _names_absent_from_the_run(query: str) -> bool:
+    absent = ("agentotel:llm_errors:rate5m", *(EXPOSED - PLANNER_NAMES))
+    return any(name in query for name in absent)
