@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -42,6 +43,16 @@ def run_ids(root: Path) -> list[str]:
 
 def summary_of(root: Path, run_id: str) -> dict[str, Any]:
     return json.loads((root / run_id / "summary.json").read_text())  # type: ignore[no-any-return]
+
+
+def wait_for_status(root: Path, run_id: str, timeout: float = 10.0) -> str:
+    """The run's status once it is no longer ``running`` (or ``running`` after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = str(summary_of(root, run_id)["status"])
+        if status != "running" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.02)
 
 
 def events_of(root: Path, run_id: str) -> list[dict[str, Any]]:

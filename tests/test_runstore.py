@@ -147,7 +147,9 @@ def test_the_summary_of_an_agent_round(
     assert summary_of(tmp_path, rid) == {
         "run_id": rid,
         "trace_id": f"{root.context.trace_id:032x}",  # type: ignore[union-attr]
+        "trace_ids": [f"{root.context.trace_id:032x}"],  # type: ignore[union-attr]
         "root": root_info(root, "invoke_agent"),
+        "implicit": False,
         "objective": "invoke_agent helper",
         "status": "ok",
         **times(root),

@@ -59,6 +59,8 @@ RUNS_DIR: Final = "AGENTOTEL_RUNS_DIR"
 """Folder of the run store; setting it attaches the run-store processor under opentelemetry-instrument."""
 RUNS_KEEP: Final = "AGENTOTEL_RUNS_KEEP"
 """Newest runs kept in the run store (default 100)."""
+RUNS_IDLE_GAP: Final = "AGENTOTEL_RUNS_IDLE_GAP"
+"""Seconds without an open span after which an implicit run (code with no agent span) is over (default 30)."""
 RUNS_QUEUE_SIZE: Final = "AGENTOTEL_RUNS_QUEUE_SIZE"
 """Span events waiting for the run-store writer thread (default 10000; the queue blocks when full)."""
 # --- operations --------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ few counters per live run rather than its events. What it holds:
   run's first LLM call when content capture put it on the span (``invoke_agent helper: What is
   the weather in Paris?``);
 * ``status``: ``running`` until the root ends, then ``error`` if the root span's status is ERROR,
-  else ``ok``;
+  else ``ok``; for an implicit run (``implicit: true``, see the processor), the status of its
+  top-level span that ended last, once the run is over; ``interrupted`` for a run the processor
+  was shut down in the middle of (its ``end`` is then the shut-down time);
+* ``trace_ids``: the run's traces, ``trace_id`` (the root's) first, then in the order their first
+  span ended (several for an implicit run);
 * ``tokens``: ``gen_ai.usage.input_tokens`` / ``output_tokens`` summed over the LLM spans (not the
   agent spans, which carry their children's sum); ``cost_usd``: ``agentotel.usage.cost_usd``
   summed over the LLM spans that have it, null when none has;
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -46,9 +50,13 @@ AGENT_OPERATIONS = frozenset(
 )
 """``gen_ai.operation.name`` of the agent-layer spans."""
 
+RUN_OPERATIONS = frozenset({semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_WORKFLOW, semconv.OP_PLAN})
+"""The agent-layer spans that begin a run of their own when no run encloses them."""
+
 RUNNING = "running"
 OK = "ok"
 ERROR = "error"
+INTERRUPTED = "interrupted"
 MAX_ERRORS = 20
 OBJECTIVE_MAX = 200
 _ERROR_STATUS = "ERROR"
@@ -57,6 +65,11 @@ _ERROR_STATUS = "ERROR"
 def is_agent_span(attributes: Mapping[str, Any]) -> bool:
     """True for the spans of the agent layer (``invoke_agent``, ``execute_tool``, ...)."""
     return attributes.get(semconv.GEN_AI_OPERATION_NAME) in AGENT_OPERATIONS
+
+
+def is_run_root(attributes: Mapping[str, Any]) -> bool:
+    """True for the spans that are a run by themselves (``invoke_agent``, ``invoke_workflow``, ``plan``)."""
+    return attributes.get(semconv.GEN_AI_OPERATION_NAME) in RUN_OPERATIONS
 
 
 def is_llm_span(attributes: Mapping[str, Any]) -> bool:
@@ -138,6 +151,22 @@ def _shorten(text: str, limit: int = OBJECTIVE_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class Ending:
+    """How a run ended, when no root span's end says it: an implicit run closed, or any run cut
+    short by shut-down. Set once by the processor before it queues the run's last item, read by
+    the writer thread."""
+
+    __slots__ = ("end_unix_nano", "status")
+
+    def __init__(self) -> None:
+        self.status: str | None = None
+        self.end_unix_nano: int | None = None
+
+    def set(self, status: str, end_unix_nano: int) -> None:
+        self.end_unix_nano = end_unix_nano
+        self.status = status
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """What is known of a run when its root span starts."""
@@ -152,6 +181,10 @@ class RunInfo:
     parent_run: str | None = None
     objective: str | None = None
     """The objective the app gave (``agentotel.run.objective``), if any."""
+    implicit: bool = False
+    """An implicit run: top-level spans of code without an agent span, from ``root_span_id`` on."""
+    ending: Ending = field(default_factory=Ending, compare=False, repr=False)
+    """Filled by the processor when it ends the run (implicit, or shut down before its root ended)."""
 
 
 class SummaryBuilder:
@@ -169,18 +202,24 @@ class SummaryBuilder:
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
         self.models: set[str] = set()
+        self.trace_ids: dict[str, None] = {info.trace_id: None}
         self._first_input: tuple[int, str] | None = None
+        self._written = False
 
     @property
     def finished(self) -> bool:
-        """True once the root span's event was added."""
-        return self.root is not None
+        """True once the root span's event was added, or once the processor ended the run and a
+        summary of it was already made (so the writer has made its folder)."""
+        return self.root is not None or (self._written and self.info.ending.status is not None)
 
     def add(self, event: Mapping[str, Any]) -> None:
         """Count one ended span of the run."""
         self.span_count += 1
         attrs: Mapping[str, Any] = event.get("attributes") or {}
-        if event.get("span_id") == self.info.root_span_id:
+        trace_id = event.get("trace_id")
+        if isinstance(trace_id, str):
+            self.trace_ids.setdefault(trace_id, None)
+        if event.get("span_id") == self.info.root_span_id and not self.info.implicit:
             self.root = dict(event)
         if is_llm_span(attrs):
             self._add_llm(event, attrs)
@@ -223,20 +262,29 @@ class SummaryBuilder:
         given = root_attrs.get(semconv.AGENTOTEL_RUN_OBJECTIVE) or info.objective
         if isinstance(given, str) and given:
             return _shorten(given)
-        wants_input = info.root_is_llm or info.root_operation == semconv.OP_INVOKE_AGENT
+        wants_input = info.implicit or info.root_is_llm or info.root_operation == semconv.OP_INVOKE_AGENT
         if wants_input and self._first_input is not None:
             return _shorten(f"{info.root_name}: {self._first_input[1]}")
         return info.root_name
 
+    def _outcome(self) -> tuple[str, int | None]:
+        root, ending = self.root, self.info.ending
+        if root is not None:
+            status = ERROR if root.get("status") == _ERROR_STATUS else OK
+            return status, _int(root.get("end_time_unix_nano"))
+        if ending.status is not None:
+            return ending.status, ending.end_unix_nano
+        return RUNNING, None
+
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` document as it stands (``status: running`` before the root ended)."""
+        """The ``summary.json`` document as it stands (``status: running`` before the run ended)."""
         info = self.info
-        root = self.root
-        end = _int(root.get("end_time_unix_nano")) if root is not None else None
-        status = RUNNING if root is None else ERROR if root.get("status") == _ERROR_STATUS else OK
+        status, end = self._outcome()
+        self._written = True
         return {
             "run_id": info.run_id,
             "trace_id": info.trace_id,
+            "trace_ids": list(self.trace_ids),
             "root": {
                 "name": info.root_name,
                 "span_id": info.root_span_id,
@@ -244,6 +292,7 @@ class SummaryBuilder:
                 "llm": info.root_is_llm,
                 "start_time_unix_nano": info.start_time_unix_nano,
             },
+            "implicit": info.implicit,
             "objective": self.objective(),
             "status": status,
             "start": rfc3339(info.start_time_unix_nano),
@@ -280,6 +329,7 @@ def info_from_summary(summary: Mapping[str, Any]) -> RunInfo:
         root_operation=root.get("operation"),
         parent_run=summary.get("parent_run"),
         objective=objective if isinstance(objective, str) and objective != name else None,
+        implicit=summary.get("implicit") is True,
     )
 
 

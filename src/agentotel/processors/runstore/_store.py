@@ -9,7 +9,9 @@
         artifacts/                                agentotel.save_artifact(name, data)
 
 Run ids sort by time, so "newest" is "greatest name". Only folders named like a run id are ever
-pruned or listed; anything else in the runs dir is left alone.
+pruned or listed; anything else in the runs dir is left alone. What the store creates is private
+to its user, like the audit log: folders 0700, files 0600 (a runs dir that already exists keeps
+its mode).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from agentotel import config
 DEFAULT_RUNS_DIR = ".agentotel/runs"
 DEFAULT_KEEP = 100
 DEFAULT_QUEUE_SIZE = 10_000
+DEFAULT_IDLE_GAP = 30
+"""Seconds without a span after which an implicit run is over (``AGENTOTEL_RUNS_IDLE_GAP``)."""
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 ARTIFACTS = "artifacts"
@@ -36,6 +42,7 @@ STALE_SECONDS = 3600.0
 """A run another process left ``running`` is prunable once untouched for this long."""
 
 RUN_ID = re.compile(r"^\d{8}T\d{6}\.\d{3}Z_[0-9a-f]{16}(?:-\d+)?$")
+_HEX = re.compile(r"^[0-9a-f]{1,32}$")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{0,199}$")
 
 
@@ -56,7 +63,7 @@ def usable_runs_dir(path: Path) -> Path:
     if path.exists() and not path.is_dir():
         raise config.ConfigError(f"{config.RUNS_DIR}={str(path)!r} is not usable: not a directory")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        os.makedirs(path, mode=FOLDER_MODE, exist_ok=True)
     except OSError as exc:
         raise config.ConfigError(f"{config.RUNS_DIR}={str(path)!r} is not usable: {exc}") from exc
     if not os.access(path, os.W_OK | os.X_OK):
@@ -90,9 +97,21 @@ def event_line(event: Mapping[str, Any]) -> str:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
 
 
+def make_folder(path: Path) -> None:
+    """``path`` and its missing parents, 0700."""
+    os.makedirs(path, mode=FOLDER_MODE, exist_ok=True)
+
+
+def make_run_folder(folder: Path) -> None:
+    """A run's folder and its ``artifacts/``, 0700."""
+    make_folder(folder / ARTIFACTS)
+
+
 def append_lines(path: Path, lines: Iterable[str]) -> None:
-    """Append whole lines (one write, so a reader following the file sees complete lines)."""
-    with path.open("a", encoding="utf-8") as f:
+    """Append whole lines (one write, so a reader following the file sees complete lines); the
+    file is created 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write("".join(lines))
 
 
@@ -176,7 +195,7 @@ def read_events(folder: Path) -> list[dict[str, Any]]:
 
 
 def find_run(root: Path, query: str) -> Path:
-    """The folder of the one run whose run id or trace id starts with ``query``."""
+    """The folder of the one run whose run id or one of whose trace ids starts with ``query``."""
     wanted = query.strip().lower()
     ids = list_run_ids(root)
     exact = [rid for rid in ids if rid.lower() == wanted]
@@ -192,13 +211,18 @@ def find_run(root: Path, query: str) -> Path:
 
 
 def _trace_matches(root: Path, rid: str, wanted: str) -> bool:
-    prefix = rid.partition("_")[2].partition("-")[0]
-    if not wanted or not prefix.startswith(wanted[: len(prefix)]):
+    """The run's first trace id (half of it is in the run id) or another of its traces (an
+    implicit run's, in its summary) starts with ``wanted``."""
+    if not wanted or not _HEX.match(wanted):
         return False
-    if len(wanted) <= len(prefix):
+    prefix = rid.partition("_")[2].partition("-")[0]
+    if prefix.startswith(wanted):
         return True
     try:
-        summary = read_summary(root / rid)
+        summary = read_summary(root / rid) or {}
     except RunStoreError:
         return False
-    return str((summary or {}).get("trace_id", "")).startswith(wanted)
+    traces = summary.get("trace_ids")
+    ids = [*traces] if isinstance(traces, list) else []
+    ids.append(summary.get("trace_id"))
+    return any(isinstance(t, str) and t.startswith(wanted) for t in ids)

@@ -1,11 +1,20 @@
 """``RunStoreSpanProcessor``: one folder per agent run, written by a background thread.
 
-A run starts at an agent-layer span (``invoke_agent``, ``invoke_workflow``, ``plan``, a lone
-``execute_tool``, ...) that is not already inside a run, whatever non-agent span (a web request)
-encloses it, or at an LLM call with no parent span in this process. Every span started below it
-belongs to the run; a span that ends after the root (a straggler) is still appended, and the
-summary rewritten. ``on_start`` / ``on_end`` only update two dictionaries and queue work; the
-folder, ``events.jsonl`` and ``summary.json`` are written by the writer thread (see ``_sink``).
+A run is one agent execution:
+
+* an *agent run* starts at an ``invoke_agent``, ``invoke_workflow`` or ``plan`` span that is not
+  already inside a run, whatever non-agent span (a web request) encloses it;
+* an *implicit run* gathers the top-level spans of code with no such span: LLM calls with no
+  parent span in this process, and agent-layer spans (a tool, inferred or explicit, a step, a
+  guard) not inside a run. It lasts until its spans have been idle for ``AGENTOTEL_RUNS_IDLE_GAP``
+  seconds, an agent run starts, or the processor shuts down (see ``_implicit``).
+
+Every span started below a span of a run belongs to it, also through a remote parent (an MCP
+server on a memory stream in the same process); a span that ends after the root (a straggler) is
+still appended, and the summary rewritten. A run whose root is still open when the processor
+shuts down is written ``interrupted``. ``on_start`` / ``on_end`` only update a few dictionaries
+and queue work; the folder, ``events.jsonl`` and ``summary.json`` are written by the writer
+thread (see ``_sink``).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from pathlib import Path
@@ -21,7 +31,7 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import format_span_id, format_trace_id
+from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
 from agentotel import config, semconv
 from agentotel._safe import Boundary
@@ -29,7 +39,14 @@ from agentotel._version import __version__
 from agentotel.metrics.instruments import telemetry_dropped
 from agentotel.processors._writer import QueueWriter
 from agentotel.processors.runstore import _store
-from agentotel.processors.runstore._events import RunInfo, is_agent_span, is_llm_span
+from agentotel.processors.runstore._events import (
+    INTERRUPTED,
+    RunInfo,
+    is_agent_span,
+    is_llm_span,
+    is_run_root,
+)
+from agentotel.processors.runstore._implicit import ImplicitRuns
 from agentotel.processors.runstore._sink import Item, Run, RunSink
 
 _log = logging.getLogger("agentotel")
@@ -48,8 +65,9 @@ class RunStoreSpanProcessor(SpanProcessor):
         provider.add_span_processor(RunStoreSpanProcessor("runs"))
 
     ``runs_dir`` defaults to ``AGENTOTEL_RUNS_DIR`` (else ``.agentotel/runs``), ``keep`` to
-    ``AGENTOTEL_RUNS_KEEP`` (100) and ``queue_size`` to ``AGENTOTEL_RUNS_QUEUE_SIZE`` (10000; a full
-    queue makes ``on_end`` wait rather than lose a span). A runs dir that cannot be created or
+    ``AGENTOTEL_RUNS_KEEP`` (100; runs, not traces), ``idle_gap`` to ``AGENTOTEL_RUNS_IDLE_GAP``
+    (30 s: the end of an implicit run) and ``queue_size`` to ``AGENTOTEL_RUNS_QUEUE_SIZE`` (10000; a
+    full queue makes ``on_end`` wait rather than lose a span). A runs dir that cannot be created or
     written raises :class:`~agentotel.config.ConfigError` naming ``AGENTOTEL_RUNS_DIR``.
     """
 
@@ -59,6 +77,7 @@ class RunStoreSpanProcessor(SpanProcessor):
         *,
         keep: int | None = None,
         queue_size: int | None = None,
+        idle_gap: float | None = None,
         meter_provider: MeterProvider | None = None,
     ) -> None:
         env = os.environ
@@ -71,8 +90,13 @@ class RunStoreSpanProcessor(SpanProcessor):
             if queue_size is not None
             else config.positive_int(env, config.RUNS_QUEUE_SIZE, _store.DEFAULT_QUEUE_SIZE)
         )
-        if self.keep < 1 or size < 1:
-            raise ValueError("keep and queue_size must be at least 1")
+        self.idle_gap = float(
+            idle_gap
+            if idle_gap is not None
+            else config.positive_int(env, config.RUNS_IDLE_GAP, _store.DEFAULT_IDLE_GAP)
+        )
+        if self.keep < 1 or size < 1 or not self.idle_gap > 0:
+            raise ValueError("keep and queue_size must be at least 1, idle_gap more than 0")
         self.runs_dir = _store.usable_runs_dir(folder)
         meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
         self._boundary = Boundary(_COMPONENT, meter)
@@ -83,10 +107,11 @@ class RunStoreSpanProcessor(SpanProcessor):
             max_queue=size,
         )
         self._lock = threading.Lock()
-        self._active: dict[int, Run] = {}  # trace id -> the run whose root is open
+        self._active: dict[int, Run] = {}  # trace id -> the agent run whose root is open
         self._open: dict[int, Run] = {}  # span id -> its run, while the span is open
         self._recent: OrderedDict[str, None] = OrderedDict()  # run ids given lately, to keep them unique
         self._warned_full = False
+        self._implicit = ImplicitRuns(self.idle_gap, self._lock, self._writer.submit)
         _LIVE.add(self)
 
     @property
@@ -97,11 +122,11 @@ class RunStoreSpanProcessor(SpanProcessor):
     # --- SpanProcessor (the app's threads) ------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         try:
-            item = self._track(span)
+            items = self._track(span)
         except Exception as bug:
             self._boundary.report(bug)
             return
-        if item is not None:
+        for item in items:
             self._writer.submit(item)
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -113,22 +138,41 @@ class RunStoreSpanProcessor(SpanProcessor):
                 run = self._open.pop(ctx.span_id, None)
                 if run is None:
                     return
-                root = ctx.span_id == run.root_span_id
+                implicit = run.info.implicit
+                root = not implicit and ctx.span_id == run.root_span_id
                 if root and self._active.get(ctx.trace_id) is run:
                     del self._active[ctx.trace_id]
-            item = Item(run, span, root)
+                failed = span.status.status_code is StatusCode.ERROR
+                ended = self._implicit.end(ctx.span_id, span.end_time or 0, failed) if implicit else []
+            items = [Item(run, span, root), *ended]
         except Exception as bug:
             self._boundary.report(bug)
             return
-        self._writer.submit(item)
+        for item in items:
+            self._writer.submit(item)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Wait until every span ended so far is written."""
         return self._writer.flush(timeout_millis / 1000)
 
     def shutdown(self) -> None:
-        """Write what is queued and stop the writer thread."""
+        """End the runs still going (``interrupted`` when their root or a member of an implicit
+        run is open), write what is queued and stop the writer thread."""
         _LIVE.discard(self)
+        try:
+            with self._lock:
+                now = time.time_ns()
+                items = []
+                for run in {id(r): r for r in self._active.values()}.values():
+                    run.info.ending.set(INTERRUPTED, now)
+                    items.append(Item(run, None, True))
+                self._active.clear()
+                items += self._implicit.shutdown(now)
+            self._implicit.join_thread()
+            for item in items:
+                self._writer.submit(item)
+        except Exception as bug:
+            self._boundary.report(bug)
         self._writer.shutdown()
 
     # --- for agentotel.save_artifact / fork_run ---------------------------------------------------
@@ -142,28 +186,34 @@ class RunStoreSpanProcessor(SpanProcessor):
         self._boundary.report(exc)
 
     # --- internals ----------------------------------------------------------------------------------
-    def _track(self, span: Span) -> Item | None:
+    def _track(self, span: Span) -> list[Item]:
         ctx = span.get_span_context()
         parent = span.parent
         local_parent = parent is not None and not parent.is_remote
         attrs: Any = span.attributes or {}
         with self._lock:
             run = None
-            if local_parent:
-                run = self._open.get(parent.span_id) or self._active.get(ctx.trace_id)  # type: ignore[union-attr]
-            started = run is None
+            if parent is not None:  # a remote parent too: a server in this process continuing a run
+                run = self._open.get(parent.span_id) or self._active.get(ctx.trace_id)
             if run is None and not (is_agent_span(attrs) or (not local_parent and is_llm_span(attrs))):
-                return None
+                return []
             if len(self._open) >= MAX_OPEN_SPANS:
                 self._too_many()
-                return None
-            if run is None:
+                return []
+            items: list[Item] = []
+            if run is None and is_run_root(attrs):
+                items = self._implicit.stop_intake()
                 run = self._new_run(span, attrs)
                 self._active[ctx.trace_id] = run
+                items.append(Item(run))
+            elif run is None:
+                run, items = self._implicit.join(
+                    ctx.span_id, lambda: self._new_run(span, attrs, implicit=True)
+                )
             self._open[ctx.span_id] = run
-        return Item(run) if started else None
+        return items
 
-    def _new_run(self, span: Span, attrs: Any) -> Run:
+    def _new_run(self, span: Span, attrs: Any, implicit: bool = False) -> Run:
         ctx = span.get_span_context()
         start = span.start_time or 0
         base = _store.run_id(start, ctx.trace_id)
@@ -186,6 +236,7 @@ class RunStoreSpanProcessor(SpanProcessor):
             root_operation=attrs.get(semconv.GEN_AI_OPERATION_NAME),
             parent_run=parent_run if isinstance(parent_run, str) else None,
             objective=objective if isinstance(objective, str) else None,
+            implicit=implicit,
         )
         return Run(info, ctx.span_id, self.runs_dir / rid)
 
