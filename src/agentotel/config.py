@@ -43,7 +43,8 @@ AUDIT_ANCHOR_RECORDS: Final = "AGENTOTEL_AUDIT_ANCHOR_RECORDS"
 AUDIT_ANCHOR_SECONDS: Final = "AGENTOTEL_AUDIT_ANCHOR_SECONDS"
 """Seconds after which the next written batch brings an audit checkpoint (default 60)."""
 AUDIT_QUEUE_POLICY: Final = "AGENTOTEL_AUDIT_QUEUE_POLICY"
-"""``block`` (default: back-pressure, nothing lost) or ``drop`` (counted, and an audit_gap record)."""
+"""``block`` (default: back-pressure for at most ``AGENTOTEL_WRITER_BLOCK_TIMEOUT``) or ``drop``;
+a dropped record is counted and written as an audit_gap record."""
 AUDIT_QUEUE_SIZE: Final = "AGENTOTEL_AUDIT_QUEUE_SIZE"
 """Records waiting for the writer thread before the queue policy applies (default 10000)."""
 AUDIT_MAX_BYTES: Final = "AGENTOTEL_AUDIT_MAX_BYTES"
@@ -62,7 +63,16 @@ RUNS_KEEP: Final = "AGENTOTEL_RUNS_KEEP"
 RUNS_IDLE_GAP: Final = "AGENTOTEL_RUNS_IDLE_GAP"
 """Seconds without an open span after which an implicit run (code with no agent span) is over (default 30)."""
 RUNS_QUEUE_SIZE: Final = "AGENTOTEL_RUNS_QUEUE_SIZE"
-"""Span events waiting for the run-store writer thread (default 10000; the queue blocks when full)."""
+"""Span events waiting for the run-store writer thread before the queue policy applies (default 10000)."""
+RUNS_QUEUE_POLICY: Final = "AGENTOTEL_RUNS_QUEUE_POLICY"
+"""``block`` (default) or ``drop``: the run store's full-queue policy, as ``AGENTOTEL_AUDIT_QUEUE_POLICY``;
+dropped spans are counted in the run's ``summary.json`` (``dropped_spans``)."""
+# --- the writer threads of the audit log and the run store ---------------------------------------
+WRITER_BLOCK_TIMEOUT: Final = "AGENTOTEL_WRITER_BLOCK_TIMEOUT"
+"""Seconds the ``block`` policy waits for room in a full queue before it drops the record (default 5)."""
+WRITER_SHUTDOWN_TIMEOUT: Final = "AGENTOTEL_WRITER_SHUTDOWN_TIMEOUT"
+"""Seconds ``shutdown`` waits for the queue to be written (default 5), and ``force_flush`` while the
+writer is failing; what is left is counted and logged."""
 # --- operations --------------------------------------------------------------------------------
 METRICS_SERVER: Final = "AGENTOTEL_METRICS_SERVER"
 """``host:port`` of agentotel's own /metrics, /healthz, /readyz endpoint (off by default)."""
@@ -84,6 +94,8 @@ DEFAULT_CONTENT_MAX_LENGTH: Final = 16384
 DEFAULT_METRIC_CARDINALITY_LIMIT: Final = 100
 DEFAULT_TOOL_PENDING_MAX: Final = 1000
 DEFAULT_TOOL_PENDING_TTL: Final = 600
+DEFAULT_WRITER_BLOCK_TIMEOUT: Final = 5.0
+DEFAULT_WRITER_SHUTDOWN_TIMEOUT: Final = 5.0
 
 
 class ConfigError(ValueError):
@@ -149,6 +161,20 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
 def positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     """``name`` as a whole number >= 1 (``default`` when unset); :class:`ConfigError` otherwise."""
     return _positive_int(environ, name, default)
+
+
+def positive_seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """``name`` as a number of seconds > 0, decimals allowed (``default`` when unset)."""
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={raw!r} is not valid: expected a number of seconds greater than 0")
+    return value
 
 
 def choice(environ: Mapping[str, str], name: str, accepted: tuple[str, ...], default: str) -> str:
