@@ -219,3 +219,16 @@ def tiny_tmpfs(directory: Path, size: str) -> Iterator[Path]:
         yield directory
     finally:
         subprocess.run(["umount", "-l", str(directory)], capture_output=True, check=False)
+
+
+def fill_disk(directory: Path) -> Path:
+    """A file that takes every free byte of ``directory``'s file system (delete it to free them)."""
+    filler = directory / "filler"
+    with open(filler, "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"x" * 4096)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+    return filler

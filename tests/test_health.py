@@ -2,12 +2,15 @@
 writer, the textfile writer and the exporters as they fail and recover.
 
 Failures are real where the machine allows: a folder that disappears under the textfile writer,
-an OTLP exporter whose collector answers 400. The audit log's disk is the one stand-in: an
-``opener`` (the audit processor's test seam) whose files raise ENOSPC while ``full`` is set.
+an OTLP exporter whose collector answers 400, a tiny tmpfs filled to the last byte under the run
+store (root only). The audit log's disk is a stand-in: an ``opener`` (the audit processor's test
+seam) whose files raise ENOSPC while ``full`` is set.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import shutil
 from collections.abc import Iterator
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_helpers import SwitchableDisk
+from audit_helpers import SwitchableDisk, fill_disk, tiny_tmpfs
 from helpers import LocalHTTPServer, QuietHandler, serve_in_background, stop_serving
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -25,6 +28,7 @@ from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from prometheus_helpers import get, wait_until
+from runstore_helpers import run_store
 
 import agentotel
 from agentotel.metrics import health
@@ -109,7 +113,8 @@ def test_readiness_follows_the_audit_writer_through_a_full_disk_and_back(
     agent_layer: TelemetryCapture, tmp_path: Path, server: MetricsServer, checks: HealthChecks
 ) -> None:
     disk = SwitchableDisk()
-    processor = AuditSpanProcessor(tmp_path / "audit.jsonl", opener=disk)
+    path = tmp_path / "audit.jsonl"
+    processor = AuditSpanProcessor(path, opener=disk)
     agent_layer.tracer_provider.add_span_processor(processor)
     checks.register("audit", health.healthy_of(processor))
     try:
@@ -120,7 +125,11 @@ def test_readiness_follows_the_audit_writer_through_a_full_disk_and_back(
         disk.full = True
         agentotel.tool("lookup")(lambda: "ok")()
         wait_until(lambda: readyz(server)[0] == 503, "/readyz to turn 503")
-        assert readyz(server)[1]["failing"] == {"audit": "not healthy"}
+        assert readyz(server)[1] == {
+            "status": "not ready",
+            "failing": {"audit": f"disk full at {path}"},
+            "checks": {"audit": {"ok": False, "reason": f"disk full at {path}"}},
+        }
 
         disk.full = False
         wait_until(lambda: readyz(server)[0] == 200, "/readyz to turn 200 again")
@@ -128,6 +137,51 @@ def test_readiness_follows_the_audit_writer_through_a_full_disk_and_back(
     finally:
         disk.full = False
         processor.shutdown()
+
+
+def test_readiness_names_a_full_run_store_disk_and_its_path(
+    cap: TelemetryCapture, tmp_path: Path, server: MetricsServer, checks: HealthChecks
+) -> None:
+    with contextlib.ExitStack() as stack:
+        try:
+            directory = stack.enter_context(tiny_tmpfs(tmp_path / "small", "64k"))
+        except OSError as exc:
+            pytest.skip(str(exc))
+        runs = directory / "runs"
+        filler = fill_disk(directory)
+        processor = stack.enter_context(run_store(cap, runs))
+        checks.register("run_store", health.healthy_of(processor))
+        cap.tracer_provider.get_tracer("test").start_span(
+            "invoke_agent helper", attributes={"gen_ai.operation.name": "invoke_agent"}
+        ).end()
+        wait_until(lambda: readyz(server)[0] == 503, "/readyz to turn 503")
+        assert readyz(server)[1] == {
+            "status": "not ready",
+            "failing": {"run_store": f"disk full at {runs}"},
+            "checks": {"run_store": {"ok": False, "reason": f"disk full at {runs}"}},
+        }
+
+        filler.unlink()
+        wait_until(lambda: readyz(server)[0] == 200, "/readyz to turn 200 again")
+
+
+def test_the_reason_names_the_cause_by_error_number_and_the_path() -> None:
+    assert [
+        health.failure_reason(error, "/var/log/agent/audit.jsonl")
+        for error in (
+            OSError(errno.ENOSPC, "No space left on device"),
+            PermissionError(errno.EACCES, "Permission denied", "/var/log/agent/audit.jsonl.1"),
+            OSError(errno.EROFS, "Read-only file system"),
+            OSError(errno.ENAMETOOLONG, "File name too long"),
+            ValueError("bad record"),
+        )
+    ] == [
+        "disk full at /var/log/agent/audit.jsonl",
+        "permission denied at /var/log/agent/audit.jsonl",
+        "read-only file system at /var/log/agent/audit.jsonl",
+        "file name too long at /var/log/agent/audit.jsonl",
+        "ValueError: bad record at /var/log/agent/audit.jsonl",
+    ]
 
 
 # --- the textfile writer --------------------------------------------------------------------------

@@ -20,7 +20,9 @@ creates (:func:`tracked_span_processor`, :func:`tracked_log_processor`,
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -117,15 +119,41 @@ class _HasHealthy(Protocol):
 
 def healthy_of(component: _HasHealthy) -> Check:
     """A check reading ``component.healthy`` (the audit and run-store processors, the textfile
-    writer); the reason names ``component.last_error`` when it has one."""
+    writer). The reason is ``component.problem`` when it has one (``disk full at PATH``), else it
+    names ``component.last_error``."""
 
     def check() -> tuple[bool, str]:
         if component.healthy:
             return True, ""
+        problem = getattr(component, "problem", None)
+        if problem:
+            return False, str(problem)
         error = getattr(component, "last_error", None)
         return False, f"{type(error).__name__}: {error}" if error is not None else "not healthy"
 
     return check
+
+
+_CAUSES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+    errno.ENOENT: "no such file or directory",
+    errno.ENOTDIR: "not a directory",
+    errno.EIO: "I/O error",
+}
+
+
+def failure_reason(error: BaseException, path: str) -> str:
+    """What a readiness probe says of a write to ``path`` that raised ``error``: the cause, named
+    from the OS error number, and the path (``disk full at /var/log/agent/audit.jsonl``); for
+    another exception ``TypeName: message at PATH``."""
+    if isinstance(error, OSError) and error.errno is not None:
+        cause = _CAUSES.get(error.errno) or (error.strerror or os.strerror(error.errno)).lower()
+        return f"{cause} at {path}"
+    return f"{type(error).__name__}: {error} at {path}"
 
 
 # --- exporters ------------------------------------------------------------------------------------

@@ -210,6 +210,7 @@ class AuditSpanProcessor(SpanProcessor):
             telemetry_dropped(meter),
             max_queue=settings.queue_size,
             policy=settings.queue_policy,
+            on_drop=self.on_drop,
         )
 
     @property

@@ -37,7 +37,7 @@ from agentotel import config, semconv
 from agentotel._safe import Boundary
 from agentotel._version import __version__
 from agentotel.metrics.instruments import telemetry_dropped
-from agentotel.processors._writer import QueueWriter
+from agentotel.processors._writer import FullPolicy, QueueWriter
 from agentotel.processors.runstore import _store
 from agentotel.processors.runstore._events import (
     INTERRUPTED,
@@ -66,8 +66,9 @@ class RunStoreSpanProcessor(SpanProcessor):
 
     ``runs_dir`` defaults to ``AGENTOTEL_RUNS_DIR`` (else ``.agentotel/runs``), ``keep`` to
     ``AGENTOTEL_RUNS_KEEP`` (100; runs, not traces), ``idle_gap`` to ``AGENTOTEL_RUNS_IDLE_GAP``
-    (30 s: the end of an implicit run) and ``queue_size`` to ``AGENTOTEL_RUNS_QUEUE_SIZE`` (10000; a
-    full queue makes ``on_end`` wait rather than lose a span). A runs dir that cannot be created or
+    (30 s: the end of an implicit run), ``queue_size`` to ``AGENTOTEL_RUNS_QUEUE_SIZE`` (10000) and
+    ``queue_policy`` to ``AGENTOTEL_RUNS_QUEUE_POLICY`` (``block``: a full queue makes ``on_end``
+    wait, at most ``AGENTOTEL_WRITER_BLOCK_TIMEOUT``; ``drop``). A runs dir that cannot be created or
     written raises :class:`~agentotel.config.ConfigError` naming ``AGENTOTEL_RUNS_DIR``.
     """
 
@@ -78,6 +79,7 @@ class RunStoreSpanProcessor(SpanProcessor):
         keep: int | None = None,
         queue_size: int | None = None,
         idle_gap: float | None = None,
+        queue_policy: FullPolicy | str | None = None,
         meter_provider: MeterProvider | None = None,
     ) -> None:
         env = os.environ
@@ -89,6 +91,11 @@ class RunStoreSpanProcessor(SpanProcessor):
             queue_size
             if queue_size is not None
             else config.positive_int(env, config.RUNS_QUEUE_SIZE, _store.DEFAULT_QUEUE_SIZE)
+        )
+        policy = FullPolicy(
+            queue_policy
+            if queue_policy is not None
+            else config.choice(env, config.RUNS_QUEUE_POLICY, tuple(p.value for p in FullPolicy), "block")
         )
         self.idle_gap = float(
             idle_gap
@@ -105,6 +112,7 @@ class RunStoreSpanProcessor(SpanProcessor):
             self._boundary,
             telemetry_dropped(meter),
             max_queue=size,
+            policy=policy,
         )
         self._lock = threading.Lock()
         self._active: dict[int, Run] = {}  # trace id -> the agent run whose root is open
@@ -118,6 +126,11 @@ class RunStoreSpanProcessor(SpanProcessor):
     def healthy(self) -> bool:
         """False while the writer is failing (the runs dir became unwritable) or has stopped."""
         return self._writer.healthy
+
+    @property
+    def problem(self) -> str | None:
+        """Why it is not healthy, for ``/readyz`` (``disk full at RUNS_DIR``)."""
+        return self._writer.problem
 
     # --- SpanProcessor (the app's threads) ------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
