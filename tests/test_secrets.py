@@ -61,7 +61,10 @@ class _EchoHandler(QuietHandler):
     """401 repeating the key that was sent, or 400 repeating the URL when it has a query."""
 
     def do_POST(self) -> None:
-        self.read_body()
+        request = json.loads(self.read_body() or b"{}")
+        if self.path.startswith("/v1/messages") and request.get("stream"):
+            self._stream_error(self.headers.get("Authorization", "").removeprefix("Bearer "))
+            return
         if self.path.startswith("/v1/messages"):
             key = self.headers.get("x-api-key") or self.headers.get("Authorization", "").removeprefix(
                 "Bearer "
@@ -93,9 +96,33 @@ class _EchoHandler(QuietHandler):
                 }
             }
             status = 401
-        data = json.dumps(body).encode()
+        self._send(status, "application/json", json.dumps(body).encode())
+
+    def _stream_error(self, key: str) -> None:
+        """A stream that starts, then fails with an error event repeating the key."""
+        message = {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": CLAUDE,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 0},
+        }
+        events = [
+            ("message_start", {"type": "message_start", "message": message}),
+            (
+                "error",
+                {"type": "error", "error": {"type": "authentication_error", "message": f"key {key} revoked"}},
+            ),
+        ]
+        data = b"".join(f"event: {name}\ndata: {json.dumps(body)}\n\n".encode() for name, body in events)
+        self._send(200, "text/event-stream", data)
+
+    def _send(self, status: int, content_type: str, data: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -263,6 +290,46 @@ def test_a_400_echoing_the_url_with_a_key_in_its_query_leaves_no_trace(
     assert_no_secret(sinks.texts())
     message = exception_event(by_name(sinks.cap, f"chat {GPT}"))["exception.message"]
     assert f"/v1/chat/completions?api-key={REDACTED}" in str(message)
+
+
+def test_a_stream_failing_with_an_error_echoing_the_key_leaves_no_trace(
+    sinks: Sinks, echo_server: str
+) -> None:
+    client = anthropic.Anthropic(base_url=echo_server, api_key=ANTHROPIC_KEY, max_retries=0)
+
+    def read() -> None:
+        for _ in client.messages.create(model=CLAUDE, max_tokens=16, messages=user("hi"), stream=True):
+            pass
+
+    exc = _call_and_report(read)
+
+    assert isinstance(exc, anthropic.APIStatusError)
+    assert ANTHROPIC_KEY in str(exc)
+    assert_no_secret(sinks.texts())
+    llm = by_name(sinks.cap, f"chat {CLAUDE}")
+    assert dict(llm.attributes or {})["agentotel.stream.end"] == "error"
+    assert f"key {REDACTED} revoked" in str(exception_event(llm)["exception.message"])
+
+
+def test_text_log_lines_are_redacted(echo_server: str, cap: TelemetryCapture) -> None:
+    lines = io.StringIO()
+    handler = configure_logging("text", stream=lines)
+    client = openai.OpenAI(base_url=f"{echo_server}/v1", api_key="sk-proj-Qz8Wx7Ec6Rv5Tb4Yn3", max_retries=0)
+    try:
+        with instrumented(cap, *INSTRUMENTORS):
+            try:
+                client.chat.completions.create(model=GPT, messages=user("hi"))
+            except openai.AuthenticationError as exc:
+                _log.exception("LLM call failed: %s", exc)
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+    text = lines.getvalue()
+    assert "Qz8Wx7Ec6Rv5Tb4Yn3" not in text
+    assert (
+        f"ERROR app: LLM call failed: Error code: 401 - Incorrect API key provided: {REDACTED}. You" in text
+    )
+    assert "Traceback (most recent call last)" in text
 
 
 def test_sentry_still_links_a_redacted_failure_to_its_llm_span(sinks: Sinks, echo_server: str) -> None:
