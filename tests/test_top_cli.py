@@ -9,7 +9,14 @@ and scores are checked exactly; the run-store tests read hand-made runs with fix
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
+import termios
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,16 +30,29 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
-from runstore_helpers import INFO_A, INFO_B, INFO_C, events_a, events_b, events_c, write_run
+from runstore_helpers import (
+    INFO_A,
+    INFO_B,
+    INFO_C,
+    events_a,
+    events_b,
+    events_c,
+    run_ids,
+    run_store,
+    write_run,
+)
 
 import agentotel
 from agentotel.agent import configure, reset
 from agentotel.cli import main
 from agentotel.cli import top as top_cli
+from agentotel.cli._sources import RunStoreSource
 from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.metrics._cardinality import shared_guard
+from agentotel.metrics.board import Targets
 from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
 
 
 def agentotel_cli(*argv: str) -> int:
@@ -316,3 +336,142 @@ def test_a_missing_run_store_is_a_one_line_error(tmp_path: Path, capsys: pytest.
     code, _, err = run(capsys, "top", "--once", "--runs", str(tmp_path / "nowhere"))
     assert code == 1
     assert err == f"error: no runs directory at {tmp_path / 'nowhere'}\n"
+
+
+def test_run_store_rates_stay_right_once_the_store_deletes_old_runs(
+    agent_layer: TelemetryCapture, tmp_path: Path
+) -> None:
+    """The store keeps 2 runs: the third run deletes the first, whose calls still count, so the
+    rates are the third run's calls over the 10 s between the reads, and its error is new."""
+    times = iter([100.0, 110.0])
+    monitor = top_cli.Monitor(RunStoreSource(tmp_path, clock=lambda: next(times)), Targets())
+
+    @agentotel.tool()
+    def search(query: str) -> str:
+        return "found"
+
+    @agentotel.tool()
+    def broken() -> None:
+        raise ValueError("boom")
+
+    def agent_round() -> None:
+        with agentotel.agent("helper"):
+            search("lunch")
+            with pytest.raises(ValueError):
+                broken()
+
+    with run_store(agent_layer, tmp_path, keep=2) as processor:
+        agent_round()
+        agent_round()
+        assert processor.force_flush()
+        first = monitor.tick()
+        agent_round()
+        assert processor.force_flush()
+    assert len(run_ids(tmp_path)) == 2
+    frame = monitor.tick()
+    assert [(t.name, t.calls, t.calls_per_s) for t in first.tools] == [
+        ("broken", 2, None),
+        ("search", 2, None),
+    ]
+    assert [(t.name, t.calls, t.failures, t.calls_per_s) for t in frame.tools] == [
+        ("broken", 3, 3, 0.1),
+        ("search", 3, 0, 0.1),
+    ]
+    assert [(w.operation, w.name, w.runs) for w in frame.workflows] == [("invoke_agent", "helper", 3)]
+    assert [(e.source, e.subject, e.error_type, e.count, e.at) for e in frame.errors] == [
+        ("tool", "broken", "ValueError", 1, 110.0),
+        ("tool", "broken", "ValueError", 2, None),
+    ]
+
+
+def test_a_run_being_rewritten_keeps_counting_what_it_had(tmp_path: Path) -> None:
+    """A run that cannot be read this time (its summary half written) is not left out: the counts
+    it had at the last read stay in, so no counter goes down."""
+    write_run(tmp_path, INFO_A, events_a())
+    times = iter([100.0, 110.0])
+    source = RunStoreSource(tmp_path, clock=lambda: next(times))
+    before = source.snapshot()
+    (tmp_path / INFO_A.run_id / "summary.json").write_text("{half")
+    after = source.snapshot()
+    assert after.tools == before.tools
+    assert after.llm == before.llm
+    assert after.time == 110.0
+
+
+def test_q_quits_top_on_a_terminal(store: Path) -> None:
+    """``agentotel top`` in a pseudo-terminal: typing ``q`` ends it, and the terminal's settings
+    (echo, line mode) are as they were."""
+    controller, terminal = pty.openpty()
+    before = termios.tcgetattr(terminal)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentotel.cli", "top", "--runs", str(store), "--interval", "0.2"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120"},
+    )
+    try:
+        shown = read_terminal(controller, process, until=b"recent errors")
+        os.write(controller, b"q")
+        shown += read_terminal(controller, process)
+        code = process.wait(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    after = termios.tcgetattr(terminal)
+    os.close(controller)
+    os.close(terminal)
+    assert code == 0, shown.decode(errors="replace")
+    assert after == before
+
+
+def read_terminal(controller: int, process: subprocess.Popen[bytes], until: bytes | None = None) -> bytes:
+    """What the pseudo-terminal shows until ``until`` appears, or else until the process ends
+    (an AssertionError after 30 s)."""
+    shown = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.1)
+        if ready:
+            shown += os.read(controller, 65536)
+            if until is not None and until in shown:
+                return shown
+        elif until is None and process.poll() is not None:
+            return shown
+    raise AssertionError(f"still running, waiting for {until!r}; shown: {shown[-500:]!r}")
+
+
+def test_q_quits_top_from_a_pipe(
+    store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def sleep(seconds: float) -> None:
+        raise AssertionError("waited without reading the keys")
+
+    monkeypatch.setattr(top_cli, "_sleep", sleep)
+    reader, writer = os.pipe()
+    os.write(writer, b"q")
+    with os.fdopen(reader) as stdin:
+        monkeypatch.setattr("sys.stdin", stdin)
+        code, lines, err = run(capsys, "top", "--runs", str(store))
+    os.close(writer)
+    assert (code, err) == (0, "")
+    assert lines[0].startswith(f"agentotel top  {store}  ")
+
+
+def test_top_goes_on_after_the_end_of_its_input(
+    store: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing more to read (``< /dev/null``): it refreshes every interval until Ctrl-C."""
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(top_cli, "_sleep", sleep)
+    with open(os.devnull) as stdin:
+        monkeypatch.setattr("sys.stdin", stdin)
+        code, _, err = run(capsys, "top", "--runs", str(store), "--interval", "0.5")
+    assert (code, err, pauses) == (0, "", [0.5, 0.5])

@@ -5,12 +5,16 @@
 (:mod:`agentotel.processors.runstore`): each LLM call, tool call and workflow/plan/agent span counts
 once, its duration bucketed with the bounds the metrics use (so quantiles are computed the same
 way); token counts and costs come from the LLM spans; the active workflows are the runs still
-running, by their root. Counts cover the runs the store keeps (its retention drops old ones).
+running, by their root. Counts cover the runs the store kept at the first read and every run seen
+since: a run the store deletes (``AGENTOTEL_RUNS_KEEP``) keeps counting, and so does a run that
+cannot be read this time (being rewritten), with what it had; so counts never go down and rates
+stay right once the store is full.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -133,13 +137,15 @@ def run_snapshot(
 
 
 class RunStoreSource:
-    """The runs of a run store; a run whose ``events.jsonl`` did not change is not read again."""
+    """The runs of a run store; a run whose ``events.jsonl`` did not change is not read again, and
+    the counts of a run the store deleted stay in (see the module docstring)."""
 
     def __init__(self, root: Path, clock: Callable[[], float] = time.time) -> None:
         self.label = str(root)
         self._root = root
         self._clock = clock
         self._cache: dict[str, tuple[tuple[int, ...], Snapshot]] = {}
+        self._deleted = Snapshot(time=0.0)  # what the runs deleted since the first read counted
 
     @staticmethod
     def _stamp(folder: Path) -> tuple[int, ...]:
@@ -162,7 +168,11 @@ class RunStoreSource:
             ids = _store.list_run_ids(self._root)
         except RunStoreError as exc:
             raise SourceError(_one_line(exc)) from None
-        total = Snapshot(time=now)
+        for gone in set(self._cache) - set(ids):
+            # Deleted by the store's retention: its calls happened and keep counting; it runs no more.
+            part = dataclasses.replace(self._cache.pop(gone)[1], active={})
+            self._deleted = self._deleted.merged(part)
+        total = self._deleted
         for rid in ids:
             folder = self._root / rid
             stamp = self._stamp(folder)
@@ -171,13 +181,15 @@ class RunStoreSource:
                 try:
                     part = run_snapshot(_store.read_summary(folder), _store.read_events(folder), now)
                 except RunStoreError:
-                    continue  # being written or damaged: left out this time
-                cached = self._cache[rid] = (stamp, part)
-            total = total.merged(cached[1])
-        for gone in set(self._cache) - set(ids):
-            del self._cache[gone]
-        total.time = now
-        return total
+                    if cached is None:
+                        continue  # being written or damaged: left out until it can be read
+                    part = cached[1]  # being rewritten: what it had at the last read
+                else:
+                    self._cache[rid] = (stamp, part)
+            else:
+                part = cached[1]
+            total = total.merged(part)
+        return dataclasses.replace(total, time=now)
 
 
 # --- arguments ------------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ p50/p95/p99 latency and reliability score; the latest errors. Rates and the tool
 over the last ``--window`` seconds (see :mod:`agentotel.metrics.board` for every formula).
 
 ``--once`` prints one frame and exits: 1 with a one-line error when the source cannot be read.
-While live, a failed read shows a status line and the last frame, and reading goes on. Ctrl-C quits.
+While live, a failed read shows a status line and the last frame, and reading goes on. ``q`` (or
+Ctrl-C) quits.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,12 +26,14 @@ from rich.console import Console
 from rich.live import Live
 
 from agentotel.cli import dashboard
+from agentotel.cli._keys import Keys
 from agentotel.cli._sources import Source, SourceError, add_arguments, fail, from_args
 from agentotel.metrics.board import Board, ErrorRow, Targets, board, error_totals, new_errors
 from agentotel.metrics.scrape import Snapshot
 
 _sleep: Callable[[float], None] = time.sleep
-"""The pause between frames (tests replace it)."""
+"""The pause between frames when no key can be read (tests replace it)."""
+QUIT = frozenset("qQ")
 
 
 class Monitor:
@@ -76,7 +80,7 @@ class Monitor:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``agentotel top``: one frame (``--once``) or live frames until Ctrl-C."""
+    """``agentotel top``: one frame (``--once``) or live frames until ``q`` or Ctrl-C."""
     try:
         source, targets = from_args(args)
         snap = source.snapshot() if args.once else None
@@ -88,12 +92,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     monitor = Monitor(source, targets, args.window)
     try:
-        with Live(dashboard.render(monitor.tick()), console=console, auto_refresh=False) as live:
-            while True:
-                _sleep(args.interval)
+        with (
+            Keys(sys.stdin, _sleep) as keys,
+            Live(dashboard.render(monitor.tick()), console=console, auto_refresh=False) as live,
+        ):
+            while not QUIT.intersection(keys.wait(args.interval)):
                 live.update(dashboard.render(monitor.tick()), refresh=True)
     except KeyboardInterrupt:
-        return 0
+        pass
+    return 0
 
 
 def _positive(text: str) -> float:
