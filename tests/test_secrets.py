@@ -374,3 +374,12 @@ def test_given_credentials_are_redacted_whatever_their_shape() -> None:
     never_used = "shapeless-credential-4d2c9a71"  # no client was ever configured with it
     assert redact(f"bad key {never_used}!", (never_used,)) == f"bad key {REDACTED}!"
     assert redact(f"bad key {never_used}!") == f"bad key {never_used}!"
+
+
+def test_an_error_result_message_is_redacted(agent_layer: TelemetryCapture) -> None:
+    with agentotel.tool("fetch") as tool:
+        tool.mark_error_result("tool_error", f"upstream refused key {ANTHROPIC_KEY}")
+
+    [span] = agent_layer.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == f"upstream refused key {REDACTED}"

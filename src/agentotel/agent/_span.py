@@ -13,6 +13,7 @@ from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
 from agentotel._invocation import Attributes, SpanLifecycle
+from agentotel._redact import redact
 from agentotel.agent._block import Block
 from agentotel.agent._telemetry import AgentTelemetry
 
@@ -68,7 +69,7 @@ class SpanBlock(Block):
                 etype = life.mark_failed(exc)
             elif self._error_result is not None:
                 etype, message = self._error_result
-                life.span.set_status(Status(StatusCode.ERROR, message))
+                life.span.set_status(Status(StatusCode.ERROR, redact(message)))
                 if life.recording:
                     life.span.set_attribute(semconv.ERROR_TYPE, etype)
             attrs = self._end_attributes(layer, etype is not None)
