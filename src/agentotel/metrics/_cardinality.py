@@ -1,8 +1,10 @@
-"""Bounding the label values users choose (tool, workflow, agent, guard, model names).
+"""Bounding the label values users choose (tool, workflow, agent, guard, model names, and the
+``error.type`` of their exception classes).
 
 Every distinct attribute value becomes its own time series in Prometheus; an agent that names
-tools after user input would create one per request. Past ``limit`` distinct values of one
-attribute, new values are reported as ``_OTHER``; values seen before keep their own series.
+tools after user input would create one per request, and one that raises a class per failure
+reason one per reason. Past ``limit`` distinct values of one attribute, new values are reported as
+``_OTHER``; values seen before keep their own series. Spans keep the real values.
 """
 
 from __future__ import annotations
