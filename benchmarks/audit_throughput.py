@@ -15,6 +15,11 @@ policy, queue of 10,000, SHA-256), writing to a fresh file in ``--dir``:
    the calls come in bursts of 1,000 with a flush in between, so the queue never fills and the
    median is the cost of an ``on_end``, not of back-pressure. ``on_end`` of a span that is not
    audited (an LLM call with ``llm_calls`` off) is measured the same way, for reference.
+3. **The cost of** ``fsync=sync`` (no target: the price of 0 acknowledged records lost): with
+   ``--sync-threads`` threads (1 and 8) each ending its share of ``--sync-records`` audited spans,
+   every ``on_end`` returns only once its record is written and fsynced. Reported: records/s, and
+   the median and p90 of ``on_end`` (each call timed alone), which is one write and one fsync of
+   the file's disk; concurrent span ends share a batch and its fsync (group commit).
 
 Run ``python benchmarks/audit_throughput.py`` (``--help`` for the options). Results go to stdout,
 then the command line; ``--json PATH`` also writes them as JSON.
@@ -29,6 +34,7 @@ import shlex
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -138,11 +144,51 @@ def on_end_cost(directory: Path, calls: int, spans: list[ReadableSpan], name: st
     }
 
 
+def sync_cost(directory: Path, records: int, threads: int, spans: list[ReadableSpan]) -> dict[str, Any]:
+    """``records`` audited spans ended by ``threads`` threads under ``fsync=sync``."""
+    path = directory / f"sync-{threads}.jsonl"
+    processor = AuditSpanProcessor(path, fsync="sync")
+    clock = time.perf_counter_ns
+    share = records // threads
+    samples: list[list[int]] = [[] for _ in range(threads)]
+
+    def end(n: int) -> None:
+        on_end, mine = processor.on_end, samples[n]
+        for i in range(share):
+            t0 = clock()
+            on_end(spans[(n * share + i) % len(spans)])
+            mine.append(clock() - t0)
+
+    workers = [threading.Thread(target=end, args=(n,)) for n in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    processor.shutdown()
+    result = verify([path])
+    if not result.ok or result.records != share * threads:
+        raise SystemExit(f"the benchmark's own audit log is wrong: {result.summary()}")
+    every = [x for mine in samples for x in mine]
+    return {
+        "threads": threads,
+        "records": len(every),
+        "records_per_s": len(every) / seconds,
+        "median_us": statistics.median(every) / 1000,
+        "p90_us": statistics.quantiles(every, n=10)[-1] / 1000,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--records", type=int, default=200_000, help="records for the throughput run")
     parser.add_argument("--repeats", type=int, default=3, help="throughput runs (the median is reported)")
     parser.add_argument("--calls", type=int, default=20_000, help="timed on_end calls per kind of span")
+    parser.add_argument("--sync-records", type=int, default=4000, help="records for each fsync=sync run")
+    parser.add_argument(
+        "--sync-threads", default="1,8", help="thread counts of the fsync=sync runs (comma-separated)"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where the audit files go (a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -155,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             "throughput": throughput(directory, args.records, tools, args.repeats),
             "on_end_audited": on_end_cost(directory, args.calls, tools, "audited"),
             "on_end_not_audited": on_end_cost(directory, args.calls, chats, "not-audited"),
+            "sync": [
+                sync_cost(directory, args.sync_records, int(n), tools) for n in args.sync_threads.split(",")
+            ],
         }
     rate = results["throughput"]["records_per_s"]
     cost = results["on_end_audited"]["median_us"]
@@ -176,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
             f"on_end, {label}: median {r['median_us']:.2f} µs, p90 {r['p90_us']:.2f} µs "
             f"over {r['calls']:,} calls (timer floor {r['timer_floor_us']:.2f} µs subtracted)"
             + (f"  [target <= {TARGET_ON_END_US:g} µs]" if key == "on_end_audited" else "")
+        )
+    for r in results["sync"]:
+        print(
+            f"fsync=sync, {r['threads']} thread{'s' if r['threads'] > 1 else ''}: {r['records_per_s']:,.0f} "
+            f"records/s; on_end median {r['median_us']:,.0f} µs, p90 {r['p90_us']:,.0f} µs "
+            f"over {r['records']:,} calls (each waits for its record's fsync)"
         )
     load = os.getloadavg()
     results["load_average"] = load

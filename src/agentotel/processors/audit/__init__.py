@@ -26,9 +26,10 @@ ParentBased(ALWAYS_ON)); :func:`check_sampler` warns otherwise.
 """
 
 from agentotel.processors.audit._anchor import load_anchors, parse_anchor
-from agentotel.processors.audit._chain import GENESIS, Anchor, Break, Hasher, VerifyResult, canonical, verify
+from agentotel.processors.audit._chain import GENESIS, Hasher, canonical
 from agentotel.processors.audit._derive import EVENT_TYPES, AuditPolicy, AuditRecord, derive
 from agentotel.processors.audit._sink import AuditChainBroken, AuditFileDeleted, Fsync
+from agentotel.processors.audit._verify import Anchor, Break, VerifyResult, verify
 from agentotel.processors.audit.processor import (
     AuditSettings,
     AuditSpanProcessor,

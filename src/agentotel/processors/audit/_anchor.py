@@ -16,8 +16,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agentotel.processors.audit._chain import Anchor, Hasher, canonical
+from agentotel.processors.audit._chain import Hasher, canonical
 from agentotel.processors.audit._derive import rfc3339
+from agentotel.processors.audit._verify import Anchor
 
 
 def checkpoint(seq: int, digest: str, time_ns: int, hasher: Hasher) -> dict[str, Any]:
