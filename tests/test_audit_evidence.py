@@ -18,9 +18,20 @@ from audit_helpers import TOOL_ATTRS, GatedDisk, chain_lines, records, write_lin
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentotel.config import ConfigError
+from agentotel.metrics import health
 from agentotel.processors import AuditSpanProcessor
-from agentotel.processors.audit import Anchor, AuditSettings, Break, Fsync, Hasher, load_anchors, verify
+from agentotel.processors.audit import (
+    Anchor,
+    AuditRecord,
+    AuditSettings,
+    Break,
+    Fsync,
+    Hasher,
+    load_anchors,
+    verify,
+)
 from agentotel.processors.audit._chain import seal
+from agentotel.processors.audit._sink import AuditFileSink, Durable
 from agentotel.testing._capture import TelemetryCapture
 
 APP = Path(__file__).with_name("audit_writer_app.py")
@@ -296,6 +307,7 @@ def test_deleting_the_file_while_in_use_starts_a_new_file_with_a_gap_and_fails_r
         )
         == 1
     )
+    assert health.healthy_of(processor)() == (False, str(processor.last_error))
     processor.shutdown()
     [gap, *rest] = records(path)
     assert (gap["seq"], gap["event_type"], gap["metadata"]) == (
@@ -452,3 +464,13 @@ def test_anchor_settings_come_from_the_env(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("AGENTOTEL_AUDIT_ANCHOR_RECORDS", "0")
     with pytest.raises(ConfigError, match=r"^AGENTOTEL_AUDIT_ANCHOR_RECORDS='0' is not valid"):
         AuditSettings.from_env()
+
+
+def test_a_record_the_writer_drops_releases_the_span_end_waiting_for_it(path: Path) -> None:
+    sink = AuditFileSink(str(path), Hasher())
+    durable = Durable(AuditRecord(1, "tool_call", "execute_tool", "success"))
+
+    sink.on_drop(durable)
+
+    assert durable.done.is_set()
+    sink.close()

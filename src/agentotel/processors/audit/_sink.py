@@ -225,6 +225,11 @@ class AuditFileSink:
             if type(item) is Durable:
                 item.done.set()
 
+    def on_drop(self, item: AuditRecord | Durable) -> None:
+        """The writer dropped ``item`` (on the app's thread): a span end waiting for it returns."""
+        if isinstance(item, Durable):
+            item.done.set()
+
     def close(self) -> None:
         self._checkpoint(force=True)
         if self._file is not None:

@@ -210,7 +210,6 @@ class AuditSpanProcessor(SpanProcessor):
             telemetry_dropped(meter),
             max_queue=settings.queue_size,
             policy=settings.queue_policy,
-            on_drop=self.on_drop,
         )
 
     @property
@@ -278,11 +277,6 @@ class AuditSpanProcessor(SpanProcessor):
         self._agents.clear()
         if self._anchors is not None:
             self._anchors.close()
-
-    def on_drop(self, item: AuditRecord | Durable) -> None:
-        """A record the writer dropped: a span end waiting for it (``sync``) returns."""
-        if type(item) is Durable:
-            item.done.set()
 
     # --- the writer thread -----------------------------------------------------------------------
     def _on_incident(self, incident: Exception) -> None:
