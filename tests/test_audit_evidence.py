@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from audit_helpers import TOOL_ATTRS, GatedDisk, chain_lines, records, write_lines
+from google.protobuf.json_format import MessageToJson
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentotel.config import ConfigError
@@ -201,6 +203,31 @@ def test_checkpoints_go_to_the_anchor_file_signed_and_as_log_records(
     logged = [log.body for log in agent_layer.logs() if log.event_name == "agentotel.audit.checkpoint"]
     assert logged == written
     assert anchors.stat().st_mode & 0o777 == 0o600
+
+
+def test_checkpoints_kept_by_a_collector_file_exporter_are_anchors(
+    path: Path, agent_layer: TelemetryCapture, tmp_path: Path
+) -> None:
+    processor = AuditSpanProcessor(
+        path, hmac_key=KEY, anchor_every=3, logger_provider=agent_layer.logger_provider
+    )
+    end_tool_spans(processor, 7)
+    processor.shutdown()
+    chain = records(path)
+    exported = agent_layer.log_exporter.get_finished_logs()
+    otlp_json = tmp_path / "collector-file-export.json"  # what the Collector's file exporter writes
+    otlp_json.write_text(MessageToJson(encode_logs(exported), indent=None) + "\n")
+
+    anchors = load_anchors(otlp_json, KEY)
+
+    assert anchors == [Anchor(seq, chain[seq - 1]["hash"]) for seq in (3, 6, 7)]
+    write_lines(path, lines_of(path)[:5])
+    assert verify([path], key=KEY, anchors=anchors).broken == Break(
+        6,
+        str(path),
+        0,
+        "the log ends at seq 5, but an anchor says seq 7 was written (records after it were removed)",
+    )
 
 
 def test_a_forged_anchor_is_refused(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="a checkpoint file (AGENTOTEL_AUDIT_ANCHOR_PATH, or a copy kept off the machine)",
+        help="checkpoints: the AGENTOTEL_AUDIT_ANCHOR_PATH file, or a Collector file export (repeatable)",
     )
     check.add_argument(
         "--accept-gaps",

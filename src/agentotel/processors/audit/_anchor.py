@@ -5,7 +5,9 @@ from the end, or an emptied file, leave a chain that verifies. A checkpoint ``{s
 (with ``hmac`` of its canonical JSON when the log has a key) written every N records, every T
 seconds and at shut-down to a second file and emitted as an OTel log record
 (``agentotel.audit.checkpoint``) is an anchor: ``verify(..., anchors=...)`` fails for a log that no
-longer holds the anchor's record with that hash.
+longer holds the anchor's record with that hash. :func:`load_anchors` reads the anchor file, and
+the JSON lines a Collector's ``file`` exporter writes (OTLP JSON), so the copy kept off the machine
+can be checked as it is.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from agentotel import semconv
 from agentotel.processors.audit._chain import Hasher, canonical
 from agentotel.processors.audit._derive import rfc3339
 from agentotel.processors.audit._verify import Anchor
@@ -56,7 +59,8 @@ def parse_anchor(text: str) -> Anchor:
 
 
 def load_anchors(path: str | os.PathLike[str], key: bytes | None) -> list[Anchor]:
-    """The anchors of a checkpoint file (JSON lines with ``seq`` and ``hash``).
+    """The anchors of a checkpoint file: JSON lines with ``seq`` and ``hash`` (the anchor file), or
+    OTLP JSON lines (a Collector's ``file`` exporter) holding ``agentotel.audit.checkpoint`` events.
 
     With ``key``, each checkpoint's ``hmac`` must match. Raises ``ValueError`` naming the file and
     line of a checkpoint that is malformed or does not match, ``OSError`` for an unreadable file.
@@ -68,22 +72,51 @@ def load_anchors(path: str | os.PathLike[str], key: bytes | None) -> list[Anchor
             continue
         where = f"{os.fspath(path)} line {number}"
         try:
-            fields = json.loads(line)
+            document = json.loads(line)
         except ValueError:
-            fields = None
-        if not (
-            isinstance(fields, dict)
-            and isinstance(fields.get("seq"), int)
-            and isinstance(fields.get("hash"), str)
-        ):
-            raise ValueError(f"{where}: not a checkpoint (expected JSON with seq and hash)")
-        if hasher.keyed:
-            claimed = fields.pop("hmac", None)
-            if not isinstance(claimed, str):
-                raise ValueError(f"{where}: the anchor has no hmac, and the log has a key")
-            if not hmac.compare_digest(hasher.digest(canonical(fields)), claimed):
-                raise ValueError(
-                    f"{where}: the anchor's hmac does not match (forged, or signed with another key)"
-                )
-        anchors.append(Anchor(fields["seq"], fields["hash"]))
+            document = None
+        found = (
+            _otlp_checkpoints(document)
+            if isinstance(document, dict) and "resourceLogs" in document
+            else [document]
+        )
+        for fields in found:
+            anchors.append(_anchor(fields, hasher, where))
     return anchors
+
+
+def _anchor(fields: Any, hasher: Hasher, where: str) -> Anchor:
+    if not (
+        isinstance(fields, dict)
+        and isinstance(fields.get("seq"), int)
+        and isinstance(fields.get("hash"), str)
+    ):
+        raise ValueError(f"{where}: not a checkpoint (expected JSON with seq and hash)")
+    if hasher.keyed:
+        claimed = fields.pop("hmac", None)
+        if not isinstance(claimed, str):
+            raise ValueError(f"{where}: the anchor has no hmac, and the log has a key")
+        if not hmac.compare_digest(hasher.digest(canonical(fields)), claimed):
+            raise ValueError(
+                f"{where}: the anchor's hmac does not match (forged, or signed with another key)"
+            )
+    return Anchor(fields["seq"], fields["hash"])
+
+
+def _otlp_checkpoints(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bodies of the ``agentotel.audit.checkpoint`` log records of one OTLP JSON request."""
+    found = []
+    for resource in document.get("resourceLogs") or ():
+        for scope in resource.get("scopeLogs") or ():
+            for record in scope.get("logRecords") or ():
+                if record.get("eventName") != semconv.EVENT_AUDIT_CHECKPOINT:
+                    continue
+                values = ((record.get("body") or {}).get("kvlistValue") or {}).get("values") or ()
+                found.append({v.get("key"): _otlp_value(v.get("value") or {}) for v in values})
+    return found
+
+
+def _otlp_value(value: dict[str, Any]) -> Any:
+    if "intValue" in value:  # a string in OTLP JSON (64-bit)
+        return int(value["intValue"])
+    return value.get("stringValue")
