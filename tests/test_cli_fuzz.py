@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from runstore_helpers import T_A, span
 
 from agentotel import config
@@ -131,6 +132,23 @@ def test_runs_list_shows_the_objective_literally(text: str) -> None:
     assert (code, err) == (0, "")
     [row] = [line for line in out.splitlines() if line.startswith(RID)]
     assert row.rstrip().endswith(shown(text).rstrip())
+
+
+@FUZZ
+@given(ANYTHING)
+@example("界" * 30)
+@example("[/]" * 10)
+def test_runs_list_at_80_columns_keeps_status_duration_cost_and_errors_whole(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    with run_of(text) as root:
+        code, out, err = cli("runs", "list", "--dir", str(root))
+    assert (code, err) == (0, "")
+    header, row = out.splitlines()
+    assert re.match(r"RUN +STATUS +DURATION +(TOKENS +)?COST +(TOOL CALLS +)?ERRORS +OBJECTIVE", header)
+    assert re.match(r"20261121T101502\.123Z\S* +ok +0\.009 s +(in=3 out=0 +)?- +(1 ok, 0 failed +)?1 ", row)
+    assert cell_len(row.rstrip()) <= 80
 
 
 @FUZZ

@@ -403,8 +403,13 @@ def test_q_quits_top_on_a_terminal(store: Path) -> None:
     (echo, line mode) are as they were."""
     controller, terminal = pty.openpty()
     before = termios.tcgetattr(terminal)
+    # The terminal becomes the controlling terminal of top's own session, as in a shell.
+    as_in_a_shell = (
+        "import fcntl, os, sys, termios; os.setsid(); fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'agentotel.cli', *sys.argv[1:]])"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "agentotel.cli", "top", "--runs", str(store), "--interval", "0.2"],
+        [sys.executable, "-c", as_in_a_shell, "top", "--runs", str(store), "--interval", "0.2"],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,

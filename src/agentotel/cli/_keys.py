@@ -3,7 +3,8 @@
 :meth:`Keys.wait` pauses like ``time.sleep`` but returns early with what was typed. On a terminal
 the keys come without Enter and are not echoed (cbreak mode, the terminal's settings restored on
 exit; Ctrl-C still interrupts); from a pipe they are read as they come. Without a readable stdin
-(closed, at its end, or on Windows) it only sleeps.
+(closed, at its end, a terminal the command runs in the background of, or on Windows) it only
+sleeps.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Keys:
         except (AttributeError, OSError, ValueError):  # pytest's stdin, a closed or in-memory one
             return self
         if os.isatty(fd):
+            if _in_background(fd):
+                return self  # reading or setting the terminal would stop the process (SIGTTIN)
             self._saved = termios.tcgetattr(fd)
             tty.setcbreak(fd)
         self._fd = fd
@@ -63,3 +66,11 @@ class Keys:
             self._fd = None
             self._sleep(seconds)
         return data.decode("utf-8", "replace")
+
+
+def _in_background(fd: int) -> bool:
+    """True when ``fd`` is our controlling terminal and another process group has it."""
+    try:
+        return os.tcgetpgrp(fd) != os.getpgrp()
+    except OSError:  # not our controlling terminal: no job control on it
+        return False
