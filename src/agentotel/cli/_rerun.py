@@ -6,9 +6,9 @@ call is re-executed only when its arguments are on its span (``gen_ai.tool.call.
 content capture records); the others are listed as skipped, with the reason: content capture was
 off (no span of the run has content), the call was given no arguments (capture was on), the span
 was inferred from the model's tool call, the arguments were cut, or the tool is not in the
-registry. Arguments recorded as
-a JSON object are passed as keyword arguments, anything else as one positional argument; a
-coroutine result is awaited. The new result is compared with the recorded one when there is one.
+registry. Arguments recorded as a JSON object are passed as keyword arguments, anything else as
+one positional argument; a coroutine result is awaited. The new result is compared with the
+recorded one when there is one.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ agentotel runs replay RUN [--speed X]       the timeline again at the recorded p
 
 RUN is a prefix of a run id (the folder name) or of a trace id. The runs dir is ``--dir``, else
 ``AGENTOTEL_RUNS_DIR``, else ``.agentotel/runs``. Errors (unknown run, unreadable file) are one
-line on stderr and exit code 1.
+line on stderr and exit code 1. ``list`` fits the terminal: status, duration, cost and errors
+always show whole, the run id, objective, tool calls and tokens give way (:mod:`._columns`).
+What comes from the runs is printed literally (:mod:`._text`).
 """
 
 from __future__ import annotations
