@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -102,8 +103,9 @@ def append_forged_records(path: Path) -> None:
 
 @pytest.mark.parametrize("tamper", [edit_last_record, append_forged_records])
 def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
-    path: Path, tamper: Callable[[Path], None], cap: TelemetryCapture
+    path: Path, tamper: Callable[[Path], None], cap: TelemetryCapture, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="agentotel")
     run(path, 5, hmac_key=KEY)
     good = records(path)[:4] if tamper is edit_last_record else records(path)
     tamper(path)
@@ -112,6 +114,7 @@ def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
 
     processor = AuditSpanProcessor(path, hmac_key=KEY, meter_provider=cap.meter_provider)
     assert not processor.healthy
+    assert [r.getMessage() for r in caplog.records] == [f"agentotel: {processor.last_error}"]
     assert str(processor.last_error) == (
         f"the audit file {path} did not verify when the writer started: {discarded} bytes after seq "
         f"{len(good)} are edited or forged records; it was moved to {path}.1 and a new file continues "
@@ -501,3 +504,61 @@ def test_a_record_the_writer_drops_releases_the_span_end_waiting_for_it(path: Pa
 
     assert durable.done.is_set()
     sink.close()
+
+
+def test_a_checkpoint_comes_with_the_first_batch_after_anchor_seconds(path: Path, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    processor = AuditSpanProcessor(path, anchor_path=anchors, anchor_seconds=0.05)
+    end_tool_spans(processor, 2)
+    assert processor.force_flush()
+    time.sleep(0.1)
+    end_tool_spans(processor, 1, "later")
+    assert processor.force_flush()
+
+    assert [a["seq"] for a in records(anchors)] == [3]
+    processor.shutdown()
+
+
+def test_in_sync_mode_concurrent_span_ends_share_one_write_and_fsync(path: Path) -> None:
+    disk = GatedDisk()
+    processor = AuditSpanProcessor(path, fsync="sync", opener=disk)
+    workers = [threading.Thread(target=end_tool_spans, args=(processor, 1, f"t{n}")) for n in range(4)]
+    workers[0].start()
+    assert disk.entered.wait(10)
+    for worker in workers[1:]:
+        worker.start()
+    wait_until(lambda: processor._writer._queue.qsize() == 3, "three records queued behind the first")
+
+    disk.release()
+    for worker in workers:
+        worker.join(10)
+
+    assert len(records(path)) == 4
+    assert disk.syncs == 2  # the first record, then the three that waited, together
+    processor.shutdown()
+
+
+def test_in_sync_mode_a_span_end_returns_when_the_disk_does_not_answer_in_time(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTOTEL_WRITER_BLOCK_TIMEOUT", "0.1")
+    monkeypatch.setenv("AGENTOTEL_WRITER_SHUTDOWN_TIMEOUT", "0.1")
+    disk = GatedDisk()
+    processor = AuditSpanProcessor(path, fsync="sync", opener=disk)
+    ended = threading.Event()
+    worker = threading.Thread(target=lambda: (end_tool_spans(processor, 1), ended.set()))
+    worker.start()
+
+    assert ended.wait(10)
+    assert path.stat().st_size == 0  # returned without the record on disk: the app never hangs
+    disk.release()
+    worker.join()
+    processor.shutdown()
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
