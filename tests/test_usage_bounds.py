@@ -47,7 +47,7 @@ INVALID = "agentotel.usage.invalid"
 INT64_MAX = 2**63 - 1
 # gpt-4o and claude-haiku-4-5 list prices, USD per token.
 GPT_IN, GPT_OUT = 2.5e-6, 10e-6
-CLAUDE_IN, CLAUDE_OUT = 1e-6, 5e-6
+CLAUDE_IN, CLAUDE_OUT, CLAUDE_CACHE_READ = 1e-6, 5e-6, 0.1e-6
 
 
 # --------------------------------------------------------------------------- the usage server
@@ -288,3 +288,17 @@ def test_llm_error_type_is_bounded_by_the_cardinality_guard(
         "openai.InternalServerError",
         "openai.RateLimitError",
     ]
+
+
+def test_a_negative_anthropic_input_part_is_not_hidden_by_the_cache_counts(
+    cap: TelemetryCapture, claude: anthropic.Anthropic
+) -> None:
+    usage = {"input_tokens": -10, "output_tokens": 7, "cache_read_input_tokens": 20}
+    claude.messages.create(model=CLAUDE, max_tokens=16, messages=user(json.dumps(usage)))
+
+    span = attrs_of(cap.spans()[0])
+    assert span[INVALID] == ("gen_ai.usage.input_tokens",)
+    assert "gen_ai.usage.input_tokens" not in span
+    assert span["gen_ai.usage.cache_read.input_tokens"] == 20
+    # The valid fields keep their cost: the cache reads and the output.
+    assert cap.metric_sum(COST) == pytest.approx(20 * CLAUDE_CACHE_READ + 7 * CLAUDE_OUT, rel=1e-12)

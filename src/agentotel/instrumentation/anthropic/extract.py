@@ -98,7 +98,9 @@ class Usage:
         """Set the usage attributes; returns (total input, output) for the token metric."""
         total_input: int | None = None
         if self.input is not None:
-            total_input = self.input + (self.cache_read or 0) + (self.cache_creation or 0)
+            parts = (self.input, self.cache_read or 0, self.cache_creation or 0)
+            # A negative part would hide in the sum: report it instead, for the usage check to reject.
+            total_input = sum(parts) if min(parts) >= 0 else min(parts)
             a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = total_input
         if self.cache_read is not None:
             a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read
