@@ -383,3 +383,25 @@ def test_an_error_result_message_is_redacted(agent_layer: TelemetryCapture) -> N
     [span] = agent_layer.spans()
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == f"upstream refused key {REDACTED}"
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def test_exceptions_that_resist_reading_are_still_recorded(agent_layer: TelemetryCapture) -> None:
+    import httpx2
+
+    without_request = httpx2.ConnectError("connection refused")  # its .request raises RuntimeError
+    for error in (without_request, _Unprintable()):
+        with pytest.raises(type(error)), agentotel.tool("fetch"):
+            raise error
+
+    first, second = agent_layer.spans()
+    assert first.status.status_code is StatusCode.ERROR
+    assert first.status.description == "httpx2.ConnectError: connection refused"
+    assert exception_event(first)["exception.message"] == "connection refused"
+    assert second.status.status_code is StatusCode.ERROR
+    assert exception_event(second)["exception.message"] == "<exception str() failed>"
+    assert "_Unprintable" in str(exception_event(second)["exception.stacktrace"])

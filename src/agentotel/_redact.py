@@ -8,8 +8,10 @@ and the app still gets that exception unchanged, but what we record does not.
 
 What is replaced by ``[REDACTED]``:
 
-* credentials the instrumentors saw a client configured with (:func:`remember`: the last
-  :data:`MAX_KNOWN` distinct ones, whatever their shape), and any passed explicitly;
+* credentials the instrumentors saw a client configured with (:func:`remember`: up to
+  :data:`MAX_KNOWN`, the oldest forgotten first and remembered again on their next call),
+  whatever their shape; those of the failed request when its exception holds it; and any passed
+  explicitly;
 * common credential shapes: ``sk-...`` (OpenAI, ``sk-proj-``, Anthropic ``sk-ant-``), AWS access
   key ids (``AKIA...``/``ASIA...``), Google API keys (``AIza...``), ``Bearer <token>``, and the
   value of ``key=`` / ``api-key=`` / ``api_key=`` / ``apikey=`` / ``token=`` / ``access_token=``
@@ -30,7 +32,8 @@ from agentotel import semconv
 
 REDACTED = "[REDACTED]"
 MAX_KNOWN = 64
-"""Client credentials remembered for redaction (the most recently seen)."""
+"""Client credentials remembered for redaction. Process-wide, because what fails is often
+recorded far from the client: an agent round's span, a log line, a Sentry event."""
 _MIN_SECRET = 8
 """Shorter strings are not redacted by value (they would mangle ordinary text)."""
 
@@ -67,14 +70,6 @@ def remember(credentials: Iterable[str]) -> None:
         _known_snapshot = tuple(_known)
 
 
-def forget_all() -> None:
-    """Forget every remembered credential (tests)."""
-    global _known_snapshot
-    with _lock:
-        _known.clear()
-        _known_snapshot = ()
-
-
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with ``secrets``, the remembered client credentials and credential-shaped strings
     replaced by ``[REDACTED]``."""
@@ -91,24 +86,32 @@ _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "proxy-authoriza
 def request_credentials(exc: BaseException) -> tuple[str, ...]:
     """The credentials the failed request carried, when the exception holds the request (the
     OpenAI and Anthropic SDKs' ``APIError.request``): its credential header values, with and
-    without a ``Bearer`` prefix."""
-    headers: Any = getattr(getattr(exc, "request", None), "headers", None)
-    if headers is None:
-        return ()
+    without a ``Bearer`` prefix. Never raises: some exceptions' ``request`` does (httpx's, unset)."""
     found: list[str] = []
-    for name in _CREDENTIAL_HEADERS:
-        value = headers.get(name)
-        if isinstance(value, str) and value:
-            found.append(value)
-            scheme, _, token = value.partition(" ")
-            if token and scheme.lower() in ("bearer", "basic", "token"):
-                found.append(token.strip())
+    try:
+        headers: Any = getattr(getattr(exc, "request", None), "headers", None)
+        for name in _CREDENTIAL_HEADERS if headers is not None else ():
+            value = headers.get(name)
+            if isinstance(value, str) and value:
+                found.append(value)
+                scheme, _, token = value.partition(" ")
+                if token and scheme.lower() in ("bearer", "basic", "token"):
+                    found.append(token.strip())
+    except Exception:
+        pass
     return tuple(found)
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return "<exception str() failed>"
 
 
 def exception_message(exc: BaseException) -> str:
     """``str(exc)``, redacted (with the credentials of the request it failed, if it says)."""
-    return redact(str(exc), request_credentials(exc))
+    return redact(_text(exc), request_credentials(exc))
 
 
 def exception_attributes(exc: BaseException) -> tuple[str, dict[str, AttributeValue]]:
@@ -118,7 +121,7 @@ def exception_attributes(exc: BaseException) -> tuple[str, dict[str, AttributeVa
     secrets = request_credentials(exc)
     cls = type(exc)
     module = cls.__module__
-    message = redact(str(exc), secrets)
+    message = redact(_text(exc), secrets)
     return message, {
         semconv.EXCEPTION_TYPE: (
             f"{module}.{cls.__qualname__}" if module and module != "builtins" else cls.__qualname__
