@@ -39,24 +39,27 @@ def valid_tokens(value: object) -> bool:
     return type(value) is int and 0 <= value <= MAX_TOKENS
 
 
+def _ok(value: object) -> bool:
+    return value is None or (type(value) is int and 0 <= value <= MAX_TOKENS)
+
+
 def checked(
     attributes: Mapping[str, AttributeValue] | None, input_tokens: int | None, output_tokens: int | None
 ) -> tuple[Mapping[str, AttributeValue] | None, int | None, int | None, tuple[str, ...]]:
     """``attributes`` without the out-of-range usage attributes and with ``agentotel.usage.invalid``
     naming them, the input and output token counts (None when out of range), and those names."""
+    given = attributes or {}
+    # The common case first, inline and cheap: every call goes through here.
+    for value in (input_tokens, output_tokens, *map(given.get, USAGE_KEYS)):
+        if value is not None and not (type(value) is int and 0 <= value <= MAX_TOKENS):
+            break
+    else:
+        return attributes, input_tokens, output_tokens, ()
     counts = {
         semconv.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
         semconv.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
     }
-    given = attributes or {}
-    names = tuple(
-        key
-        for key in USAGE_KEYS
-        if (key in given and not valid_tokens(given[key]))
-        or (counts.get(key) is not None and not valid_tokens(counts[key]))
-    )
-    if not names:
-        return attributes, input_tokens, output_tokens, ()
+    names = tuple(key for key in USAGE_KEYS if not (_ok(given.get(key)) and _ok(counts.get(key))))
     kept = {k: v for k, v in given.items() if k not in names}
     kept[semconv.AGENTOTEL_USAGE_INVALID] = names
     return (
