@@ -357,6 +357,19 @@ def test_deleting_the_file_while_in_use_starts_a_new_file_with_a_gap_and_fails_r
     assert verify([path], accept_gaps=True).ok
 
 
+def test_a_file_deleted_after_the_last_batch_is_noticed_at_shutdown(path: Path) -> None:
+    processor = AuditSpanProcessor(path)
+    end_tool_spans(processor, 3)
+    assert processor.force_flush()
+    path.unlink()
+
+    processor.shutdown()
+
+    assert [(r["seq"], r["event_type"], r["metadata"]) for r in records(path)] == [
+        (4, "audit_gap", {"reason": "file_deleted", "lost_from_seq": 1, "lost_through_seq": 3})
+    ]
+
+
 # --- exact bytes ---------------------------------------------------------------------------------------
 def duplicate_key(line: bytes) -> bytes:
     return line.replace(b'{"action"', b'{"action":"delete_everything","action"', 1)

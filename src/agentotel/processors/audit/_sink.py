@@ -191,6 +191,11 @@ class AuditFileSink:
             item.done.set()
 
     def close(self) -> None:
+        """Close the file, after a ``file_deleted`` gap if it was deleted since the last batch,
+        and a checkpoint of the last record."""
+        self._check_file()
+        if self._ops:
+            self._drain()
         self._checkpoint(force=True)
         if self._file is not None:
             self._file.close()
