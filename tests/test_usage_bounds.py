@@ -302,3 +302,17 @@ def test_a_negative_anthropic_input_part_is_not_hidden_by_the_cache_counts(
     assert span["gen_ai.usage.cache_read.input_tokens"] == 20
     # The valid fields keep their cost: the cache reads and the output.
     assert cap.metric_sum(COST) == pytest.approx(20 * CLAUDE_CACHE_READ + 7 * CLAUDE_OUT, rel=1e-12)
+
+
+def test_an_agent_round_sum_stays_in_the_int64_range(cap: TelemetryCapture, oai: openai.OpenAI) -> None:
+    configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
+    try:
+        with agentotel.agent("planner"):
+            chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
+            chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
+    finally:
+        reset()
+
+    [round_] = [s for s in cap.spans() if s.name == "invoke_agent planner"]
+    assert attrs_of(round_)["gen_ai.usage.input_tokens"] == 2
+    assert attrs_of(round_)["gen_ai.usage.output_tokens"] == INT64_MAX  # saturated, not dropped by OTLP

@@ -26,7 +26,7 @@ from agentotel import semconv
 from agentotel._redact import exception_attributes
 from agentotel._safe import Boundary, error_type
 from agentotel._toolcalls import PENDING
-from agentotel._usage import InvalidUsage, checked
+from agentotel._usage import MAX_TOKENS, InvalidUsage, checked
 from agentotel._version import __version__
 from agentotel.config import Settings
 from agentotel.metrics import instruments
@@ -98,8 +98,9 @@ class UsageSink:
         sink: UsageSink | None = self
         while sink is not None:
             with sink._lock:
-                sink.input_tokens += input_tokens or 0
-                sink.output_tokens += output_tokens or 0
+                # Saturated at the largest OTLP integer (a larger sum would be dropped on export).
+                sink.input_tokens = min(sink.input_tokens + (input_tokens or 0), MAX_TOKENS)
+                sink.output_tokens = min(sink.output_tokens + (output_tokens or 0), MAX_TOKENS)
                 if cost_usd is not None:
                     sink.cost_usd = (sink.cost_usd or 0.0) + cost_usd
             sink = sink.parent
