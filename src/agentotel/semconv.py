@@ -212,13 +212,13 @@ STREAM_ERROR: Final = "error"
 # --- log events ----------------------------------------------------------------------------------
 EVENT_AUDIT: Final = "agentotel.audit"
 """The log event each audit record is also emitted as (when a LoggerProvider is configured)."""
+EVENT_AUDIT_CHECKPOINT: Final = "agentotel.audit.checkpoint"
+"""The log event each audit checkpoint (seq, hash, time, hmac: an anchor) is emitted as."""
 
 # --- instrumentation scope -----------------------------------------------------------------------
 SCOPE_NAME: Final = "agentotel"
 SCOPE_DEMO: Final = "agentotel.demo"
 
-EVENT_AUDIT_CHECKPOINT: Final = "agentotel.audit.checkpoint"
-"""The log event each audit checkpoint (seq, hash, time, hmac: an anchor) is emitted as."""
 # --- run store -----------------------------------------------------------------------------------
 AGENTOTEL_RUN_PARENT: Final = "agentotel.run.parent"
 """On the root span of a forked run (``agentotel.fork_run``): the run id it was forked from."""
