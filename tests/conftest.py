@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,14 @@ from agentotel.testing._capture import TelemetryCapture
 
 FAKE_OPENAI_KEY = "sk-test-0123456789abcdefSECRET"
 FAKE_ANTHROPIC_KEY = "sk-ant-test-0123456789abcdefSECRET"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what imports and collection made (SDK types, parameters): a test's gc.collect() (the
+    abandoned-stream tests) and the collector's own full passes then scan only what tests create,
+    not the whole heap again each time (0.5-0.9 s per abandoned-stream test before)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
