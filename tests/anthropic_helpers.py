@@ -83,7 +83,9 @@ def reply_attrs(
     cache_creation: int = 0,
 ) -> dict[str, Any]:
     """Every attribute of the span of a call answered ``msg_1`` (by default: the 6-token reply to
-    the 6-token question)."""
+    the 6-token question), its cost at claude-opus-5's list price included."""
+    uncached = input_tokens - cache_read - cache_creation
+    usd = (uncached * 5.0 + cache_read * 0.5 + cache_creation * 6.25 + output_tokens * 25.0) / 1e6
     return {
         **request_attrs(server, stream=stream),
         "gen_ai.response.id": "msg_1",
@@ -93,6 +95,7 @@ def reply_attrs(
         "gen_ai.usage.cache_read.input_tokens": cache_read,
         "gen_ai.usage.cache_creation.input_tokens": cache_creation,
         "gen_ai.usage.output_tokens": output_tokens,
+        "agentotel.usage.cost_usd": pytest.approx(usd, rel=1e-12),
     }
 
 

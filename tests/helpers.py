@@ -213,6 +213,7 @@ TEST_PRICES = {
     "gpt-4o-mini": (0.15, 0.6, 0.075),
     "o3-mini": (1.1, 4.4, 0.55),
     "text-embedding-3-small": (0.02, 0.0, 0.02),
+    "claude-opus-5": (5.0, 25.0, 0.5),
 }
 
 

@@ -51,14 +51,16 @@ def test_shipped_table_resolves_snapshots_and_aliases() -> None:
     gpt4o = table.lookup("gpt-4o")
     assert gpt4o == Price(2.5, 10.0, 1.25, None, "2024-11-20")
     assert table.lookup("gpt-4o-2024-08-06") is gpt4o
-    assert table.lookup("chatgpt-4o-latest") is gpt4o
     assert table.lookup("gpt-4o-mini-2024-07-18") == Price(0.15, 0.6, 0.075, None, "2024-07-18")
-    assert table.lookup("claude-sonnet-4-5-20250929") == Price(3.0, 15.0, 0.3, 3.75, "2025-09-29")
+    pricing_page = "https://platform.claude.com/docs/en/docs/about-claude/pricing"
+    assert table.lookup("claude-sonnet-4-5-20250929") == Price(
+        3.0, 15.0, 0.3, 3.75, "2026-12-02", pricing_page
+    )
     assert table.lookup("claude-sonnet-4-20250514") is table.lookup("claude-sonnet-4-0")
     assert table.lookup("text-embedding-3-small") == Price(0.02, 0.0, None, None, "2024-01-25")
     # No guessing: an unknown name, or a known prefix of it, has no price.
     assert table.lookup("gpt-4o-turbo-ultra") is None
-    assert table.lookup("claude-opus-5") is None
+    assert table.lookup("claude-opus-9") is None
 
 
 def test_every_shipped_entry_is_dated_and_complete() -> None:

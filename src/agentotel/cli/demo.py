@@ -3,8 +3,8 @@
 Starts the fake LLM server on 127.0.0.1, instruments every available SDK on in-memory providers,
 runs the planner agent (:mod:`agentotel.cli.planner`: a session of two rounds with a guard, a
 context assembly, a plan with steps, three tools, an approval and an MCP tool call) and the plain
-SDK agent (:mod:`agentotel.cli.agent`, whose tool executions are inferred), then prints every span
-and the metrics. No API key, no network.
+SDK agent (:mod:`agentotel.cli.agent`, whose tool executions are inferred), then prints every span,
+the metrics and what the LLM calls cost at the shipped prices. No API key, no network.
 """
 
 from __future__ import annotations
@@ -122,6 +122,34 @@ _TABLE_KEYS = (
 )
 
 
+def _cost_table(spans: Sequence[Any]) -> tuple[Table, str]:
+    """Priced LLM calls per request model (calls, tokens, USD from ``agentotel.usage.cost_usd``) and
+    a total line that also counts the calls with usage but no price."""
+    rows: dict[str, list[float]] = {}
+    unpriced = 0
+    for span in spans:
+        a = span.attributes or {}
+        model = a.get(semconv.GEN_AI_REQUEST_MODEL)
+        if model is None or semconv.GEN_AI_USAGE_INPUT_TOKENS not in a:
+            continue
+        if semconv.AGENTOTEL_USAGE_COST_USD not in a:
+            unpriced += 1
+            continue
+        row = rows.setdefault(str(model), [0, 0, 0, 0.0])
+        row[0] += 1
+        row[1] += a[semconv.GEN_AI_USAGE_INPUT_TOKENS]
+        row[2] += a.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS, 0)
+        row[3] += a[semconv.AGENTOTEL_USAGE_COST_USD]
+    table = Table(title="cost (shipped prices)")
+    for column in ("model", "calls", "input tokens", "output tokens", "cost (USD)"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for model, (calls, tokens_in, tokens_out, usd) in rows.items():
+        table.add_row(model, str(int(calls)), str(int(tokens_in)), str(int(tokens_out)), f"${usd:.8f}")
+    calls = sum(int(row[0]) for row in rows.values())
+    total = sum(row[3] for row in rows.values())
+    return table, f"total cost: ${total:.8f} over {calls} priced LLM calls, {unpriced} unpriced"
+
+
 def run() -> int:
     """Run the demo; returns the process exit code."""
     import asyncio
@@ -154,8 +182,12 @@ def run() -> int:
     finally:
         agentotel.uninstrument()
     console.rule("traces")
-    render(cap.spans(), console)
+    spans = cap.spans()
+    render(spans, console)
     console.print(_metrics_table(cap))
+    costs, total = _cost_table(spans)
+    console.print(costs)
+    console.print(total, highlight=False)
     cap.shutdown()
     return 0
 

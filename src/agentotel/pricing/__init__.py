@@ -1,11 +1,12 @@
 """Model prices and the cost of one LLM call.
 
 ``prices.json`` (shipped) holds USD per million tokens for input, output, cache read and cache
-write, dated per model, for the OpenAI and Anthropic models in current use; ``aliases`` map other
-names to them, and dated snapshots (``gpt-4o-2024-08-06``, ``claude-opus-4-1-20250805``) resolve
-to their base model. ``AGENTOTEL_PRICING_FILE`` names a JSON file of the same shape whose models
-and aliases override or extend the shipped ones; it is validated when loaded and a bad entry
-raises :class:`~agentotel.config.ConfigError` naming the file and the entry.
+write for the OpenAI and Anthropic models in current use, each with ``as_of`` (the day its
+provider's page was read) and ``source`` (that page); ``aliases`` map other names to them, and
+dated snapshots (``gpt-4o-2024-08-06``, ``claude-opus-4-1-20250805``) resolve to their base model.
+``AGENTOTEL_PRICING_FILE`` names a JSON file of the same shape whose models and aliases override
+or extend the shipped ones; it is validated when loaded and a bad entry raises
+:class:`~agentotel.config.ConfigError` naming the file and the entry.
 
 A model without a price gets no cost, never a guessed one.
 """
@@ -26,17 +27,20 @@ from agentotel.config import PRICING_FILE, ConfigError
 _PER_TOKEN = 1e-6
 _DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8})$")
 _PRICE_KINDS = ("input", "output", "cache_read", "cache_write")
+_METADATA = ("as_of", "source", "provider")
 
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens of one model; cache prices default to the input price."""
+    """USD per million tokens of one model; cache prices default to the input price. ``as_of`` is
+    the day the price was read, ``source`` the page it was read on."""
 
     input: float
     output: float
     cache_read: float | None = None
     cache_write: float | None = None
     as_of: str | None = None
+    source: str | None = None
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:
         """USD for one call. ``input_tokens`` includes the cached ones (as ``gen_ai.usage.input_tokens``
@@ -80,11 +84,10 @@ class PriceTable:
 def _price(entry: Any, where: str) -> Price:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where}: expected an object with input/output prices, got {entry!r}")
-    unknown = set(entry) - {*_PRICE_KINDS, "as_of", "provider"}
+    unknown = set(entry) - {*_PRICE_KINDS, *_METADATA}
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown field(s) {sorted(unknown)}; accepted: {', '.join(_PRICE_KINDS)}, as_of"
-        )
+        accepted = ", ".join((*_PRICE_KINDS, *_METADATA))
+        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; accepted: {accepted}")
     values: dict[str, float | None] = {}
     for kind in _PRICE_KINDS:
         value = entry.get(kind)
@@ -106,7 +109,11 @@ def _price(entry: Any, where: str) -> Price:
     as_of = entry.get("as_of")
     if as_of is not None and not isinstance(as_of, str):
         raise ConfigError(f"{where}.as_of: expected a date string, got {as_of!r}")
-    return Price(float(values["input"] or 0.0), output, values["cache_read"], values["cache_write"], as_of)
+    source = entry.get("source")
+    if source is not None and not isinstance(source, str):
+        raise ConfigError(f"{where}.source: expected the URL of the price's page, got {source!r}")
+    prices = (values["cache_read"], values["cache_write"])
+    return Price(float(values["input"] or 0.0), output, *prices, as_of, source)
 
 
 def parse(data: Any, source: str) -> PriceTable:

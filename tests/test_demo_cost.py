@@ -1,0 +1,63 @@
+"""The demo and ``examples/agent.py`` use priced models: a cost for every LLM call, no "no price" warning."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOTEL_"))}
+    environ.pop("OPENAI_API_KEY", None)
+    environ.pop("ANTHROPIC_API_KEY", None)
+    environ.update(COLUMNS="200", ANTHROPIC_OPEN_TELEMETRY="false", **env)
+    return subprocess.run(
+        argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=180, check=True
+    )
+
+
+# Per model: priced calls, input and output tokens, USD. The fake tokens are words; the prices are
+# the table's: gpt-4o-mini $0.15 / $0.60, claude-opus-5 $5 / $25, text-embedding-3-small $0.02 per million.
+COSTS = [
+    ("gpt-4o-mini", 5, 96, 36, "0.00003600"),  # 2 planner chats, 3 plain chats (the 4th is rate limited)
+    ("text-embedding-3-small", 1, 20, 0, "0.00000040"),
+    ("claude-opus-5", 3, 24, 13, "0.00044500"),
+]
+
+
+def test_the_demo_shows_what_its_llm_calls_cost_and_warns_of_no_missing_price() -> None:
+    done = _run(sys.executable, "-m", "agentotel.cli", "demo")
+    assert "no price" not in done.stdout + done.stderr
+    rows = re.findall(
+        r"^│ (\S+)\s+│\s+(\d+) │\s+(\d+) │\s+(\d+) │\s+\$(\d+\.\d{8}) │$", done.stdout, re.MULTILINE
+    )
+    assert [(m, int(c), int(i), int(o), usd) for m, c, i, o, usd in rows] == COSTS
+    assert "total cost: $0.00048140 over 9 priced LLM calls, 0 unpriced" in done.stdout
+
+
+def test_the_example_agent_prices_every_call_under_opentelemetry_instrument() -> None:
+    done = _run(
+        str(VENV_BIN / "opentelemetry-instrument"),
+        "--traces_exporter",
+        "console",
+        "--metrics_exporter",
+        "none",
+        "--logs_exporter",
+        "none",
+        sys.executable,
+        "examples/agent.py",
+        AGENTOTEL_EXAMPLE_OFFLINE="1",
+    )
+    assert "no price" not in done.stdout + done.stderr
+    spans = [json.loads(s) for s in re.findall(r"^\{\n.*?^\}$", done.stdout, flags=re.MULTILINE | re.DOTALL)]
+    llm = [s for s in spans if s["name"].startswith(("chat ", "embeddings "))]
+    with_usage = [s for s in llm if "gen_ai.usage.input_tokens" in s["attributes"]]
+    assert len(with_usage) == 7
+    assert [s["name"] for s in with_usage if "agentotel.usage.cost_usd" not in s["attributes"]] == []
