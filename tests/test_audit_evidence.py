@@ -34,6 +34,7 @@ from agentotel.processors.audit import (
     verify,
 )
 from agentotel.processors.audit._chain import seal
+from agentotel.processors.audit._file import AuditFileLocked, OsFile
 from agentotel.processors.audit._sink import AuditFileSink, Durable
 from agentotel.testing._capture import TelemetryCapture
 
@@ -488,6 +489,28 @@ def test_the_lock_follows_the_file_across_rotations(path: Path) -> None:
     with pytest.raises(ConfigError, match="is being written by another process"):
         AuditSpanProcessor(path)
     first.shutdown()
+
+
+def test_a_second_writer_starting_mid_rotation_is_refused(path: Path) -> None:
+    attempts: list[str] = []
+
+    def opener(name: str) -> OsFile:
+        if Path(name).parent.joinpath("audit.jsonl.1").exists() or name.endswith(".new"):
+            # a rotation is under way: a second writer starts right now
+            try:
+                OsFile(str(path)).close()
+                attempts.append("second writer got the lock")
+            except AuditFileLocked:
+                attempts.append("refused")
+        return OsFile(name)
+
+    first = AuditSpanProcessor(path, max_bytes=1000, opener=opener)
+    end_tool_spans(first, 10)
+    first.shutdown()
+
+    assert len(attempts) > 1
+    assert set(attempts) == {"refused"}
+    assert verify([path]).summary().startswith("chain intact: 10 records, seq 1..10,")
 
 
 def test_anchor_settings_come_from_the_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,8 @@ import fcntl
 import os
 from typing import Protocol
 
+_ATTEMPTS = 100
+
 
 class AuditFileLocked(OSError):
     """Another writer holds the audit file."""
@@ -36,14 +38,20 @@ class OsFile:
     __slots__ = ("_fd",)
 
     def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(self._fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise AuditFileLocked(exc.errno, "locked by another writer", path) from None
-            raise
+        for _ in range(_ATTEMPTS):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise AuditFileLocked(exc.errno, "locked by another writer", path) from None
+                raise
+            if _names(fd, path):
+                self._fd = fd
+                return
+            os.close(fd)  # rotated away between the open and the lock: open what path names now
+        raise AuditFileLocked(errno.EAGAIN, "rotated by another writer", path)
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -61,3 +69,13 @@ class OsFile:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def _names(fd: int, path: str) -> bool:
+    """Whether ``path`` still names the file open on ``fd``."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (status.st_dev, status.st_ino) == (opened.st_dev, opened.st_ino)

@@ -8,8 +8,9 @@ behind are truncated away first, and the writer calls ``write`` again with the s
 which is not planned twice.
 
 Files: ``path`` is the current file, held under an exclusive ``flock`` (a second writer on the
-same path fails at start-up with :class:`AuditFileLocked`). Rotation renames ``path.N`` to
-``path.N+1`` and ``path`` to ``path.1``, and deletes the files past ``keep_files`` once a
+same path fails at start-up with :class:`AuditFileLocked`). Rotation opens and locks
+``path.new``, renames ``path.N`` to ``path.N+1``, ``path`` to ``path.1`` and ``path.new`` to
+``path`` (so ``path`` always names a locked file), and deletes the files past ``keep_files`` once a
 ``retention`` gap record in the new file has said which records they held. On start, the chain
 continues from the last verified record of ``path`` (or of ``path.1`` when ``path`` is missing or
 empty, as after a crash mid-rotation). A file that does not end with a verified record is not
@@ -338,6 +339,8 @@ class AuditFileSink:
                     self._file = None
                 if os.path.lexists(self.path):
                     self._rotate()  # not ours: kept as path.1, never appended to
+                else:
+                    self._open()
                 ops.popleft()
                 continue
             if self._file is None:
@@ -382,14 +385,25 @@ class AuditFileSink:
         self._identity = (status.st_dev, status.st_ino)
 
     def _rotate(self) -> None:
+        # The next file is opened and locked before the current one is let go, and renamed into
+        # place: path always names a locked file, so a second writer cannot slip in mid-rotation.
+        fresh_name = f"{self.path}.new"
+        fresh = self._opener(fresh_name)
+        try:
+            fresh.truncate(0)  # left over by a crash mid-rotation
+            for n in sorted(self._rotated(), reverse=True):
+                os.replace(self._name(n), self._name(n + 1))
+            if os.path.exists(self.path):
+                os.replace(self.path, self._name(1))
+            os.replace(fresh_name, self.path)
+        except BaseException:
+            fresh.close()
+            raise
         if self._file is not None:
             self._file.close()
-            self._file = None
-        self._identity = None
-        for n in sorted(self._rotated(), reverse=True):
-            os.replace(self._name(n), self._name(n + 1))
-        if os.path.exists(self.path):
-            os.replace(self.path, self._name(1))
+        self._file = fresh
+        status = os.stat(self.path)
+        self._identity = (status.st_dev, status.st_ino)
         self._stale = True
         self._size = 0
         self._dirty = False
