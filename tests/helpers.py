@@ -181,6 +181,14 @@ class QuietHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
+    def reply(self, status: int, content_type: str, body: bytes) -> None:
+        """Send a whole response with ``body``."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
 
 class LocalHTTPServer(ThreadingHTTPServer):
     """Listens on 127.0.0.1 at a random port; never waits for its handler threads."""

@@ -96,7 +96,7 @@ class _EchoHandler(QuietHandler):
                 }
             }
             status = 401
-        self._send(status, "application/json", json.dumps(body).encode())
+        self.reply(status, "application/json", json.dumps(body).encode())
 
     def _stream_error(self, key: str) -> None:
         """A stream that starts, then fails with an error event repeating the key."""
@@ -118,14 +118,7 @@ class _EchoHandler(QuietHandler):
             ),
         ]
         data = b"".join(f"event: {name}\ndata: {json.dumps(body)}\n\n".encode() for name, body in events)
-        self._send(200, "text/event-stream", data)
-
-    def _send(self, status: int, content_type: str, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(200, "text/event-stream", data)
 
 
 @pytest.fixture(scope="module")

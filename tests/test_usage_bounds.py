@@ -47,7 +47,7 @@ INVALID = "agentotel.usage.invalid"
 INT64_MAX = 2**63 - 1
 # gpt-4o and claude-haiku-4-5 list prices, USD per token.
 GPT_IN, GPT_OUT = 2.5e-6, 10e-6
-CLAUDE_IN, CLAUDE_OUT, CLAUDE_CACHE_READ = 1e-6, 5e-6, 0.1e-6
+CLAUDE_OUT, CLAUDE_CACHE_READ = 5e-6, 0.1e-6
 
 
 # --------------------------------------------------------------------------- the usage server
@@ -68,7 +68,7 @@ class _UsageHandler(QuietHandler):
                 "stop_sequence": None,
                 "usage": usage,
             }
-            self._send(200, "application/json", json.dumps(body).encode())
+            self.reply(200, "application/json", json.dumps(body).encode())
             return
         base = {"id": "chatcmpl-1", "created": 1, "model": "gpt-4o-2024-08-06"}
         if request.get("stream"):
@@ -78,7 +78,7 @@ class _UsageHandler(QuietHandler):
                 {**base, "object": "chat.completion.chunk", "choices": [], "usage": usage},
             ]
             data = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
-            self._send(200, "text/event-stream", data + b"data: [DONE]\n\n")
+            self.reply(200, "text/event-stream", data + b"data: [DONE]\n\n")
             return
         message = {"role": "assistant", "content": "ok"}
         body = {
@@ -87,14 +87,7 @@ class _UsageHandler(QuietHandler):
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": usage,
         }
-        self._send(200, "application/json", json.dumps(body).encode())
-
-    def _send(self, status: int, content_type: str, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(200, "application/json", json.dumps(body).encode())
 
 
 @pytest.fixture(scope="module")
@@ -209,28 +202,39 @@ def test_a_streamed_negative_usage_is_not_recorded(cap: TelemetryCapture, oai: o
     assert tokens(cap) == {"input": (1, 4)}
 
 
-def test_negative_anthropic_usage_is_not_recorded(cap: TelemetryCapture, claude: anthropic.Anthropic) -> None:
-    usage = {"input_tokens": -50, "output_tokens": 7, "cache_read_input_tokens": 0}
+@pytest.mark.parametrize(
+    ("usage", "cost"),
+    [
+        ({"input_tokens": -50, "output_tokens": 7, "cache_read_input_tokens": 0}, 7 * CLAUDE_OUT),
+        # A negative part is not hidden in the sum with the cache count; the valid fields keep
+        # their cost (the cache reads and the output).
+        (
+            {"input_tokens": -10, "output_tokens": 7, "cache_read_input_tokens": 20},
+            20 * CLAUDE_CACHE_READ + 7 * CLAUDE_OUT,
+        ),
+    ],
+    ids=["negative input", "negative input part beside a cache count"],
+)
+def test_negative_anthropic_usage_is_not_recorded(
+    cap: TelemetryCapture, claude: anthropic.Anthropic, usage: dict[str, int], cost: float
+) -> None:
     claude.messages.create(model=CLAUDE, max_tokens=16, messages=user(json.dumps(usage)))
 
     span = attrs_of(cap.spans()[0])
     assert span[INVALID] == ("gen_ai.usage.input_tokens",)
     assert "gen_ai.usage.input_tokens" not in span
+    assert span["gen_ai.usage.cache_read.input_tokens"] == usage["cache_read_input_tokens"]
     assert span["gen_ai.usage.output_tokens"] == 7
-    assert cap.metric_sum(COST) == pytest.approx(7 * CLAUDE_OUT, rel=1e-12)
+    assert cap.metric_sum(COST) == pytest.approx(cost, rel=1e-12)
     assert usage_errors(cap, "anthropic") == 1
 
 
-def test_an_agent_round_sums_only_valid_usage(cap: TelemetryCapture, oai: openai.OpenAI) -> None:
-    configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
-    try:
-        with agentotel.agent("planner"):
-            chat(oai, prompt_tokens=10, completion_tokens=5)
-            chat(oai, prompt_tokens=-5, completion_tokens=5)
-    finally:
-        reset()
+def test_an_agent_round_sums_only_valid_usage(agent_layer: TelemetryCapture, oai: openai.OpenAI) -> None:
+    with agentotel.agent("planner"):
+        chat(oai, prompt_tokens=10, completion_tokens=5)
+        chat(oai, prompt_tokens=-5, completion_tokens=5)
 
-    [round_] = [s for s in cap.spans() if s.name == "invoke_agent planner"]
+    [round_] = [s for s in agent_layer.spans() if s.name == "invoke_agent planner"]
     assert attrs_of(round_)["gen_ai.usage.input_tokens"] == 10
     assert attrs_of(round_)["gen_ai.usage.output_tokens"] == 10
 
@@ -290,29 +294,13 @@ def test_llm_error_type_is_bounded_by_the_cardinality_guard(
     ]
 
 
-def test_a_negative_anthropic_input_part_is_not_hidden_by_the_cache_counts(
-    cap: TelemetryCapture, claude: anthropic.Anthropic
+def test_an_agent_round_sum_stays_in_the_int64_range(
+    agent_layer: TelemetryCapture, oai: openai.OpenAI
 ) -> None:
-    usage = {"input_tokens": -10, "output_tokens": 7, "cache_read_input_tokens": 20}
-    claude.messages.create(model=CLAUDE, max_tokens=16, messages=user(json.dumps(usage)))
+    with agentotel.agent("planner"):
+        chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
+        chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
 
-    span = attrs_of(cap.spans()[0])
-    assert span[INVALID] == ("gen_ai.usage.input_tokens",)
-    assert "gen_ai.usage.input_tokens" not in span
-    assert span["gen_ai.usage.cache_read.input_tokens"] == 20
-    # The valid fields keep their cost: the cache reads and the output.
-    assert cap.metric_sum(COST) == pytest.approx(20 * CLAUDE_CACHE_READ + 7 * CLAUDE_OUT, rel=1e-12)
-
-
-def test_an_agent_round_sum_stays_in_the_int64_range(cap: TelemetryCapture, oai: openai.OpenAI) -> None:
-    configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
-    try:
-        with agentotel.agent("planner"):
-            chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
-            chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
-    finally:
-        reset()
-
-    [round_] = [s for s in cap.spans() if s.name == "invoke_agent planner"]
+    [round_] = [s for s in agent_layer.spans() if s.name == "invoke_agent planner"]
     assert attrs_of(round_)["gen_ai.usage.input_tokens"] == 2
     assert attrs_of(round_)["gen_ai.usage.output_tokens"] == INT64_MAX  # saturated, not dropped by OTLP
