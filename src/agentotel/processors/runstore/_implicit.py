@@ -90,10 +90,12 @@ class ImplicitRuns:
             return []
         return [self._close(current)]
 
-    def shutdown(self, now_unix_nano: int) -> list[Item]:
-        """End every implicit run: ``interrupted`` when a member is still open."""
+    def shutdown(self, now_unix_nano: int, wake: bool = True) -> list[Item]:
+        """End every implicit run: ``interrupted`` when a member is still open. ``wake``: the
+        caller holds the lock, so the idle thread can be told to stop."""
         self._stopped = True
-        self._wake.notify_all()
+        if wake:
+            self._wake.notify_all()
         runs = {id(m): m for m in self._members.values()}
         if self._current is not None:
             runs[id(self._current)] = self._current

@@ -55,6 +55,9 @@ MAX_OPEN_SPANS = 100_000
 """Open spans of runs tracked at once; past it new spans are left out of the store (and logged)."""
 
 _RECENT_IDS = 1024
+_SHUTDOWN_LOCK_WAIT = 1.0
+"""Seconds ``shutdown`` waits for the processor's lock: a signal handler may have interrupted the
+very thread that holds it (in ``on_start``); it then goes on without it."""
 
 _LIVE: weakref.WeakSet[RunStoreSpanProcessor] = weakref.WeakSet()
 
@@ -115,6 +118,8 @@ class RunStoreSpanProcessor(SpanProcessor):
             policy=policy,
         )
         self._lock = threading.Lock()
+        self._shutting = threading.RLock()  # re-entered by a signal handler that interrupts shutdown
+        self._stopped = False
         self._active: dict[int, Run] = {}  # trace id -> the agent run whose root is open
         self._open: dict[int, Run] = {}  # span id -> its run, while the span is open
         self._recent: OrderedDict[str, None] = OrderedDict()  # run ids given lately, to keep them unique
@@ -170,23 +175,36 @@ class RunStoreSpanProcessor(SpanProcessor):
 
     def shutdown(self) -> None:
         """End the runs still going (``interrupted`` when their root or a member of an implicit
-        run is open), write what is queued and stop the writer thread."""
-        _LIVE.discard(self)
+        run is open), write what is queued and stop the writer thread. A second call (the
+        provider's and agentotel's SIGTERM handling) waits for the first, then does nothing."""
+        with self._shutting:
+            if self._stopped:
+                return
+            self._stopped = True
+            _LIVE.discard(self)
+            try:
+                for item in self._end_runs():
+                    self._writer.submit(item)
+            except Exception as bug:
+                self._boundary.report(bug)
+            self._writer.shutdown()
+
+    def _end_runs(self) -> list[Item]:
+        locked = self._lock.acquire(timeout=_SHUTDOWN_LOCK_WAIT)
         try:
-            with self._lock:
-                now = time.time_ns()
-                items = []
-                for run in {id(r): r for r in self._active.values()}.values():
-                    run.info.ending.set(INTERRUPTED, now)
-                    items.append(Item(run, None, True))
-                self._active.clear()
-                items += self._implicit.shutdown(now)
-            self._implicit.join_thread()
-            for item in items:
-                self._writer.submit(item)
-        except Exception as bug:
-            self._boundary.report(bug)
-        self._writer.shutdown()
+            now = time.time_ns()
+            items = []
+            for run in {id(r): r for r in self._active.values()}.values():
+                run.info.ending.set(INTERRUPTED, now)
+                items.append(Item(run, None, True))
+            self._active.clear()
+            items += self._implicit.shutdown(now, wake=locked)
+        finally:
+            if locked:
+                self._lock.release()
+        if locked:
+            self._implicit.join_thread()  # its last item, if any, queued before the writer stops
+        return items
 
     # --- for agentotel.save_artifact / fork_run ---------------------------------------------------
     def run_of(self, span_id: int) -> Run | None:
