@@ -102,7 +102,14 @@ def append_forged_records(path: Path) -> None:
     write_lines(path, [*lines_of(path), *forged])
 
 
-@pytest.mark.parametrize("tamper", [edit_last_record, append_forged_records])
+def append_unchained_records(path: Path) -> None:
+    last = json.loads(lines_of(path)[-1])
+    fields = {k: v for k, v in last.items() if k != "hash"}
+    forged = seal({**fields, "seq": last["seq"] + 1, "resource": "forged"}, Hasher(KEY))[0]  # prev_hash stale
+    write_lines(path, [*lines_of(path), forged])
+
+
+@pytest.mark.parametrize("tamper", [edit_last_record, append_forged_records, append_unchained_records])
 def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
     path: Path, tamper: Callable[[Path], None], cap: TelemetryCapture, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -110,6 +117,8 @@ def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
     run(path, 5, hmac_key=KEY)
     good = records(path)[:4] if tamper is edit_last_record else records(path)
     tamper(path)
+    if tamper is append_unchained_records:  # its hash verifies; its prev_hash does not
+        assert "prev_hash is not the hash of seq 5" in str(verify([path], key=KEY).broken)
     tampered = path.read_bytes()
     discarded = len(tampered) - sum(len(line) for line in lines_of(path)[: len(good)])
 

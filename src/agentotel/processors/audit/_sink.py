@@ -459,7 +459,8 @@ def _first_seq(path: str) -> int | None:
 
 
 def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int, bool]:
-    """``(seq, hash, bytes after it, tampered)`` of the last verified record of ``path``;
+    """``(seq, hash, bytes after it, tampered)`` of the last verified record of ``path`` (one whose
+    hash verifies and that follows the verified record on the line before it, if any);
     ``(None, None, size, tampered)`` when the last few MiB hold none. ``tampered``: complete lines
     (not only a torn last line) follow it."""
     with open(path, "rb") as fh:
@@ -475,13 +476,24 @@ def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int, 
                 if begin < 0 and start > 0:
                     break  # this line may begin before the block: read more
                 record, _ = parse_line(data[begin + 1 : end + 1], hasher)
-                if record is not None:
+                if record is not None and _follows_its_line(record, data, begin, hasher):
                     after = size - (start + end + 1)
                     return record["seq"], record["hash"], after, b"\n" in data[end + 1 :]
                 end = begin
             if start == 0 or block >= _TAIL_MAX:
                 return None, None, size, b"\n" in data
             block *= 4
+
+
+def _follows_its_line(record: dict[str, Any], data: bytes, begin: int, hasher: Hasher) -> bool:
+    """False when the line before ``record`` (ending at ``data[begin]``) is a verified record that
+    ``record`` does not follow (a forged record appended with a hash of its own)."""
+    if begin < 0:
+        return True
+    before, _ = parse_line(data[data.rfind(b"\n", 0, begin) + 1 : begin + 1], hasher)
+    if before is None:
+        return True  # an edited line before it: verify names that one
+    return bool(before["seq"] + 1 == record["seq"] and before["hash"] == record["prev_hash"])
 
 
 def _sync_directory(path: str) -> None:

@@ -352,8 +352,9 @@ def _walk_files(walk: _Walk, files: list[Path]) -> Break | None:
                     return damage  # a bad line followed by good ones: not a damaged end
                 else:
                     broken = walk.record(record, name, number)
-                    if broken is not None:
-                        return broken
+                    if broken is not None:  # the end of the file, unless good lines follow
+                        damage, damage_at = broken, offset
+                        bad += 1
                 offset += len(raw)
             if damage is not None:
                 if walk.tail is not None:
