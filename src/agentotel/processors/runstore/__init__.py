@@ -1,5 +1,10 @@
 """The run store: one folder per agent run, to list, show, follow and replay with ``agentotel runs``.
 
+A run is one agent execution: an ``invoke_agent`` / ``invoke_workflow`` / ``plan`` span not inside
+a run, with all its spans (an agent run); or, for code with no such span, the process's implicit
+run, which gathers top-level LLM calls and tool spans until ``AGENTOTEL_RUNS_IDLE_GAP`` seconds
+(30) pass with none open, an agent run starts, or the processor shuts down (see ``processor``).
+
 ::
 
     from agentotel.processors import RunStoreSpanProcessor
@@ -8,12 +13,14 @@
     <runs dir>/20261121T101502.123Z_4bf92f3577b34da6/
         events.jsonl    one JSON line per ended span (every attribute), appended as spans end
         summary.json    objective, status, start/end, tokens, cost, tool calls, errors, models,
-                        parent run; "running" from the run's start, rewritten atomically when its
-                        root ends (and for each span that ends later)
+                        parent run, trace ids; "running" from the run's start, rewritten
+                        atomically when it ends (and for each span that ends later);
+                        "interrupted" when the processor shut down before its root ended
         artifacts/      files stored with agentotel.save_artifact(name, data)
 
-The run id is the folder name; a prefix of it, or of the trace id, selects a run in the CLI. The
-newest ``AGENTOTEL_RUNS_KEEP`` runs (default 100) are kept. ``agentotel.fork_run()`` starts a run
+The run id is the folder name; a prefix of it, or of any of the run's trace ids, selects a run in
+the CLI. The newest ``AGENTOTEL_RUNS_KEEP`` runs (default 100) are kept. Files are created 0600,
+folders 0700. ``agentotel.fork_run()`` starts a run
 linked to the current one (``parent_run`` in its summary). Span content (prompts, tool arguments)
 is in ``events.jsonl`` only when content capture put it on the spans.
 """
