@@ -20,7 +20,7 @@ run, which gathers top-level LLM calls and tool spans until ``AGENTOTEL_RUNS_IDL
 
 The run id is the folder name; a prefix of it, or of any of the run's trace ids, selects a run in
 the CLI. The newest ``AGENTOTEL_RUNS_KEEP`` runs (default 100) are kept. Files are created 0600,
-folders 0700. ``agentotel.fork_run()`` starts a run
+the runs dir 0700. ``agentotel.fork_run()`` starts a run
 linked to the current one (``parent_run`` in its summary). Span content (prompts, tool arguments)
 is in ``events.jsonl`` only when content capture put it on the spans.
 """
