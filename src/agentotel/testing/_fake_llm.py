@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._schema_args import arguments_for
-from ._script import Reply, Script
+from ._script import Reply, Script, scripted_calls
 
 __all__ = [
     "CREATED",
@@ -239,31 +239,6 @@ def _split_json(text: str) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def _tool_schemas(req: JSON) -> dict[str, object]:
-    """Parameter schemas of the request's tools by name, in any of the three wire formats."""
-    out: dict[str, object] = {}
-    tools = req.get("tools")
-    for tool in tools if isinstance(tools, list) else ():
-        if not isinstance(tool, dict):
-            continue
-        fn = tool.get("function")
-        if isinstance(fn, dict):
-            name, schema = fn.get("name"), fn.get("parameters")
-        else:
-            name, schema = tool.get("name"), tool.get("input_schema", tool.get("parameters"))
-        if isinstance(name, str):
-            out.setdefault(name, schema)
-    return out
-
-
-def _scripted_calls(reply: Reply, req: JSON) -> list[tuple[str, JSON]]:
-    schemas = _tool_schemas(req)
-    return [
-        (c.name, dict(c.arguments) if c.arguments is not None else arguments_for(schemas.get(c.name)))
-        for c in reply.calls
-    ]
-
-
 def _openai_model(model: object) -> str:
     name = model if isinstance(model, str) else "unknown"
     return name if _DATED_MODEL_RE.search(name) else f"{name}-{OPENAI_MODEL_DATE}"
@@ -346,7 +321,7 @@ def _chat(ctx: _Ctx) -> FakeResponse:
     prompt = sum(count_tokens(t) for t in texts)
     n: int = req["n"] if isinstance(req.get("n"), int) and req["n"] > 0 else 1
     if ctx.scripted is not None:
-        specs = _scripted_calls(ctx.scripted, req)
+        specs = scripted_calls(ctx.scripted, req)
     else:
         tool = _first_chat_tool(req) if msgs and msgs[-1].get("role") == "user" else None
         specs = [(tool[0], arguments_for(tool[1]))] if tool is not None else []
@@ -460,7 +435,7 @@ def _responses(ctx: _Ctx) -> FakeResponse:
         texts.append(req["instructions"])
     prompt = sum(count_tokens(t) for t in texts)
     tools = req.get("tools")
-    specs = _scripted_calls(ctx.scripted, req) if ctx.scripted is not None else _first_response_tool(req)
+    specs = scripted_calls(ctx.scripted, req) if ctx.scripted is not None else _first_response_tool(req)
     rn = state.next_id("resp")
     rid = f"resp_{rn}"
 
@@ -649,7 +624,7 @@ def _messages_endpoint(ctx: _Ctx) -> FakeResponse:
     texts = _anthropic_texts(req)
     input_total = sum(count_tokens(t) for t in texts)
     if ctx.scripted is not None:
-        specs = _scripted_calls(ctx.scripted, req)
+        specs = scripted_calls(ctx.scripted, req)
     else:
         tool = _first_anthropic_tool(req, msgs)
         specs = [(tool["name"], arguments_for(tool.get("input_schema")))] if tool is not None else []

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["ERROR_KINDS", "Reply", "Script", "ToolCall"]
+from ._schema_args import arguments_for
+
+__all__ = ["ERROR_KINDS", "Reply", "Script", "ToolCall", "scripted_calls"]
 
 ERROR_KINDS = ("rate_limit", "server_error", "overloaded", "bad_request")
 
@@ -114,3 +116,30 @@ class Script:
     def __len__(self) -> int:
         with self._lock:
             return len(self._queue)
+
+
+def _tool_schemas(req: Mapping[str, Any]) -> dict[str, object]:
+    """Parameter schemas of the request's tools by name, in any of the three wire formats."""
+    out: dict[str, object] = {}
+    tools = req.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        if not isinstance(tool, dict):
+            continue
+        fn = tool.get("function")
+        if isinstance(fn, dict):
+            name, schema = fn.get("name"), fn.get("parameters")
+        else:
+            name, schema = tool.get("name"), tool.get("input_schema", tool.get("parameters"))
+        if isinstance(name, str):
+            out.setdefault(name, schema)
+    return out
+
+
+def scripted_calls(reply: Reply, req: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The reply's tool calls as (name, arguments); arguments left out come from the schema of the
+    request's tool of that name."""
+    schemas = _tool_schemas(req)
+    return [
+        (c.name, dict(c.arguments) if c.arguments is not None else arguments_for(schemas.get(c.name)))
+        for c in reply.calls
+    ]
