@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -23,31 +22,17 @@ STOCK_SCHEMA = {
 STOCK_TOOLS: Any = [{"type": "function", "function": {"name": "lookup_stock", "parameters": STOCK_SCHEMA}}]
 
 
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def oai(server: FakeLLMServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=server.openai_base_url, api_key="sk-test", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
-def claude(server: FakeLLMServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-test", max_retries=0) as client:
-        yield client
-
-
 # --------------------------------------------------------------------------- OpenAI chat
 
 
-def test_chat_replies_in_script_order_then_the_default(server: FakeLLMServer, oai: openai.OpenAI) -> None:
-    server.script([Reply.tool_call("lookup_stock", ARGS), Reply.text("Two in stock."), "Anything else?"])
-    assert server.pending_replies == 3
-    first = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
+def test_chat_replies_in_script_order_then_the_default(
+    own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI
+) -> None:
+    own_fake_llm.script(
+        [Reply.tool_call("lookup_stock", ARGS), Reply.text("Two in stock."), "Anything else?"]
+    )
+    assert own_fake_llm.pending_replies == 3
+    first = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION))
     [call] = first.choices[0].message.tool_calls or []
     assert (call.id, call.function.name, json.loads(call.function.arguments)) == (
         "call_1",
@@ -56,30 +41,30 @@ def test_chat_replies_in_script_order_then_the_default(server: FakeLLMServer, oa
     )
     assert first.choices[0].finish_reason == "tool_calls"
     assert first.usage is not None and first.usage.completion_tokens == 4  # '{"sku": "A-1", "qty": 2}'
-    second = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
+    second = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION))
     assert (second.choices[0].message.content, second.choices[0].finish_reason) == ("Two in stock.", "stop")
     assert second.usage is not None and second.usage.completion_tokens == 3
-    third = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
+    third = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION))
     assert third.choices[0].message.content == "Anything else?"
-    assert server.pending_replies == 0
-    fourth = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
+    assert own_fake_llm.pending_replies == 0
+    fourth = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION))
     assert fourth.choices[0].message.content == REPLY
 
 
 def test_chat_stream_of_scripted_text_and_parallel_tool_calls(
-    server: FakeLLMServer, oai: openai.OpenAI
+    own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI
 ) -> None:
-    server.script(
+    own_fake_llm.script(
         [
             Reply.text("Streamed,  exactly as  given."),
             Reply.tool_calls(ToolCall("lookup_stock", ARGS), ToolCall("get_weather", {"city": "Lyon"})),
         ]
     )
-    with oai.chat.completions.stream(model=GPT, messages=user(QUESTION)) as stream:
+    with own_openai.chat.completions.stream(model=GPT, messages=user(QUESTION)) as stream:
         deltas = [e.delta for e in stream if e.type == "content.delta"]
         text = stream.get_final_completion()
     assert "".join(deltas) == text.choices[0].message.content == "Streamed,  exactly as  given."
-    with oai.chat.completions.stream(model=GPT, messages=user(QUESTION)) as stream:
+    with own_openai.chat.completions.stream(model=GPT, messages=user(QUESTION)) as stream:
         final = stream.get_final_completion()
     calls = final.choices[0].message.tool_calls or []
     assert [(c.id, c.function.name, json.loads(c.function.arguments)) for c in calls] == [
@@ -90,35 +75,40 @@ def test_chat_stream_of_scripted_text_and_parallel_tool_calls(
 
 
 def test_a_tool_call_without_arguments_gets_them_from_the_tools_schema(
-    server: FakeLLMServer, oai: openai.OpenAI
+    own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI
 ) -> None:
-    server.script([Reply.tool_call("lookup_stock"), Reply.tool_call("not_offered")])
-    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=STOCK_TOOLS)
+    own_fake_llm.script([Reply.tool_call("lookup_stock"), Reply.tool_call("not_offered")])
+    r = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=STOCK_TOOLS)
     [call] = r.choices[0].message.tool_calls or []
     assert json.loads(call.function.arguments) == {"sku": "sku", "warehouse": "north"}
-    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=STOCK_TOOLS)
+    r = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=STOCK_TOOLS)
     [call] = r.choices[0].message.tool_calls or []
     assert (call.function.name, call.function.arguments) == ("not_offered", "{}")
 
 
-def test_scripted_errors(server: FakeLLMServer, oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
-    server.script([Reply.error("rate_limit"), Reply.error("server_error"), Reply.error("overloaded")])
+def test_scripted_errors(
+    own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI, own_anthropic: anthropic.Anthropic
+) -> None:
+    own_fake_llm.script([Reply.error("rate_limit"), Reply.error("server_error"), Reply.error("overloaded")])
     with pytest.raises(openai.RateLimitError):
-        oai.chat.completions.create(model=GPT, messages=user(QUESTION))
+        own_openai.chat.completions.create(model=GPT, messages=user(QUESTION))
     with pytest.raises(openai.InternalServerError) as failed:
-        oai.responses.create(model=GPT, input=QUESTION)
+        own_openai.responses.create(model=GPT, input=QUESTION)
     assert failed.value.status_code == 500
     with pytest.raises(anthropic.APIStatusError) as overloaded:
-        claude.messages.create(model=CLAUDE, max_tokens=50, messages=user(QUESTION))
+        own_anthropic.messages.create(model=CLAUDE, max_tokens=50, messages=user(QUESTION))
     assert overloaded.value.status_code == 529
-    assert oai.chat.completions.create(model=GPT, messages=user(QUESTION)).choices[0].message.content == REPLY
+    assert (
+        own_openai.chat.completions.create(model=GPT, messages=user(QUESTION)).choices[0].message.content
+        == REPLY
+    )
 
 
 def test_a_scripted_reply_wins_over_an_error_marker_and_other_markers_still_apply(
-    server: FakeLLMServer, oai: openai.OpenAI
+    own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI
 ) -> None:
-    server.script(["Fine."])
-    r = oai.chat.completions.create(
+    own_fake_llm.script(["Fine."])
+    r = own_openai.chat.completions.create(
         model=GPT, messages=user("[[scenario:rate_limit]] [[scenario:cached:2]] [[scenario:reasoning:3]]")
     )
     assert r.choices[0].message.content == "Fine."
@@ -126,20 +116,23 @@ def test_a_scripted_reply_wins_over_an_error_marker_and_other_markers_still_appl
     assert (r.usage.prompt_tokens_details.cached_tokens, r.usage.completion_tokens) == (2, 1 + 3)
 
 
-def test_embeddings_do_not_consume_the_script(server: FakeLLMServer, oai: openai.OpenAI) -> None:
-    server.script(["Kept."])
-    oai.embeddings.create(model="text-embedding-3-small", input="hello")
-    assert server.pending_replies == 1
+def test_embeddings_do_not_consume_the_script(own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI) -> None:
+    own_fake_llm.script(["Kept."])
+    own_openai.embeddings.create(model="text-embedding-3-small", input="hello")
+    assert own_fake_llm.pending_replies == 1
     assert (
-        oai.chat.completions.create(model=GPT, messages=user(QUESTION)).choices[0].message.content == "Kept."
+        own_openai.chat.completions.create(model=GPT, messages=user(QUESTION)).choices[0].message.content
+        == "Kept."
     )
 
 
 # --------------------------------------------------------------------------- OpenAI responses
 
 
-def test_responses_scripted_text_and_tool_calls(server: FakeLLMServer, oai: openai.OpenAI) -> None:
-    server.script(
+def test_responses_scripted_text_and_tool_calls(
+    own_fake_llm: FakeLLMServer, own_openai: openai.OpenAI
+) -> None:
+    own_fake_llm.script(
         [
             Reply.tool_calls(ToolCall("lookup_stock", ARGS), ToolCall("get_weather")),
             Reply.text("Done."),
@@ -147,7 +140,7 @@ def test_responses_scripted_text_and_tool_calls(server: FakeLLMServer, oai: open
             Reply.text("Streamed done."),
         ]
     )
-    r = oai.responses.create(model=GPT, input=QUESTION, tools=RESP_TOOLS)
+    r = own_openai.responses.create(model=GPT, input=QUESTION, tools=RESP_TOOLS)
     assert [
         (i.type, i.call_id, i.name, json.loads(i.arguments)) for i in r.output if i.type == "function_call"
     ] == [
@@ -155,12 +148,12 @@ def test_responses_scripted_text_and_tool_calls(server: FakeLLMServer, oai: open
         ("function_call", "call_2", "get_weather", {"city": "Paris"}),  # from RESP_TOOLS' schema
     ]
     assert len(r.output) == 2
-    assert oai.responses.create(model=GPT, input=QUESTION).output_text == "Done."
-    with oai.responses.stream(model=GPT, input=QUESTION) as stream:
+    assert own_openai.responses.create(model=GPT, input=QUESTION).output_text == "Done."
+    with own_openai.responses.stream(model=GPT, input=QUESTION) as stream:
         final = stream.get_final_response()
     [item] = final.output
     assert item.type == "function_call" and json.loads(item.arguments) == ARGS
-    with oai.responses.stream(model=GPT, input=QUESTION) as stream:
+    with own_openai.responses.stream(model=GPT, input=QUESTION) as stream:
         deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
         final = stream.get_final_response()
     assert "".join(deltas) == final.output_text == "Streamed done."
@@ -169,8 +162,10 @@ def test_responses_scripted_text_and_tool_calls(server: FakeLLMServer, oai: open
 # --------------------------------------------------------------------------- Anthropic messages
 
 
-def test_anthropic_scripted_text_and_tool_use(server: FakeLLMServer, claude: anthropic.Anthropic) -> None:
-    server.script(
+def test_anthropic_scripted_text_and_tool_use(
+    own_fake_llm: FakeLLMServer, own_anthropic: anthropic.Anthropic
+) -> None:
+    own_fake_llm.script(
         [
             Reply.tool_calls(ToolCall("lookup_stock", ARGS), ToolCall("get_weather")),
             Reply.text("Two in stock."),
@@ -178,20 +173,22 @@ def test_anthropic_scripted_text_and_tool_use(server: FakeLLMServer, claude: ant
             Reply.text("Streamed: two in stock."),
         ]
     )
-    r = claude.messages.create(model=CLAUDE, max_tokens=50, messages=user(QUESTION), tools=CLAUDE_TOOLS)
+    r = own_anthropic.messages.create(
+        model=CLAUDE, max_tokens=50, messages=user(QUESTION), tools=CLAUDE_TOOLS
+    )
     assert [(b.type, b.id, b.name, b.input) for b in r.content if b.type == "tool_use"] == [
         ("tool_use", "toolu_1", "lookup_stock", ARGS),
         ("tool_use", "toolu_2", "get_weather", {"city": "Paris"}),
     ]
     assert (len(r.content), r.stop_reason) == (2, "tool_use")
-    r = claude.messages.create(model=CLAUDE, max_tokens=50, messages=user(QUESTION))
+    r = own_anthropic.messages.create(model=CLAUDE, max_tokens=50, messages=user(QUESTION))
     assert [b.text for b in r.content if b.type == "text"] == ["Two in stock."]
     assert r.usage.output_tokens == 3
-    with claude.messages.stream(model=CLAUDE, max_tokens=50, messages=user(QUESTION)) as stream:
+    with own_anthropic.messages.stream(model=CLAUDE, max_tokens=50, messages=user(QUESTION)) as stream:
         final = stream.get_final_message()
     [block] = final.content
     assert block.type == "tool_use" and block.input == ARGS
-    with claude.messages.stream(model=CLAUDE, max_tokens=50, messages=user(QUESTION)) as stream:
+    with own_anthropic.messages.stream(model=CLAUDE, max_tokens=50, messages=user(QUESTION)) as stream:
         text = "".join(stream.text_stream)
     assert text == "Streamed: two in stock."
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -12,7 +11,6 @@ import openai
 import pytest
 from helpers import CLAUDE, GPT, QUESTION, user
 
-from agentotel.testing import FakeLLMServer
 from agentotel.testing._schema_args import arguments_for
 
 LOOKUP_STOCK: dict[str, Any] = {
@@ -62,24 +60,6 @@ RESP_TOOLS: Any = [{"type": "function", "name": "lookup_stock", "parameters": LO
 CLAUDE_TOOLS: Any = [{"name": "lookup_stock", "description": DESCRIPTION, "input_schema": LOOKUP_STOCK}]
 
 
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def oai(server: FakeLLMServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=server.openai_base_url, api_key="sk-test", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
-def claude(server: FakeLLMServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-test", max_retries=0) as client:
-        yield client
-
-
 def _valid(arguments: dict[str, Any]) -> dict[str, Any]:
     jsonschema.validate(arguments, LOOKUP_STOCK)
     assert arguments == EXPECTED
@@ -87,37 +67,39 @@ def _valid(arguments: dict[str, Any]) -> dict[str, Any]:
     return arguments
 
 
-def test_openai_chat_arguments_satisfy_the_schema(oai: openai.OpenAI) -> None:
-    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
+def test_openai_chat_arguments_satisfy_the_schema(own_openai: openai.OpenAI) -> None:
+    r = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
     [call] = r.choices[0].message.tool_calls or []
     assert call.function.name == "lookup_stock"
     _valid(json.loads(call.function.arguments))
 
 
-def test_openai_chat_stream_arguments_satisfy_the_schema(oai: openai.OpenAI) -> None:
-    with oai.chat.completions.stream(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS) as stream:
+def test_openai_chat_stream_arguments_satisfy_the_schema(own_openai: openai.OpenAI) -> None:
+    with own_openai.chat.completions.stream(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS) as stream:
         final = stream.get_final_completion()
     [call] = final.choices[0].message.tool_calls or []
     _valid(json.loads(call.function.arguments))
 
 
-def test_openai_responses_arguments_satisfy_the_schema(oai: openai.OpenAI) -> None:
-    r = oai.responses.create(model=GPT, input=QUESTION, tools=RESP_TOOLS)
+def test_openai_responses_arguments_satisfy_the_schema(own_openai: openai.OpenAI) -> None:
+    r = own_openai.responses.create(model=GPT, input=QUESTION, tools=RESP_TOOLS)
     [item] = r.output
     assert item.type == "function_call" and item.name == "lookup_stock"
     _valid(json.loads(item.arguments))
-    with oai.responses.stream(model=GPT, input=QUESTION, tools=RESP_TOOLS) as stream:
+    with own_openai.responses.stream(model=GPT, input=QUESTION, tools=RESP_TOOLS) as stream:
         final = stream.get_final_response()
     assert final.output[0].type == "function_call"
     _valid(json.loads(final.output[0].arguments))
 
 
-def test_anthropic_arguments_satisfy_the_schema(claude: anthropic.Anthropic) -> None:
-    r = claude.messages.create(model=CLAUDE, max_tokens=100, messages=user(QUESTION), tools=CLAUDE_TOOLS)
+def test_anthropic_arguments_satisfy_the_schema(own_anthropic: anthropic.Anthropic) -> None:
+    r = own_anthropic.messages.create(
+        model=CLAUDE, max_tokens=100, messages=user(QUESTION), tools=CLAUDE_TOOLS
+    )
     [block] = r.content
     assert block.type == "tool_use" and block.name == "lookup_stock"
     _valid(dict(block.input))  # type: ignore[arg-type]
-    with claude.messages.stream(
+    with own_anthropic.messages.stream(
         model=CLAUDE, max_tokens=100, messages=user(QUESTION), tools=CLAUDE_TOOLS
     ) as stream:
         final = stream.get_final_message()
@@ -126,8 +108,8 @@ def test_anthropic_arguments_satisfy_the_schema(claude: anthropic.Anthropic) -> 
     _valid(dict(block.input))  # type: ignore[arg-type]
 
 
-def test_output_tokens_count_the_arguments_words(oai: openai.OpenAI) -> None:
-    r = oai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
+def test_output_tokens_count_the_arguments_words(own_openai: openai.OpenAI) -> None:
+    r = own_openai.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
     [call] = r.choices[0].message.tool_calls or []
     assert r.usage is not None
     assert r.usage.completion_tokens == len(call.function.arguments.split()) == 13
