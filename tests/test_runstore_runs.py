@@ -159,6 +159,20 @@ def test_the_implicit_run_ends_after_the_idle_gap(
     assert [summary_of(tmp_path, rid)["span_count"] for rid in (first, *second)] == [1, 1]
 
 
+def test_nothing_of_an_implicit_run_is_kept_once_it_is_over(
+    llm: TelemetryCapture, tmp_path: Path, openai_client: Any
+) -> None:
+    with run_store(llm, tmp_path, idle_gap=0.2) as processor:
+        tool_loop(openai_client)
+        assert processor.force_flush()
+        [rid] = run_ids(tmp_path)
+        assert wait_for_status(tmp_path, rid) == "ok"
+        assert processor.force_flush()
+        sink = processor._writer.sink
+        assert (processor._open, processor._implicit.open_members, sink._live) == ({}, 0, set())  # type: ignore[attr-defined]
+        assert processor._implicit._current is None
+
+
 def test_a_call_within_the_gap_after_a_long_call_joins_the_run(
     llm: TelemetryCapture, tmp_path: Path, openai_client: Any
 ) -> None:
