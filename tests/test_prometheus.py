@@ -192,16 +192,44 @@ def test_a_malformed_server_address_names_the_variable(cap: TelemetryCapture, va
     assert prometheus.active() is None
 
 
-def test_an_address_in_use_names_the_variable(cap: TelemetryCapture) -> None:
+def test_an_address_in_use_is_one_warning_naming_the_variable_and_the_port(
+    cap: TelemetryCapture, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     port = free_port()
     holder = prometheus.serve("127.0.0.1", port, meter_provider=cap.meter_provider)
+    environ = {METRICS_SERVER: f"127.0.0.1:{port}", METRICS_FILE: str(tmp_path / "agent.prom")}
     try:
-        with pytest.raises(ConfigError) as info:
-            prometheus.attach_from_env(cap.meter_provider, environ={METRICS_SERVER: f"127.0.0.1:{port}"})
+        exposed = prometheus.attach_from_env(cap.meter_provider, environ=environ)
     finally:
         holder.close()
 
-    assert str(info.value).startswith(f"{METRICS_SERVER}: cannot use '127.0.0.1:{port}' (")
+    assert exposed is not None and prometheus.active() is exposed
+    try:
+        assert exposed.server is None
+        assert exposed.textfile is not None and (tmp_path / "agent.prom").exists()  # the rest carries on
+    finally:
+        exposed.close()
+    assert [r.getMessage() for r in caplog.records if r.name == "agentotel"] == [
+        f"agentotel: {METRICS_SERVER}=127.0.0.1:{port}: port {port} is in use "
+        "([Errno 98] Address already in use); carrying on without /metrics, /healthz and /readyz"
+    ]
+
+
+def test_an_address_in_use_alone_leaves_no_reader_on_the_provider(cap: TelemetryCapture) -> None:
+    port = free_port()
+    holder = prometheus.serve("127.0.0.1", port, meter_provider=cap.meter_provider)
+    try:
+        exposed = prometheus.attach_from_env(
+            cap.meter_provider, environ={METRICS_SERVER: f"127.0.0.1:{port}"}
+        )
+    finally:
+        holder.close()
+
+    assert exposed is not None
+    try:
+        assert (exposed.server, exposed.textfile, exposed.exposition.meter_provider) == (None, None, None)
+    finally:
+        exposed.close()
     assert prometheus.active() is None
 
 

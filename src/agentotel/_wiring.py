@@ -10,10 +10,15 @@ tracer provider is wired once:
 * the audit processor when ``AGENTOTEL_AUDIT_PATH`` is set, the run-store processor when
   ``AGENTOTEL_RUNS_DIR`` is set — and their writers' health for ``/readyz``.
 
+Each wired provider, the meter and logger providers, and the audit / run-store processors join
+the bounded shut-down (:mod:`agentotel._shutdown`), and a SIGTERM handler is installed if SIGTERM
+still has its default disposition (:mod:`agentotel._sigterm`).
+
 If the global tracer provider is still the API's proxy (the app sets its own provider later),
 ``opentelemetry.trace.set_tracer_provider`` is hooked once so the wiring happens when it does.
 A setting that cannot work (an unwritable audit path) raises :class:`~agentotel.config.ConfigError`
-here, at start-up, naming the variable.
+here, at start-up, naming the variable. With ``OTEL_SDK_DISABLED=true`` nothing is wired at all:
+no file, no port, no thread, no signal handler.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from typing import Any
 
 import wrapt
 from opentelemetry import trace
+from opentelemetry._logs import get_logger_provider
+from opentelemetry.metrics import get_meter_provider
 
-from agentotel import config
+from agentotel import _shutdown, _sigterm, config
 from agentotel.agent._telemetry import ensure_session_processor
 
 _log = logging.getLogger("agentotel")
@@ -40,6 +47,8 @@ _pending: dict[str, Any] = {}
 def wire(tracer_provider: Any = None, meter_provider: Any = None, logger_provider: Any = None) -> None:
     """Attach the environment's processors to ``tracer_provider`` (default: the global one), and
     the metrics endpoint / textfile to ``meter_provider`` (default: the global one)."""
+    if config.sdk_disabled():
+        return
     if os.environ.get(config.METRICS_SERVER, "").strip() or os.environ.get(config.METRICS_FILE, "").strip():
         from agentotel.metrics.prometheus import attach_from_env as attach_metrics
 
@@ -82,6 +91,14 @@ def _attach_processors(provider: Any, meter_provider: Any, logger_provider: Any)
     runs = attach_runs(provider, meter_provider)
     if runs is not None:
         health.register("run_store", health.healthy_of(runs))
+    _shutdown.check_timeout()
+    _shutdown.manage(
+        provider,
+        meter_provider if meter_provider is not None else get_meter_provider(),
+        logger_provider if logger_provider is not None else get_logger_provider(),
+        local=(audit, runs),
+    )
+    _sigterm.install()
 
 
 def _hook_set_tracer_provider(meter_provider: Any, logger_provider: Any) -> None:

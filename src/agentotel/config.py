@@ -80,6 +80,8 @@ METRICS_FILE: Final = "AGENTOTEL_METRICS_FILE"
 """Path of a node_exporter textfile (``.prom``) written atomically at an interval and at exit."""
 METRICS_FILE_INTERVAL: Final = "AGENTOTEL_METRICS_FILE_INTERVAL"
 """Seconds between two writes of ``AGENTOTEL_METRICS_FILE`` (default 15)."""
+SHUTDOWN_TIMEOUT: Final = "AGENTOTEL_SHUTDOWN_TIMEOUT"
+"""Seconds the flush at exit and on SIGTERM may take (default 5); what is not sent by then is dropped."""
 PRICING_FILE: Final = "AGENTOTEL_PRICING_FILE"
 """JSON file overriding or extending the shipped model prices (USD per million tokens)."""
 LOG_FORMAT: Final = "AGENTOTEL_LOG_FORMAT"
@@ -94,6 +96,7 @@ DEFAULT_CONTENT_MAX_LENGTH: Final = 16384
 DEFAULT_METRIC_CARDINALITY_LIMIT: Final = 100
 DEFAULT_TOOL_PENDING_MAX: Final = 1000
 DEFAULT_TOOL_PENDING_TTL: Final = 600
+DEFAULT_SHUTDOWN_TIMEOUT: Final = 5.0
 DEFAULT_WRITER_BLOCK_TIMEOUT: Final = 5.0
 DEFAULT_WRITER_SHUTDOWN_TIMEOUT: Final = 5.0
 
@@ -192,6 +195,14 @@ def flag(environ: Mapping[str, str], name: str, default: bool = False) -> bool:
     """``name`` as a boolean: true/false, 1/0, yes/no, on/off."""
     value = choice(environ, name, ("true", "false", "1", "0", "yes", "no", "on", "off"), "")
     return default if value == "" else value in ("true", "1", "yes", "on")
+
+
+def sdk_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """``OTEL_SDK_DISABLED=true``: agentotel then starts nothing (no file, port, thread or handler)."""
+    from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED
+
+    env = os.environ if environ is None else environ
+    return env.get(OTEL_SDK_DISABLED, "").strip().lower() == "true"
 
 
 @dataclass(frozen=True)

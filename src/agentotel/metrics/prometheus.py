@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import get_meter, get_meter_provider
 
-from agentotel import semconv
+from agentotel import _shutdown, semconv
 from agentotel._safe import Boundary
 from agentotel._version import __version__
 from agentotel.config import (
@@ -223,10 +223,13 @@ def attach_from_env(meter_provider: Any = None, environ: Mapping[str, str] | Non
     """Start what ``AGENTOTEL_METRICS_SERVER`` / ``AGENTOTEL_METRICS_FILE`` ask for, once per
     process, on ``meter_provider`` (default: the global one); None when neither is set.
 
-    A second call returns the first one's result. A malformed value, an address in use, an
-    unwritable file or a missing ``prometheus`` extra raise :class:`~agentotel.config.ConfigError`
-    naming the variable; a provider that takes no reader (not the SDK's: the API's proxy before
-    the app sets one) gives None, with one warning per process, and a later call tries again.
+    A second call returns the first one's result. A malformed value, an unwritable file or a
+    missing ``prometheus`` extra raise :class:`~agentotel.config.ConfigError` naming the variable;
+    an address that cannot be bound (a port in use) logs one warning naming the variable and the
+    port, and everything else carries on without the endpoint; a provider that takes no reader
+    (not the SDK's: the API's proxy before the app sets one) gives None, with one warning per
+    process, and a later call tries again. The last textfile write is part of the bounded
+    shut-down at exit and on SIGTERM.
     """
     global _ACTIVE
     env = os.environ if environ is None else environ
@@ -255,9 +258,26 @@ def attach_from_env(meter_provider: Any = None, environ: Mapping[str, str] | Non
         if path:
             _start(exposed, METRICS_FILE, path, lambda: exposed.start_textfile(path, interval))
         if address is not None:
-            _start(exposed, METRICS_SERVER, address_text, lambda: exposed.start_server(*address))
+            _start_server(exposed, address_text, address)
+        if exposed.server is None and exposed.textfile is None:
+            exposition.detach()  # nobody reads it: no cost per measurement
         _ACTIVE = exposed
+        _shutdown.on_shutdown(exposed.close)
         return exposed
+
+
+def _start_server(exposed: Exposed, text: str, address: tuple[str, int]) -> None:
+    """A port in use (another agent, a previous run) costs the endpoint, never the rest: one line."""
+    try:
+        exposed.start_server(*address)
+    except OSError as exc:
+        _log.warning(
+            "agentotel: %s=%s: port %d is in use (%s); carrying on without /metrics, /healthz and /readyz",
+            METRICS_SERVER,
+            text,
+            address[1],
+            exc,
+        )
 
 
 def _start(exposed: Exposed, variable: str, value: str, start: Callable[[], None]) -> None:

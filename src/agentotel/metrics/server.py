@@ -10,12 +10,18 @@ Kubernetes probes.
   reason of each failing one: ``{"status": "not ready", "failing": {"audit": "OSError: ..."},
   "checks": {...}}``.
 
-Stdlib only: one daemon thread accepts, one short-lived thread serves each request. It binds
+Stdlib only: one daemon thread accepts, one short-lived thread serves each connection. It binds
 127.0.0.1 unless told otherwise; ``0.0.0.0`` only when asked for (in a container).
+
+Slow and idle clients cannot pile up threads: a connection that sends nothing for
+``read_timeout`` seconds (5) is closed, and at most ``max_connections`` (64) are served at once.
+A new connection beyond the cap closes the oldest one that has not sent its request line yet
+(an idle socket), so a real scrape still gets through; if all are busy, the new one is closed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -35,6 +41,10 @@ Render = Callable[[str], "tuple[bytes, str]"]
 """Renders the exposition for an ``Accept`` header: (body, content type)."""
 
 DEFAULT_HOST = "127.0.0.1"
+DEFAULT_MAX_CONNECTIONS = 64
+"""Connections served at once; beyond it the oldest idle one is closed."""
+DEFAULT_READ_TIMEOUT = 5.0
+"""Seconds a connection may stay silent (while sending its request, or reading the answer)."""
 
 
 def parse_address(value: str, variable: str) -> tuple[str, int]:
@@ -49,17 +59,75 @@ def parse_address(value: str, variable: str) -> tuple[str, int]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # the listen backlog: a burst of connections waits in the kernel
 
-    def __init__(self, address: tuple[str, int], render: Render | None, checks: HealthChecks) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        render: Render | None,
+        checks: HealthChecks,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.render = render
         self.checks = checks
+        self.max_connections = max_connections
+        self.read_timeout = read_timeout
+        self._connections: dict[socket.socket, bool] = {}  # oldest first; True once a request came
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """One thread per connection, within the cap."""
+        request.settimeout(self.read_timeout)
+        with self._connections_lock:
+            if len(self._connections) >= self.max_connections and not self._evict_idle():
+                self.shutdown_request(request)  # every slot serves a request: try again later
+                return
+            self._connections[request] = False
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="agentotel-metrics-connection",
+            daemon=True,
+        )
+        thread.start()
+
+    def _evict_idle(self) -> bool:
+        for connection, busy in self._connections.items():
+            if not busy:
+                del self._connections[connection]
+                with contextlib.suppress(OSError):  # its thread sees EOF, answers nothing, ends
+                    connection.shutdown(socket.SHUT_RDWR)
+                return True
+        return False
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.pop(request, None)
+
+    def request_started(self, connection: socket.socket) -> None:
+        """The connection sent its request line: it is no longer idle."""
+        with self._connections_lock:
+            if connection in self._connections:
+                self._connections[connection] = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _log.debug("agentotel metrics server: error serving %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "agentotel"
+
+    def parse_request(self) -> bool:
+        self.server.request_started(self.connection)
+        return super().parse_request()
 
     def do_GET(self) -> None:
         self._answer(send_body=True)
@@ -121,7 +189,8 @@ class MetricsServer:
 
     ``render`` gives the ``/metrics`` body (None: no ``/metrics``, health endpoints only);
     ``checks`` is what ``/readyz`` reads (default: the process's :data:`~agentotel.metrics.health.CHECKS`).
-    Port 0 picks a free port: read it back from :attr:`port`.
+    Port 0 picks a free port: read it back from :attr:`port`. ``max_connections`` and
+    ``read_timeout`` (seconds) bound what slow or idle clients can hold (see the module docstring).
     """
 
     def __init__(
@@ -131,8 +200,10 @@ class MetricsServer:
         port: int = 9464,
         *,
         checks: HealthChecks | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
-        self._httpd = _Server((host, port), render, checks or CHECKS)
+        self._httpd = _Server((host, port), render, checks or CHECKS, max_connections, read_timeout)
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,0 +1,322 @@
+"""Guards around the exporters our configurator creates: one line for an absent default collector,
+and the count of what a bounded shut-down could not send.
+
+* **Default endpoint.** When our distro chose OTLP for a signal (the user set no exporter for it)
+  and no ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set, nobody asked for a collector on localhost: the
+  first failed export logs ONE warning (where it tried, how to turn it off) and the exporter's own
+  retry warnings and errors are silenced. From then on, the exit does not wait for that collector.
+* **Shut-down.** From :func:`begin_shutdown` on, every exporter is quiet, and the items of each
+  failed export are counted per signal; :func:`abort` shuts the exporters down (their back-off
+  waits end at once) and :func:`not_sent` adds what is still in flight or queued.
+
+The silencing is a ``logging.Filter`` on the ``opentelemetry.exporter.*`` loggers that drops a
+record only while the thread logging it is inside a quiet export.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+_log = logging.getLogger("agentotel")
+
+R = TypeVar("R")
+
+SIGNALS = ("traces", "metrics", "logs")
+_ITEMS = {"traces": "spans", "metrics": "metric points", "logs": "log records"}
+_EXPORTER_VARIABLES = {
+    "traces": "OTEL_TRACES_EXPORTER",
+    "metrics": "OTEL_METRICS_EXPORTER",
+    "logs": "OTEL_LOGS_EXPORTER",
+}
+_EXPORTER_LOGGERS = "opentelemetry.exporter"
+
+
+class _Ledger:
+    """The process's guards and counts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.shutting_down = False
+        self.lost: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.guards: list[_Guard] = []
+        self.queues: list[tuple[str, Any]] = []
+        self.defaulted: list[str] = []
+        self.announced = False
+
+
+_LEDGER = _Ledger()
+_local = threading.local()
+
+
+class _QuietFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_local, "quiet", False)
+
+
+_FILTER = _QuietFilter()
+
+
+def silence_exporter_logs() -> None:
+    """Put the quiet filter on every ``opentelemetry.exporter.*`` logger created so far (the
+    exporters' modules are imported by then)."""
+    names = [name for name in logging.root.manager.loggerDict if name.startswith(_EXPORTER_LOGGERS)]
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def default_endpoint(signal: str, defaulted: Sequence[str], environ: Any = None) -> str | None:
+    """``host:port`` of the default OTLP endpoint when ``signal`` exports there by our default
+    (its exporter chosen by our distro, no endpoint variable set); None otherwise."""
+    env = os.environ if environ is None else environ
+    upper = signal.upper()
+    if signal not in defaulted:
+        return None
+    if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT"):
+        return None
+    protocol = (
+        env.get(f"OTEL_EXPORTER_OTLP_{upper}_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc"
+    )
+    return "localhost:4317" if protocol.strip() == "grpc" else "localhost:4318"
+
+
+def set_defaulted(signals: Sequence[str]) -> None:
+    """The signals whose exporter our distro chose (for the one-line message)."""
+    with _LEDGER.lock:
+        _LEDGER.defaulted = [s for s in SIGNALS if s in signals]
+
+
+class _Guard:
+    """The accounting shared by the three exporter wrappers."""
+
+    def __init__(self, exporter: Any, signal: str, where: str | None) -> None:
+        self.exporter = exporter
+        self.signal = signal
+        self.where = where
+        self.down = False
+        self.aborted = False
+        with _LEDGER.lock:
+            _LEDGER.guards.append(self)
+
+    def export(self, count: int, call: Callable[[], R], failure: R, success: R) -> R:
+        ledger = _LEDGER
+        if self.aborted or (ledger.shutting_down and self.where is not None and self.down):
+            self._lost(count)  # an absent default collector: no retries at exit
+            return failure
+        quiet = self.where is not None or ledger.shutting_down
+        with ledger.lock:
+            ledger.in_flight[self.signal] += count
+        _local.quiet = quiet
+        try:
+            result = call()
+        except Exception:
+            if not quiet:
+                raise
+            result = failure
+        finally:
+            _local.quiet = False
+            with ledger.lock:
+                ledger.in_flight[self.signal] -= count
+        self.down = result != success
+        if self.down:
+            if ledger.shutting_down:
+                self._lost(count)
+            if self.where is not None:
+                _announce(self.where)
+        return result
+
+    def _lost(self, count: int) -> None:
+        with _LEDGER.lock:
+            _LEDGER.lost[self.signal] += count
+
+    def abort(self) -> None:
+        """Shut the wrapped exporter down now: its retry waits end, later exports fail at once."""
+        if self.aborted:
+            return
+        self.aborted = True
+        _local.quiet = True
+        try:
+            self.exporter.shutdown()
+        except Exception as exc:
+            _log.debug("agentotel: aborting %r failed: %r", self.exporter, exc)
+        finally:
+            _local.quiet = False
+
+    def shutdown(self, call: Callable[[], None]) -> None:
+        if not self.aborted:
+            self.aborted = True
+            call()
+
+
+def _announce(where: str) -> None:
+    with _LEDGER.lock:
+        if _LEDGER.announced:
+            return
+        _LEDGER.announced = True
+        signals = _LEDGER.defaulted or [g.signal for g in _LEDGER.guards if g.where is not None]
+    names = signals[0] if len(signals) == 1 else f"{', '.join(signals[:-1])} and {signals[-1]}"
+    switches = " ".join(f"{_EXPORTER_VARIABLES[s]}=none" for s in signals)
+    _log.warning(
+        "agentotel: no OpenTelemetry collector answers at %s (the default OTLP endpoint): %s %s not "
+        "exported. Set OTEL_EXPORTER_OTLP_ENDPOINT to your collector, or turn this off with %s",
+        where,
+        names,
+        "is" if len(signals) == 1 else "are",
+        switches,
+    )
+
+
+class GuardedSpanExporter(SpanExporter):
+    """A span exporter under guard (see the module docstring)."""
+
+    def __init__(self, exporter: SpanExporter, where: str | None = None) -> None:
+        self.exporter = exporter
+        self.guard = _Guard(exporter, "traces", where)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.guard.export(
+            len(spans),
+            lambda: self.exporter.export(spans),
+            SpanExportResult.FAILURE,
+            SpanExportResult.SUCCESS,
+        )
+
+    def shutdown(self) -> None:
+        self.guard.shutdown(self.exporter.shutdown)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+class GuardedLogExporter(LogRecordExporter):
+    """A log record exporter under guard."""
+
+    def __init__(self, exporter: LogRecordExporter, where: str | None = None) -> None:
+        self.exporter = exporter
+        self.guard = _Guard(exporter, "logs", where)
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        return self.guard.export(
+            len(batch),
+            lambda: self.exporter.export(batch),
+            LogRecordExportResult.FAILURE,
+            LogRecordExportResult.SUCCESS,
+        )
+
+    def shutdown(self) -> None:
+        self.guard.shutdown(self.exporter.shutdown)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+class GuardedMetricExporter(MetricExporter):
+    """A push metric exporter under guard; counts data points."""
+
+    def __init__(self, exporter: MetricExporter, where: str | None = None) -> None:
+        super().__init__(
+            preferred_temporality=exporter._preferred_temporality,
+            preferred_aggregation=exporter._preferred_aggregation,
+        )
+        self.exporter = exporter
+        self.guard = _Guard(exporter, "metrics", where)
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        return self.guard.export(
+            _points(metrics_data),
+            lambda: self.exporter.export(metrics_data, timeout_millis=timeout_millis, **kwargs),
+            MetricExportResult.FAILURE,
+            MetricExportResult.SUCCESS,
+        )
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.guard.shutdown(lambda: self.exporter.shutdown(timeout_millis=timeout_millis, **kwargs))
+
+
+def _points(data: MetricsData) -> int:
+    return sum(
+        len(metric.data.data_points)
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+    )
+
+
+def watch_queue(signal: str, processor: Any) -> Any:
+    """Remember a batch processor of ``signal``: what is left in its queue at the end of a bounded
+    shut-down counts as not sent. Returns ``processor``."""
+    with _LEDGER.lock:
+        _LEDGER.queues.append((signal, processor))
+    return processor
+
+
+def guard_metric_readers(meter_provider: Any, where: str | None) -> int:
+    """Put the exporter of every periodic reader of an SDK ``meter_provider`` under guard (through
+    the readers' private ``_exporter``, as :func:`agentotel.metrics.health.track_metric_exporters`
+    does); returns how many."""
+    guarded = 0
+    for reader in getattr(meter_provider, "_metric_readers", ()):
+        exporter = getattr(reader, "_exporter", None)
+        if isinstance(exporter, MetricExporter) and not isinstance(exporter, GuardedMetricExporter):
+            reader._exporter = GuardedMetricExporter(exporter, where)
+            guarded += 1
+    return guarded
+
+
+# --- the bounded shut-down ------------------------------------------------------------------------
+def begin_shutdown() -> None:
+    """From now on exports are quiet and what fails to be sent is counted."""
+    with _LEDGER.lock:
+        _LEDGER.shutting_down = True
+
+
+def abort() -> None:
+    """Shut every guarded exporter down now (the time is up)."""
+    with _LEDGER.lock:
+        guards = list(_LEDGER.guards)
+    for guard in guards:
+        guard.abort()
+
+
+def not_sent() -> dict[str, int]:
+    """Items not sent since :func:`begin_shutdown`, per signal: failed exports, exports still in
+    flight and what is left in the watched batch processors' queues."""
+    with _LEDGER.lock:
+        counts = Counter(_LEDGER.lost)
+        counts.update(_LEDGER.in_flight)
+        queues = list(_LEDGER.queues)
+    for signal, processor in queues:
+        counts[signal] += len(getattr(getattr(processor, "_batch_processor", None), "_queue", ()))
+    return {signal: counts[signal] for signal in SIGNALS if counts[signal] > 0}
+
+
+def announced_absent() -> set[str]:
+    """The signals already reported as going to an absent default collector."""
+    with _LEDGER.lock:
+        if not _LEDGER.announced:
+            return set()
+        return {g.signal for g in _LEDGER.guards if g.where is not None and g.down}
+
+
+def describe(counts: dict[str, int]) -> str:
+    """``{"traces": 50, "metrics": 7}`` as ``50 spans and 7 metric points``."""
+    parts = [f"{counts[s]} {_ITEMS[s]}" for s in SIGNALS if s in counts]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"

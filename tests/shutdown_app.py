@@ -1,0 +1,80 @@
+"""An agent process for the start-up and shut-down tests, run under ``opentelemetry-instrument``.
+
+    python tests/shutdown_app.py wait N [--own-handler]   # N agent rounds, prints "ready", sleeps
+    python tests/shutdown_app.py wait-in-run N            # the same, then sleeps inside a new round
+    python tests/shutdown_app.py exit N                   # N agent rounds, prints "end", returns
+    python tests/shutdown_app.py linger N S               # the same, then sleeps S seconds first
+    python tests/shutdown_app.py loop                     # agent rounds until killed ("ready" after 1)
+    python tests/shutdown_app.py state                    # prints what agentotel set up (JSON)
+
+Each agent round is one ``invoke_agent shutdown`` span with one ``execute_tool lookup`` child.
+``--own-handler`` installs the app's own SIGTERM handler first (it prints ``app handler`` and exits
+with status 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import agentotel
+
+
+@agentotel.tool()
+def lookup(city: str) -> str:
+    return f"sunny in {city}"
+
+
+def rounds(count: int) -> None:
+    for i in range(count):
+        with agentotel.agent("shutdown"):
+            lookup(f"city-{i}")
+
+
+def _own_handler(signum: int, frame: Any) -> None:
+    print("app handler", flush=True)
+    os._exit(3)
+
+
+def state() -> dict[str, Any]:
+    handler = signal.getsignal(signal.SIGTERM)
+    return {
+        "threads": sorted(t.name for t in threading.enumerate()),
+        "sigterm": "default" if handler == signal.SIG_DFL else "installed",
+        "logs_exporter": os.environ.get("OTEL_LOGS_EXPORTER"),
+    }
+
+
+def main(mode: str, *args: str) -> int:
+    if mode == "state":
+        rounds(1)
+        print(json.dumps(state()), flush=True)
+        return 0
+    if "--own-handler" in args:
+        signal.signal(signal.SIGTERM, _own_handler)
+    if mode == "loop":
+        rounds(1)
+        print("ready", flush=True)
+        while True:
+            rounds(1)
+    rounds(int(args[0]))
+    if mode == "linger":
+        time.sleep(float(args[1]))
+    if mode == "wait-in-run":
+        with agentotel.agent("shutdown"):
+            lookup("open")
+            print("ready", flush=True)
+            time.sleep(120)
+    print("ready" if mode == "wait" else "end", flush=True)
+    if mode == "wait":
+        time.sleep(120)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,362 @@
+"""Start-up and shut-down under ``opentelemetry-instrument`` with our distro: SIGTERM, exit with the
+collector down, default exporters without a collector, OTEL_SDK_DISABLED, a busy metrics port.
+
+Every test runs ``tests/shutdown_app.py`` in a subprocess exporting OTLP/HTTP to the real receiver
+of ``otlp_receiver.py``, or to a closed port on 127.0.0.1 ("the collector is down").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import closed_port
+from otlp_receiver import OTLPReceiver
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+APP = ROOT / "tests" / "shutdown_app.py"
+ROUNDS = 25  # agent rounds: 2 spans each
+
+
+@pytest.fixture
+def receiver() -> Iterator[OTLPReceiver]:
+    with OTLPReceiver() as rx:
+        yield rx
+
+
+def _env(endpoint: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOTEL_"))}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        OTEL_PYTHON_DISTRO="agentotel",
+        OTEL_PYTHON_CONFIGURATOR="agentotel",
+        OTEL_SERVICE_NAME="agentotel-shutdown-test",
+        PYTHONUNBUFFERED="1",
+    )
+    if endpoint is not None:
+        env.update(
+            OTEL_TRACES_EXPORTER="otlp",
+            OTEL_METRICS_EXPORTER="none",
+            OTEL_LOGS_EXPORTER="none",
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        )
+    env.update(extra)
+    return env
+
+
+def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN / "opentelemetry-instrument"), "python", str(APP), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_line(proc: subprocess.Popen[str], expected: str) -> float:
+    """Read stdout until ``expected``; the monotonic time it was read."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 120)
+    line = proc.stdout.readline() if ready else ""
+    if line.strip() != expected:
+        proc.kill()
+        _, stderr = proc.communicate()
+        raise AssertionError(f"the app printed {line!r}, not {expected!r}\n{stderr}")
+    return time.monotonic()
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    stdout, stderr = proc.communicate(timeout=120)
+    return proc.returncode, stdout, stderr
+
+
+# opentelemetry-instrument's note that opentelemetry-distro's configurator (installed for the
+# wiring tests) was skipped in favour of ours.
+_UPSTREAM_NOTE = "Configuration of configurator not loaded, agentotel already loaded"
+
+
+def _lines(stderr: str) -> list[str]:
+    """The lines of ``stderr``, minus opentelemetry-instrument's note."""
+    return [line for line in stderr.splitlines() if line.strip() and line != _UPSTREAM_NOTE]
+
+
+# --- SIGTERM -----------------------------------------------------------------------------------
+def test_sigterm_exports_every_ended_span_then_the_process_dies_of_sigterm(
+    receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    env = _env(receiver.endpoint, AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"))
+    proc = _start(env, "wait", str(ROUNDS))
+    _wait_for_line(proc, "ready")
+
+    proc.send_signal(signal.SIGTERM)
+    returncode, _, stderr = _finish(proc)
+
+    assert returncode == -signal.SIGTERM, stderr
+    assert _lines(stderr) == []
+    names = [s.name for s in receiver.spans()]
+    assert sorted(names) == sorted(["execute_tool lookup", "invoke_agent shutdown"] * ROUNDS)
+
+
+def test_a_run_open_at_sigterm_ends_as_interrupted(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    env = _env(receiver.endpoint, AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"))
+    proc = _start(env, "wait-in-run", "1")
+    _wait_for_line(proc, "ready")
+
+    proc.send_signal(signal.SIGTERM)
+    returncode, _, stderr = _finish(proc)
+
+    assert returncode == -signal.SIGTERM, stderr
+    statuses = sorted(
+        json.loads((run / "summary.json").read_text())["status"] for run in (tmp_path / "runs").iterdir()
+    )
+    assert statuses == ["interrupted", "ok"]
+
+
+def test_an_apps_own_sigterm_handler_is_left_alone(receiver: OTLPReceiver) -> None:
+    proc = _start(_env(receiver.endpoint), "wait", str(ROUNDS), "--own-handler")
+    _wait_for_line(proc, "ready")
+
+    proc.send_signal(signal.SIGTERM)
+    returncode, stdout, stderr = _finish(proc)
+
+    assert (returncode, stdout, _lines(stderr)) == (3, "app handler\n", [])
+    assert receiver.spans() == []  # the app's handler exits at once, as it would without agentotel
+
+
+def test_sigterm_while_audit_records_are_being_written_loses_none(
+    receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    env = _env(receiver.endpoint, AGENTOTEL_AUDIT_PATH=str(audit), OTEL_BSP_SCHEDULE_DELAY="50")
+    for _ in range(5):
+        audit.unlink(missing_ok=True)
+        receiver.clear()
+        proc = _start(env, "loop")
+        _wait_for_line(proc, "ready")
+        time.sleep(0.3)
+
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        returncode, _, stderr = _finish(proc)
+        elapsed = time.monotonic() - sent
+
+        assert returncode == -signal.SIGTERM, stderr
+        assert elapsed < 5, f"exit took {elapsed:.1f} s"
+        records = [json.loads(line) for line in audit.read_text().splitlines()]
+        tools = [s for s in receiver.spans() if s.name == "execute_tool lookup"]
+        assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+        assert len(records) == len(tools), stderr  # every tool span exported is audited too
+
+
+# --- exit with the collector down ---------------------------------------------------------------
+def test_exit_with_the_collector_down_is_bounded_and_says_what_was_dropped() -> None:
+    env = _env(f"http://127.0.0.1:{closed_port()}", AGENTOTEL_SHUTDOWN_TIMEOUT="2")
+    proc = _start(env, "exit", str(ROUNDS))
+    ended = _wait_for_line(proc, "end")
+    returncode, _, stderr = _finish(proc)
+    exit_took = time.monotonic() - ended
+
+    assert returncode == 0, stderr
+    assert exit_took < 2 + 3, f"exit took {exit_took:.1f} s"
+    assert _lines(stderr) == [
+        f"agentotel: exit: gave up exporting after 2 s ({'AGENTOTEL_SHUTDOWN_TIMEOUT'}): "
+        f"{2 * ROUNDS} spans not sent"
+    ]
+
+
+def test_exit_with_the_collector_down_takes_at_most_5_s_by_default() -> None:
+    env = _env(f"http://127.0.0.1:{closed_port()}", OTEL_METRICS_EXPORTER="otlp")
+    proc = _start(env, "exit", str(ROUNDS))
+    ended = _wait_for_line(proc, "end")
+    returncode, _, stderr = _finish(proc)
+    exit_took = time.monotonic() - ended
+
+    assert returncode == 0, stderr
+    assert exit_took < 5 + 3, f"exit took {exit_took:.1f} s"
+    [line] = _lines(stderr)
+    assert line.startswith(
+        f"agentotel: exit: gave up exporting after 5 s (AGENTOTEL_SHUTDOWN_TIMEOUT): {2 * ROUNDS} spans and "
+    ), stderr
+    assert line.endswith(" metric points not sent"), stderr
+
+
+# --- default exporters ---------------------------------------------------------------------------
+def _default_collector_is_absent() -> bool:
+    for port in (4317, 4318):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return False
+    return True
+
+
+def test_default_exporters_without_a_collector_say_so_in_one_line() -> None:
+    if not _default_collector_is_absent():
+        pytest.skip("something listens on localhost:4317/4318 here")
+    env = _env(None, OTEL_BSP_SCHEDULE_DELAY="100", OTEL_METRIC_EXPORT_INTERVAL="300")
+    proc = _start(env, "linger", str(ROUNDS), "3")
+    ended = _wait_for_line(proc, "end")
+    returncode, _, stderr = _finish(proc)
+    exit_took = time.monotonic() - ended
+
+    assert returncode == 0, stderr
+    assert _lines(stderr) == [
+        "agentotel: no OpenTelemetry collector answers at localhost:4317 (the default OTLP endpoint): "
+        "traces, metrics and logs are not exported. Set OTEL_EXPORTER_OTLP_ENDPOINT to your collector, "
+        "or turn this off with OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none"
+    ]
+    assert exit_took < 5 + 3, f"exit took {exit_took:.1f} s"
+
+
+def test_logs_follow_traces_when_traces_and_metrics_are_switched_off(tmp_path: Path) -> None:
+    env = _env(None, AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit.jsonl"))
+    proc = subprocess.run(
+        [
+            str(BIN / "opentelemetry-instrument"),
+            "--traces_exporter",
+            "none",
+            "--metrics_exporter",
+            "none",
+            "python",
+            str(APP),
+            "state",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert (proc.returncode, _lines(proc.stderr)) == (0, [])
+    assert json.loads(proc.stdout)["logs_exporter"] == "none"
+    assert len((tmp_path / "audit.jsonl").read_text().splitlines()) == 1
+
+
+# --- OTEL_SDK_DISABLED ---------------------------------------------------------------------------
+def test_otel_sdk_disabled_creates_no_file_no_port_no_thread(tmp_path: Path) -> None:
+    port = closed_port()
+    env = _env(
+        None,
+        OTEL_SDK_DISABLED="true",
+        AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit" / "audit.jsonl"),
+        AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"),
+        AGENTOTEL_METRICS_FILE=str(tmp_path / "agent.prom"),
+        AGENTOTEL_METRICS_SERVER=f"127.0.0.1:{port}",
+    )
+    proc = _start(env, "state")
+    returncode, stdout, stderr = _finish(proc)
+
+    assert (returncode, _lines(stderr)) == (0, [])
+    assert json.loads(stdout) == {"threads": ["MainThread"], "sigterm": "default", "logs_exporter": "otlp"}
+    assert list(tmp_path.iterdir()) == []
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_otel_sdk_disabled_in_code_starts_nothing(tmp_path: Path) -> None:
+    env = _env(
+        None,
+        OTEL_SDK_DISABLED="true",
+        AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit.jsonl"),
+        AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"),
+    )
+    code = (
+        "import json, agentotel, shutdown_app\n"
+        "agentotel.instrument()\n"
+        "shutdown_app.rounds(1)\n"
+        "print(json.dumps(shutdown_app.state()))\n"
+    )
+    env["PYTHONPATH"] = str(ROOT / "tests")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert json.loads(proc.stdout) == {"threads": ["MainThread"], "sigterm": "default", "logs_exporter": None}
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- a busy metrics port -------------------------------------------------------------------------
+def test_a_busy_metrics_port_is_one_line_and_everything_else_works(
+    receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = _env(
+            receiver.endpoint,
+            AGENTOTEL_METRICS_SERVER=f"127.0.0.1:{port}",
+            AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit.jsonl"),
+        )
+        proc = _start(env, "exit", "1")
+        _wait_for_line(proc, "end")
+        returncode, _, stderr = _finish(proc)
+
+    assert returncode == 0, stderr
+    assert _lines(stderr) == [
+        f"agentotel: AGENTOTEL_METRICS_SERVER=127.0.0.1:{port}: port {port} is in use "
+        "([Errno 98] Address already in use); carrying on without /metrics, /healthz and /readyz"
+    ]
+    assert sorted(s.name for s in receiver.spans()) == ["execute_tool lookup", "invoke_agent shutdown"]
+    assert len((tmp_path / "audit.jsonl").read_text().splitlines()) == 1
+
+
+# --- in-process ----------------------------------------------------------------------------------
+def test_a_malformed_shutdown_timeout_fails_at_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from agentotel._wiring import wire
+    from agentotel.config import ConfigError
+
+    monkeypatch.setenv("AGENTOTEL_SHUTDOWN_TIMEOUT", "soon")
+    provider = TracerProvider()
+    try:
+        with pytest.raises(ConfigError) as info:
+            wire(provider)
+    finally:
+        provider.shutdown()
+
+    assert str(info.value) == (
+        "AGENTOTEL_SHUTDOWN_TIMEOUT='soon' is not valid: expected a number of seconds greater than 0"
+    )
+
+
+def test_a_sigterm_handler_installed_before_agentotel_is_kept() -> None:
+    from agentotel import _sigterm
+
+    def apps_own(signum: int, frame: object) -> None: ...
+
+    previous = signal.signal(signal.SIGTERM, apps_own)
+    try:
+        assert _sigterm.install() is False
+        assert signal.getsignal(signal.SIGTERM) is apps_own
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_the_sigterm_handler_is_installed_only_over_the_default() -> None:
+    from agentotel import _sigterm
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        assert _sigterm.install() is True
+        assert _sigterm.installed()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
