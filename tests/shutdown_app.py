@@ -6,6 +6,8 @@
     python tests/shutdown_app.py linger N S               # the same, then sleeps S seconds first
     python tests/shutdown_app.py loop                     # agent rounds until killed ("ready" after 1)
     python tests/shutdown_app.py state                    # prints what agentotel set up (JSON)
+    python tests/shutdown_app.py code-wait N              # "wait" with the app's own provider, no
+                                                          # opentelemetry-instrument (OTLP/HTTP)
 
 Each agent round is one ``invoke_agent shutdown`` span with one ``execute_tool lookup`` child.
 ``--own-handler`` installs the app's own SIGTERM handler first (it prints ``app handler`` and exits
@@ -55,6 +57,15 @@ def main(mode: str, *args: str) -> int:
         rounds(1)
         print(json.dumps(state()), flush=True)
         return 0
+    if mode == "code-wait":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        agentotel.instrument(tracer_provider=provider)
+        mode = "wait"
     if "--own-handler" in args:
         signal.signal(signal.SIGTERM, _own_handler)
     if mode == "loop":

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from helpers import closed_port
 from otlp_receiver import OTLPReceiver
+from prometheus_helpers import by_label, families
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -108,6 +109,41 @@ def test_sigterm_exports_every_ended_span_then_the_process_dies_of_sigterm(
     assert _lines(stderr) == []
     names = [s.name for s in receiver.spans()]
     assert sorted(names) == sorted(["execute_tool lookup", "invoke_agent shutdown"] * ROUNDS)
+
+
+def test_sigterm_flushes_the_apps_own_provider_without_opentelemetry_instrument(
+    receiver: OTLPReceiver,
+) -> None:
+    env = _env(receiver.endpoint, PYTHONPATH=str(ROOT / "tests"))
+    proc = subprocess.Popen(
+        [sys.executable, str(APP), "code-wait", str(ROUNDS)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for_line(proc, "ready")
+
+    proc.send_signal(signal.SIGTERM)
+    returncode, _, stderr = _finish(proc)
+
+    assert (returncode, _lines(stderr)) == (-signal.SIGTERM, [])
+    assert len(receiver.spans()) == 2 * ROUNDS
+
+
+def test_sigterm_writes_the_metrics_textfile_a_last_time(receiver: OTLPReceiver, tmp_path: Path) -> None:
+    path = tmp_path / "agent.prom"
+    env = _env(receiver.endpoint, AGENTOTEL_METRICS_FILE=str(path), AGENTOTEL_METRICS_FILE_INTERVAL="3600")
+    proc = _start(env, "wait", str(ROUNDS))
+    _wait_for_line(proc, "ready")
+
+    proc.send_signal(signal.SIGTERM)
+    returncode, _, stderr = _finish(proc)
+
+    assert (returncode, _lines(stderr)) == (-signal.SIGTERM, [])
+    found = families(path.read_bytes())
+    assert by_label(found, "agentotel_tool_duration_seconds_count", "gen_ai_tool_name") == {"lookup": ROUNDS}
 
 
 def test_a_run_open_at_sigterm_ends_as_interrupted(receiver: OTLPReceiver, tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ collector down, exit took 13 to 28 s, and the audit log's writer waited behind t
    shut down beside it, each on its own thread — a slow collector never holds up a local file;
 2. then the meter and logger providers (after 1: the audit log's log events and the last
    counters are in);
-3. at the deadline the exporters still busy are shut down (their retry waits end), and ONE
-   warning says how much was not sent.
+3. just before the deadline the exporters still busy are shut down (their retry waits end), and
+   ONE warning says how much was not sent. Python's own teardown of the modules the app imported
+   comes after (about a second for openai + anthropic + langchain on a small machine).
 
 :func:`manage` says what to shut down (called by the wiring); :func:`take_over_exit` replaces the
 SDK providers' own ``atexit`` hooks with this one (our configurator does).
@@ -32,7 +33,7 @@ from agentotel import _exports, config
 
 _log = logging.getLogger("agentotel")
 
-_GRACE = 0.3  # seconds for aborted exports to return, after the deadline
+_GRACE = 0.3  # seconds before the deadline when the exporters still busy are aborted
 
 
 class _Plan:
@@ -170,10 +171,10 @@ def _run(
 
     exporting += [_spawn(shut_meters(p), "meter provider") for p in meters if not _is_shut(p)]
     exporting += [_spawn(p.shutdown, "logger provider") for p in loggers]
-    unfinished = _join(exporting, deadline)
+    unfinished = _join(exporting, deadline - _GRACE)
     if unfinished:
-        _exports.abort()
-        unfinished = _join(unfinished, time.monotonic() + _GRACE)
+        _exports.abort()  # their retry waits end: they return within the grace
+        unfinished = _join(unfinished, deadline)
     _report(limit, reason, unfinished)
     return not unfinished
 
