@@ -107,3 +107,11 @@ def test_a_sampler_that_drops_spans_is_warned_about_once(tmp_path: Path) -> None
         )
         == 1
     ), done.stderr
+
+
+@pytest.mark.parametrize("mode", ["instrument-providers", "set-later"])
+def test_otel_sdk_disabled_wires_nothing_onto_the_apps_providers(tmp_path: Path, mode: str) -> None:
+    done = _run([sys.executable, str(APP), mode], _env(tmp_path, OTEL_SDK_DISABLED="true"))
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert list(tmp_path.iterdir()) == []  # no audit file, no runs dir
