@@ -1,10 +1,12 @@
 """A process whose runs are cut short.
 
-``python runstore_app.py RUNS_DIR shutdown|wait``
+``python runstore_app.py RUNS_DIR shutdown``
+``opentelemetry-instrument python runstore_app.py - sigterm``  (with ``AGENTOTEL_RUNS_DIR``)
 
-Records to a ``RunStoreSpanProcessor`` on RUNS_DIR: opens an LLM call span with no parent (an
-implicit run), then an agent round that runs a tool; with both still open it prints ``ready``
-and then either shuts the tracer provider down (``shutdown``) or waits to be killed (``wait``).
+Opens an LLM call span with no parent (an implicit run), then an agent round that runs a tool;
+with both still open it prints ``ready``, then either shuts its own tracer provider (with a
+``RunStoreSpanProcessor`` on RUNS_DIR) down (``shutdown``), or, on the providers that
+``opentelemetry-instrument`` set up, waits for SIGTERM (``sigterm``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 import agentotel
@@ -26,15 +29,18 @@ def lookup(city: str) -> str:
 
 
 def main(runs_dir: str, mode: str) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(RunStoreSpanProcessor(runs_dir))
-    configure(tracer_provider=provider)
+    provider = None
+    if mode == "shutdown":
+        provider = TracerProvider()
+        provider.add_span_processor(RunStoreSpanProcessor(runs_dir))
+        configure(tracer_provider=provider)
+    tracer = (provider or trace.get_tracer_provider()).get_tracer("runstore-app")
     attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai"}
-    call = provider.get_tracer("runstore-app").start_span("chat gpt-4o", attributes=attributes)
+    call = tracer.start_span("chat gpt-4o", attributes=attributes)
     with agentotel.agent("long"):
         lookup("Paris")
         print("ready", flush=True)
-        if mode == "shutdown":
+        if provider is not None:
             provider.shutdown()
         else:
             time.sleep(60)

@@ -5,6 +5,7 @@ shuts down is ``interrupted``; the store's folders are 0700 and its files 0600.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from agentotel.processors.runstore import save_artifact
 from agentotel.testing._capture import TelemetryCapture
 
 APP = Path(__file__).with_name("runstore_app.py")
+BIN = Path(sys.executable).parent
 CHAT = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai"}
 
 
@@ -171,6 +173,38 @@ def test_a_process_shut_down_in_the_middle_of_its_runs_leaves_them_interrupted(t
         stdout, stderr = process.communicate(timeout=60)
     assert (process.returncode, stdout, stderr) == (0, "ready\n", "")
     summaries = [summary_of(tmp_path, rid) for rid in run_ids(tmp_path)]  # may start in one ms
+    assert sorted((s["root"]["name"], s["status"], s["span_count"]) for s in summaries) == [
+        ("chat gpt-4o", "interrupted", 0),
+        ("invoke_agent long", "interrupted", 1),
+    ]
+
+
+def test_sigterm_in_the_middle_of_its_runs_leaves_them_interrupted(tmp_path: Path) -> None:
+    """Under ``opentelemetry-instrument``, agentotel's SIGTERM handling shuts the providers down."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTOTEL_", "OTEL_"))}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        OTEL_PYTHON_DISTRO="agentotel",
+        OTEL_PYTHON_CONFIGURATOR="agentotel",
+        OTEL_TRACES_EXPORTER="none",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        AGENTOTEL_RUNS_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    with subprocess.Popen(
+        [str(BIN / "opentelemetry-instrument"), "python", str(APP), "-", "sigterm"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGTERM, stderr
+    summaries = [summary_of(tmp_path, rid) for rid in run_ids(tmp_path)]
     assert sorted((s["root"]["name"], s["status"], s["span_count"]) for s in summaries) == [
         ("chat gpt-4o", "interrupted", 0),
         ("invoke_agent long", "interrupted", 1),
