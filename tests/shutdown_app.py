@@ -11,7 +11,7 @@
 
 Each agent round is one ``invoke_agent shutdown`` span with one ``execute_tool lookup`` child.
 ``--own-handler`` installs the app's own SIGTERM handler first (it prints ``app handler`` and exits
-with status 3).
+with status 3); ``--exit-handler`` one that calls ``sys.exit(0)``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ def _own_handler(signum: int, frame: Any) -> None:
     os._exit(3)
 
 
+def _exit_handler(signum: int, frame: Any) -> None:
+    sys.exit(0)  # the usual way to run the atexit hooks on SIGTERM
+
+
 def state() -> dict[str, Any]:
     handler = signal.getsignal(signal.SIGTERM)
     return {
@@ -68,6 +72,8 @@ def main(mode: str, *args: str) -> int:
         mode = "wait"
     if "--own-handler" in args:
         signal.signal(signal.SIGTERM, _own_handler)
+    if "--exit-handler" in args:
+        signal.signal(signal.SIGTERM, _exit_handler)
     if mode == "loop":
         rounds(1)
         print("ready", flush=True)

@@ -172,6 +172,46 @@ def test_an_apps_own_sigterm_handler_is_left_alone(receiver: OTLPReceiver) -> No
     assert receiver.spans() == []  # the app's handler exits at once, as it would without agentotel
 
 
+def test_an_apps_exit_handler_gets_a_bounded_exit_with_every_audit_record_shipped(
+    receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    env = _env(
+        None,
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=f"http://127.0.0.1:{closed_port()}/v1/traces",
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=f"{receiver.endpoint}/v1/logs",
+        AGENTOTEL_AUDIT_PATH=str(audit),
+        AGENTOTEL_SHUTDOWN_TIMEOUT="2",
+    )
+    proc = _start(env, "wait", str(ROUNDS), "--exit-handler")
+    _wait_for_line(proc, "ready")
+
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    returncode, _, stderr = _finish(proc)
+    exit_took = time.monotonic() - sent
+
+    assert returncode == 0, stderr
+    assert exit_took < 2 + 3, f"exit took {exit_took:.1f} s"  # was 30 s: the span exporter's shutdown
+    assert len(audit.read_text().splitlines()) == ROUNDS
+    events = [
+        record.event_name
+        for request in receiver.requests("logs")
+        for rl in request.resource_logs
+        for sl in rl.scope_logs
+        for record in sl.log_records
+    ]
+    assert [e for e in events if e != "agentotel.audit.checkpoint"] == ["agentotel.audit"] * ROUNDS
+    assert _lines(stderr) == [
+        "agentotel: exit: gave up exporting after 2 s (AGENTOTEL_SHUTDOWN_TIMEOUT): "
+        f"{2 * ROUNDS} spans not sent"
+    ]
+
+
 def test_sigterm_while_audit_records_are_being_written_loses_none(
     receiver: OTLPReceiver, tmp_path: Path
 ) -> None:
