@@ -296,6 +296,19 @@ def test_default_exporters_without_a_collector_say_so_in_one_line() -> None:
     assert exit_took < 5 + 3, f"exit took {exit_took:.1f} s"
 
 
+def test_default_exporters_without_a_collector_do_not_hold_up_the_exit() -> None:
+    if not _default_collector_is_absent():
+        pytest.skip("something listens on localhost:4317/4318 here")
+    proc = _start(_env(None), "exit", str(ROUNDS))
+    ended = _wait_for_line(proc, "end")
+    returncode, _, stderr = _finish(proc)
+    exit_took = time.monotonic() - ended
+
+    assert returncode == 0, stderr
+    assert len(_lines(stderr)) == 1, stderr
+    assert exit_took < 3.5, f"exit took {exit_took:.1f} s"  # Python's own teardown is about 1 s here
+
+
 def test_logs_follow_traces_when_traces_and_metrics_are_switched_off(tmp_path: Path) -> None:
     env = _env(None, AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit.jsonl"))
     proc = subprocess.run(

@@ -4,7 +4,8 @@ and the count of what a bounded shut-down could not send.
 * **Default endpoint.** When our distro chose OTLP for a signal (the user set no exporter for it)
   and no ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set, nobody asked for a collector on localhost: the
   first failed export logs ONE warning (where it tried, how to turn it off) and the exporter's own
-  retry warnings and errors are silenced. From then on, the exit does not wait for that collector.
+  retry warnings and errors are silenced. While nothing listens on that port (one local TCP
+  connect tells), nothing is sent there at all: no retries, and the exit does not wait for it.
 * **Shut-down.** From :func:`begin_shutdown` on, every exporter is quiet, and the items of each
   failed export are counted per signal; :func:`abort` shuts the exporters down (their back-off
   waits end at once) and :func:`not_sent` adds what is still in flight or queued.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -40,6 +42,7 @@ _EXPORTER_VARIABLES = {
     "logs": "OTEL_LOGS_EXPORTER",
 }
 _EXPORTER_LOGGERS = "opentelemetry.exporter"
+_PROBE_TIMEOUT = 0.25  # seconds to connect to the default endpoint on this machine
 
 
 class _Ledger:
@@ -107,14 +110,21 @@ class _Guard:
         self.signal = signal
         self.where = where
         self.down = False
+        self.checked = False
         self.aborted = False
         with _LEDGER.lock:
             _LEDGER.guards.append(self)
 
     def export(self, count: int, call: Callable[[], R], failure: R, success: R) -> R:
         ledger = _LEDGER
-        if self.aborted or (ledger.shutting_down and self.where is not None and self.down):
-            self._lost(count)  # an absent default collector: no retries at exit
+        if self.aborted:
+            self._lost(count)
+            return failure
+        if self.where is not None and self._absent(self.where):
+            self.down = True  # nothing listens there: no export, no retries, no wait at exit
+            if ledger.shutting_down:
+                self._lost(count)
+            _announce(self.where)
             return failure
         quiet = self.where is not None or ledger.shutting_down
         with ledger.lock:
@@ -137,6 +147,19 @@ class _Guard:
             if self.where is not None:
                 _announce(self.where)
         return result
+
+    def _absent(self, where: str) -> bool:
+        """Nothing listens on the default endpoint: checked before the first export, and before
+        each one while it is down (a collector started later is used)."""
+        if self.checked and not self.down:
+            return False
+        self.checked = True
+        host, _, port = where.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=_PROBE_TIMEOUT):
+                return False
+        except OSError:
+            return True
 
     def _lost(self, count: int) -> None:
         with _LEDGER.lock:
