@@ -44,8 +44,8 @@ _parked = threading.Event()
 
 def install() -> bool:
     """Install the handler if SIGTERM has its default disposition (True if installed now)."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_kill"):
+        return False  # signal.signal needs the main thread; the nudges need POSIX threads
     try:
         if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
             return False
