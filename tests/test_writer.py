@@ -200,6 +200,28 @@ def test_shutdown_returns_within_the_bound_on_a_full_queue_and_reports_what_was_
     assert disk.written == []
 
 
+def test_shutdown_returns_within_the_bound_when_a_write_never_returns(
+    cap: TelemetryCapture, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="agentotel")
+    gate = threading.Event()
+    disk = Disk()
+    disk.write = lambda items, dropped: gate.wait(60)  # type: ignore[method-assign,assignment,return-value]
+    writer = new_writer(cap, disk, max_queue=10)
+    writer.submit("a")
+    writer.submit("b")
+
+    lost = returns_within(10, writer.shutdown)
+
+    gate.set()
+    assert lost == 2
+    assert dropped(cap, "audit", "shutdown_timeout") == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        f"agentotel: 2 records not written to {Disk.path}: gave up after {SHUTDOWN_TIMEOUT} s at "
+        "shut-down (the writer was still busy)",
+    ]
+
+
 def test_shutdown_of_a_healthy_writer_writes_everything_and_reports_nothing(cap: TelemetryCapture) -> None:
     disk = Disk()
     writer = new_writer(cap, disk, max_queue=10)
