@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from audit_helpers import TOOL_ATTRS, SwitchableDisk, fill_disk, records, tiny_tmpfs
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_helpers import wait_until
 from runstore_helpers import events_of, names, run_ids, run_store, summary_of
 
 from agentotel._safe import Boundary
@@ -84,14 +85,6 @@ def new_writer(
     )
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def returns_within(seconds: float, action: Callable[[], Any]) -> Any:
     """``action()``'s result; fails if it has not returned after ``seconds`` (it is then left
     running in a daemon thread)."""
@@ -113,7 +106,7 @@ def stuck_writer(cap: TelemetryCapture, max_queue: int) -> tuple[Disk, QueueWrit
     disk.full = True
     writer = new_writer(cap, disk, max_queue)
     writer.submit("a")
-    wait_for(lambda: disk.attempts > 0, "the first write to fail")
+    wait_until(lambda: disk.attempts > 0, "the first write to fail")
     for n in range(max_queue):
         writer.submit(f"q{n}")
     return disk, writer
@@ -170,7 +163,7 @@ def test_drop_policy_drops_at_once_and_hands_each_dropped_item_to_on_drop(cap: T
     lost: list[str] = []
     writer = new_writer(cap, disk, max_queue=1, policy="drop", on_drop=lost.append)
     writer.submit("a")
-    wait_for(lambda: disk.attempts > 0, "the first write to fail")
+    wait_until(lambda: disk.attempts > 0, "the first write to fail")
     writer.submit("q0")
 
     returns_within(5, lambda: [writer.submit(f"late-{n}") for n in range(20)])
@@ -283,7 +276,7 @@ def test_a_full_audit_disk_never_holds_tool_calls_and_the_gap_is_written_once_sp
     provider.add_span_processor(processor)
     disk.full = True
     end_tool_spans(provider, 0, 0)
-    wait_for(lambda: not processor.healthy, "the write to fail")
+    wait_until(lambda: not processor.healthy, "the write to fail")
 
     returns_within(10, lambda: end_tool_spans(provider, 1, 9))  # 1, 2 queued; 3..9 dropped
 
@@ -330,7 +323,7 @@ def test_a_full_run_store_disk_never_holds_the_agent_and_the_run_records_its_gap
     with run_store(cap, runs, queue_size=1, queue_policy=policy) as processor:
 
         def started() -> None:  # the run's start is being retried on the full disk
-            wait_for(lambda: not processor.healthy, "the run store's write to fail")
+            wait_until(lambda: not processor.healthy, "the run store's write to fail")
 
         # tool 0 is queued; tools 1..4 and the root are dropped (the root is kept for later)
         returns_within(10, lambda: agent_run(cap.tracer_provider, 5, started))
