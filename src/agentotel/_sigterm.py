@@ -87,10 +87,17 @@ def _flush() -> None:
     # exporters' (a span exported but not audited); it leaves a lock-holding section in microseconds.
     parking = time.monotonic() + _PARK_WAIT
     while not _parked.is_set() and time.monotonic() < parking:
-        signal.pthread_kill(main, signal.SIGTERM)
+        _signal_main(main)
         _parked.wait(_NUDGE)
     _shutdown.shutdown(reason="SIGTERM")
-    signal.pthread_kill(main, signal.SIGTERM)  # the main thread runs the handler: _die()
+    _signal_main(main)  # the main thread runs the handler: _die()
+
+
+def _signal_main(main: int) -> None:
+    try:
+        signal.pthread_kill(main, signal.SIGTERM)
+    except OSError:  # the main thread is gone: nobody left to run the handler
+        os._exit(128 + signal.SIGTERM)
 
 
 def _die() -> None:
