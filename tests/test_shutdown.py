@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import closed_port
+from helpers import LocalHTTPServer, QuietHandler, closed_port, serve_in_background, stop_serving
 from otlp_receiver import OTLPReceiver
 from prometheus_helpers import by_label, families
 
@@ -267,6 +267,31 @@ def test_exit_with_the_collector_down_takes_at_most_5_s_by_default() -> None:
         f"agentotel: exit: gave up exporting after 5 s (AGENTOTEL_SHUTDOWN_TIMEOUT): {2 * ROUNDS} spans and "
     ), stderr
     assert line.endswith(" metric points not sent"), stderr
+
+
+class _Rejecting(QuietHandler):
+    def do_POST(self) -> None:
+        self.read_body()
+        self.send_response(400)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_an_export_rejected_at_exit_is_one_line_and_no_wait() -> None:
+    httpd = LocalHTTPServer(_Rejecting)
+    thread = serve_in_background(httpd)
+    try:
+        env = _env(f"http://127.0.0.1:{httpd.server_address[1]}")
+        proc = _start(env, "exit", str(ROUNDS))
+        ended = _wait_for_line(proc, "end")
+        returncode, _, stderr = _finish(proc)
+        exit_took = time.monotonic() - ended
+    finally:
+        stop_serving(httpd, thread)
+
+    assert returncode == 0, stderr
+    assert _lines(stderr) == [f"agentotel: exit: the last export failed: {2 * ROUNDS} spans not sent"]
+    assert exit_took < 3.5, f"exit took {exit_took:.1f} s"
 
 
 # --- default exporters ---------------------------------------------------------------------------

@@ -172,11 +172,12 @@ def _run(
     exporting += [_spawn(shut_meters(p), "meter provider") for p in meters if not _is_shut(p)]
     exporting += [_spawn(p.shutdown, "logger provider") for p in loggers]
     unfinished = _join(exporting, deadline - _GRACE)
+    timed_out = bool(unfinished)
     if unfinished:
         _exports.abort()  # their retry waits end: they return within the grace
         unfinished = _join(unfinished, deadline)
-    _report(limit, reason, unfinished)
-    return not unfinished
+    _report(limit, reason, timed_out, unfinished)
+    return not timed_out
 
 
 def _spawn(target: Callable[[], Any], what: str) -> threading.Thread:
@@ -202,14 +203,14 @@ def _is_shut(meter_provider: Any) -> bool:
     return getattr(meter_provider, "_shutdown", False) is True
 
 
-def _report(limit: float, reason: str, unfinished: list[threading.Thread]) -> None:
+def _report(limit: float, reason: str, timed_out: bool, unfinished: list[threading.Thread]) -> None:
     lost = _exports.not_sent()
     told = _exports.announced_absent()
     if lost and set(lost) <= told:
         # Only signals already reported as going to an absent default collector: said once already.
         _log.debug("agentotel: %s: not sent to the absent default collector: %s", reason, lost)
         return
-    if lost:
+    if lost and timed_out:
         _log.warning(
             "agentotel: %s: gave up exporting after %g s (%s): %s not sent",
             reason,
@@ -217,6 +218,8 @@ def _report(limit: float, reason: str, unfinished: list[threading.Thread]) -> No
             config.SHUTDOWN_TIMEOUT,
             _exports.describe(lost),
         )
+    elif lost:
+        _log.warning("agentotel: %s: the last export failed: %s not sent", reason, _exports.describe(lost))
     elif unfinished:
         names = ", ".join(sorted({t.name.partition(":")[2] for t in unfinished}))
         _log.warning(
