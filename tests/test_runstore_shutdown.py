@@ -251,11 +251,6 @@ def test_the_stores_files_are_private_to_its_user(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run folder is made by _sink.py (the writer helper's file), which must call "
-    "_store.make_run_folder(run.folder) in place of its mkdir",
-)
 def test_a_runs_folders_are_private_to_its_user(
     agent_layer: TelemetryCapture, tmp_path: Path, umask_022: None
 ) -> None:

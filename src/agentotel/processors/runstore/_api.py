@@ -69,7 +69,7 @@ def save_artifact(name: str, data: str | bytes | Any) -> Path | None:
     folder = run.folder / _store.ARTIFACTS
     path = folder / name
     try:
-        _store.make_folder(folder)
+        _store.make_run_folder(run.folder)
         write_atomically(path, payload)
     except OSError as exc:
         _log.warning("agentotel: cannot save artifact %s (%s)", path, exc)

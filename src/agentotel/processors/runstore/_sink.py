@@ -124,7 +124,7 @@ class RunSink:
                 item.done = True
             return False
         if run.info.run_id not in self._live and not builder.finished:
-            (run.folder / _store.ARTIFACTS).mkdir(parents=True, exist_ok=True)
+            _store.make_run_folder(run.folder)
             self._live.add(run.info.run_id)
         new = [item for item in items if item.span is not None and not item.appended]
         for item in new:

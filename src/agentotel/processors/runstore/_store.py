@@ -103,7 +103,8 @@ def make_folder(path: Path) -> None:
 
 
 def make_run_folder(folder: Path) -> None:
-    """A run's folder and its ``artifacts/``, 0700."""
+    """A run's folder and its ``artifacts/``, 0700 (``os.makedirs`` gives only the last folder its mode)."""
+    make_folder(folder)
     make_folder(folder / ARTIFACTS)
 
 
