@@ -90,3 +90,29 @@ def test_doctor_fails_on_a_bad_value_and_names_it(
     assert main(["doctor"]) == 1
     out = " ".join(capsys.readouterr().out.split())
     assert "AGENTOTEL_CONTENT_MAX_LENGTH='lots' is not valid: expected a whole number of at least 1" in out
+
+
+def test_doctor_lists_every_agentotel_variable_and_never_a_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentotel import config
+
+    declared = sorted(
+        value
+        for name, value in vars(config).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("AGENTOTEL_")
+    )
+    monkeypatch.setenv("AGENTOTEL_RUNS_IDLE_GAP", "45")
+    monkeypatch.setenv("AGENTOTEL_AUDIT_HMAC_KEY", "hmac-secret-value")
+    monkeypatch.setenv("SENTRY_DSN", "https://dsn-secret@sentry.example/1")
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    rows = dict(re.findall(r"^│ (\S+)\s+│ (.*?)\s+│$", out, flags=re.MULTILINE))
+    assert sorted(name for name in rows if name.startswith("AGENTOTEL_")) == declared
+    assert (rows["AGENTOTEL_RUNS_IDLE_GAP"], rows["AGENTOTEL_AUDIT_HMAC_KEY"], rows["SENTRY_DSN"]) == (
+        "45",
+        "(set)",
+        "(set)",
+    )
+    assert "secret" not in out

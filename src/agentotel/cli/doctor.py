@@ -15,6 +15,24 @@ from agentotel._registry import ENTRY_POINT_GROUP, ENTRY_POINT_PREFIX, available
 from agentotel.cli._text import literal, shown
 
 _PEERS = ("openai", "anthropic", "mcp", "langchain")
+_SECRETS = frozenset({config.AUDIT_HMAC_KEY, config.SENTRY_DSN})
+_OTEL_VARIABLES = (
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_LOGS_EXPORTER",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
+    config.SENTRY_DSN,
+)
+
+
+def _agentotel_variables() -> list[str]:
+    """Every ``AGENTOTEL_*`` variable ``config`` declares, in the order it declares them."""
+    return [
+        value
+        for name, value in vars(config).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("AGENTOTEL_")
+    ]
 
 
 def run() -> int:
@@ -33,24 +51,20 @@ def run() -> int:
     table.add_row(config.METRIC_CARDINALITY_LIMIT, str(settings.cardinality_limit))
     table.add_row(config.TOOL_PENDING_MAX, str(settings.tool_pending_max))
     table.add_row(config.TOOL_PENDING_TTL, str(settings.tool_pending_ttl))
-    for name in (
-        config.AUDIT_PATH,
-        config.AUDIT_FSYNC,
-        config.AUDIT_QUEUE_POLICY,
-        config.RUNS_DIR,
-        config.RUNS_KEEP,
-        config.PRICING_FILE,
-        config.METRICS_SERVER,
-        config.METRICS_FILE,
-        config.LOG_FORMAT,
-        "OTEL_TRACES_EXPORTER",
-        "OTEL_METRICS_EXPORTER",
-        "OTEL_TRACES_SAMPLER",
-        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
-    ):
-        table.add_row(name, literal(os.environ.get(name, "(unset)")))
-    table.add_row(config.AUDIT_HMAC_KEY, "(set)" if os.environ.get(config.AUDIT_HMAC_KEY) else "(unset)")
-    table.add_row(config.SENTRY_DSN, "(set)" if os.environ.get(config.SENTRY_DSN) else "(unset)")
+    shown_above = {
+        config.CAPTURE_MESSAGE_CONTENT,
+        config.CONTENT_MAX_LENGTH,
+        config.METRIC_CARDINALITY_LIMIT,
+        config.TOOL_PENDING_MAX,
+        config.TOOL_PENDING_TTL,
+    }
+    for name in [*_agentotel_variables(), *_OTEL_VARIABLES]:
+        if name in shown_above:
+            continue
+        if name in _SECRETS:
+            table.add_row(name, "(set)" if os.environ.get(name) else "(unset)")
+        else:
+            table.add_row(name, literal(os.environ.get(name, "(unset)")))
     console.print(table)
     found = available()
     console.print(
