@@ -116,3 +116,23 @@ def test_doctor_lists_every_agentotel_variable_and_never_a_secret(
         "(set)",
     )
     assert "secret" not in out
+
+
+def test_demo_trees_show_span_names_and_attributes_literally() -> None:
+    from rich.console import Console
+
+    from agentotel.cli.demo import render
+    from agentotel.testing._capture import TelemetryCapture
+
+    cap = TelemetryCapture()
+    tracer = cap.providers["tracer_provider"].get_tracer("test")
+    with tracer.start_as_current_span("plan [/] [bold]x[/bold]"):
+        with tracer.start_as_current_span(":smile: [[words:5]]") as child:
+            child.set_attribute("error.type", "[red]Boom[/]")
+    console = Console(record=True, width=200)
+    render(cap.spans(), console)
+    out = console.export_text()
+    assert "plan [/] [bold]x[/bold]" in out
+    assert ":smile: [[words:5]]" in out
+    assert "ERROR [red]Boom[/]" in out
+    cap.shutdown()

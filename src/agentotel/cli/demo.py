@@ -15,9 +15,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from agentotel import semconv
+from agentotel.cli._text import literal
+from agentotel.cli._text import say as text_say
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -31,28 +34,29 @@ _SHOWN = (
 )
 
 
-def _label(span: Any, root: bool) -> str:
+def _label(span: Any, root: bool) -> Text:
+    """One span's line; every value from the span is shown literally (no rich markup)."""
     a = span.attributes or {}
     ms = (span.end_time - span.start_time) / 1e6
-    parts = [f"[bold]{span.name}[/bold]", f"{ms:.1f} ms"]
+    parts: list[Text] = [literal(span.name, "bold"), literal(f"{ms:.1f} ms")]
     if semconv.GEN_AI_USAGE_INPUT_TOKENS in a or semconv.GEN_AI_USAGE_OUTPUT_TOKENS in a:
         tokens_in = a.get(semconv.GEN_AI_USAGE_INPUT_TOKENS, "-")
         tokens_out = a.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS, "-")
-        parts.append(f"tokens in={tokens_in} out={tokens_out}")
+        parts.append(literal(f"tokens in={tokens_in} out={tokens_out}"))
     if semconv.AGENTOTEL_STREAM_END in a:
-        parts.append(f"stream {a[semconv.AGENTOTEL_STREAM_END]}")
+        parts.append(literal(f"stream {a[semconv.AGENTOTEL_STREAM_END]}"))
     if semconv.AGENTOTEL_TOOL_CALL_NAMES in a:
-        parts.append("tool calls: " + ", ".join(a[semconv.AGENTOTEL_TOOL_CALL_NAMES]))
+        parts.append(literal("tool calls: " + ", ".join(a[semconv.AGENTOTEL_TOOL_CALL_NAMES])))
     for key, label in _SHOWN:
         if a.get(key):
-            parts.append(f"{label}={a[key]}")
+            parts.append(literal(f"{label}={a[key]}"))
     if root and semconv.GEN_AI_CONVERSATION_ID in a:
-        parts.append(f"conversation={a[semconv.GEN_AI_CONVERSATION_ID]}")
+        parts.append(literal(f"conversation={a[semconv.GEN_AI_CONVERSATION_ID]}"))
     if a.get(semconv.AGENTOTEL_TOOL_INFERRED):
-        parts.append("[cyan]inferred[/cyan]")
+        parts.append(literal("inferred", "cyan"))
     if semconv.ERROR_TYPE in a:
-        parts.append(f"[red]ERROR {a[semconv.ERROR_TYPE]}[/red]")
-    return "  ".join(parts)
+        parts.append(literal(f"ERROR {a[semconv.ERROR_TYPE]}", "red"))
+    return Text("  ").join(parts)
 
 
 def render(spans: Sequence[Any], console: Console) -> None:
@@ -83,7 +87,7 @@ def _metrics_table(cap: TelemetryCapture) -> Table:
     for name in _TABLE_METRICS:
         for point in cap.metric_points(name):
             a = dict(point.attributes)
-            label = " ".join(str(a[k]) for k in _TABLE_KEYS if k in a)
+            label = literal(" ".join(str(a[k]) for k in _TABLE_KEYS if k in a))
             if hasattr(point, "count"):
                 total = f"{point.sum:.3f} s" if name not in _UNITLESS else f"{point.sum:g}"
                 table.add_row(name, label, str(point.count), total)
@@ -144,7 +148,9 @@ def _cost_table(spans: Sequence[Any]) -> tuple[Table, str]:
     for column in ("model", "calls", "input tokens", "output tokens", "cost (USD)"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for model, (calls, tokens_in, tokens_out, usd) in rows.items():
-        table.add_row(model, str(int(calls)), str(int(tokens_in)), str(int(tokens_out)), f"${usd:.8f}")
+        table.add_row(
+            literal(model), str(int(calls)), str(int(tokens_in)), str(int(tokens_out)), f"${usd:.8f}"
+        )
     calls = sum(int(row[0]) for row in rows.values())
     total = sum(row[3] for row in rows.values())
     return table, f"total cost: ${total:.8f} over {calls} priced LLM calls, {unpriced} unpriced"
@@ -164,7 +170,10 @@ def run() -> int:
     console = Console()
     cap = TelemetryCapture()
     agentotel.instrument(**cap.providers)
-    say = console.print
+
+    def say(line: object) -> None:
+        text_say(console, line)
+
     try:
         with FakeLLMServer() as server:
             oai = openai.OpenAI(
@@ -187,7 +196,7 @@ def run() -> int:
     console.print(_metrics_table(cap))
     costs, total = _cost_table(spans)
     console.print(costs)
-    console.print(total, highlight=False)
+    text_say(console, total)
     cap.shutdown()
     return 0
 
