@@ -25,6 +25,8 @@ Token usage: ``gen_ai.usage.input_tokens`` is input + cache read + cache creatio
 
 from __future__ import annotations
 
+from typing import Any
+
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.anthropic.package import _instruments
 
@@ -32,18 +34,25 @@ _MESSAGES = "anthropic.resources.messages.messages"
 _BETA = "anthropic.resources.beta.messages.messages"
 
 
-def _patches() -> tuple[Patch, ...]:
-    from agentotel.instrumentation.anthropic import patch as p
+def _p() -> Any:
+    """The wrappers' module, imported only when ``anthropic`` is (it imports ``anthropic``)."""
+    from agentotel.instrumentation.anthropic import patch
 
-    found: list[Patch] = [Patch("anthropic._base_client", "start_api_call_span", p.sdk_span_switch)]
+    return patch
+
+
+def _patches() -> tuple[Patch, ...]:
+    found: list[Patch] = [
+        Patch("anthropic._base_client", "start_api_call_span", lambda t: _p().sdk_span_switch(t))
+    ]
     for module in (_MESSAGES, _BETA):
         found += [
-            Patch(module, "Messages.create", lambda t: p.messages(t).sync()),
-            Patch(module, "Messages.parse", lambda t: p.messages(t).sync()),
-            Patch(module, "AsyncMessages.create", lambda t: p.messages(t).async_()),
-            Patch(module, "AsyncMessages.parse", lambda t: p.messages(t).async_()),
-            Patch(module, "Messages.stream", lambda t: p.stream_helper(t, is_async=False)),
-            Patch(module, "AsyncMessages.stream", lambda t: p.stream_helper(t, is_async=True)),
+            Patch(module, "Messages.create", lambda t: _p().messages(t).sync()),
+            Patch(module, "Messages.parse", lambda t: _p().messages(t).sync()),
+            Patch(module, "AsyncMessages.create", lambda t: _p().messages(t).async_()),
+            Patch(module, "AsyncMessages.parse", lambda t: _p().messages(t).async_()),
+            Patch(module, "Messages.stream", lambda t: _p().stream_helper(t, is_async=False)),
+            Patch(module, "AsyncMessages.stream", lambda t: _p().stream_helper(t, is_async=True)),
         ]
     return tuple(found)
 

@@ -63,23 +63,31 @@ _PREGEL = "langgraph.pregel.main"
 # ``_runner`` imports both functions by name and calls them for every task (inline, on executor
 # threads and as asyncio tasks): they are patched where they are called.
 _RUNNER = "langgraph.pregel._runner"
+_GRAPHS = "langgraph.pregel"
+
+
+def _p() -> Any:
+    """The wrappers' module, imported only when an instrumented package is."""
+    from agentotel.instrumentation.langchain import patch
+
+    return patch
 
 
 def _patches(graphs: bool) -> tuple[Patch, ...]:
-    from agentotel.instrumentation.langchain import patch as p
-
     tools = (
-        Patch(_TOOLS, "BaseTool.run", p.tool_run),
-        Patch(_TOOLS, "BaseTool.arun", p.tool_arun),
+        Patch(_TOOLS, "BaseTool.run", lambda layer: _p().tool_run(layer)),
+        Patch(_TOOLS, "BaseTool.arun", lambda layer: _p().tool_arun(layer)),
     )
     if not graphs:
         return tools
+    # ``langgraph`` is a namespace package, which no post-import hook sees: ``langgraph.pregel``
+    # (its ``__init__`` imports ``main``, which imports ``_runner``) triggers the patching.
     return (
         *tools,
-        Patch(_PREGEL, "Pregel.stream", p.graph_stream),
-        Patch(_PREGEL, "Pregel.astream", p.graph_stream),
-        Patch(_RUNNER, "run_with_retry", p.node_run),
-        Patch(_RUNNER, "arun_with_retry", p.node_arun),
+        Patch(_PREGEL, "Pregel.stream", lambda layer: _p().graph_stream(layer), _GRAPHS),
+        Patch(_PREGEL, "Pregel.astream", lambda layer: _p().graph_stream(layer), _GRAPHS),
+        Patch(_RUNNER, "run_with_retry", lambda layer: _p().node_run(layer), _GRAPHS),
+        Patch(_RUNNER, "arun_with_retry", lambda layer: _p().node_arun(layer), _GRAPHS),
     )
 
 

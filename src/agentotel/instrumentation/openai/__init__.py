@@ -22,6 +22,8 @@ Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (NO_CONTENT 
 
 from __future__ import annotations
 
+from typing import Any
+
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.openai.package import _instruments
 
@@ -30,20 +32,25 @@ _RESPONSES = "openai.resources.responses.responses"
 _EMBEDDINGS = "openai.resources.embeddings"
 
 
-def _patches() -> tuple[Patch, ...]:
-    from agentotel.instrumentation.openai import patch as p
+def _p() -> Any:
+    """The wrappers' module, imported only when ``openai`` is (it imports ``openai``)."""
+    from agentotel.instrumentation.openai import patch
 
+    return patch
+
+
+def _patches() -> tuple[Patch, ...]:
     return (
-        Patch(_CHAT, "Completions.create", lambda t: p.chat(t).sync()),
-        Patch(_CHAT, "Completions.parse", lambda t: p.chat(t).sync()),
-        Patch(_CHAT, "AsyncCompletions.create", lambda t: p.chat(t).async_()),
-        Patch(_CHAT, "AsyncCompletions.parse", lambda t: p.chat(t).async_()),
-        Patch(_RESPONSES, "Responses.create", lambda t: p.responses(t).sync()),
-        Patch(_RESPONSES, "Responses.parse", lambda t: p.responses(t).sync()),
-        Patch(_RESPONSES, "AsyncResponses.create", lambda t: p.responses(t).async_()),
-        Patch(_RESPONSES, "AsyncResponses.parse", lambda t: p.responses(t).async_()),
-        Patch(_EMBEDDINGS, "Embeddings.create", lambda t: p.embeddings(t).sync()),
-        Patch(_EMBEDDINGS, "AsyncEmbeddings.create", lambda t: p.embeddings(t).async_()),
+        Patch(_CHAT, "Completions.create", lambda t: _p().chat(t).sync()),
+        Patch(_CHAT, "Completions.parse", lambda t: _p().chat(t).sync()),
+        Patch(_CHAT, "AsyncCompletions.create", lambda t: _p().chat(t).async_()),
+        Patch(_CHAT, "AsyncCompletions.parse", lambda t: _p().chat(t).async_()),
+        Patch(_RESPONSES, "Responses.create", lambda t: _p().responses(t).sync()),
+        Patch(_RESPONSES, "Responses.parse", lambda t: _p().responses(t).sync()),
+        Patch(_RESPONSES, "AsyncResponses.create", lambda t: _p().responses(t).async_()),
+        Patch(_RESPONSES, "AsyncResponses.parse", lambda t: _p().responses(t).async_()),
+        Patch(_EMBEDDINGS, "Embeddings.create", lambda t: _p().embeddings(t).sync()),
+        Patch(_EMBEDDINGS, "AsyncEmbeddings.create", lambda t: _p().embeddings(t).async_()),
     )
 
 
