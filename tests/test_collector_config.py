@@ -196,6 +196,17 @@ def test_audit_records_alone_go_to_the_audit_file() -> None:
     assert config["exporters"]["file/audit"]["format"] == "json"
 
 
+def test_audit_checkpoints_alone_go_to_the_anchor_file() -> None:
+    config = load("otelcol.yaml")
+    anchors = config["service"]["pipelines"]["logs/anchors"]
+
+    assert anchors["processors"] == ["memory_limiter", "filter/checkpoints_only", "batch"]
+    conditions = config["processors"]["filter/checkpoints_only"]["logs"]["log_record"]
+    assert conditions == [f'log.event_name != "{semconv.EVENT_AUDIT_CHECKPOINT}"']
+    assert anchors["exporters"] == ["file/anchors"]
+    assert config["exporters"]["file/anchors"] == {"path": "/tmp/agentotel/anchors.jsonl", "format": "json"}
+
+
 # --- docker compose -------------------------------------------------------------------------------
 def test_the_compose_stack_has_the_five_services() -> None:
     services = load("docker-compose.yaml")["services"]
