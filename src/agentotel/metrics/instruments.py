@@ -111,9 +111,9 @@ class AgentInstruments:
 
 
 def telemetry_dropped(meter: Meter) -> Counter:
-    """``agentotel.telemetry.dropped``: records a processor's queue had no room for."""
+    """``agentotel.telemetry.dropped``: records a processor could not write (see the reason)."""
     return meter.create_counter(
         semconv.TELEMETRY_DROPPED,
         unit="{record}",
-        description="Records agentotel dropped (a full queue under the drop policy), by reason.",
+        description="Records agentotel dropped (full queue, block timed out, shut-down gave up), by reason.",
     )
