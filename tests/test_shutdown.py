@@ -216,7 +216,12 @@ def test_sigterm_while_audit_records_are_being_written_loses_none(
     receiver: OTLPReceiver, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    env = _env(receiver.endpoint, AGENTOTEL_AUDIT_PATH=str(audit), OTEL_BSP_SCHEDULE_DELAY="50")
+    env = _env(
+        receiver.endpoint,
+        AGENTOTEL_AUDIT_PATH=str(audit),
+        OTEL_BSP_SCHEDULE_DELAY="50",
+        OTEL_BSP_MAX_QUEUE_SIZE="1000000",  # the tight loop must not overflow the span queue
+    )
     for _ in range(5):
         audit.unlink(missing_ok=True)
         receiver.clear()

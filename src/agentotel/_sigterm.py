@@ -11,8 +11,10 @@ The handler runs :func:`agentotel._shutdown.shutdown` on a thread of its own, th
 
 Python runs the handler on the main thread between two bytecodes, possibly while that thread
 holds a lock the shut-down needs: inside ``queue.Queue.put`` (the audit writer's queue), in a
-``threading.Event.set`` or in a logging handler. Waiting there would deadlock the writers until
-the deadline and lose their records. So the main thread waits for the shut-down (frozen, as the
+``threading.Event.set`` or in a logging handler; or half-way through ending a span (handed to the
+span exporter, its audit record not yet queued). Waiting there would deadlock the writers until
+the deadline and lose their records, or export a span the audit log never sees. So the main
+thread waits for the shut-down (frozen, as the
 default SIGTERM would leave it) only at a safe point; otherwise the handler returns and the
 main thread is signalled again every few milliseconds until it reaches one, and only then (or
 after half a second) does the shut-down start: no span ends between the audit log's close and the
@@ -26,7 +28,6 @@ import logging
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from types import FrameType
@@ -107,26 +108,30 @@ def _die() -> None:
     os._exit(128 + signal.SIGTERM)
 
 
-def _locking_files() -> set[str]:
-    files = {queue.__file__, threading.__file__, logging.__file__}
-    writer = sys.modules.get("agentotel.processors._writer")
-    if writer is not None and writer.__file__:
-        files.add(writer.__file__)
-    return {f for f in files if f}
+def _unsafe_places() -> tuple[str, ...]:
+    """Files and folders whose code may hold a lock the shut-down needs, or be half-way through
+    ending a span (the span handed to the exporter, its audit record not yet queued)."""
+    import opentelemetry.sdk
+
+    import agentotel.processors
+
+    folders = [*opentelemetry.sdk.__path__, *agentotel.processors.__path__]  # sdk: a namespace package
+    return tuple(p for p in (queue.__file__, logging.__file__, *(f + os.sep for f in folders if f)) if p)
 
 
 def _at_safe_point(frame: FrameType | None) -> bool:
-    """False when the interrupted code may hold a lock of ``queue``, ``threading``, ``logging``
-    or our writers; a thread blocked in a ``threading`` wait holds none (the wait released it)."""
-    if (
-        frame is not None
-        and frame.f_code.co_filename == threading.__file__
-        and frame.f_code.co_name in ("wait", "_wait_for_tstate_lock")
-    ):
-        return True
-    files = _locking_files()
+    """False when the interrupted code is inside ``queue``, ``logging``, the SDK or our processors
+    (see :func:`_unsafe_places`), or inside ``threading`` other than blocked in a wait (a wait has
+    released its lock)."""
+    innermost = frame
+    places = _unsafe_places()
     while frame is not None:
-        if frame.f_code.co_filename in files:
+        filename = frame.f_code.co_filename
+        if filename.startswith(places):
+            return False
+        if filename == threading.__file__ and not (
+            frame is innermost and frame.f_code.co_name in ("wait", "_wait_for_tstate_lock")
+        ):
             return False
         frame = frame.f_back
     return True
