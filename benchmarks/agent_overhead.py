@@ -110,6 +110,10 @@ QUICK = {
     "tool": Plan(cg_warmup=20, cg_n1=10, cg_n2=60, cpu_warmup=100, cpu_calls=500, cpu_repeats=3),
     "session": Plan(cg_warmup=3, cg_n1=2, cg_n2=12, cpu_warmup=3, cpu_calls=20, cpu_repeats=3),
 }
+SMOKE = {  # does every mode still run and emit what it should? (The smoke test.)
+    "tool": Plan(cg_warmup=2, cg_n1=1, cg_n2=3, cpu_warmup=2, cpu_calls=20, cpu_repeats=1),
+    "session": Plan(cg_warmup=2, cg_n1=1, cg_n2=3, cpu_warmup=1, cpu_calls=2, cpu_repeats=1),
+}
 
 
 # ============================================================================================
@@ -506,7 +510,7 @@ def main(argv: Sequence[str]) -> int:
     if not args.no_callgrind and shutil.which("valgrind") is None:
         print("valgrind not found: apt-get install -y valgrind, or pass --no-callgrind", file=sys.stderr)
         return 2
-    plans = QUICK if args.quick else FULL
+    plans = SMOKE if args.smoke else QUICK if args.quick else FULL
     workloads = args.workload or list(WORKLOADS)
     started = time.perf_counter()
 

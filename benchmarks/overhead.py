@@ -104,6 +104,10 @@ QUICK = Plan(
     cg_warmup=5, cg_n1=3, cg_n2=13, cpu_warmup=30, cpu_calls=200, cpu_repeats=3, mem_first=200,
     mem_total=2000,
 )  # fmt: skip
+# Does every mode of every workload still run and emit what it should? (The smoke tests.)
+SMOKE = Plan(
+    cg_warmup=2, cg_n1=1, cg_n2=3, cpu_warmup=2, cpu_calls=20, cpu_repeats=1, mem_first=10, mem_total=20,
+)  # fmt: skip
 
 
 # ============================================================================================
@@ -805,8 +809,10 @@ def _table(title: str, rows: dict[str, dict[str, Any]], spec: str, unit: str) ->
 
 def _common_arguments(parser: argparse.ArgumentParser, workloads: Sequence[str], no_callgrind: str) -> None:
     """The options both overhead benchmarks take."""
-    parser.add_argument(
-        "--quick", action="store_true", help="few iterations: a smoke check, not a measurement"
+    plan = parser.add_mutually_exclusive_group()
+    plan.add_argument("--quick", action="store_true", help="few iterations: a rough look, not a measurement")
+    plan.add_argument(
+        "--smoke", action="store_true", help="one repeat of ~20 calls per mode: does it run, measures nothing"
     )
     parser.add_argument(
         "--workload", action="append", choices=workloads, help="run only this workload (repeatable)"
@@ -842,7 +848,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    plan = QUICK if args.quick else FULL
+    plan = SMOKE if args.smoke else QUICK if args.quick else FULL
     workloads = args.workload or list(WORKLOADS)
     started = time.perf_counter()
 

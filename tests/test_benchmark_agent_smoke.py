@@ -24,13 +24,13 @@ def _number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def test_quick_agent_benchmark_run_reports_every_workload(tmp_path: Path) -> None:
+def test_smoke_agent_benchmark_run_reports_every_workload(tmp_path: Path) -> None:
     out = tmp_path / "agent_bench.json"
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "agent_overhead.py"),
-            "--quick",
+            "--smoke",
             "--no-callgrind",
             "--json",
             str(out),

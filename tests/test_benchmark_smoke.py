@@ -22,15 +22,14 @@ STREAM_METRICS = [
 ]
 
 
-def test_quick_benchmark_run_measures_every_mode(tmp_path: Path) -> None:
+def test_smoke_benchmark_run_measures_every_mode(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [
             sys.executable,
             str(OVERHEAD),
-            "--quick",
+            "--smoke",
             "--no-callgrind",
-            "--no-memory",
             "--json",
             str(out),
         ],
@@ -57,8 +56,12 @@ def test_quick_benchmark_run_measures_every_mode(tmp_path: Path) -> None:
         assert modes["agentotel"]["metrics"] == sorted(["agentotel.llm.cost.usd", *expected]), name
         for key in ("semconv_overhead", "semconv_vs_bare", "vs_semconv"):
             assert key in workload, (name, key)
+    memory = result["memory"]
+    assert (memory["calls"], memory["spans"]) == (20, 20)
+    assert sorted(memory["rss_mib"]) == sorted(memory["gc_objects"]) == ["10", "20"]
     assert "semconv-none" in done.stdout
     assert "vs semconv" in done.stdout
+    assert "Memory, agentotel, 20 OpenAI calls" in done.stdout
     assert "Command: " in done.stdout
 
 
