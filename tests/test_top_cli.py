@@ -1,6 +1,6 @@
 """``agentotel top`` and ``agentotel tools report`` against a real ``/metrics`` endpoint and a run store.
 
-The endpoint is ``prometheus_client``'s HTTP server on 127.0.0.1, serving the registry an
+The endpoint is ``prometheus_client``'s ``/metrics`` handler on 127.0.0.1, serving the registry an
 OpenTelemetry ``PrometheusMetricReader`` fills from instrumented OpenAI calls (the fake LLM server)
 and agent-layer tools and workflows. Durations there are real, so only counts, rates, success rates
 and scores are checked exactly; the run-store tests read hand-made runs with fixed durations.
@@ -24,11 +24,11 @@ from typing import Any
 
 import openai
 import pytest
-from helpers import GPT, QUESTION, closed_port, user
+from helpers import GPT, QUESTION, LocalHTTPServer, closed_port, serve_in_background, stop_serving, user
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, MetricsHandler
 from prometheus_client.parser import text_string_to_metric_families
 from runstore_helpers import (
     INFO_A,
@@ -108,7 +108,10 @@ def metrics_url(fake_llm: FakeLLMServer) -> Iterator[str]:
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     configure(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    # prometheus_client's own start_http_server polls for shut-down every 0.5 s: serve its handler
+    # from a server that polls every 0.05 s.
+    server = LocalHTTPServer(MetricsHandler.factory(registry))
+    thread = serve_in_background(server, "metrics")
     try:
         client = openai.OpenAI(base_url=fake_llm.openai_base_url, api_key="sk-test", max_retries=0)
         with agentotel.workflow("research"):
@@ -128,9 +131,7 @@ def metrics_url(fake_llm: FakeLLMServer) -> Iterator[str]:
                     pass
         yield f"http://127.0.0.1:{server.server_port}/metrics"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        stop_serving(server, thread)
         reset()
         instrumentor.uninstrument()
         meter_provider.shutdown()
