@@ -6,23 +6,27 @@ STAMP   = $(VENV)/.installed
 # Test files are spread over this many processes (pytest-xdist); each file stays in one.
 TEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	$(BIN)/python -m pip install --quiet -e ".[all,test,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/agentotel demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
+	$(BIN)/ruff format --check src tests benchmarks examples docs
 	$(BIN)/mypy --strict src
 
-test: lint
+# The manual (docs/, mkdocs.yml): a broken link, anchor or missing page fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: lint docs
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
@@ -31,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
