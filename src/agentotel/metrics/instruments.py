@@ -1,7 +1,7 @@
-"""The metric instruments (DESIGN §5), created in one place so that every component that
-records them (the agent API, the LLM instrumentors' inferred tool spans, MCP, LangChain) gets the
-same name, unit, description and buckets. A meter returns the existing instrument for a repeated
-name, so creating them twice is harmless."""
+"""The metric instruments (docs/recorded.md; docs/architecture.md), created in one place so that
+every component that records them (the agent API, the LLM instrumentors' inferred tool spans, MCP,
+LangChain) gets the same name, unit, description and buckets. A meter returns the existing
+instrument for a repeated name, so creating them twice is harmless."""
 
 from __future__ import annotations
 

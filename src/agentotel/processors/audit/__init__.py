@@ -9,10 +9,11 @@
     OK chain intact: 1520 records, seq 1..1520, 1 file, SHA-256 (2 anchors match)
     $ agentotel audit tail audit.jsonl --follow --type guard_violation
 
-One record per line (DESIGN §6): ``seq, timestamp, event_type, actor {agent, user}, action,
-resource, outcome, metadata, trace_id, span_id, conversation_id, prev_hash, hash``. Which spans
-become which records is in :func:`derive`; how records are chained and checked in :func:`verify`;
-what the writer does with a tampered, locked or deleted file in ``_sink``; checkpoints in ``_anchor``.
+One record per line (docs/audit-log.md; docs/architecture.md): ``seq, timestamp, event_type, actor
+{agent, user}, action, resource, outcome, metadata, trace_id, span_id, conversation_id, prev_hash,
+hash``. Which spans become which records is in :func:`derive`; how records are chained and checked
+in :func:`verify`; what the writer does with a tampered, locked or deleted file in ``_sink``;
+checkpoints in ``_anchor``.
 
 Environment (defaults in brackets): ``AGENTOTEL_AUDIT_PATH`` (attaches the processor under
 ``opentelemetry-instrument``), ``AGENTOTEL_AUDIT_HMAC_KEY`` [plain SHA-256],

@@ -1,6 +1,6 @@
 """Audit records from ended spans: a pure function, ``derive(span) -> AuditRecord | None``.
 
-The default policy (DESIGN §6) records:
+The default policy (the manual: docs/audit-log.md; adding an event type: docs/architecture.md) records:
 
 =====================  ===================  ===================  ============================
 span                   event_type           resource             outcome
@@ -137,7 +137,7 @@ class AuditRecord:
         return rfc3339(self.time_unix_nano)
 
     def fields(self, seq: int, prev_hash: str) -> dict[str, Any]:
-        """The JSON record (DESIGN §6) without ``hash``."""
+        """The JSON record (docs/audit-log.md) without ``hash``."""
         return {
             "seq": seq,
             "timestamp": rfc3339(self.time_unix_nano),
