@@ -299,6 +299,23 @@ def test_an_export_rejected_at_exit_is_one_line_and_no_wait() -> None:
     assert exit_took < 3.5, f"exit took {exit_took:.1f} s"
 
 
+def test_a_writer_still_busy_at_the_deadline_is_named_and_exit_is_bounded() -> None:
+    env = _env(None, AGENTOTEL_AUDIT_PATH="/dev/full", AGENTOTEL_SHUTDOWN_TIMEOUT="1")  # a full disk
+    env.update(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+    proc = _start(env, "exit", "3")
+    ended = _wait_for_line(proc, "end")
+    returncode, _, stderr = _finish(proc)
+    exit_took = time.monotonic() - ended
+
+    assert returncode == 0, stderr
+    [writers_own, ours] = _lines(stderr)  # the audit writer says why it cannot write
+    assert writers_own.startswith("agentotel: cannot write /dev/full")
+    assert ours == (
+        "agentotel: exit: gave up after 1 s (AGENTOTEL_SHUTDOWN_TIMEOUT) waiting for: AuditSpanProcessor"
+    )
+    assert exit_took < 1 + 3, f"exit took {exit_took:.1f} s"
+
+
 # --- default exporters ---------------------------------------------------------------------------
 def _default_collector_is_absent() -> bool:
     for port in (4317, 4318):

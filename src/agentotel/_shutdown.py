@@ -159,11 +159,10 @@ def _run(
 ) -> bool:
     deadline = time.monotonic() + limit
     _exports.begin_shutdown()
+    # Our writers first: the tracer providers shut them down again (a no-op) after their exporters.
+    writing = [_spawn(p.shutdown, type(p).__name__) for p in local] + [_spawn(c, "closer") for c in closers]
     exporting = [_spawn(p.shutdown, "tracer provider") for p in tracers]
-    _join(
-        [_spawn(p.shutdown, type(p).__name__) for p in local] + [_spawn(c, "closer") for c in closers],
-        deadline,
-    )
+    _join(writing, deadline)
 
     def shut_meters(provider: Any) -> Callable[[], None]:
         millis = max(0.0, deadline - time.monotonic()) * 1000
@@ -176,8 +175,9 @@ def _run(
     if unfinished:
         _exports.abort()  # their retry waits end: they return within the grace
         unfinished = _join(unfinished, deadline)
+    unfinished += [t for t in writing if t.is_alive()]
     _report(limit, reason, timed_out, unfinished)
-    return not timed_out
+    return not unfinished and not timed_out
 
 
 def _spawn(target: Callable[[], Any], what: str) -> threading.Thread:
@@ -204,28 +204,24 @@ def _is_shut(meter_provider: Any) -> bool:
 
 
 def _report(limit: float, reason: str, timed_out: bool, unfinished: list[threading.Thread]) -> None:
+    """ONE warning: what was not sent, and what had not finished (a local writer) at the deadline."""
     lost = _exports.not_sent()
-    told = _exports.announced_absent()
-    if lost and set(lost) <= told:
+    if lost and set(lost) <= _exports.announced_absent():
         # Only signals already reported as going to an absent default collector: said once already.
         _log.debug("agentotel: %s: not sent to the absent default collector: %s", reason, lost)
-        return
+        lost = {}
+    waiting = ", ".join(sorted({t.name.partition(":")[2] for t in unfinished}))
     if lost and timed_out:
-        _log.warning(
-            "agentotel: %s: gave up exporting after %g s (%s): %s not sent",
-            reason,
-            limit,
-            config.SHUTDOWN_TIMEOUT,
-            _exports.describe(lost),
+        message = (
+            f"gave up exporting after {limit:g} s ({config.SHUTDOWN_TIMEOUT}): "
+            f"{_exports.describe(lost)} not sent"
         )
     elif lost:
-        _log.warning("agentotel: %s: the last export failed: %s not sent", reason, _exports.describe(lost))
-    elif unfinished:
-        names = ", ".join(sorted({t.name.partition(":")[2] for t in unfinished}))
-        _log.warning(
-            "agentotel: %s: gave up after %g s (%s) waiting for: %s",
-            reason,
-            limit,
-            config.SHUTDOWN_TIMEOUT,
-            names,
-        )
+        message = f"the last export failed: {_exports.describe(lost)} not sent"
+    elif waiting:
+        message = f"gave up after {limit:g} s ({config.SHUTDOWN_TIMEOUT}) waiting for: {waiting}"
+    else:
+        return
+    if lost and waiting:
+        message += f"; still busy: {waiting}"
+    _log.warning("agentotel: %s: %s", reason, message)
