@@ -187,7 +187,7 @@ def wait_until(predicate: Any, what: str, timeout: float = 60.0) -> Any:
 
 # Every metric agentotel exposes, as Prometheus names it: histogram families (each with _bucket,
 # _count and _sum samples), counters (their _total sample) and gauges. test_real_prometheus.py
-# checks the names of a real scrape against these; the README lists them.
+# checks the names of a real scrape against these; docs/operations.md lists them.
 HISTOGRAMS = (
     "gen_ai_client_token_usage",
     "gen_ai_client_operation_duration_seconds",
