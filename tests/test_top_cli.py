@@ -414,7 +414,8 @@ def test_q_quits_top_on_a_terminal(store: Path) -> None:
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "120"},
+        # LINES too: pytest-xdist workers inherit LINES=24, too short for the whole screen.
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "50"},
     )
     try:
         shown = read_terminal(controller, process, until=b"recent errors")
