@@ -8,11 +8,13 @@ and scores are checked exactly; the run-store tests read hand-made runs with fix
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import sys
 import termios
@@ -403,6 +405,7 @@ def test_q_quits_top_on_a_terminal(store: Path) -> None:
     """``agentotel top`` in a pseudo-terminal: typing ``q`` ends it, and the terminal's settings
     (echo, line mode) are as they were."""
     controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 200, 120, 0, 0))
     before = termios.tcgetattr(terminal)
     # The terminal becomes the controlling terminal of top's own session, as in a shell.
     as_in_a_shell = (
@@ -415,7 +418,8 @@ def test_q_quits_top_on_a_terminal(store: Path) -> None:
         stdout=terminal,
         stderr=terminal,
         # LINES too: pytest-xdist workers inherit LINES=24, too short for the whole screen.
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "50"},
+        # 200 lines: a screen cut short ends in "..." instead of its last table (recent errors).
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "200"},
     )
     try:
         shown = read_terminal(controller, process, until=b"recent errors")
