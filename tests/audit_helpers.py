@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,7 +105,7 @@ def chain_records(path: Path) -> list[dict[str, Any]]:
 class _File:
     """An audit file on the real ``OsFile`` whose ``write`` the disks below change; counts syncs."""
 
-    def __init__(self, disk: FullDisk | GatedDisk | SwitchableDisk, real: OsFile) -> None:
+    def __init__(self, disk: FullDisk | GatedDisk | SlowDisk | SwitchableDisk, real: OsFile) -> None:
         self._disk = disk
         self._real = real
 
@@ -199,6 +200,35 @@ class _GatedFile(_File):
     def write(self, data: bytes) -> None:
         self._disk.entered.set()
         self._disk.gate.wait(30)
+        self._real.write(data)
+
+
+class SlowDisk:
+    """An opener whose first write takes ``first`` seconds and whose later writes wait until
+    :meth:`release`; ``writes`` counts the writes begun."""
+
+    def __init__(self, first: float) -> None:
+        self.first = first
+        self.writes = 0
+        self.gate = threading.Event()
+        self.syncs = 0
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def __call__(self, path: str) -> _File:
+        return _SlowFile(self, OsFile(path))
+
+
+class _SlowFile(_File):
+    _disk: SlowDisk
+
+    def write(self, data: bytes) -> None:
+        self._disk.writes += 1
+        if self._disk.writes == 1:
+            time.sleep(self._disk.first)
+        else:
+            self._disk.gate.wait(60)
         self._real.write(data)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_helpers import TOOL_ATTRS, SwitchableDisk, fill_disk, records, tiny_tmpfs
+from audit_helpers import TOOL_ATTRS, SlowDisk, SwitchableDisk, fill_disk, records, tiny_tmpfs
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_helpers import wait_until
 from runstore_helpers import events_of, names, run_ids, run_store, summary_of
@@ -37,6 +37,7 @@ from agentotel.testing._capture import TelemetryCapture
 DROPPED = "agentotel.telemetry.dropped"
 BLOCK_TIMEOUT = 0.3
 SHUTDOWN_TIMEOUT = 0.5
+MARGIN = 1.0  # seconds a loaded 2-core machine may add to a bound
 TESTS = Path(__file__).parent
 
 
@@ -290,6 +291,52 @@ def test_a_full_audit_disk_never_holds_tool_calls_and_the_gap_is_written_once_sp
         ("tool_call", "call-2"),
     ]
     assert verify([path]).ok
+    processor.shutdown()
+
+
+def test_in_sync_mode_a_failing_disk_holds_the_agent_for_one_bound_and_sync_works_again_after(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    disk = SwitchableDisk()
+    processor = AuditSpanProcessor(path, opener=disk, fsync="sync")
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    disk.full = True
+    bound = BLOCK_TIMEOUT + SHUTDOWN_TIMEOUT
+    started = time.monotonic()
+
+    end_tool_spans(provider, 0, 9)  # the first waits the bound; the writer is then stuck
+
+    assert time.monotonic() - started < 2 * bound
+    disk.full = False
+    wait_until(lambda: processor.healthy, "the writer to write again")
+    end_tool_spans(provider, 10, 10)  # acknowledged: on disk when the span end returns
+    assert summary(records(path)) == [("tool_call", f"call-{i}") for i in range(11)]
+    processor.shutdown()
+
+
+def test_in_sync_mode_a_span_end_waits_at_most_block_plus_shutdown_in_all_even_after_waiting_for_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block, shutdown = 2.0, 0.5
+    monkeypatch.setenv("AGENTOTEL_WRITER_BLOCK_TIMEOUT", str(block))
+    monkeypatch.setenv("AGENTOTEL_WRITER_SHUTDOWN_TIMEOUT", str(shutdown))
+    disk = SlowDisk(first=block - 0.2)
+    processor = AuditSpanProcessor(tmp_path / "audit.jsonl", opener=disk, fsync="sync", queue_size=1)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    threading.Thread(target=end_tool_spans, args=(provider, 0, 0), daemon=True).start()
+    wait_until(lambda: disk.writes == 1, "call-0 being written (slowly)")
+    threading.Thread(target=end_tool_spans, args=(provider, 1, 1), daemon=True).start()
+    wait_until(lambda: processor._writer._queue.qsize() == 1, "call-1 filling the queue")
+    started = time.monotonic()
+
+    end_tool_spans(provider, 2, 2)  # room after ~1.8 s; then its record is never written
+
+    took = time.monotonic() - started
+    assert block + shutdown - 0.1 <= took < block + shutdown + MARGIN
+    disk.release()
     processor.shutdown()
 
 

@@ -7,6 +7,9 @@ When the queue is full:
   (``AGENTOTEL_WRITER_BLOCK_TIMEOUT``), then drops the item (reason ``queue_full_timeout``). Until
   the writer next writes something, the writer is known stuck (a full disk): later items that find
   the queue full are dropped at once, so a thousand tool calls do not each wait the bound;
+  :meth:`QueueWriter.submit_and_wait` (``fsync=sync``) also waits until the item is durable, at
+  most ``block_timeout + shutdown_timeout`` in all; when that runs out the writer is stuck too,
+  and while it is stuck such calls only queue;
 * ``drop`` drops the item at once (reason ``queue_full``).
 
 A dropped item is counted in ``agentotel.telemetry.dropped`` and handed to ``on_drop(item)`` (the
@@ -178,6 +181,21 @@ class QueueWriter(Generic[T]):
         except queue.Full:
             self._drop(item, semconv.DROP_QUEUE_FULL)
 
+    def submit_and_wait(self, item: T, done: threading.Event) -> None:
+        """Queue ``item``, then wait until ``done`` is set (by the sink once ``item`` is durable, or
+        when it is dropped): ``block_timeout + shutdown_timeout`` seconds at most in all, room in
+        the queue included. When that wait runs out, the writer is stuck until it next writes
+        something, and meanwhile this does not wait at all: never raises."""
+        deadline = time.monotonic() + self.block_timeout + self.shutdown_timeout
+        self.submit(item)
+        if self._closed or self._stalled:
+            return
+        if done.wait(max(0.0, deadline - time.monotonic())):
+            return
+        with self._lock:  # the writer clears it under the lock, after setting ``done``
+            if not done.is_set():
+                self._stalled = True
+
     def _drop(self, item: T, reason: str) -> None:
         if self._on_drop is not None:  # before the count, so the gap written next knows of it
             try:
@@ -317,7 +335,8 @@ class QueueWriter(Generic[T]):
                     time.sleep(min(delay, remaining))
                 delay = min(delay * 2, _RETRY_MAX)
                 continue
-            self._stalled = False
+            with self._lock:
+                self._stalled = False
             if self.last_error is not None:
                 _log.warning("agentotel: writing %s again", self.sink.path)
                 self.last_error = None

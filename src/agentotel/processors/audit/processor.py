@@ -3,7 +3,8 @@
 ``on_end`` derives the record (a pure function of the span, see ``_derive``) and queues it: it
 never does file I/O and never raises (an error of ours is logged at DEBUG and counted in
 ``agentotel.telemetry.errors``). With ``fsync=sync`` it then waits until the writer has written and
-synced the record (at most ``block_timeout`` plus ``shutdown_timeout`` of the writer). The writer
+synced the record (at most ``block_timeout`` plus ``shutdown_timeout`` of the writer in all; not
+at all while the writer is stuck, see :meth:`QueueWriter.submit_and_wait`). The writer
 thread chains and writes the records (``_sink``) and then, when a LoggerProvider is configured
 (given, or set globally), emits each one as an ``agentotel.audit`` log event whose body is the
 record, so a Collector can ship audit data off the machine; checkpoints go to the anchor file and
@@ -258,9 +259,7 @@ class AuditSpanProcessor(SpanProcessor):
                 self._writer.submit(record)
                 return
             durable = Durable(record)
-            self._writer.submit(durable)
-            if not self._closed:
-                durable.done.wait(self._writer.block_timeout + self._writer.shutdown_timeout)
+            self._writer.submit_and_wait(durable, durable.done)
         except Exception as exc:
             self._boundary.report(exc)
 
