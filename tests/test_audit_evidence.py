@@ -87,6 +87,12 @@ def edit_last_record(path: Path) -> None:
     write_lines(path, lines)
 
 
+def edit_last_record_and_strip_its_newline(path: Path) -> None:
+    """An edit made to look like a crash mid-write (no newline after the last line)."""
+    edit_last_record(path)
+    path.write_bytes(path.read_bytes()[:-1])
+
+
 def append_forged_records(path: Path) -> None:
     last = json.loads(lines_of(path)[-1])
     forged = [
@@ -109,13 +115,22 @@ def append_unchained_records(path: Path) -> None:
     write_lines(path, [*lines_of(path), forged])
 
 
-@pytest.mark.parametrize("tamper", [edit_last_record, append_forged_records, append_unchained_records])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        edit_last_record,
+        edit_last_record_and_strip_its_newline,
+        append_forged_records,
+        append_unchained_records,
+    ],
+)
 def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
     path: Path, tamper: Callable[[Path], None], cap: TelemetryCapture, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="agentotel")
     run(path, 5, hmac_key=KEY)
-    good = records(path)[:4] if tamper is edit_last_record else records(path)
+    edited = tamper in (edit_last_record, edit_last_record_and_strip_its_newline)
+    good = records(path)[:4] if edited else records(path)
     tamper(path)
     if tamper is append_unchained_records:  # its hash verifies; its prev_hash does not
         assert "prev_hash is not the hash of seq 5" in str(verify([path], key=KEY).broken)
@@ -187,6 +202,70 @@ def test_complete_lines_that_fail_are_never_a_damaged_end_even_if_a_gap_acknowle
         str(tmp_path / "audit.jsonl.1"),
         5,
         "hash does not match the record (edited, or hashed with another key)",
+    )
+
+
+def test_an_edited_last_line_without_newline_is_not_crash_damage_even_if_a_gap_acknowledges_it(
+    tmp_path: Path,
+) -> None:
+    lines = chain_lines(5)
+    bad = lines[4].replace(b'"success"', b'"failure"').rstrip(b"\n")  # complete JSON: not torn
+    write_lines(tmp_path / "audit.jsonl.1", [*lines[:4], bad])
+    gap = {
+        **json.loads(lines[0]),
+        "seq": 5,
+        "prev_hash": json.loads(lines[3])["hash"],
+        "event_type": "audit_gap",
+        "metadata": {"reason": "corrupt_tail", "discarded_bytes": len(bad)},
+    }
+    gap.pop("hash")
+    write_lines(tmp_path / "audit.jsonl", [seal(gap, Hasher())[0]])
+
+    result = verify([tmp_path / "audit.jsonl"])
+
+    assert result.broken == Break(
+        5,
+        str(tmp_path / "audit.jsonl.1"),
+        5,
+        "hash does not match the record (edited, or hashed with another key)",
+    )
+
+
+def test_a_last_record_that_verifies_without_its_newline_verifies(path: Path) -> None:
+    write_lines(path, [*chain_lines(4), chain_lines(5)[4].rstrip(b"\n")])
+
+    assert verify([path]).summary() == "chain intact: 5 records, seq 1..5, 1 file, SHA-256"
+
+
+def test_a_restart_keeps_a_last_record_that_verifies_without_its_newline_and_completes_the_line(
+    path: Path,
+) -> None:
+    run(path, 5, hmac_key=KEY)
+    path.write_bytes(path.read_bytes()[:-1])
+
+    processor = run(path, 2, "after", hmac_key=KEY)
+
+    assert processor.last_error is None  # no incident
+    assert not (path.parent / "audit.jsonl.1").exists()
+    assert [(r["seq"], r["event_type"]) for r in records(path)] == [(n, "tool_call") for n in range(1, 8)]
+    assert verify([path], key=KEY).summary() == "chain intact: 7 records, seq 1..7, 1 file, HMAC-SHA-256"
+
+
+def test_a_torn_last_line_is_still_crash_damage(path: Path) -> None:
+    run(path, 5, hmac_key=KEY)
+    data, last = path.read_bytes(), lines_of(path)[-1]
+    half = len(last) // 2
+    path.write_bytes(data[: len(data) - len(last) + half])  # a crash mid-write: half a line, not JSON
+
+    processor = run(path, 1, "after", hmac_key=KEY)
+
+    assert processor.last_error is None  # no incident
+    [gap, after] = records(path)
+    assert (gap["seq"], gap["metadata"]) == (5, {"reason": "corrupt_tail", "discarded_bytes": half})
+    assert after["seq"] == 6
+    assert verify([path], key=KEY).summary() == (
+        "chain intact: 6 records, seq 1..6, 2 files, HMAC-SHA-256 "
+        f"(1 audit_gap record; {half} bytes of damaged file ends discarded)"
     )
 
 

@@ -10,8 +10,10 @@ whose bytes are anything else (whitespace, escapes, duplicate keys, CRLF) does n
 **Gaps** are chained ``audit_gap`` records saying what is missing and why (``metadata.reason``):
 
 - ``queue_full`` (``dropped``: how many records the ``drop`` policy lost just before it);
-- ``corrupt_tail`` (``discarded_bytes``): the previous file ended with a torn line (no newline: a
-  crash mid-write); the chain goes on from its last record in a new file;
+- ``corrupt_tail`` (``discarded_bytes``): the previous file ended with a torn line (no newline,
+  and not a whole JSON object: a crash mid-write); the chain goes on from its last record in a new
+  file. A last line without newline that is a whole JSON object is judged as a record: kept when
+  it verifies and follows the record before it, tampering (``chain_broken``) otherwise;
 - ``retention`` (``removed_through_seq``): rotation deleted the oldest files, and with them every
   record up to that seq;
 - ``chain_broken`` (``discarded_bytes``): when the writer started, the previous file ended with
@@ -143,6 +145,16 @@ def parse_line(raw: bytes, hasher: Hasher) -> tuple[dict[str, Any] | None, str]:
     if not hmac.compare_digest(hasher.digest(body), claimed):
         return None, "hash does not match the record (edited, or hashed with another key)"
     return record, ""
+
+
+def whole_json(raw: bytes) -> bool:
+    """True when ``raw``, a file's last line without its newline, is a whole JSON object: not a
+    line torn by a crash mid-write (the writer writes a record and its newline in one write, and no
+    proper prefix of a record is JSON), so it is judged as a record."""
+    try:
+        return isinstance(json.loads(raw), dict)
+    except ValueError:
+        return False
 
 
 def rotation_set(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

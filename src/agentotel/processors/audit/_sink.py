@@ -13,13 +13,15 @@ same path fails at start-up with :class:`AuditFileLocked`). Rotation opens and l
 ``path`` (so ``path`` always names a locked file), and deletes the files past ``keep_files`` once a
 ``retention`` gap record in the new file has said which records they held. On start, the chain
 continues from the last verified record of ``path`` (or of ``path.1`` when ``path`` is missing or
-empty, as after a crash mid-rotation). A file that does not end with a verified record is not
+empty, as after a crash mid-rotation). A last line without newline that is a whole JSON object
+is judged as a record: when it verifies and follows the record before it, its newline is written
+and the chain continues from it. A file that does not end with a verified record is not
 appended to: it is rotated away, and the new file starts with a ``corrupt_tail`` gap when only a
-torn last line (no newline: a crash mid-write) follows the last verified record, or with a
-``chain_broken`` gap when complete lines that do not verify do (edited or forged records: an
-incident, reported through ``on_incident``). Before each batch the writer checks that ``path`` is
-still the file it holds; when it was deleted or replaced, a new file starts with a
-``file_deleted`` gap (an incident too).
+torn last line (no newline and not a whole JSON object: a crash mid-write) follows the last
+verified record, or with a ``chain_broken`` gap when lines that do not verify do (edited or
+forged records: an incident, reported through ``on_incident``). Before each batch the writer
+checks that ``path`` is still the file it holds; when it was deleted or replaced, a new file
+starts with a ``file_deleted`` gap (an incident too).
 
 Durability (``fsync``): ``batch`` syncs once per written batch, ``record`` after each record,
 ``never`` leaves it to the OS; ``sync`` is ``batch`` plus :class:`Durable` items, whose ``done``
@@ -51,6 +53,7 @@ from agentotel.processors.audit._chain import (
     Hasher,
     parse_line,
     seal,
+    whole_json,
 )
 from agentotel.processors.audit._derive import AUDIT_GAP, AuditRecord
 from agentotel.processors.audit._file import AuditFile, AuditFileLocked, OsFile
@@ -218,7 +221,9 @@ class AuditFileSink:
         source = next((n for n in (0, 1) if _size(self._name(n)) > 0), None)
         if source is None:
             return
-        seq, digest, discarded, tampered = _last_good(self._name(source), self._hasher)
+        seq, digest, discarded, tampered, unterminated = _last_good(self._name(source), self._hasher)
+        if unterminated:
+            self._end_line(source)
         if seq is not None and digest is not None:
             self._seq, self._prev = seq, digest
             self._written = (seq, digest)
@@ -244,6 +249,19 @@ class AuditFileSink:
                     f"new file continues the chain (audit_gap seq {gap_seq})"
                 )
             )
+
+    def _end_line(self, source: int) -> None:
+        """Write the newline the last record of file ``source`` lacks (it verified and chained)."""
+        if source == 0 and self._file is not None:
+            self._file.write(b"\n")
+            self._file.sync()
+            self._size += 1
+            self._planned_size = self._size
+            return
+        with open(self._name(source), "ab") as fh:
+            fh.write(b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def _check_file(self) -> None:
         """A new file and a ``file_deleted`` gap when ``path`` is no longer the file being written."""
@@ -458,11 +476,35 @@ def _first_seq(path: str) -> int | None:
     return seq if isinstance(seq, int) else None
 
 
-def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int, bool]:
+def _last_good(path: str, hasher: Hasher) -> tuple[int | None, str | None, int, bool, bool]:
+    """``(seq, hash, bytes after it, tampered, unterminated)`` of the last verified record of
+    ``path``, as :func:`_last_line` finds it, with a last line without newline judged: a torn line
+    (not a whole JSON object: a crash mid-write) is discarded, a record that verifies and follows
+    the one before it is the last record (``unterminated``: its newline is to be written), and any
+    other whole JSON object is tampering."""
+    seq, digest, after, tampered = _last_line(path, hasher)
+    if tampered or not after:
+        return seq, digest, after, tampered, False
+    with open(path, "rb") as fh:  # no newline in the last ``after`` bytes: one last line
+        fh.seek(-after, os.SEEK_END)
+        tail = fh.read()
+    if not whole_json(tail):
+        return seq, digest, after, False, False
+    record, _ = parse_line(tail + b"\n", hasher)
+    if (
+        record is not None
+        and record["seq"] == (seq or 0) + 1
+        and record["prev_hash"] == (digest if digest is not None else GENESIS)
+    ):
+        return record["seq"], record["hash"], 0, False, True
+    return seq, digest, after, True, False
+
+
+def _last_line(path: str, hasher: Hasher) -> tuple[int | None, str | None, int, bool]:
     """``(seq, hash, bytes after it, tampered)`` of the last verified record of ``path`` (one whose
     hash verifies and that follows the verified record on the line before it, if any);
     ``(None, None, size, tampered)`` when the last few MiB hold none. ``tampered``: complete lines
-    (not only a torn last line) follow it."""
+    follow it (not only a last line without newline)."""
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         block = _TAIL_BLOCK

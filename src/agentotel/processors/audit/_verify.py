@@ -5,7 +5,9 @@ cannot be trusted: a line that is not exactly a record's canonical line, a hash 
 match the record (edited), or a record that does not follow the one before it (``seq`` not the
 next one, or ``prev_hash`` not its hash: deleted, reordered or inserted). A chain that does not
 start at seq 1 must be explained by a ``retention`` gap (else its first files were removed); a
-torn file end must be acknowledged, to the byte, by the gap that starts the next file. A chain
+torn file end (a last line without newline that is not a whole JSON object) must be
+acknowledged, to the byte, by the gap that starts the next file; a last line without newline
+that is a whole JSON object is checked as a record. A chain
 cannot prove where it ends: ``anchors`` (seq and hash of checkpoints published elsewhere) catch
 records removed from the end, and a set with no record at all does not verify.
 """
@@ -32,6 +34,7 @@ from agentotel.processors.audit._chain import (
     Hasher,
     parse_line,
     rotation_set,
+    whole_json,
 )
 
 
@@ -342,10 +345,12 @@ def _walk_files(walk: _Walk, files: list[Path]) -> Break | None:
             offset = damage_at = bad = 0
             torn = False
             for number, raw in enumerate(fh, 1):
-                record, why = parse_line(raw, walk.hasher)
+                unterminated = not raw.endswith(b"\n")
+                whole = unterminated and whole_json(raw)  # a record without its newline, judged as one
+                record, why = parse_line(raw + b"\n" if whole else raw, walk.hasher)
                 if record is None:
                     bad += 1
-                    torn = not raw.endswith(b"\n")
+                    torn = unterminated and not whole
                     if damage is None:
                         damage, damage_at = Break(walk.expected or _seq_of(raw), name, number, why), offset
                 elif damage is not None:
