@@ -417,8 +417,8 @@ def test_q_quits_top_on_a_terminal(store: Path) -> None:
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
-        # LINES too: pytest-xdist workers inherit LINES=24, too short for the whole screen.
-        # 200 lines: a screen cut short ends in "..." instead of its last table (recent errors).
+        # pytest-xdist workers inherit LINES=24: a screen cut short ends in "..." instead of its
+        # last table (recent errors), so the terminal and LINES both say 200.
         env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "200"},
     )
     try:
