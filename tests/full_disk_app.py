@@ -1,8 +1,8 @@
 """An agent process wired from the environment: ``python full_disk_app.py COUNT``.
 
 Attaches the audit log and the run store as ``AGENTOTEL_AUDIT_PATH`` / ``AGENTOTEL_RUNS_DIR`` say,
-runs COUNT agent rounds of one tool call each, prints ``runs done: COUNT`` and exits: the tracer
-provider is shut down at exit, as in any app.
+prints ``started`` once set up, runs COUNT agent rounds of one tool call each, prints
+``runs done: COUNT`` and exits: the tracer provider is shut down at exit, as in any app.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ def main(count: int) -> None:
     audit.attach_from_env(provider)
     runstore.attach_from_env(provider)
     tracer = provider.get_tracer("full-disk-app")
+    print("started", flush=True)
     agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "helper"}
     for i in range(count):
         with tracer.start_as_current_span("invoke_agent helper", attributes=agent):

@@ -118,7 +118,7 @@ def test_block_waits_at_most_the_bound_then_drops_and_counts(cap: TelemetryCaptu
     disk, writer = stuck_writer(cap, max_queue=1)
     started = time.monotonic()
 
-    returns_within(10, lambda: writer.submit("late"))
+    returns_within(BLOCK_TIMEOUT + MARGIN, lambda: writer.submit("late"))
 
     assert time.monotonic() - started >= BLOCK_TIMEOUT  # it did wait for room first
     assert dropped(cap, "audit", "queue_full_timeout") == 1
@@ -130,10 +130,10 @@ def test_block_waits_at_most_the_bound_then_drops_and_counts(cap: TelemetryCaptu
 
 def test_while_the_disk_stays_full_later_records_are_dropped_without_waiting(cap: TelemetryCapture) -> None:
     disk, writer = stuck_writer(cap, max_queue=1)
-    returns_within(10, lambda: writer.submit("first"))  # waits the bound once
+    returns_within(BLOCK_TIMEOUT + MARGIN, lambda: writer.submit("first"))  # waits the bound once
 
     # 50 more would wait 50 x the bound if each waited; they are dropped at once instead.
-    returns_within(5, lambda: [writer.submit(f"late-{n}") for n in range(50)])
+    returns_within(MARGIN, lambda: [writer.submit(f"late-{n}") for n in range(50)])
 
     assert dropped(cap, "audit", "queue_full_timeout") == 51
     disk.full = False
@@ -144,7 +144,7 @@ def test_while_the_disk_stays_full_later_records_are_dropped_without_waiting(cap
 
 def test_once_the_disk_is_written_again_block_waits_for_room_again(cap: TelemetryCapture) -> None:
     disk, writer = stuck_writer(cap, max_queue=1)
-    returns_within(10, lambda: writer.submit("dropped"))
+    returns_within(BLOCK_TIMEOUT + MARGIN, lambda: writer.submit("dropped"))
     disk.full = False
     assert writer.flush(10)
 
@@ -167,7 +167,7 @@ def test_drop_policy_drops_at_once_and_hands_each_dropped_item_to_on_drop(cap: T
     wait_until(lambda: disk.attempts > 0, "the first write to fail")
     writer.submit("q0")
 
-    returns_within(5, lambda: [writer.submit(f"late-{n}") for n in range(20)])
+    returns_within(MARGIN, lambda: [writer.submit(f"late-{n}") for n in range(20)])
 
     assert dropped(cap, "audit", "queue_full") == 20
     assert dropped(cap, "audit", "queue_full_timeout") == 0
@@ -182,7 +182,7 @@ def test_shutdown_returns_within_the_bound_on_a_full_queue_and_reports_what_was_
     caplog.set_level(logging.WARNING, logger="agentotel")
     disk, writer = stuck_writer(cap, max_queue=2)
 
-    lost = returns_within(10, writer.shutdown)
+    lost = returns_within(SHUTDOWN_TIMEOUT + MARGIN, writer.shutdown)
 
     assert lost == 3  # "a" and the two queued
     assert dropped(cap, "audit", "shutdown_timeout") == 3
@@ -205,7 +205,7 @@ def test_shutdown_returns_within_the_bound_when_a_write_never_returns(
     writer.submit("a")
     writer.submit("b")
 
-    lost = returns_within(10, writer.shutdown)
+    lost = returns_within(SHUTDOWN_TIMEOUT + MARGIN, writer.shutdown)
 
     gate.set()
     assert lost == 2
@@ -232,7 +232,7 @@ def test_shutdown_of_a_healthy_writer_writes_everything_and_reports_nothing(cap:
 def test_flush_gives_up_within_the_bound_while_the_disk_is_full(cap: TelemetryCapture) -> None:
     disk, writer = stuck_writer(cap, max_queue=1)
 
-    assert returns_within(10, lambda: writer.flush(3600)) is False
+    assert returns_within(SHUTDOWN_TIMEOUT + MARGIN, lambda: writer.flush(3600)) is False
 
     disk.full = False
     assert writer.flush(10) is True
@@ -279,7 +279,9 @@ def test_a_full_audit_disk_never_holds_tool_calls_and_the_gap_is_written_once_sp
     end_tool_spans(provider, 0, 0)
     wait_until(lambda: not processor.healthy, "the write to fail")
 
-    returns_within(10, lambda: end_tool_spans(provider, 1, 9))  # 1, 2 queued; 3..9 dropped
+    returns_within(
+        BLOCK_TIMEOUT + MARGIN, lambda: end_tool_spans(provider, 1, 9)
+    )  # 1, 2 queued; 3..9 dropped
 
     assert dropped(cap, "audit", reason) == 7
     disk.full = False
@@ -373,7 +375,7 @@ def test_a_full_run_store_disk_never_holds_the_agent_and_the_run_records_its_gap
             wait_until(lambda: not processor.healthy, "the run store's write to fail")
 
         # tool 0 is queued; tools 1..4 and the root are dropped (the root is kept for later)
-        returns_within(10, lambda: agent_run(cap.tracer_provider, 5, started))
+        returns_within(BLOCK_TIMEOUT + MARGIN, lambda: agent_run(cap.tracer_provider, 5, started))
         assert dropped(cap, "runstore", reason) == 5
         filler.unlink()
         assert processor.force_flush(10_000)
@@ -389,6 +391,7 @@ def test_an_agent_process_with_a_full_audit_disk_exits_within_the_bound(
     full_disk: tuple[Path, Path], policy: str
 ) -> None:
     folder, _ = full_disk
+    block, shutdown = 1.0, 1.0
     env = {
         **os.environ,
         "AGENTOTEL_AUDIT_PATH": str(folder / "audit.jsonl"),
@@ -397,28 +400,35 @@ def test_an_agent_process_with_a_full_audit_disk_exits_within_the_bound(
         "AGENTOTEL_RUNS_DIR": str(folder / "runs"),
         "AGENTOTEL_RUNS_QUEUE_POLICY": policy,
         "AGENTOTEL_RUNS_QUEUE_SIZE": "10",
-        "AGENTOTEL_WRITER_BLOCK_TIMEOUT": "1",
-        "AGENTOTEL_WRITER_SHUTDOWN_TIMEOUT": "1",
+        "AGENTOTEL_WRITER_BLOCK_TIMEOUT": str(block),
+        "AGENTOTEL_WRITER_SHUTDOWN_TIMEOUT": str(shutdown),
     }
-    started = time.monotonic()
+    # Two writers (audit, run store): one bounded wait for room each under block, then two
+    # bounded shut-downs at exit.
+    bound = (2 * block if policy == "block" else 0) + 2 * shutdown
+    app = subprocess.Popen(
+        [sys.executable, str(TESTS / "full_disk_app.py"), "200"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert app.stdout is not None
     try:
-        done = subprocess.run(
-            [sys.executable, str(TESTS / "full_disk_app.py"), "200"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the agent process still runs after {exc.timeout} s")
+        assert app.stdout.readline() == "started\n"  # imports and set-up done: the clock starts
+        started = time.monotonic()
+        out, err = app.communicate(timeout=bound + 2)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.communicate()
+        pytest.fail(f"the agent process still runs {bound + 2} s after its start-up")
     took = time.monotonic() - started
 
-    assert done.returncode == 0, done.stderr
-    assert "runs done: 200" in done.stdout
-    lost = [line for line in done.stderr.splitlines() if "not written to" in line]
-    assert len(lost) == 2, done.stderr  # audit and run store, one warning each
-    # Start-up, one bounded wait per writer and two bounded shut-downs (1 s each): generous margin.
-    assert took < 30
+    assert app.returncode == 0, err
+    assert "runs done: 200" in out
+    lost = [line for line in err.splitlines() if "not written to" in line]
+    assert len(lost) == 2, err  # audit and run store, one warning each
+    assert took < bound + 2
 
 
 def test_the_run_store_policy_and_the_writer_timeouts_come_from_the_environment(
