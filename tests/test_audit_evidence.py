@@ -251,6 +251,19 @@ def test_a_restart_keeps_a_last_record_that_verifies_without_its_newline_and_com
     assert verify([path], key=KEY).summary() == "chain intact: 7 records, seq 1..7, 1 file, HMAC-SHA-256"
 
 
+def test_after_a_crash_mid_rotation_the_newline_is_written_to_the_rotated_file(path: Path) -> None:
+    run(path, 5)
+    rotated = path.parent / "audit.jsonl.1"
+    rotated.write_bytes(path.read_bytes()[:-1])
+    path.write_bytes(b"")  # the new file was in place, still empty
+
+    run(path, 2, "after")
+
+    assert rotated.read_bytes().endswith(b"}\n")
+    assert [r["seq"] for r in records(path)] == [6, 7]
+    assert verify([path]).summary() == "chain intact: 7 records, seq 1..7, 2 files, SHA-256"
+
+
 def test_a_torn_last_line_is_still_crash_damage(path: Path) -> None:
     run(path, 5, hmac_key=KEY)
     data, last = path.read_bytes(), lines_of(path)[-1]
