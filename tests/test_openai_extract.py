@@ -476,11 +476,12 @@ def test_chat_response_attributes_of_an_unexpected_object() -> None:
     assert extract.chat_response_attributes(object()) == ({}, None, None, None)
 
 
-def test_usage_attributes_ignores_non_integers() -> None:
+def test_usage_attributes_marks_non_integers_out_of_range() -> None:
+    # Not dropped in silence: the usage check leaves the field out and names it as invalid.
     attrs: dict[str, Any] = {}
 
-    assert extract.usage_attributes(attrs, "3", None, None, None) == (None, None)
-    assert attrs == {}
+    assert extract.usage_attributes(attrs, "3", None, None, None) == (-1, None)
+    assert attrs == {"gen_ai.usage.input_tokens": -1}
 
 
 def _response(**overrides: Any) -> Response:

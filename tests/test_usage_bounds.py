@@ -1,8 +1,8 @@
 """Usage numbers out of range, and ``error.type`` past the cardinality limit.
 
 A token count is a whole number in [0, 2**63-1]. A response reporting anything else for a usage
-field (negative, beyond int64) records no tokens and no cost for that field: the span leaves the
-attribute out and names it in ``agentotel.usage.invalid``, and the call is counted in
+field (negative, not a whole number, beyond int64) records no tokens and no cost for that field: the
+span leaves the attribute out and names it in ``agentotel.usage.invalid``, and the call is counted in
 ``agentotel.telemetry.errors``. The cost counter therefore never goes down.
 
 The usage comes from a tiny local server that answers like the providers with the usage the prompt
@@ -158,6 +158,22 @@ def test_usage_beyond_int64_is_not_recorded(cap: TelemetryCapture, oai: openai.O
     assert usage_errors(cap, "openai") == 1
 
 
+@pytest.mark.parametrize("value", [7.5, "7"], ids=["fraction", "string"])
+def test_usage_that_is_not_a_whole_number_is_not_recorded(
+    cap: TelemetryCapture, oai: openai.OpenAI, value: Any
+) -> None:
+    chat(oai, prompt_tokens=10, completion_tokens=value)
+
+    span = attrs_of(cap.spans()[0])
+    assert span["gen_ai.usage.input_tokens"] == 10
+    assert "gen_ai.usage.output_tokens" not in span
+    assert span[INVALID] == ("gen_ai.usage.output_tokens",)
+    assert span["agentotel.usage.cost_usd"] == pytest.approx(10 * GPT_IN, rel=1e-12)
+    assert cap.metric_sum(COST) == pytest.approx(10 * GPT_IN, rel=1e-12)
+    assert tokens(cap) == {"input": (1, 10)}
+    assert usage_errors(cap, "openai") == 1
+
+
 def test_the_largest_int64_is_valid_usage(cap: TelemetryCapture, oai: openai.OpenAI) -> None:
     chat(oai, prompt_tokens=0, completion_tokens=INT64_MAX)
 
@@ -226,6 +242,23 @@ def test_negative_anthropic_usage_is_not_recorded(
     assert span["gen_ai.usage.cache_read.input_tokens"] == usage["cache_read_input_tokens"]
     assert span["gen_ai.usage.output_tokens"] == 7
     assert cap.metric_sum(COST) == pytest.approx(cost, rel=1e-12)
+    assert usage_errors(cap, "anthropic") == 1
+
+
+def test_anthropic_usage_that_is_not_a_whole_number_is_not_recorded(
+    cap: TelemetryCapture, claude: anthropic.Anthropic
+) -> None:
+    usage = {"input_tokens": 10, "output_tokens": 7, "cache_read_input_tokens": 2.5}
+    claude.messages.create(model=CLAUDE, max_tokens=16, messages=user(json.dumps(usage)))
+
+    span = attrs_of(cap.spans()[0])
+    # The cache reads are part of the input: neither is a count any more.
+    assert span[INVALID] == ("gen_ai.usage.input_tokens", "gen_ai.usage.cache_read.input_tokens")
+    assert "gen_ai.usage.input_tokens" not in span
+    assert "gen_ai.usage.cache_read.input_tokens" not in span
+    assert span["gen_ai.usage.output_tokens"] == 7
+    assert cap.metric_sum(COST) == pytest.approx(7 * CLAUDE_OUT, rel=1e-12)
+    assert tokens(cap) == {"output": (1, 7)}
     assert usage_errors(cap, "anthropic") == 1
 
 

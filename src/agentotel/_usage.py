@@ -2,7 +2,8 @@
 
 A token count is a whole number in [0, 2**63-1] (the OTLP integer range). A provider, proxy or
 fake server can report anything else: a negative count would lower the cost counter, and one above
-int64 makes the OTLP encoder drop the attribute. Such a field is left out of the span, the token
+int64 makes the OTLP encoder drop the attribute, and a value that is not a whole number (``7.5``,
+``"7"``) is no count at all. Such a field is left out of the span, the token
 metric, the cost and the agent-round sums; the span names it in ``agentotel.usage.invalid`` and
 the call is counted once in ``agentotel.telemetry.errors`` (``error.type=agentotel.InvalidUsage``).
 """
@@ -37,6 +38,19 @@ class InvalidUsage(ValueError):
 def valid_tokens(value: object) -> bool:
     """True for a whole number of tokens in [0, 2**63-1] (``bool`` is not a number of tokens)."""
     return type(value) is int and 0 <= value <= MAX_TOKENS
+
+
+NOT_A_COUNT = -1
+"""What a reported usage value that is not an ``int`` (``7.5``, ``"7"``, ``true``) becomes: a
+count out of range, so that :func:`checked` leaves it out and names it like a negative one."""
+
+
+def reported(value: object) -> int | None:
+    """A usage field as a response reported it: None when absent, the number when it is an ``int``,
+    else :data:`NOT_A_COUNT` (never silently dropped: the span names it as invalid)."""
+    if value is None:
+        return None
+    return value if type(value) is int else NOT_A_COUNT
 
 
 def _ok(value: object) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, TypeGuard
 from agentotel import semconv
 from agentotel._content import text_parts, tool_call_part, tool_response_part
 from agentotel._invocation import Attributes
+from agentotel._usage import reported
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -60,10 +61,6 @@ def request_attributes(kw: Mapping[str, Any]) -> Attributes:
     return a
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 class Usage:
     """Anthropic usage numbers, merged from ``message_start`` and (cumulative) ``message_delta``."""
 
@@ -86,11 +83,11 @@ class Usage:
             ("cache_read", "cache_read_input_tokens"),
             ("cache_creation", "cache_creation_input_tokens"),
         ):
-            value = _int(getattr(usage, field, None))
+            value = reported(getattr(usage, field, None))
             if value is not None:
                 setattr(self, slot, value)
         details = getattr(usage, "output_tokens_details", None)
-        thinking = _int(getattr(details, "thinking_tokens", None)) if details is not None else None
+        thinking = reported(getattr(details, "thinking_tokens", None)) if details is not None else None
         if thinking is not None:
             self.thinking = thinking
 

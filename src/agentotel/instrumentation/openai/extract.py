@@ -12,6 +12,7 @@ from typing import Any, TypeGuard
 from agentotel import semconv
 from agentotel._content import text_parts, tool_call_part, tool_response_part
 from agentotel._invocation import Attributes
+from agentotel._usage import reported
 
 # Host (exact, or a suffix starting with ".") -> gen_ai.provider.name, for OpenAI-compatible APIs.
 PROVIDER_HOSTS: tuple[tuple[str, str], ...] = (
@@ -153,21 +154,17 @@ def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
 
 
 # --- responses -------------------------------------------------------------------------------
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _detail(obj: Any, name: str, field: str) -> int | None:
     details = getattr(obj, name, None)
-    return _int(getattr(details, field, None)) if details is not None else None
+    return reported(getattr(details, field, None)) if details is not None else None
 
 
 def usage_attributes(
     a: Attributes, input_tokens: Any, output_tokens: Any, cached: int | None, reasoning: int | None
 ) -> tuple[int | None, int | None]:
     """Put OpenAI usage on ``a``; returns (input, output) for the token metric."""
-    i = _int(input_tokens)
-    o = _int(output_tokens)
+    i = reported(input_tokens)
+    o = reported(output_tokens)
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     if o is not None:
@@ -293,7 +290,7 @@ def embeddings_response_attributes(result: Any) -> tuple[Attributes, int | None,
             a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
     usage = getattr(result, "usage", None)
     tokens = getattr(usage, "prompt_tokens", None)
-    i = _int(tokens)
+    i = reported(tokens)
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     return a, i, None, model
