@@ -417,8 +417,9 @@ def test_a_second_process_on_the_same_path_exits_with_the_error(path: Path) -> N
 
 # --- a deleted file -----------------------------------------------------------------------------------
 def test_deleting_the_file_while_in_use_starts_a_new_file_with_a_gap_and_fails_readiness(
-    path: Path, cap: TelemetryCapture
+    path: Path, cap: TelemetryCapture, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="agentotel")
     processor = AuditSpanProcessor(path, meter_provider=cap.meter_provider)
     end_tool_spans(processor, 3)
     assert processor.force_flush()
@@ -432,6 +433,9 @@ def test_deleting_the_file_while_in_use_starts_a_new_file_with_a_gap_and_fails_r
         f"the audit file {path} was deleted or replaced while in use: records seq 1..3 went with it; "
         "a new file continues the chain (audit_gap seq 4)"
     )
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"agentotel: {processor.last_error}")
+    ]
     assert (
         cap.metric_sum(
             ERRORS,
@@ -457,6 +461,42 @@ def test_deleting_the_file_while_in_use_starts_a_new_file_with_a_gap_and_fails_r
         "(audit_gap seq 4: file_deleted); --accept-gaps accepts it",
     )
     assert verify([path], accept_gaps=True).ok
+
+
+def test_a_file_replaced_while_in_use_is_kept_aside_and_a_new_file_starts_with_a_gap(
+    path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="agentotel")
+    processor = AuditSpanProcessor(path)
+    end_tool_spans(processor, 3)
+    assert processor.force_flush()
+    moved = tmp_path / "moved.jsonl"
+    path.rename(moved)
+    path.write_bytes(b"not the writer's file\n")
+
+    end_tool_spans(processor, 2, "after")
+    assert processor.force_flush()
+
+    assert not processor.healthy
+    assert str(processor.last_error) == (
+        f"the audit file {path} was deleted or replaced while in use: records seq 1..3 went with it; "
+        "a new file continues the chain (audit_gap seq 4)"
+    )
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"agentotel: {processor.last_error}")
+    ]
+    processor.shutdown()
+    assert [r["seq"] for r in records(moved)] == [1, 2, 3]  # the renamed file is left as it was
+    assert Path(f"{path}.1").read_bytes() == b"not the writer's file\n"  # set aside, never appended to
+    [gap, *rest] = records(path)
+    assert (gap["seq"], gap["event_type"], gap["metadata"]) == (
+        4,
+        "audit_gap",
+        {"reason": "file_deleted", "lost_from_seq": 1, "lost_through_seq": 3},
+    )
+    assert [r["seq"] for r in rest] == [5, 6]
+    # The file put in its place is part of the rotation set now, and is no audit record.
+    assert verify([path], accept_gaps=True).broken == Break(None, f"{path}.1", 1, "not a JSON record")
 
 
 def test_a_file_deleted_after_the_last_batch_is_noticed_at_shutdown(path: Path) -> None:
