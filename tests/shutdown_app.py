@@ -6,6 +6,8 @@
     python tests/shutdown_app.py linger N S               # the same, then sleeps S seconds first
     python tests/shutdown_app.py loop                     # agent rounds until killed ("ready" after 1)
     python tests/shutdown_app.py state                    # prints what agentotel set up (JSON)
+    python tests/shutdown_app.py on-stdin N               # N agent rounds, "ready", then one round
+                                                          # per line read, "done" after each
     python tests/shutdown_app.py code-wait N              # "wait" with the app's own provider, no
                                                           # opentelemetry-instrument (OTLP/HTTP)
 
@@ -80,6 +82,12 @@ def main(mode: str, *args: str) -> int:
         while True:
             rounds(1)
     rounds(int(args[0]))
+    if mode == "on-stdin":
+        print("ready", flush=True)
+        for _ in sys.stdin:
+            rounds(1)
+            print("done", flush=True)
+        return 0
     if mode == "linger":
         time.sleep(float(args[1]))
     if mode == "wait-in-run":

@@ -17,11 +17,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import LocalHTTPServer, QuietHandler, closed_port, serve_in_background, stop_serving
-from otlp_receiver import OTLPReceiver
-from prometheus_helpers import by_label, families
+from otlp_receiver import OTLPReceiver, attributes
+from prometheus_helpers import by_label, families, free_port, get, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -95,12 +96,31 @@ def _lines(stderr: str) -> list[str]:
 
 
 # --- SIGTERM -----------------------------------------------------------------------------------
-def test_sigterm_exports_every_ended_span_then_the_process_dies_of_sigterm(
+def _log_events(receiver: OTLPReceiver) -> list[str]:
+    return [
+        record.event_name
+        for request in receiver.requests("logs")
+        for rl in request.resource_logs
+        for sl in rl.scope_logs
+        for record in sl.log_records
+    ]
+
+
+def test_sigterm_exports_every_ended_span_metric_and_log_record_then_the_process_dies_of_sigterm(
     receiver: OTLPReceiver, tmp_path: Path
 ) -> None:
-    env = _env(receiver.endpoint, AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"))
+    env = _env(
+        receiver.endpoint,
+        AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"),
+        AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit.jsonl"),
+        OTEL_METRICS_EXPORTER="otlp",
+        OTEL_LOGS_EXPORTER="otlp",
+        OTEL_METRIC_EXPORT_INTERVAL="3600000",  # no periodic export: only the SIGTERM flush sends
+        OTEL_BLRP_SCHEDULE_DELAY="3600000",
+    )
     proc = _start(env, "wait", str(ROUNDS))
     _wait_for_line(proc, "ready")
+    assert (receiver.metrics(), _log_events(receiver)) == ([], [])
 
     proc.send_signal(signal.SIGTERM)
     returncode, _, stderr = _finish(proc)
@@ -109,6 +129,13 @@ def test_sigterm_exports_every_ended_span_then_the_process_dies_of_sigterm(
     assert _lines(stderr) == []
     names = [s.name for s in receiver.spans()]
     assert sorted(names) == sorted(["execute_tool lookup", "invoke_agent shutdown"] * ROUNDS)
+    [tool_duration] = [m for m in receiver.metrics() if m.name == "agentotel.tool.duration"]
+    assert [
+        (attributes(p.attributes)["gen_ai.tool.name"], p.count) for p in tool_duration.histogram.data_points
+    ] == [("lookup", ROUNDS)]
+    events = _log_events(receiver)
+    assert [e for e in events if e != "agentotel.audit.checkpoint"] == ["agentotel.audit"] * ROUNDS
+    assert events.count("agentotel.audit.checkpoint") == 1  # the one at shut-down
 
 
 def test_sigterm_flushes_the_apps_own_provider_without_opentelemetry_instrument(
@@ -424,6 +451,70 @@ def test_otel_sdk_disabled_in_code_starts_nothing(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stderr) == (0, "")
     assert json.loads(proc.stdout) == {"threads": ["MainThread"], "sigterm": "default", "logs_exporter": None}
     assert list(tmp_path.iterdir()) == []
+
+
+# --- /readyz as the environment wires it ----------------------------------------------------------
+def test_readyz_follows_the_audit_and_run_store_writers_the_environment_attached(
+    receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    port = free_port()
+    env = _env(
+        receiver.endpoint,
+        AGENTOTEL_AUDIT_PATH=str(audit),
+        AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"),
+        AGENTOTEL_METRICS_SERVER=f"127.0.0.1:{port}",
+    )
+    proc = subprocess.Popen(
+        [str(BIN / "opentelemetry-instrument"), "python", str(APP), "on-stdin", "1"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None
+    try:
+        _wait_for_line(proc, "ready")
+
+        def readyz() -> tuple[int, Any]:
+            status, headers, body = get(f"http://127.0.0.1:{port}/readyz")
+            assert headers["Content-Type"] == "application/json"
+            return status, json.loads(body)
+
+        assert readyz() == (
+            200,
+            {
+                "status": "ready",
+                "checks": {"audit": {"ok": True}, "exporters": {"ok": True}, "run_store": {"ok": True}},
+            },
+        )
+
+        audit.unlink()
+        proc.stdin.write("round\n")
+        proc.stdin.flush()
+        _wait_for_line(proc, "done")
+        wait_until(lambda: readyz()[0] == 503, "/readyz to turn 503", timeout=30)
+        reason = (
+            f"the audit file {audit} was deleted or replaced while in use: records seq 1..1 went with it; "
+            "a new file continues the chain (audit_gap seq 2)"
+        )
+        assert readyz() == (
+            503,
+            {
+                "status": "not ready",
+                "failing": {"audit": reason},
+                "checks": {
+                    "audit": {"ok": False, "reason": reason},
+                    "exporters": {"ok": True},
+                    "run_store": {"ok": True},
+                },
+            },
+        )
+    finally:
+        returncode, _, stderr = _finish(proc)  # closes stdin: the app returns
+    assert (returncode, _lines(stderr)) == (0, [f"agentotel: {reason}"])
 
 
 # --- a busy metrics port -------------------------------------------------------------------------
