@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._fake_llm import FakeLLM, FakeResponse, count_tokens, handle_request
+from ._fake import FakeLLM, FakeResponse, count_tokens, handle_request
 from ._script import Reply, ToolCall
 from ._server import FakeLLMServer, RecordedRequest
 

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._fake_llm import FakeLLM, FakeResponse
+from ._fake import FakeLLM, FakeResponse
 from ._script import Reply
 
 if TYPE_CHECKING:

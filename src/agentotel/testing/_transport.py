@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 
 import httpx2
 
-from ._fake_llm import FakeLLM, FakeResponse
+from ._fake import FakeLLM, FakeResponse
 from ._script import Reply
 
 __all__ = ["fake_transport"]

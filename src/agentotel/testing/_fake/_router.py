@@ -1,0 +1,96 @@
+"""The router: request path → wire format → builder, with the markers and scripted errors that
+apply to every wire format (:func:`handle_request`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from . import _openai, anthropic_messages, openai_chat, openai_embeddings, openai_responses
+from ._core import BadRequest, Ctx, Route, Wire, parse_scenarios
+from ._state import FakeLLM, FakeResponse
+
+__all__ = ["handle_request"]
+
+# Adding a wire format: one line here (see the recipe in the package docstring).
+WIRES: tuple[Wire, ...] = (
+    openai_chat.WIRE,
+    openai_responses.WIRE,
+    openai_embeddings.WIRE,
+    anthropic_messages.WIRE,
+)
+
+
+def _table(wires: tuple[Wire, ...]) -> dict[str, tuple[Wire, Route]]:
+    table: dict[str, tuple[Wire, Route]] = {}
+    for wire in wires:
+        for path, route in wire.routes.items():
+            if path in table:
+                raise ValueError(f"fake LLM server: two wire formats serve {path!r}")
+            table[path] = (wire, route)
+    return table
+
+
+_ROUTES = _table(WIRES)
+_MALFORMED_BODY = b'{"id": "broken'
+
+
+def _route(path: str) -> str:
+    route = path.split("?", 1)[0].rstrip("/")
+    return route[3:] if route.startswith("/v1/") else route
+
+
+def handle_request(
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    state: FakeLLM | None = None,
+) -> FakeResponse:
+    """Answer one fake API request. ``headers`` is accepted for signature parity and
+    never echoed. Ids (``chatcmpl-N``, ``call_N``, ...) come from ``state``; without
+    a state a fresh one is used, so every id is ``..._1``."""
+    del headers  # credentials must never leak into responses
+    state = state if state is not None else FakeLLM()
+    request_id = f"req_{state.next_id('req')}"
+    target = _route(path)
+    if target not in _ROUTES:
+        message = f"Unknown request URL: {method.upper()} {path.split('?', 1)[0]}."
+        return _openai.ERRORS.body(404, "invalid_request_error", message, "unknown_url", request_id)
+    wire, route = _ROUTES[target]
+    errors = wire.errors
+    if method.upper() != "POST":
+        return errors.error(405, "invalid_request_error", f"Method {method} not allowed", request_id)
+    try:
+        req = json.loads(body)
+    except ValueError:
+        return errors.error(
+            400, "invalid_request_error", "We could not parse the JSON body of your request.", request_id
+        )
+    if not isinstance(req, dict):
+        return errors.error(
+            400, "invalid_request_error", "The request body must be a JSON object.", request_id
+        )
+    try:
+        sc = parse_scenarios(body.decode("utf-8", errors="replace"))
+        scripted = state.next_scripted() if route.replies else None
+        stream = req.get("stream") is True and route.replies
+        if scripted is not None and scripted.kind == "error":
+            resp = errors.scenario(scripted.content, request_id)
+        elif sc.error is not None and scripted is None:
+            resp = errors.scenario(sc.error, request_id)
+        elif sc.disconnect and not stream:
+            resp = FakeResponse(200, {}, [], disconnect_after=0)
+        else:
+            resp = route.build(Ctx(req, sc, state, request_id, stream, scripted))
+    except BadRequest as exc:
+        return errors.error(400, "invalid_request_error", str(exc), request_id)
+    if sc.malformed and resp.status == 200:
+        if resp.is_stream:
+            resp.chunks = [resp.chunks[0], errors.malformed_event]
+        else:
+            resp.chunks = [_MALFORMED_BODY]
+    if sc.disconnect and resp.is_stream:
+        resp.disconnect_after = 2
+    resp.delay_s = sc.slow_s
+    return resp
