@@ -28,6 +28,7 @@ __all__ = [
     "Scenarios",
     "Wire",
     "answer",
+    "first_tool",
     "json_response",
     "max_words",
     "messages",
@@ -129,6 +130,12 @@ class Answer:
             return sum(count_tokens(json.dumps(args)) for _, args in self.calls)
         return count_tokens(self.text)
 
+    def reason(self, *, calls: str, truncated: str, done: str) -> str:
+        """The wire's finish / stop reason, given its words for each way a reply ends."""
+        if self.calls:
+            return calls
+        return truncated if self.truncated else done
+
 
 def answer(ctx: Ctx, prompt: list[str], offered: tuple[str, object] | None, limit: int | None) -> Answer:
     """The reply to a request: the scripted one if any; else a call of the tool the wire found
@@ -143,6 +150,14 @@ def answer(ctx: Ctx, prompt: list[str], offered: tuple[str, object] | None, limi
     words = [f"w{i}" for i in range(1, int(matches[-1]) + 1)] if matches else DEFAULT_REPLY.split()
     truncated = limit is not None and len(words) > limit
     return Answer([], " ".join(words[:limit] if limit is not None else words), truncated)
+
+
+def first_tool(tools: object, read: Callable[[JSON], tuple[str, object] | None]) -> tuple[str, object] | None:
+    """The first of a request's ``tools`` that ``read`` recognizes, as (name, JSON schema)."""
+    if not isinstance(tools, list):
+        return None
+    found = (read(tool) for tool in tools if isinstance(tool, dict))
+    return next((spec for spec in found if spec is not None), None)
 
 
 def texts(content: object) -> list[str]:

@@ -10,13 +10,13 @@ from ._core import (
     JSON,
     SSE_CT,
     THINKING_TEXT,
-    Answer,
     Ctx,
     ErrorFormat,
     Route,
     Scenarios,
     Wire,
     answer,
+    first_tool,
     json_response,
     max_words,
     messages,
@@ -27,7 +27,7 @@ from ._core import (
 )
 from ._state import FakeResponse, count_tokens
 
-__all__ = ["SIGNATURE", "WIRE"]
+__all__ = ["ERRORS", "SIGNATURE", "WIRE"]
 
 SIGNATURE = "fake-signature"
 
@@ -69,11 +69,16 @@ def _usage(input_total: int, sc: Scenarios, output_tokens: int) -> JSON:
     }
 
 
+def _custom(tool: JSON) -> tuple[str, object] | None:
+    if isinstance(tool.get("name"), str) and tool.get("type", "custom") == "custom":
+        return tool["name"], tool.get("input_schema")
+    return None
+
+
 def _offered_tool(req: JSON, msgs: list[JSON]) -> tuple[str, object] | None:
     """The first custom tool, unless the last user turn returns a tool result or tools are off."""
-    tools = req.get("tools")
     choice = req.get("tool_choice")
-    if not isinstance(tools, list) or (isinstance(choice, dict) and choice.get("type") == "none"):
+    if isinstance(choice, dict) and choice.get("type") == "none":
         return None
     last_user = next((m for m in reversed(msgs) if m.get("role") == "user"), None)
     content = last_user.get("content") if last_user else None
@@ -81,20 +86,7 @@ def _offered_tool(req: JSON, msgs: list[JSON]) -> tuple[str, object] | None:
         isinstance(b, dict) and b.get("type") == "tool_result" for b in content
     ):
         return None
-    for tool in tools:
-        if (
-            isinstance(tool, dict)
-            and isinstance(tool.get("name"), str)
-            and tool.get("type", "custom") == "custom"
-        ):
-            return tool["name"], tool.get("input_schema")
-    return None
-
-
-def _stop_reason(reply: Answer) -> str:
-    if reply.calls:
-        return "tool_use"
-    return "max_tokens" if reply.truncated else "end_turn"
+    return first_tool(req.get("tools"), _custom)
 
 
 def _count_tokens(ctx: Ctx) -> FakeResponse:
@@ -125,7 +117,7 @@ def _messages(ctx: Ctx) -> FakeResponse:
         "role": "assistant",
         "model": req.get("model") if isinstance(req.get("model"), str) else "unknown",
         "content": blocks,
-        "stop_reason": _stop_reason(reply),
+        "stop_reason": reply.reason(calls="tool_use", truncated="max_tokens", done="end_turn"),
         "stop_sequence": None,
         "usage": usage,
     }

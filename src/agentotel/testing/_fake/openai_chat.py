@@ -9,11 +9,11 @@ from ._core import (
     CREATED,
     JSON,
     SSE_CT,
-    Answer,
     Ctx,
     Route,
     Wire,
     answer,
+    first_tool,
     json_response,
     max_words,
     messages,
@@ -27,28 +27,22 @@ from ._state import FakeResponse, count_tokens
 __all__ = ["WIRE"]
 
 
-def _offered_tool(req: JSON, msgs: list[JSON]) -> tuple[str, object] | None:
-    """The first function tool, when the last message is the user's and tools are allowed."""
-    tools = req.get("tools")
-    if not (msgs and msgs[-1].get("role") == "user"):
-        return None
-    if not isinstance(tools, list) or req.get("tool_choice") == "none":
-        return None
-    for tool in tools:
-        fn = tool.get("function") if isinstance(tool, dict) else None
-        if (
-            isinstance(fn, dict)
-            and isinstance(fn.get("name"), str)
-            and tool.get("type", "function") == "function"
-        ):
-            return fn["name"], fn.get("parameters")
+def _function(tool: JSON) -> tuple[str, object] | None:
+    fn = tool.get("function")
+    if (
+        isinstance(fn, dict)
+        and isinstance(fn.get("name"), str)
+        and tool.get("type", "function") == "function"
+    ):
+        return fn["name"], fn.get("parameters")
     return None
 
 
-def _finish_reason(reply: Answer) -> str:
-    if reply.calls:
-        return "tool_calls"
-    return "length" if reply.truncated else "stop"
+def _offered_tool(req: JSON, msgs: list[JSON]) -> tuple[str, object] | None:
+    """The first function tool, when the last message is the user's and tools are allowed."""
+    if not (msgs and msgs[-1].get("role") == "user") or req.get("tool_choice") == "none":
+        return None
+    return first_tool(req.get("tools"), _function)
 
 
 def _chat(ctx: Ctx) -> FakeResponse:
@@ -67,7 +61,7 @@ def _chat(ctx: Ctx) -> FakeResponse:
         [{"id": f"call_{ctx.state.next_id('call')}", "type": "function", "function": fn} for fn in fns]
         for _ in range(n if fns else 0)
     ]
-    finish = _finish_reason(reply)
+    finish = reply.reason(calls="tool_calls", truncated="length", done="stop")
     completion = reply.visible_tokens * n + sc.reasoning
     usage = {
         "prompt_tokens": prompt,

@@ -14,6 +14,7 @@ from ._core import (
     Route,
     Wire,
     answer,
+    first_tool,
     json_response,
     pieces,
     split_json,
@@ -25,18 +26,21 @@ from ._state import FakeResponse, count_tokens
 __all__ = ["WIRE"]
 
 
+def _function(tool: JSON) -> tuple[str, object] | None:
+    if tool.get("type") == "function" and isinstance(tool.get("name"), str):
+        return tool["name"], tool.get("parameters")
+    return None
+
+
 def _offered_tool(req: JSON) -> tuple[str, object] | None:
     """The first function tool, unless the input already holds a tool's output or tools are off."""
-    items, tools = req.get("input"), req.get("tools")
+    items = req.get("input")
     has_output = isinstance(items, list) and any(
         isinstance(it, dict) and it.get("type") == "function_call_output" for it in items
     )
-    if not isinstance(tools, list) or has_output or req.get("tool_choice") == "none":
+    if has_output or req.get("tool_choice") == "none":
         return None
-    for tool in tools:
-        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str):
-            return tool["name"], tool.get("parameters")
-    return None
+    return first_tool(req.get("tools"), _function)
 
 
 def _responses(ctx: Ctx) -> FakeResponse:
