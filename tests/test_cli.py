@@ -126,9 +126,11 @@ def test_demo_trees_show_span_names_and_attributes_literally() -> None:
 
     cap = TelemetryCapture()
     tracer = cap.providers["tracer_provider"].get_tracer("test")
-    with tracer.start_as_current_span("plan [/] [bold]x[/bold]"):
-        with tracer.start_as_current_span(":smile: [[words:5]]") as child:
-            child.set_attribute("error.type", "[red]Boom[/]")
+    with (
+        tracer.start_as_current_span("plan [/] [bold]x[/bold]"),
+        tracer.start_as_current_span(":smile: [[words:5]]") as child,
+    ):
+        child.set_attribute("error.type", "[red]Boom[/]")
     console = Console(record=True, width=200)
     render(cap.spans(), console)
     out = console.export_text()
