@@ -38,6 +38,16 @@ def test_verify_an_intact_chain_exits_0_with_a_one_line_summary(
     assert one_line(capsys.readouterr().out) == "OK chain intact: 5 records, seq 1..5, 1 file, SHA-256"
 
 
+def test_verify_of_a_single_record_speaks_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "audit.jsonl", chain_lines(1))
+
+    assert main(["audit", "verify", str(path)]) == 0
+
+    assert one_line(capsys.readouterr().out) == "OK chain intact: 1 record, seq 1, 1 file, SHA-256"
+
+
 def test_verify_a_broken_chain_exits_1_naming_the_first_broken_seq(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

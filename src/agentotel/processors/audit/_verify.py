@@ -99,30 +99,31 @@ class VerifyResult:
 
     def summary(self) -> str:
         """One line for people."""
-        files = f"{len(self.files)} file" + ("" if len(self.files) == 1 else "s")
+        files = _plural(len(self.files), "file")
         if self.broken is not None:
             return f"chain broken at {self.broken}; {self._before()}"
         if not self.records:
             return f"no records in {files}: an empty audit log proves nothing"
         notes = [_plural(self.gaps, "audit_gap record")] if self.gaps else []
         if self.dropped:
-            notes.append(f"{self.dropped} records dropped")
+            notes.append(f"{_plural(self.dropped, 'record')} dropped")
         if self.removed_through:
             notes.append(f"records through seq {self.removed_through} removed by rotation")
         if self.discarded:
-            notes.append(f"{self.discarded} bytes of damaged file ends discarded")
+            notes.append(f"{_plural(self.discarded, 'byte')} of damaged file ends discarded")
         if self.accepted_breaks:
             notes.append(
                 f"{_plural(self.accepted_breaks, 'chain break')} accepted: "
-                f"{self.broken_bytes} bytes that did not verify"
+                f"{_plural(self.broken_bytes, 'byte')} that did not verify"
             )
         if self.deleted_files:
-            notes.append(f"{_plural(self.deleted_files, 'deleted file')} accepted: {self.lost} records lost")
+            lost = _plural(self.lost, "record")
+            notes.append(f"{_plural(self.deleted_files, 'deleted file')} accepted: {lost} lost")
         if self.anchors:
             notes.append(f"{_plural(self.anchors, 'anchor')} match" + ("es" if self.anchors == 1 else ""))
         tail = f" ({'; '.join(notes)})" if notes else ""
-        span = f"seq {self.first_seq}..{self.last_seq}"
-        return f"chain intact: {self.records} records, {span}, {files}, {self.algorithm}{tail}"
+        span = f"seq {self.first_seq}" if self.records == 1 else f"seq {self.first_seq}..{self.last_seq}"
+        return f"chain intact: {_plural(self.records, 'record')}, {span}, {files}, {self.algorithm}{tail}"
 
     def _before(self) -> str:
         if not self.records:
