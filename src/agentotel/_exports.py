@@ -1,11 +1,14 @@
-"""Guards around the exporters our configurator creates: one line for an absent default collector,
-and the count of what a bounded shut-down could not send.
+"""Guards around the exporters our configurator creates: one line per outage of the collector our
+distro exports to, and the count of what a bounded shut-down could not send.
 
-* **Default endpoint.** When our distro chose OTLP for a signal (the user set no exporter for it)
-  and no ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set, nobody asked for a collector on localhost: the
-  first failed export logs ONE warning (where it tried, how to turn it off) and the exporter's own
-  retry warnings and errors are silenced. While nothing listens on that port (one local TCP
-  connect tells), nothing is sent there at all: no retries, and the exit does not wait for it.
+* **Exporters our distro chose.** When our distro chose OTLP for a signal (the user set no
+  exporter for it), the exporter's own retry warnings and errors are silenced and the first failed
+  export of an outage logs ONE warning (where it tried, what is dropped, how to turn it off). An
+  export that succeeds ends the outage: a later one is reported again, in one line.
+* **Default endpoint.** When, besides, no ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set, nobody asked for
+  a collector on localhost: while nothing listens on that port (one local TCP connect tells),
+  nothing is sent there at all: no retries, and the exit does not wait for it. An endpoint the
+  user set is never probed: its exports are sent and retried as the SDK does, quietly.
 * **Shut-down.** From :func:`begin_shutdown` on, every exporter is quiet, and the items of each
   failed export are counted per signal; :func:`abort` shuts the exporters down (their back-off
   waits end at once) and :func:`not_sent` adds what is still in flight or queued.
@@ -22,7 +25,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
@@ -55,8 +58,8 @@ class _Ledger:
         self.in_flight: Counter[str] = Counter()
         self.guards: list[_Guard] = []
         self.queues: list[tuple[str, Any]] = []
-        self.defaulted: list[str] = []
-        self.announced = False
+        self.targets: dict[str, Target] = {}
+        self.outages: set[str] = set()
 
 
 _LEDGER = _Ledger()
@@ -81,31 +84,44 @@ def silence_exporter_logs() -> None:
             logger.addFilter(_FILTER)
 
 
-def default_endpoint(signal: str, defaulted: Sequence[str], environ: Any = None) -> str | None:
-    """``host:port`` of the default OTLP endpoint when ``signal`` exports there by our default
-    (its exporter chosen by our distro, no endpoint variable set); None otherwise."""
+class Target(NamedTuple):
+    """Where a signal whose exporter our distro chose is sent."""
+
+    where: str
+    """``host:port`` of the default endpoint, or the endpoint the user set."""
+    variable: str | None
+    """The variable that set ``where``; None for the default endpoint (probed before sending)."""
+
+
+def target(signal: str, defaulted: Sequence[str], environ: Any = None) -> Target | None:
+    """Where ``signal`` is sent when its exporter was chosen by our distro; None when the user
+    chose it (its messages are the exporter's own)."""
     env = os.environ if environ is None else environ
     upper = signal.upper()
     if signal not in defaulted:
         return None
-    if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT"):
-        return None
+    for variable in (f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        if env.get(variable, "").strip():
+            return Target(env[variable].strip(), variable)
     protocol = (
         env.get(f"OTEL_EXPORTER_OTLP_{upper}_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc"
     )
-    return "localhost:4317" if protocol.strip() == "grpc" else "localhost:4318"
+    return Target("localhost:4317" if protocol.strip() == "grpc" else "localhost:4318", None)
 
 
-def set_defaulted(signals: Sequence[str]) -> None:
-    """The signals whose exporter our distro chose (for the one-line message)."""
+def set_defaulted(signals: Sequence[str], environ: Any = None) -> dict[str, Target | None]:
+    """The signals whose exporter our distro chose: where each is sent (for the one-line
+    message), per signal of :data:`SIGNALS`."""
+    targets = {s: target(s, signals, environ) for s in SIGNALS}
     with _LEDGER.lock:
-        _LEDGER.defaulted = [s for s in SIGNALS if s in signals]
+        _LEDGER.targets = {s: t for s, t in targets.items() if t is not None}
+    return targets
 
 
 class _Guard:
     """The accounting shared by the three exporter wrappers."""
 
-    def __init__(self, exporter: Any, signal: str, where: str | None) -> None:
+    def __init__(self, exporter: Any, signal: str, where: Target | None) -> None:
         self.exporter = exporter
         self.signal = signal
         self.where = where
@@ -120,7 +136,7 @@ class _Guard:
         if self.aborted:
             self._lost(count)
             return failure
-        if self.where is not None and self._absent(self.where):
+        if self.where is not None and self.where.variable is None and self._absent(self.where.where):
             self.down = True  # nothing listens there: no export, no retries, no wait at exit
             if ledger.shutting_down:
                 self._lost(count)
@@ -146,6 +162,9 @@ class _Guard:
                 self._lost(count)
             if self.where is not None:
                 _announce(self.where)
+        elif self.where is not None:
+            with ledger.lock:
+                ledger.outages.discard(self.where.where)  # it answers: a later outage is reported
         return result
 
     def _absent(self, where: str) -> bool:
@@ -184,28 +203,41 @@ class _Guard:
             call()
 
 
-def _announce(where: str) -> None:
+def _announce(target: Target) -> None:
+    """ONE warning per outage of ``target`` (for every signal sent there)."""
     with _LEDGER.lock:
-        if _LEDGER.announced:
+        if target.where in _LEDGER.outages:
             return
-        _LEDGER.announced = True
-        signals = _LEDGER.defaulted or [g.signal for g in _LEDGER.guards if g.where is not None]
+        _LEDGER.outages.add(target.where)
+        signals = [s for s, t in _LEDGER.targets.items() if t.where == target.where] or [
+            g.signal for g in _LEDGER.guards if g.where == target
+        ]
     names = signals[0] if len(signals) == 1 else f"{', '.join(signals[:-1])} and {signals[-1]}"
     switches = " ".join(f"{_EXPORTER_VARIABLES[s]}=none" for s in signals)
-    _log.warning(
-        "agentotel: no OpenTelemetry collector answers at %s (the default OTLP endpoint): %s %s not "
-        "exported. Set OTEL_EXPORTER_OTLP_ENDPOINT to your collector, or turn this off with %s",
-        where,
-        names,
-        "is" if len(signals) == 1 else "are",
-        switches,
-    )
+    if target.variable is None:
+        _log.warning(
+            "agentotel: no OpenTelemetry collector answers at %s (the default OTLP endpoint): %s %s "
+            "not exported. Set OTEL_EXPORTER_OTLP_ENDPOINT to your collector, or turn this off with %s",
+            target.where,
+            names,
+            "is" if len(signals) == 1 else "are",
+            switches,
+        )
+    else:
+        _log.warning(
+            "agentotel: no OpenTelemetry collector answers at %s (%s): %s are dropped until it does "
+            "(each batch is retried quietly first). Turn this off with %s",
+            target.where,
+            target.variable,
+            names,
+            switches,
+        )
 
 
 class GuardedSpanExporter(SpanExporter):
     """A span exporter under guard (see the module docstring)."""
 
-    def __init__(self, exporter: SpanExporter, where: str | None = None) -> None:
+    def __init__(self, exporter: SpanExporter, where: Target | None = None) -> None:
         self.exporter = exporter
         self.guard = _Guard(exporter, "traces", where)
 
@@ -227,7 +259,7 @@ class GuardedSpanExporter(SpanExporter):
 class GuardedLogExporter(LogRecordExporter):
     """A log record exporter under guard."""
 
-    def __init__(self, exporter: LogRecordExporter, where: str | None = None) -> None:
+    def __init__(self, exporter: LogRecordExporter, where: Target | None = None) -> None:
         self.exporter = exporter
         self.guard = _Guard(exporter, "logs", where)
 
@@ -249,7 +281,7 @@ class GuardedLogExporter(LogRecordExporter):
 class GuardedMetricExporter(MetricExporter):
     """A push metric exporter under guard; counts data points."""
 
-    def __init__(self, exporter: MetricExporter, where: str | None = None) -> None:
+    def __init__(self, exporter: MetricExporter, where: Target | None = None) -> None:
         super().__init__(
             preferred_temporality=exporter._preferred_temporality,
             preferred_aggregation=exporter._preferred_aggregation,
@@ -291,7 +323,7 @@ def watch_queue(signal: str, processor: Any) -> Any:
     return processor
 
 
-def guard_metric_readers(meter_provider: Any, where: str | None) -> int:
+def guard_metric_readers(meter_provider: Any, where: Target | None) -> int:
     """Put the exporter of every periodic reader of an SDK ``meter_provider`` under guard (through
     the readers' private ``_exporter``, as :func:`agentotel.metrics.health.track_metric_exporters`
     does); returns how many."""
@@ -332,11 +364,13 @@ def not_sent() -> dict[str, int]:
 
 
 def announced_absent() -> set[str]:
-    """The signals already reported as going to an absent default collector."""
+    """The signals whose collector's outage is reported and not over."""
     with _LEDGER.lock:
-        if not _LEDGER.announced:
-            return set()
-        return {g.signal for g in _LEDGER.guards if g.where is not None and g.down}
+        return {
+            g.signal
+            for g in _LEDGER.guards
+            if g.where is not None and g.down and g.where.where in _LEDGER.outages
+        }
 
 
 def describe(counts: dict[str, int]) -> str:

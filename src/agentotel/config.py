@@ -81,7 +81,8 @@ METRICS_FILE: Final = "AGENTOTEL_METRICS_FILE"
 METRICS_FILE_INTERVAL: Final = "AGENTOTEL_METRICS_FILE_INTERVAL"
 """Seconds between two writes of ``AGENTOTEL_METRICS_FILE`` (default 15)."""
 SHUTDOWN_TIMEOUT: Final = "AGENTOTEL_SHUTDOWN_TIMEOUT"
-"""Seconds the flush at exit and on SIGTERM may take (default 5); what is not sent by then is dropped."""
+"""Seconds all that agentotel does at exit and on SIGTERM may take (default 4, leaving the
+interpreter's own teardown room within 5 s); what is not sent by then is dropped."""
 PRICING_FILE: Final = "AGENTOTEL_PRICING_FILE"
 """JSON file overriding or extending the shipped model prices (USD per million tokens)."""
 LOG_FORMAT: Final = "AGENTOTEL_LOG_FORMAT"
@@ -96,7 +97,7 @@ DEFAULT_CONTENT_MAX_LENGTH: Final = 16384
 DEFAULT_METRIC_CARDINALITY_LIMIT: Final = 100
 DEFAULT_TOOL_PENDING_MAX: Final = 1000
 DEFAULT_TOOL_PENDING_TTL: Final = 600
-DEFAULT_SHUTDOWN_TIMEOUT: Final = 5.0
+DEFAULT_SHUTDOWN_TIMEOUT: Final = 4.0
 DEFAULT_WRITER_BLOCK_TIMEOUT: Final = 5.0
 DEFAULT_WRITER_SHUTDOWN_TIMEOUT: Final = 5.0
 

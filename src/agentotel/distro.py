@@ -9,10 +9,11 @@ found, or the ones named by ``OTEL_PYTHON_DISTRO`` / ``OTEL_PYTHON_CONFIGURATOR`
   go to OTLP (by default or by choice), ``none`` when they were set to anything else. Explicit
   settings (``--traces_exporter console`` or ``OTEL_TRACES_EXPORTER``) always win.
 - the configurator sets up the OpenTelemetry SDK from the standard ``OTEL_*`` variables, then:
-  an exporter our distro chose, sending to the default endpoint, reports an absent collector in
-  one line instead of retry warnings (:mod:`agentotel._exports`); the providers are shut down at
-  exit within ``AGENTOTEL_SHUTDOWN_TIMEOUT`` (:mod:`agentotel._shutdown`); and what the
-  ``AGENTOTEL_*`` variables switch on is wired (:mod:`agentotel._wiring`).
+  an exporter our distro chose reports an outage of its collector in one line instead of retry
+  warnings, and is not used while nothing listens on the default endpoint
+  (:mod:`agentotel._exports`); the providers are shut down at exit within
+  ``AGENTOTEL_SHUTDOWN_TIMEOUT`` (:mod:`agentotel._shutdown`); and what the ``AGENTOTEL_*``
+  variables switch on is wired (:mod:`agentotel._wiring`).
 - ``OTEL_SDK_DISABLED=true``: the configurator sets up nothing at all.
 
 With ``opentelemetry-distro`` installed as well, choose one with ``OTEL_PYTHON_DISTRO`` /
@@ -92,8 +93,7 @@ class AgentotelConfigurator(_OTelSDKConfigurator):
         if config.sdk_disabled():
             return
         logs.configure_from_env()  # first, so the SDK's own messages use the format asked for
-        _exports.set_defaulted(_DEFAULTED)
-        where = {s: _exports.default_endpoint(s, _DEFAULTED) for s in _exports.SIGNALS}
+        where = _exports.set_defaulted(_DEFAULTED)
         # Track the exporters' results for /readyz and guard them (with a config file the SDK
         # ignores kwargs).
         if not os.environ.get(OTEL_CONFIG_FILE):
