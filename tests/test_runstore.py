@@ -239,7 +239,21 @@ def test_the_app_can_name_the_objective(store: RunStoreSpanProcessor, tmp_path: 
 
 
 # --- what is a run --------------------------------------------------------------------------------
-def test_spans_outside_agent_runs_are_not_stored(
+def test_spans_of_other_instrumentations_alone_are_not_stored(
+    agent_layer: TelemetryCapture, store: RunStoreSpanProcessor, tmp_path: Path
+) -> None:
+    """A request with no agentotel span below it (no LLM call, tool, step ...) is no run; one with
+    an LLM call is (see test_runstore_runs.py)."""
+    tracer = agent_layer.tracer_provider.get_tracer("test")
+    with tracer.start_as_current_span("GET /"):
+        tracer.start_span("db query").end()
+        tracer.start_span("POST", attributes={"http.request.method": "POST"}).end()
+    tracer.start_span("background job").end()
+    assert store.force_flush()
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_llm_span_under_a_request_span_makes_the_request_a_run(
     agent_layer: TelemetryCapture, store: RunStoreSpanProcessor, tmp_path: Path
 ) -> None:
     tracer = agent_layer.tracer_provider.get_tracer("test")
@@ -247,7 +261,15 @@ def test_spans_outside_agent_runs_are_not_stored(
         tracer.start_span("db query").end()
         tracer.start_span("chat gpt-4o", attributes={"gen_ai.provider.name": "openai"}).end()
     assert store.force_flush()
-    assert os.listdir(tmp_path) == []
+    [rid] = run_ids(tmp_path)
+    assert names(events_of(tmp_path, rid)) == ["db query", "chat gpt-4o", "GET /"]
+    assert summary_of(tmp_path, rid)["root"] == {
+        "name": "GET /",
+        "span_id": events_of(tmp_path, rid)[-1]["span_id"],
+        "operation": None,
+        "llm": False,
+        "start_time_unix_nano": events_of(tmp_path, rid)[-1]["start_time_unix_nano"],
+    }
 
 
 def test_an_agent_span_under_a_request_span_starts_a_run(

@@ -5,9 +5,9 @@ The summary is folded one event at a time (:class:`SummaryBuilder`), so the writ
 few counters per live run rather than its events. What it holds:
 
 * ``objective``: the root span's ``agentotel.run.objective`` when the app gave one; else the root
-  span's name, followed, for an agent round or an LLM call, by the first user message of the
-  run's first LLM call when content capture put it on the span (``invoke_agent helper: What is
-  the weather in Paris?``);
+  span's name, followed, for an agent round, an LLM call or a request (the root of a request
+  run), by the first user message of the run's first LLM call when content capture put it on
+  the span (``invoke_agent helper: What is the weather in Paris?``);
 * ``status``: ``running`` until the root ends, then ``error`` if the root span's status is ERROR,
   else ``ok``; for an implicit run (``implicit: true``, see the processor), the status of its
   top-level span that ended last, once the run is over; ``interrupted`` for a run the processor
@@ -52,6 +52,10 @@ AGENT_OPERATIONS = frozenset(
 
 RUN_OPERATIONS = frozenset({semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_WORKFLOW, semconv.OP_PLAN})
 """The agent-layer spans that begin a run of their own when no run encloses them."""
+
+_INPUT_OPERATIONS = frozenset({semconv.OP_INVOKE_AGENT, None})
+"""Roots whose objective names the first user message: an agent round, or a span of another
+instrumentation (the request of a request run, which has no operation)."""
 
 RUNNING = "running"
 OK = "ok"
@@ -262,7 +266,7 @@ class SummaryBuilder:
         given = root_attrs.get(semconv.AGENTOTEL_RUN_OBJECTIVE) or info.objective
         if isinstance(given, str) and given:
             return _shorten(given)
-        wants_input = info.implicit or info.root_is_llm or info.root_operation == semconv.OP_INVOKE_AGENT
+        wants_input = info.implicit or info.root_is_llm or info.root_operation in _INPUT_OPERATIONS
         if wants_input and self._first_input is not None:
             return _shorten(f"{info.root_name}: {self._first_input[1]}")
         return info.root_name

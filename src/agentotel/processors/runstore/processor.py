@@ -4,10 +4,15 @@ A run is one agent execution:
 
 * an *agent run* starts at an ``invoke_agent``, ``invoke_workflow`` or ``plan`` span that is not
   already inside a run, whatever non-agent span (a web request) encloses it;
+* a *request run* is a trace of another instrumentation (a web request's SERVER span) with an
+  agentotel span (an LLM call, a tool, a step, a guard, ...) below it and no agent run around
+  that span: its root is the trace's local root span (the request), and it holds every span of
+  the trace from there on, and those that ended before (up to ``EARLY_SPANS_MAX``). A trace of
+  another instrumentation with no agentotel span makes no run;
 * an *implicit run* gathers the top-level spans of code with no such span: LLM calls with no
   parent span in this process, and agent-layer spans (a tool, inferred or explicit, a step, a
   guard) not inside a run. It lasts until its spans have been idle for ``AGENTOTEL_RUNS_IDLE_GAP``
-  seconds, an agent run starts, or the processor shuts down (see ``_implicit``).
+  seconds, another run starts, or the processor shuts down (see ``_implicit``).
 
 Every span started below a span of a run belongs to it, also through a remote parent (an MCP
 server on a memory stream in the same process); a span that ends after the root (a straggler) is
@@ -53,6 +58,10 @@ _log = logging.getLogger("agentotel")
 _COMPONENT = "runstore"
 MAX_OPEN_SPANS = 100_000
 """Open spans of runs tracked at once; past it new spans are left out of the store (and logged)."""
+MAX_OPEN_REQUESTS = 10_000
+"""Local root spans of other instrumentations (requests) watched at once, for a request run."""
+EARLY_SPANS_MAX = 100
+"""Spans of a request kept from before its first agentotel span, for its run."""
 
 _RECENT_IDS = 1024
 _SHUTDOWN_LOCK_WAIT = 1.0
@@ -60,6 +69,17 @@ _SHUTDOWN_LOCK_WAIT = 1.0
 very thread that holds it (in ``on_start``); it then goes on without it."""
 
 _LIVE: weakref.WeakSet[RunStoreSpanProcessor] = weakref.WeakSet()
+
+
+class _Request:
+    """The open local root span of another instrumentation's trace: a run if an agentotel span
+    starts below it. ``early`` holds the spans of its trace that ended before that."""
+
+    __slots__ = ("early", "root")
+
+    def __init__(self, root: Span) -> None:
+        self.root = root
+        self.early: list[ReadableSpan] = []
 
 
 class RunStoreSpanProcessor(SpanProcessor):
@@ -122,6 +142,8 @@ class RunStoreSpanProcessor(SpanProcessor):
         self._stopped = False
         self._active: dict[int, Run] = {}  # trace id -> the agent run whose root is open
         self._open: dict[int, Run] = {}  # span id -> its run, while the span is open
+        self._foreign: dict[int, _Request] = {}  # trace id -> its open request span (not a run yet)
+        self._served: dict[int, Run] = {}  # trace id -> its request run, while the request is open
         self._recent: OrderedDict[str, None] = OrderedDict()  # run ids given lately, to keep them unique
         self._warned_full = False
         self._implicit = ImplicitRuns(self.idle_gap, self._lock, self._writer.submit)
@@ -155,11 +177,15 @@ class RunStoreSpanProcessor(SpanProcessor):
             with self._lock:
                 run = self._open.pop(ctx.span_id, None)
                 if run is None:
-                    return
+                    run = self._foreign_end(span, ctx.trace_id, ctx.span_id)
+                    if run is None:
+                        return
                 implicit = run.info.implicit
                 root = not implicit and ctx.span_id == run.root_span_id
                 if root and self._active.get(ctx.trace_id) is run:
                     del self._active[ctx.trace_id]
+                if root and self._served.get(ctx.trace_id) is run:
+                    del self._served[ctx.trace_id]
                 failed = span.status.status_code is StatusCode.ERROR
                 ended = self._implicit.end(ctx.span_id, span.end_time or 0, failed) if implicit else []
             items = [Item(run, span, root), *ended]
@@ -198,6 +224,8 @@ class RunStoreSpanProcessor(SpanProcessor):
                 run.info.ending.set(INTERRUPTED, now)
                 items.append(Item(run, None, True))
             self._active.clear()
+            self._served.clear()
+            self._foreign.clear()
             items += self._implicit.shutdown(now, wake=locked)
         finally:
             if locked:
@@ -226,7 +254,9 @@ class RunStoreSpanProcessor(SpanProcessor):
             run = None
             if parent is not None:  # a remote parent too: a server in this process continuing a run
                 run = self._open.get(parent.span_id) or self._active.get(ctx.trace_id)
-            if run is None and not (is_agent_span(attrs) or (not local_parent and is_llm_span(attrs))):
+            if run is None and not (is_agent_span(attrs) or is_llm_span(attrs)):
+                if not local_parent:
+                    self._watch(span, ctx.trace_id)
                 return []
             if len(self._open) >= MAX_OPEN_SPANS:
                 self._too_many()
@@ -237,6 +267,13 @@ class RunStoreSpanProcessor(SpanProcessor):
                 run = self._new_run(span, attrs)
                 self._active[ctx.trace_id] = run
                 items.append(Item(run))
+            elif run is None and local_parent and ctx.trace_id in self._foreign:
+                request = self._foreign.pop(ctx.trace_id)
+                items = self._implicit.stop_intake()
+                run = self._new_run(request.root, attrs, request=True)
+                self._active[ctx.trace_id] = self._served[ctx.trace_id] = run
+                self._open[run.root_span_id] = run
+                items += [Item(run), *(Item(run, early) for early in request.early)]
             elif run is None:
                 run, items = self._implicit.join(
                     ctx.span_id, lambda: self._new_run(span, attrs, implicit=True)
@@ -244,7 +281,30 @@ class RunStoreSpanProcessor(SpanProcessor):
             self._open[ctx.span_id] = run
         return items
 
-    def _new_run(self, span: Span, attrs: Any, implicit: bool = False) -> Run:
+    def _watch(self, span: Span, trace_id: int) -> None:
+        """A local root span of another instrumentation: a request run if an agentotel span
+        starts below it."""
+        if trace_id not in self._foreign and len(self._foreign) < MAX_OPEN_REQUESTS:
+            self._foreign[trace_id] = _Request(span)
+
+    def _foreign_end(self, span: ReadableSpan, trace_id: int, span_id: int) -> Run | None:
+        """A span no run holds ended: the run of its request if it has one (the span started before
+        it did), else kept for the request's run to come, or forgotten with its request."""
+        run = self._served.get(trace_id)
+        if run is not None:
+            return run
+        request = self._foreign.get(trace_id)
+        if request is None:
+            return None
+        if request.root.get_span_context().span_id == span_id:
+            del self._foreign[trace_id]
+        elif len(request.early) < EARLY_SPANS_MAX:
+            request.early.append(span)
+        return None
+
+    def _new_run(self, span: Span, attrs: Any, implicit: bool = False, request: bool = False) -> Run:
+        """A run whose root is ``span``; ``attrs`` are those of its first agentotel span (below
+        ``span`` for a request run)."""
         ctx = span.get_span_context()
         start = span.start_time or 0
         base = _store.run_id(start, ctx.trace_id)
@@ -263,8 +323,8 @@ class RunStoreSpanProcessor(SpanProcessor):
             root_span_id=format_span_id(ctx.span_id),
             root_name=span.name,
             start_time_unix_nano=start,
-            root_is_llm=is_llm_span(attrs),
-            root_operation=attrs.get(semconv.GEN_AI_OPERATION_NAME),
+            root_is_llm=not request and is_llm_span(attrs),
+            root_operation=None if request else attrs.get(semconv.GEN_AI_OPERATION_NAME),
             parent_run=parent_run if isinstance(parent_run, str) else None,
             objective=objective if isinstance(objective, str) else None,
             implicit=implicit,
