@@ -6,8 +6,9 @@ step), are *members* of the process's current implicit run. It is over, and its 
 when
 
 * no member has been open for ``gap`` seconds (the next member starts a new implicit run), or
-* an agent run starts (``invoke_agent``, ``invoke_workflow``, ``plan``): no new member joins, and
-  it is over once its open members have ended, or
+* another run starts (an agent run: ``invoke_agent``, ``invoke_workflow``, ``plan``; or a request
+  run, see the processor): no new member joins, and it is over once its open members have
+  ended, or
 * the processor shuts down: ``interrupted`` if a member is still open.
 
 Its status is then that of the member that ended last (``error`` if that span failed, else
@@ -84,7 +85,7 @@ class ImplicitRuns:
         return []
 
     def stop_intake(self) -> list[Item]:
-        """An agent run starts: the current implicit run takes no new member."""
+        """Another run starts: the current implicit run takes no new member."""
         current, self._current = self._current, None
         if current is None or current.open:
             return []
