@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+
+from agentotel.testing import FakeLLMServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -165,3 +171,70 @@ def test_mkdocs_fills_the_configuration_page_only() -> None:
     assert hooks.on_page_markdown(marked, Page("cost.md"), None, None) == marked
     filled = hooks.on_page_markdown(marked, Page("configuration.md"), None, None)
     assert filled.startswith("before\n\n### General\n") and hooks.MARKER not in filled
+
+
+# --- the README's example -------------------------------------------------------------------------
+README = ROOT / "README.md"
+BIN = Path(sys.executable).parent
+
+
+def _readme_example() -> str:
+    blocks = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+    examples = [b for b in blocks if "agentotel.agent(" in b and "OpenAI()" in b]
+    assert len(examples) == 1, "the README has one example of an agent under opentelemetry-instrument"
+    return str(examples[0])
+
+
+def _console_spans(stdout: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The lines the program printed, and the spans the console exporter wrote (JSON objects)."""
+    decoder = json.JSONDecoder()
+    lines: list[str] = []
+    spans: list[dict[str, Any]] = []
+    pos = 0
+    while pos < len(stdout):
+        if stdout[pos] == "{":
+            span, pos = decoder.raw_decode(stdout, pos)
+            spans.append(span)
+        else:
+            end = stdout.find("\n", pos)
+            end = len(stdout) if end < 0 else end
+            if stdout[pos:end].strip():
+                lines.append(stdout[pos:end])
+            pos = end + 1
+    return lines, spans
+
+
+def test_the_readme_example_runs_under_opentelemetry_instrument(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text(_readme_example(), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOTEL_", "OPENAI_"))}
+    with FakeLLMServer() as server:
+        env.update(
+            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            OPENAI_API_KEY="sk-readme-example",
+            OPENAI_BASE_URL=server.openai_base_url,
+            OTEL_PYTHON_DISTRO="agentotel",
+            OTEL_PYTHON_CONFIGURATOR="agentotel",
+            PYTHONUNBUFFERED="1",
+        )
+        command = [str(BIN / "opentelemetry-instrument"), "--traces_exporter", "console"]
+        command += ["--metrics_exporter", "none", "--logs_exporter", "none", "python", "agent.py"]
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    printed, spans = _console_spans(done.stdout)
+    assert printed == ["Hello from the fake LLM server."]
+    by_name = {}
+    for span in spans:
+        by_name.setdefault(span["name"], []).append(span)
+    assert sorted(by_name) == ["chat gpt-4o", "execute_tool get_weather", "invoke_agent weather"]
+    assert [len(by_name[n]) for n in sorted(by_name)] == [2, 1, 1]
+    (root,) = by_name["invoke_agent weather"]
+    (tool,) = by_name["execute_tool get_weather"]
+    assert root["parent_id"] is None
+    assert [s["parent_id"] for s in spans if s is not root] == [root["context"]["span_id"]] * 3
+    assert {s["context"]["trace_id"] for s in spans} == {root["context"]["trace_id"]}
+    assert tool["attributes"]["gen_ai.tool.call.id"] == "call_1"
+    assert root["attributes"]["gen_ai.usage.input_tokens"] == 15
+    assert root["attributes"]["gen_ai.usage.output_tokens"] == 8
+    assert [(s["attributes"]["gen_ai.conversation.id"], s["attributes"]["user.id"]) for s in spans] == [
+        ("conv-42", "u-7")
+    ] * 4
