@@ -1,5 +1,5 @@
-"""The defaults the README states, as literal numbers (never compared with the code's own constants,
-so a changed default fails here until the README says the new value)."""
+"""The defaults the manual states (docs/), as literal numbers (never compared with the code's own
+constants, so a changed default fails here until the manual says the new value)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from agentotel.processors.runstore._events import RunInfo
 from agentotel.processors.runstore._sink import Item, Run, RunSink
 
 AGENT = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "helper"}
-KEPT = 1000  # the bound the README states
+KEPT = 1000  # the bound the manual states (docs/run-store.md)
 
 
 def started_run(sink: RunSink, root: Path, tracer: Any, number: int) -> tuple[Run, ReadableSpan]:
