@@ -64,8 +64,8 @@ def test_the_run_store_defaults_are_the_readmes(tmp_path: Path) -> None:
         processor.shutdown()
 
 
-def test_the_shutdown_timeout_defaults_to_5_s() -> None:
-    assert _shutdown.timeout() == 5
+def test_the_shutdown_timeout_defaults_to_4_s() -> None:
+    assert _shutdown.timeout() == 4
 
 
 def test_the_metrics_endpoint_closes_a_silent_connection_after_5_s_by_default() -> None:
