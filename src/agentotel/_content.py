@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from agentotel import semconv
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel._redact import REDACTED, redact
 
 __all__ = ["REDACTED", "TRUNCATED", "content_attributes", "dumps", "redact"]

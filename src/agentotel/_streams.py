@@ -19,7 +19,8 @@ import wrapt
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
-from agentotel._invocation import Attributes, Invocation
+from agentotel._invocation import Invocation
+from agentotel._lifecycle import Attributes
 
 
 class StreamAccumulator:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentotel import semconv
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel.agent._span import SpanBlock
 from agentotel.agent._telemetry import AgentTelemetry
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentotel import semconv
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel.agent._span import SpanBlock
 from agentotel.agent._telemetry import AgentTelemetry
 

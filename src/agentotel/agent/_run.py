@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from agentotel import semconv
-from agentotel._invocation import USAGE_SINK_KEY, Attributes, UsageSink
+from agentotel._lifecycle import USAGE_SINK_KEY, Attributes, UsageSink
 from agentotel.agent._session import current_session
 from agentotel.agent._span import SpanBlock
 from agentotel.agent._telemetry import AgentTelemetry

@@ -12,7 +12,7 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
-from agentotel._invocation import Attributes, SpanLifecycle
+from agentotel._lifecycle import Attributes, SpanLifecycle
 from agentotel._redact import redact
 from agentotel.agent._block import Block
 from agentotel.agent._telemetry import AgentTelemetry

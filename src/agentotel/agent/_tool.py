@@ -10,7 +10,7 @@ from opentelemetry import trace
 
 from agentotel import semconv
 from agentotel._content import dumps
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel._toolcalls import PENDING
 from agentotel.agent._span import SpanBlock
 from agentotel.agent._telemetry import AgentTelemetry

@@ -14,7 +14,8 @@ from typing import Any
 
 from agentotel import semconv
 from agentotel._content import content_attributes
-from agentotel._invocation import Attributes, Invocation, Telemetry
+from agentotel._invocation import Invocation, Telemetry
+from agentotel._lifecycle import Attributes
 from agentotel._raw import AsyncRawResponseProxy, RawResponseProxy
 from agentotel._redact import remember
 from agentotel._safe import async_wrapper, sync_wrapper

@@ -12,7 +12,7 @@ from typing import Any, TypeGuard
 
 from agentotel import semconv
 from agentotel._content import text_parts, tool_call_part, tool_response_part
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel._usage import reported
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}

@@ -18,7 +18,8 @@ from anthropic._response import APIResponse, AsyncAPIResponse
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from agentotel._invocation import LLM_CALL_KEY, Invocation, Telemetry
+from agentotel._invocation import Invocation, Telemetry
+from agentotel._lifecycle import LLM_CALL_KEY
 from agentotel._safe import async_wrapper, sync_wrapper
 from agentotel._streams import AsyncStreamProxy, SyncStreamProxy
 from agentotel.instrumentation._operation import Operation, SdkTypes, server_of

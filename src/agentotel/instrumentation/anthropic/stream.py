@@ -11,7 +11,8 @@ from typing import Any
 
 from agentotel import semconv
 from agentotel._content import content_attributes, tool_call_part
-from agentotel._invocation import Attributes, Invocation
+from agentotel._invocation import Invocation
+from agentotel._lifecycle import Attributes
 from agentotel._streams import StreamAccumulator
 from agentotel.instrumentation.anthropic.extract import Usage, put_message_head, put_tool_uses
 

@@ -15,7 +15,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
 from agentotel import semconv
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel.agent._telemetry import AgentTelemetry
 from agentotel.agent._tool import Tool
 from agentotel.instrumentation.mcp import extract

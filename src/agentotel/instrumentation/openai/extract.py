@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 
 from agentotel import semconv
 from agentotel._content import text_parts, tool_call_part, tool_response_part
-from agentotel._invocation import Attributes
+from agentotel._lifecycle import Attributes
 from agentotel._usage import reported
 
 # Host (exact, or a suffix starting with ".") -> gen_ai.provider.name, for OpenAI-compatible APIs.

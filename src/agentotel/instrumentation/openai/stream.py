@@ -6,7 +6,8 @@ from typing import Any
 
 from agentotel import semconv
 from agentotel._content import content_attributes, tool_call_part
-from agentotel._invocation import Attributes, Invocation
+from agentotel._invocation import Invocation
+from agentotel._lifecycle import Attributes
 from agentotel._streams import StreamAccumulator
 from agentotel.instrumentation.openai import extract
 

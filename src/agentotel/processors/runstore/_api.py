@@ -13,7 +13,7 @@ from opentelemetry.trace import INVALID_SPAN, Link, SpanKind
 
 from agentotel import semconv
 from agentotel._files import write_atomically
-from agentotel._invocation import USAGE_SINK_KEY, SpanLifecycle
+from agentotel._lifecycle import USAGE_SINK_KEY, SpanLifecycle
 from agentotel.agent._run import STEP_COUNTER_KEY, Workflow
 from agentotel.agent._telemetry import AgentTelemetry
 from agentotel.processors.runstore import _store
