@@ -19,15 +19,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
-
-from agentotel import semconv
 from agentotel.config import DEFAULT_TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_TTL
-
-if TYPE_CHECKING:
-    from agentotel._invocation import Telemetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,40 +110,3 @@ class PendingToolCalls:
 
 PENDING = PendingToolCalls()
 """The process's pending tool calls (a call and its result meet in one process)."""
-
-
-def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) -> None:
-    """Emit an inferred ``execute_tool`` span for each ``(call_id, is_error)`` result whose call is
-    pending, parented like the request about to start (the current context)."""
-    if not results:
-        return
-    calls = PENDING.take([call_id for call_id, _ in results])
-    if not calls:
-        return
-    failed = {call_id for call_id, is_error in results if is_error}
-    now = time.time_ns()
-    for call in calls:
-        attrs: dict[str, Any] = {
-            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
-            semconv.GEN_AI_TOOL_NAME: call.name,
-            semconv.GEN_AI_TOOL_CALL_ID: call.call_id,
-            semconv.GEN_AI_TOOL_TYPE: semconv.TOOL_TYPE_FUNCTION,
-            semconv.AGENTOTEL_TOOL_INFERRED: True,
-        }
-        start = min(call.requested_ns, now)
-        span = telemetry.tracer.start_span(
-            f"{semconv.OP_EXECUTE_TOOL} {call.name}",
-            kind=SpanKind.INTERNAL,
-            attributes=attrs,
-            start_time=start,
-        )
-        metric_attrs = {
-            semconv.GEN_AI_TOOL_NAME: telemetry.cardinality(semconv.GEN_AI_TOOL_NAME, call.name),
-            semconv.GEN_AI_TOOL_TYPE: semconv.TOOL_TYPE_FUNCTION,
-        }
-        if call.call_id in failed:
-            span.set_attribute(semconv.ERROR_TYPE, semconv.TOOL_RESULT_ERROR)
-            span.set_status(Status(StatusCode.ERROR, "the tool result was sent back marked as an error"))
-            metric_attrs[semconv.ERROR_TYPE] = semconv.TOOL_RESULT_ERROR
-        span.end(end_time=now)
-        telemetry.tool_duration.record((now - start) / 1e9, metric_attrs)

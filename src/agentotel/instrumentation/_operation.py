@@ -20,7 +20,8 @@ from agentotel._raw import AsyncRawResponseProxy, RawResponseProxy
 from agentotel._redact import remember
 from agentotel._safe import async_wrapper, sync_wrapper
 from agentotel._streams import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
-from agentotel._toolcalls import PENDING, infer_tool_spans
+from agentotel._toolcalls import PENDING
+from agentotel.instrumentation._inferred import infer_tool_spans
 
 RequestFn = Callable[[Mapping[str, Any]], Attributes]
 ResponseFn = Callable[[Any], tuple[Attributes, int | None, int | None, str | None]]
