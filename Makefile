@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples docs/hooks.py
 	$(BIN)/ruff format --check src tests benchmarks examples docs/hooks.py
 	$(BIN)/mypy --strict src
+	$(BIN)/lint-imports  # the layers of docs/architecture.md, no import cycles ([tool.importlinter])
 
 # The manual (docs/, mkdocs.yml): a broken link, anchor or missing page fails the build.
 docs: $(STAMP)
@@ -35,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site .import_linter_cache
