@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._fake import FakeLLM, FakeResponse
+from ._fake import FakeLLM, FakeResponse, handle_request
 from ._script import Reply
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ class FakeLLMServer:
         safe = {k: ("<redacted>" if k in _REDACTED_HEADERS else v) for k, v in headers.items()}
         with self._lock:
             self._requests.append(RecordedRequest(method, path, safe, parsed))
-        return self.state.handle(method, path, headers, body)
+        return handle_request(method, path, headers, body, state=self.state)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

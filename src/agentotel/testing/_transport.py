@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 
 import httpx2
 
-from ._fake import FakeLLM, FakeResponse
+from ._fake import FakeLLM, FakeResponse, handle_request
 from ._script import Reply
 
 __all__ = ["fake_transport"]
@@ -64,8 +64,8 @@ class _FakeTransport(httpx2.MockTransport):
 
     def _fake(self, request: httpx2.Request) -> FakeResponse:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        return self.state.handle(
-            request.method, request.url.raw_path.decode("ascii"), headers, request.content
+        return handle_request(
+            request.method, request.url.raw_path.decode("ascii"), headers, request.content, state=self.state
         )
 
     def _handle(self, request: httpx2.Request) -> httpx2.Response:

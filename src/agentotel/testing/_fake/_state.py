@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .._script import Reply, Script
@@ -76,9 +76,3 @@ class FakeLLM:
         with self._lock:
             self._counters.clear()
         self._script.clear()
-
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> FakeResponse:
-        # Imported here: the router imports every wire module, and they import this one.
-        from ._router import handle_request
-
-        return handle_request(method, path, headers, body, state=self)
