@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from helpers import instrumented
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from helpers import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, instrumented
 
 from agentotel._toolcalls import PENDING
 from agentotel.agent import configure, reset
@@ -21,14 +15,10 @@ from agentotel.config import (
     DEFAULT_TOOL_PENDING_MAX,
     DEFAULT_TOOL_PENDING_TTL,
 )
-from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.metrics._cardinality import shared_guard
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
-
-FAKE_OPENAI_KEY = "sk-test-0123456789abcdefSECRET"
-FAKE_ANTHROPIC_KEY = "sk-ant-test-0123456789abcdefSECRET"
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -70,37 +60,10 @@ def agent_layer(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
 
 
 @pytest.fixture
-def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """``caplog``, recording logger ``agentotel`` from DEBUG up."""
-    caplog.set_level(logging.DEBUG, logger="agentotel")
-    return caplog
-
-
-@pytest.fixture
 def openai_instrumented(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
     """The OpenAI instrumentor active on ``cap``'s providers (settings read from the env now)."""
     with instrumented(cap, OpenAIInstrumentor):
         yield cap
-
-
-@pytest.fixture
-def anthropic_instrumented(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
-    """The Anthropic instrumentor active on ``cap``'s providers."""
-    with instrumented(cap, AnthropicInstrumentor):
-        yield cap
-
-
-@pytest.fixture
-def openai_unsampled(cap: TelemetryCapture) -> Iterator[InMemorySpanExporter]:
-    """The OpenAI instrumentor on a tracer provider that samples nothing (metrics still go to ``cap``)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=ALWAYS_OFF)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider, meter_provider=cap.meter_provider)
-    yield exporter
-    instrumentor.uninstrument()
-    provider.shutdown()
 
 
 @pytest.fixture
@@ -112,18 +75,6 @@ def fresh_fake_llm(fake_llm: FakeLLMServer) -> FakeLLMServer:
     """
     fake_llm.state.reset()
     return fake_llm
-
-
-@pytest.fixture
-def metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
-    """Attributes of every metric point of an OpenAI ``gpt-4o`` chat call against the fake server."""
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": "openai",
-        "gen_ai.request.model": "gpt-4o",
-        "server.address": "127.0.0.1",
-        "server.port": fake_llm.port,
-    }
 
 
 @pytest.fixture
@@ -147,37 +98,3 @@ def anthropic_client(fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def]
     return anthropic.Anthropic(
         base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0
     )
-
-
-@pytest.fixture
-def async_anthropic_client(fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def]
-    import anthropic
-
-    return anthropic.AsyncAnthropic(
-        base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0
-    )
-
-
-@pytest.fixture
-def own_fake_llm() -> Iterator[FakeLLMServer]:
-    """A fake LLM server of the test's own: its ids and scripted replies shared with no other test."""
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def own_openai(own_fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def]
-    import openai
-
-    url = own_fake_llm.openai_base_url
-    with openai.OpenAI(base_url=url, api_key=FAKE_OPENAI_KEY, max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
-def own_anthropic(own_fake_llm: FakeLLMServer):  # type: ignore[no-untyped-def]
-    import anthropic
-
-    url = own_fake_llm.anthropic_base_url
-    with anthropic.Anthropic(base_url=url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0) as client:
-        yield client

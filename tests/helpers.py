@@ -1,8 +1,8 @@
 """What the test modules share: the fake server's standard question and reply, tool definitions,
 metric names, and small span / metric / error helpers; also a quiet local HTTP server on a thread.
 
-Imported as ``from helpers import ...``, like ``otlp_receiver``: ``tests/`` has no ``__init__.py``,
-so pytest puts this folder on ``sys.path`` (rootdir-based import).
+Imported as ``from helpers import ...``: ``tests/`` has no ``__init__.py``, so pytest puts this
+folder (the root ``conftest.py``'s) on ``sys.path`` (rootdir-based import).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ REPLY = "Hello from the fake LLM server."  # 6 tokens: the fake server's default
 GPT = "gpt-4o"
 CLAUDE = "claude-haiku-4-5"
 EMBEDDING_MODEL = "text-embedding-3-small"
+
+FAKE_OPENAI_KEY = "sk-test-0123456789abcdefSECRET"
+FAKE_ANTHROPIC_KEY = "sk-ant-test-0123456789abcdefSECRET"
 
 INSTRUMENTORS: list[type[AgentotelInstrumentor]] = [OpenAIInstrumentor, AnthropicInstrumentor]
 

@@ -45,7 +45,7 @@ Recipe: adding a wire format (say ``cohere_chat``, ``POST /v2/chat``)
 2. Add ``cohere_chat.WIRE`` to ``WIRES`` in ``_router.py``. Two wire formats serving
    the same path fail at import.
 
-3. Tests in ``tests/test_fake_server*.py`` drive the provider's real SDK against it.
+3. Tests in ``tests/integration/test_fake_server*.py`` drive the provider's real SDK against it.
 
 Limits of the router today: paths match exactly (after dropping the query, a trailing ``/``
 and a ``/v1`` prefix), and a reply route streams when the body says ``"stream": true``. A

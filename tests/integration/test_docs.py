@@ -22,7 +22,7 @@ import pytest
 
 from agentotel.testing import FakeLLMServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 CONFIG = ROOT / "src" / "agentotel" / "config.py"
 PAGE = DOCS / "configuration.md"

@@ -1,7 +1,7 @@
 """Start-up and shut-down under ``opentelemetry-instrument`` with our distro: SIGTERM, exit with the
 collector down, default exporters without a collector, OTEL_SDK_DISABLED, a busy metrics port.
 
-Every test runs ``tests/shutdown_app.py`` in a subprocess exporting OTLP/HTTP to the real receiver
+Every test runs ``tests/integration/shutdown_app.py`` in a subprocess exporting OTLP/HTTP to the real receiver
 of ``otlp_receiver.py``, or to a closed port on 127.0.0.1 ("the collector is down").
 """
 
@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +28,10 @@ from prometheus_helpers import by_label, families, free_port, get, wait_until
 
 from agentotel._exports import GuardedSpanExporter, Target
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-APP = ROOT / "tests" / "shutdown_app.py"
+APP = Path(__file__).with_name("shutdown_app.py")
 ROUNDS = 25  # agent rounds: 2 spans each
-
-
-@pytest.fixture
-def receiver() -> Iterator[OTLPReceiver]:
-    with OTLPReceiver() as rx:
-        yield rx
 
 
 def _env(endpoint: str | None, **extra: str) -> dict[str, str]:
@@ -145,7 +139,7 @@ def test_sigterm_exports_every_ended_span_metric_and_log_record_then_the_process
 def test_sigterm_flushes_the_apps_own_provider_without_opentelemetry_instrument(
     receiver: OTLPReceiver,
 ) -> None:
-    env = _env(receiver.endpoint, PYTHONPATH=str(ROOT / "tests"))
+    env = _env(receiver.endpoint, PYTHONPATH=str(APP.parent))
     proc = subprocess.Popen(
         [sys.executable, str(APP), "code-wait", str(ROUNDS)],
         cwd=ROOT,
@@ -490,7 +484,7 @@ def test_otel_sdk_disabled_in_code_starts_nothing(tmp_path: Path) -> None:
         "shutdown_app.rounds(1)\n"
         "print(json.dumps(shutdown_app.state()))\n"
     )
-    env["PYTHONPATH"] = str(ROOT / "tests")
+    env["PYTHONPATH"] = str(APP.parent)
     proc = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -29,11 +29,12 @@ import httpx2
 import openai
 import pytest
 import wrapt
-from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
 from helpers import (
     CHAT_TOOLS,
     CLAUDE,
     CLAUDE_TOOLS,
+    FAKE_ANTHROPIC_KEY,
+    FAKE_OPENAI_KEY,
     GPT,
     QUESTION,
     REPLY,

@@ -13,9 +13,9 @@ import pytest
 
 from agentotel.processors.audit import verify
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-APP = ROOT / "tests" / "wiring_app.py"
+APP = Path(__file__).with_name("wiring_app.py")
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -26,7 +26,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         OTEL_LOGS_EXPORTER="none",
         AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit" / "audit.jsonl"),
         AGENTOTEL_RUNS_DIR=str(tmp_path / "runs"),
-        PYTHONPATH=str(ROOT / "tests"),
+        PYTHONPATH=str(APP.parent),
     )
     env.update(extra)
     return env

@@ -101,7 +101,7 @@ def test_handle_request_is_deterministic() -> None:
 
 
 def test_module_main_prints_url() -> None:
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
     cmd = [sys.executable, "-m", "agentotel.testing"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) as proc:

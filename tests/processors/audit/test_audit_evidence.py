@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -44,13 +43,6 @@ KEY = b"k3y-s3cret"
 NOT_CANONICAL = (
     "the line is not the canonical JSON of its record (whitespace, key order, escapes or line end changed)"
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_audit_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("AGENTOTEL_AUDIT_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

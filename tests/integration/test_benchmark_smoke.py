@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
 WORKLOADS = ["openai_chat", "openai_chat_stream", "anthropic_messages", "anthropic_messages_stream"]
 STREAM_METRICS = [

@@ -145,11 +145,6 @@ def unread_attrs(server: FakeLLMServer, end: str) -> dict[str, Any]:
     return {**request_attrs(server, stream=True), STREAM_END: end}
 
 
-@pytest.fixture(params=["sync", "async"])
-def client(request: pytest.FixtureRequest, anthropic_client: Any, async_anthropic_client: Any) -> Any:
-    return anthropic_client if request.param == "sync" else async_anthropic_client
-
-
 # --------------------------------------------------------------------------- create(stream=True)
 
 

@@ -11,8 +11,7 @@ import anthropic
 import openai
 import pytest
 import wrapt
-from conftest import FAKE_OPENAI_KEY
-from helpers import CLAUDE, GPT, INSTRUMENTORS
+from helpers import CLAUDE, FAKE_OPENAI_KEY, GPT, INSTRUMENTORS
 
 import agentotel
 from agentotel import _registry

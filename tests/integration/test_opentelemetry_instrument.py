@@ -14,16 +14,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers import priced
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OTLPReceiver, attributes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 OTEL_INSTRUMENT = BIN / "opentelemetry-instrument"
 EXAMPLE = ROOT / "examples" / "agent.py"
@@ -41,12 +39,6 @@ EXPECTED_STDOUT = [
     "claude: Hello from the fake LLM server.",
     "claude: w1 w2 w3 w4 w5",
 ]
-
-
-@pytest.fixture
-def receiver() -> Iterator[OTLPReceiver]:
-    with OTLPReceiver() as rx:
-        yield rx
 
 
 def _env(receiver: OTLPReceiver, **extra: str) -> dict[str, str]:

@@ -1,9 +1,9 @@
 """Two fixed ``/metrics`` pages of one process, ten seconds apart, in the format the OpenTelemetry
 Prometheus exporter writes (labels sorted, ``otel_scope_*`` labels, ``error_type=""`` on the
 successful series of a family that also has failures). Short bucket lists keep the numbers easy
-to check by hand; ``tests/test_dashboard.py`` works them out in its comments.
+to check by hand; ``tests/metrics/test_dashboard.py`` works them out in its comments.
 
-Imported as ``from dashboard_metrics import ...`` (``tests/`` is on ``sys.path``).
+Imported as ``from dashboard_metrics import ...`` (``tests/metrics/`` is on ``sys.path``).
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """An agent process for the start-up and shut-down tests, run under ``opentelemetry-instrument``.
 
-    python tests/shutdown_app.py wait N [--own-handler]   # N agent rounds, prints "ready", sleeps
-    python tests/shutdown_app.py wait-in-run N            # the same, then sleeps inside a new round
-    python tests/shutdown_app.py exit N                   # N agent rounds, prints "end", returns
-    python tests/shutdown_app.py linger N S               # the same, then sleeps S seconds first
-    python tests/shutdown_app.py loop                     # agent rounds until killed ("ready" after 1)
-    python tests/shutdown_app.py state                    # prints what agentotel set up (JSON)
-    python tests/shutdown_app.py on-stdin N               # N agent rounds, "ready", then one round
+    python shutdown_app.py wait N [--own-handler]         # N agent rounds, prints "ready", sleeps
+    python shutdown_app.py wait-in-run N                  # the same, then sleeps inside a new round
+    python shutdown_app.py exit N                         # N agent rounds, prints "end", returns
+    python shutdown_app.py linger N S                     # the same, then sleeps S seconds first
+    python shutdown_app.py loop                           # agent rounds until killed ("ready" after 1)
+    python shutdown_app.py state                          # prints what agentotel set up (JSON)
+    python shutdown_app.py on-stdin N                     # N agent rounds, "ready", then one round
                                                           # per line read, "done" after each
-    python tests/shutdown_app.py code-wait N              # "wait" with the app's own provider, no
+    python shutdown_app.py code-wait N                    # "wait" with the app's own provider, no
                                                           # opentelemetry-instrument (OTLP/HTTP)
 
 Each agent round is one ``invoke_agent shutdown`` span with one ``execute_tool lookup`` child.

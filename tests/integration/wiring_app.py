@@ -1,8 +1,8 @@
 """An agent run for the wiring tests: one agent round with a tool call, no LLM.
 
-python tests/wiring_app.py opentelemetry-instrument   # providers from the configurator
-python tests/wiring_app.py instrument-providers        # agentotel.instrument(tracer_provider=...)
-python tests/wiring_app.py set-later                   # agentotel.instrument(), then set_tracer_provider
+python wiring_app.py opentelemetry-instrument         # providers from the configurator
+python wiring_app.py instrument-providers              # agentotel.instrument(tracer_provider=...)
+python wiring_app.py set-later                         # agentotel.instrument(), then set_tracer_provider
 """
 
 from __future__ import annotations

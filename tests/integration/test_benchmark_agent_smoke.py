@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOL_MODES = ["none", "hand_span", "hand_span_hist", "agentotel"]
 SESSION_MODES = ["plain_provider", "no_session", "session", "session_per_tree", "hand"]
 STAMP = {"gen_ai.conversation.id": "conv-1", "user.id": "u-1"}

@@ -75,11 +75,6 @@ def token_sums(cap: TelemetryCapture) -> dict[str, float]:
     return sums
 
 
-@pytest.fixture(params=["sync", "async"])
-def client(request: pytest.FixtureRequest, anthropic_client: Any, async_anthropic_client: Any) -> Any:
-    return anthropic_client if request.param == "sync" else async_anthropic_client
-
-
 # --------------------------------------------------------------------------- create (non-stream)
 
 

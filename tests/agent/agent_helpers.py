@@ -2,7 +2,7 @@
 uses an API in each of its six forms (``with``, ``async with``, decorator on a function, a
 coroutine function, a generator function and an async generator function).
 
-Imported as ``from agent_helpers import ...`` (``tests/`` is on ``sys.path``, see ``helpers.py``).
+Imported as ``from agent_helpers import ...`` (``tests/agent/`` is on ``sys.path``).
 """
 
 from __future__ import annotations

@@ -33,13 +33,6 @@ DROPPED = "agentotel.telemetry.dropped"
 ERRORS = "agentotel.telemetry.errors"
 
 
-@pytest.fixture(autouse=True)
-def _no_audit_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("AGENTOTEL_AUDIT_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def audit_path(tmp_path: Path) -> Path:
     return tmp_path / "logs" / "audit.jsonl"

@@ -26,8 +26,16 @@ from typing import Any
 import anthropic
 import openai
 import pytest
-from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
-from helpers import CLAUDE, EMBEDDING_MODEL, GPT, INSTRUMENTORS, REPLY, instrumented
+from helpers import (
+    CLAUDE,
+    EMBEDDING_MODEL,
+    FAKE_ANTHROPIC_KEY,
+    FAKE_OPENAI_KEY,
+    GPT,
+    INSTRUMENTORS,
+    REPLY,
+    instrumented,
+)
 from opentelemetry._logs import SeverityNumber
 
 from agentotel import config

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runstore_helpers import events_of, names, run_ids, summary_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 OTEL_INSTRUMENT = BIN / "opentelemetry-instrument"
 

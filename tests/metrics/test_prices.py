@@ -18,7 +18,7 @@ ANTHROPIC_PRICING = "https://platform.claude.com/docs/en/about-claude/pricing"
 # Kept from the earlier table, with their earlier dates: no page of OpenAI's giving their price could
 # be read for this one (OpenAI's pricing page no longer lists them); the test suite prices them.
 UNSOURCED = {"gpt-4o", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"}
-SHIPPED = Path(__file__).resolve().parent.parent / "src" / "agentotel" / "pricing" / "prices.json"
+SHIPPED = Path(__file__).resolve().parents[2] / "src" / "agentotel" / "pricing" / "prices.json"
 
 
 def test_every_shipped_price_names_its_source_page_and_the_day_it_was_read() -> None:
