@@ -7,6 +7,7 @@ folder (the root ``conftest.py``'s) on ``sys.path`` (rootdir-based import).
 
 from __future__ import annotations
 
+import inspect
 import re
 import socket
 import threading
@@ -139,6 +140,11 @@ async def araised_by(call: Callable[[], Awaitable[Any]]) -> BaseException:
     with pytest.raises(BaseException) as info:
         await call()
     return info.value
+
+
+async def resolve(value: Any) -> Any:
+    """``value``, awaited if an async client returned an awaitable (one test body for both clients)."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def frame_modules(exc: BaseException) -> list[str]:

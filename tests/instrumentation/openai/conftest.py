@@ -39,3 +39,9 @@ def metric_base(fake_llm: FakeLLMServer) -> dict[str, Any]:
         "server.address": "127.0.0.1",
         "server.port": fake_llm.port,
     }
+
+
+@pytest.fixture(params=["sync", "async"])
+def client(request: pytest.FixtureRequest, openai_client: Any, async_openai_client: Any) -> Any:
+    """The sync and the async OpenAI client: one test body for both (see ``openai_helpers.is_async``)."""
+    return openai_client if request.param == "sync" else async_openai_client

@@ -27,6 +27,11 @@ from pydantic import BaseModel
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
+
+def is_async(client: Any) -> bool:
+    return isinstance(client, openai.AsyncOpenAI)
+
+
 # The first chat completion after a reset, to ``user(QUESTION)`` on gpt-4o.
 # Known from the first chunk of a stream on:
 CHAT_FIRST_CHUNK: dict[str, Any] = {

@@ -7,8 +7,10 @@ The fake server streams ``user(QUESTION)`` on gpt-4o as: a role chunk, one chunk
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -26,6 +28,7 @@ from helpers import (
     Failure,
     instrumented,
     priced,
+    resolve,
     token_sums,
     user,
 )
@@ -40,6 +43,7 @@ from openai_helpers import (
     assert_usage_and_duration,
     attributes,
     failing_request,
+    is_async,
     one_span,
     points,
     span_base,
@@ -91,18 +95,47 @@ def chunk_metric_counts(cap: TelemetryCapture) -> tuple[int, int]:
     return cap.metric_count(TIME_TO_FIRST_CHUNK), cap.metric_count(TIME_PER_OUTPUT_CHUNK)
 
 
-def read_all(stream: Any) -> BaseException:
+async def drain(stream: Any, client: Any, into: list[Any] | None = None) -> list[Any]:
+    """Every chunk of ``stream``, appended to ``into`` as it comes (``async for`` for the async client)."""
+    chunks = [] if into is None else into
+    if is_async(client):
+        async for chunk in stream:
+            chunks.append(chunk)
+    else:
+        for chunk in stream:
+            chunks.append(chunk)
+    return chunks
+
+
+async def break_after_first(stream: Any, client: Any) -> None:
+    """``for _ in stream: break`` (``async for`` for the async client)."""
+    if is_async(client):
+        async for _ in stream:
+            break
+    else:
+        for _ in stream:
+            break
+
+
+async def next_chunk(stream: Any, client: Any) -> Any:
+    return await stream.__anext__() if is_async(client) else next(stream)
+
+
+@contextlib.asynccontextmanager
+async def entered(manager: Any, client: Any) -> AsyncIterator[Any]:
+    """``with manager as value`` (``async with`` for the async client)."""
+    if is_async(client):
+        async with manager as value:
+            yield value
+    else:
+        with manager as value:
+            yield value
+
+
+async def read_error(stream: Any, client: Any) -> BaseException:
     """Iterate ``stream`` until it raises; the exception."""
     with pytest.raises(BaseException) as info:
-        for _ in stream:
-            pass
-    return info.value
-
-
-async def aread_all(stream: Any) -> BaseException:
-    with pytest.raises(BaseException) as info:
-        async for _ in stream:
-            pass
+        await drain(stream, client)
     return info.value
 
 
@@ -141,16 +174,16 @@ def test_exhausted_stream_metrics(
     assert points(cap, TIME_PER_OUTPUT_CHUNK) == [(attrs, 1)]
 
 
-def test_stream_proxy_behaves_like_the_sdk_stream(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
+async def test_stream_proxy_behaves_like_the_sdk_stream(
+    openai_instrumented: TelemetryCapture, client: Any
 ) -> None:
-    stream = create_stream(openai_client, stream_options=USAGE)
+    stream = await resolve(create_stream(client, stream_options=USAGE))
 
-    assert isinstance(stream, openai.Stream)
+    assert isinstance(stream, openai.AsyncStream if is_async(client) else openai.Stream)
     assert isinstance(stream.response, httpx2.Response)
     assert stream.response.status_code == 200
     assert stream.response.headers["x-request-id"] == "req_1"
-    chunks = list(stream)
+    chunks = await drain(stream, client)
     assert len(chunks) == 9
     assert all(type(c) is ChatCompletionChunk for c in chunks)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == REPLY
@@ -183,11 +216,10 @@ def test_close_after_exhaustion_keeps_one_span(
     assert openai_instrumented.metric_count(DURATION) == 1
 
 
-def test_stream_without_include_usage_has_no_usage(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_stream_without_include_usage_has_no_usage(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    for _ in create_stream(openai_client):
-        pass
+    await drain(await resolve(create_stream(client)), client)
 
     span = chat_span(openai_instrumented)
     assert attributes(span) == priced({**base, **EXHAUSTED_WITHOUT_USAGE})
@@ -259,19 +291,20 @@ def test_stream_tool_calls_for_each_choice(
 # --------------------------------------------------------------------------- sync: cut short
 
 
-def test_break_then_close_ends_closed(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_break_then_close_ends_closed(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client, stream_options=USAGE)
-    for _ in stream:
-        break
+    stream = await resolve(create_stream(client, stream_options=USAGE))
+    await break_after_first(stream, client)
     assert openai_instrumented.spans() == []
-    stream.close()
+    await resolve(stream.close())
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
     assert has_time_to_first_chunk(span)
     assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
+    assert chunk_metric_counts(openai_instrumented) == (1, 0)
+    assert openai_instrumented.metric_points(TOKENS) == []
 
 
 def test_break_then_close_metrics(
@@ -290,11 +323,11 @@ def test_break_then_close_metrics(
     assert cap.metric_points(TOKENS) == []  # the usage chunk was never read
 
 
-def test_close_before_reading_ends_closed(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_close_before_reading_ends_closed(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client)
-    stream.close()
+    stream = await resolve(create_stream(client))
+    await resolve(stream.close())
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
@@ -303,14 +336,14 @@ def test_close_before_reading_ends_closed(
     assert chunk_metric_counts(openai_instrumented) == (0, 0)
 
 
-def test_with_block_exit_ends_closed(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_with_block_exit_ends_closed(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client)
-    with stream as entered:
-        assert entered is stream
-        next(stream)
-        next(stream)
+    stream = await resolve(create_stream(client))
+    async with entered(stream, client) as value:
+        assert value is stream
+        await next_chunk(stream, client)
+        await next_chunk(stream, client)
         assert openai_instrumented.spans() == []
 
     span = chat_span(openai_instrumented)
@@ -319,11 +352,11 @@ def test_with_block_exit_ends_closed(
     assert chunk_metric_counts(openai_instrumented) == (1, 1)
 
 
-def test_abandoned_stream_ends_on_collection(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_abandoned_stream_ends_on_collection(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client)
-    next(stream)
+    stream = await resolve(create_stream(client))
+    await next_chunk(stream, client)
     assert openai_instrumented.spans() == []
     del stream
     gc.collect()
@@ -352,17 +385,16 @@ def test_break_close_and_collect_end_once(
 # --------------------------------------------------------------------------- sync: errors
 
 
-def test_disconnect_mid_stream(
+async def test_disconnect_mid_stream(
     openai_instrumented: TelemetryCapture,
-    openai_client: openai.OpenAI,
+    client: Any,
     base: dict[str, Any],
     metric_base: dict[str, Any],
 ) -> None:
-    stream = create_stream(openai_client, f"{QUESTION} [[scenario:disconnect]]")
-    received = []
+    stream = await resolve(create_stream(client, f"{QUESTION} [[scenario:disconnect]]"))
+    received: list[Any] = []
     with pytest.raises(openai.APIConnectionError) as info:
-        for chunk in stream:
-            received.append(chunk)
+        await drain(stream, client, received)
 
     assert len(received) == 2
     assert type(info.value) is openai.APIConnectionError
@@ -402,13 +434,12 @@ def test_error_then_close_keeps_one_span(
     assert (span.attributes or {})["agentotel.stream.end"] == "error"
 
 
-def test_malformed_chunk_mid_stream(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_malformed_chunk_mid_stream(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client, f"{QUESTION} [[scenario:malformed]]")
+    stream = await resolve(create_stream(client, f"{QUESTION} [[scenario:malformed]]"))
     with pytest.raises(json.JSONDecodeError):
-        for _ in stream:
-            pass
+        await drain(stream, client)
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
@@ -429,15 +460,15 @@ MID_STREAM_FAILURES = [
 
 
 @pytest.mark.parametrize("failure", REQUEST_FAILURES)
-def test_failed_stream_request(
+async def test_failed_stream_request(
     openai_instrumented: TelemetryCapture,
-    openai_client: openai.OpenAI,
+    client: Any,
     base: dict[str, Any],
     metric_base: dict[str, Any],
     failure: Failure,
 ) -> None:
     with pytest.raises(failure.error) as info:
-        openai_client.chat.completions.create(**failing_request(failure), stream=True)
+        await resolve(client.chat.completions.create(**failing_request(failure), stream=True))
 
     assert type(info.value) is failure.error
     assert_raised_by_sdk(info.value)
@@ -451,12 +482,12 @@ def test_failed_stream_request(
 
 
 @pytest.mark.parametrize(("marker", "error"), MID_STREAM_FAILURES)
-def test_mid_stream_error_reaches_caller_unchanged(
-    cap: TelemetryCapture, openai_client: openai.OpenAI, marker: str, error: type[Exception]
+async def test_mid_stream_error_reaches_caller_unchanged(
+    cap: TelemetryCapture, client: Any, marker: str, error: type[Exception]
 ) -> None:
-    baseline = read_all(create_stream(openai_client, f"{QUESTION} {marker}"))
+    baseline = await read_error(await resolve(create_stream(client, f"{QUESTION} {marker}")), client)
     with instrumented(cap, OpenAIInstrumentor):
-        exc = read_all(create_stream(openai_client, f"{QUESTION} {marker}"))
+        exc = await read_error(await resolve(create_stream(client, f"{QUESTION} {marker}")), client)
 
     assert type(exc) is type(baseline) is error
     assert str(exc) == str(baseline)
@@ -489,211 +520,35 @@ async def test_async_exhausted_stream(
     assert points(openai_instrumented, TIME_PER_OUTPUT_CHUNK) == [(attrs, 1)]
 
 
-async def test_async_stream_proxy_behaves_like_the_sdk_stream(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI
-) -> None:
-    stream = await create_stream(async_openai_client)
-
-    assert isinstance(stream, openai.AsyncStream)
-    assert isinstance(stream.response, httpx2.Response)
-    assert stream.response.status_code == 200
-    first = await stream.__anext__()
-    assert type(first) is ChatCompletionChunk
-    await stream.close()
-
-
-async def test_async_stream_without_include_usage_has_no_usage(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    stream = await create_stream(async_openai_client)
-    async for _ in stream:
-        pass
-
-    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED_WITHOUT_USAGE})
-    assert openai_instrumented.metric_points(TOKENS) == []
-
-
-async def test_async_break_then_close_ends_closed(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    stream = await create_stream(async_openai_client, stream_options=USAGE)
-    async for _ in stream:
-        break
-    assert openai_instrumented.spans() == []
-    await stream.close()
-
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
-    assert chunk_metric_counts(openai_instrumented) == (1, 0)
-    assert openai_instrumented.metric_points(TOKENS) == []
-
-
-async def test_async_close_before_reading_ends_closed(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    stream = await create_stream(async_openai_client)
-    await stream.close()
-
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes or {}) == priced({**base, "agentotel.stream.end": "closed"})
-    assert chunk_metric_counts(openai_instrumented) == (0, 0)
-
-
-async def test_async_with_block_exit_ends_closed(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    stream = await create_stream(async_openai_client)
-    async with stream as entered:
-        assert entered is stream
-        await stream.__anext__()
-        assert openai_instrumented.spans() == []
-
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
-
-
-async def test_async_abandoned_stream_ends_on_collection(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    stream = await create_stream(async_openai_client)
-    await stream.__anext__()
-    assert openai_instrumented.spans() == []
-    del stream
-    gc.collect()
-
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "abandoned"})
-
-
-async def test_async_disconnect_mid_stream(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    stream = await create_stream(async_openai_client, f"{QUESTION} [[scenario:disconnect]]")
-    received = []
-    with pytest.raises(openai.APIConnectionError) as info:
-        async for chunk in stream:
-            received.append(chunk)
-
-    assert len(received) == 2
-    assert type(info.value) is openai.APIConnectionError
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.ERROR
-    assert attributes(span) == priced(
-        {
-            **base,
-            **CHAT_FIRST_CHUNK,
-            "agentotel.stream.end": "error",
-            "error.type": "openai.APIConnectionError",
-        }
-    )
-    assert [e.name for e in span.events] == ["exception"]
-
-
-async def test_async_malformed_chunk_mid_stream(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI
-) -> None:
-    stream = await create_stream(async_openai_client, f"{QUESTION} [[scenario:malformed]]")
-    with pytest.raises(json.JSONDecodeError):
-        async for _ in stream:
-            pass
-
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.ERROR
-    assert (span.attributes or {})["agentotel.stream.end"] == "error"
-    assert (span.attributes or {})["error.type"] == "json.JSONDecodeError"
-
-
-@pytest.mark.parametrize("failure", REQUEST_FAILURES)
-async def test_async_failed_stream_request(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    base: dict[str, Any],
-    metric_base: dict[str, Any],
-    failure: Failure,
-) -> None:
-    with pytest.raises(failure.error) as info:
-        await async_openai_client.chat.completions.create(**failing_request(failure), stream=True)
-
-    assert type(info.value) is failure.error
-    assert_raised_by_sdk(info.value)
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.ERROR
-    assert dict(span.attributes or {}) == priced({**base, "error.type": failure.error_type})
-    assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
-
-
-@pytest.mark.parametrize(("marker", "error"), MID_STREAM_FAILURES)
-async def test_async_mid_stream_error_reaches_caller_unchanged(
-    cap: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, marker: str, error: type[Exception]
-) -> None:
-    baseline = await aread_all(await create_stream(async_openai_client, f"{QUESTION} {marker}"))
-    with instrumented(cap, OpenAIInstrumentor):
-        exc = await aread_all(await create_stream(async_openai_client, f"{QUESTION} {marker}"))
-
-    assert type(exc) is type(baseline) is error
-    assert str(exc) == str(baseline)
-    assert_raised_by_sdk(exc)
-    assert (chat_span(cap).attributes or {})["agentotel.stream.end"] == "error"
-
-
 # --------------------------------------------------------------------------- raw-response streams
 
 
-def test_raw_response_stream(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_raw_response_stream(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    raw = openai_client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=user(QUESTION), stream=True, stream_options=USAGE
+    raw = await resolve(
+        client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=user(QUESTION), stream=True, stream_options=USAGE
+        )
     )
     assert raw.headers["x-request-id"] == "req_1"
     stream = raw.parse()
-    assert isinstance(stream, openai.Stream)
-    chunks = list(stream)
+    assert isinstance(stream, openai.AsyncStream if is_async(client) else openai.Stream)
+    chunks = await drain(stream, client)
 
     assert all(type(c) is ChatCompletionChunk for c in chunks)
     assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
 
-async def test_async_raw_response_stream(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+async def test_streaming_response_stream(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    raw = await async_openai_client.chat.completions.with_raw_response.create(
+    manager = client.chat.completions.with_streaming_response.create(
         model="gpt-4o", messages=user(QUESTION), stream=True, stream_options=USAGE
     )
-    stream = raw.parse()
-    assert isinstance(stream, openai.AsyncStream)
-    async for _ in stream:
-        pass
-
-    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
-
-
-def test_streaming_response_stream(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
-) -> None:
-    with openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(QUESTION), stream=True, stream_options=USAGE
-    ) as resp:
+    async with entered(manager, client) as resp:
         assert resp.headers["x-request-id"] == "req_1"
-        for _ in resp.parse():
-            pass
-
-    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
-
-
-async def test_async_streaming_response_stream(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    async with async_openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(QUESTION), stream=True, stream_options=USAGE
-    ) as resp:
-        stream = await resp.parse()
-        async for _ in stream:
-            pass
+        await drain(await resolve(resp.parse()), client)
 
     assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
 
@@ -701,52 +556,29 @@ async def test_async_streaming_response_stream(
 # --------------------------------------------------------------------------- .stream() helper
 
 
-def test_stream_helper_goes_through_create(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_stream_helper_goes_through_create(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    with openai_client.chat.completions.stream(
-        model="gpt-4o", messages=user(QUESTION), stream_options=USAGE
-    ) as stream:
-        final = stream.get_final_completion()
+    manager = client.chat.completions.stream(model="gpt-4o", messages=user(QUESTION), stream_options=USAGE)
+    async with entered(manager, client) as stream:
+        final = await resolve(stream.get_final_completion())
 
     assert final.choices[0].message.content == REPLY
     assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
-async def test_async_stream_helper_goes_through_create(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+async def test_stream_helper_left_early_ends_closed_at_block_exit(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    async with async_openai_client.chat.completions.stream(
-        model="gpt-4o", messages=user(QUESTION), stream_options=USAGE
+    async with entered(
+        client.chat.completions.stream(model="gpt-4o", messages=user(QUESTION)), client
     ) as stream:
-        final = await stream.get_final_completion()
-
-    assert final.choices[0].message.content == REPLY
-    assert attributes(chat_span(openai_instrumented)) == priced({**base, **EXHAUSTED})
-
-
-def test_stream_helper_left_early_ends_closed_at_block_exit(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
-) -> None:
-    with openai_client.chat.completions.stream(model="gpt-4o", messages=user(QUESTION)) as stream:
-        for _ in stream:
-            break
+        await break_after_first(stream, client)
 
     # The helper's block exit closed the HTTP response: the call is over, the span must be too.
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
-
-
-async def test_async_stream_helper_left_early_ends_closed_at_block_exit(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    async with async_openai_client.chat.completions.stream(model="gpt-4o", messages=user(QUESTION)) as stream:
-        async for _ in stream:
-            break
-
-    span = chat_span(openai_instrumented)
     assert attributes(span) == priced({**base, **CHAT_FIRST_CHUNK, "agentotel.stream.end": "closed"})
 
 
