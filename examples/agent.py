@@ -7,7 +7,7 @@
     OPENAI_API_KEY=sk-... opentelemetry-instrument --traces_exporter otlp python examples/agent.py
 
 The agent itself (tool loop, stream, a handled API error, an embedding, a Claude stream) is in
-``agentotel/cli/agent.py``; this script only chooses where it talks to.
+``agentotel/cli/_demo_agent.py``; this script only chooses where it talks to.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contextlib import ExitStack
 import anthropic
 import openai
 
-from agentotel.cli.agent import run_anthropic, run_openai
+from agentotel.cli._demo_agent import run_anthropic, run_openai
 
 
 def main() -> int:

@@ -7,7 +7,7 @@ steps, tools, approval, MCP tool call) on top of instrumented OpenAI calls.
     # online: set OPENAI_API_KEY; AGENT_MODEL picks the model
     OPENAI_API_KEY=sk-... opentelemetry-instrument --traces_exporter otlp python examples/planner.py
 
-The agent is ``agentotel/cli/planner.py`` (also run by ``agentotel demo``).
+The agent is ``agentotel/cli/_demo_planner.py`` (also run by ``agentotel demo``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from contextlib import ExitStack
 
 import openai
 
-from agentotel.cli._mcp_demo import venue_server
-from agentotel.cli.planner import run_planner
+from agentotel.cli._demo_mcp import venue_server
+from agentotel.cli._demo_planner import run_planner
 
 
 async def _run(client: openai.OpenAI, model: str) -> None:

@@ -7,7 +7,7 @@
 Starts the fake LLM server, runs one of the demo agents against it (``agent``: the plain SDK
 OpenAI agent of ``examples/agent.py``; ``planner``: the planner of ``examples/planner.py``), prints
 ``ready`` and keeps the process (and its metrics endpoint) alive until its stdin is closed.
-``--attach`` calls :func:`agentotel.metrics.prometheus.attach_from_env` itself before the agent
+``--attach`` calls :func:`agentotel.endpoints._prometheus.attach_from_env` itself before the agent
 runs (a no-op returning the same endpoint when agentotel's set-up already did).
 """
 
@@ -19,9 +19,9 @@ import sys
 
 import openai
 
-from agentotel.cli._mcp_demo import venue_server
-from agentotel.cli.agent import run_openai
-from agentotel.cli.planner import run_planner
+from agentotel.cli._demo_agent import run_openai
+from agentotel.cli._demo_mcp import venue_server
+from agentotel.cli._demo_planner import run_planner
 from agentotel.testing import FakeLLMServer
 
 MODEL = "gpt-4o-mini"
@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--attach", action="store_true")
     args = parser.parse_args()
     if args.attach:
-        from agentotel.metrics.prometheus import attach_from_env
+        from agentotel.endpoints._prometheus import attach_from_env
 
         exposed = attach_from_env()
         assert exposed is not None, "set AGENTOTEL_METRICS_SERVER or AGENTOTEL_METRICS_FILE"

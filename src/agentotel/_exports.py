@@ -325,7 +325,7 @@ def watch_queue(signal: str, processor: Any) -> Any:
 
 def guard_metric_readers(meter_provider: Any, where: Target | None) -> int:
     """Put the exporter of every periodic reader of an SDK ``meter_provider`` under guard (through
-    the readers' private ``_exporter``, as :func:`agentotel.metrics.health.track_metric_exporters`
+    the readers' private ``_exporter``, as :func:`agentotel.endpoints._health.track_metric_exporters`
     does); returns how many."""
     guarded = 0
     for reader in getattr(meter_provider, "_metric_readers", ()):

@@ -50,7 +50,7 @@ def wire(tracer_provider: Any = None, meter_provider: Any = None, logger_provide
     if config.sdk_disabled():
         return
     if os.environ.get(config.METRICS_SERVER, "").strip() or os.environ.get(config.METRICS_FILE, "").strip():
-        from agentotel.metrics.prometheus import attach_from_env as attach_metrics
+        from agentotel.endpoints._prometheus import attach_from_env as attach_metrics
 
         attach_metrics(meter_provider)  # once per process; later calls return the same endpoint
     provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
@@ -81,9 +81,9 @@ def _integrations(provider: Any) -> None:
 
 
 def _attach_processors(provider: Any, meter_provider: Any, logger_provider: Any) -> None:
-    from agentotel.metrics import health
-    from agentotel.processors.audit import attach_from_env as attach_audit
-    from agentotel.processors.runstore import attach_from_env as attach_runs
+    from agentotel.endpoints import _health as health
+    from agentotel.processors.audit._processor import attach_from_env as attach_audit
+    from agentotel.processors.runstore._processor import attach_from_env as attach_runs
 
     audit = attach_audit(provider, meter_provider=meter_provider, logger_provider=logger_provider)
     if audit is not None:

@@ -87,8 +87,8 @@ class AgentotelConfigurator(_OTelSDKConfigurator):
 
         from agentotel import _exports, _shutdown, config
         from agentotel._wiring import wire
+        from agentotel.endpoints import _health as health
         from agentotel.integrations import logs
-        from agentotel.metrics import health
 
         if config.sdk_disabled():
             return

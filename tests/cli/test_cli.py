@@ -121,7 +121,7 @@ def test_doctor_lists_every_agentotel_variable_and_never_a_secret(
 def test_demo_trees_show_span_names_and_attributes_literally() -> None:
     from rich.console import Console
 
-    from agentotel.cli.demo import render
+    from agentotel.cli._demo import render
     from agentotel.testing._capture import TelemetryCapture
 
     cap = TelemetryCapture()

@@ -26,9 +26,9 @@ from runstore_helpers import T_A, span
 
 from agentotel import config
 from agentotel.cli import main
+from agentotel.cli._board import Board, ErrorRow, ModelRow, ToolRow, WorkflowRow
+from agentotel.cli._dashboard import render, render_text
 from agentotel.cli._text import shown
-from agentotel.cli.dashboard import render, render_text
-from agentotel.metrics.board import Board, ErrorRow, ModelRow, ToolRow, WorkflowRow
 from agentotel.processors.runstore._events import RunInfo, summarize
 
 MARKUP = ["[/]", "[bold]x[/bold]", "[[words:5]]", ":smile:", "a]b[c", "[red", "\\[x]", "\x1b[31mred"]

@@ -36,8 +36,8 @@ from runstore_helpers import (
 
 import agentotel
 from agentotel.agent import configure
+from agentotel.cli import _runs as runs_cli
 from agentotel.cli import main
-from agentotel.cli import runs as runs_cli
 from agentotel.config import CaptureMode, Settings
 from agentotel.processors.runstore._events import RunInfo, summarize
 from agentotel.testing._capture import TelemetryCapture

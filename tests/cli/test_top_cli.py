@@ -46,13 +46,13 @@ from runstore_helpers import (
 
 import agentotel
 from agentotel.agent import configure, reset
+from agentotel.cli import _top as top_cli
 from agentotel.cli import main
-from agentotel.cli import top as top_cli
+from agentotel.cli._board import Targets
 from agentotel.cli._sources import RunStoreSource
 from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.metrics._cardinality import shared_guard
-from agentotel.metrics.board import Targets
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 

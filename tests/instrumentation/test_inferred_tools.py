@@ -1,6 +1,6 @@
 """Zero-code tool spans: tool executions inferred from the LLM requests that carry their results.
 
-The plain tool loops of the example agent (``agentotel.cli.agent``) run unchanged against the fake
+The plain tool loops of the example agent (``agentotel.cli._demo_agent``) run unchanged against the fake
 server; the instrumentors alone produce the ``execute_tool`` spans.
 """
 
@@ -18,7 +18,7 @@ from opentelemetry.trace import StatusCode
 
 import agentotel
 from agentotel._toolcalls import PENDING, PendingToolCalls
-from agentotel.cli.agent import CLAUDE_TOOLS, TOOLS, get_weather, run_anthropic, run_openai
+from agentotel.cli._demo_agent import CLAUDE_TOOLS, TOOLS, get_weather, run_anthropic, run_openai
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing._capture import TelemetryCapture

@@ -13,8 +13,8 @@ from prometheus_helpers import wait_until
 
 from agentotel import _shutdown
 from agentotel.config import Settings
-from agentotel.metrics.health import HealthChecks
-from agentotel.metrics.prometheus import serve
+from agentotel.endpoints._health import HealthChecks
+from agentotel.endpoints._prometheus import serve
 from agentotel.processors import RunStoreSpanProcessor
 from agentotel.processors._writer import FullPolicy, WriterSettings
 from agentotel.processors.audit import AuditSettings, Fsync

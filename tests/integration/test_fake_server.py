@@ -20,7 +20,8 @@ import openai
 import pytest
 from helpers import CHAT_TOOLS, CLAUDE, CLAUDE_TOOLS, GPT, QUESTION, REPLY, RESP_TOOLS, user
 
-from agentotel.testing import FakeLLM, FakeLLMServer, count_tokens, fake_transport, handle_request
+from agentotel.testing import FakeLLM, FakeLLMServer, count_tokens, fake_transport
+from agentotel.testing._fake import handle_request
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The example runs offline (against the fake LLM server it starts in its own process); spans and
 metrics travel as protobuf over real HTTP to the receiver in ``otlp_receiver.py``.
 
-The example's sequence (``agentotel.cli.agent``): OpenAI tool loop (2 chat calls, the tool run between
+The example's sequence (``agentotel.cli._demo_agent``): OpenAI tool loop (2 chat calls, the tool run between
 them inferred), one streamed chat (``[[words:20]]``), one chat answered 429 (handled), one embedding
 of the streamed text, then a Claude tool loop (2 calls, an inferred tool run) and one Claude answer
 through ``messages.stream()`` (``[[words:5]]``).

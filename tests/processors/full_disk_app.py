@@ -11,13 +11,14 @@ import sys
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from agentotel.processors import audit, runstore
+from agentotel.processors.audit import attach_from_env as attach_audit
+from agentotel.processors.runstore._processor import attach_from_env as attach_runs
 
 
 def main(count: int) -> None:
     provider = TracerProvider()  # shut down at exit (shutdown_on_exit)
-    audit.attach_from_env(provider)
-    runstore.attach_from_env(provider)
+    attach_audit(provider)
+    attach_runs(provider)
     tracer = provider.get_tracer("full-disk-app")
     print("started", flush=True)
     agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "helper"}

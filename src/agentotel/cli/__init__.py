@@ -7,8 +7,12 @@ agentotel runs      list, show, tail and replay runs of the run store
 agentotel top       live dashboard of LLM calls, tools and workflows
 agentotel tools     tool reliability report
 
-Each command lives in its own module with a ``register(subparsers)`` function that adds its parser
-and sets ``handler`` (a function of the parsed arguments returning the exit code).
+Each command lives in its own private module (``_audit``, ``_runs``, ...) with a
+``register(subparsers)`` function that adds its parser and sets ``handler`` (a function of the
+parsed arguments returning the exit code). The commands read the run store and the audit log
+through their public read APIs (:mod:`agentotel.processors.runstore`,
+:mod:`agentotel.processors.audit`) only; the metrics read back from a ``/metrics`` page
+(``_scrape``, ``_quantiles``, ``_board``) are the CLI's own.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agentotel", description="OpenTelemetry for LLM agents.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in _COMMANDS:
-        if importlib.util.find_spec(f"{__name__}.{name}") is None:
+        module = f"{__name__}._{name}"
+        if importlib.util.find_spec(module) is None:
             continue  # a command not in this build
-        importlib.import_module(f"{__name__}.{name}").register(sub)
+        importlib.import_module(module).register(sub)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -28,7 +28,7 @@ from agentotel import semconv
 from agentotel._content import TRUNCATED, dumps
 from agentotel._safe import error_type
 from agentotel.cli._text import say
-from agentotel.processors.runstore._store import RunStoreError
+from agentotel.processors.runstore import RunStoreError
 
 _CAPTURE_OFF = "arguments not recorded (no span of this run has content: content capture on spans was off)"
 _NO_ARGUMENTS = "no arguments were given to the tool span (content capture was on)"

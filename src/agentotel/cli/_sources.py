@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 import urllib.error
@@ -25,12 +24,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agentotel import semconv
+from agentotel.cli._board import Targets
+from agentotel.cli._scrape import Histogram, ScrapeError, Snapshot, parse
 from agentotel.cli._text import shown
-from agentotel.metrics.board import Targets
-from agentotel.metrics.scrape import Histogram, ScrapeError, Snapshot, parse
-from agentotel.processors.runstore import _store
-from agentotel.processors.runstore._events import RUNNING, is_llm_span
-from agentotel.processors.runstore._store import RunStoreError
+from agentotel.processors import runstore
+from agentotel.processors.runstore import RUNNING, RunStoreError, is_llm_span
 
 DEFAULT_URL = "http://127.0.0.1:9464/metrics"
 """Where the OpenTelemetry Prometheus exporter listens by default."""
@@ -147,25 +145,12 @@ class RunStoreSource:
         self._cache: dict[str, tuple[tuple[int, ...], Snapshot]] = {}
         self._deleted = Snapshot(time=0.0)  # what the runs deleted since the first read counted
 
-    @staticmethod
-    def _stamp(folder: Path) -> tuple[int, ...]:
-        """Size and modification time of the run's files: unchanged means nothing new to read."""
-        stamp: list[int] = []
-        for path in (folder / _store.EVENTS, folder / _store.SUMMARY):
-            try:
-                stat = os.stat(path)
-            except OSError:
-                stamp += [-1, -1]
-            else:
-                stamp += [stat.st_size, stat.st_mtime_ns]
-        return tuple(stamp)
-
     def snapshot(self) -> Snapshot:
         now = self._clock()
         if not self._root.is_dir():
             raise SourceError(f"no runs directory at {self._root}")
         try:
-            ids = _store.list_run_ids(self._root)
+            ids = runstore.list_runs(self._root)
         except RunStoreError as exc:
             raise SourceError(_one_line(exc)) from None
         for gone in set(self._cache) - set(ids):
@@ -175,11 +160,11 @@ class RunStoreSource:
         total = self._deleted
         for rid in ids:
             folder = self._root / rid
-            stamp = self._stamp(folder)
+            stamp = runstore.run_stamp(folder)
             cached = self._cache.get(rid)
             if cached is None or cached[0] != stamp:
                 try:
-                    part = run_snapshot(_store.read_summary(folder), _store.read_events(folder), now)
+                    part = run_snapshot(runstore.read_summary(folder), runstore.read_events(folder), now)
                 except RunStoreError:
                     if cached is None:
                         continue  # being written or damaged: left out until it can be read

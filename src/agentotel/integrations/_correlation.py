@@ -19,7 +19,7 @@ from opentelemetry import trace
 from agentotel.agent._session import current_session
 
 try:
-    from agentotel.processors.runstore import current_run
+    from agentotel.processors.runstore._api import current_run
 except ImportError:  # pragma: no cover - a build without the run store
     current_run = None  # type: ignore[assignment]
 

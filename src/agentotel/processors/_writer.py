@@ -43,8 +43,8 @@ from typing import Generic, Protocol, TypeVar
 from opentelemetry.metrics import Counter
 
 from agentotel import config, semconv
+from agentotel._files import failure_reason
 from agentotel._safe import Boundary
-from agentotel.metrics.health import failure_reason
 
 _log = logging.getLogger("agentotel")
 

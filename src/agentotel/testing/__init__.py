@@ -32,7 +32,7 @@ of every message text (tool definitions excluded). The reply is
 ``[[words:N]]`` (reply ``"w1 w2 ... wN"``). Scenario markers anywhere in the raw body:
 ``[[scenario:rate_limit]]``, ``server_error``, ``overloaded``, ``bad_request``,
 ``malformed``, ``disconnect``, ``slow:SECONDS``, ``cached:N``, ``cache_write:N``,
-``reasoning:N`` (several may be combined). See :func:`handle_request`.
+``reasoning:N`` (several may be combined).
 
 Tool calls: the first tool a request offers is called with arguments generated from its JSON
 schema (every required property, with a value of the right type; see ``_schema_args``).
@@ -45,13 +45,17 @@ empty, the markers decide again::
 
       with FakeLLMServer(script=[Reply.tool_call("lookup_stock", {"sku": "A-1"}), "2 in stock."]) as srv:
           ...
+
+In-memory OpenTelemetry providers to export to: ``with capture_telemetry() as cap:`` gives a
+:class:`TelemetryCapture` (``cap.providers``, ``cap.spans()``, ``cap.metric_sum(...)``, ...).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._fake import FakeLLM, FakeResponse, count_tokens, handle_request
+from ._capture import TelemetryCapture, capture_telemetry
+from ._fake import FakeLLM, count_tokens
 from ._script import Reply, ToolCall
 from ._server import FakeLLMServer, RecordedRequest
 
@@ -61,13 +65,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FakeLLM",
     "FakeLLMServer",
-    "FakeResponse",
     "RecordedRequest",
     "Reply",
+    "TelemetryCapture",
     "ToolCall",
+    "capture_telemetry",
     "count_tokens",
     "fake_transport",
-    "handle_request",
 ]
 
 

@@ -20,7 +20,7 @@ from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentotel.config import ConfigError
-from agentotel.metrics import health
+from agentotel.endpoints import _health as health
 from agentotel.processors import AuditSpanProcessor
 from agentotel.processors.audit import (
     Anchor,

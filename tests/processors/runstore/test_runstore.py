@@ -26,12 +26,13 @@ from runstore_helpers import RUN_ID, events_of, names, run_ids, run_store, summa
 
 import agentotel
 from agentotel.agent import configure
+from agentotel.cli._timeline import marks
 from agentotel.config import ConfigError
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.processors import RunStoreSpanProcessor
-from agentotel.processors.runstore import attach_from_env, fork_run, save_artifact
+from agentotel.processors.runstore import fork_run, save_artifact
 from agentotel.processors.runstore._events import first_user_text
-from agentotel.processors.runstore._timeline import marks
+from agentotel.processors.runstore._processor import attach_from_env
 from agentotel.testing._capture import TelemetryCapture
 
 
@@ -606,7 +607,7 @@ def test_open_spans_tracked_at_once_are_bounded(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr("agentotel.processors.runstore.processor.MAX_OPEN_SPANS", 2)
+    monkeypatch.setattr("agentotel.processors.runstore._processor.MAX_OPEN_SPANS", 2)
     with agentotel.agent("helper"), agentotel.step("one"):
         lookup("Paris")  # a third open span: left out
     assert store.force_flush()

@@ -13,7 +13,9 @@ One record per line (docs/audit-log.md; docs/architecture.md): ``seq, timestamp,
 {agent, user}, action, resource, outcome, metadata, trace_id, span_id, conversation_id, prev_hash,
 hash``. Which spans become which records is in :func:`derive`; how records are chained and checked
 in :func:`verify`; what the writer does with a tampered, locked or deleted file in ``_sink``;
-checkpoints in ``_anchor``.
+checkpoints in ``_anchor``. Reading back: :func:`verify` (with :func:`parse_anchor` /
+:func:`load_anchors`), :class:`AuditTail` (the last records, then the new ones as they are written),
+:data:`EVENT_TYPES`; ``agentotel audit`` uses these and nothing else of the package.
 
 Environment (defaults in brackets): ``AGENTOTEL_AUDIT_PATH`` (attaches the processor under
 ``opentelemetry-instrument``), ``AGENTOTEL_AUDIT_HMAC_KEY`` [plain SHA-256],
@@ -30,14 +32,15 @@ ParentBased(ALWAYS_ON)); :func:`check_sampler` warns otherwise.
 from agentotel.processors.audit._anchor import load_anchors, parse_anchor
 from agentotel.processors.audit._chain import GENESIS, Hasher, canonical
 from agentotel.processors.audit._derive import EVENT_TYPES, AuditPolicy, AuditRecord, derive
-from agentotel.processors.audit._sink import AuditChainBroken, AuditFileDeleted, Fsync
-from agentotel.processors.audit._verify import Anchor, Break, VerifyResult, verify
-from agentotel.processors.audit.processor import (
+from agentotel.processors.audit._processor import (
     AuditSettings,
     AuditSpanProcessor,
     attach_from_env,
     check_sampler,
 )
+from agentotel.processors.audit._read import AuditTail
+from agentotel.processors.audit._sink import AuditChainBroken, AuditFileDeleted, Fsync
+from agentotel.processors.audit._verify import Anchor, Break, VerifyResult, verify
 
 __all__ = [
     "EVENT_TYPES",
@@ -49,6 +52,7 @@ __all__ = [
     "AuditRecord",
     "AuditSettings",
     "AuditSpanProcessor",
+    "AuditTail",
     "Break",
     "Fsync",
     "Hasher",

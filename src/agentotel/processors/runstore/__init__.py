@@ -23,9 +23,44 @@ the CLI. The newest ``AGENTOTEL_RUNS_KEEP`` runs (default 100) are kept. Files a
 the runs dir 0700. ``agentotel.fork_run()`` starts a run
 linked to the current one (``parent_run`` in its summary). Span content (prompts, tool arguments)
 is in ``events.jsonl`` only when content capture put it on the spans.
+
+Reading runs back (what ``agentotel runs`` and ``agentotel top --runs`` use, and nothing else):
+:func:`runs_dir`, :func:`list_runs`, :func:`find_run`, :func:`load_run` (summary and events),
+:func:`read_summary`, :func:`read_events`, :class:`EventTail` (the events as they are appended),
+:func:`run_stamp` (changed files), :func:`is_llm_span`, :data:`RUNNING`; every failure is a
+:class:`RunStoreError` with a one-line message.
 """
 
-from agentotel.processors.runstore._api import Fork, current_run, fork_run, save_artifact
-from agentotel.processors.runstore.processor import RunStoreSpanProcessor, attach_from_env
+from agentotel.processors.runstore._api import Fork, fork_run, save_artifact
+from agentotel.processors.runstore._processor import RunStoreSpanProcessor
+from agentotel.processors.runstore._read import (
+    RUNNING,
+    EventTail,
+    find_run,
+    is_llm_span,
+    list_runs,
+    load_run,
+    read_events,
+    read_summary,
+    run_stamp,
+    runs_dir,
+)
+from agentotel.processors.runstore._store import RunStoreError
 
-__all__ = ["Fork", "RunStoreSpanProcessor", "attach_from_env", "current_run", "fork_run", "save_artifact"]
+__all__ = [
+    "RUNNING",
+    "EventTail",
+    "Fork",
+    "RunStoreError",
+    "RunStoreSpanProcessor",
+    "find_run",
+    "fork_run",
+    "is_llm_span",
+    "list_runs",
+    "load_run",
+    "read_events",
+    "read_summary",
+    "run_stamp",
+    "runs_dir",
+    "save_artifact",
+]

@@ -17,8 +17,8 @@ from agentotel._lifecycle import USAGE_SINK_KEY, SpanLifecycle
 from agentotel.agent._run import STEP_COUNTER_KEY, Workflow
 from agentotel.agent._telemetry import AgentTelemetry
 from agentotel.processors.runstore import _store
+from agentotel.processors.runstore._processor import live_processors
 from agentotel.processors.runstore._sink import Run
-from agentotel.processors.runstore.processor import live_processors
 
 _log = logging.getLogger("agentotel")
 

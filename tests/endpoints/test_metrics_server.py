@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_helpers import get, wait_until
 
-from agentotel.metrics.health import HealthChecks
-from agentotel.metrics.server import DEFAULT_MAX_CONNECTIONS, MetricsServer
+from agentotel.endpoints._health import HealthChecks
+from agentotel.endpoints._server import DEFAULT_MAX_CONNECTIONS, MetricsServer
 
 IDLE = 200
 

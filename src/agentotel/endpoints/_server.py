@@ -6,7 +6,7 @@ Kubernetes probes.
   the client accepts it.
 - ``GET /healthz``: liveness, ``200 ok`` for as long as the process serves at all.
 - ``GET /readyz``: readiness, ``200`` when every registered check passes (see
-  :mod:`agentotel.metrics.health`), ``503`` otherwise; the JSON body names each check and the
+  :mod:`agentotel.endpoints._health`), ``503`` otherwise; the JSON body names each check and the
   reason of each failing one: ``{"status": "not ready", "failing": {"audit": "OSError: ..."},
   "checks": {...}}``.
 
@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentotel.config import ConfigError
-from agentotel.metrics.health import CHECKS, HealthChecks
+from agentotel.endpoints._health import CHECKS, HealthChecks
 
 _log = logging.getLogger("agentotel")
 
@@ -188,7 +188,7 @@ class MetricsServer:
     """The endpoint, served by a daemon thread from :meth:`start` until :meth:`close`.
 
     ``render`` gives the ``/metrics`` body (None: no ``/metrics``, health endpoints only);
-    ``checks`` is what ``/readyz`` reads (default: the process's :data:`~agentotel.metrics.health.CHECKS`).
+    ``checks`` is what ``/readyz`` reads (default: the process's :data:`~agentotel.endpoints._health.CHECKS`).
     Port 0 picks a free port: read it back from :attr:`port`. ``max_connections`` and
     ``read_timeout`` (seconds) bound what slow or idle clients can hold (see the module docstring).
     """

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from agentotel import semconv
-from agentotel.metrics.quantiles import Bucket, cumulative, histogram_quantile, normalize
+from agentotel.cli._quantiles import Bucket, cumulative, histogram_quantile, normalize
 
 _NAME_RE = re.compile(r"[^a-zA-Z0-9:]+")
 _LABEL_RE = re.compile(r"[^a-zA-Z0-9]+")
@@ -68,7 +68,7 @@ class Histogram:
         return self.buckets[-1][1] if self.buckets else 0.0
 
     def quantile(self, q: float) -> float | None:
-        """See :func:`agentotel.metrics.quantiles.histogram_quantile`."""
+        """See :func:`agentotel.cli._quantiles.histogram_quantile`."""
         return histogram_quantile(q, self.buckets)
 
     def __add__(self, other: Histogram) -> Histogram:

@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
-from collections import deque
-from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -28,11 +25,10 @@ from rich.text import Text
 from agentotel import semconv
 from agentotel.cli._text import literal, shown
 from agentotel.config import AUDIT_HMAC_KEY
-from agentotel.processors.audit import EVENT_TYPES, Anchor, load_anchors, parse_anchor, verify
+from agentotel.processors.audit import EVENT_TYPES, Anchor, AuditTail, load_anchors, parse_anchor, verify
 
 _CONTENT = (semconv.GEN_AI_TOOL_CALL_ARGUMENTS, semconv.GEN_AI_TOOL_CALL_RESULT)
 _BAD_OUTCOMES = ("failure", "blocked", "denied", "timed_out", "lost", "discarded")
-_POLL_SECONDS = 0.25
 
 
 def _out() -> Console:
@@ -78,83 +74,23 @@ def run_tail(args: argparse.Namespace) -> int:
     if args.lines < 0:
         return _error(f"--lines must be 0 or more, not {args.lines}")
     console = _out()
-    wanted = _matcher(args.event_type)
-
-    def show(raw: bytes) -> None:
-        if wanted(raw):
-            _show(console, raw, args.json)
-
     try:
-        fh = open(args.path, "rb")  # noqa: SIM115 - kept open while following
+        tail = AuditTail(args.path, args.event_type)
     except OSError as exc:
         return _unreadable(exc)
     try:
-        last: deque[bytes] = deque(maxlen=args.lines)
-        partial = b""
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                partial = raw  # still being written: completed while following
-            elif wanted(raw):
-                last.append(raw)
-        for raw in last:
+        for raw in tail.last(args.lines):
             _show(console, raw, args.json)
         if args.follow:
-            _follow(args.path, fh, partial, show)
+            for raw in tail.follow():
+                _show(console, raw, args.json)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
         return _unreadable(exc)
     finally:
-        fh.close()
+        tail.close()
     return 0
-
-
-def _matcher(event_type: str | None) -> Callable[[bytes], bool]:
-    if event_type is None:
-        return lambda raw: True
-    needle = event_type.encode("utf-8")
-
-    def wanted(raw: bytes) -> bool:
-        if needle not in raw:
-            return False
-        try:
-            return bool(json.loads(raw).get("event_type") == event_type)
-        except (ValueError, AttributeError):
-            return False
-
-    return wanted
-
-
-def _follow(path: str, fh: IO[bytes], partial: bytes, show: Callable[[bytes], None]) -> None:
-    """Print lines as they are appended, across rotations, until interrupted."""
-    inode = os.fstat(fh.fileno()).st_ino
-    try:
-        while True:
-            chunk = fh.read()
-            if chunk:
-                partial = _lines(partial + chunk, show)
-                continue
-            try:
-                status = os.stat(path)
-            except FileNotFoundError:
-                status = None  # between the rename and the new file of a rotation
-            if status is not None and (status.st_ino != inode or status.st_size < fh.tell()):
-                _lines(partial + fh.read(), show)  # appended after the last read, before the rotation
-                fh.close()
-                fh = open(path, "rb")  # noqa: SIM115 - the rotated file's successor
-                inode, partial = os.fstat(fh.fileno()).st_ino, b""
-                continue
-            time.sleep(_POLL_SECONDS)
-    finally:
-        fh.close()
-
-
-def _lines(data: bytes, show: Callable[[bytes], None]) -> bytes:
-    """Show the complete lines of ``data``; return the incomplete end."""
-    *lines, partial = data.split(b"\n")
-    for line in lines:
-        show(line + b"\n")
-    return partial
 
 
 def _show(console: Console, raw: bytes, as_json: bool) -> None:

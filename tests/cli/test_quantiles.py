@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agentotel.metrics.quantiles import cumulative, histogram_quantile, normalize
+from agentotel.cli._quantiles import cumulative, histogram_quantile, normalize
 
 INF = math.inf
 # Ten observations in buckets le 1, 2, 4, 8, +Inf.

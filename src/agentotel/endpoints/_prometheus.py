@@ -10,14 +10,7 @@ Needs the ``prometheus`` extra (``opentelemetry-exporter-prometheus``, which bri
   ``AGENTOTEL_METRICS_FILE=/var/lib/node_exporter/agent.prom`` (every
   ``AGENTOTEL_METRICS_FILE_INTERVAL`` seconds and at exit): :func:`attach_from_env`, called when
   agentotel is set up, adds one reader to the SDK meter provider in place.
-- In code::
-
-      from agentotel.metrics import prometheus
-      exposed = prometheus.serve("127.0.0.1", 9464)          # on the global SDK MeterProvider
-      exposed = prometheus.write_textfile("job.prom", interval=15, meter_provider=mp)
-
-  or build the provider with the reader: ``e = prometheus.Exposition()``,
-  ``MeterProvider(metric_readers=[e.reader])``, then ``prometheus.serve(exposition=e)``.
+- In code: :func:`serve`, :func:`write_textfile` (public as ``agentotel.endpoints``).
 
 Adding a reader to a provider that already exists needs ``MeterProvider.add_metric_reader``
 (OpenTelemetry SDK >= 1.43); the reader counts from the moment it is added. Our reader has its
@@ -46,9 +39,9 @@ from agentotel.config import (
     ConfigError,
     positive_int,
 )
-from agentotel.metrics.health import CHECKS, HealthChecks, healthy_of
-from agentotel.metrics.server import DEFAULT_HOST, MetricsServer, parse_address
-from agentotel.metrics.textfile import DEFAULT_INTERVAL, TextfileWriter
+from agentotel.endpoints._health import CHECKS, HealthChecks, healthy_of
+from agentotel.endpoints._server import DEFAULT_HOST, MetricsServer, parse_address
+from agentotel.endpoints._textfile import DEFAULT_INTERVAL, TextfileWriter
 
 if TYPE_CHECKING:
     from opentelemetry.exporter.prometheus import PrometheusMetricReader

@@ -18,8 +18,8 @@ from prometheus_helpers import APP, BIN, ROOT, app_env, families, total, wait_un
 
 from agentotel import semconv
 from agentotel.config import METRICS_FILE, METRICS_FILE_INTERVAL
-from agentotel.metrics import prometheus
-from agentotel.metrics.textfile import TextfileWriter, write_atomically
+from agentotel.endpoints import _prometheus as prometheus
+from agentotel.endpoints._textfile import TextfileWriter, write_atomically
 from agentotel.testing._capture import TelemetryCapture
 
 

@@ -6,7 +6,7 @@ The table ``agentotel top`` shows, for every tool, from one read of a Prometheus
 (default ``http://127.0.0.1:9464/metrics``) or of a run store. ``--json`` prints
 ``{"source", "time", "tools": [{"tool", "calls", "failures", "success_rate", "p50_s", "p95_s",
 "p99_s", "target_p95_s", "observed_p95_s", "speed", "reliability", ...}]}``, most called first.
-Reliability is ``0.8 * success_rate + 0.2 * speed`` (see :mod:`agentotel.metrics.board`). A
+Reliability is ``0.8 * success_rate + 0.2 * speed`` (see :mod:`agentotel.cli._board`). A
 source that cannot be read is a one-line error and exit code 1.
 """
 
@@ -18,9 +18,9 @@ import sys
 
 from rich.console import Console
 
-from agentotel.cli import dashboard
+from agentotel.cli import _dashboard as dashboard
+from agentotel.cli._board import tool_rows
 from agentotel.cli._sources import SourceError, add_arguments, fail, from_args
-from agentotel.metrics.board import tool_rows
 
 
 def report(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from prometheus_helpers import (
 
 import agentotel
 from agentotel.config import METRICS_FILE, METRICS_FILE_INTERVAL, METRICS_SERVER, ConfigError
-from agentotel.metrics import prometheus
+from agentotel.endpoints import _prometheus as prometheus
 from agentotel.testing._capture import TelemetryCapture
 
 # Labels of one gpt-4o chat call against the fake server, as Prometheus labels.

@@ -1,9 +1,9 @@
 """``agentotel demo``: the demo agents, offline, with their traces printed as trees.
 
 Starts the fake LLM server on 127.0.0.1, instruments every available SDK on in-memory providers,
-runs the planner agent (:mod:`agentotel.cli.planner`: a session of two rounds with a guard, a
+runs the planner agent (:mod:`agentotel.cli._demo_planner`: a session of two rounds with a guard, a
 context assembly, a plan with steps, three tools, an approval and an MCP tool call) and the plain
-SDK agent (:mod:`agentotel.cli.agent`, whose tool executions are inferred), then prints every span,
+SDK agent (:mod:`agentotel.cli._demo_agent`, whose tool executions are inferred), then prints every span,
 the metrics and what the LLM calls cost at the shipped prices. No API key, no network.
 """
 
@@ -164,8 +164,8 @@ def run() -> int:
     import openai
 
     import agentotel
-    from agentotel.cli.agent import run_anthropic, run_openai
-    from agentotel.cli.planner import run_planner
+    from agentotel.cli._demo_agent import run_anthropic, run_openai
+    from agentotel.cli._demo_planner import run_planner
 
     console = Console()
     cap = TelemetryCapture()
@@ -202,7 +202,7 @@ def run() -> int:
 
 
 async def _planner(run_planner: Any, client: Any, say: Any) -> None:
-    from agentotel.cli._mcp_demo import venue_server
+    from agentotel.cli._demo_mcp import venue_server
 
     async with venue_server() as lookup:
         await run_planner(client, "gpt-4o-mini", mcp_lookup=lookup, say=say)

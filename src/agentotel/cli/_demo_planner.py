@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import agentotel
-from agentotel.cli.agent import TOOLS, get_weather
+from agentotel.cli._demo_agent import TOOLS, get_weather
 
 Say = Callable[[str], Any]
 McpLookup = Callable[[str], Awaitable[str]]

@@ -1,6 +1,6 @@
 """Readiness: named components that say whether they work, read by ``/readyz``.
 
-    from agentotel.metrics import health
+    from agentotel.endpoints import _health as health
 
     health.register("audit", health.healthy_of(audit_processor))   # anything with ``.healthy``
     health.CHECKS.failing()                                         # {} or {"audit": "why"}
@@ -20,9 +20,7 @@ creates (:func:`tracked_span_processor`, :func:`tracked_log_processor`,
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -132,28 +130,6 @@ def healthy_of(component: _HasHealthy) -> Check:
         return False, f"{type(error).__name__}: {error}" if error is not None else "not healthy"
 
     return check
-
-
-_CAUSES = {
-    errno.ENOSPC: "disk full",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "read-only file system",
-    errno.ENOENT: "no such file or directory",
-    errno.ENOTDIR: "not a directory",
-    errno.EIO: "I/O error",
-}
-
-
-def failure_reason(error: BaseException, path: str) -> str:
-    """What a readiness probe says of a write to ``path`` that raised ``error``: the cause, named
-    from the OS error number, and the path (``disk full at /var/log/agent/audit.jsonl``); for
-    another exception ``TypeName: message at PATH``."""
-    if isinstance(error, OSError) and error.errno is not None:
-        cause = _CAUSES.get(error.errno) or (error.strerror or os.strerror(error.errno)).lower()
-        return f"{cause} at {path}"
-    return f"{type(error).__name__}: {error} at {path}"
 
 
 # --- exporters ------------------------------------------------------------------------------------

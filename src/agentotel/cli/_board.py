@@ -3,7 +3,7 @@
 Counts, success rates and latency quantiles cover everything the process exported since it started
 (the cumulative histograms); rates (``/s``) are the increase between an earlier snapshot and the
 latest one divided by the seconds between them. Quantiles are estimated from the histogram buckets
-by linear interpolation, as PromQL's ``histogram_quantile`` (see :mod:`agentotel.metrics.quantiles`).
+by linear interpolation, as PromQL's ``histogram_quantile`` (see :mod:`agentotel.cli._quantiles`).
 
 **Tool reliability score** (0 to 1)::
 
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agentotel import semconv
-from agentotel.metrics.scrape import Histogram, ModelKey, Snapshot, increase
+from agentotel.cli._scrape import Histogram, ModelKey, Snapshot, increase
 
 SUCCESS_WEIGHT = 0.8
 SPEED_WEIGHT = 0.2

@@ -31,10 +31,11 @@ from prometheus_helpers import get, wait_until
 from runstore_helpers import run_store
 
 import agentotel
-from agentotel.metrics import health
-from agentotel.metrics.health import EXPORTERS, ExportHealth, HealthChecks, Status
-from agentotel.metrics.server import MetricsServer
-from agentotel.metrics.textfile import TextfileWriter
+from agentotel._files import failure_reason
+from agentotel.endpoints import _health as health
+from agentotel.endpoints._health import EXPORTERS, ExportHealth, HealthChecks, Status
+from agentotel.endpoints._server import MetricsServer
+from agentotel.endpoints._textfile import TextfileWriter
 from agentotel.processors.audit import AuditSpanProcessor
 from agentotel.testing._capture import TelemetryCapture
 
@@ -167,7 +168,7 @@ def test_readiness_names_a_full_run_store_disk_and_its_path(
 
 def test_the_reason_names_the_cause_by_error_number_and_the_path() -> None:
     assert [
-        health.failure_reason(error, "/var/log/agent/audit.jsonl")
+        failure_reason(error, "/var/log/agent/audit.jsonl")
         for error in (
             OSError(errno.ENOSPC, "No space left on device"),
             PermissionError(errno.EACCES, "Permission denied", "/var/log/agent/audit.jsonl.1"),

@@ -23,10 +23,8 @@ import pytest
 from dashboard_metrics import PAGE_0, PAGE_1, T0, T1
 
 from agentotel import semconv
-from agentotel.cli import dashboard
-from agentotel.cli._sources import SourceError
-from agentotel.cli.top import Monitor
-from agentotel.metrics.board import (
+from agentotel.cli import _dashboard as dashboard
+from agentotel.cli._board import (
     ErrorRow,
     Targets,
     board,
@@ -37,7 +35,9 @@ from agentotel.metrics.board import (
     speed_score,
     tool_rows,
 )
-from agentotel.metrics.scrape import Histogram, ScrapeError, Snapshot, increase, parse, prom_name
+from agentotel.cli._scrape import Histogram, ScrapeError, Snapshot, increase, parse, prom_name
+from agentotel.cli._sources import SourceError
+from agentotel.cli._top import Monitor
 
 URL = "http://127.0.0.1:9464/metrics"
 INF = math.inf

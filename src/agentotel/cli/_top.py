@@ -7,7 +7,7 @@ OpenTelemetry Prometheus exporter listens) of any process exposing agentotel's m
 store (``--runs DIR``), every ``--interval`` seconds, and shows: requests/s, tokens/s, cost and
 p50/p95 latency per model; the workflows running; the most called tools with success rate,
 p50/p95/p99 latency and reliability score; the latest errors. Rates and the tools' recent p95 are
-over the last ``--window`` seconds (see :mod:`agentotel.metrics.board` for every formula).
+over the last ``--window`` seconds (see :mod:`agentotel.cli._board` for every formula).
 
 ``--once`` prints one frame and exits: 1 with a one-line error when the source cannot be read.
 While live, a failed read shows a status line and the last frame, and reading goes on. ``q`` (or
@@ -25,11 +25,11 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.live import Live
 
-from agentotel.cli import dashboard
+from agentotel.cli import _dashboard as dashboard
+from agentotel.cli._board import Board, ErrorRow, Targets, board, error_totals, new_errors
 from agentotel.cli._keys import Keys
+from agentotel.cli._scrape import Snapshot
 from agentotel.cli._sources import Source, SourceError, add_arguments, fail, from_args
-from agentotel.metrics.board import Board, ErrorRow, Targets, board, error_totals, new_errors
-from agentotel.metrics.scrape import Snapshot
 
 _sleep: Callable[[float], None] = time.sleep
 """The pause between frames when no key can be read (tests replace it)."""

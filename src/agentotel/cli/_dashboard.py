@@ -1,4 +1,4 @@
-"""The ``agentotel top`` dashboard as ``rich`` renderables: a :class:`~agentotel.metrics.board.Board`
+"""The ``agentotel top`` dashboard as ``rich`` renderables: a :class:`~agentotel.cli._board.Board`
 in, tables out. Pure; :func:`render_text` gives the plain text at a fixed width (for tests). Names
 (models, tools, workflows, errors, the source) are shown literally (:mod:`agentotel.cli._text`)."""
 
@@ -13,8 +13,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agentotel.cli._board import Board, ErrorRow, ModelRow, ToolRow, WorkflowRow
 from agentotel.cli._text import literal, shown
-from agentotel.metrics.board import Board, ErrorRow, ModelRow, ToolRow, WorkflowRow
 
 TOP_TOOLS = 10
 RECENT_ERRORS = 10

@@ -26,12 +26,11 @@ from rich.console import Console
 from rich.text import Text
 
 from agentotel import semconv
-from agentotel.cli import _rerun
+from agentotel.cli import _rerun, _timeline
 from agentotel.cli._columns import Column, fitted
 from agentotel.cli._text import literal, say
-from agentotel.processors.runstore import _store, _timeline
-from agentotel.processors.runstore._events import RUNNING, info_from_summary, summarize
-from agentotel.processors.runstore._store import RunStoreError
+from agentotel.processors import runstore
+from agentotel.processors.runstore import RUNNING, RunStoreError
 
 _sleep: Callable[[float], None] = time.sleep
 """Pauses of ``tail`` and ``replay`` (tests replace it)."""
@@ -100,18 +99,7 @@ def _offset(nanos: int) -> str:
 
 # --- reading ------------------------------------------------------------------------------------
 def _runs_dir(args: argparse.Namespace) -> Path:
-    return Path(args.dir) if args.dir is not None else _store.runs_dir_from_env()
-
-
-def _load(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The run's summary (brought up to date from its events while it runs) and its events."""
-    events = _store.read_events(folder)
-    summary = _store.read_summary(folder)
-    if summary is None:
-        raise RunStoreError(f"cannot read {folder / _store.SUMMARY}: missing")
-    if summary.get("status") == RUNNING:
-        summary = summarize(info_from_summary(summary), events)
-    return summary, events
+    return Path(args.dir) if args.dir is not None else runstore.runs_dir()
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -146,9 +134,9 @@ def _list(args: argparse.Namespace) -> int:
     root = _runs_dir(args)
     rows: list[list[Text]] = []
     failures: list[str] = []
-    for rid in _store.list_run_ids(root)[: args.limit]:
+    for rid in runstore.list_runs(root)[: args.limit]:
         try:
-            summary, _ = _load(root / rid)
+            summary, _ = runstore.load_run(root / rid)
         except RunStoreError as exc:
             failures.append(str(exc))
             rows.append([literal(rid), literal("unreadable"), *(literal("-") for _ in range(6))])
@@ -164,7 +152,7 @@ def _list(args: argparse.Namespace) -> int:
 
 # --- show ---------------------------------------------------------------------------------------
 def _show(args: argparse.Namespace) -> int:
-    summary, events = _load(_store.find_run(_runs_dir(args), args.run))
+    summary, events = runstore.load_run(runstore.find_run(_runs_dir(args), args.run))
     console = _console()
     models = ", ".join(summary.get("models") or ()) or "-"
     rows = [
@@ -209,28 +197,16 @@ def _clock(unix_nano: Any) -> str:
 
 
 def _tail(args: argparse.Namespace) -> int:
-    folder = _store.find_run(_runs_dir(args), args.run)
-    path = folder / _store.EVENTS
+    folder = runstore.find_run(_runs_dir(args), args.run)
+    events = runstore.EventTail(folder)
     console = _console()
     say(console, f"following run {folder.name} (Ctrl-C to stop)")
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    position, pending, number = 0, b"", 0
     try:
         while True:
-            summary = _store.read_summary(folder)  # read before the events: all of them precede it
-            try:
-                with path.open("rb") as f:
-                    f.seek(position)
-                    chunk = f.read()
-            except FileNotFoundError:
-                chunk = b""
-            position += len(chunk)
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                number += 1
-                if line.strip():
-                    event = _store.parse_event(path, number, line.decode("utf-8", "replace"))
-                    say(console, f"{_clock(event.get('end_time_unix_nano'))}  {_span_line(event)}")
+            summary = runstore.read_summary(folder)  # read before the events: all of them precede it
+            for event in events.new_events():
+                say(console, f"{_clock(event.get('end_time_unix_nano'))}  {_span_line(event)}")
             if summary is not None and summary.get("status") != RUNNING:
                 say(console, _ended(summary))
                 return 0
@@ -251,8 +227,8 @@ def _ended(summary: Mapping[str, Any]) -> str:
 
 # --- replay -------------------------------------------------------------------------------------
 def _replay(args: argparse.Namespace) -> int:
-    folder = _store.find_run(_runs_dir(args), args.run)
-    summary, events = _load(folder)
+    folder = runstore.find_run(_runs_dir(args), args.run)
+    summary, events = runstore.load_run(folder)
     console = _console()
     rerun: _rerun.Rerun | None = None
     if args.rerun:
