@@ -13,7 +13,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
-WORKLOADS = ["openai_chat", "openai_chat_stream", "anthropic_messages", "anthropic_messages_stream"]
+WORKLOADS = [
+    "openai_chat",
+    "openai_chat_stream",
+    "openai_chat_tool",
+    "anthropic_messages",
+    "anthropic_messages_stream",
+    "anthropic_messages_tool",
+]
 STREAM_METRICS = [
     "gen_ai.client.operation.duration",
     "gen_ai.client.operation.time_per_output_chunk",
@@ -125,3 +132,29 @@ def test_semconv_floor_emits_what_agentotel_emits(workload: str) -> None:
         if name == "gen_ai.client.token.usage":
             assert [p["sum"] for p in s_points] == [p["sum"] for p in a_points], name
             assert len(s_points) == 2  # input and output
+
+
+def test_only_names_workloads_by_short_or_full_name() -> None:
+    sys.path.insert(0, str(OVERHEAD.parent))
+    try:
+        from overhead import _only
+    finally:
+        sys.path.remove(str(OVERHEAD.parent))
+    assert _only("anthropic-stream, openai_chat,openai-tool") == [
+        "openai_chat",
+        "openai_chat_tool",
+        "anthropic_messages_stream",
+    ]
+
+
+def test_only_rejects_an_unknown_workload_naming_the_accepted_ones() -> None:
+    done = subprocess.run(
+        [sys.executable, str(OVERHEAD), "--only", "openai-stream,gemini"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "argument --only: unknown workload 'gemini'; accepted: anthropic, anthropic-stream," in done.stderr
