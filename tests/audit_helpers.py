@@ -19,8 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from agentotel.processors.audit import GENESIS, Hasher
-from agentotel.processors.audit._chain import seal
+from agentotel.processors.audit._chain import GENESIS, Hasher, seal
 from agentotel.processors.audit._sink import OsFile
 
 TOOL_ATTRS = {

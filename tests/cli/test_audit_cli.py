@@ -15,7 +15,8 @@ import pytest
 from audit_helpers import chain_lines, write_lines
 
 from agentotel.cli import main
-from agentotel.processors.audit import AuditRecord, Hasher
+from agentotel.processors.audit._chain import Hasher
+from agentotel.processors.audit._derive import AuditRecord
 from agentotel.processors.audit._sink import AuditFileSink, Fsync
 
 

@@ -11,7 +11,7 @@ import sys
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from agentotel.processors.audit import attach_from_env as attach_audit
+from agentotel.processors.audit._processor import attach_from_env as attach_audit
 from agentotel.processors.runstore._processor import attach_from_env as attach_runs
 
 

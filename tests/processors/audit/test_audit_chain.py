@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from audit_helpers import chain_lines, record_fields, records, write_lines
 
-from agentotel.processors.audit import GENESIS, AuditRecord, Break, Hasher, canonical, verify
-from agentotel.processors.audit._chain import rotation_set, seal
+from agentotel.processors.audit import Break, verify
+from agentotel.processors.audit._chain import GENESIS, Hasher, canonical, rotation_set, seal
+from agentotel.processors.audit._derive import AuditRecord
 from agentotel.processors.audit._sink import AuditFileSink, Fsync
 
 

@@ -11,8 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 import agentotel
 from agentotel.agent import configure
 from agentotel.config import CaptureMode, Settings
-from agentotel.processors.audit import AuditPolicy, AuditRecord, derive
-from agentotel.processors.audit._derive import _json_value, rfc3339
+from agentotel.processors.audit._derive import AuditPolicy, AuditRecord, _json_value, derive, rfc3339
 from agentotel.testing._capture import TelemetryCapture
 
 SESSION = {"gen_ai.conversation.id": "conv-1", "user.id": "u-1"}

@@ -22,17 +22,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from agentotel.config import ConfigError
 from agentotel.endpoints import _health as health
 from agentotel.processors import AuditSpanProcessor
-from agentotel.processors.audit import (
-    Anchor,
-    AuditRecord,
-    AuditSettings,
-    Break,
-    Fsync,
-    Hasher,
-    load_anchors,
-    verify,
-)
-from agentotel.processors.audit._chain import seal
+from agentotel.processors.audit import Anchor, AuditSettings, Break, Fsync, load_anchors, verify
+from agentotel.processors.audit._chain import Hasher, seal
+from agentotel.processors.audit._derive import AuditRecord
 from agentotel.processors.audit._file import AuditFileLocked, OsFile
 from agentotel.processors.audit._sink import AuditFileSink, Durable
 from agentotel.testing._capture import TelemetryCapture

@@ -25,7 +25,8 @@ import agentotel
 from agentotel.config import ConfigError
 from agentotel.processors import AuditSpanProcessor
 from agentotel.processors._writer import FullPolicy
-from agentotel.processors.audit import AuditSettings, Fsync, attach_from_env, check_sampler, verify
+from agentotel.processors.audit import AuditSettings, Fsync, verify
+from agentotel.processors.audit._processor import attach_from_env, check_sampler
 from agentotel.testing._capture import TelemetryCapture
 
 APP = Path(__file__).with_name("audit_writer_app.py")

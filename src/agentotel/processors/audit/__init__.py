@@ -11,8 +11,8 @@
 
 One record per line (docs/audit-log.md; docs/architecture.md): ``seq, timestamp, event_type, actor
 {agent, user}, action, resource, outcome, metadata, trace_id, span_id, conversation_id, prev_hash,
-hash``. Which spans become which records is in :func:`derive`; how records are chained and checked
-in :func:`verify`; what the writer does with a tampered, locked or deleted file in ``_sink``;
+hash``. Which spans become which records is in ``_derive``; how records are chained in ``_chain``
+and checked in :func:`verify`; what the writer does with a tampered, locked or deleted file in ``_sink``;
 checkpoints in ``_anchor``. Reading back: :func:`verify` (with :func:`parse_anchor` /
 :func:`load_anchors`), :class:`AuditTail` (the last records, then the new ones as they are written),
 :data:`EVENT_TYPES`; ``agentotel audit`` uses these and nothing else of the package.
@@ -26,41 +26,27 @@ Environment (defaults in brackets): ``AGENTOTEL_AUDIT_PATH`` (attaches the proce
 ``AGENTOTEL_AUDIT_ANCHOR_RECORDS`` [1000], ``AGENTOTEL_AUDIT_ANCHOR_SECONDS`` [60].
 
 The audit log sees only the spans the tracer provider records: keep the sampler ALWAYS_ON (or
-ParentBased(ALWAYS_ON)); :func:`check_sampler` warns otherwise.
+ParentBased(ALWAYS_ON)); attaching it from the environment warns otherwise (``_processor.check_sampler``).
 """
 
 from agentotel.processors.audit._anchor import load_anchors, parse_anchor
-from agentotel.processors.audit._chain import GENESIS, Hasher, canonical
-from agentotel.processors.audit._derive import EVENT_TYPES, AuditPolicy, AuditRecord, derive
-from agentotel.processors.audit._processor import (
-    AuditSettings,
-    AuditSpanProcessor,
-    attach_from_env,
-    check_sampler,
-)
+from agentotel.processors.audit._derive import EVENT_TYPES
+from agentotel.processors.audit._processor import AuditSettings, AuditSpanProcessor
 from agentotel.processors.audit._read import AuditTail
 from agentotel.processors.audit._sink import AuditChainBroken, AuditFileDeleted, Fsync
 from agentotel.processors.audit._verify import Anchor, Break, VerifyResult, verify
 
 __all__ = [
-    "EVENT_TYPES",
-    "GENESIS",
     "Anchor",
     "AuditChainBroken",
     "AuditFileDeleted",
-    "AuditPolicy",
-    "AuditRecord",
     "AuditSettings",
     "AuditSpanProcessor",
     "AuditTail",
     "Break",
+    "EVENT_TYPES",
     "Fsync",
-    "Hasher",
     "VerifyResult",
-    "attach_from_env",
-    "canonical",
-    "check_sampler",
-    "derive",
     "load_anchors",
     "parse_anchor",
     "verify",

@@ -48,9 +48,9 @@ from agentotel.processors.runstore._read import (
 from agentotel.processors.runstore._store import RunStoreError
 
 __all__ = [
-    "RUNNING",
     "EventTail",
     "Fork",
+    "RUNNING",
     "RunStoreError",
     "RunStoreSpanProcessor",
     "find_run",
