@@ -21,8 +21,7 @@ from rich.tree import Tree
 from agentotel import semconv
 from agentotel.cli._text import literal
 from agentotel.cli._text import say as text_say
-from agentotel.testing import FakeLLMServer
-from agentotel.testing._capture import TelemetryCapture
+from agentotel.testing import FakeLLMServer, TelemetryCapture
 
 _SHOWN = (
     (semconv.GEN_AI_TOOL_CALL_ID, "call"),
