@@ -3,6 +3,8 @@ metric helpers, and the request failures the fake server can be asked for."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
@@ -30,6 +32,17 @@ from agentotel.testing._capture import TelemetryCapture
 
 def is_async(client: Any) -> bool:
     return isinstance(client, openai.AsyncOpenAI)
+
+
+@contextlib.asynccontextmanager
+async def entered(manager: Any, client: Any) -> AsyncIterator[Any]:
+    """``with manager as value`` (``async with`` for the async client)."""
+    if is_async(client):
+        async with manager as value:
+            yield value
+    else:
+        with manager as value:
+            yield value
 
 
 # The first chat completion after a reset, to ``user(QUESTION)`` on gpt-4o.

@@ -26,7 +26,7 @@ from helpers import (
     closed_port,
     instrumented,
     priced,
-    raised_by,
+    resolve,
     token_sums,
     user,
 )
@@ -39,6 +39,7 @@ from openai_helpers import (
     assert_both_choices_called_get_weather,
     assert_raised_by_sdk,
     assert_usage_and_duration,
+    entered,
     failing_request,
     one_span,
     points,
@@ -304,45 +305,26 @@ def test_span_is_a_child_of_the_current_span(
 # --------------------------------------------------------------------------- parse
 
 
-def test_parse_with_pydantic_response_format(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_parse_with_pydantic_response_format(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
     # The fake server answers plain text, which no pydantic class parses; with a strict tool the
     # model calls it instead, and parse() turns the arguments into the tool's class.
-    completion = openai_client.chat.completions.parse(
-        model="gpt-4o",
-        messages=user(QUESTION),
-        response_format=Answer,
-        tools=[openai.pydantic_function_tool(GetWeather)],
+    completion = await resolve(
+        client.chat.completions.parse(
+            model="gpt-4o",
+            messages=user(QUESTION),
+            response_format=Answer,
+            tools=[openai.pydantic_function_tool(GetWeather)],
+        )
     )
 
     assert isinstance(completion, ParsedChatCompletion)
-    call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]
-    assert call.function.parsed_arguments == GetWeather(city="Paris")  # type: ignore[union-attr]
+    call = completion.choices[0].message.tool_calls[0]
+    assert call.function.parsed_arguments == GetWeather(city="Paris")
     span = one_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert dict(span.attributes or {}) == priced(
-        {
-            **base,
-            "gen_ai.output.type": "json",
-            **CHAT_TOOL_CALL_ATTRS,
-            "agentotel.response.tool_calls.names": ("GetWeather",),
-        }
-    )
-
-
-async def test_async_parse_with_pydantic_response_format(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    completion = await async_openai_client.chat.completions.parse(
-        model="gpt-4o",
-        messages=user(QUESTION),
-        response_format=Answer,
-        tools=[openai.pydantic_function_tool(GetWeather)],
-    )
-
-    assert isinstance(completion, ParsedChatCompletion)
-    assert dict(one_span(openai_instrumented).attributes or {}) == priced(
         {
             **base,
             "gen_ai.output.type": "json",
@@ -399,10 +381,12 @@ def test_tool_calls_for_each_choice(
 # --------------------------------------------------------------------------- raw responses
 
 
-def test_with_raw_response_span_ends_on_parse(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_with_raw_response_span_ends_on_parse(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    raw = openai_client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user(QUESTION))
+    raw = await resolve(
+        client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user(QUESTION))
+    )
 
     assert openai_instrumented.spans() == []
     assert raw.headers["x-request-id"] == "req_1"
@@ -424,44 +408,14 @@ def test_with_raw_response_parse_twice_ends_one_span(
     assert [count for _, count in points(openai_instrumented, DURATION)] == [1]
 
 
-async def test_async_with_raw_response_span_ends_on_parse(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
+async def test_with_streaming_response_span_ends_on_parse(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    raw = await async_openai_client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=user(QUESTION)
-    )
-
-    assert openai_instrumented.spans() == []
-    assert raw.headers["x-request-id"] == "req_1"
-    completion = raw.parse()
-    assert type(completion) is ChatCompletion
-    assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
-
-
-def test_with_streaming_response_span_ends_on_parse(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
-) -> None:
-    with openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(QUESTION)
-    ) as resp:
+    manager = client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=user(QUESTION))
+    async with entered(manager, client) as resp:
         assert openai_instrumented.spans() == []
         assert resp.headers["x-request-id"] == "req_1"
-        completion = resp.parse()
-        assert type(completion) is ChatCompletion
-        assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
-
-    one_span(openai_instrumented)
-
-
-async def test_async_with_streaming_response_span_ends_on_parse(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    async with async_openai_client.chat.completions.with_streaming_response.create(
-        model="gpt-4o", messages=user(QUESTION)
-    ) as resp:
-        assert openai_instrumented.spans() == []
-        assert resp.headers["x-request-id"] == "req_1"
-        completion = await resp.parse()
+        completion = await resolve(resp.parse())
         assert type(completion) is ChatCompletion
         assert dict(one_span(openai_instrumented).attributes or {}) == priced({**base, **CHAT_REPLY_ATTRS})
 
@@ -519,13 +473,11 @@ def assert_failed_span(
 
 
 @pytest.mark.parametrize("failure", FAILURES)
-def test_error_reaches_caller_unchanged(
-    cap: TelemetryCapture, openai_client: openai.OpenAI, failure: Failure
-) -> None:
+async def test_error_reaches_caller_unchanged(cap: TelemetryCapture, client: Any, failure: Failure) -> None:
     request = failing_request(failure)
-    baseline = raised_by(lambda: openai_client.chat.completions.create(**request))
+    baseline = await araised_by(lambda: resolve(client.chat.completions.create(**request)))
     with instrumented(cap, OpenAIInstrumentor):
-        exc = raised_by(lambda: openai_client.chat.completions.create(**request))
+        exc = await araised_by(lambda: resolve(client.chat.completions.create(**request)))
 
     assert type(exc) is type(baseline) is failure.error
     assert str(exc) == str(baseline)
@@ -533,55 +485,31 @@ def test_error_reaches_caller_unchanged(
 
 
 @pytest.mark.parametrize("failure", FAILURES)
-def test_error_span_and_metrics(
+async def test_error_span_and_metrics(
     openai_instrumented: TelemetryCapture,
-    openai_client: openai.OpenAI,
+    client: Any,
     base: dict[str, Any],
     metric_base: dict[str, Any],
     failure: Failure,
 ) -> None:
-    exc = raised_by(lambda: openai_client.chat.completions.create(**failing_request(failure)))
+    exc = await araised_by(lambda: resolve(client.chat.completions.create(**failing_request(failure))))
 
     assert_failed_span(openai_instrumented, exc, failure.error_type, failure.exception_type, base)
     assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
     assert openai_instrumented.metric_points(TOKENS) == []
 
 
-@pytest.mark.parametrize("failure", FAILURES)
-async def test_async_error_reaches_caller_unchanged(
-    cap: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, failure: Failure
-) -> None:
-    request = failing_request(failure)
-    baseline = await araised_by(lambda: async_openai_client.chat.completions.create(**request))
-    with instrumented(cap, OpenAIInstrumentor):
-        exc = await araised_by(lambda: async_openai_client.chat.completions.create(**request))
-
-    assert type(exc) is type(baseline) is failure.error
-    assert str(exc) == str(baseline)
-    assert_raised_by_sdk(exc)
-
-
-@pytest.mark.parametrize("failure", FAILURES)
-async def test_async_error_span_and_metrics(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    base: dict[str, Any],
-    metric_base: dict[str, Any],
-    failure: Failure,
-) -> None:
-    exc = await araised_by(lambda: async_openai_client.chat.completions.create(**failing_request(failure)))
-
-    assert_failed_span(openai_instrumented, exc, failure.error_type, failure.exception_type, base)
-    assert points(openai_instrumented, DURATION) == [({**metric_base, "error.type": failure.error_type}, 1)]
-    assert openai_instrumented.metric_points(TOKENS) == []
-
-
-def test_connection_error(cap: TelemetryCapture, base: dict[str, Any]) -> None:
+@pytest.mark.parametrize("client_class", [openai.OpenAI, openai.AsyncOpenAI], ids=["sync", "async"])
+async def test_connection_error(cap: TelemetryCapture, base: dict[str, Any], client_class: type[Any]) -> None:
     port = closed_port()
-    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY, max_retries=0)
-    baseline = raised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
+    client = client_class(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY, max_retries=0)
+    baseline = await araised_by(
+        lambda: resolve(client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
+    )
     with instrumented(cap, OpenAIInstrumentor):
-        exc = raised_by(lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
+        exc = await araised_by(
+            lambda: resolve(client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
+        )
 
     assert type(exc) is type(baseline) is openai.APIConnectionError
     assert str(exc) == str(baseline)
@@ -597,24 +525,6 @@ def test_connection_error(cap: TelemetryCapture, base: dict[str, Any]) -> None:
         "error.type": "openai.APIConnectionError",
     }
     assert points(cap, DURATION) == [(metric_attrs, 1)]
-
-
-async def test_async_connection_error(cap: TelemetryCapture, base: dict[str, Any]) -> None:
-    port = closed_port()
-    client = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY, max_retries=0)
-    baseline = await araised_by(
-        lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
-    )
-    with instrumented(cap, OpenAIInstrumentor):
-        exc = await araised_by(
-            lambda: client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
-        )
-
-    assert type(exc) is type(baseline) is openai.APIConnectionError
-    assert str(exc) == str(baseline)
-    assert_raised_by_sdk(exc)
-    attributes = {**base, "server.port": port}
-    assert_failed_span(cap, exc, "openai.APIConnectionError", "openai.APIConnectionError", attributes)
 
 
 def test_rate_limit_error_is_the_sdk_exception_object(
@@ -641,28 +551,14 @@ def test_rate_limit_error_is_the_sdk_exception_object(
 # --------------------------------------------------------------------------- suppression / sampling
 
 
-def test_suppressed_call_creates_no_span(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
-) -> None:
+async def test_suppressed_call_creates_no_span(openai_instrumented: TelemetryCapture, client: Any) -> None:
     with suppress_instrumentation():
-        completion = openai_client.chat.completions.create(model="gpt-4o", messages=user(QUESTION))
+        completion = await resolve(client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
 
     assert type(completion) is ChatCompletion
     assert completion.choices[0].message.content == REPLY
     assert openai_instrumented.spans() == []
     assert openai_instrumented.metric_points(DURATION) == []
-
-
-async def test_async_suppressed_call_creates_no_span(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI
-) -> None:
-    with suppress_instrumentation():
-        completion = await async_openai_client.chat.completions.create(
-            model="gpt-4o", messages=user(QUESTION)
-        )
-
-    assert completion.choices[0].message.content == REPLY
-    assert openai_instrumented.spans() == []
 
 
 def test_unsampled_call_exports_no_span_but_records_metrics(

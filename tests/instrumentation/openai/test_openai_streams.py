@@ -7,10 +7,8 @@ The fake server streams ``user(QUESTION)`` on gpt-4o as: a role chunk, one chunk
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -42,6 +40,7 @@ from openai_helpers import (
     assert_raised_by_sdk,
     assert_usage_and_duration,
     attributes,
+    entered,
     failing_request,
     is_async,
     one_span,
@@ -119,17 +118,6 @@ async def break_after_first(stream: Any, client: Any) -> None:
 
 async def next_chunk(stream: Any, client: Any) -> Any:
     return await stream.__anext__() if is_async(client) else next(stream)
-
-
-@contextlib.asynccontextmanager
-async def entered(manager: Any, client: Any) -> AsyncIterator[Any]:
-    """``with manager as value`` (``async with`` for the async client)."""
-    if is_async(client):
-        async with manager as value:
-            yield value
-    else:
-        with manager as value:
-            yield value
 
 
 async def read_error(stream: Any, client: Any) -> BaseException:
