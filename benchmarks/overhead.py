@@ -626,6 +626,8 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     measure = spec["measure"]
     if measure == "memory":
         return _child_memory(spec)
+    if measure == "alloc":
+        return _child_alloc(spec)
     if measure == "describe":
         return _child_describe(spec)
     setup = _build_call(spec["workload"], spec["mode"])
@@ -687,6 +689,39 @@ def _child_memory(spec: dict[str, Any]) -> dict[str, Any]:
         "gc_objects": {str(k): v[1] for k, v in samples.items()},
         "spans": exporter.spans,
         "seconds": time.perf_counter() - t0,
+    }
+
+
+def _child_alloc(spec: dict[str, Any]) -> dict[str, Any]:
+    """Mixed OpenAI calls (non-stream, stream, alternating) in one mode under ``tracemalloc``: the
+    peak allocated during each call above what was allocated when it started, and what stays
+    allocated after all of them."""
+    import tracemalloc
+
+    mode = spec["mode"]
+    plain = _build_call("openai_chat", mode).call
+    # In mode agentotel the SDK class is patched already; the second client only builds the stream.
+    streamed = _build_call("openai_chat_stream", "none" if mode == "agentotel" else mode).call
+    for i in range(spec["warmup"]):
+        (streamed if i % 2 else plain)()
+    gc.collect()
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    peaks: list[int] = []
+    for i in range(spec["calls"]):
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        (streamed if i % 2 else plain)()
+        peaks.append(tracemalloc.get_traced_memory()[1] - before)
+    gc.collect()
+    retained = tracemalloc.get_traced_memory()[0] - start
+    tracemalloc.stop()
+    return {
+        "mode": mode,
+        "calls": spec["calls"],
+        "peak_bytes_mean": statistics.fmean(peaks),
+        "peak_bytes_max": max(peaks),
+        "retained_bytes": retained,
     }
 
 
@@ -837,6 +872,11 @@ def measure_memory(plan: Plan) -> dict[str, Any]:
     first, total = str(plan.mem_first), str(plan.mem_total)
     result["rss_delta_mib"] = result["rss_mib"][total] - result["rss_mib"][first]
     result["gc_objects_delta"] = result["gc_objects"][total] - result["gc_objects"][first]
+    calls = max(2, plan.mem_total // 20)
+    result["alloc"] = {
+        mode: _run_child({"measure": "alloc", "mode": mode, "warmup": plan.cpu_warmup, "calls": calls})
+        for mode in ("none", "semconv", "agentotel")
+    }
     return result
 
 
@@ -1036,6 +1076,13 @@ def _benchmark(args: argparse.Namespace) -> int:
                     f"  gc-tracked objects after {plan.mem_first:,}: {mem['gc_objects'][first]:,};"
                     f" after {plan.mem_total:,}: {mem['gc_objects'][total]:,};"
                     f" delta {mem['gc_objects_delta']:+,}",
+                    f"Allocation (tracemalloc), {mem['alloc']['none']['calls']:,} of the same calls per mode:"
+                    " peak during a call above its start (mean, max); retained after all of them",
+                    *(
+                        f"  {mode:<9} {a['peak_bytes_mean']:>10,.0f} B {a['peak_bytes_max']:>10,} B"
+                        f"   retained {a['retained_bytes']:+,} B"
+                        for mode, a in mem["alloc"].items()
+                    ),
                 ]
             )
         )
