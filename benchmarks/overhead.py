@@ -115,7 +115,7 @@ class Plan:
 
 
 FULL = Plan(
-    cg_warmup=10, cg_n1=10, cg_n2=110, cpu_warmup=200, cpu_calls=2000, cpu_repeats=5, mem_first=2000,
+    cg_warmup=20, cg_n1=10, cg_n2=60, cpu_warmup=200, cpu_calls=1000, cpu_repeats=5, mem_first=2000,
     mem_total=20000,
 )  # fmt: skip
 QUICK = Plan(
