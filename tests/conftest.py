@@ -8,15 +8,8 @@ from collections.abc import Iterator
 import pytest
 from helpers import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, instrumented
 
-from agentotel._toolcalls import PENDING
-from agentotel.agent import configure, reset
-from agentotel.config import (
-    DEFAULT_METRIC_CARDINALITY_LIMIT,
-    DEFAULT_TOOL_PENDING_MAX,
-    DEFAULT_TOOL_PENDING_TTL,
-)
+from agentotel.agent._layer import reset, select
 from agentotel.instrumentation.openai import OpenAIInstrumentor
-from agentotel.metrics._cardinality import shared_guard
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -38,9 +31,8 @@ def fake_llm() -> Iterator[FakeLLMServer]:
 
 @pytest.fixture
 def cap() -> Iterator[TelemetryCapture]:
-    """Fresh in-memory tracer/meter/logger providers for one test (and no pending tool calls
-    left by an earlier test)."""
-    PENDING.clear()
+    """Fresh in-memory tracer/meter/logger providers for one test (so a telemetry holder of their
+    own: no pending tool calls or metric labels left by an earlier test)."""
     capture = TelemetryCapture()
     yield capture
     capture.shutdown()
@@ -48,15 +40,12 @@ def cap() -> Iterator[TelemetryCapture]:
 
 @pytest.fixture
 def agent_layer(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
-    """The agent API (``agentotel.tool``, ...) recording to ``cap``; pending tool calls and the
-    cardinality guard start empty."""
-    PENDING.clear()
-    shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
-    configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
+    """The agent API (``agentotel.tool``, ...) recording to ``cap``, through the one telemetry
+    holder of ``cap``'s providers that instrumentors on them get too. The holder is built on first
+    use, so a test may set the environment first."""
+    select(**cap.providers)
     yield cap
     reset()
-    PENDING.clear()
-    PENDING.configure(DEFAULT_TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_TTL)
 
 
 @pytest.fixture

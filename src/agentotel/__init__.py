@@ -10,10 +10,11 @@ The agent layer (tools, plans, workflows, agent rounds, sessions, guards, approv
 assembly) is ``agentotel.tool``, ``agentotel.agent``, ... — see :mod:`agentotel.agent`.
 """
 
+from typing import TYPE_CHECKING
+
 from agentotel._registry import instrument, uninstrument
 from agentotel._version import __version__
 from agentotel.agent import (
-    agent,
     approval,
     context_assembly,
     guard,
@@ -26,6 +27,11 @@ from agentotel.agent import (
 )
 from agentotel.config import CaptureMode, ConfigError, Settings
 from agentotel.processors.runstore import fork_run, save_artifact
+
+if TYPE_CHECKING:  # what a call is: the agent function
+    from agentotel.agent._run import agent
+else:  # the subpackage, callable as that function (so agentotel.agent._run stays importable)
+    from agentotel import agent
 
 __all__ = [
     "CaptureMode",

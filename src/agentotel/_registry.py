@@ -8,6 +8,10 @@ from typing import Any
 
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
+from agentotel._telemetry import telemetry_for
+from agentotel._wiring import wire
+from agentotel.agent import _layer
+
 _log = logging.getLogger("agentotel")
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
 ENTRY_POINT_PREFIX = "agentotel_"
@@ -37,27 +41,27 @@ def available() -> dict[str, Any]:
 def instrument(**kwargs: Any) -> list[str]:
     """Instrument every available agentotel instrumentor; returns their entry-point names.
 
-    The agent API (``agentotel.tool``, ...) records through the same ``tracer_provider`` /
-    ``meter_provider`` (the global ones when not given).
+    One telemetry holder, of the given providers (the global ones when not given), is built here
+    (the settings read then; :class:`~agentotel.config.ConfigError` for a malformed one) and
+    handed to every instrumentor and to the agent API (``agentotel.tool``, ...).
     """
-    from agentotel._wiring import wire
-    from agentotel.agent import configure
-
-    configure(tracer_provider=kwargs.get("tracer_provider"), meter_provider=kwargs.get("meter_provider"))
+    telemetry = telemetry_for(
+        kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider")
+    )
+    _layer.use(telemetry)
     wire(kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider"))
     for name, cls in available().items():
         instrumentor = cls()
         if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument(**kwargs)
+            instrumentor.instrument(**kwargs, telemetry=telemetry)
         _active[name] = instrumentor
     return sorted(_active)
 
 
 def uninstrument() -> None:
-    """Undo :func:`instrument`: every wrapped method gets its original back."""
-    from agentotel.agent import reset
-
+    """Undo :func:`instrument`: every wrapped method gets its original back, and the agent API
+    and the next :func:`instrument` start from the environment again."""
     for instrumentor in _active.values():
         instrumentor.uninstrument()
     _active.clear()
-    reset()
+    _layer.reset()

@@ -118,10 +118,14 @@ def _key(tracer_provider: Any, meter_provider: Any, logger_provider: Any) -> _Ke
 
 
 def _drop(key: _Key, holder: Telemetry) -> None:
-    """A provider of ``holder`` was collected: forget the holder (not a newer one under the key)."""
-    with _lock:
-        if _holders.get(key) is holder:
-            del _holders[key]
+    """A provider of ``holder`` was collected: forget the holder.
+
+    No lock: the garbage collector may run this inside :func:`telemetry_for`, on the thread that
+    holds it. No newer holder can be under ``key`` yet (the collected provider's id is not reused
+    before this runs), and a dict operation is atomic.
+    """
+    if _holders.get(key) is holder:
+        _holders.pop(key, None)
 
 
 def telemetry_for(

@@ -1,6 +1,7 @@
 """Tool calls an LLM response asked for, remembered until the app sends their results back.
 
-The LLM instrumentors add every tool call of a finished response here. Two things consume them:
+Each telemetry holder (:class:`agentotel._telemetry.Telemetry`) has one ``pending``: the LLM
+instrumentors add every tool call of a finished response to it. Two things consume them:
 
 * an explicit ``agentotel.tool`` span without ``call_id=`` claims the oldest pending call of its
   tool name in the same trace, so it gets ``gen_ai.tool.call.id`` without the app passing it;
@@ -44,11 +45,6 @@ class PendingToolCalls:
         self.ttl = ttl
         self._calls: OrderedDict[str, PendingCall] = OrderedDict()
         self._lock = threading.Lock()
-
-    def configure(self, max_count: int, ttl: float) -> None:
-        with self._lock:
-            self.max_count, self.ttl = max_count, ttl
-            self._evict(time.monotonic())
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -106,7 +102,3 @@ class PendingToolCalls:
             if oldest.expires > now and len(calls) <= self.max_count:
                 break
             calls.popitem(last=False)
-
-
-PENDING = PendingToolCalls()
-"""The process's pending tool calls (a call and its result meet in one process)."""

@@ -35,7 +35,7 @@ from opentelemetry._logs import get_logger_provider
 from opentelemetry.metrics import get_meter_provider
 
 from agentotel import _shutdown, _sigterm, config
-from agentotel.agent._telemetry import ensure_session_processor
+from agentotel.agent._layer import ensure_session_processor
 
 _log = logging.getLogger("agentotel")
 _lock = threading.RLock()

@@ -45,8 +45,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanKind, StatusCode
 
 import agentotel
-from agentotel._toolcalls import PENDING
 from agentotel.agent import configure
+from agentotel.agent._layer import current_layer
 from agentotel.testing._capture import TelemetryCapture
 
 CONVERSATION, USER_ID = "conv-1", "user-1"
@@ -747,7 +747,7 @@ def test_tool_claims_the_call_id_an_llm_response_returned_in_its_trace(
     assert call.function.name == "get_weather"  # type: ignore[union-attr]
     assert attrs_of(first)["gen_ai.tool.call.id"] == call.id
     assert "gen_ai.tool.call.id" not in attrs_of(second)
-    assert len(PENDING) == 0
+    assert len(current_layer().pending) == 0
 
 
 def test_tool_in_another_trace_does_not_claim_the_call(
@@ -789,12 +789,12 @@ def test_explicit_call_id_takes_the_pending_call(
 ) -> None:
     response = openai_client.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
     [call] = response.choices[0].message.tool_calls or []
-    assert len(PENDING) == 1
+    assert len(current_layer().pending) == 1
 
     with agentotel.tool("get_weather", call_id=call.id):
         pass
 
-    assert len(PENDING) == 0
+    assert len(current_layer().pending) == 0
 
 
 # =========================================================================== content capture

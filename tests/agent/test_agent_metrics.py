@@ -21,10 +21,9 @@ from helpers import GPT, QUESTION, TELEMETRY_ERRORS, user
 
 import agentotel
 from agentotel import ConfigError, Settings
-from agentotel.agent import configure, reset
-from agentotel.agent._telemetry import current_layer
+from agentotel.agent import configure
+from agentotel.agent._layer import current_layer, reset
 from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
-from agentotel.metrics._cardinality import shared_guard
 from agentotel.testing._capture import TelemetryCapture
 
 Series = frozenset[tuple[str, Any]]
@@ -373,12 +372,10 @@ def test_no_conversation_or_user_id_in_any_metric(
 
 @pytest.fixture
 def limit_of_3(agent_layer: TelemetryCapture, monkeypatch: pytest.MonkeyPatch) -> Iterator[TelemetryCapture]:
-    """The agent layer reconfigured with ``AGENTOTEL_METRIC_CARDINALITY_LIMIT=3``."""
+    """The agent layer configured with ``AGENTOTEL_METRIC_CARDINALITY_LIMIT=3``."""
     monkeypatch.setenv(LIMIT_ENV, "3")
     configure(tracer_provider=agent_layer.tracer_provider, meter_provider=agent_layer.meter_provider)
-    shared_guard(3)._seen.clear()
     yield agent_layer
-    shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
 
 
 def test_tool_names_past_the_limit_become_other(limit_of_3: TelemetryCapture) -> None:

@@ -45,14 +45,13 @@ from runstore_helpers import (
 )
 
 import agentotel
-from agentotel.agent import configure, reset
+from agentotel.agent import configure
+from agentotel.agent._layer import reset
 from agentotel.cli import _top as top_cli
 from agentotel.cli import main
 from agentotel.cli._board import Targets
 from agentotel.cli._sources import RunStoreSource
-from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
 from agentotel.instrumentation.openai import OpenAIInstrumentor
-from agentotel.metrics._cardinality import shared_guard
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -106,7 +105,6 @@ def metrics_url(fake_llm: FakeLLMServer) -> Iterator[str]:
     reader = PrometheusMetricReader(registry=registry)
     meter_provider = MeterProvider(metric_readers=[reader])
     tracer_provider = TracerProvider()
-    shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     configure(tracer_provider=tracer_provider, meter_provider=meter_provider)

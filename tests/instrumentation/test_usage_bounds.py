@@ -32,11 +32,11 @@ from helpers import (
 
 import agentotel
 from agentotel import semconv
-from agentotel.agent import configure, reset
-from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT, METRIC_CARDINALITY_LIMIT
+from agentotel.agent import configure
+from agentotel.agent._layer import reset
+from agentotel.config import METRIC_CARDINALITY_LIMIT
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
-from agentotel.metrics._cardinality import shared_guard
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -281,7 +281,6 @@ def test_error_type_is_bounded_by_the_cardinality_guard(
     cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(METRIC_CARDINALITY_LIMIT, "20")
-    shared_guard(20)._seen.clear()
     configure(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
     try:
         for cls in _error_classes(150):
@@ -289,7 +288,6 @@ def test_error_type_is_bounded_by_the_cardinality_guard(
                 raise cls("boom")
     finally:
         reset()
-        shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
 
     series = {dict(p.attributes).get("error.type") for p in cap.metric_points("agentotel.tool.duration")}
     assert len(series) == 21  # 20 error types, then _OTHER
@@ -303,17 +301,13 @@ def test_llm_error_type_is_bounded_by_the_cardinality_guard(
     cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, fake_llm: FakeLLMServer
 ) -> None:
     monkeypatch.setenv(METRIC_CARDINALITY_LIMIT, "1")
-    shared_guard(1)._seen.clear()
     client = openai.OpenAI(
         base_url=fake_llm.openai_base_url, api_key="sk-test-usage-0123456789", max_retries=0
     )
-    try:
-        with instrumented(cap, OpenAIInstrumentor):
-            for scenario in ("rate_limit", "server_error", "rate_limit"):
-                with pytest.raises(openai.APIStatusError):
-                    client.chat.completions.create(model=GPT, messages=user(f"[[scenario:{scenario}]]"))
-    finally:
-        shared_guard(DEFAULT_METRIC_CARDINALITY_LIMIT)._seen.clear()
+    with instrumented(cap, OpenAIInstrumentor):
+        for scenario in ("rate_limit", "server_error", "rate_limit"):
+            with pytest.raises(openai.APIStatusError):
+                client.chat.completions.create(model=GPT, messages=user(f"[[scenario:{scenario}]]"))
 
     counts = {
         dict(p.attributes)["error.type"]: p.count

@@ -13,16 +13,22 @@ async functions, generators, async generators)::
 
 Exceptions mark the span ERROR with ``error.type`` and propagate unchanged. A bug in agentotel
 never reaches the app: it is logged at DEBUG and counted in ``agentotel.telemetry.errors``.
+
+``agentotel.agent`` is this package and, called, :func:`agent`: ``agentotel.agent("planner")``
+opens an agent round, and ``agentotel.agent._run`` is still importable.
 """
+
+import sys
+from types import ModuleType
 
 from opentelemetry import trace
 
 from agentotel import semconv
 from agentotel.agent._context import ContextAssembly, context_assembly
 from agentotel.agent._decisions import Approval, Guard, approval, guard
+from agentotel.agent._layer import configure
 from agentotel.agent._run import Agent, Plan, Step, Workflow, agent, plan, step, workflow
-from agentotel.agent._session import Session, SessionSpanProcessor, session
-from agentotel.agent._telemetry import AgentTelemetry, configure, ensure_session_processor, reset
+from agentotel.agent._session import Session, session
 from agentotel.agent._tool import Tool, tool
 
 
@@ -31,15 +37,22 @@ def mark_for_audit() -> None:
     trace.get_current_span().set_attribute(semconv.AGENTOTEL_AUDIT, True)
 
 
+class _CallablePackage(ModuleType):
+    """This package, callable as :func:`agent` (``agentotel.agent`` is both)."""
+
+    def __call__(self, name: str, *, agent_id: str | None = None, description: str | None = None) -> Agent:
+        return agent(name, agent_id=agent_id, description=description)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
+
 __all__ = [
     "Agent",
-    "AgentTelemetry",
     "Approval",
     "ContextAssembly",
     "Guard",
     "Plan",
     "Session",
-    "SessionSpanProcessor",
     "Step",
     "Tool",
     "Workflow",
@@ -47,11 +60,9 @@ __all__ = [
     "approval",
     "configure",
     "context_assembly",
-    "ensure_session_processor",
     "guard",
     "mark_for_audit",
     "plan",
-    "reset",
     "session",
     "step",
     "tool",

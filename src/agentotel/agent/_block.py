@@ -20,12 +20,13 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from agentotel.agent._telemetry import AgentTelemetry, current_layer
+from agentotel._telemetry import Telemetry
+from agentotel.agent._layer import current_layer
 
 _log = logging.getLogger("agentotel")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,20 +37,23 @@ class Block:
     """Base of the agent-layer context managers and decorators."""
 
     __slots__ = ("_layer", "_live", "_token")
+    component: ClassVar[str] = "agent"
+    """The name our errors are counted under (``agentotel.component``): an instrumentor's blocks
+    use the instrumentor's."""
 
-    def __init__(self, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, layer: Telemetry | None = None) -> None:
         self._layer = layer
         self._live = False
         self._token: object | None = None
 
     # --- what subclasses implement -----------------------------------------------------------
-    def _open(self, layer: AgentTelemetry) -> None:
+    def _open(self, layer: Telemetry) -> None:
         raise NotImplementedError
 
     def _context(self) -> otel_context.Context | None:
         return None
 
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+    def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         raise NotImplementedError
 
     def _fresh(self: B) -> B:
@@ -67,8 +71,11 @@ class Block:
 
     # --- the boundary --------------------------------------------------------------------------
     @property
-    def layer(self) -> AgentTelemetry:
+    def layer(self) -> Telemetry:
         return self._layer if self._layer is not None else current_layer()
+
+    def _report(self, bug: Exception) -> None:
+        self.layer.boundary(self.component).report(bug)
 
     def _start(self) -> bool:
         """Open; True if there is something to close later."""
@@ -82,7 +89,7 @@ class Block:
         try:
             self._open(layer)
         except Exception as bug:
-            layer.boundary.report(bug)
+            self._report(bug)
             return False
         self._live = True
         return True
@@ -94,7 +101,7 @@ class Block:
             ctx = self._context()
             return otel_context.attach(ctx) if ctx is not None else None
         except Exception as bug:
-            self.layer.boundary.report(bug)
+            self._report(bug)
             return None
 
     def _detach(self, token: object | None) -> None:
@@ -102,7 +109,7 @@ class Block:
             try:
                 otel_context.detach(token)  # type: ignore[arg-type]
             except Exception as bug:  # pragma: no cover - the OTel API logs rather than raises
-                self.layer.boundary.report(bug)
+                self._report(bug)
 
     def _finish(self, exc: BaseException | None) -> None:
         if not self._live:
@@ -114,20 +121,20 @@ class Block:
         try:
             self._close(layer, exc)
         except Exception as bug:
-            layer.boundary.report(bug)
+            self._report(bug)
 
     def _prepare(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
             self._called(fn, args, kwargs)
         except Exception as bug:
-            self.layer.boundary.report(bug)
+            self._report(bug)
 
     def _deliver(self, value: Any) -> None:
         if self._live:
             try:
                 self._returned(value)
             except Exception as bug:
-                self.layer.boundary.report(bug)
+                self._report(bug)
 
     # --- context manager -----------------------------------------------------------------------
     def __enter__(self: B) -> B:
@@ -164,80 +171,112 @@ class Block:
         return functools.wraps(fn)(wrapper)  # type: ignore[return-value]
 
 
+class _Call:
+    """One decorated call's block: opened on entry with its context current, closed on exit
+    (the return value is delivered first). The sync and async wrappers share it, and differ only
+    by ``await``."""
+
+    __slots__ = ("_token", "block", "result")
+
+    def __init__(self, spec: Block, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.block = spec._fresh()
+        self.block._prepare(fn, args, kwargs)
+        self.result: Any = None
+        self._token: object | None = None
+
+    def __enter__(self) -> _Call:
+        block = self.block
+        self._token = block._attach() if block._start() else None
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        block = self.block
+        block._detach(self._token)
+        if exc is None:
+            block._deliver(self.result)
+        block._finish(exc)
+
+
+class _Steps:
+    """One decorated generator's block across its steps: each step (``with steps:``) runs the
+    user's generator with the block's context current; its end (return, error, or a ``with
+    steps.closing():`` early close) closes the block. The sync and async generator wrappers share
+    it, and differ only by ``await``."""
+
+    __slots__ = ("_closing", "_token", "block", "done", "value")
+
+    def __init__(self, spec: Block, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.block = spec._fresh()
+        self.block._prepare(fn, args, kwargs)
+        self.done = False
+        self.value: Any = None
+        self._closing = False
+        self._token: object | None = None
+
+    def closing(self) -> _Steps:
+        """The next ``with`` block closes the user's generator: the block ends after it, without
+        an error unless closing raised (stopping early is not a failure)."""
+        self._closing = True
+        return self
+
+    def __enter__(self) -> _Steps:
+        self._token = self.block._attach()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        block = self.block
+        block._detach(self._token)
+        if isinstance(exc, (StopIteration, StopAsyncIteration)):
+            self.done = True
+            if isinstance(exc, StopIteration):
+                self.value = exc.value
+                block._deliver(exc.value)
+            block._finish(None)
+            return True
+        if exc is not None or self._closing:
+            block._finish(exc)
+        return False
+
+
 def _function(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        block = spec._fresh()
-        block._prepare(fn, args, kwargs)
-        token = block._attach() if block._start() else None
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:
-            block._detach(token)
-            block._finish(exc)
-            raise
-        block._detach(token)
-        block._deliver(result)
-        block._finish(None)
-        return result
+        with _Call(spec, fn, args, kwargs) as call:
+            call.result = fn(*args, **kwargs)
+        return call.result
 
     return wrapper
 
 
 def _coroutine(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        block = spec._fresh()
-        block._prepare(fn, args, kwargs)
-        token = block._attach() if block._start() else None
-        try:
-            result = await fn(*args, **kwargs)
-        except BaseException as exc:
-            block._detach(token)
-            block._finish(exc)
-            raise
-        block._detach(token)
-        block._deliver(result)
-        block._finish(None)
-        return result
+        with _Call(spec, fn, args, kwargs) as call:
+            call.result = await fn(*args, **kwargs)
+        return call.result
 
     return wrapper
 
 
 def _generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        block = spec._fresh()
-        block._prepare(fn, args, kwargs)
+        steps = _Steps(spec, fn, args, kwargs)
         gen = fn(*args, **kwargs)
-        block._start()
+        steps.block._start()
         step: Callable[[Any], Any] = gen.send
         value: Any = None
         while True:
-            token = block._attach()
-            try:
+            with steps:
                 item = step(value)
-            except StopIteration as stop:
-                block._detach(token)
-                block._deliver(stop.value)
-                block._finish(None)
-                return stop.value
-            except BaseException as exc:
-                block._detach(token)
-                block._finish(exc)
-                raise
-            block._detach(token)
+            if steps.done:
+                return steps.value
             try:
                 value = yield item
             except GeneratorExit:
-                # The consumer closed us early: close the user's generator, then end the span
-                # without an error (stopping early is not a failure).
-                token = block._attach()
-                try:
+                with steps.closing():
                     gen.close()
-                except BaseException as exc:
-                    block._detach(token)
-                    block._finish(exc)
-                    raise
-                block._detach(token)
-                block._finish(None)
                 raise
             except BaseException as exc:
                 step, value = gen.throw, exc
@@ -249,37 +288,21 @@ def _generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        block = spec._fresh()
-        block._prepare(fn, args, kwargs)
+        steps = _Steps(spec, fn, args, kwargs)
         agen = fn(*args, **kwargs)
-        block._start()
+        steps.block._start()
         step: Callable[[Any], Any] = agen.asend
         value: Any = None
         while True:
-            token = block._attach()
-            try:
+            with steps:
                 item = await step(value)
-            except StopAsyncIteration:
-                block._detach(token)
-                block._finish(None)
+            if steps.done:
                 return
-            except BaseException as exc:
-                block._detach(token)
-                block._finish(exc)
-                raise
-            block._detach(token)
             try:
                 value = yield item
             except GeneratorExit:
-                token = block._attach()
-                try:
+                with steps.closing():
                     await agen.aclose()
-                except BaseException as exc:
-                    block._detach(token)
-                    block._finish(exc)
-                    raise
-                block._detach(token)
-                block._finish(None)
                 raise
             except BaseException as exc:
                 step, value = agen.athrow, exc

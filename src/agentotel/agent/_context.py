@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
+from agentotel._telemetry import Telemetry
 from agentotel.agent._span import SpanBlock
-from agentotel.agent._telemetry import AgentTelemetry
 
 
 class ContextAssembly(SpanBlock):
@@ -14,7 +14,7 @@ class ContextAssembly(SpanBlock):
     __slots__ = ("budget_tokens", "fragments", "used_tokens")
     operation = semconv.OP_ASSEMBLE_CONTEXT
 
-    def __init__(self, budget_tokens: int, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, budget_tokens: int, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self.budget_tokens = budget_tokens
         self.fragments = 0
@@ -31,20 +31,20 @@ class ContextAssembly(SpanBlock):
     def _name(self) -> str:
         return self.operation
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         return {
             semconv.GEN_AI_OPERATION_NAME: self.operation,
             semconv.AGENTOTEL_CONTEXT_BUDGET_TOKENS: self.budget_tokens,
         }
 
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
         return {
             semconv.AGENTOTEL_CONTEXT_FRAGMENT_COUNT: self.fragments,
             semconv.AGENTOTEL_CONTEXT_USED_TOKENS: self.used_tokens,
         }
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
-        instruments = layer.instruments
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
+        instruments = layer.agent_instruments
         attrs = {semconv.ERROR_TYPE: etype} if etype is not None else None
         instruments.context_fragments.record(self.fragments, attrs)
         if self.budget_tokens > 0:

@@ -11,8 +11,8 @@ from typing import Any
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
+from agentotel._telemetry import Telemetry
 from agentotel.agent._span import SpanBlock
-from agentotel.agent._telemetry import AgentTelemetry
 
 
 class Guard(SpanBlock):
@@ -21,7 +21,7 @@ class Guard(SpanBlock):
     __slots__ = ("name", "outcome", "reason")
     operation = semconv.OP_GUARDRAIL
 
-    def __init__(self, name: str, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, name: str, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self.name = name
         self.outcome: str | None = None
@@ -52,10 +52,10 @@ class Guard(SpanBlock):
     def _name(self) -> str:
         return f"{self.operation} {self.name}"
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         return {semconv.GEN_AI_OPERATION_NAME: self.operation, semconv.AGENTOTEL_GUARD_NAME: self.name}
 
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
         if self.outcome is None and not failed:
             self.allow()
         if self.outcome is None:
@@ -65,9 +65,9 @@ class Guard(SpanBlock):
             attrs[semconv.AGENTOTEL_GUARD_REASON] = self.reason
         return attrs
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         if self.outcome is not None:
-            layer.instruments.guard_decisions.add(
+            layer.agent_instruments.guard_decisions.add(
                 1,
                 {
                     semconv.AGENTOTEL_GUARD_NAME: layer.cardinality(semconv.AGENTOTEL_GUARD_NAME, self.name),
@@ -82,7 +82,7 @@ class Approval(SpanBlock):
     __slots__ = ("action", "approver", "outcome", "reason")
     operation = semconv.OP_APPROVAL
 
-    def __init__(self, action: str, approver: str | None = None, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, action: str, approver: str | None = None, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self.action = action
         self.approver = approver
@@ -114,7 +114,7 @@ class Approval(SpanBlock):
     def _name(self) -> str:
         return f"{self.operation} {self.action}"
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         attrs: Attributes = {
             semconv.GEN_AI_OPERATION_NAME: self.operation,
             semconv.AGENTOTEL_APPROVAL_ACTION: self.action,
@@ -123,7 +123,7 @@ class Approval(SpanBlock):
             attrs[semconv.AGENTOTEL_APPROVAL_APPROVER] = self.approver
         return attrs
 
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
         if self.outcome is None:
             self.outcome = semconv.APPROVAL_TIMED_OUT
         attrs: Attributes = {semconv.AGENTOTEL_APPROVAL_OUTCOME: self.outcome}
@@ -133,8 +133,8 @@ class Approval(SpanBlock):
             attrs[semconv.AGENTOTEL_APPROVAL_REASON] = self.reason
         return attrs
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
-        layer.instruments.approval_decisions.add(
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
+        layer.agent_instruments.approval_decisions.add(
             1,
             {
                 semconv.AGENTOTEL_APPROVAL_ACTION: layer.cardinality(

@@ -15,9 +15,9 @@ from opentelemetry import context as otel_context
 
 from agentotel import semconv
 from agentotel._lifecycle import USAGE_SINK_KEY, Attributes, UsageSink
-from agentotel.agent._session import current_session
+from agentotel._telemetry import Telemetry
+from agentotel.agent._session_state import current_session
 from agentotel.agent._span import SpanBlock
-from agentotel.agent._telemetry import AgentTelemetry
 
 STEP_COUNTER_KEY = otel_context.create_key("agentotel-step-counter")
 
@@ -47,7 +47,7 @@ class _Run(SpanBlock):
     name_key: str = semconv.GEN_AI_WORKFLOW_NAME
     counts_steps = True
 
-    def __init__(self, name: str | None, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, name: str | None, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self.name = name
         self._sink: UsageSink | None = None
@@ -56,22 +56,22 @@ class _Run(SpanBlock):
     def _name(self) -> str:
         return f"{self.operation} {self.name}" if self.name else self.operation
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: self.operation}
         if self.name:
             attrs[self.name_key] = self.name
         return attrs
 
-    def _metric_attributes(self, layer: AgentTelemetry) -> dict[str, Any]:
+    def _metric_attributes(self, layer: Telemetry) -> dict[str, Any]:
         attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: self.operation}
         if self.name:
             attrs[self.name_key] = layer.cardinality(self.name_key, self.name)
         return attrs
 
-    def _open(self, layer: AgentTelemetry) -> None:
+    def _open(self, layer: Telemetry) -> None:
         super()._open(layer)
         try:
-            layer.instruments.workflow_active.add(1, self._metric_attributes(layer))
+            layer.agent_instruments.workflow_active.add(1, self._metric_attributes(layer))
         except BaseException:
             # Not counted as active, so not to be closed (and decremented) later: end it now.
             if self._life is not None:
@@ -87,7 +87,7 @@ class _Run(SpanBlock):
             ctx = otel_context.set_value(STEP_COUNTER_KEY, self._steps, ctx)
         return ctx
 
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
         attrs: Attributes = {}
         sink = self._sink
         if sink is not None and (sink.input_tokens or sink.output_tokens):
@@ -99,12 +99,12 @@ class _Run(SpanBlock):
             attrs[semconv.AGENTOTEL_PLAN_STEP_COUNT] = self._steps.value
         return attrs
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         attrs = self._metric_attributes(layer)
-        layer.instruments.workflow_active.add(-1, attrs)
+        layer.agent_instruments.workflow_active.add(-1, attrs)
         if etype is not None:
             attrs[semconv.ERROR_TYPE] = etype
-        layer.instruments.workflow_duration.record(seconds, attrs)
+        layer.agent_instruments.workflow_duration.record(seconds, attrs)
 
 
 class Workflow(_Run):
@@ -141,7 +141,7 @@ class Agent(_Run):
         name: str,
         agent_id: str | None = None,
         description: str | None = None,
-        layer: AgentTelemetry | None = None,
+        layer: Telemetry | None = None,
     ) -> None:
         super().__init__(name, layer)
         self.agent_id = agent_id
@@ -150,7 +150,7 @@ class Agent(_Run):
     def _fresh(self) -> Agent:
         return Agent(str(self.name), self.agent_id, self.description, self._layer)
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         attrs = super()._attributes(layer)
         if self.agent_id is not None:
             attrs[semconv.GEN_AI_AGENT_ID] = self.agent_id
@@ -158,7 +158,7 @@ class Agent(_Run):
             attrs[semconv.GEN_AI_AGENT_DESCRIPTION] = self.description
         return attrs
 
-    def _open(self, layer: AgentTelemetry) -> None:
+    def _open(self, layer: Telemetry) -> None:
         super()._open(layer)
         state = current_session()
         if state is not None:
@@ -171,7 +171,7 @@ class Step(SpanBlock):
     __slots__ = ("name", "type")
     operation = semconv.OP_STEP
 
-    def __init__(self, name: str, type: str | None = None, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, name: str, type: str | None = None, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self.name = name
         self.type = type
@@ -182,7 +182,7 @@ class Step(SpanBlock):
     def _name(self) -> str:
         return f"{self.operation} {self.name}"
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         counter = otel_context.get_value(STEP_COUNTER_KEY)
         if isinstance(counter, _Counter):
             counter.add()
@@ -194,13 +194,13 @@ class Step(SpanBlock):
             attrs[semconv.AGENTOTEL_STEP_TYPE] = self.type
         return attrs
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         attrs: dict[str, Any] = {}
         if self.type is not None:
             attrs[semconv.AGENTOTEL_STEP_TYPE] = layer.cardinality(semconv.AGENTOTEL_STEP_TYPE, self.type)
         if etype is not None:
             attrs[semconv.ERROR_TYPE] = etype
-        layer.instruments.step_duration.record(seconds, attrs)
+        layer.agent_instruments.step_duration.record(seconds, attrs)
 
 
 def workflow(name: str) -> Workflow:

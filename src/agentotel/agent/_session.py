@@ -1,71 +1,22 @@
 """``agentotel.session``: a conversation as context, not a span.
 
-Inside a session, :class:`SessionSpanProcessor` stamps ``gen_ai.conversation.id`` (and
-``user.id``) on every span that starts, whichever instrumentation creates it. The session also
+Inside a session, the ``SessionSpanProcessor`` (:mod:`agentotel.agent._session_state`) stamps
+``gen_ai.conversation.id`` (and ``user.id``) on every span that starts, whichever instrumentation
+creates it. The session also
 counts itself: ``agentotel.session.active`` while open, ``agentotel.session.count`` by final status
 and ``agentotel.session.messages`` when it ends.
 """
 
 from __future__ import annotations
 
-import threading
-
 from opentelemetry import context as otel_context
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from agentotel import semconv
+from agentotel._telemetry import Telemetry
 from agentotel.agent._block import Block
-from agentotel.agent._telemetry import AgentTelemetry, ensure_session_processor
-
-SESSION_KEY = otel_context.create_key("agentotel-session")
-
-
-class SessionState:
-    """What the context carries for an open session."""
-
-    __slots__ = ("_lock", "attributes", "conversation_id", "messages", "rounds", "user_id")
-
-    def __init__(self, conversation_id: str, user_id: str | None) -> None:
-        self.conversation_id = conversation_id
-        self.user_id = user_id
-        attrs: dict[str, str] = {semconv.GEN_AI_CONVERSATION_ID: conversation_id}
-        if user_id is not None:
-            attrs[semconv.USER_ID] = user_id
-        self.attributes = attrs
-        self.messages: int | None = None
-        self.rounds = 0
-        self._lock = threading.Lock()
-
-    def add_messages(self, count: int) -> None:
-        with self._lock:
-            self.messages = (self.messages or 0) + count
-
-    def add_round(self) -> None:
-        with self._lock:
-            self.rounds += 1
-
-
-def current_session(ctx: Context | None = None) -> SessionState | None:
-    return otel_context.get_value(SESSION_KEY, ctx)  # type: ignore[return-value]
-
-
-class SessionSpanProcessor(SpanProcessor):
-    """Stamps the current session's conversation and user ids on every span at start."""
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        state = otel_context.get_value(SESSION_KEY, parent_context)
-        if state is not None:
-            span.set_attributes(state.attributes)  # type: ignore[attr-defined]
-
-    def on_end(self, span: ReadableSpan) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+from agentotel.agent._layer import ensure_session_processor
+from agentotel.agent._session_state import SESSION_KEY, SessionState
 
 
 class Session(Block):
@@ -73,7 +24,7 @@ class Session(Block):
 
     __slots__ = ("_state", "conversation_id", "user_id")
 
-    def __init__(self, conversation_id: str, user_id: str | None, layer: AgentTelemetry | None = None):
+    def __init__(self, conversation_id: str, user_id: str | None, layer: Telemetry | None = None):
         super().__init__(layer)
         self.conversation_id = conversation_id
         self.user_id = user_id
@@ -87,21 +38,21 @@ class Session(Block):
     def _fresh(self) -> Session:
         return Session(self.conversation_id, self.user_id, self._layer)
 
-    def _open(self, layer: AgentTelemetry) -> None:
+    def _open(self, layer: Telemetry) -> None:
         ensure_session_processor(layer.tracer_provider)
         self._state = SessionState(
             str(self.conversation_id), None if self.user_id is None else str(self.user_id)
         )
-        layer.instruments.session_active.add(1)
+        layer.agent_instruments.session_active.add(1)
 
     def _context(self) -> Context | None:
         return otel_context.set_value(SESSION_KEY, self._state)
 
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+    def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         state = self._state
         if state is None:
             return
-        instruments = layer.instruments
+        instruments = layer.agent_instruments
         instruments.session_active.add(-1)
         status = semconv.SESSION_FAILED if exc is not None else semconv.SESSION_COMPLETED
         instruments.session_count.add(1, {semconv.AGENTOTEL_SESSION_STATUS: status})

@@ -1,5 +1,5 @@
 """The span-backed blocks' shared part: open an INTERNAL span, close it through the core
-:class:`~agentotel._invocation.SpanLifecycle` (the same end-exactly-once and failure handling as
+:class:`~agentotel._lifecycle.SpanLifecycle` (the same end-exactly-once and failure handling as
 the LLM spans), then record the block's metrics."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from opentelemetry.util.types import AttributeValue
 from agentotel import semconv
 from agentotel._lifecycle import Attributes, SpanLifecycle
 from agentotel._redact import redact
+from agentotel._telemetry import Telemetry
 from agentotel.agent._block import Block
-from agentotel.agent._telemetry import AgentTelemetry
 
 
 class SpanBlock(Block):
@@ -24,7 +24,7 @@ class SpanBlock(Block):
     __slots__ = ("_ctx", "_error_result", "_life")
     operation: ClassVar[str]
 
-    def __init__(self, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self._life: SpanLifecycle | None = None
         self._ctx: otel_context.Context | None = None
@@ -34,21 +34,21 @@ class SpanBlock(Block):
     def _name(self) -> str:
         raise NotImplementedError
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         raise NotImplementedError
 
     def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
         """Add the block's own context values (step counter, usage sink) to ``ctx``."""
         return ctx
 
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
         return None
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         """Record the block's metrics."""
 
     # --- Block ---------------------------------------------------------------------------------
-    def _open(self, layer: AgentTelemetry) -> None:
+    def _open(self, layer: Telemetry) -> None:
         span = layer.tracer.start_span(
             self._name(), kind=SpanKind.INTERNAL, attributes=self._attributes(layer)
         )
@@ -58,7 +58,7 @@ class SpanBlock(Block):
     def _context(self) -> otel_context.Context | None:
         return self._ctx
 
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+    def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         life = self._life
         if life is None:
             return

@@ -11,9 +11,8 @@ from opentelemetry import trace
 from agentotel import semconv
 from agentotel._content import dumps
 from agentotel._lifecycle import Attributes
-from agentotel._toolcalls import PENDING
+from agentotel._telemetry import Telemetry
 from agentotel.agent._span import SpanBlock
-from agentotel.agent._telemetry import AgentTelemetry
 
 
 class Tool(SpanBlock):
@@ -39,7 +38,7 @@ class Tool(SpanBlock):
         description: str | None = None,
         call_id: str | None = None,
         arguments: Any = None,
-        layer: AgentTelemetry | None = None,
+        layer: Telemetry | None = None,
         claim: bool = True,
     ) -> None:
         super().__init__(layer)
@@ -75,7 +74,7 @@ class Tool(SpanBlock):
             self._signature = None
 
     def _called(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self.layer.capture_on_span:
+        if self.layer.settings.capture.on_span:
             self._arguments = _bound_arguments(self._signature, args, kwargs)
 
     def _returned(self, value: Any) -> None:
@@ -88,13 +87,14 @@ class Tool(SpanBlock):
             raise TypeError("agentotel.tool() needs a name when used as a context manager")
         return f"{self.operation} {self.name}"
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         name = str(self.name)
+        pending = layer.pending
         if self.call_id is not None:
-            PENDING.cover(self.call_id)
-        elif self.claim and PENDING:
+            pending.cover(self.call_id)
+        elif self.claim and pending:
             trace_id = trace.get_current_span().get_span_context().trace_id
-            self.call_id = PENDING.claim(name, trace_id)
+            self.call_id = pending.claim(name, trace_id)
         attrs: Attributes = {
             semconv.GEN_AI_OPERATION_NAME: self.operation,
             semconv.GEN_AI_TOOL_NAME: name,
@@ -104,25 +104,25 @@ class Tool(SpanBlock):
             attrs[semconv.GEN_AI_TOOL_CALL_ID] = self.call_id
         if self.description:
             attrs[semconv.GEN_AI_TOOL_DESCRIPTION] = self.description
-        if layer.capture_on_span and self._arguments is not None:
+        if layer.settings.capture.on_span and self._arguments is not None:
             attrs[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = dumps(
                 self._arguments, layer.settings.content_max_length
             )
         return attrs
 
-    def _end_attributes(self, layer: AgentTelemetry, failed: bool) -> Attributes | None:
-        if layer.capture_on_span and self._has_result:
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
+        if layer.settings.capture.on_span and self._has_result:
             return {semconv.GEN_AI_TOOL_CALL_RESULT: dumps(self._result, layer.settings.content_max_length)}
         return None
 
-    def _record(self, layer: AgentTelemetry, seconds: float, etype: str | None) -> None:
+    def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         attrs: dict[str, Any] = {
             semconv.GEN_AI_TOOL_NAME: layer.cardinality(semconv.GEN_AI_TOOL_NAME, str(self.name)),
             semconv.GEN_AI_TOOL_TYPE: layer.cardinality(semconv.GEN_AI_TOOL_TYPE, self.type),
         }
         if etype is not None:
             attrs[semconv.ERROR_TYPE] = etype
-        layer.instruments.tool_duration.record(seconds, attrs)
+        layer.agent_instruments.tool_duration.record(seconds, attrs)
 
 
 def _bound_arguments(

@@ -1,6 +1,10 @@
 """What every agentotel instrumentor shares: settings, telemetry, and paired wrap/unwrap.
 
-A subclass lists its patch points as :class:`Patch` entries. ``_instrument`` imports no SDK: it
+A subclass lists its patch points as :class:`Patch` entries. Every instrumentor records through the
+one telemetry holder of its providers (:func:`agentotel._telemetry.telemetry_for`, or the one
+``agentotel.instrument()`` passes as ``telemetry=``), so LLM instrumentors, framework
+instrumentors and the agent API share settings, pending tool calls and the cardinality guard.
+``_instrument`` imports no SDK: it
 registers a post-import hook per SDK package, which wraps each patch point that the installed SDK
 version has (a missing method is skipped, never an error) when the app imports that package, or at
 once if it already has. ``_uninstrument`` unwraps exactly what was wrapped and disarms the hooks
@@ -23,10 +27,9 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
-from agentotel._invocation import Telemetry
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry, telemetry_for
 from agentotel._wiring import wire
-from agentotel.agent._telemetry import AgentTelemetry
-from agentotel.config import Settings
 
 _log = logging.getLogger("agentotel")
 
@@ -41,8 +44,9 @@ class Patch:
 
     module: str
     name: str
-    factory: Callable[[Any], Callable[..., Any]]
-    """Gets the instrumentor's :class:`Telemetry` (an ``AgentTelemetry`` for agent-layer ones)."""
+    factory: Callable[[Telemetry, Boundary], Callable[..., Any]]
+    """Gets the instrumentor's :class:`~agentotel._telemetry.Telemetry` and its component's
+    :class:`~agentotel._safe.Boundary`."""
     trigger: str = ""
     """The package whose import applies this patch; by default the top-level package of ``module``,
     so the SDK is wholly imported before we touch it. Name a regular package below it when the top
@@ -78,20 +82,18 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     component: ClassVar[str]
     requirements: ClassVar[Collection[str]]
     patches: ClassVar[Sequence[Patch]]
-    agent_layer: ClassVar[bool] = False
-    """True: the patches record agent-layer spans (tools, workflows), so their factories get an
-    ``AgentTelemetry`` built on the given providers instead of the LLM ``Telemetry``."""
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.requirements
 
-    def _telemetry(self, **kwargs: Any) -> Telemetry:
-        return Telemetry(
-            self.component,
-            Settings.from_env(),
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
+    @staticmethod
+    def _telemetry(**kwargs: Any) -> Telemetry:
+        """The holder given as ``telemetry=``, else the one of the given (or global) providers."""
+        given: Telemetry | None = kwargs.get("telemetry")
+        if given is not None:
+            return given
+        return telemetry_for(
+            kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider")
         )
 
     def _instrument(self, **kwargs: Any) -> None:
@@ -106,20 +108,29 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             log = _log.warning if getattr(conflict, "found", None) else _log.debug
             log("agentotel %s: not instrumented: %s", self.component, conflict)
             return
-        telemetry: Any = self._agent_telemetry(**kwargs) if self.agent_layer else self._telemetry(**kwargs)
+        telemetry = self._telemetry(**kwargs)
+        boundary = telemetry.boundary(self.component)
         by_package: dict[str, list[Patch]] = {}
         for patch in self.patches:
             by_package.setdefault(patch.trigger_package, []).append(patch)
         for package, patches in by_package.items():
             # Fires now if the app has imported the package already, else when it does.
-            register_post_import_hook(partial(self._apply, self._armed, telemetry, tuple(patches)), package)
-        if not self.agent_layer:
-            self._after_instrument(telemetry)
+            register_post_import_hook(
+                partial(self._apply, self._armed, telemetry, boundary, tuple(patches)), package
+            )
+        self._after_instrument(telemetry)
         # Under opentelemetry-instrument this is our first chance to see the SDK provider the
         # configurator set (ours or another distro's): attach what the environment asks for.
         wire(kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider"))
 
-    def _apply(self, armed: object, telemetry: Any, patches: tuple[Patch, ...], _package: ModuleType) -> None:
+    def _apply(
+        self,
+        armed: object,
+        telemetry: Telemetry,
+        boundary: Boundary,
+        patches: tuple[Patch, ...],
+        _package: ModuleType,
+    ) -> None:
         """Post-import hook: wrap ``patches``, unless uninstrument() came since ``armed``.
 
         It runs inside the app's own ``import``: an error of ours is reported, never raised.
@@ -130,27 +141,19 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         # wrapping only.
         wrappers: list[tuple[tuple[Any, str], Callable[..., Any]]] = []
         for patch in patches:
-            target = telemetry.boundary.call(None, patch.owner)
+            target = boundary.call(None, patch.owner)
             if target is None:
                 _log.debug("agentotel %s: %s.%s not found, skipped", self.component, patch.module, patch.name)
                 continue
-            wrapper = telemetry.boundary.call(None, patch.factory, telemetry)
+            wrapper = boundary.call(None, patch.factory, telemetry, boundary)
             if wrapper is not None:
                 wrappers.append((target, wrapper))
         with _ARMING:
             if armed is not self._armed:
                 return
             for target, wrapper in wrappers:
-                if telemetry.boundary.call(False, _wrap, target, wrapper):
+                if boundary.call(False, _wrap, target, wrapper):
                     self._wrapped.append(target)
-
-    def _agent_telemetry(self, **kwargs: Any) -> AgentTelemetry:
-        return AgentTelemetry(
-            self.component,
-            Settings.from_env(),
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-        )
 
     def _uninstrument(self, **kwargs: Any) -> None:
         with _ARMING:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 
-from agentotel.agent._session import current_session
+from agentotel.agent._session_state import current_session
 
 try:
     from agentotel.processors.runstore._api import current_run

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 
 from agentotel import semconv
-from agentotel.config import DEFAULT_METRIC_CARDINALITY_LIMIT
 
 
 class CardinalityGuard:
@@ -38,12 +37,3 @@ class CardinalityGuard:
                 return semconv.OTHER_VALUE
             seen.add(value)
             return value
-
-
-_SHARED = CardinalityGuard(DEFAULT_METRIC_CARDINALITY_LIMIT)
-
-
-def shared_guard(limit: int) -> CardinalityGuard:
-    """The process's guard (a Prometheus scrape sees one process), set to ``limit``."""
-    _SHARED.limit = limit
-    return _SHARED

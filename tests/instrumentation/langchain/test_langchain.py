@@ -41,7 +41,6 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from agentotel._toolcalls import PENDING
 from agentotel.instrumentation.langchain import LangChainInstrumentor, extract
 from agentotel.testing._capture import TelemetryCapture
 
@@ -55,13 +54,12 @@ pytestmark = pytest.mark.usefixtures("fresh_fake_llm")
 # --- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture
 def lc(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
-    """The LangChain instrumentor active on ``cap``; no pending tool calls left from other tests."""
-    PENDING.clear()
+    """The LangChain instrumentor active on ``cap`` (the holder of ``cap``'s providers, shared with
+    the OpenAI instrumentor of :func:`llm`)."""
     instrumentor = LangChainInstrumentor()
-    instrumentor.instrument(tracer_provider=cap.tracer_provider, meter_provider=cap.meter_provider)
+    instrumentor.instrument(**cap.providers)
     yield cap
     instrumentor.uninstrument()
-    PENDING.clear()
 
 
 @pytest.fixture

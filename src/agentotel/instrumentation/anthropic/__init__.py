@@ -43,16 +43,16 @@ def _p() -> Any:
 
 def _patches() -> tuple[Patch, ...]:
     found: list[Patch] = [
-        Patch("anthropic._base_client", "start_api_call_span", lambda t: _p().sdk_span_switch(t))
+        Patch("anthropic._base_client", "start_api_call_span", lambda t, b: _p().sdk_span_switch(t))
     ]
     for module in (_MESSAGES, _BETA):
         found += [
-            Patch(module, "Messages.create", lambda t: _p().messages(t).sync()),
-            Patch(module, "Messages.parse", lambda t: _p().messages(t).sync()),
-            Patch(module, "AsyncMessages.create", lambda t: _p().messages(t).async_()),
-            Patch(module, "AsyncMessages.parse", lambda t: _p().messages(t).async_()),
-            Patch(module, "Messages.stream", lambda t: _p().stream_helper(t, is_async=False)),
-            Patch(module, "AsyncMessages.stream", lambda t: _p().stream_helper(t, is_async=True)),
+            Patch(module, "Messages.create", lambda t, b: _p().messages(t, b).sync()),
+            Patch(module, "Messages.parse", lambda t, b: _p().messages(t, b).sync()),
+            Patch(module, "AsyncMessages.create", lambda t, b: _p().messages(t, b).async_()),
+            Patch(module, "AsyncMessages.parse", lambda t, b: _p().messages(t, b).async_()),
+            Patch(module, "Messages.stream", lambda t, b: _p().stream_helper(t, b, is_async=False)),
+            Patch(module, "AsyncMessages.stream", lambda t, b: _p().stream_helper(t, b, is_async=True)),
         ]
     return tuple(found)
 

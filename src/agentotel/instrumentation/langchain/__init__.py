@@ -75,8 +75,8 @@ def _p() -> Any:
 
 def _patches(graphs: bool) -> tuple[Patch, ...]:
     tools = (
-        Patch(_TOOLS, "BaseTool.run", lambda layer: _p().tool_run(layer)),
-        Patch(_TOOLS, "BaseTool.arun", lambda layer: _p().tool_arun(layer)),
+        Patch(_TOOLS, "BaseTool.run", lambda t, b: _p().tool_run(t, b)),
+        Patch(_TOOLS, "BaseTool.arun", lambda t, b: _p().tool_arun(t, b)),
     )
     if not graphs:
         return tools
@@ -84,10 +84,10 @@ def _patches(graphs: bool) -> tuple[Patch, ...]:
     # (its ``__init__`` imports ``main``, which imports ``_runner``) triggers the patching.
     return (
         *tools,
-        Patch(_PREGEL, "Pregel.stream", lambda layer: _p().graph_stream(layer), _GRAPHS),
-        Patch(_PREGEL, "Pregel.astream", lambda layer: _p().graph_stream(layer), _GRAPHS),
-        Patch(_RUNNER, "run_with_retry", lambda layer: _p().node_run(layer), _GRAPHS),
-        Patch(_RUNNER, "arun_with_retry", lambda layer: _p().node_arun(layer), _GRAPHS),
+        Patch(_PREGEL, "Pregel.stream", lambda t, b: _p().graph_stream(t, b), _GRAPHS),
+        Patch(_PREGEL, "Pregel.astream", lambda t, b: _p().graph_stream(t, b), _GRAPHS),
+        Patch(_RUNNER, "run_with_retry", lambda t, b: _p().node_run(t, b), _GRAPHS),
+        Patch(_RUNNER, "arun_with_retry", lambda t, b: _p().node_arun(t, b), _GRAPHS),
     )
 
 
@@ -106,8 +106,6 @@ class LangChainInstrumentor(AgentotelInstrumentor):
 
     component = "langchain"
     requirements = _instruments
-
-    agent_layer = True
 
     def _instrument(self, **kwargs: Any) -> None:
         self._graphs = _graphs_supported()

@@ -12,11 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from agentotel import semconv
-from agentotel.agent import AgentTelemetry, Step, Tool, Workflow
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.agent import Step, Tool, Workflow
 from agentotel.instrumentation.langchain import extract
 from agentotel.instrumentation.langchain.stream import AsyncRunStream, SyncRunStream
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+COMPONENT = "langchain"
+"""The instrumentor's component: errors of its blocks are counted under it."""
 
 STEP_TYPE_NODE = "node"
 """``agentotel.step.type`` of a LangGraph node execution."""
@@ -49,9 +54,10 @@ class ToolRun(Tool):
     """
 
     __slots__ = ()
+    component = COMPONENT
 
     def __init__(
-        self, name: str, description: str | None, call_id: str | None, arguments: Any, layer: AgentTelemetry
+        self, name: str, description: str | None, call_id: str | None, arguments: Any, layer: Telemetry
     ) -> None:
         super().__init__(name, semconv.TOOL_TYPE_FUNCTION, description, call_id, arguments, layer)
 
@@ -61,7 +67,7 @@ class ToolRun(Tool):
         if error_result:
             self.mark_error_result(semconv.TOOL_RESULT_ERROR, "the tool returned an error result")
 
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+    def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         super()._close(layer, _failure(exc))
 
 
@@ -69,8 +75,9 @@ class GraphRun(Workflow):
     """One run of a compiled graph (``invoke_workflow {graph name}``)."""
 
     __slots__ = ()
+    component = COMPONENT
 
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+    def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         super()._close(layer, _failure(exc))
 
 
@@ -78,23 +85,24 @@ class NodeStep(Step):
     """One execution of a graph node (``step {node}``, type ``node``), retries included."""
 
     __slots__ = ()
+    component = COMPONENT
 
-    def _close(self, layer: AgentTelemetry, exc: BaseException | None) -> None:
+    def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         super()._close(layer, _failure(exc))
 
 
 # --- tools -----------------------------------------------------------------------------------------
-def _tool_run(layer: AgentTelemetry, tool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ToolRun:
+def _tool_run(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ToolRun:
     tool_input, call_id = extract.tool_call(args, kwargs)
-    arguments = extract.tool_arguments(tool, tool_input) if layer.capture_on_span else None
+    arguments = extract.tool_arguments(tool, tool_input) if layer.settings.capture.on_span else None
     return ToolRun(str(tool.name), tool.description or None, call_id, arguments, layer)
 
 
-def tool_run(layer: AgentTelemetry) -> Wrapper:
+def tool_run(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``BaseTool.run`` (``invoke`` calls it)."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = layer.boundary.call(None, _tool_run, layer, instance, args, kwargs)
+        block = boundary.call(None, _tool_run, layer, instance, args, kwargs)
         if block is None:
             return wrapped(*args, **kwargs)
         with block:
@@ -105,11 +113,11 @@ def tool_run(layer: AgentTelemetry) -> Wrapper:
     return wrapper
 
 
-def tool_arun(layer: AgentTelemetry) -> Wrapper:
+def tool_arun(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``BaseTool.arun`` (``ainvoke`` calls it); :func:`tool_run` with ``await``."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = layer.boundary.call(None, _tool_run, layer, instance, args, kwargs)
+        block = boundary.call(None, _tool_run, layer, instance, args, kwargs)
         if block is None:
             return await wrapped(*args, **kwargs)
         async with block:
@@ -121,7 +129,7 @@ def tool_arun(layer: AgentTelemetry) -> Wrapper:
 
 
 # --- graphs ----------------------------------------------------------------------------------------
-def _traced(layer: AgentTelemetry, graph: Any, stream: Any) -> Any:
+def _traced(layer: Telemetry, graph: Any, stream: Any) -> Any:
     """``stream`` inside a graph-run block that covers the whole iteration."""
     run = GraphRun(extract.graph_name(graph), layer)
     if inspect.isgenerator(stream):
@@ -131,23 +139,23 @@ def _traced(layer: AgentTelemetry, graph: Any, stream: Any) -> Any:
     return stream
 
 
-def graph_stream(layer: AgentTelemetry) -> Wrapper:
+def graph_stream(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``Pregel.stream`` / ``astream`` (``invoke`` / ``ainvoke`` iterate them): calling
     either only creates the generator, so one wrapper serves both."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         stream = wrapped(*args, **kwargs)
-        return layer.boundary.call(stream, _traced, layer, instance, stream)
+        return boundary.call(stream, _traced, layer, instance, stream)
 
     return wrapper
 
 
 # --- nodes -----------------------------------------------------------------------------------------
-def node_run(layer: AgentTelemetry) -> Wrapper:
+def node_run(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of LangGraph's ``run_with_retry(task, ...)``: one task = one node execution."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        name = layer.boundary.call(None, extract.node_name, args, kwargs)
+        name = boundary.call(None, extract.node_name, args, kwargs)
         if name is None:
             return wrapped(*args, **kwargs)
         with NodeStep(name, STEP_TYPE_NODE, layer):
@@ -156,11 +164,11 @@ def node_run(layer: AgentTelemetry) -> Wrapper:
     return wrapper
 
 
-def node_arun(layer: AgentTelemetry) -> Wrapper:
+def node_arun(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``arun_with_retry``; differs from :func:`node_run` only by ``await``."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        name = layer.boundary.call(None, extract.node_name, args, kwargs)
+        name = boundary.call(None, extract.node_name, args, kwargs)
         if name is None:
             return await wrapped(*args, **kwargs)
         async with NodeStep(name, STEP_TYPE_NODE, layer):

@@ -14,12 +14,44 @@ concurrently with it and fail (``aclose(): asynchronous generator is already run
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any
 
 import wrapt
 
 from agentotel.agent import Workflow
+
+
+class _Step:
+    """One step of a graph stream (``with`` around the wrapped generator's own call): the run
+    block opens on the first, its context is current during each, and it ends with the stream
+    (exhausted, failed, or closed: ``closing=True``). Shared by the sync and async proxies."""
+
+    __slots__ = ("_closing", "_stream", "_token")
+
+    def __init__(self, stream: _RunStream, closing: bool) -> None:
+        self._stream = stream
+        self._closing = closing
+        self._token: object | None = None
+
+    def __enter__(self) -> None:
+        stream = self._stream
+        block = stream._self_block
+        if not stream._self_started:
+            stream._self_started = True
+            if not self._closing:  # a stream closed before its first item opens no span
+                block._start()
+        self._token = block._attach()
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        block = self._stream._self_block
+        block._detach(self._token)
+        if isinstance(exc, (StopIteration, StopAsyncIteration)):
+            block._finish(None)
+        elif exc is not None or self._closing:
+            block._finish(exc)
 
 
 class _RunStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
@@ -28,23 +60,8 @@ class _RunStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
         self._self_block = block
         self._self_started = False
 
-    def _self_enter(self) -> object | None:
-        block = self._self_block
-        if not self._self_started:
-            self._self_started = True
-            block._start()
-        return block._attach()
-
-    def _self_exit(self, token: object | None, ended: bool, exc: BaseException | None = None) -> None:
-        block = self._self_block
-        block._detach(token)
-        if ended:
-            block._finish(exc)
-
-    def _self_closing(self) -> object | None:
-        """Before closing: a stream closed before its first item opens no span."""
-        self._self_started = True
-        return self._self_block._attach()
+    def _self_step(self, closing: bool = False) -> _Step:
+        return _Step(self, closing)
 
     def __del__(self) -> None:
         # Dropped unfinished: the consumer stopped early without closing (no error).
@@ -62,35 +79,20 @@ class SyncRunStream(_RunStream):
         return self
 
     def __next__(self) -> Any:
-        return self._self_step(self.__wrapped__.__next__)
+        with self._self_step():
+            return self.__wrapped__.__next__()
 
     def send(self, value: Any) -> Any:
-        return self._self_step(self.__wrapped__.send, value)
+        with self._self_step():
+            return self.__wrapped__.send(value)
 
     def throw(self, *args: Any) -> Any:
-        return self._self_step(self.__wrapped__.throw, *args)
+        with self._self_step():
+            return self.__wrapped__.throw(*args)
 
     def close(self) -> None:
-        token = self._self_closing()
-        try:
+        with self._self_step(closing=True):
             self.__wrapped__.close()
-        except BaseException as exc:
-            self._self_exit(token, True, exc)
-            raise
-        self._self_exit(token, True)
-
-    def _self_step(self, fn: Callable[..., Any], *args: Any) -> Any:
-        token = self._self_enter()
-        try:
-            item = fn(*args)
-        except StopIteration:
-            self._self_exit(token, True)
-            raise
-        except BaseException as exc:
-            self._self_exit(token, True, exc)
-            raise
-        self._self_exit(token, False)
-        return item
 
 
 class AsyncRunStream(_RunStream):
@@ -100,32 +102,17 @@ class AsyncRunStream(_RunStream):
         return self
 
     async def __anext__(self) -> Any:
-        return await self._self_step(self.__wrapped__.__anext__)
+        with self._self_step():
+            return await self.__wrapped__.__anext__()
 
     async def asend(self, value: Any) -> Any:
-        return await self._self_step(self.__wrapped__.asend, value)
+        with self._self_step():
+            return await self.__wrapped__.asend(value)
 
     async def athrow(self, *args: Any) -> Any:
-        return await self._self_step(self.__wrapped__.athrow, *args)
+        with self._self_step():
+            return await self.__wrapped__.athrow(*args)
 
     async def aclose(self) -> None:
-        token = self._self_closing()
-        try:
+        with self._self_step(closing=True):
             await self.__wrapped__.aclose()
-        except BaseException as exc:
-            self._self_exit(token, True, exc)
-            raise
-        self._self_exit(token, True)
-
-    async def _self_step(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-        token = self._self_enter()
-        try:
-            item = await fn(*args)
-        except StopAsyncIteration:
-            self._self_exit(token, True)
-            raise
-        except BaseException as exc:
-            self._self_exit(token, True, exc)
-            raise
-        self._self_exit(token, False)
-        return item

@@ -54,10 +54,9 @@ class MCPInstrumentor(AgentotelInstrumentor):
 
     component = "mcp"
     requirements = _instruments
-    agent_layer = True
     patches = (
-        Patch(_CLIENT, "ClientSession.call_tool", lambda layer: _patch().call_tool(layer)),
-        Patch(_SERVER, "Server.get_request_handler", lambda layer: _patch().request_handler(layer)),
+        Patch(_CLIENT, "ClientSession.call_tool", lambda t, b: _patch().call_tool(t, b)),
+        Patch(_SERVER, "Server.get_request_handler", lambda t, b: _patch().request_handler(t, b)),
     )
 
 

@@ -16,7 +16,8 @@ from opentelemetry import propagate
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel.agent._telemetry import AgentTelemetry
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
 from agentotel.agent._tool import Tool
 from agentotel.instrumentation.mcp import extract
 
@@ -28,9 +29,10 @@ class MCPTool(Tool):
     says ``isError`` (the result is still returned, not raised)."""
 
     __slots__ = ("server_name",)
+    component = "mcp"
 
     def __init__(
-        self, name: str, server_name: str | None, arguments: Any, layer: AgentTelemetry, *, claim: bool
+        self, name: str, server_name: str | None, arguments: Any, layer: Telemetry, *, claim: bool
     ) -> None:
         super().__init__(name, semconv.TOOL_TYPE_EXTENSION, arguments=arguments, layer=layer, claim=claim)
         self.server_name = server_name
@@ -39,10 +41,10 @@ class MCPTool(Tool):
         """Read the call's result: its ``isError`` flag, and its content when capture is on."""
         if extract.is_error_result(result):
             self.mark_error_result(semconv.TOOL_RESULT_ERROR, _RESULT_ERROR_STATUS)
-        if self.layer.capture_on_span:
+        if self.layer.settings.capture.on_span:
             self.set_result(extract.result_content(result))
 
-    def _attributes(self, layer: AgentTelemetry) -> Attributes:
+    def _attributes(self, layer: Telemetry) -> Attributes:
         attrs = super()._attributes(layer)
         if self.server_name is not None:
             attrs[semconv.AGENTOTEL_MCP_SERVER_NAME] = self.server_name
@@ -60,9 +62,8 @@ def _with_trace_context(tool: MCPTool, kwargs: dict[str, Any]) -> dict[str, Any]
     return {**kwargs, "meta": meta}
 
 
-def call_tool(layer: AgentTelemetry) -> Callable[..., Awaitable[Any]]:
+def call_tool(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
     """Wrapper of ``ClientSession.call_tool``: one ``execute_tool {name}`` span per request."""
-    boundary = layer.boundary
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         call = boundary.call(None, extract.client_call, args, kwargs)
@@ -87,9 +88,8 @@ def _enter_remote_parent(ctx: Any) -> object | None:
 
 
 def _traced_handler(
-    layer: AgentTelemetry, server: str | None, handler: Callable[..., Awaitable[Any]]
+    layer: Telemetry, boundary: Boundary, server: str | None, handler: Callable[..., Awaitable[Any]]
 ) -> Callable[..., Awaitable[Any]]:
-    boundary = layer.boundary
 
     async def traced(ctx: Any, params: Any) -> Any:
         call = boundary.call(None, extract.server_call, params)
@@ -110,15 +110,15 @@ def _traced_handler(
     return traced
 
 
-def _traced_entry(layer: AgentTelemetry, server: Any, method: Any, entry: Any) -> Any:
+def _traced_entry(layer: Telemetry, boundary: Boundary, server: Any, method: Any, entry: Any) -> Any:
     if method != extract.TOOLS_CALL:
         return entry
     name = getattr(server, "name", None)
-    handler = _traced_handler(layer, name if isinstance(name, str) else None, entry.handler)
+    handler = _traced_handler(layer, boundary, name if isinstance(name, str) else None, entry.handler)
     return dataclasses.replace(entry, handler=handler)
 
 
-def request_handler(layer: AgentTelemetry) -> Callable[..., Any]:
+def request_handler(layer: Telemetry, boundary: Boundary) -> Callable[..., Any]:
     """Wrapper of ``Server.get_request_handler``: the ``tools/call`` entry it returns runs its
     handler in an ``execute_tool {name}`` span that continues the caller's trace."""
 
@@ -127,6 +127,6 @@ def request_handler(layer: AgentTelemetry) -> Callable[..., Any]:
         if entry is None:
             return None
         method = args[0] if args else kwargs.get("method")
-        return layer.boundary.call(entry, _traced_entry, layer, instance, method, entry)
+        return boundary.call(entry, _traced_entry, layer, boundary, instance, method, entry)
 
     return wrapper

@@ -41,16 +41,16 @@ def _p() -> Any:
 
 def _patches() -> tuple[Patch, ...]:
     return (
-        Patch(_CHAT, "Completions.create", lambda t: _p().chat(t).sync()),
-        Patch(_CHAT, "Completions.parse", lambda t: _p().chat(t).sync()),
-        Patch(_CHAT, "AsyncCompletions.create", lambda t: _p().chat(t).async_()),
-        Patch(_CHAT, "AsyncCompletions.parse", lambda t: _p().chat(t).async_()),
-        Patch(_RESPONSES, "Responses.create", lambda t: _p().responses(t).sync()),
-        Patch(_RESPONSES, "Responses.parse", lambda t: _p().responses(t).sync()),
-        Patch(_RESPONSES, "AsyncResponses.create", lambda t: _p().responses(t).async_()),
-        Patch(_RESPONSES, "AsyncResponses.parse", lambda t: _p().responses(t).async_()),
-        Patch(_EMBEDDINGS, "Embeddings.create", lambda t: _p().embeddings(t).sync()),
-        Patch(_EMBEDDINGS, "AsyncEmbeddings.create", lambda t: _p().embeddings(t).async_()),
+        Patch(_CHAT, "Completions.create", lambda t, b: _p().chat(t, b).sync()),
+        Patch(_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync()),
+        Patch(_CHAT, "AsyncCompletions.create", lambda t, b: _p().chat(t, b).async_()),
+        Patch(_CHAT, "AsyncCompletions.parse", lambda t, b: _p().chat(t, b).async_()),
+        Patch(_RESPONSES, "Responses.create", lambda t, b: _p().responses(t, b).sync()),
+        Patch(_RESPONSES, "Responses.parse", lambda t, b: _p().responses(t, b).sync()),
+        Patch(_RESPONSES, "AsyncResponses.create", lambda t, b: _p().responses(t, b).async_()),
+        Patch(_RESPONSES, "AsyncResponses.parse", lambda t, b: _p().responses(t, b).async_()),
+        Patch(_EMBEDDINGS, "Embeddings.create", lambda t, b: _p().embeddings(t, b).sync()),
+        Patch(_EMBEDDINGS, "AsyncEmbeddings.create", lambda t, b: _p().embeddings(t, b).async_()),
     )
 
 

@@ -14,8 +14,8 @@ from opentelemetry.trace import INVALID_SPAN, Link, SpanKind
 from agentotel import semconv
 from agentotel._files import write_atomically
 from agentotel._lifecycle import USAGE_SINK_KEY, SpanLifecycle
+from agentotel._telemetry import Telemetry
 from agentotel.agent._run import STEP_COUNTER_KEY, Workflow
-from agentotel.agent._telemetry import AgentTelemetry
 from agentotel.processors.runstore import _store
 from agentotel.processors.runstore._processor import live_processors
 from agentotel.processors.runstore._sink import Run
@@ -84,14 +84,14 @@ class Fork(Workflow):
 
     __slots__ = ("objective",)
 
-    def __init__(self, objective: str | None = None, layer: AgentTelemetry | None = None) -> None:
+    def __init__(self, objective: str | None = None, layer: Telemetry | None = None) -> None:
         super().__init__(semconv.WORKFLOW_FORK, layer)
         self.objective = objective
 
     def _fresh(self) -> Fork:
         return Fork(self.objective, self._layer)
 
-    def _open(self, layer: AgentTelemetry) -> None:
+    def _open(self, layer: Telemetry) -> None:
         here = trace.get_current_span().get_span_context()
         attrs = self._attributes(layer)
         parent = current_run()
@@ -112,7 +112,7 @@ class Fork(Workflow):
         )
         self._life = SpanLifecycle(span)
         self._ctx = self._extend(trace.set_span_in_context(span, base))
-        layer.instruments.workflow_active.add(1, self._metric_attributes(layer))
+        layer.agent_instruments.workflow_active.add(1, self._metric_attributes(layer))
 
 
 def fork_run(objective: str | None = None) -> Fork:
