@@ -49,34 +49,34 @@ def test_verify_of_a_single_record_speaks_in_the_singular(
     assert one_line(capsys.readouterr().out) == "OK chain intact: 1 record, seq 1, 1 file, SHA-256"
 
 
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        pytest.param(
+            5,
+            "BROKEN chain broken at seq 3 ({path} line 3): expected seq 3, found seq 4 "
+            "(a record was deleted or moved); the 2 records before it (seq 1..2) verify",
+            id="records_before_it_verify",
+        ),
+        pytest.param(
+            3,
+            "BROKEN chain broken at seq 2 ({path} line 2): expected seq 2, found seq 3 "
+            "(a record was deleted or moved); the record before it (seq 1) verifies",
+            id="one_record_before_it_verifies",
+        ),
+    ],
+)
 def test_verify_a_broken_chain_exits_1_naming_the_first_broken_seq(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], records: int, expected: str
 ) -> None:
-    lines = chain_lines(5)
-    del lines[2]
+    """A record deleted from the middle of the chain: the first broken seq, and what verifies before it."""
+    lines = chain_lines(records)
+    del lines[records // 2]
     path = write_lines(tmp_path / "audit.jsonl", lines)
 
     assert main(["audit", "verify", str(path)]) == 1
 
-    assert one_line(capsys.readouterr().out) == (
-        f"BROKEN chain broken at seq 3 ({path} line 3): expected seq 3, found seq 4 "
-        "(a record was deleted or moved); the 2 records before it (seq 1..2) verify"
-    )
-
-
-def test_verify_a_break_after_one_good_record_says_that_record_verifies(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    lines = chain_lines(3)
-    del lines[1]
-    path = write_lines(tmp_path / "audit.jsonl", lines)
-
-    assert main(["audit", "verify", str(path)]) == 1
-
-    assert one_line(capsys.readouterr().out) == (
-        f"BROKEN chain broken at seq 2 ({path} line 2): expected seq 2, found seq 3 "
-        "(a record was deleted or moved); the record before it (seq 1) verifies"
-    )
+    assert one_line(capsys.readouterr().out) == expected.format(path=path)
 
 
 def test_verify_a_break_at_the_first_record_says_none_verifies(
@@ -224,17 +224,6 @@ def test_tail_json_prints_the_lines_as_they_are(chain: Path, capsys: pytest.Capt
     assert capsys.readouterr().out.encode() == chain.read_bytes()
 
 
-def test_tail_n_counts_the_records_of_that_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "audit.jsonl"
-    sink = AuditFileSink(str(path), Hasher(), fsync=Fsync.NEVER)
-    sink.write([record("tool_call", 1), record("tool_call", 2), record("guard_violation", 3)], 0)
-    sink.close()
-
-    assert main(["audit", "tail", str(path), "-n", "2", "--type", "tool_call", "--json"]) == 0
-
-    assert [json.loads(line)["seq"] for line in capsys.readouterr().out.splitlines()] == [1, 2]
-
-
 def test_tail_prints_names_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "audit.jsonl"
     sink = AuditFileSink(str(path), Hasher(), fsync=Fsync.NEVER)
@@ -251,15 +240,31 @@ def test_tail_prints_names_literally(tmp_path: Path, capsys: pytest.CaptureFixtu
     ]
 
 
-def test_tail_type_keeps_only_that_event_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("types", "limit", "seqs"),
+    [
+        pytest.param(("tool_call", "guard_violation", "tool_call"), [], [1, 3], id="only_that_event_type"),
+        pytest.param(
+            ("tool_call", "tool_call", "guard_violation"), ["-n", "2"], [1, 2], id="n_counts_that_type"
+        ),
+    ],
+)
+def test_tail_type_keeps_only_that_event_type(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    types: tuple[str, ...],
+    limit: list[str],
+    seqs: list[int],
+) -> None:
+    """``--type`` keeps only records of that type; ``-n`` counts the records of that type."""
     path = tmp_path / "audit.jsonl"
     sink = AuditFileSink(str(path), Hasher(), fsync=Fsync.NEVER)
-    sink.write([record("tool_call", 1), record("guard_violation", 2), record("tool_call", 3)], 0)
+    sink.write([record(event_type, i) for i, event_type in enumerate(types, start=1)], 0)
     sink.close()
 
-    assert main(["audit", "tail", str(path), "--type", "tool_call", "--json"]) == 0
+    assert main(["audit", "tail", str(path), *limit, "--type", "tool_call", "--json"]) == 0
 
-    assert [json.loads(line)["seq"] for line in capsys.readouterr().out.splitlines()] == [1, 3]
+    assert [json.loads(line)["seq"] for line in capsys.readouterr().out.splitlines()] == seqs
 
 
 def record(event_type: str, i: int) -> AuditRecord:
