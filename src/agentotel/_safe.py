@@ -75,7 +75,7 @@ class Boundary:
 
 
 class _Call(Protocol):
-    """What the wrappers need of an invocation (see ``agentotel._invocation.Invocation``)."""
+    """What the wrappers need of an invocation (see ``agentotel.instrumentation._invocation.Invocation``)."""
 
     def activate(self) -> None: ...
     def deactivate(self) -> None: ...

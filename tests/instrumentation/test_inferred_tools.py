@@ -17,7 +17,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 import agentotel
-from agentotel._toolcalls import PENDING, PendingToolCalls
+from agentotel._telemetry import telemetry_for
+from agentotel._toolcalls import PendingToolCalls
 from agentotel.cli._demo_agent import CLAUDE_TOOLS, TOOLS, get_weather, run_anthropic, run_openai
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
@@ -33,6 +34,11 @@ def both(agent_layer: TelemetryCapture, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setenv("ANTHROPIC_OPEN_TELEMETRY", "false")
     with instrumented(agent_layer, OpenAIInstrumentor, AnthropicInstrumentor):
         yield agent_layer
+
+
+def pending_of(cap: TelemetryCapture) -> PendingToolCalls:
+    """The pending tool calls of the telemetry holder the instrumentors on ``cap`` record through."""
+    return telemetry_for(**cap.providers).pending
 
 
 def _named(cap: TelemetryCapture, prefix: str) -> list[ReadableSpan]:
@@ -67,7 +73,7 @@ def test_openai_example_loop_gets_one_inferred_tool_span(both: TelemetryCapture,
     # Parented like that request (no enclosing span here: both are roots).
     assert tool.parent is None and second.parent is None
     assert both.metric_count(TOOL, {"gen_ai.tool.name": "get_weather", "gen_ai.tool.type": "function"}) == 1
-    assert len(PENDING) == 0
+    assert len(pending_of(both)) == 0
 
 
 def test_anthropic_example_loop_gets_one_inferred_tool_span(
@@ -292,5 +298,5 @@ def test_pending_limit_from_the_environment(
                 model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather?"}], tools=tools
             )
             ids.append(reply.choices[0].message.tool_calls[0].id)
-        assert len(PENDING) == 1
-        assert PENDING.take(ids)[0].call_id == ids[1]
+        assert len(pending_of(agent_layer)) == 1
+        assert pending_of(agent_layer).take(ids)[0].call_id == ids[1]

@@ -46,11 +46,11 @@ from helpers import (
 from opentelemetry.trace import StatusCode
 
 from agentotel import _safe
-from agentotel._invocation import Invocation
 from agentotel._safe import Boundary, async_wrapper, sync_wrapper
+from agentotel.instrumentation._invocation import Invocation
+from agentotel.instrumentation._sdk_hooks import EnteredStream
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.anthropic import extract as anthropic_extract
-from agentotel.instrumentation.anthropic import patch as anthropic_patch
 from agentotel.instrumentation.anthropic.stream import MessageStreamAccumulator
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.instrumentation.openai import extract as openai_extract
@@ -479,7 +479,7 @@ def test_anthropic_stream_helper_with_accumulator_raising(
 def test_anthropic_stream_helper_with_attach_raising(
     monkeypatch: pytest.MonkeyPatch, trial: Trial, claude: Callable[[], anthropic.Anthropic]
 ) -> None:
-    monkeypatch.setattr(anthropic_patch._StreamHelper, "attach", _boom)
+    monkeypatch.setattr(EnteredStream, "attach", _boom)
 
     def call() -> Any:
         with claude().messages.stream(model=CLAUDE, max_tokens=64, messages=USER) as stream:
@@ -610,7 +610,7 @@ def raise_app_error(error: BaseException) -> Any:
 
 # Whatever hook of ours fails, the app function runs once and its outcome passes through; and the
 # call, once started, is still closed exactly once where a closing step remains that works
-# ("exactly one of finish / fail / end closes it", agentotel._invocation).
+# ("exactly one of finish / fail / end closes it", agentotel.instrumentation._invocation).
 @dataclass(frozen=True)
 class FailurePoint:
     raising: set[str]  # the steps of ours that raise

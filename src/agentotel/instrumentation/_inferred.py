@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentotel import semconv
-from agentotel._toolcalls import PENDING
 
 if TYPE_CHECKING:
-    from agentotel._invocation import Telemetry
+    from agentotel._telemetry import Telemetry
 
 
 def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) -> None:
@@ -26,7 +25,7 @@ def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) 
     pending, parented like the request about to start (the current context)."""
     if not results:
         return
-    calls = PENDING.take([call_id for call_id, _ in results])
+    calls = telemetry.pending.take([call_id for call_id, _ in results])
     if not calls:
         return
     failed = {call_id for call_id, is_error in results if is_error}

@@ -1,9 +1,10 @@
 """One instrumented SDK operation: start (request -> span) and result (response -> attributes).
 
-Provider packages describe an operation with pure functions (request attributes, response
-attributes, content conversion, a stream accumulator) plus their SDK's stream and raw-response
-types; this class turns that into the ``wrapt`` wrappers for the sync and the async method, so
-every provider shares one lifecycle and one safety boundary.
+A provider describes an operation with pure functions (request attributes, response attributes,
+content in and out, tool results in a request, a stream accumulator) plus its SDK's stream and
+raw-response types; this class turns that into the ``wrapt`` wrappers for the sync and the async
+method, so every provider shares one lifecycle and one safety boundary: spans, metrics, streams,
+errors, content capture, cost and inferred tool spans are done here and below, never in a provider.
 """
 
 from __future__ import annotations
@@ -14,20 +15,21 @@ from typing import Any
 
 from agentotel import semconv
 from agentotel._content import content_attributes
-from agentotel._invocation import Invocation, Telemetry
 from agentotel._lifecycle import Attributes
-from agentotel._raw import AsyncRawResponseProxy, RawResponseProxy
 from agentotel._redact import remember
-from agentotel._safe import async_wrapper, sync_wrapper
-from agentotel._streams import AsyncStreamProxy, StreamAccumulator, SyncStreamProxy
-from agentotel._toolcalls import PENDING
+from agentotel._safe import Boundary, async_wrapper, sync_wrapper
+from agentotel._telemetry import Telemetry
+from agentotel.instrumentation._accumulator import Outcome, StreamAccumulator
 from agentotel.instrumentation._inferred import infer_tool_spans
+from agentotel.instrumentation._invocation import Invocation
+from agentotel.instrumentation._raw import AsyncRawResponseProxy, RawResponseProxy
+from agentotel.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
 
 RequestFn = Callable[[Mapping[str, Any]], Attributes]
-ResponseFn = Callable[[Any], tuple[Attributes, int | None, int | None, str | None]]
+ResponseFn = Callable[[Any], Outcome]
 ContentInFn = Callable[[Mapping[str, Any]], dict[str, Any]]
 ContentOutFn = Callable[[Any], Any]
-AccumulatorFn = Callable[[Invocation, "tuple[str, ...] | None"], StreamAccumulator]
+AccumulatorFn = Callable[[bool], StreamAccumulator]
 ServerFn = Callable[[Any], tuple[tuple[str, Any], ...]]
 ToolResultsFn = Callable[[Mapping[str, Any]], list[tuple[str, bool]]]
 
@@ -76,12 +78,22 @@ def client_secrets(client: Any) -> tuple[str, ...]:
 
 
 class Operation:
-    """Start/result pair of one operation kind, bound to one :class:`Telemetry`."""
+    """Start/result pair of one operation kind, bound to one :class:`Telemetry` and boundary.
+
+    ``request``: request kwargs -> span attributes (with the operation name and the model);
+    ``response``: response -> :data:`Outcome`; ``content_in``: request kwargs -> the keyword
+    arguments of :func:`~agentotel._content.content_attributes` (``system``, ``inputs``,
+    ``tools``); ``content_out``: response -> output messages; ``accumulator``: the stream
+    accumulator class (None: the operation does not stream); ``tool_results``: request kwargs ->
+    ``(call id, is error)`` of the tool results it sends back (None: it sends none).
+    """
 
     def __init__(
         self,
         telemetry: Telemetry,
+        boundary: Boundary,
         sdk: SdkTypes,
+        *,
         request: RequestFn,
         response: ResponseFn,
         content_in: ContentInFn,
@@ -90,6 +102,7 @@ class Operation:
         tool_results: ToolResultsFn | None = None,
     ) -> None:
         self.telemetry = telemetry
+        self.boundary = boundary
         self.sdk = sdk
         self.request = request
         self.response = response
@@ -97,9 +110,11 @@ class Operation:
         self.content_out = content_out
         self.accumulator = accumulator
         self.tool_results = tool_results
+        self.stream_types = (sdk.stream, sdk.async_stream)
         capture = telemetry.settings.capture
         self.capture_span = capture.on_span
         self.capture_event = capture.on_event
+        self.content_max_length = telemetry.settings.content_max_length
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation:
         """Open the span with everything a sampler may look at.
@@ -107,15 +122,15 @@ class Operation:
         First, if the request sends back results of tool calls that an earlier response asked
         for, the tool executions in between become inferred ``execute_tool`` spans.
         """
-        if self.tool_results is not None and PENDING:
+        if self.tool_results is not None and self.telemetry.pending:
             # A failure here must cost the inferred spans only, not the LLM span.
-            self.telemetry.boundary.call(None, self._infer_tools, kwargs)
+            self.boundary.call(None, self._infer_tools, kwargs)
         attrs = self.request(kwargs)
         client = instance._client
         attrs.update(self.sdk.server(client))
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])
-        inv = Invocation(self.telemetry, f"{operation} {model}" if model else operation, attrs)
+        inv = Invocation(self.telemetry, self.boundary, f"{operation} {model}" if model else operation, attrs)
         # The client's credentials are redacted from whatever is recorded, content or an error
         # message that repeats them.
         secrets = client_secrets(client)
@@ -123,25 +138,26 @@ class Operation:
         # Content is only worth encoding if it goes somewhere: a recording span or the event.
         if self.capture_event or (self.capture_span and inv.recording):
             inv.secrets = secrets
-            inv.add_content(
-                content_attributes(
-                    self.telemetry.settings.content_max_length, inv.secrets, **self.content_in(kwargs)
-                )
-            )
+            inv.add_content(content_attributes(self.content_max_length, secrets, **self.content_in(kwargs)))
         return inv
 
     def _infer_tools(self, kwargs: Mapping[str, Any]) -> None:
         assert self.tool_results is not None
         infer_tool_spans(self.telemetry, self.tool_results(kwargs))
 
+    def stream(self, inv: Invocation, stream: Any) -> Any:
+        """``stream`` (an SDK stream object) behind the proxy that ends ``inv``'s span."""
+        assert self.accumulator is not None
+        acc = self.accumulator(inv.secrets is not None)
+        if isinstance(stream, self.sdk.async_stream):
+            return AsyncStreamProxy(stream, acc, inv)
+        return SyncStreamProxy(stream, acc, inv)
+
     def result(self, inv: Invocation, result: Any) -> Any:
         """Finish the span from ``result``, or hand it to a stream/raw-response proxy."""
         sdk = self.sdk
-        if self.accumulator is not None:
-            if isinstance(result, sdk.stream):
-                return SyncStreamProxy(result, self.accumulator(inv, inv.secrets))
-            if isinstance(result, sdk.async_stream):
-                return AsyncStreamProxy(result, self.accumulator(inv, inv.secrets))
+        if self.accumulator is not None and isinstance(result, self.stream_types):
+            return self.stream(inv, result)
         if isinstance(result, sdk.async_raw):
             return AsyncRawResponseProxy(result, inv, self.result)
         if isinstance(result, sdk.raw):
@@ -150,18 +166,14 @@ class Operation:
         if inv.secrets is not None:
             outputs = self.content_out(result)
             if outputs:
-                inv.add_content(
-                    content_attributes(
-                        self.telemetry.settings.content_max_length, inv.secrets, outputs=outputs
-                    )
-                )
+                inv.add_content(content_attributes(self.content_max_length, inv.secrets, outputs=outputs))
         inv.finish(attrs, input_tokens, output_tokens, model)
         return result
 
     def sync(self) -> Callable[..., Any]:
         """The ``wrapt`` wrapper for the sync method."""
-        return sync_wrapper(self.telemetry.boundary, self.start, self.result)
+        return sync_wrapper(self.boundary, self.start, self.result)
 
     def async_(self) -> Callable[..., Any]:
         """The ``wrapt`` wrapper for the async method."""
-        return async_wrapper(self.telemetry.boundary, self.start, self.result)
+        return async_wrapper(self.boundary, self.start, self.result)

@@ -33,8 +33,12 @@ from anthropic.types import (
 )
 from anthropic.types.raw_message_delta_event import Delta
 
-from agentotel._invocation import Invocation, Telemetry
+from agentotel import semconv
+from agentotel._telemetry import Telemetry
 from agentotel.config import CaptureMode, Settings
+from agentotel.instrumentation._invocation import Invocation
+from agentotel.instrumentation._streams import OpenStream
+from agentotel.instrumentation.anthropic import content as anthropic_content
 from agentotel.instrumentation.anthropic import extract
 from agentotel.instrumentation.anthropic.stream import MessageStreamAccumulator
 from agentotel.testing._capture import TelemetryCapture
@@ -271,7 +275,7 @@ def test_input_messages_and_system() -> None:
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_a", "content": "sunny"}]},
     ]
 
-    assert extract.input_messages(messages) == [
+    assert anthropic_content.input_messages(messages) == [
         {"role": "user", "parts": [{"type": "text", "content": "What is the weather?"}]},
         {
             "role": "assistant",
@@ -281,8 +285,8 @@ def test_input_messages_and_system() -> None:
         },
         {"role": "user", "parts": [{"type": "tool_call_response", "id": "toolu_a", "response": "sunny"}]},
     ]
-    assert extract.system_instructions("Be brief.") == [{"type": "text", "content": "Be brief."}]
-    assert extract.system_instructions(None) is None
+    assert anthropic_content.system_instructions("Be brief.") == [{"type": "text", "content": "Be brief."}]
+    assert anthropic_content.system_instructions(None) is None
 
 
 def test_output_messages() -> None:
@@ -290,7 +294,7 @@ def test_output_messages() -> None:
         ThinkingBlock(type="thinking", thinking="hmm", signature="sig"),
         TextBlock(type="text", text="Hi"),
     ]
-    assert extract.output_messages(message(content)) == [
+    assert anthropic_content.output_messages(message(content)) == [
         {
             "role": "assistant",
             "parts": [{"type": "reasoning", "content": "hmm"}, {"type": "text", "content": "Hi"}],
@@ -302,15 +306,21 @@ def test_output_messages() -> None:
 # --------------------------------------------------------------------------- stream accumulator
 
 
-def telemetry(cap: TelemetryCapture, capture: CaptureMode = CaptureMode.NO_CONTENT) -> Telemetry:
-    return Telemetry("anthropic", Settings(capture=capture), **cap.providers)
-
-
 def accumulator(
     cap: TelemetryCapture, capture: CaptureMode = CaptureMode.NO_CONTENT
 ) -> MessageStreamAccumulator:
-    inv = Invocation(telemetry(cap, capture), "chat claude-opus-5", {"gen_ai.request.model": MODEL})
-    return MessageStreamAccumulator(inv, () if capture is not CaptureMode.NO_CONTENT else None)
+    return MessageStreamAccumulator(capture is not CaptureMode.NO_CONTENT)
+
+
+def end_stream(cap: TelemetryCapture, acc: MessageStreamAccumulator, capture: CaptureMode) -> None:
+    """End a stream fed to ``acc`` as the engine does, content capture per ``capture``."""
+    telemetry = Telemetry(Settings(capture=capture), **cap.providers)
+    inv = Invocation(
+        telemetry, telemetry.boundary("anthropic"), "chat claude-opus-5", {"gen_ai.request.model": MODEL}
+    )
+    if capture is not CaptureMode.NO_CONTENT:
+        inv.secrets = ()
+    OpenStream(acc, inv).end(semconv.STREAM_EXHAUSTED)
 
 
 def start_event(**usage_kwargs: Any) -> RawMessageStartEvent:
@@ -426,8 +436,7 @@ def test_accumulator_captures_output_content(cap: TelemetryCapture) -> None:
     acc = accumulator(cap, CaptureMode.SPAN_ONLY)
     for event in thinking_text_tool_events():
         acc.process(event)
-    attrs, input_tokens, output_tokens, model = acc.outcome()
-    acc.invocation.finish(attrs, input_tokens, output_tokens, model)
+    end_stream(cap, acc, CaptureMode.SPAN_ONLY)
 
     [span] = cap.spans()
     assert json.loads(str((span.attributes or {})["gen_ai.output.messages"])) == [
@@ -447,8 +456,7 @@ def test_accumulator_no_content_without_capture(cap: TelemetryCapture) -> None:
     acc = accumulator(cap)
     for event in thinking_text_tool_events():
         acc.process(event)
-    attrs, input_tokens, output_tokens, model = acc.outcome()
-    acc.invocation.finish(attrs, input_tokens, output_tokens, model)
+    end_stream(cap, acc, CaptureMode.NO_CONTENT)
 
     [span] = cap.spans()
     assert "gen_ai.output.messages" not in (span.attributes or {})

@@ -16,6 +16,7 @@ from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 from pydantic import BaseModel
 
+from agentotel.instrumentation.openai import content as openai_content
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.patch import SDK
 from agentotel.testing import FakeLLMServer
@@ -632,7 +633,7 @@ def test_chat_input_messages() -> None:
         {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
     ]
 
-    assert extract.chat_input_messages(messages) == [
+    assert openai_content.chat_input_messages(messages) == [
         {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
         {"role": "user", "parts": [{"type": "text", "content": "Weather?"}]},
         {
@@ -654,7 +655,7 @@ def test_chat_output_messages() -> None:
         },
     ]
 
-    assert extract.chat_output_messages(_completion(choices=choices)) == [
+    assert openai_content.chat_output_messages(_completion(choices=choices)) == [
         {"role": "assistant", "parts": [{"type": "text", "content": "Hi"}], "finish_reason": "stop"},
         {
             "role": "assistant",
@@ -665,7 +666,7 @@ def test_chat_output_messages() -> None:
 
 
 def test_responses_input_messages_from_a_string() -> None:
-    assert extract.responses_input_messages("Hi") == [
+    assert openai_content.responses_input_messages("Hi") == [
         {"role": "user", "parts": [{"type": "text", "content": "Hi"}]}
     ]
 
@@ -677,7 +678,7 @@ def test_responses_input_messages_from_items() -> None:
         {"type": "function_call_output", "call_id": "call_1", "output": "Sunny"},
     ]
 
-    assert extract.responses_input_messages(items) == [
+    assert openai_content.responses_input_messages(items) == [
         {"role": "user", "parts": [{"type": "text", "content": "Weather?"}]},
         {
             "role": "assistant",
@@ -690,7 +691,7 @@ def test_responses_input_messages_from_items() -> None:
 def test_responses_output_messages() -> None:
     response = _response(output=[_response().output[0].model_dump(), FUNCTION_CALL])
 
-    assert extract.responses_output_messages(response) == [
+    assert openai_content.responses_output_messages(response) == [
         {
             "role": "assistant",
             "parts": [

@@ -1,4 +1,6 @@
-"""Pure functions: Anthropic request kwargs / Message objects -> span attributes.
+"""Pure functions: Anthropic request kwargs / Message objects -> span attributes and tokens.
+
+Message content and the tool results a request sends back are in :mod:`.content`.
 
 Anthropic reports ``input_tokens`` without the cached part; the GenAI conventions want the total,
 so ``gen_ai.usage.input_tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens``
@@ -7,11 +9,10 @@ with the two cache attributes set beside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from agentotel import semconv
-from agentotel._content import text_parts, tool_call_part, tool_response_part
 from agentotel._lifecycle import Attributes
 from agentotel._usage import reported
 
@@ -147,70 +148,3 @@ def response_attributes(message: Any) -> tuple[Attributes, int | None, int | Non
     usage.update(getattr(message, "usage", None))
     i, o = usage.put(a)
     return a, i, o, model
-
-
-# --- content (capture on only) ---------------------------------------------------------------
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
-def block_parts(content: Any) -> list[dict[str, Any]]:
-    """Semconv parts from Anthropic content (string or blocks)."""
-    if content is None or isinstance(content, str):
-        return text_parts(content)
-    parts: list[dict[str, Any]] = []
-    for block in content:
-        kind = _get(block, "type")
-        if kind == "tool_use":
-            parts.append(tool_call_part(_get(block, "id"), _get(block, "name"), _get(block, "input")))
-        elif kind == "tool_result":
-            parts.append(tool_response_part(_get(block, "tool_use_id"), _get(block, "content")))
-        elif kind == "thinking":
-            parts.append({"type": "reasoning", "content": _get(block, "thinking")})
-        else:
-            parts.extend(text_parts([block]))
-    return parts
-
-
-def input_messages(messages: Iterable[Any]) -> list[dict[str, Any]]:
-    return [{"role": _get(m, "role"), "parts": block_parts(_get(m, "content"))} for m in messages]
-
-
-def system_instructions(system: Any) -> list[dict[str, Any]] | None:
-    if not isinstance(system, (str, list)):
-        return None
-    return block_parts(system)
-
-
-def output_messages(message: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "role": "assistant",
-            "parts": block_parts(getattr(message, "content", None)),
-            "finish_reason": getattr(message, "stop_reason", None),
-        }
-    ]
-
-
-# --- tool results sent back (for inferred tool spans) ----------------------------------------
-def tool_results(kw: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    """``(tool_use_id, is_error)`` of the ``tool_result`` blocks after the last assistant message.
-
-    Only a list or tuple of messages is read: any other iterable may be single-use.
-    """
-    messages = kw.get("messages")
-    found: list[tuple[str, bool]] = []
-    if isinstance(messages, (list, tuple)):
-        for msg in reversed(messages):
-            if _get(msg, "role") == "assistant":
-                break
-            content = _get(msg, "content")
-            if not isinstance(content, (list, tuple)):
-                continue
-            for block in reversed(content):
-                if _get(block, "type") == "tool_result":
-                    call_id = _get(block, "tool_use_id")
-                    if isinstance(call_id, str):
-                        found.append((call_id, _get(block, "is_error") is True))
-    found.reverse()
-    return found

@@ -1,7 +1,8 @@
 """Accumulation of Anthropic raw stream events (``messages.create(stream=True)`` and ``.stream()``).
 
 ``message_delta.usage`` is cumulative: each report replaces the previous numbers, it is never
-added to them (summing them is a known double-count bug elsewhere).
+added to them (summing them is a known double-count bug elsewhere). Pure: events in, outcome
+(and, with content capture on, output messages) out.
 """
 
 from __future__ import annotations
@@ -10,27 +11,24 @@ import json
 from typing import Any
 
 from agentotel import semconv
-from agentotel._content import content_attributes, tool_call_part
-from agentotel._invocation import Invocation
+from agentotel._content import tool_call_part
 from agentotel._lifecycle import Attributes
-from agentotel._streams import StreamAccumulator
+from agentotel.instrumentation._accumulator import Outcome, StreamAccumulator
 from agentotel.instrumentation.anthropic.extract import Usage, put_message_head, put_tool_uses
 
 
 class MessageStreamAccumulator(StreamAccumulator):
     """Head, stop reason, usage and tool uses from raw Anthropic stream events."""
 
-    __slots__ = ("_blocks", "_message", "_reason", "_secrets", "_tools", "_usage")
+    __slots__ = ("_blocks", "_message", "_reason", "_tools", "_usage")
 
-    def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
-        super().__init__(invocation)
+    def __init__(self, capture: bool) -> None:
         self._message: Any = None
         self._reason: str | None = None
         self._usage = Usage()
         self._tools: list[tuple[str, str]] = []
         # Content blocks by index, kept only with content capture on: [type, text, id, name].
-        self._blocks: dict[int, list[Any]] | None = {} if secrets is not None else None
-        self._secrets = secrets
+        self._blocks: dict[int, list[Any]] | None = {} if capture else None
 
     def process(self, event: Any) -> None:
         kind = event.type
@@ -68,28 +66,25 @@ class MessageStreamAccumulator(StreamAccumulator):
         elif dtype == "thinking_delta":
             entry[1] += delta.thinking
 
-    def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
+    def outcome(self) -> Outcome:
         a: Attributes = {}
         model = put_message_head(a, self._message) if self._message is not None else None
         if isinstance(self._reason, str):
             a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self._reason]
         put_tool_uses(a, [str(n) for n, _ in self._tools], [str(i) for _, i in self._tools])
         i, o = self._usage.put(a)
-        if self._blocks is not None and self._secrets is not None:
-            self.invocation.add_content(
-                content_attributes(
-                    self.invocation.telemetry.settings.content_max_length,
-                    self._secrets,
-                    outputs=[{"role": "assistant", "parts": self._parts(), "finish_reason": self._reason}],
-                )
-            )
         return a, i, o, model
 
-    def _parts(self) -> list[dict[str, Any]]:
-        assert self._blocks is not None
+    def output_messages(self) -> list[dict[str, Any]]:
+        if self._blocks is None:
+            return []
+        return [{"role": "assistant", "parts": self._parts(self._blocks), "finish_reason": self._reason}]
+
+    @staticmethod
+    def _parts(blocks: dict[int, list[Any]]) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
-        for index in sorted(self._blocks):
-            kind, text, bid, name = self._blocks[index]
+        for index in sorted(blocks):
+            kind, text, bid, name = blocks[index]
             if kind == "tool_use":
                 try:
                     arguments: Any = json.loads(text) if text else {}

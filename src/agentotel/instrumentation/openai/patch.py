@@ -1,17 +1,19 @@
-"""The OpenAI operations: which extractors, accumulators and SDK types each one uses."""
+"""The OpenAI operations: which SDK types, extractors and accumulator each one uses.
+
+Imported only when ``openai`` is (it imports ``openai``). Nothing but bindings: the engine
+(:class:`~agentotel.instrumentation._operation.Operation`) does the rest.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from openai import AsyncStream, Stream
 from openai._legacy_response import LegacyAPIResponse
 from openai._response import APIResponse, AsyncAPIResponse
 
-from agentotel._invocation import Telemetry
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
 from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
-from agentotel.instrumentation.openai import extract
+from agentotel.instrumentation.openai import content, extract
 from agentotel.instrumentation.openai.stream import ChatStreamAccumulator, ResponsesStreamAccumulator
 
 SDK = SdkTypes(
@@ -23,64 +25,45 @@ SDK = SdkTypes(
 )
 
 
-def _chat_input(kw: Mapping[str, Any]) -> dict[str, Any]:
-    return {"inputs": extract.chat_input_messages(kw.get("messages") or ()), "tools": kw.get("tools")}
-
-
-def _responses_input(kw: Mapping[str, Any]) -> dict[str, Any]:
-    instructions = kw.get("instructions")
-    system = [{"type": "text", "content": instructions}] if isinstance(instructions, str) else None
-    return {
-        "system": system,
-        "inputs": extract.responses_input_messages(kw.get("input")),
-        "tools": kw.get("tools"),
-    }
-
-
-def _embeddings_input(kw: Mapping[str, Any]) -> dict[str, Any]:
-    return {"inputs": [{"role": "user", "parts": [{"type": "text", "content": kw.get("input")}]}]}
-
-
-def _no_output(_: Any) -> None:
-    return None
-
-
-def chat(telemetry: Telemetry) -> Operation:
+def chat(telemetry: Telemetry, boundary: Boundary) -> Operation:
     """``chat.completions.create`` / ``parse``."""
     return Operation(
         telemetry,
+        boundary,
         SDK,
-        extract.chat_request_attributes,
-        extract.chat_response_attributes,
-        _chat_input,
-        extract.chat_output_messages,
-        ChatStreamAccumulator,
-        extract.chat_tool_results,
+        request=extract.chat_request_attributes,
+        response=extract.chat_response_attributes,
+        content_in=content.chat_request_content,
+        content_out=content.chat_output_messages,
+        accumulator=ChatStreamAccumulator,
+        tool_results=content.chat_tool_results,
     )
 
 
-def responses(telemetry: Telemetry) -> Operation:
+def responses(telemetry: Telemetry, boundary: Boundary) -> Operation:
     """``responses.create`` / ``parse``."""
     return Operation(
         telemetry,
+        boundary,
         SDK,
-        extract.responses_request_attributes,
-        extract.responses_response_attributes,
-        _responses_input,
-        extract.responses_output_messages,
-        ResponsesStreamAccumulator,
-        extract.responses_tool_results,
+        request=extract.responses_request_attributes,
+        response=extract.responses_response_attributes,
+        content_in=content.responses_request_content,
+        content_out=content.responses_output_messages,
+        accumulator=ResponsesStreamAccumulator,
+        tool_results=content.responses_tool_results,
     )
 
 
-def embeddings(telemetry: Telemetry) -> Operation:
+def embeddings(telemetry: Telemetry, boundary: Boundary) -> Operation:
     """``embeddings.create``."""
     return Operation(
         telemetry,
+        boundary,
         SDK,
-        extract.embeddings_request_attributes,
-        extract.embeddings_response_attributes,
-        _embeddings_input,
-        _no_output,
-        None,
+        request=extract.embeddings_request_attributes,
+        response=extract.embeddings_response_attributes,
+        content_in=content.embeddings_request_content,
+        content_out=content.no_output,
+        accumulator=None,
     )

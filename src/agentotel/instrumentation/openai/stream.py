@@ -1,15 +1,17 @@
-"""Chunk accumulation for OpenAI streams (chat completion chunks and Responses API events)."""
+"""Chunk accumulation for OpenAI streams (chat completion chunks and Responses API events).
+
+Pure: chunks in, outcome (and, with content capture on, output messages) out.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from agentotel import semconv
-from agentotel._content import content_attributes, tool_call_part
-from agentotel._invocation import Invocation
+from agentotel._content import tool_call_part
 from agentotel._lifecycle import Attributes
-from agentotel._streams import StreamAccumulator
-from agentotel.instrumentation.openai import extract
+from agentotel.instrumentation._accumulator import Outcome, StreamAccumulator
+from agentotel.instrumentation.openai import content, extract
 
 
 class ChatStreamAccumulator(StreamAccumulator):
@@ -19,18 +21,16 @@ class ChatStreamAccumulator(StreamAccumulator):
     fingerprint, service tier) is read once, at the end, from the first and last chunks.
     """
 
-    __slots__ = ("_calls", "_first", "_last", "_reasons", "_secrets", "_texts", "_usage")
+    __slots__ = ("_calls", "_first", "_last", "_reasons", "_texts", "_usage")
 
-    def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
-        super().__init__(invocation)
+    def __init__(self, capture: bool) -> None:
         self._first: Any = None
         self._last: Any = None
         self._reasons: dict[int, str] = {}
         self._usage: Any = None
         self._calls: dict[tuple[int, int], list[str]] = {}
-        # Text per choice, kept only when content capture is on (secrets is not None).
-        self._texts: dict[int, list[str]] | None = {} if secrets is not None else None
-        self._secrets = secrets
+        # Text per choice, kept only when content capture is on.
+        self._texts: dict[int, list[str]] | None = {} if capture else None
 
     def process(self, chunk: Any) -> None:
         if self._first is None:
@@ -69,7 +69,7 @@ class ChatStreamAccumulator(StreamAccumulator):
                 if fn.arguments and self._texts is not None:
                     entry[2] += fn.arguments
 
-    def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
+    def outcome(self) -> Outcome:
         # Chunks are kept as they came; types are checked once, here, not per chunk.
         a: Attributes = {}
         first, last = self._first, self._last
@@ -89,18 +89,11 @@ class ChatStreamAccumulator(StreamAccumulator):
         calls = [self._calls[k] for k in sorted(self._calls)]
         extract.put_tool_calls(a, [str(c[1]) for c in calls], [str(c[0]) for c in calls])
         i, o = extract.chat_usage(a, self._usage)
-        if self._texts is not None and self._secrets is not None:
-            self.invocation.add_content(
-                content_attributes(
-                    self.invocation.telemetry.settings.content_max_length,
-                    self._secrets,
-                    outputs=self._output_messages(),
-                )
-            )
         return a, i, o, model
 
-    def _output_messages(self) -> list[dict[str, Any]]:
-        assert self._texts is not None
+    def output_messages(self) -> list[dict[str, Any]]:
+        if self._texts is None:
+            return []
         indexes = sorted(set(self._texts) | set(self._reasons) | {k[0] for k in self._calls})
         out: list[dict[str, Any]] = []
         for index in indexes:
@@ -117,12 +110,10 @@ class ChatStreamAccumulator(StreamAccumulator):
 class ResponsesStreamAccumulator(StreamAccumulator):
     """Accumulates Responses API stream events; the terminal event carries the full response."""
 
-    __slots__ = ("_response", "_secrets")
+    __slots__ = ("_response",)
 
-    def __init__(self, invocation: Invocation, secrets: tuple[str, ...] | None) -> None:
-        super().__init__(invocation)
+    def __init__(self, capture: bool) -> None:
         self._response: Any = None
-        self._secrets = secrets
 
     def process(self, event: Any) -> None:
         response = getattr(event, "response", None)
@@ -130,15 +121,12 @@ class ResponsesStreamAccumulator(StreamAccumulator):
             # created / in_progress / completed / incomplete / failed: the latest snapshot wins.
             self._response = response
 
-    def outcome(self) -> tuple[Attributes, int | None, int | None, str | None]:
+    def outcome(self) -> Outcome:
         if self._response is None:
             return {}, None, None, None
-        if self._secrets is not None:
-            self.invocation.add_content(
-                content_attributes(
-                    self.invocation.telemetry.settings.content_max_length,
-                    self._secrets,
-                    outputs=extract.responses_output_messages(self._response),
-                )
-            )
         return extract.responses_response_attributes(self._response)
+
+    def output_messages(self) -> list[dict[str, Any]]:
+        if self._response is None:
+            return []
+        return content.responses_output_messages(self._response)

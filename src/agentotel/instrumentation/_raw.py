@@ -13,7 +13,7 @@ from typing import Any
 
 import wrapt
 
-from agentotel._invocation import Invocation
+from agentotel.instrumentation._invocation import Invocation
 
 Handler = Callable[[Invocation, Any], Any]
 
@@ -31,7 +31,7 @@ class _RawBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
         try:
             return self._self_handler(inv, parsed)
         except Exception as bug:
-            inv.telemetry.boundary.report(bug)
+            inv.boundary.report(bug)
             inv.end()
             return parsed
 
@@ -43,7 +43,7 @@ class _RawBase(wrapt.ObjectProxy):  # type: ignore[type-arg]
             try:
                 inv.finish(None)
             except Exception as bug:  # pragma: no cover
-                inv.telemetry.boundary.report(bug)
+                inv.boundary.report(bug)
 
     def __del__(self) -> None:
         self._self_end()

@@ -1,11 +1,12 @@
 """Span and metric lifecycle of one LLM call, shared by sync, async and streaming wrappers.
 
-``Telemetry`` holds one instrumentor's tracer, histograms, settings and safety boundary; wrappers
-receive it through a closure. ``Invocation`` is one call: its constructor opens a CLIENT span with
-the attributes a sampler needs; then exactly one of ``finish`` (success: response attributes,
-duration and token metrics), ``fail`` (ERROR status, ``error.type``, the exception recorded,
-duration metric) or ``end`` (close the span without a verdict or metrics, for a bug of ours) closes
-it. Later calls are no-ops, so a stream that is closed, then garbage-collected, ends once.
+``Invocation`` is one call, recorded through the telemetry holder
+(:class:`agentotel._telemetry.Telemetry`) and guarded by its component's boundary, both given by
+the wrapper's closure. Its constructor opens a CLIENT span with the attributes a sampler needs;
+then exactly one of ``finish`` (success: response attributes, duration and token metrics, the tool
+calls asked for remembered in ``telemetry.pending``), ``fail`` (ERROR status, ``error.type``, the
+exception recorded, duration metric) or ``end`` (close the span without a verdict or metrics, for a
+bug of ours) closes it. Later calls are no-ops, so a stream that is closed, then garbage-collected, ends once.
 """
 
 from __future__ import annotations
@@ -16,22 +17,15 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry._logs import LoggerProvider, SeverityNumber, get_logger
-from opentelemetry.metrics import MeterProvider, get_meter
-from opentelemetry.trace import SpanKind, TracerProvider
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
 from agentotel._lifecycle import LLM_CALL_KEY, USAGE_SINK_KEY, Attributes, SpanLifecycle, UsageSink
 from agentotel._safe import Boundary
-from agentotel._toolcalls import PENDING
+from agentotel._telemetry import Telemetry
 from agentotel._usage import InvalidUsage, checked
-from agentotel._version import __version__
-from agentotel.config import Settings
-from agentotel.metrics import instruments
-from agentotel.metrics._cardinality import shared_guard
-from agentotel.metrics.cost import Costing
-from agentotel.pricing import table_for
 
 # Attributes copied from the span's start attributes onto every metric point.
 _METRIC_KEYS = (
@@ -41,36 +35,6 @@ _METRIC_KEYS = (
     semconv.SERVER_ADDRESS,
     semconv.SERVER_PORT,
 )
-
-
-class Telemetry:
-    """One instrumentor's tracer, instruments, settings and error boundary."""
-
-    def __init__(
-        self,
-        component: str,
-        settings: Settings,
-        tracer_provider: TracerProvider | None = None,
-        meter_provider: MeterProvider | None = None,
-        logger_provider: LoggerProvider | None = None,
-    ) -> None:
-        self.component = component
-        self.settings = settings
-        self.tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__, tracer_provider)
-        meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
-        self.boundary = Boundary(component, meter)
-        self.duration, self.tokens, self.time_to_first_chunk, self.time_per_output_chunk = (
-            instruments.llm_histograms(meter)
-        )
-        self.tool_duration = instruments.tool_duration(meter)
-        self.cardinality = shared_guard(settings.cardinality_limit)
-        self.costing = Costing(meter, table_for(settings.pricing_file), self.cardinality, meter_provider)
-        PENDING.configure(settings.tool_pending_max, settings.tool_pending_ttl)
-        self.events = (
-            get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
-            if settings.capture.on_event
-            else None
-        )
 
 
 class Invocation(SpanLifecycle):
@@ -83,13 +47,15 @@ class Invocation(SpanLifecycle):
         "_last_chunk_ns",
         "_sink",
         "attributes",
+        "boundary",
         "secrets",
         "telemetry",
     )
 
-    def __init__(self, telemetry: Telemetry, name: str, attributes: Attributes) -> None:
+    def __init__(self, telemetry: Telemetry, boundary: Boundary, name: str, attributes: Attributes) -> None:
         super().__init__(telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
         self.telemetry = telemetry
+        self.boundary = boundary
         self.attributes = attributes
         self._first_chunk_ns = 0
         self._last_chunk_ns = 0
@@ -145,7 +111,7 @@ class Invocation(SpanLifecycle):
                 attributes, input_tokens, output_tokens
             )
             if invalid:
-                self.telemetry.boundary.report(InvalidUsage(invalid))
+                self.boundary.report(InvalidUsage(invalid))
             cost = self.telemetry.costing.record(
                 self.attributes, attributes, input_tokens, output_tokens, response_model
             )
@@ -211,7 +177,7 @@ class Invocation(SpanLifecycle):
             ended = getattr(self.span, "end_time", None)
             requested = ended if isinstance(ended, int) else time.time_ns()
             trace_id = self.span.get_span_context().trace_id
-            PENDING.add([str(i) for i in ids], [str(n) for n in names], requested, trace_id)
+            self.telemetry.pending.add([str(i) for i in ids], [str(n) for n in names], requested, trace_id)
 
     def _record_durations(self, metric_attrs: dict[str, Any]) -> None:
         now = time.perf_counter_ns()

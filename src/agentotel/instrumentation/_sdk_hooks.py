@@ -1,0 +1,103 @@
+"""Engine pieces for SDK patch points that are not the start/result of one call.
+
+* :func:`entered_stream`: a method returning a context manager that sends the request only when
+  entered and keeps the raw event stream in an attribute of what it returns (Anthropic's
+  ``messages.stream(...)``). The manager is proxied; on enter the call goes through the
+  operation's usual start/result lifecycle, and the raw stream is replaced by the engine's stream
+  proxy, so every way of consuming it ends the span exactly once.
+* :func:`sdk_span_switch`: a wrapper for an SDK's own span-starting function. Inside one of our
+  LLM calls the SDK gets a non-recording span carrying our context instead (it still propagates
+  ``traceparent``), so each HTTP call has exactly one LLM span; calls we do not instrument keep the
+  SDK's spans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from agentotel._lifecycle import LLM_CALL_KEY
+from agentotel._safe import async_wrapper, sync_wrapper
+from agentotel.instrumentation._invocation import Invocation
+from agentotel.instrumentation._operation import Operation
+
+
+class EnteredStream:
+    """The start/result pair of a stream opened by entering a manager.
+
+    ``instance`` is (the SDK resource, the request kwargs); ``attribute`` names where the object
+    that entering returns keeps its raw stream.
+    """
+
+    def __init__(self, op: Operation, attribute: str) -> None:
+        self.op = op
+        self.attribute = attribute
+
+    def start(self, pair: tuple[Any, Mapping[str, Any]], args: Any, kwargs: Any) -> Invocation:
+        """Open the span as the operation would for the same request with ``stream=True``."""
+        resource, request = pair
+        return self.op.start(resource, (), {**request, "stream": True})
+
+    def attach(self, inv: Invocation, entered: Any) -> Any:
+        """Put the engine's stream proxy in place of ``entered``'s raw stream."""
+        setattr(entered, self.attribute, self.op.stream(inv, getattr(entered, self.attribute)))
+        return entered
+
+
+class _ManagerProxy(wrapt.ObjectProxy):  # type: ignore[type-arg]
+    def __init__(self, manager: Any, enter: Callable[..., Any], pair: tuple[Any, Mapping[str, Any]]) -> None:
+        super().__init__(manager)
+        self._self_enter = enter
+        self._self_pair = pair
+
+    def __enter__(self) -> Any:
+        return self._self_enter(self.__wrapped__.__enter__, self._self_pair, (), {})
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return self.__wrapped__.__exit__(*exc_info)
+
+
+class _AsyncManagerProxy(_ManagerProxy):
+    async def __aenter__(self) -> Any:
+        return await self._self_enter(self.__wrapped__.__aenter__, self._self_pair, (), {})
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self.__wrapped__.__aexit__(*exc_info)
+
+
+def entered_stream(op: Operation, attribute: str, is_async: bool) -> Callable[..., Any]:
+    """Wrapper for a stream-helper method: returns the SDK's manager behind our proxy."""
+    helper = EnteredStream(op, attribute)
+    boundary = op.boundary
+    enter = (async_wrapper if is_async else sync_wrapper)(boundary, helper.start, helper.attach)
+    proxy_cls = _AsyncManagerProxy if is_async else _ManagerProxy
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        manager = wrapped(*args, **kwargs)
+        try:
+            return proxy_cls(manager, enter, (instance, kwargs))
+        except Exception as bug:
+            boundary.report(bug)
+            return manager
+
+    return wrapper
+
+
+def sdk_span_switch() -> Callable[..., Any]:
+    """Wrapper for an SDK's own span-starting function: no SDK span inside one of our LLM calls."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if otel_context.get_value(LLM_CALL_KEY):
+            # A non-recording span with our span's context: the SDK records nothing but still
+            # sends the trace context (traceparent) as it would have without us.
+            ctx = trace.get_current_span().get_span_context()
+            if kwargs.get("propagation", True) and ctx.is_valid:
+                return trace.NonRecordingSpan(ctx)
+            return None
+        return wrapped(*args, **kwargs)
+
+    return wrapper
