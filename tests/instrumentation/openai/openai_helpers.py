@@ -34,6 +34,18 @@ def is_async(client: Any) -> bool:
     return isinstance(client, openai.AsyncOpenAI)
 
 
+async def drain(stream: Any, client: Any, into: list[Any] | None = None) -> list[Any]:
+    """Every chunk or event of ``stream``, appended to ``into`` as it comes (``async for`` if async)."""
+    items = [] if into is None else into
+    if is_async(client):
+        async for item in stream:
+            items.append(item)
+    else:
+        for item in stream:
+            items.append(item)
+    return items
+
+
 @contextlib.asynccontextmanager
 async def entered(manager: Any, client: Any) -> AsyncIterator[Any]:
     """``with manager as value`` (``async with`` for the async client)."""

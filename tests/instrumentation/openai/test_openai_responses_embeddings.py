@@ -21,13 +21,22 @@ from helpers import (
     TIME_PER_OUTPUT_CHUNK,
     TIME_TO_FIRST_CHUNK,
     TOKENS,
-    araised_by,
     priced,
+    resolve,
     token_sums,
 )
 from openai.types import CreateEmbeddingResponse
 from openai.types.responses import ParsedResponse, Response
-from openai_helpers import Answer, assert_usage_and_duration, one_span, points, span_base
+from openai_helpers import (
+    Answer,
+    assert_usage_and_duration,
+    drain,
+    entered,
+    is_async,
+    one_span,
+    points,
+    span_base,
+)
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -257,12 +266,12 @@ def test_responses_function_call_round_trip(
     assert token_sums(openai_instrumented) == {"input": 9, "output": 8}
 
 
-def test_responses_parse_with_text_format_class(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_responses_parse_with_text_format_class(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
     # The fake server's text is not JSON; with a strict tool the model calls it instead.
-    response = openai_client.responses.parse(
-        model="gpt-4o", input=QUESTION, text_format=Answer, tools=STRICT_TOOLS
+    response = await resolve(
+        client.responses.parse(model="gpt-4o", input=QUESTION, text_format=Answer, tools=STRICT_TOOLS)
     )
 
     assert isinstance(response, ParsedResponse)
@@ -273,31 +282,14 @@ def test_responses_parse_with_text_format_class(
     )
 
 
-async def test_async_responses_parse_with_text_format_class(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    response = await async_openai_client.responses.parse(
-        model="gpt-4o", input=QUESTION, text_format=Answer, tools=STRICT_TOOLS
-    )
-
-    assert isinstance(response, ParsedResponse)
-    assert dict(client_span(openai_instrumented).attributes or {}) == priced(
-        {
-            **base,
-            "gen_ai.output.type": "json",
-            **FUNCTION_CALL_ATTRS,
-        }
-    )
-
-
-def test_responses_rate_limit(
+async def test_responses_rate_limit(
     openai_instrumented: TelemetryCapture,
-    openai_client: openai.OpenAI,
+    client: Any,
     base: dict[str, Any],
     metric_base: dict[str, Any],
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.responses.create(model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]")
+        await resolve(client.responses.create(model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]"))
 
     assert_rate_limited(client_span(openai_instrumented), info.value, base)
     assert points(openai_instrumented, DURATION) == [
@@ -306,31 +298,19 @@ def test_responses_rate_limit(
     assert openai_instrumented.metric_points(TOKENS) == []
 
 
-async def test_async_responses_rate_limit(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI, base: dict[str, Any]
-) -> None:
-    exc = await araised_by(
-        lambda: async_openai_client.responses.create(
-            model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]"
-        )
-    )
-
-    assert_rate_limited(client_span(openai_instrumented), exc, base)
-
-
 # --------------------------------------------------------------------------- responses streams
 
 
-def test_responses_stream_exhausted(
+async def test_responses_stream_exhausted(
     openai_instrumented: TelemetryCapture,
-    openai_client: openai.OpenAI,
+    client: Any,
     stream_base: dict[str, Any],
     metric_base: dict[str, Any],
 ) -> None:
-    stream = openai_client.responses.create(model="gpt-4o", input=QUESTION, stream=True)
-    assert isinstance(stream, openai.Stream)
+    stream = await resolve(client.responses.create(model="gpt-4o", input=QUESTION, stream=True))
+    assert isinstance(stream, openai.AsyncStream if is_async(client) else openai.Stream)
     assert stream.response.status_code == 200
-    events = list(stream)
+    events = await drain(stream, client)
 
     assert len(events) == 14
     assert (events[0].type, events[-1].type) == ("response.created", "response.completed")
@@ -345,48 +325,13 @@ def test_responses_stream_exhausted(
     assert points(openai_instrumented, TIME_PER_OUTPUT_CHUNK) == [(attrs, 1)]
 
 
-async def test_async_responses_stream_exhausted(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    stream_base: dict[str, Any],
+async def test_responses_stream_function_call(
+    openai_instrumented: TelemetryCapture, client: Any, stream_base: dict[str, Any]
 ) -> None:
-    stream = await async_openai_client.responses.create(model="gpt-4o", input=QUESTION, stream=True)
-    assert isinstance(stream, openai.AsyncStream)
-    events = [event async for event in stream]
-
-    assert events[-1].type == "response.completed"
-    span = client_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.UNSET
-    assert attributes(span) == priced({**stream_base, **REPLY_ATTRS, "agentotel.stream.end": "exhausted"})
-    assert openai_instrumented.metric_count(TIME_TO_FIRST_CHUNK) == 1
-    assert openai_instrumented.metric_count(TIME_PER_OUTPUT_CHUNK) == 1
-
-
-def test_responses_stream_function_call(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
-) -> None:
-    for _ in openai_client.responses.create(model="gpt-4o", input=QUESTION, tools=RESP_TOOLS, stream=True):
-        pass
-
-    assert attributes(client_span(openai_instrumented)) == priced(
-        {
-            **stream_base,
-            **FUNCTION_CALL_ATTRS,
-            "agentotel.stream.end": "exhausted",
-        }
+    stream = await resolve(
+        client.responses.create(model="gpt-4o", input=QUESTION, tools=RESP_TOOLS, stream=True)
     )
-
-
-async def test_async_responses_stream_function_call(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    stream_base: dict[str, Any],
-) -> None:
-    stream = await async_openai_client.responses.create(
-        model="gpt-4o", input=QUESTION, tools=RESP_TOOLS, stream=True
-    )
-    async for _ in stream:
-        pass
+    await drain(stream, client)
 
     assert attributes(client_span(openai_instrumented)) == priced(
         {
@@ -424,18 +369,17 @@ def test_responses_stream_abandoned(
     assert (span.attributes or {})["agentotel.stream.end"] == "abandoned"
 
 
-def test_responses_stream_disconnect(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
+async def test_responses_stream_disconnect(
+    openai_instrumented: TelemetryCapture, client: Any, stream_base: dict[str, Any]
 ) -> None:
-    stream = openai_client.responses.create(
-        model="gpt-4o", input=f"{QUESTION} [[scenario:disconnect]]", stream=True
+    stream = await resolve(
+        client.responses.create(model="gpt-4o", input=f"{QUESTION} [[scenario:disconnect]]", stream=True)
     )
-    received = []
+    received: list[Any] = []
     with pytest.raises(openai.APIConnectionError):
-        for event in stream:
-            received.append(event.type)
+        await drain(stream, client, received)
 
-    assert received == ["response.created", "response.in_progress"]
+    assert [event.type for event in received] == ["response.created", "response.in_progress"]
     span = client_span(openai_instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert attributes(span) == priced(
@@ -448,70 +392,22 @@ def test_responses_stream_disconnect(
     )
 
 
-async def test_async_responses_stream_disconnect_ends_in_error(
-    openai_instrumented: TelemetryCapture, async_openai_client: openai.AsyncOpenAI
-) -> None:
-    stream = await async_openai_client.responses.create(
-        model="gpt-4o", input=f"{QUESTION} [[scenario:disconnect]]", stream=True
-    )
-    with pytest.raises(openai.APIConnectionError):
-        async for _ in stream:
-            pass
-
-    span = client_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.ERROR
-    assert (span.attributes or {})["agentotel.stream.end"] == "error"
-    assert (span.attributes or {})["error.type"] == "openai.APIConnectionError"
-
-
-def test_responses_stream_rate_limit(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
+async def test_responses_stream_rate_limit(
+    openai_instrumented: TelemetryCapture, client: Any, stream_base: dict[str, Any]
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.responses.create(
-            model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]", stream=True
+        await resolve(
+            client.responses.create(model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]", stream=True)
         )
 
     assert_rate_limited(client_span(openai_instrumented), info.value, stream_base)
 
 
-async def test_async_responses_stream_rate_limit(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    stream_base: dict[str, Any],
+async def test_responses_stream_helper(
+    openai_instrumented: TelemetryCapture, client: Any, stream_base: dict[str, Any]
 ) -> None:
-    exc = await araised_by(
-        lambda: async_openai_client.responses.create(
-            model="gpt-4o", input=f"{QUESTION} [[scenario:rate_limit]]", stream=True
-        )
-    )
-
-    assert_rate_limited(client_span(openai_instrumented), exc, stream_base)
-
-
-def test_responses_stream_helper(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, stream_base: dict[str, Any]
-) -> None:
-    with openai_client.responses.stream(model="gpt-4o", input=QUESTION) as stream:
-        final = stream.get_final_response()
-
-    assert final.output_text == REPLY
-    assert attributes(client_span(openai_instrumented)) == priced(
-        {
-            **stream_base,
-            **REPLY_ATTRS,
-            "agentotel.stream.end": "exhausted",
-        }
-    )
-
-
-async def test_async_responses_stream_helper(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    stream_base: dict[str, Any],
-) -> None:
-    async with async_openai_client.responses.stream(model="gpt-4o", input=QUESTION) as stream:
-        final = await stream.get_final_response()
+    async with entered(client.responses.stream(model="gpt-4o", input=QUESTION), client) as stream:
+        final = await resolve(stream.get_final_response())
 
     assert final.output_text == REPLY
     assert attributes(client_span(openai_instrumented)) == priced(
@@ -616,27 +512,15 @@ async def test_async_embeddings(
     assert token_sums(openai_instrumented) == {"input": 2}
 
 
-def test_embeddings_rate_limit(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, embeddings_base: dict[str, Any]
+async def test_embeddings_rate_limit(
+    openai_instrumented: TelemetryCapture, client: Any, embeddings_base: dict[str, Any]
 ) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        openai_client.embeddings.create(model=EMBEDDING_MODEL, input=f"{QUESTION} [[scenario:rate_limit]]")
+        await resolve(
+            client.embeddings.create(model=EMBEDDING_MODEL, input=f"{QUESTION} [[scenario:rate_limit]]")
+        )
 
     span = client_span(openai_instrumented)
     assert span.name == "embeddings text-embedding-3-small"
     assert_rate_limited(span, info.value, embeddings_base)
     assert openai_instrumented.metric_points(TOKENS) == []
-
-
-async def test_async_embeddings_rate_limit(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    embeddings_base: dict[str, Any],
-) -> None:
-    exc = await araised_by(
-        lambda: async_openai_client.embeddings.create(
-            model=EMBEDDING_MODEL, input=f"{QUESTION} [[scenario:rate_limit]]"
-        )
-    )
-
-    assert_rate_limited(client_span(openai_instrumented), exc, embeddings_base)

@@ -40,6 +40,7 @@ from openai_helpers import (
     assert_raised_by_sdk,
     assert_usage_and_duration,
     attributes,
+    drain,
     entered,
     failing_request,
     is_async,
@@ -92,18 +93,6 @@ def has_time_to_first_chunk(span: ReadableSpan) -> bool:
 def chunk_metric_counts(cap: TelemetryCapture) -> tuple[int, int]:
     """Measurements of (time_to_first_chunk, time_per_output_chunk)."""
     return cap.metric_count(TIME_TO_FIRST_CHUNK), cap.metric_count(TIME_PER_OUTPUT_CHUNK)
-
-
-async def drain(stream: Any, client: Any, into: list[Any] | None = None) -> list[Any]:
-    """Every chunk of ``stream``, appended to ``into`` as it comes (``async for`` for the async client)."""
-    chunks = [] if into is None else into
-    if is_async(client):
-        async for chunk in stream:
-            chunks.append(chunk)
-    else:
-        for chunk in stream:
-            chunks.append(chunk)
-    return chunks
 
 
 async def break_after_first(stream: Any, client: Any) -> None:
