@@ -275,8 +275,17 @@ async def test_create_stream_closed_unread(
     assert cap.metric_count(TIME_PER_OUTPUT_CHUNK) == 0
 
 
-async def test_create_stream_abandoned(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
-    stream = await create_stream(client)
+@pytest.mark.parametrize(
+    "open_stream",
+    [
+        pytest.param(create_stream, id="create"),  # messages.create(stream=True)
+        pytest.param(enter_stream_manager, id="helper"),  # messages.stream(): entered, never exited
+    ],
+)
+async def test_abandoned_after_the_first_event(
+    anthropic_instrumented: TelemetryCapture, client: Any, open_stream: Callable[[Any], Awaitable[Any]]
+) -> None:
+    stream = await open_stream(client)
     await next_event(stream, client)
     assert anthropic_instrumented.spans() == []
 
@@ -285,6 +294,7 @@ async def test_create_stream_abandoned(anthropic_instrumented: TelemetryCapture,
 
     attrs = stream_span(anthropic_instrumented, "abandoned")
     assert attrs["gen_ai.response.id"] == "msg_1"
+    assert attrs["gen_ai.usage.input_tokens"] == 6
 
 
 @pytest.mark.parametrize(
@@ -414,10 +424,11 @@ async def test_helper_get_final_message(
     )
 
 
+@pytest.mark.parametrize("beta", [pytest.param(False, id="messages"), pytest.param(True, id="beta")])
 async def test_helper_get_final_text(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer, beta: bool
 ) -> None:
-    async with helper_stream(client) as stream:
+    async with helper_stream(client, beta=beta) as stream:
         text = await resolve(stream.get_final_text())
 
     assert text == REPLY
@@ -481,19 +492,6 @@ async def test_helper_keeps_sdk_attributes(anthropic_instrumented: TelemetryCapt
     stream_span(anthropic_instrumented, "exhausted")
 
 
-async def test_helper_abandoned(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
-    stream = await enter_stream_manager(client)
-    await next_event(stream, client)
-    assert anthropic_instrumented.spans() == []
-
-    del stream
-    await collect_garbage()
-
-    attrs = stream_span(anthropic_instrumented, "abandoned")
-    assert attrs["gen_ai.response.id"] == "msg_1"
-    assert attrs["gen_ai.usage.input_tokens"] == 6
-
-
 async def test_helper_tool_use(
     anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
 ) -> None:
@@ -515,16 +513,6 @@ async def test_helper_thinking(
     assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(
         fake_llm, input_tokens=7, output_tokens=11
     )
-
-
-async def test_beta_helper(
-    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
-) -> None:
-    async with helper_stream(client, beta=True) as stream:
-        text = await resolve(stream.get_final_text())
-
-    assert text == REPLY
-    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
 
 
 async def test_beta_helper_exit_unread(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
