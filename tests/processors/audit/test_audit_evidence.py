@@ -162,38 +162,20 @@ def test_a_restart_after_tampering_records_a_chain_broken_gap_and_verify_fails(
     )
 
 
-def test_complete_lines_that_fail_are_never_a_damaged_end_even_if_a_gap_acknowledges_them(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    "ending",
+    [
+        pytest.param(b"\n", id="complete_line"),
+        pytest.param(b"", id="last_line_without_newline"),  # complete JSON: not torn
+    ],
+)
+def test_an_edited_complete_record_is_never_a_damaged_end_even_if_a_gap_acknowledges_it(
+    tmp_path: Path, ending: bytes
 ) -> None:
+    """A complete record that fails its hash (with or without its newline) is a break, not crash
+    damage, even when the next file starts with an audit_gap for that many bytes."""
     lines = chain_lines(5)
-    bad = lines[4].replace(b'"success"', b'"failure"')
-    write_lines(tmp_path / "audit.jsonl.1", [*lines[:4], bad])
-    prev = json.loads(lines[3])["hash"]
-    gap = {
-        **json.loads(lines[0]),
-        "seq": 5,
-        "prev_hash": prev,
-        "event_type": "audit_gap",
-        "metadata": {"reason": "corrupt_tail", "discarded_bytes": len(bad)},
-    }
-    gap.pop("hash")
-    write_lines(tmp_path / "audit.jsonl", [seal(gap, Hasher())[0]])
-
-    result = verify([tmp_path / "audit.jsonl"])
-
-    assert result.broken == Break(
-        5,
-        str(tmp_path / "audit.jsonl.1"),
-        5,
-        "hash does not match the record (edited, or hashed with another key)",
-    )
-
-
-def test_an_edited_last_line_without_newline_is_not_crash_damage_even_if_a_gap_acknowledges_it(
-    tmp_path: Path,
-) -> None:
-    lines = chain_lines(5)
-    bad = lines[4].replace(b'"success"', b'"failure"').rstrip(b"\n")  # complete JSON: not torn
+    bad = lines[4].replace(b'"success"', b'"failure"').rstrip(b"\n") + ending
     write_lines(tmp_path / "audit.jsonl.1", [*lines[:4], bad])
     gap = {
         **json.loads(lines[0]),
