@@ -411,6 +411,24 @@ def test_thrown_exception_the_generator_does_not_handle_fails_its_span(agent_lay
     assert_failed_with(span, error, "KeyError")
 
 
+def test_a_generator_raising_stop_async_iteration_fails_with_it(agent_layer: TelemetryCapture) -> None:
+    # Only StopIteration ends a sync generator: the async one is the app's exception.
+    error = StopAsyncIteration("odd")
+
+    @agentotel.step("odd")
+    def odd() -> Iterator[str]:
+        yield "first"
+        raise error
+
+    running = odd()
+    assert next(running) == "first"
+    with pytest.raises(StopAsyncIteration) as info:
+        next(running)
+
+    assert info.value is error
+    assert_failed_with(only(agent_layer), error, "StopAsyncIteration")
+
+
 async def test_athrow_reaches_a_decorated_async_generator(agent_layer: TelemetryCapture) -> None:
     @agentotel.step("resilient")
     async def resilient() -> AsyncIterator[str]:

@@ -205,11 +205,19 @@ class _Steps:
     steps.closing():`` early close) closes the block. The sync and async generator wrappers share
     it, and differ only by ``await``."""
 
-    __slots__ = ("_closing", "_token", "block", "done", "value")
+    __slots__ = ("_closing", "_stop", "_token", "block", "done", "value")
 
-    def __init__(self, spec: Block, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]):
+    def __init__(
+        self,
+        spec: Block,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        stop: type[Exception] = StopIteration,
+    ) -> None:
         self.block = spec._fresh()
         self.block._prepare(fn, args, kwargs)
+        self._stop = stop  # what ends the iteration (StopAsyncIteration for an async one)
         self.done = False
         self.value: Any = None
         self._closing = False
@@ -230,7 +238,7 @@ class _Steps:
     ) -> bool:
         block = self.block
         block._detach(self._token)
-        if isinstance(exc, (StopIteration, StopAsyncIteration)):
+        if isinstance(exc, self._stop):
             self.done = True
             if isinstance(exc, StopIteration):
                 self.value = exc.value
@@ -288,7 +296,7 @@ def _generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_generator(spec: Block, fn: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        steps = _Steps(spec, fn, args, kwargs)
+        steps = _Steps(spec, fn, args, kwargs, StopAsyncIteration)
         agen = fn(*args, **kwargs)
         steps.block._start()
         step: Callable[[Any], Any] = agen.asend

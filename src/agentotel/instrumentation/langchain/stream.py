@@ -48,13 +48,16 @@ class _Step:
     ) -> None:
         block = self._stream._self_block
         block._detach(self._token)
-        if isinstance(exc, (StopIteration, StopAsyncIteration)):
+        if isinstance(exc, self._stream._self_stop):
             block._finish(None)
         elif exc is not None or self._closing:
             block._finish(exc)
 
 
 class _RunStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
+    _self_stop: type[Exception]
+    """What ends the stream: ``StopIteration``, or ``StopAsyncIteration`` for an async one."""
+
     def __init__(self, wrapped: Any, block: Workflow) -> None:
         super().__init__(wrapped)
         self._self_block = block
@@ -74,6 +77,8 @@ class _RunStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
 
 class SyncRunStream(_RunStream):
     """A sync graph stream (a generator)."""
+
+    _self_stop = StopIteration
 
     def __iter__(self) -> SyncRunStream:
         return self
@@ -97,6 +102,8 @@ class SyncRunStream(_RunStream):
 
 class AsyncRunStream(_RunStream):
     """An async graph stream (an async generator); :class:`SyncRunStream` with ``await``."""
+
+    _self_stop = StopAsyncIteration
 
     def __aiter__(self) -> AsyncRunStream:
         return self
