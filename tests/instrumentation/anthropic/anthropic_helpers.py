@@ -3,7 +3,6 @@ one test body drive the sync and the async client alike."""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import anthropic
@@ -38,11 +37,6 @@ HTTP_ERRORS = [RATE_LIMIT, SERVER_ERROR, OVERLOADED, BAD_REQUEST]
 
 def is_async(client: Any) -> bool:
     return isinstance(client, anthropic.AsyncAnthropic)
-
-
-async def resolve(value: Any) -> Any:
-    """``value``, awaited if the async client returned an awaitable."""
-    return await value if inspect.isawaitable(value) else value
 
 
 def request_attrs(server: FakeLLMServer, *, stream: bool = False) -> dict[str, Any]:

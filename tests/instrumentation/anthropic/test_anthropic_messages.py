@@ -25,7 +25,6 @@ from anthropic_helpers import (
     metric_attrs,
     reply_attrs,
     request_attrs,
-    resolve,
     tool_use_attrs,
 )
 from helpers import (
@@ -41,6 +40,7 @@ from helpers import (
     closed_port,
     instrumented,
     only_span,
+    resolve,
     user,
 )
 from opentelemetry.sdk.trace import ReadableSpan

@@ -29,7 +29,6 @@ from anthropic_helpers import (
     metric_attrs,
     reply_attrs,
     request_attrs,
-    resolve,
     tool_use_attrs,
 )
 from helpers import (
@@ -44,6 +43,7 @@ from helpers import (
     attrs_of,
     instrumented,
     only_span,
+    resolve,
     token_sums,
     user,
 )
