@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentotel import semconv
-
-if TYPE_CHECKING:
-    from agentotel._telemetry import Telemetry
+from agentotel._telemetry import Telemetry
 
 
 def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) -> None:

@@ -43,7 +43,7 @@ def _p() -> Any:
 
 def _patches() -> tuple[Patch, ...]:
     found: list[Patch] = [
-        Patch("anthropic._base_client", "start_api_call_span", lambda t, b: _p().sdk_span_switch(t))
+        Patch("anthropic._base_client", "start_api_call_span", lambda t, b: _p().sdk_span_switch(t, b))
     ]
     for module in (_MESSAGES, _BETA):
         found += [

@@ -51,6 +51,6 @@ def stream_helper(telemetry: Telemetry, boundary: Boundary, is_async: bool) -> C
     return _sdk_hooks.entered_stream(messages(telemetry, boundary), "_raw_stream", is_async)
 
 
-def sdk_span_switch(telemetry: Telemetry) -> Callable[..., Any]:
+def sdk_span_switch(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any]:
     """The SDK's ``start_api_call_span``: no SDK span inside one of our LLM calls."""
     return _sdk_hooks.sdk_span_switch()
