@@ -41,6 +41,7 @@ from helpers import (
     TELEMETRY_ERRORS,
     assert_raised_outside_agentotel,
     instrumented,
+    resolve,
     user,
 )
 from opentelemetry.trace import StatusCode
@@ -648,26 +649,28 @@ def _check_counts(h: Harness, expected_errors: int) -> None:
 
 
 @pytest.mark.parametrize("point", FAILURE_POINTS)
-def test_sync_wrapper_returns_the_same_object_and_runs_once(
-    cap: TelemetryCapture, point: FailurePoint
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_wrapper_returns_the_same_object_and_runs_once(
+    cap: TelemetryCapture, point: FailurePoint, is_async: bool
 ) -> None:
-    h = Harness(cap, point.raising, is_async=False)
+    h = Harness(cap, point.raising, is_async=is_async)
     sentinel = object()
     h.behaviour = lambda: sentinel
-    assert h.fn(1, k=2) is sentinel
+    assert await resolve(h.fn(1, k=2)) is sentinel
     _check_counts(h, point.ok_errors)
     assert (h.call.log if h.call else None) == point.ok_log
 
 
 @pytest.mark.parametrize("point", FAILURE_POINTS)
-def test_sync_wrapper_propagates_the_apps_exception_as_the_same_object(
-    cap: TelemetryCapture, point: FailurePoint
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_wrapper_propagates_the_apps_exception_as_the_same_object(
+    cap: TelemetryCapture, point: FailurePoint, is_async: bool
 ) -> None:
-    h = Harness(cap, point.raising, is_async=False)
+    h = Harness(cap, point.raising, is_async=is_async)
     original = AppError("the app's own failure")
     h.behaviour = lambda: raise_app_error(original)
     try:
-        h.fn()
+        await resolve(h.fn())
     except AppError as exc:
         caught = exc
     else:  # pragma: no cover
@@ -679,49 +682,12 @@ def test_sync_wrapper_propagates_the_apps_exception_as_the_same_object(
     frames = traceback.extract_tb(caught.__traceback__)
     assert frames[-1].name == "raise_app_error"  # the original raising frame is still the innermost
     assert frames[-1].line == "raise error  # the app's raising frame"
-    assert "_app" in [f.name for f in frames]
+    assert ("_async_app" if is_async else "_app") in [f.name for f in frames]
     _check_counts(h, point.fail_errors)
     assert (h.call.log if h.call else None) == point.fail_log
     if h.call is not None and "fail" in h.call.log:
         assert h.call.failed_with is original
     assert h.on_result_seen == []
-
-
-@pytest.mark.parametrize("point", FAILURE_POINTS)
-async def test_async_wrapper_returns_the_same_object_and_runs_once(
-    cap: TelemetryCapture, point: FailurePoint
-) -> None:
-    h = Harness(cap, point.raising, is_async=True)
-    sentinel = object()
-    h.behaviour = lambda: sentinel
-    assert await h.fn(1, k=2) is sentinel
-    _check_counts(h, point.ok_errors)
-    assert (h.call.log if h.call else None) == point.ok_log
-
-
-@pytest.mark.parametrize("point", FAILURE_POINTS)
-async def test_async_wrapper_propagates_the_apps_exception_as_the_same_object(
-    cap: TelemetryCapture, point: FailurePoint
-) -> None:
-    h = Harness(cap, point.raising, is_async=True)
-    original = AppError("the app's own async failure")
-    h.behaviour = lambda: raise_app_error(original)
-    try:
-        await h.fn()
-    except AppError as exc:
-        caught = exc
-    else:  # pragma: no cover
-        pytest.fail("the app's exception was swallowed")
-    assert caught is original
-    assert caught.__cause__ is None
-    assert caught.__context__ is None
-    frames = traceback.extract_tb(caught.__traceback__)
-    assert frames[-1].name == "raise_app_error"
-    assert "_async_app" in [f.name for f in frames]
-    _check_counts(h, point.fail_errors)
-    assert (h.call.log if h.call else None) == point.fail_log
-    if h.call is not None and "fail" in h.call.log:
-        assert h.call.failed_with is original
 
 
 @pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit, GeneratorExit])
