@@ -262,14 +262,25 @@ def test_anthropic_usage_that_is_not_a_whole_number_is_not_recorded(
     assert usage_errors(cap, "anthropic") == 1
 
 
-def test_an_agent_round_sums_only_valid_usage(agent_layer: TelemetryCapture, oai: openai.OpenAI) -> None:
+@pytest.mark.parametrize(
+    ("calls", "expected"),
+    [
+        pytest.param([(10, 5), (-5, 5)], (10, 10), id="only_valid_usage"),
+        # saturated, not dropped by OTLP
+        pytest.param([(1, INT64_MAX), (1, INT64_MAX)], (2, INT64_MAX), id="stays_in_the_int64_range"),
+    ],
+)
+def test_an_agent_round_sums_usage(
+    agent_layer: TelemetryCapture, oai: openai.OpenAI, calls: list[tuple[int, int]], expected: tuple[int, int]
+) -> None:
+    """The round's usage is the sum of its calls' valid usage, at most the largest int64."""
     with agentotel.agent("planner"):
-        chat(oai, prompt_tokens=10, completion_tokens=5)
-        chat(oai, prompt_tokens=-5, completion_tokens=5)
+        for prompt_tokens, completion_tokens in calls:
+            chat(oai, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
 
     [round_] = [s for s in agent_layer.spans() if s.name == "invoke_agent planner"]
-    assert attrs_of(round_)["gen_ai.usage.input_tokens"] == 10
-    assert attrs_of(round_)["gen_ai.usage.output_tokens"] == 10
+    assert attrs_of(round_)["gen_ai.usage.input_tokens"] == expected[0]
+    assert attrs_of(round_)["gen_ai.usage.output_tokens"] == expected[1]
 
 
 # --------------------------------------------------------------------------- error.type cardinality
@@ -319,15 +330,3 @@ def test_llm_error_type_is_bounded_by_the_cardinality_guard(
         "openai.InternalServerError",
         "openai.RateLimitError",
     ]
-
-
-def test_an_agent_round_sum_stays_in_the_int64_range(
-    agent_layer: TelemetryCapture, oai: openai.OpenAI
-) -> None:
-    with agentotel.agent("planner"):
-        chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
-        chat(oai, prompt_tokens=1, completion_tokens=INT64_MAX)
-
-    [round_] = [s for s in agent_layer.spans() if s.name == "invoke_agent planner"]
-    assert attrs_of(round_)["gen_ai.usage.input_tokens"] == 2
-    assert attrs_of(round_)["gen_ai.usage.output_tokens"] == INT64_MAX  # saturated, not dropped by OTLP
