@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -59,34 +59,36 @@ def _inferred(call_id: str) -> dict[str, Any]:
     }
 
 
-def test_openai_example_loop_gets_one_inferred_tool_span(both: TelemetryCapture, openai_client: Any) -> None:
-    run_openai(openai_client, "gpt-4o-mini", offline=True, say=_quiet)
+@pytest.mark.parametrize(
+    ("run", "client_fixture", "model", "call_id"),
+    [
+        pytest.param(run_openai, "openai_client", "gpt-4o-mini", "call_1", id="openai"),
+        pytest.param(run_anthropic, "anthropic_client", "claude-opus-5", "toolu_1", id="anthropic"),
+    ],
+)
+def test_example_loop_gets_one_inferred_tool_span(
+    both: TelemetryCapture,
+    request: pytest.FixtureRequest,
+    run: Callable[..., Any],
+    client_fixture: str,
+    model: str,
+    call_id: str,
+) -> None:
+    run(request.getfixturevalue(client_fixture), model, offline=True, say=_quiet)
 
     [tool] = _named(both, "execute_tool")
     first, second = _named(both, "chat")[:2]
     assert tool.name == "execute_tool get_weather"
-    assert attrs_of(tool) == _inferred("call_1")
+    assert attrs_of(tool) == _inferred(call_id)
     assert tool.status.status_code is StatusCode.UNSET
     # From the end of the response that asked for the tool to the start of the request with its result.
     assert tool.start_time == first.end_time
     assert first.end_time <= tool.end_time <= second.start_time
     # Parented like that request (no enclosing span here: both are roots).
     assert tool.parent is None and second.parent is None
+    assert both.metric_count(TOOL) == 1
     assert both.metric_count(TOOL, {"gen_ai.tool.name": "get_weather", "gen_ai.tool.type": "function"}) == 1
     assert len(pending_of(both)) == 0
-
-
-def test_anthropic_example_loop_gets_one_inferred_tool_span(
-    both: TelemetryCapture, anthropic_client: Any
-) -> None:
-    run_anthropic(anthropic_client, "claude-opus-5", offline=True, say=_quiet)
-
-    [tool] = _named(both, "execute_tool")
-    first, second = _named(both, "chat")[:2]
-    assert attrs_of(tool) == _inferred("toolu_1")
-    assert tool.start_time == first.end_time
-    assert first.end_time <= tool.end_time <= second.start_time
-    assert both.metric_count(TOOL) == 1
 
 
 def test_inferred_span_is_parented_like_the_request(both: TelemetryCapture, openai_client: Any) -> None:
