@@ -122,15 +122,13 @@ def base(fake_llm: FakeLLMServer) -> dict[str, Any]:
     return span_base(fake_llm, "chat_completions", stream=True)
 
 
-# --------------------------------------------------------------------------- sync: exhausted
+# --------------------------------------------------------------------------- exhausted
 
 
-def test_exhausted_stream_span(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+async def test_exhausted_stream_span(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client, stream_options=USAGE)
-    for _ in stream:
-        pass
+    await drain(await resolve(create_stream(client, stream_options=USAGE)), client)
 
     span = chat_span(openai_instrumented)
     assert span.status.status_code is StatusCode.UNSET
@@ -138,12 +136,10 @@ def test_exhausted_stream_span(
     assert attributes(span) == priced({**base, **EXHAUSTED})
 
 
-def test_exhausted_stream_metrics(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, metric_base: dict[str, Any]
+async def test_exhausted_stream_metrics(
+    openai_instrumented: TelemetryCapture, client: Any, metric_base: dict[str, Any]
 ) -> None:
-    stream = create_stream(openai_client, stream_options=USAGE)
-    for _ in stream:
-        pass
+    await drain(await resolve(create_stream(client, stream_options=USAGE)), client)
 
     cap = openai_instrumented
     attrs = assert_usage_and_duration(cap, metric_base)
@@ -265,7 +261,7 @@ def test_stream_tool_calls_for_each_choice(
     assert_both_choices_called_get_weather(chat_span(openai_instrumented))
 
 
-# --------------------------------------------------------------------------- sync: cut short
+# --------------------------------------------------------------------------- cut short
 
 
 async def test_break_then_close_ends_closed(
@@ -359,7 +355,7 @@ def test_break_close_and_collect_end_once(
     assert openai_instrumented.metric_count(DURATION) == 1
 
 
-# --------------------------------------------------------------------------- sync: errors
+# --------------------------------------------------------------------------- errors
 
 
 async def test_disconnect_mid_stream(
@@ -470,31 +466,6 @@ async def test_mid_stream_error_reaches_caller_unchanged(
     assert str(exc) == str(baseline)
     assert_raised_by_sdk(exc)
     assert (chat_span(cap).attributes or {})["agentotel.stream.end"] == "error"
-
-
-# --------------------------------------------------------------------------- async
-
-
-async def test_async_exhausted_stream(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    base: dict[str, Any],
-    metric_base: dict[str, Any],
-) -> None:
-    stream = await create_stream(async_openai_client, stream_options=USAGE)
-    chunks = [chunk async for chunk in stream]
-
-    assert len(chunks) == 9
-    assert all(type(c) is ChatCompletionChunk for c in chunks)
-    span = chat_span(openai_instrumented)
-    assert span.status.status_code is StatusCode.UNSET
-    assert has_time_to_first_chunk(span)
-    assert attributes(span) == priced({**base, **EXHAUSTED})
-    attrs = {**metric_base, "gen_ai.response.model": "gpt-4o-2024-08-06"}
-    assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
-    assert points(openai_instrumented, DURATION) == [(attrs, 1)]
-    assert points(openai_instrumented, TIME_TO_FIRST_CHUNK) == [(attrs, 1)]
-    assert points(openai_instrumented, TIME_PER_OUTPUT_CHUNK) == [(attrs, 1)]
 
 
 # --------------------------------------------------------------------------- raw-response streams
