@@ -433,10 +433,13 @@ def test_responses_with_raw_response(
 # --------------------------------------------------------------------------- embeddings
 
 
-def test_embeddings_span(
-    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, embeddings_base: dict[str, Any]
+async def test_embeddings_span(
+    openai_instrumented: TelemetryCapture,
+    client: Any,
+    embeddings_base: dict[str, Any],
+    embeddings_metric_base: dict[str, Any],
 ) -> None:
-    result = openai_client.embeddings.create(model=EMBEDDING_MODEL, input="hello world")
+    result = await resolve(client.embeddings.create(model=EMBEDDING_MODEL, input="hello world"))
 
     assert type(result) is CreateEmbeddingResponse
     assert len(result.data[0].embedding) == 8
@@ -451,6 +454,10 @@ def test_embeddings_span(
             "gen_ai.usage.input_tokens": 2,
         }
     )
+    assert points(openai_instrumented, TOKENS) == [
+        ({**embeddings_metric_base, "gen_ai.token.type": "input"}, 1)
+    ]
+    assert token_sums(openai_instrumented) == {"input": 2}
 
 
 def test_embeddings_metrics_have_no_output_tokens(
@@ -485,31 +492,6 @@ def test_embeddings_dimensions_and_encoding_format(
             "gen_ai.usage.input_tokens": 6,
         }
     )
-
-
-async def test_async_embeddings(
-    openai_instrumented: TelemetryCapture,
-    async_openai_client: openai.AsyncOpenAI,
-    embeddings_base: dict[str, Any],
-    embeddings_metric_base: dict[str, Any],
-) -> None:
-    result = await async_openai_client.embeddings.create(model=EMBEDDING_MODEL, input="hello world")
-
-    assert type(result) is CreateEmbeddingResponse
-    span = client_span(openai_instrumented)
-    assert span.name == "embeddings text-embedding-3-small"
-    assert dict(span.attributes or {}) == priced(
-        {
-            **embeddings_base,
-            "gen_ai.response.model": EMBEDDING_MODEL,
-            "gen_ai.embeddings.dimension.count": 8,
-            "gen_ai.usage.input_tokens": 2,
-        }
-    )
-    assert points(openai_instrumented, TOKENS) == [
-        ({**embeddings_metric_base, "gen_ai.token.type": "input"}, 1)
-    ]
-    assert token_sums(openai_instrumented) == {"input": 2}
 
 
 async def test_embeddings_rate_limit(
