@@ -38,7 +38,7 @@ from agent_helpers import (
     span_id,
     trace_id,
 )
-from helpers import CHAT_TOOLS, GPT, QUESTION, TELEMETRY_ERRORS, user
+from helpers import CHAT_TOOLS, GPT, QUESTION, TELEMETRY_ERRORS, resolve, user
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -228,38 +228,23 @@ def _generator_forms(api: Api, started: list[str]) -> tuple[Any, Any]:
     return gen, agen
 
 
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("api", APIS, ids=API_IDS)
-def test_generator_span_ends_after_the_last_item(agent_layer: TelemetryCapture, api: Api) -> None:
+async def test_generator_span_ends_after_the_last_item(
+    agent_layer: TelemetryCapture, api: Api, is_async: bool
+) -> None:
     notes: list[str] = []
-    gen, _ = _generator_forms(api, notes)
+    gen, agen = _generator_forms(api, notes)
 
-    items = gen()
+    items = agen() if is_async else gen()
+    step = items.__anext__ if is_async else items.__next__
     assert notes == []  # nothing runs before the first next()
-    assert next(items) == ITEMS[0]
+    assert await resolve(step()) == ITEMS[0]
     assert agent_layer.spans() == []
-    assert next(items) == ITEMS[1]
+    assert await resolve(step()) == ITEMS[1]
     assert agent_layer.spans() == []
-    with pytest.raises(StopIteration):
-        next(items)
-
-    span = only(agent_layer)
-    assert attrs_of(span) == api.attributes
-    assert_ended_cleanly(span)
-    assert notes == ["start", "finally"]
-
-
-@pytest.mark.parametrize("api", APIS, ids=API_IDS)
-async def test_async_generator_span_ends_after_the_last_item(agent_layer: TelemetryCapture, api: Api) -> None:
-    notes: list[str] = []
-    _, agen = _generator_forms(api, notes)
-
-    items = agen()
-    assert await items.__anext__() == ITEMS[0]
-    assert agent_layer.spans() == []
-    assert await items.__anext__() == ITEMS[1]
-    assert agent_layer.spans() == []
-    with pytest.raises(StopAsyncIteration):
-        await items.__anext__()
+    with pytest.raises(StopAsyncIteration if is_async else StopIteration):
+        await resolve(step())
 
     span = only(agent_layer)
     assert attrs_of(span) == api.attributes
