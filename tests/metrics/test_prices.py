@@ -71,3 +71,22 @@ def test_an_override_may_name_its_source(tmp_path: Path) -> None:
     assert load(str(path)).lookup("my-model") == Price(
         1.0, 2.0, None, None, "2026-11-30", "https://example.com/our-contract"
     )
+
+
+SPLIT_USAGE = [(0, 0, 0, 0), (5, 20, 0, 0), (1_234_567, 89, 0, 0), (1000, 7, 600, 0), (1000, 7, 0, 300)]
+SPLIT_PRICES = [
+    Price(2.5, 10.0),
+    Price(3.0, 15.0, cache_read=0.3, cache_write=3.75),
+    Price(0.15, 0.6, cache_read=0.075),
+]
+
+
+@pytest.mark.parametrize(("input_tokens", "output_tokens", "cache_read", "cache_write"), SPLIT_USAGE)
+@pytest.mark.parametrize("price", SPLIT_PRICES)
+def test_split_is_the_same_two_floats_as_cost(
+    price: Price, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int
+) -> None:
+    inputs, outputs = price.split(input_tokens, output_tokens, cache_read, cache_write)
+    # repr: the very same float (0.0 and -0.0 compare equal, their reprs do not).
+    assert repr(inputs) == repr(price.cost(input_tokens, 0, cache_read, cache_write))
+    assert repr(outputs) == repr(price.cost(0, output_tokens))

@@ -12,7 +12,7 @@ bug of ours) closes it. Later calls are no-ops, so a stream that is closed, then
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -172,12 +172,13 @@ class Invocation(SpanLifecycle):
     def _remember_tool_calls(self, attributes: Mapping[str, AttributeValue]) -> None:
         ids = attributes[semconv.AGENTOTEL_TOOL_CALL_IDS]
         names = attributes.get(semconv.AGENTOTEL_TOOL_CALL_NAMES, ())
-        if isinstance(ids, Sequence) and isinstance(names, Sequence) and not isinstance(ids, str):
+        # The extractors make lists (the span SDK keeps them as they are or as tuples).
+        if isinstance(ids, (list, tuple)) and isinstance(names, (list, tuple)):
             # The tool runs from the end of this response: the span's own end time, when it has one.
-            ended = getattr(self.span, "end_time", None)
+            span = self.span
+            ended = getattr(span, "end_time", None)
             requested = ended if isinstance(ended, int) else time.time_ns()
-            trace_id = self.span.get_span_context().trace_id
-            self.telemetry.pending.add([str(i) for i in ids], [str(n) for n in names], requested, trace_id)
+            self.telemetry.pending.add(ids, names, requested, span.get_span_context().trace_id)
 
     def _record_durations(self, metric_attrs: dict[str, Any]) -> None:
         now = time.perf_counter_ns()

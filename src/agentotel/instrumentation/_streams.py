@@ -14,6 +14,7 @@ the rest are no-ops.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
@@ -192,8 +193,10 @@ class _ResponseProxy(wrapt.ObjectProxy):  # type: ignore[type-arg]
 class SyncStreamProxy(_StreamProxyBase):
     """Proxy for a sync SDK stream (an iterator with ``close()`` and ``with`` support)."""
 
-    def __iter__(self) -> SyncStreamProxy:
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        # A ``for`` loop gets a generator over the SDK stream's own iterator: per chunk a generator
+        # resume, where ``__next__`` costs two Python calls (ours and the SDK's ``__next__``).
+        return _chunks(self)
 
     def __next__(self) -> Any:
         try:
@@ -216,6 +219,27 @@ class SyncStreamProxy(_StreamProxyBase):
             return self.__wrapped__.__exit__(*exc_info)
         finally:
             self._self_end(semconv.STREAM_CLOSED)
+
+
+def _chunks(proxy: SyncStreamProxy) -> Iterator[Any]:
+    """The chunks of ``proxy``'s SDK stream as its ``__iter__`` yields them, each taken by the open
+    stream (:meth:`OpenStream.took`); the end as in ``__next__`` (:meth:`OpenStream.stopped`).
+
+    The generator holds ``proxy``, so the proxy is not collected (abandoned) while a loop reads
+    it. Leaving the loop early ends nothing: the stream ends when it is closed, exhausted or
+    collected, as with ``__next__``.
+    """
+    opened = proxy._self_open
+    chunks = iter(proxy.__wrapped__)
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration as exc:
+            opened.stopped(exc)
+            return
+        except BaseException as exc:
+            raise opened.stopped(exc)  # noqa: B904 - the stream's own exception, as it came
+        yield opened.took(chunk)
 
 
 class AsyncStreamProxy(_StreamProxyBase):

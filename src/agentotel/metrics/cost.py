@@ -23,11 +23,15 @@ from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observa
 
 from agentotel import semconv
 from agentotel.metrics._cardinality import CardinalityGuard
-from agentotel.pricing import PriceTable
+from agentotel.pricing import Price, PriceTable
 
 _log = logging.getLogger("agentotel")
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
+
+
+# The input and the output series of one (provider, request model): the counter's keys.
+_Keys = tuple[tuple[Any, str, str], tuple[Any, str, str]]
 
 
 class CostTotals:
@@ -42,14 +46,21 @@ class CostTotals:
     def add(self, provider: Any, model: str, inputs: float, outputs: float) -> None:
         """Add one call's input and output cost. A zero amount adds no series; a negative or NaN
         one is never added (the counter is monotonic: usage is checked before it is priced)."""
+        self.add_to(self.keys(provider, model), inputs, outputs)
+
+    @staticmethod
+    def keys(provider: Any, model: str) -> _Keys:
+        """The input and output series of ``provider`` and ``model`` (for :meth:`add_to`)."""
+        return (provider, model, semconv.TOKEN_INPUT), (provider, model, semconv.TOKEN_OUTPUT)
+
+    def add_to(self, keys: _Keys, inputs: float, outputs: float) -> None:
+        """:meth:`add` with the series already made by :meth:`keys`."""
         totals = self._totals
         with self._lock:
             if inputs > 0:
-                key = (provider, model, semconv.TOKEN_INPUT)
-                totals[key] = totals.get(key, 0.0) + inputs
+                totals[keys[0]] = totals.get(keys[0], 0.0) + inputs
             if outputs > 0:
-                key = (provider, model, semconv.TOKEN_OUTPUT)
-                totals[key] = totals.get(key, 0.0) + outputs
+                totals[keys[1]] = totals.get(keys[1], 0.0) + outputs
 
     def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:
@@ -101,6 +112,13 @@ def _totals_for(meter: Meter, meter_provider: MeterProvider | None) -> CostTotal
     return totals
 
 
+# What :meth:`Costing.record` keeps per (response model, request model, provider): the price and
+# the input and output series. Only models the cardinality guard let through are kept (a value it
+# once admitted it always admits), at most this many.
+_PRICED_MAX = 1024
+_Priced = tuple[Price, _Keys]
+
+
 class Costing:
     """Prices calls and records their cost, for one meter."""
 
@@ -113,6 +131,7 @@ class Costing:
     ) -> None:
         self.prices = prices
         self._cardinality = cardinality
+        self._priced: dict[tuple[Any, Any, Any], _Priced] = {}
         self._totals = _totals_for(meter, meter_provider)
         self._unpriced = meter.create_counter(
             semconv.LLM_COST_UNPRICED, unit="{call}", description="LLM calls whose model has no known price."
@@ -130,25 +149,41 @@ class Costing:
         counters; return the cost in USD, or None without a price or usage."""
         if input_tokens is None and output_tokens is None:
             return None
-        request_model = str(start_attributes.get(semconv.GEN_AI_REQUEST_MODEL) or "")
-        price = self.prices.lookup(response_model) if response_model else None
-        if price is None and request_model:
-            price = self.prices.lookup(request_model)
+        request_model = start_attributes.get(semconv.GEN_AI_REQUEST_MODEL)
         provider = start_attributes.get(semconv.GEN_AI_PROVIDER_NAME)
-        model_label = self._cardinality(semconv.GEN_AI_REQUEST_MODEL, request_model)
+        # Every call of a model prices it the same way: looked up once, kept (see _PRICED_MAX).
+        priced = self._priced.get((response_model, request_model, provider))
+        if priced is None:
+            priced = self._price(response_model, request_model, provider)
+            if priced is None:
+                return None
+        price, keys = priced
+        cache_read = cache_write = 0
+        if usage:
+            cache_read = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS))
+            cache_write = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS))
+        inputs, outputs = price.split(input_tokens or 0, output_tokens or 0, cache_read, cache_write)
+        self._totals.add_to(keys, inputs, outputs)
+        return inputs + outputs
+
+    def _price(self, response_model: str | None, request_model: Any, provider: Any) -> _Priced | None:
+        """The price and cost series of a call (response model first, then request model); None
+        without a price (the call is counted unpriced, a warning once per model)."""
+        model = str(request_model or "")
+        price = self.prices.lookup(response_model) if response_model else None
+        if price is None and model:
+            price = self.prices.lookup(model)
+        model_label = self._cardinality(semconv.GEN_AI_REQUEST_MODEL, model)
         if price is None:
             self._unpriced.add(
                 1, {semconv.GEN_AI_PROVIDER_NAME: provider, semconv.GEN_AI_REQUEST_MODEL: model_label}
             )
-            _warn_once(response_model or request_model)
+            _warn_once(response_model or model)
             return None
-        usage = usage or {}
-        cache_read = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS))
-        cache_write = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS))
-        inputs = price.cost(input_tokens or 0, 0, cache_read, cache_write)
-        outputs = price.cost(0, output_tokens or 0)
-        self._totals.add(provider, model_label, inputs, outputs)
-        return inputs + outputs
+        priced = (price, CostTotals.keys(provider, model_label))
+        if model_label == model and len(self._priced) < _PRICED_MAX:
+            self._priced[(response_model, request_model, provider)] = priced
+        return priced
 
 
 def _int(value: Any) -> int:

@@ -51,6 +51,19 @@ class Price:
         total = uncached * self.input + cache_read * read + cache_write * write + output_tokens * self.output
         return total * _PER_TOKEN
 
+    def split(
+        self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0
+    ) -> tuple[float, float]:
+        """USD for the input and for the output of one call: the same two numbers as
+        ``cost(input_tokens, 0, cache_read, cache_write)`` and ``cost(0, output_tokens)``, in one
+        call, and without cached tokens in a few operations (every priced LLM call comes here)."""
+        if cache_read or cache_write:
+            inputs = self.cost(input_tokens, 0, cache_read, cache_write)
+        else:
+            # What cost() computes when every other part is 0: the same float (+ 0.0 included).
+            inputs = (max(input_tokens, 0) * self.input + 0.0) * _PER_TOKEN
+        return inputs, (0.0 + output_tokens * self.output) * _PER_TOKEN
+
 
 class PriceTable:
     """Prices by model name, with aliases and dated-snapshot resolution."""

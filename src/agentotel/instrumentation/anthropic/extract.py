@@ -32,6 +32,12 @@ def _num(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_SAMPLING = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+)
+
+
 def request_attributes(kw: Mapping[str, Any]) -> Attributes:
     """Request attributes of ``messages.create`` / ``stream`` / ``parse``."""
     model = kw.get("model")
@@ -39,25 +45,25 @@ def request_attributes(kw: Mapping[str, Any]) -> Attributes:
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
         semconv.GEN_AI_REQUEST_MODEL: model if isinstance(model, str) else "",
     }
+    # ``x is not None and`` before each check: most options are absent, and the test is cheaper
+    # than the call or the ABC check (every request comes here).
     max_tokens = kw.get("max_tokens")
-    if _num(max_tokens):
+    if max_tokens is not None and _num(max_tokens):
         a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
-    for key, attr in (
-        ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-        ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ):
+    for key, attr in _SAMPLING:
         value = kw.get(key)
-        if _num(value):
+        if value is not None and _num(value):
             a[attr] = float(value)
     top_k = kw.get("top_k")
-    if _num(top_k):
+    if top_k is not None and _num(top_k):
         a[semconv.GEN_AI_REQUEST_TOP_K] = float(top_k)
     stop = kw.get("stop_sequences")
     if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
     if kw.get("stream") is True:
         a[semconv.GEN_AI_REQUEST_STREAM] = True
-    if isinstance(kw.get("output_format"), (Mapping, type)):
+    output_format = kw.get("output_format")
+    if output_format is not None and isinstance(output_format, (Mapping, type)):
         a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_JSON
     return a
 

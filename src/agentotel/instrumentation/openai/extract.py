@@ -51,15 +51,20 @@ def _num(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_SAMPLING = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+
+
 def _put_common(a: Attributes, kw: Mapping[str, Any]) -> None:
-    for key, attr in (
-        ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-        ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-        ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-        ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-    ):
+    # ``value is not None and`` before each ``_num``: most options are absent, and the test is
+    # cheaper than the call (every request comes here).
+    for key, attr in _SAMPLING:
         value = kw.get(key)
-        if _num(value):
+        if value is not None and _num(value):
             a[attr] = float(value)
     tier = kw.get("service_tier")
     if isinstance(tier, str):
@@ -96,23 +101,24 @@ def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
         semconv.OPENAI_API_TYPE: semconv.OPENAI_API_CHAT_COMPLETIONS,
     }
     max_tokens = kw.get("max_completion_tokens")
-    if not _num(max_tokens):
+    if max_tokens is None or not _num(max_tokens):
         max_tokens = kw.get("max_tokens")
-    if _num(max_tokens):
+    if max_tokens is not None and _num(max_tokens):
         a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
     _put_common(a, kw)
     seed = kw.get("seed")
-    if _num(seed):
+    if seed is not None and _num(seed):
         a[semconv.GEN_AI_REQUEST_SEED] = int(seed)
     n = kw.get("n")
-    if _num(n) and n != 1:
+    if n is not None and _num(n) and n != 1:
         a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(n)
     stop = kw.get("stop")
     if isinstance(stop, str):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
     elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    otype = output_type(kw.get("response_format"))
+    response_format = kw.get("response_format")
+    otype = output_type(response_format) if response_format is not None else None
     if otype:
         a[semconv.GEN_AI_OUTPUT_TYPE] = otype
     return a
@@ -179,12 +185,15 @@ def usage_attributes(
 def chat_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
     if usage is None:
         return None, None
+    # _detail inlined: every chat response and stream comes here.
+    cached = getattr(usage, "prompt_tokens_details", None)
+    reasoning = getattr(usage, "completion_tokens_details", None)
     return usage_attributes(
         a,
         getattr(usage, "prompt_tokens", None),
         getattr(usage, "completion_tokens", None),
-        _detail(usage, "prompt_tokens_details", "cached_tokens"),
-        _detail(usage, "completion_tokens_details", "reasoning_tokens"),
+        None if cached is None else reported(getattr(cached, "cached_tokens", None)),
+        None if reasoning is None else reported(getattr(reasoning, "reasoning_tokens", None)),
     )
 
 

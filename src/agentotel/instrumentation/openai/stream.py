@@ -71,23 +71,30 @@ class ChatStreamAccumulator(StreamAccumulator):
 
     def outcome(self) -> Outcome:
         # Chunks are kept as they came; types are checked once, here, not per chunk.
+        # Every stream ends here: plain statements, no loop over a table (it costs more).
         a: Attributes = {}
         first, last = self._first, self._last
+        rid = getattr(first, "id", None)
+        if isinstance(rid, str) and rid:
+            a[semconv.GEN_AI_RESPONSE_ID] = rid
         model = getattr(first, "model", None)
         model = model if isinstance(model, str) and model else None
+        if model is not None:
+            a[semconv.GEN_AI_RESPONSE_MODEL] = model
         tier = getattr(last, "service_tier", None) or getattr(first, "service_tier", None)
-        for attr, value in (
-            (semconv.GEN_AI_RESPONSE_ID, getattr(first, "id", None)),
-            (semconv.GEN_AI_RESPONSE_MODEL, model),
-            (semconv.OPENAI_RESPONSE_SERVICE_TIER, tier),
-            (semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, getattr(first, "system_fingerprint", None)),
-        ):
-            if isinstance(value, str) and value:
-                a[attr] = value
-        if self._reasons:
-            a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(self._reasons[i]) for i in sorted(self._reasons)]
-        calls = [self._calls[k] for k in sorted(self._calls)]
-        extract.put_tool_calls(a, [str(c[1]) for c in calls], [str(c[0]) for c in calls])
+        if isinstance(tier, str) and tier:
+            a[semconv.OPENAI_RESPONSE_SERVICE_TIER] = tier
+        fingerprint = getattr(first, "system_fingerprint", None)
+        if isinstance(fingerprint, str) and fingerprint:
+            a[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+        reasons = self._reasons
+        if len(reasons) == 1:
+            a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(reason) for reason in reasons.values()]
+        elif reasons:
+            a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(reasons[i]) for i in sorted(reasons)]
+        if self._calls:
+            calls = [self._calls[k] for k in sorted(self._calls)]
+            extract.put_tool_calls(a, [str(c[1]) for c in calls], [str(c[0]) for c in calls])
         i, o = extract.chat_usage(a, self._usage)
         return a, i, o, model
 
