@@ -84,15 +84,19 @@ class Usage:
         """Take every number ``usage`` reports; a later report replaces (never adds to) an earlier one."""
         if usage is None:
             return
-        for slot, field in (
-            ("input", "input_tokens"),
-            ("output", "output_tokens"),
-            ("cache_read", "cache_read_input_tokens"),
-            ("cache_creation", "cache_creation_input_tokens"),
-        ):
-            value = reported(getattr(usage, field, None))
-            if value is not None:
-                setattr(self, slot, value)
+        # One statement per field, not a loop with setattr: every response and stream comes here.
+        value = reported(getattr(usage, "input_tokens", None))
+        if value is not None:
+            self.input = value
+        value = reported(getattr(usage, "output_tokens", None))
+        if value is not None:
+            self.output = value
+        value = reported(getattr(usage, "cache_read_input_tokens", None))
+        if value is not None:
+            self.cache_read = value
+        value = reported(getattr(usage, "cache_creation_input_tokens", None))
+        if value is not None:
+            self.cache_creation = value
         details = getattr(usage, "output_tokens_details", None)
         thinking = reported(getattr(details, "thinking_tokens", None)) if details is not None else None
         if thinking is not None:
