@@ -36,6 +36,13 @@ _METRIC_KEYS = (
     semconv.SERVER_PORT,
 )
 
+# Metric attributes by (guard, the start attributes above, response model): every call of one
+# model through one client has the same, so they are made once. Only those whose models the guard
+# let through are kept (a value it once admitted it always admits); the guard is kept with them,
+# so its id is not reused meanwhile. At most _LABELS_MAX, then it starts over.
+_LABELS: dict[tuple[Any, ...], tuple[object, dict[str, Any]]] = {}
+_LABELS_MAX = 256
+
 
 class Invocation(SpanLifecycle):
     """One LLM call: its span, its timing and, for streams, its chunk timing."""
@@ -159,14 +166,31 @@ class Invocation(SpanLifecycle):
         self.close(attributes)
 
     def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
+        """The attributes of the call's metric points (a new dict: the caller may add to it)."""
         source = self.attributes
-        attrs = {k: source[k] for k in _METRIC_KEYS if k in source}
         guard = self.telemetry.cardinality
+        key = (id(guard), *map(source.get, _METRIC_KEYS), response_model)
+        try:
+            known = _LABELS.get(key)
+        except TypeError:  # an unhashable attribute value: made every time
+            known, key = None, ()
+        if known is not None and known[0] is guard:
+            return dict(known[1])
+        attrs = {k: source[k] for k in _METRIC_KEYS if k in source}
+        admitted = True
         model = attrs.get(semconv.GEN_AI_REQUEST_MODEL)
         if model:
-            attrs[semconv.GEN_AI_REQUEST_MODEL] = guard(semconv.GEN_AI_REQUEST_MODEL, str(model))
+            label = guard(semconv.GEN_AI_REQUEST_MODEL, str(model))
+            attrs[semconv.GEN_AI_REQUEST_MODEL] = label
+            admitted = label == model
         if response_model:
-            attrs[semconv.GEN_AI_RESPONSE_MODEL] = guard(semconv.GEN_AI_RESPONSE_MODEL, response_model)
+            label = guard(semconv.GEN_AI_RESPONSE_MODEL, response_model)
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = label
+            admitted = admitted and label == response_model
+        if admitted and key:
+            if len(_LABELS) >= _LABELS_MAX:
+                _LABELS.clear()
+            _LABELS[key] = (guard, dict(attrs))
         return attrs
 
     def _remember_tool_calls(self, attributes: Mapping[str, AttributeValue]) -> None:
