@@ -119,7 +119,7 @@ FULL = Plan(
     mem_total=20000,
 )  # fmt: skip
 QUICK = Plan(
-    cg_warmup=5, cg_n1=3, cg_n2=13, cpu_warmup=30, cpu_calls=200, cpu_repeats=3, mem_first=200,
+    cg_warmup=20, cg_n1=3, cg_n2=13, cpu_warmup=30, cpu_calls=200, cpu_repeats=3, mem_first=200,
     mem_total=2000,
 )  # fmt: skip
 # --only: instructions only, to check an optimisation in a few minutes (noise: see the README).
