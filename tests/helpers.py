@@ -7,6 +7,7 @@ folder (the root ``conftest.py``'s) on ``sys.path`` (rootdir-based import).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -69,6 +71,27 @@ CLAUDE_TOOLS: Any = [
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
     }
 ]
+
+
+def http_library(sdk: ModuleType) -> Any:
+    """``httpx2`` or ``httpx``: the HTTP library the installed major of ``sdk`` (the ``openai`` or
+    ``anthropic`` module) is built on, so a test raises, expects and builds that library's classes."""
+    base = importlib.import_module(f"{sdk.__name__}._base_client")
+    return getattr(base, "httpx2", None) or base.httpx
+
+
+def sdk_major(sdk: ModuleType) -> int:
+    """The installed major version of ``sdk``."""
+    return int(sdk.__version__.partition(".")[0])
+
+
+def stream_disconnect_error(sdk: ModuleType) -> Any:
+    """What iterating a stream of ``sdk`` raises when the connection drops mid-stream: ``openai``
+    3.x wraps the transport's error in ``openai.APIConnectionError``; ``openai`` 1.x/2.x and every
+    ``anthropic`` major let the HTTP library's ``RemoteProtocolError`` through unwrapped."""
+    if sdk.__name__ == "openai" and sdk_major(sdk) >= 3:
+        return sdk.APIConnectionError
+    return http_library(sdk).RemoteProtocolError
 
 
 def user(text: str) -> Any:

@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
-import httpx2
 import openai
 import pytest
-from helpers import CHAT_TOOLS, CLAUDE, CLAUDE_TOOLS, GPT, QUESTION, REPLY, RESP_TOOLS, user
+from helpers import (
+    CHAT_TOOLS,
+    CLAUDE,
+    CLAUDE_TOOLS,
+    GPT,
+    QUESTION,
+    REPLY,
+    RESP_TOOLS,
+    http_library,
+    stream_disconnect_error,
+    user,
+)
 
 from agentotel.testing import FakeLLM, FakeLLMServer, count_tokens, fake_transport
 from agentotel.testing._fake import handle_request
@@ -573,18 +583,19 @@ def test_disconnect(oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
         oai.chat.completions.create(model=GPT, messages=user("[[scenario:disconnect]]"))
     stream = oai.chat.completions.create(model=GPT, messages=user("[[scenario:disconnect]]"), stream=True)
     got = []
-    with pytest.raises(openai.APIConnectionError) as info:
+    with pytest.raises(stream_disconnect_error(openai)) as info:
         for chunk in stream:
             got.append(chunk)
     assert len(got) == 2  # role chunk + first word, then the connection drops
-    assert isinstance(info.value.__cause__, httpx2.RemoteProtocolError)
+    dropped = info.value.__cause__ if isinstance(info.value, openai.APIConnectionError) else info.value
+    assert isinstance(dropped, http_library(openai).RemoteProtocolError)
 
     with pytest.raises(anthropic.APIConnectionError):
         claude.messages.create(model=CLAUDE, max_tokens=10, messages=user("[[scenario:disconnect]]"))
     events = []
     # The anthropic SDK lets the transport error escape unwrapped from stream iteration.
     with (
-        pytest.raises(httpx2.RemoteProtocolError),
+        pytest.raises(http_library(anthropic).RemoteProtocolError),
         claude.messages.stream(
             model=CLAUDE, max_tokens=10, messages=user("[[scenario:disconnect]]")
         ) as cstream,
@@ -642,7 +653,7 @@ def test_transport_sync_clients() -> None:
         base_url="http://fake/v1",
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.Client(transport=transport),
+        http_client=http_library(openai).Client(transport=transport),
     )
     r = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
     assert (r.id, r.choices[0].message.content) == ("chatcmpl-1", REPLY)
@@ -650,14 +661,14 @@ def test_transport_sync_clients() -> None:
         base_url="http://fake",
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.Client(transport=transport),
+        http_client=http_library(anthropic).Client(transport=transport),
     )
     with claude.messages.stream(model=CLAUDE, max_tokens=100, messages=user(QUESTION)) as stream:
         assert stream.get_final_message().usage.output_tokens == 6
     with pytest.raises(openai.APITimeoutError):
         oai.with_options(timeout=0.2).chat.completions.create(model=GPT, messages=user("[[scenario:slow:5]]"))
     stream2 = oai.chat.completions.create(model=GPT, messages=user("[[scenario:disconnect]]"), stream=True)
-    with pytest.raises(openai.APIConnectionError):
+    with pytest.raises(stream_disconnect_error(openai)):
         list(stream2)
 
 
@@ -667,7 +678,7 @@ async def test_transport_async_openai() -> None:
         base_url="http://fake/v1",
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=fake_transport()),
+        http_client=http_library(openai).AsyncClient(transport=fake_transport()),
     )
     r = await client.chat.completions.create(model=GPT, messages=user(QUESTION), tools=CHAT_TOOLS)
     assert r.choices[0].message.tool_calls is not None

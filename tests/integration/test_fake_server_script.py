@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import anthropic
-import httpx2
 import openai
 import pytest
-from helpers import CLAUDE, CLAUDE_TOOLS, GPT, QUESTION, REPLY, RESP_TOOLS, user
+from helpers import CLAUDE, CLAUDE_TOOLS, GPT, QUESTION, REPLY, RESP_TOOLS, http_library, user
 
 from agentotel.testing import FakeLLM, FakeLLMServer, Reply, ToolCall, fake_transport
 
@@ -213,7 +212,7 @@ def test_fake_transport_takes_a_script() -> None:
         base_url="http://fake/v1",
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.Client(transport=fake_transport(state)),
+        http_client=http_library(openai).Client(transport=fake_transport(state)),
     )
     r = oai.chat.completions.create(model=GPT, messages=user(QUESTION))
     [call] = r.choices[0].message.tool_calls or []
@@ -223,7 +222,7 @@ def test_fake_transport_takes_a_script() -> None:
         base_url="http://fake/v1",
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.Client(transport=transport),
+        http_client=http_library(openai).Client(transport=transport),
     )
     assert oai.chat.completions.create(model=GPT, messages=user(QUESTION)).choices[0].message.content == (
         "From the transport."

@@ -14,8 +14,10 @@ Two ways to use it, both driving the *real* ``openai`` / ``anthropic`` SDKs:
 
   ``python -m agentotel.testing [--port N]`` runs it in the foreground.
 
-* In-process, without sockets (importing this package does not import ``httpx2``;
-  only ``fake_transport`` does)::
+* In-process, without sockets (importing this package imports no HTTP library; only
+  ``fake_transport`` does), through the client of the HTTP library the SDK major is built on
+  (``httpx2`` for ``openai`` 3.x and ``anthropic`` 1.x/2.x, ``httpx`` for ``openai`` 1.x/2.x and
+  ``anthropic`` 0.x: the one transport serves both)::
 
       from agentotel.testing import fake_transport
 

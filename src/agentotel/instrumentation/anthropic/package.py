@@ -1,3 +1,3 @@
 """Supported versions of the ``anthropic`` SDK."""
 
-_instruments = ("anthropic >= 2.0, < 3",)
+_instruments = ("anthropic >= 0.40, < 3",)

@@ -1,3 +1,3 @@
 """Supported versions of the ``openai`` SDK."""
 
-_instruments = ("openai >= 3.0, < 4",)
+_instruments = ("openai >= 1.40, < 4",)
