@@ -94,6 +94,15 @@ def stream_disconnect_error(sdk: ModuleType) -> Any:
     return http_library(sdk).RemoteProtocolError
 
 
+def openai_status_text(status: int, body: Any) -> str:
+    """``str()`` of the ``openai`` status error for an error response whose JSON is ``body``:
+    3.x shows only the error's message, 1.x/2.x the whole decoded body."""
+    import openai
+
+    detail = body["error"]["message"] if sdk_major(openai) >= 3 else body
+    return f"Error code: {status} - {detail}"
+
+
 def user(text: str) -> Any:
     """A one-message conversation."""
     return [{"role": "user", "content": text}]

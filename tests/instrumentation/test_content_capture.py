@@ -35,6 +35,7 @@ from helpers import (
     INSTRUMENTORS,
     REPLY,
     instrumented,
+    stream_disconnect_error,
 )
 from opentelemetry._logs import SeverityNumber
 
@@ -514,7 +515,7 @@ def test_no_content_on_errors_either(
             messages=[{"role": "user", "content": f"{marker} [[scenario:disconnect]]"}],
             stream=True,
         )
-        with pytest.raises(openai.APIError):
+        with pytest.raises(stream_disconnect_error(openai)):
             list(stream)
     assert [s.status.status_code.name for s in cap.spans()] == ["ERROR", "ERROR", "ERROR"]
     text = exported_text(cap, debug_log)

@@ -15,7 +15,7 @@ from helpers import CLAUDE, FAKE_OPENAI_KEY, GPT, INSTRUMENTORS
 
 import agentotel
 from agentotel import _registry
-from agentotel.instrumentation._base import AgentotelInstrumentor
+from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.langchain import LangChainInstrumentor
 from agentotel.instrumentation.mcp import MCPInstrumentor
@@ -38,9 +38,12 @@ def _clean_state() -> Iterator[None]:
 
 
 def _originals(cls: type[AgentotelInstrumentor]) -> dict[tuple[str, str], tuple[Any, str, Any]]:
-    """(module, name) -> (owner, attribute, the object stored in the owner's own __dict__)."""
+    """(module, name) -> (owner, attribute, the object stored in the owner's own __dict__), for
+    every patch meant for the installed SDK version (each must exist there)."""
     found: dict[tuple[str, str], tuple[Any, str, Any]] = {}
     for patch in cls().patches:
+        if not patch.expected():
+            continue
         target = patch.owner()
         assert target is not None, f"{patch.module}.{patch.name} missing from the installed SDK"
         owner, attr = target
@@ -77,7 +80,7 @@ def test_every_patch_point_exists_in_the_installed_sdks() -> None:
     assert len(anthropic_names) == 13
     assert "anthropic._base_client:start_api_call_span" in anthropic_names
     for cls in INSTRUMENTORS:
-        assert len(_originals(cls)) == len(cls().patches)
+        assert len(_originals(cls)) == len([p for p in cls().patches if p.expected()])
 
 
 @pytest.mark.parametrize("cls", INSTRUMENTORS, ids=lambda c: c.__name__)
@@ -99,7 +102,7 @@ def test_uninstrument_restores_every_original_object(cls: type[AgentotelInstrume
 
 
 def test_uninstrument_restores_openai_chat_create_by_identity() -> None:
-    from openai.resources.chat.completions.completions import AsyncCompletions, Completions
+    from openai.resources.chat import AsyncCompletions, Completions  # the module moved in 1.x
 
     sync_create = Completions.__dict__["create"]
     async_create = AsyncCompletions.__dict__["create"]
@@ -121,6 +124,40 @@ def test_instrument_uninstrument_cycles_leave_no_nested_wrappers() -> None:
             cls().uninstrument()
     for owner, attr, original in before.values():
         assert vars(owner)[attr] is original
+
+
+class _EmbeddingsOnly(AgentotelInstrumentor):
+    """An instrumentor of one real method, wrapped only in the SDK versions its patch names."""
+
+    component = "openai"
+    requirements = ()
+    patches: Any = ()
+
+
+@pytest.mark.parametrize(
+    ("versions", "wrapped"),
+    [("", True), (f"=={openai.__version__}", True), (f">={openai.__version__},<99", True), ("<1.0", False)],
+)
+def test_a_patch_is_applied_only_in_the_sdk_versions_it_names(versions: str, wrapped: bool) -> None:
+    from openai.resources.embeddings import Embeddings
+
+    patch = Patch(
+        "openai.resources.embeddings", "Embeddings.create", lambda t, b: _pass_through, versions=versions
+    )
+    original = Embeddings.__dict__["create"]
+    instrumentor = _EmbeddingsOnly()
+    instrumentor.patches = (patch,)
+    assert patch.expected() is wrapped
+    instrumentor.instrument()
+    try:
+        assert (Embeddings.__dict__["create"] is not original) is wrapped
+    finally:
+        instrumentor.uninstrument()
+    assert Embeddings.__dict__["create"] is original
+
+
+def _pass_through(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    return wrapped(*args, **kwargs)
 
 
 # --- behaviour ---------------------------------------------------------------------------------
@@ -303,7 +340,22 @@ def test_distro_and_configurator_entry_points() -> None:
 def test_instrumentation_dependencies_match_the_installed_sdks() -> None:
     from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
-    assert OpenAIInstrumentor().instrumentation_dependencies() == ("openai >= 3.0, < 4",)
-    assert AnthropicInstrumentor().instrumentation_dependencies() == ("anthropic >= 2.0, < 3",)
+    assert OpenAIInstrumentor().instrumentation_dependencies() == ("openai >= 1.40, < 4",)
+    assert AnthropicInstrumentor().instrumentation_dependencies() == ("anthropic >= 0.40, < 3",)
     for cls in INSTRUMENTORS:
         assert get_dependency_conflicts(cls().instrumentation_dependencies()) is None
+
+
+def test_the_extras_install_what_the_instrumentors_support() -> None:
+    """``pip install agentotel[openai]`` allows exactly the versions the instrumentor patches."""
+    from pathlib import Path
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    for cls, extra in ((OpenAIInstrumentor, "openai"), (AnthropicInstrumentor, "anthropic")):
+        [supported] = cls().instrumentation_dependencies()
+        [installed] = extras[extra]
+        assert Requirement(installed).specifier == Requirement(supported).specifier

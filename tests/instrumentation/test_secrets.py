@@ -31,6 +31,7 @@ from helpers import (
     LocalHTTPServer,
     QuietHandler,
     instrumented,
+    openai_status_text,
     serve_in_background,
     stop_serving,
     user,
@@ -62,13 +63,15 @@ class _EchoHandler(QuietHandler):
 
     def do_POST(self) -> None:
         request = json.loads(self.read_body() or b"{}")
+        # anthropic 0.x/1.x send the key as x-api-key, 2.x as a bearer token.
+        anthropic_key = self.headers.get("x-api-key") or self.headers.get("Authorization", "").removeprefix(
+            "Bearer "
+        )
         if self.path.startswith("/v1/messages") and request.get("stream"):
-            self._stream_error(self.headers.get("Authorization", "").removeprefix("Bearer "))
+            self._stream_error(anthropic_key)
             return
         if self.path.startswith("/v1/messages"):
-            key = self.headers.get("x-api-key") or self.headers.get("Authorization", "").removeprefix(
-                "Bearer "
-            )
+            key = anthropic_key
             body: dict[str, Any] = {
                 "type": "error",
                 "error": {"type": "authentication_error", "message": f"invalid x-api-key: {key}"},
@@ -319,9 +322,9 @@ def test_text_log_lines_are_redacted(echo_server: str, cap: TelemetryCapture) ->
 
     text = lines.getvalue()
     assert "Qz8Wx7Ec6Rv5Tb4Yn3" not in text
-    assert (
-        f"ERROR app: LLM call failed: Error code: 401 - Incorrect API key provided: {REDACTED}. You" in text
-    )
+    # The start of the SDK's message (openai 1.x/2.x put the whole body in it, 3.x the message).
+    body = {"error": {"message": f"Incorrect API key provided: {REDACTED}. You"}}
+    assert f"ERROR app: LLM call failed: {openai_status_text(401, body)}".rstrip("'}") in text
     assert "Traceback (most recent call last)" in text
 
 

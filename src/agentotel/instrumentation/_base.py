@@ -4,10 +4,10 @@ A subclass lists its patch points as :class:`Patch` entries. Every instrumentor 
 one telemetry holder of its providers (:func:`agentotel._telemetry.telemetry_for`, or the one
 ``agentotel.instrument()`` passes as ``telemetry=``), so LLM instrumentors, framework
 instrumentors and the agent API share settings, pending tool calls and the cardinality guard.
-``_instrument`` imports no SDK: it
-registers a post-import hook per SDK package, which wraps each patch point that the installed SDK
-version has (a missing method is skipped, never an error) when the app imports that package, or at
-once if it already has. ``_uninstrument`` unwraps exactly what was wrapped and disarms the hooks
+``_instrument`` imports no SDK: it registers a post-import hook per SDK package, which wraps each
+patch point meant for the installed SDK version (:attr:`Patch.versions`; a missing method is
+skipped, never an error) when the app imports that package, or at once if it already has.
+``_uninstrument`` unwraps exactly what was wrapped and disarms the hooks
 that have not fired yet (wrapt cannot remove a hook: a disarmed one does nothing).
 """
 
@@ -19,12 +19,14 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
+from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import Any, ClassVar
 
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
+from packaging.specifiers import SpecifierSet
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
 from agentotel._safe import Boundary
@@ -51,11 +53,28 @@ class Patch:
     """The package whose import applies this patch; by default the top-level package of ``module``,
     so the SDK is wholly imported before we touch it. Name a regular package below it when the top
     level is a namespace package (no post-import hook sees those)."""
+    versions: str = ""
+    """The versions of the SDK where this method is wrapped, as a PEP 440 specifier (``">=1.66"``);
+    empty for every supported version. Outside them it is never wrapped, even where it exists (a
+    method that calls another patched one in those versions would make a second span); within them
+    a missing method is a defect (the tests check every expected patch against the installed SDK)."""
+    distribution: str = ""
+    """The SDK's distribution name for :attr:`versions`; by default the top-level package of ``module``."""
 
     @property
     def trigger_package(self) -> str:
         """The package whose post-import hook applies this patch."""
         return self.trigger or self.module.partition(".")[0]
+
+    def expected(self) -> bool:
+        """Whether the installed SDK's version is one that has this method (see :attr:`versions`)."""
+        if not self.versions:
+            return True
+        try:
+            installed = version(self.distribution or self.module.partition(".")[0])
+        except PackageNotFoundError:
+            return False
+        return SpecifierSet(self.versions).contains(installed, prereleases=True)
 
     def owner(self) -> tuple[Any, str] | None:
         """The class that holds the method, and the method's name; None if this SDK lacks it."""
@@ -141,8 +160,11 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         # wrapping only.
         wrappers: list[tuple[tuple[Any, str], Callable[..., Any]]] = []
         for patch in patches:
+            if not boundary.call(False, patch.expected):
+                continue  # not this SDK version's method (or one that must not be wrapped in it)
             target = boundary.call(None, patch.owner)
             if target is None:
+                # Absent by design outside ``patch.versions``; inside them the tests make it impossible.
                 _log.debug("agentotel %s: %s.%s not found, skipped", self.component, patch.module, patch.name)
                 continue
             wrapper = boundary.call(None, patch.factory, telemetry, boundary)
