@@ -18,16 +18,33 @@ from helpers import (
     Failure,
     assert_raised_outside_agentotel,
     frame_modules,
+    http_library,
     in_package,
     only_span,
+    priced,
+    stream_disconnect_error,
     token_sums,
     user,
 )
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
 
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
+
+
+def class_name(cls: type[BaseException]) -> str:
+    """``module.Class``, as ``error.type`` names an exception class."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# What the installed major raises, and how ``error.type`` names it: the HTTP library of its
+# transport (httpx up to 2.x, httpx2 from 3.0), and what a connection dropped mid-stream raises
+# (openai.APIConnectionError on 3.x, the HTTP library's RemoteProtocolError on 1.x/2.x).
+HTTP = http_library(openai)
+DISCONNECT: type[BaseException] = stream_disconnect_error(openai)
+DISCONNECT_TYPE = class_name(DISCONNECT)
 
 
 def is_async(client: Any) -> bool:
@@ -111,6 +128,24 @@ def one_span(cap: TelemetryCapture) -> ReadableSpan:
     span = only_span(cap)
     assert cap.metric_points(TELEMETRY_ERRORS) == []
     return span
+
+
+def client_span(cap: TelemetryCapture) -> ReadableSpan:
+    """The single finished span, a client span (and agentotel swallowed no error of its own)."""
+    span = one_span(cap)
+    assert span.kind is SpanKind.CLIENT
+    return span
+
+
+def assert_rate_limited(span: ReadableSpan, exc: BaseException, attributes: dict[str, Any]) -> None:
+    assert type(exc) is openai.RateLimitError
+    assert exc.__traceback__ is not None
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == f"openai.RateLimitError: {exc}"
+    assert dict(span.attributes or {}) == priced({**attributes, "error.type": "openai.RateLimitError"})
+    (event,) = span.events
+    assert event.name == "exception"
+    assert (event.attributes or {})["exception.message"] == str(exc)
 
 
 def attributes(span: ReadableSpan) -> dict[str, Any]:

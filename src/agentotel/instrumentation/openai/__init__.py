@@ -25,9 +25,20 @@ from __future__ import annotations
 from typing import Any
 
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
-from agentotel.instrumentation.openai.package import _instruments
+from agentotel.instrumentation.openai.package import _instruments, beta_parse_sends_its_own_request
 
-_CHAT = "openai.resources.chat.completions.completions"
+# Where each patched method lives, by ``openai`` version (docs/integrations/openai.md has the table):
+# - ``openai.resources.chat.completions`` is a module up to 1.62 and, from 1.63.0, a package that
+#   re-exports the classes of its ``.completions`` module: this one path reaches ``Completions`` in
+#   both layouts (naming the inner module too would wrap the same method twice).
+#   ``chat.completions.parse`` (and ``.stream``) appeared there in 1.92.0.
+# - ``beta.chat.completions.parse`` (1.40 to 1.91): up to 1.49 it calls ``chat.completions.create``
+#   (one span from ``create``); from 1.50.0 it sends its own request, so it is wrapped then only.
+#   1.92.0 made ``beta.chat`` the ``chat`` resource itself.
+# - The Responses API (``responses.create`` / ``.parse``) appeared in 1.66.0.
+# A method the installed version lacks is skipped.
+_CHAT = "openai.resources.chat.completions"
+_BETA_CHAT = "openai.resources.beta.chat.completions"
 _RESPONSES = "openai.resources.responses.responses"
 _EMBEDDINGS = "openai.resources.embeddings"
 
@@ -39,12 +50,23 @@ def _p() -> Any:
     return patch
 
 
+def _beta_parse() -> tuple[Patch, ...]:
+    """``beta.chat.completions.parse``, where it sends its own request (openai 1.50 to 1.91)."""
+    if not beta_parse_sends_its_own_request():
+        return ()
+    return (
+        Patch(_BETA_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync()),
+        Patch(_BETA_CHAT, "AsyncCompletions.parse", lambda t, b: _p().chat(t, b).async_()),
+    )
+
+
 def _patches() -> tuple[Patch, ...]:
     return (
         Patch(_CHAT, "Completions.create", lambda t, b: _p().chat(t, b).sync()),
         Patch(_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync()),
         Patch(_CHAT, "AsyncCompletions.create", lambda t, b: _p().chat(t, b).async_()),
         Patch(_CHAT, "AsyncCompletions.parse", lambda t, b: _p().chat(t, b).async_()),
+        *_beta_parse(),
         Patch(_RESPONSES, "Responses.create", lambda t, b: _p().responses(t, b).sync()),
         Patch(_RESPONSES, "Responses.parse", lambda t, b: _p().responses(t, b).sync()),
         Patch(_RESPONSES, "AsyncResponses.create", lambda t, b: _p().responses(t, b).async_()),

@@ -160,9 +160,18 @@ def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
 
 
 # --- responses -------------------------------------------------------------------------------
+def _count(details: Any, field: str) -> int | None:
+    """``details.field`` of a usage details object. An ``openai`` whose usage type predates the
+    details (``completion_tokens_details`` came in 1.45.0, ``prompt_tokens_details`` in 1.51.0,
+    ``input_tokens_details`` in 1.66.5) keeps them as the model's extra fields: plain dicts."""
+    if isinstance(details, dict):
+        return reported(details.get(field))
+    return reported(getattr(details, field, None))
+
+
 def _detail(obj: Any, name: str, field: str) -> int | None:
     details = getattr(obj, name, None)
-    return reported(getattr(details, field, None)) if details is not None else None
+    return _count(details, field) if details is not None else None
 
 
 def usage_attributes(
@@ -192,8 +201,8 @@ def chat_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
         a,
         getattr(usage, "prompt_tokens", None),
         getattr(usage, "completion_tokens", None),
-        None if cached is None else reported(getattr(cached, "cached_tokens", None)),
-        None if reasoning is None else reported(getattr(reasoning, "reasoning_tokens", None)),
+        None if cached is None else _count(cached, "cached_tokens"),
+        None if reasoning is None else _count(reasoning, "reasoning_tokens"),
     )
 
 
