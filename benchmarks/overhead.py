@@ -1,7 +1,9 @@
 """Per-call overhead of agentotel's instrumentation, against no instrumentation and two hand-written floors.
 
 Four workloads drive the real ``openai`` / ``anthropic`` SDK clients against the in-process fake API
-(``agentotel.testing.fake_transport()``: an ``httpx2.MockTransport``, no sockets):
+(``agentotel.testing.fake_transport()``, no sockets) through a client of the HTTP library the
+installed SDK major is built on (``httpx2`` or ``httpx``), so it runs under any supported major:
+``benchmarks/majors.py`` runs the OpenAI workloads under one venv per ``openai`` major.
 
 * ``openai_chat``               ``chat.completions.create``, non-stream
 * ``openai_chat_stream``        the same with ``stream=True`` + ``include_usage``: 20 content chunks
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib
 import json
 import os
 import re
@@ -179,6 +182,14 @@ class _DropExporter:
         return True
 
 
+def http_library(sdk: Any) -> Any:
+    """``httpx2`` or ``httpx``: the HTTP library the installed major of ``sdk`` (the ``openai`` or
+    ``anthropic`` module) is built on (openai 3.x and anthropic 1.x/2.x: httpx2; openai 1.x/2.x and
+    anthropic 0.x: httpx). The client is built on it, so every major runs its own transport stack."""
+    base = importlib.import_module(f"{sdk.__name__}._base_client")
+    return getattr(base, "httpx2", None) or base.httpx
+
+
 @dataclass
 class _Setup:
     call: Callable[[], object]  # one complete LLM call (a stream is read to its end)
@@ -189,7 +200,6 @@ class _Setup:
 
 def _build_call(workload: str, mode: str) -> _Setup:
     """Set up providers, client and (per mode) instrumentation; return the per-call function."""
-    import httpx2
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
@@ -205,7 +215,6 @@ def _build_call(workload: str, mode: str) -> _Setup:
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]
     reader = InMemoryMetricReader()  # never collected while measuring
     meter_provider = MeterProvider(metric_readers=[reader])
-    http_client = httpx2.Client(transport=fake_transport())
     messages = [{"role": "user", "content": PROMPT}]
 
     instrumentor: Any = None
@@ -220,6 +229,7 @@ def _build_call(workload: str, mode: str) -> _Setup:
 
         if mode == "agentotel":
             instrumentor = OpenAIInstrumentor()
+        http_client = http_library(openai).Client(transport=fake_transport())
         client = openai.OpenAI(
             base_url="http://fake/v1", api_key="sk-bench", max_retries=0, http_client=http_client
         )
@@ -242,6 +252,7 @@ def _build_call(workload: str, mode: str) -> _Setup:
 
         if mode == "agentotel":
             instrumentor = AnthropicInstrumentor()
+        http_client = http_library(anthropic).Client(transport=fake_transport())
         client = anthropic.Anthropic(
             base_url="http://fake", api_key="sk-bench", max_retries=0, http_client=http_client
         )
@@ -570,6 +581,19 @@ def _build_call(workload: str, mode: str) -> _Setup:
     return _Setup(bare_anthropic_stream if stream else bare_anthropic, exporter, reader, None)
 
 
+def sdk_versions() -> dict[str, dict[str, str]]:
+    """The installed ``openai`` and ``anthropic`` versions, each with the HTTP library it is built on."""
+    versions: dict[str, dict[str, str]] = {}
+    for name in ("openai", "anthropic"):
+        try:
+            sdk = importlib.import_module(name)
+        except ImportError:
+            continue
+        http = http_library(sdk)
+        versions[name] = {"version": sdk.__version__, "http": f"{http.__name__} {http.__version__}"}
+    return versions
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         resident_pages = int(f.read().split()[1])
@@ -839,14 +863,14 @@ def measure_instructions(
 
 
 def measure_cpu(
-    workloads: Sequence[str], plan: Plan, log: Callable[[str], None]
+    workloads: Sequence[str], modes: Sequence[str], plan: Plan, log: Callable[[str], None]
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
     """CPU µs per call (median of repeats), one child at a time so that children do not compete."""
     medians: dict[str, dict[str, float]] = {}
     details: dict[str, dict[str, Any]] = {}
     for w in workloads:
         medians[w], details[w] = {}, {}
-        for m in MODES:
+        for m in modes:
             spec = {
                 "measure": "cpu", "workload": w, "mode": m, "warmup": plan.cpu_warmup,
                 "calls": plan.cpu_calls, "repeats": plan.cpu_repeats,
@@ -937,8 +961,8 @@ def _table(title: str, rows: dict[str, dict[str, Any]], spec: str, unit: str) ->
     for w, r in rows.items():
         verdict = {True: "ok", False: "MISSED", None: "n/a (floor <= 0: noise)"}[r["meets_target"]]
         lines.append(
-            f"{w:<25} {value(r['none'], 10)} {value(r.get('bare'), 10)} {value(r['semconv'], 10)} "
-            f"{value(r['agentotel'], 10)} {value(r['bare_overhead'], 10, True)} "
+            f"{w:<25} {value(r['none'], 10)} {value(r.get('bare'), 10)} {value(r.get('semconv'), 10)} "
+            f"{value(r.get('agentotel'), 10)} {value(r['bare_overhead'], 10, True)} "
             f"{value(r['semconv_overhead'], 12, True)} {value(r['agentotel_overhead'], 14, True)} "
             f"{ratio(r['vs_bare'], 7)} {ratio(r['vs_semconv'], 10)} {'<=' + str(r['target']):>6}  {verdict}"
         )
@@ -986,10 +1010,29 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
         f"{', '.join(ONLY_MODES)}, for the comma-separated workloads in LIST (full names, or "
         f"{', '.join(w.short for w in WORKLOADS.values())})",
     )
+    parser.add_argument(
+        "--modes",
+        type=_modes,
+        metavar="LIST",
+        help=f"measure only these comma-separated modes (default: {', '.join(MODES)}; with --only: "
+        f"{', '.join(ONLY_MODES)}); 'none' is always one of them",
+    )
     args = parser.parse_args(argv)
     if args.only and (args.workload or args.no_callgrind or args.quick or args.smoke):
         parser.error("--only takes no --workload, --no-callgrind, --quick or --smoke")
     return args
+
+
+def _modes(value: str) -> list[str]:
+    """The modes named in ``value`` (comma-separated), in MODES order; ``none`` is added: every
+    overhead is measured from it."""
+    asked = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [part for part in asked if part not in MODES]
+    if unknown or not asked:
+        raise argparse.ArgumentTypeError(
+            f"unknown mode {', '.join(map(repr, unknown)) or repr(value)}; accepted: {', '.join(MODES)}"
+        )
+    return [mode for mode in MODES if mode in asked or mode == "none"]
 
 
 def _only(value: str) -> list[str]:
@@ -1017,13 +1060,19 @@ def main(argv: Sequence[str]) -> int:
 def _benchmark(args: argparse.Namespace) -> int:
     plan = ONLY if args.only else SMOKE if args.smoke else QUICK if args.quick else FULL
     workloads = args.only or args.workload or list(WORKLOADS)
-    modes = ONLY_MODES if args.only else MODES
+    modes = args.modes or (ONLY_MODES if args.only else MODES)
     started = time.perf_counter()
 
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    results: dict[str, Any] = {"plan": asdict(plan), "workloads": workloads, "python": sys.version.split()[0]}
+    results: dict[str, Any] = {
+        "plan": asdict(plan),
+        "workloads": workloads,
+        "modes": list(modes),
+        "python": sys.version.split()[0],
+        "sdks": sdk_versions(),
+    }
     report: list[str] = []
     if not args.no_callgrind:
         log(
@@ -1045,7 +1094,7 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     if not args.only:
         log(f"cpu: warm-up {plan.cpu_warmup}, {plan.cpu_repeats} x {plan.cpu_calls} calls per mode")
-        cpu_medians, cpu_details = measure_cpu(workloads, plan, log)
+        cpu_medians, cpu_details = measure_cpu(workloads, modes, plan, log)
         cpu = summarise(cpu_medians)
         for w in workloads:
             cpu[w]["modes"] = cpu_details[w]
