@@ -43,8 +43,18 @@ class EnteredStream:
         return self.op.start(resource, (), {**request, "stream": True})
 
     def attach(self, inv: Invocation, entered: Any) -> Any:
-        """Put the engine's stream proxy in place of ``entered``'s raw stream."""
-        setattr(entered, self.attribute, self.op.stream(inv, getattr(entered, self.attribute)))
+        """Put the engine's stream proxy in place of ``entered``'s raw stream.
+
+        An ``entered`` that keeps the raw stream's HTTP response in its own ``response`` attribute
+        (rather than reading it through the raw stream) closes that response directly: it is pointed
+        at the proxy's response, whose closing ends the span as the raw stream's would.
+        """
+        raw = getattr(entered, self.attribute)
+        proxy = self.op.stream(inv, raw)
+        setattr(entered, self.attribute, proxy)
+        kept = getattr(entered, "__dict__", {}).get("response")
+        if kept is not None and kept is getattr(raw, "response", None):
+            entered.response = proxy.response
         return entered
 
 

@@ -3,10 +3,13 @@ one test body drive the sync and the async client alike."""
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import anthropic
 import pytest
+from anthropic.resources.beta.messages import Messages as BetaMessages
+from anthropic.resources.messages import Messages
 from helpers import Failure
 
 from agentotel.testing import FakeLLMServer
@@ -24,8 +27,12 @@ SERVER_ERROR = pytest.param(
     Failure("[[scenario:server_error]]", anthropic.InternalServerError, "anthropic.InternalServerError"),
     id="server_error",
 )
+# A 529 raises OverloadedError from anthropic 0.47.0 on, InternalServerError (any 5xx) before.
+OVERLOADED_ERROR: type[anthropic.APIStatusError] = getattr(
+    anthropic, "OverloadedError", anthropic.InternalServerError
+)
 OVERLOADED = pytest.param(
-    Failure("[[scenario:overloaded]]", anthropic.OverloadedError, "anthropic.OverloadedError"),
+    Failure("[[scenario:overloaded]]", OVERLOADED_ERROR, f"anthropic.{OVERLOADED_ERROR.__name__}"),
     id="overloaded",
 )
 BAD_REQUEST = pytest.param(
@@ -33,6 +40,30 @@ BAD_REQUEST = pytest.param(
     id="bad_request",
 )
 HTTP_ERRORS = [RATE_LIMIT, SERVER_ERROR, OVERLOADED, BAD_REQUEST]
+
+
+# Features of the SDK that appeared after the supported floor (anthropic 0.40.0), or went away:
+# a test of one is skipped where the installed SDK lacks it, the reason naming where it appeared.
+SDK_TRACING = importlib.util.find_spec("anthropic._tracing") is not None
+requires_sdk_tracing = pytest.mark.skipif(
+    not SDK_TRACING, reason="the SDK's own tracing (open_telemetry=, its span): anthropic>=1.14.0"
+)
+requires_parse = pytest.mark.skipif(
+    not hasattr(Messages, "parse"), reason="messages.parse: anthropic>=0.77.0"
+)
+requires_beta_stream = pytest.mark.skipif(
+    not hasattr(BetaMessages, "stream"), reason="beta.messages.stream: anthropic>=0.43.0"
+)
+requires_count_tokens = pytest.mark.skipif(
+    not hasattr(Messages, "count_tokens"), reason="messages.count_tokens: anthropic>=0.41.0"
+)
+requires_thinking = pytest.mark.skipif(
+    not hasattr(anthropic.types, "ThinkingBlock"), reason="thinking blocks: anthropic>=0.47.0"
+)
+PROMPT_CACHING = importlib.util.find_spec("anthropic.resources.beta.prompt_caching") is not None
+requires_prompt_caching = pytest.mark.skipif(
+    not PROMPT_CACHING, reason="beta.prompt_caching.messages: anthropic 0.40 only (removed in 0.41.0)"
+)
 
 
 def is_async(client: Any) -> bool:

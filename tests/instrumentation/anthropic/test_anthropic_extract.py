@@ -7,31 +7,31 @@ directly: no HTTP, no mocking.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anthropic.types
 import pydantic
 import pytest
 from anthropic.types import (
     InputJSONDelta,
     Message,
     MessageDeltaUsage,
-    OutputTokensDetails,
     RawContentBlockDeltaEvent,
     RawContentBlockStartEvent,
     RawContentBlockStopEvent,
     RawMessageDeltaEvent,
     RawMessageStartEvent,
     RawMessageStopEvent,
-    SignatureDelta,
-    StopReason,
     TextBlock,
     TextDelta,
-    ThinkingBlock,
-    ThinkingDelta,
     ToolUseBlock,
     Usage,
 )
 from anthropic.types.raw_message_delta_event import Delta
+from anthropic_helpers import requires_thinking
+
+if TYPE_CHECKING:
+    from anthropic.types import StopReason  # anthropic>=0.50.0 (annotations only)
 
 from agentotel import semconv
 from agentotel._telemetry import Telemetry
@@ -44,6 +44,15 @@ from agentotel.instrumentation.anthropic.stream import MessageStreamAccumulator
 from agentotel.testing._capture import TelemetryCapture
 
 MODEL = "claude-opus-5"
+
+# Types of later SDK versions (None where the installed one lacks them; their tests are skipped).
+ThinkingBlock: Any = getattr(anthropic.types, "ThinkingBlock", None)  # anthropic>=0.47.0
+ThinkingDelta: Any = getattr(anthropic.types, "ThinkingDelta", None)
+SignatureDelta: Any = getattr(anthropic.types, "SignatureDelta", None)
+OutputTokensDetails: Any = getattr(anthropic.types, "OutputTokensDetails", None)  # anthropic>=0.105.0
+requires_output_tokens_details = pytest.mark.skipif(
+    OutputTokensDetails is None, reason="usage.output_tokens_details: anthropic>=0.105.0"
+)
 
 
 def usage(input_tokens: int = 6, output_tokens: int = 6, **kwargs: Any) -> Usage:
@@ -188,6 +197,7 @@ def test_usage_delta_input_replaces_start_input() -> None:
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 2
 
 
+@requires_output_tokens_details
 def test_usage_thinking_tokens_only_when_reported() -> None:
     reported = extract.Usage()
     reported.update(usage(6, 11, output_tokens_details=OutputTokensDetails(thinking_tokens=5)))
@@ -233,6 +243,7 @@ def test_response_attributes_text() -> None:
     }
 
 
+@requires_thinking
 def test_response_attributes_tool_uses_in_order() -> None:
     content = [
         ThinkingBlock(type="thinking", thinking="hmm", signature="sig"),
@@ -289,6 +300,7 @@ def test_input_messages_and_system() -> None:
     assert anthropic_content.system_instructions(None) is None
 
 
+@requires_thinking
 def test_output_messages() -> None:
     content = [
         ThinkingBlock(type="thinking", thinking="hmm", signature="sig"),
@@ -370,6 +382,7 @@ def thinking_text_tool_events() -> list[Any]:
     ]
 
 
+@requires_thinking
 def test_accumulator_full_stream(cap: TelemetryCapture) -> None:
     acc = accumulator(cap)
     for event in thinking_text_tool_events():
@@ -409,6 +422,7 @@ def test_accumulator_delta_without_input_keeps_start_input(cap: TelemetryCapture
     assert attrs["gen_ai.usage.input_tokens"] == 12
 
 
+@requires_output_tokens_details
 def test_accumulator_thinking_tokens_from_delta(cap: TelemetryCapture) -> None:
     acc = accumulator(cap)
     acc.process(start_event(output_tokens=1))
@@ -432,6 +446,7 @@ def test_accumulator_only_message_start(cap: TelemetryCapture) -> None:
     assert "gen_ai.response.finish_reasons" not in attrs
 
 
+@requires_thinking
 def test_accumulator_captures_output_content(cap: TelemetryCapture) -> None:
     acc = accumulator(cap, CaptureMode.SPAN_ONLY)
     for event in thinking_text_tool_events():
@@ -452,6 +467,7 @@ def test_accumulator_captures_output_content(cap: TelemetryCapture) -> None:
     ]
 
 
+@requires_thinking
 def test_accumulator_no_content_without_capture(cap: TelemetryCapture) -> None:
     acc = accumulator(cap)
     for event in thinking_text_tool_events():

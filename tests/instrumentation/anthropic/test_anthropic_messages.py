@@ -20,11 +20,14 @@ from anthropic_helpers import (
     HTTP_ERRORS,
     MAX_TOKENS,
     MODEL,
+    SDK_TRACING,
     SPAN_NAME,
     is_async,
     metric_attrs,
     reply_attrs,
     request_attrs,
+    requires_parse,
+    requires_sdk_tracing,
     tool_use_attrs,
 )
 from helpers import (
@@ -201,6 +204,7 @@ async def test_beta_create(
     assert attrs_of(span) == reply_attrs(fake_llm)
 
 
+@requires_parse
 async def test_parse(anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer) -> None:
     message = await resolve(
         client.messages.parse(model=MODEL, max_tokens=MAX_TOKENS, messages=user(QUESTION))
@@ -212,6 +216,7 @@ async def test_parse(anthropic_instrumented: TelemetryCapture, client: Any, fake
     assert attrs_of(span) == reply_attrs(fake_llm)
 
 
+@requires_parse
 async def test_parse_output_format(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
     # The fake reply is plain text, so the SDK's own JSON validation fails: the span says so.
     with pytest.raises(pydantic.ValidationError):
@@ -385,6 +390,9 @@ async def test_error_classes_match_uninstrumented(cap: TelemetryCapture, client:
 
 
 # --------------------------------------------------------------------------- the SDK's own span
+# anthropic >= 1.14.0 makes its own ``anthropic.messages.create`` span (``open_telemetry=`` on the
+# client); earlier versions have no tracing of their own. On every version each HTTP call has
+# exactly one LLM span while instrumented; the parts about the SDK's span need the SDK's tracing.
 
 
 SDK_SPAN = "anthropic.messages.create"
@@ -392,14 +400,14 @@ SDK_SPAN = "anthropic.messages.create"
 
 @pytest.fixture(params=["sync", "async"])
 def traced_client(request: pytest.FixtureRequest, cap: TelemetryCapture, fake_llm: FakeLLMServer) -> Any:
-    """A client whose own (SDK) tracing goes to ``cap``'s tracer provider."""
+    """A client whose own (SDK) tracing goes to ``cap``'s tracer provider (where the SDK has tracing:
+    anthropic>=1.14.0; before, a plain client). The fake server's recorded requests are cleared."""
     cls = anthropic.Anthropic if request.param == "sync" else anthropic.AsyncAnthropic
-    return cls(
-        base_url=fake_llm.anthropic_base_url,
-        api_key=API_KEY,
-        max_retries=0,
-        open_telemetry={"tracer_provider": cap.tracer_provider},
-    )
+    tracing: dict[str, Any] = {}
+    if SDK_TRACING:
+        tracing["open_telemetry"] = {"tracer_provider": cap.tracer_provider}
+    fake_llm.clear()
+    return cls(base_url=fake_llm.anthropic_base_url, api_key=API_KEY, max_retries=0, **tracing)
 
 
 async def consume_create_stream(client: Any) -> None:
@@ -429,26 +437,37 @@ async def consume_create(client: Any) -> None:
 CALLS = [consume_create, consume_create_stream, consume_stream_helper]
 
 
+def message_requests(server: FakeLLMServer) -> int:
+    return sum(1 for r in server.requests if r.path.endswith("/v1/messages"))
+
+
+@requires_sdk_tracing
 @pytest.mark.parametrize("call", CALLS, ids=lambda f: f.__name__)
-async def test_sdk_span_without_instrumentor(cap: TelemetryCapture, traced_client: Any, call: Any) -> None:
+async def test_sdk_span_without_instrumentor(
+    cap: TelemetryCapture, traced_client: Any, fake_llm: FakeLLMServer, call: Any
+) -> None:
     await call(traced_client)
 
     span = only_span(cap)
     assert span.name == SDK_SPAN
     assert span.instrumentation_scope is not None and span.instrumentation_scope.name != "agentotel"
+    assert message_requests(fake_llm) == 1
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda f: f.__name__)
 async def test_only_our_span_while_instrumented(
-    anthropic_instrumented: TelemetryCapture, traced_client: Any, call: Any
+    anthropic_instrumented: TelemetryCapture, traced_client: Any, fake_llm: FakeLLMServer, call: Any
 ) -> None:
+    """One HTTP call, one LLM span (ours), whether or not the SDK has tracing of its own."""
     await call(traced_client)
 
     span = only_span(anthropic_instrumented)
     assert span.name == SPAN_NAME
     assert span.instrumentation_scope is not None and span.instrumentation_scope.name == "agentotel"
+    assert message_requests(fake_llm) == 1
 
 
+@requires_sdk_tracing
 async def test_other_sdk_calls_keep_sdk_span(
     anthropic_instrumented: TelemetryCapture, traced_client: Any
 ) -> None:
@@ -460,13 +479,16 @@ async def test_other_sdk_calls_keep_sdk_span(
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda f: f.__name__)
 async def test_sdk_span_returns_after_uninstrument(
-    cap: TelemetryCapture, traced_client: Any, call: Any
+    cap: TelemetryCapture, traced_client: Any, fake_llm: FakeLLMServer, call: Any
 ) -> None:
+    """After uninstrument() the SDK's own span is back (anthropic>=1.14.0); an SDK without tracing
+    makes none, and ours is gone."""
     with instrumented(cap, AnthropicInstrumentor):
         await call(traced_client)
     await call(traced_client)
 
-    assert [s.name for s in cap.spans()] == [SPAN_NAME, SDK_SPAN]
+    assert [s.name for s in cap.spans()] == ([SPAN_NAME, SDK_SPAN] if SDK_TRACING else [SPAN_NAME])
+    assert message_requests(fake_llm) == 2
 
 
 def traceparent(span: ReadableSpan) -> str:
@@ -475,6 +497,7 @@ def traceparent(span: ReadableSpan) -> str:
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
 
 
+@requires_sdk_tracing
 async def test_sdk_propagates_its_span_context(
     cap: TelemetryCapture, traced_client: Any, fake_llm: FakeLLMServer
 ) -> None:
@@ -488,7 +511,10 @@ async def test_sdk_propagates_its_span_context(
 async def test_trace_context_propagated_while_instrumented(
     anthropic_instrumented: TelemetryCapture, traced_client: Any, fake_llm: FakeLLMServer, call: Any
 ) -> None:
-    """Switching the SDK's span off must not switch off propagation: the API gets our span's context."""
+    """Switching the SDK's span off must not switch off propagation: the API gets our span's context.
+    An SDK without tracing (anthropic<1.14.0) sends no trace context, and we add none: the request
+    goes out as it would without us."""
     await call(traced_client)
 
-    assert fake_llm.requests[-1].headers.get("traceparent") == traceparent(only_span(anthropic_instrumented))
+    expected = traceparent(only_span(anthropic_instrumented)) if SDK_TRACING else None
+    assert fake_llm.requests[-1].headers.get("traceparent") == expected

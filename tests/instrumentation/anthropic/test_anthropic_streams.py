@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anthropic
-import httpx2
 import pytest
 from anthropic_helpers import (
     HTTP_ERRORS,
@@ -29,6 +28,8 @@ from anthropic_helpers import (
     metric_attrs,
     reply_attrs,
     request_attrs,
+    requires_beta_stream,
+    requires_prompt_caching,
     tool_use_attrs,
 )
 from helpers import (
@@ -41,9 +42,11 @@ from helpers import (
     TOKENS,
     Failure,
     attrs_of,
+    http_library,
     instrumented,
     only_span,
     resolve,
+    stream_disconnect_error,
     token_sums,
     user,
 )
@@ -56,6 +59,10 @@ from agentotel.testing._capture import TelemetryCapture
 pytestmark = pytest.mark.usefixtures("fresh_fake_llm")
 
 STREAM_END = "agentotel.stream.end"
+# What a mid-stream disconnect raises: the HTTP library's RemoteProtocolError (httpx on anthropic
+# 0.x, httpx2 on 1.x and 2.x), and its error.type.
+DISCONNECT = stream_disconnect_error(anthropic)
+DISCONNECT_TYPE = f"{http_library(anthropic).__name__}.RemoteProtocolError"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -424,7 +431,9 @@ async def test_helper_get_final_message(
     )
 
 
-@pytest.mark.parametrize("beta", [pytest.param(False, id="messages"), pytest.param(True, id="beta")])
+@pytest.mark.parametrize(
+    "beta", [pytest.param(False, id="messages"), pytest.param(True, id="beta", marks=requires_beta_stream)]
+)
 async def test_helper_get_final_text(
     anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer, beta: bool
 ) -> None:
@@ -485,11 +494,35 @@ async def test_helper_error_in_with_body(anthropic_instrumented: TelemetryCaptur
 
 async def test_helper_keeps_sdk_attributes(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
     async with helper_stream(client) as stream:
-        assert stream.request_id == "req_1"
         assert stream.response.status_code == 200
+        assert stream.response.headers["request-id"] == "req_1"
         await resolve(stream.until_done())
 
     stream_span(anthropic_instrumented, "exhausted")
+
+
+@pytest.mark.skipif(
+    not hasattr(anthropic.lib.streaming.MessageStream, "request_id"),
+    reason="MessageStream.request_id: anthropic>=0.44.0",
+)
+async def test_helper_keeps_request_id(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
+    async with helper_stream(client) as stream:
+        assert stream.request_id == "req_1"
+        await resolve(stream.until_done())
+
+    stream_span(anthropic_instrumented, "exhausted")
+
+
+async def test_helper_close_unread(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    """``stream.close()`` inside ``with`` ends the span at once (anthropic<0.43 closes the HTTP
+    response directly, not through the raw stream)."""
+    async with helper_stream(client) as stream:
+        await resolve(stream.close())
+        assert stream_span(anthropic_instrumented, "closed") == unread_attrs(fake_llm, "closed")
+
+    assert len(anthropic_instrumented.spans()) == 1
 
 
 async def test_helper_tool_use(
@@ -515,6 +548,7 @@ async def test_helper_thinking(
     )
 
 
+@requires_beta_stream
 async def test_beta_helper_exit_unread(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
     async with helper_stream(client, beta=True):
         pass
@@ -522,15 +556,80 @@ async def test_beta_helper_exit_unread(anthropic_instrumented: TelemetryCapture,
     stream_span(anthropic_instrumented, "closed")
 
 
+# --------------------------------------------------------------------------- beta.prompt_caching (0.40)
+
+
+@requires_prompt_caching
+async def test_prompt_caching_create(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    resource = client.beta.prompt_caching.messages
+    text = f"{QUESTION} [[scenario:cached:2]]"
+    message = await resolve(resource.create(model=MODEL, max_tokens=MAX_TOKENS, messages=user(text)))
+
+    assert message.usage.cache_read_input_tokens == 2
+    span = only_span(anthropic_instrumented)
+    assert span.status.status_code is StatusCode.UNSET
+    assert attrs_of(span) == reply_attrs(fake_llm, input_tokens=7, cache_read=2)
+
+
+@requires_prompt_caching
+async def test_prompt_caching_create_stream(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    resource = client.beta.prompt_caching.messages
+    stream = await resolve(
+        resource.create(model=MODEL, max_tokens=MAX_TOKENS, messages=user(QUESTION), stream=True)
+    )
+    await drain(stream, client)
+
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+@requires_prompt_caching
+async def test_prompt_caching_helper(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    manager = client.beta.prompt_caching.messages.stream(
+        model=MODEL, max_tokens=MAX_TOKENS, messages=user(QUESTION)
+    )
+    if is_async(client):
+        async with manager as stream:
+            text = await stream.get_final_text()
+    else:
+        with manager as stream:
+            text = stream.get_final_text()
+
+    assert text == REPLY
+    assert stream_span(anthropic_instrumented, "exhausted") == full_attrs(fake_llm)
+
+
+@requires_prompt_caching
+async def test_prompt_caching_helper_exit_unread(
+    anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
+) -> None:
+    manager = client.beta.prompt_caching.messages.stream(
+        model=MODEL, max_tokens=MAX_TOKENS, messages=user(QUESTION)
+    )
+    if is_async(client):
+        async with manager:
+            pass
+    else:
+        with manager:
+            pass
+
+    assert stream_span(anthropic_instrumented, "closed") == unread_attrs(fake_llm, "closed")
+
+
 # --------------------------------------------------------------------------- errors
 
 
 async def test_create_stream_disconnect(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
     stream = await create_stream(client, f"{QUESTION} [[scenario:disconnect]]")
-    with pytest.raises(httpx2.RemoteProtocolError):
+    with pytest.raises(DISCONNECT):
         await drain(stream, client)
 
-    attrs = failed_stream_span(anthropic_instrumented, "httpx2.RemoteProtocolError")
+    attrs = failed_stream_span(anthropic_instrumented, DISCONNECT_TYPE)
     assert attrs[STREAM_END] == "error"
     # What arrived before the connection dropped (message_start) is kept.
     assert attrs["gen_ai.response.id"] == "msg_1"
@@ -538,11 +637,11 @@ async def test_create_stream_disconnect(anthropic_instrumented: TelemetryCapture
 
 
 async def test_helper_disconnect(anthropic_instrumented: TelemetryCapture, client: Any) -> None:
-    with pytest.raises(httpx2.RemoteProtocolError):
+    with pytest.raises(DISCONNECT):
         async with helper_stream(client, f"{QUESTION} [[scenario:disconnect]]") as stream:
             await resolve(stream.get_final_text())
 
-    attrs = failed_stream_span(anthropic_instrumented, "httpx2.RemoteProtocolError")
+    attrs = failed_stream_span(anthropic_instrumented, DISCONNECT_TYPE)
     assert attrs[STREAM_END] == "error"
 
 
@@ -610,7 +709,7 @@ async def test_stream_error_classes_match_uninstrumented(cap: TelemetryCapture, 
         traced = [await raised(s) for s in scenarios]
     assert traced == bare
     assert [attrs_of(s)["error.type"] for s in cap.spans()] == [
-        "httpx2.RemoteProtocolError",
+        DISCONNECT_TYPE,
         "json.JSONDecodeError",
         "anthropic.RateLimitError",
     ]

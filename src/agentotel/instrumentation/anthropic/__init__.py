@@ -8,10 +8,12 @@ Usage::
 or zero-code with ``opentelemetry-instrument python app.py``.
 
 Instrumented (sync and async): ``messages.create`` (stream and non-stream), ``messages.parse``,
-the ``messages.stream(...)`` helper (every way to consume it), and the same on ``beta.messages``.
+the ``messages.stream(...)`` helper (every way to consume it), and the same on ``beta.messages``
+(and on ``beta.prompt_caching.messages``, which only ``anthropic`` 0.40 has). A method the installed
+SDK lacks is skipped (see ``docs/integrations/anthropic.md`` for where each appears).
 
-The anthropic SDK (2.x) makes its own ``anthropic.messages.create`` span whenever an OTel SDK is
-configured. While this instrumentor is active, the SDK's span is switched off for the calls we
+The anthropic SDK (1.14.0 and later) makes its own ``anthropic.messages.create`` span whenever an
+OTel SDK is configured. While this instrumentor is active, the SDK's span is switched off for the calls we
 instrument (it gets a non-recording span carrying our context, so it still propagates
 ``traceparent``), so each HTTP call has exactly one LLM span:
 ours, with the GenAI conventions and exactly-once stream ending. Other SDK calls keep the SDK's
@@ -30,8 +32,13 @@ from typing import Any
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.anthropic.package import _instruments
 
-_MESSAGES = "anthropic.resources.messages.messages"
-_BETA = "anthropic.resources.beta.messages.messages"
+# The packages, not their ``messages`` submodules: ``anthropic`` 0.40 has ``resources/messages.py``
+# (a module), later versions ``resources/messages/messages.py`` re-exported by the package, so one
+# name finds the one class on every version (two names would wrap it twice).
+_MESSAGES = "anthropic.resources.messages"
+_BETA = "anthropic.resources.beta.messages"
+# anthropic 0.40 only (removed in 0.41.0): the prompt caching beta, same methods.
+_PROMPT_CACHING = "anthropic.resources.beta.prompt_caching"
 
 
 def _p() -> Any:
@@ -43,9 +50,10 @@ def _p() -> Any:
 
 def _patches() -> tuple[Patch, ...]:
     found: list[Patch] = [
+        # anthropic >= 1.14.0: the SDK's own tracing (absent before, so skipped).
         Patch("anthropic._base_client", "start_api_call_span", lambda t, b: _p().sdk_span_switch(t, b))
     ]
-    for module in (_MESSAGES, _BETA):
+    for module in (_MESSAGES, _BETA, _PROMPT_CACHING):
         found += [
             Patch(module, "Messages.create", lambda t, b: _p().messages(t, b).sync()),
             Patch(module, "Messages.parse", lambda t, b: _p().messages(t, b).sync()),

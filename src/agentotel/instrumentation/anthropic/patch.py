@@ -9,6 +9,7 @@ when entered and keeps the raw stream in ``MessageStream._raw_stream``) and the 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +23,21 @@ from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
 from agentotel.instrumentation.anthropic import content, extract
 from agentotel.instrumentation.anthropic.stream import MessageStreamAccumulator
 
+
+def _legacy_raw() -> tuple[type, ...]:
+    """``with_raw_response`` of ``anthropic`` 0.x returns a ``LegacyAPIResponse`` (its ``parse()`` is
+    sync on the async client too); 1.0.0 removed it (``APIResponse`` / ``AsyncAPIResponse`` since)."""
+    try:
+        legacy = importlib.import_module("anthropic._legacy_response")
+    except ImportError:
+        return ()
+    return (legacy.LegacyAPIResponse,)
+
+
 SDK = SdkTypes(
     stream=Stream,
     async_stream=AsyncStream,
-    raw=(APIResponse,),
+    raw=(APIResponse, *_legacy_raw()),
     async_raw=(AsyncAPIResponse,),
     server=server_of(extract.server_attributes),
 )
