@@ -47,6 +47,18 @@ DISCONNECT: type[BaseException] = stream_disconnect_error(openai)
 DISCONNECT_TYPE = class_name(DISCONNECT)
 
 
+def chat_parse(client: Any) -> Any:
+    """``chat.completions.parse`` (openai>=1.92.0), else where it was: ``beta.chat.completions.parse``."""
+    completions = client.chat.completions
+    return completions.parse if hasattr(completions, "parse") else client.beta.chat.completions.parse
+
+
+def chat_stream(client: Any) -> Any:
+    """``chat.completions.stream`` (openai>=1.92.0), else ``beta.chat.completions.stream``."""
+    completions = client.chat.completions
+    return completions.stream if hasattr(completions, "stream") else client.beta.chat.completions.stream
+
+
 def is_async(client: Any) -> bool:
     return isinstance(client, openai.AsyncOpenAI)
 

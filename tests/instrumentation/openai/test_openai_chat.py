@@ -7,6 +7,7 @@ texts, the default reply "Hello from the fake LLM server." is 6 tokens, ``gpt-4o
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -30,6 +31,7 @@ from helpers import (
     token_sums,
     user,
 )
+from openai.resources.chat.completions import Completions
 from openai.types.chat import ChatCompletion, ParsedChatCompletion
 from openai_helpers import (
     CHAT_REPLY_ATTRS,
@@ -39,6 +41,7 @@ from openai_helpers import (
     assert_both_choices_called_get_weather,
     assert_raised_by_sdk,
     assert_usage_and_duration,
+    chat_parse,
     entered,
     failing_request,
     one_span,
@@ -93,6 +96,14 @@ async def test_create_returns_the_sdk_chat_completion(
     assert type(completion) is ChatCompletion
     assert completion.id == "chatcmpl-1"
     assert completion.choices[0].message.content == REPLY
+
+
+@pytest.mark.skipif(
+    not hasattr(openai._models, "add_request_id"), reason="ChatCompletion._request_id: openai>=1.46.0"
+)
+async def test_create_keeps_the_request_id(openai_instrumented: TelemetryCapture, client: Any) -> None:
+    completion = await resolve(client.chat.completions.create(model="gpt-4o", messages=user(QUESTION)))
+
     assert completion._request_id == "req_1"
 
 
@@ -155,6 +166,10 @@ def test_single_stop_string_is_a_one_element_list(
     assert attributes["gen_ai.request.stop_sequences"] == ("END",)
 
 
+@pytest.mark.skipif(
+    "max_completion_tokens" not in inspect.signature(Completions.create).parameters,
+    reason="max_completion_tokens: openai>=1.45.0",
+)
 def test_max_completion_tokens_wins_over_max_tokens(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
@@ -291,7 +306,7 @@ async def test_parse_with_pydantic_response_format(
     # The fake server answers plain text, which no pydantic class parses; with a strict tool the
     # model calls it instead, and parse() turns the arguments into the tool's class.
     completion = await resolve(
-        client.chat.completions.parse(
+        chat_parse(client)(
             model="gpt-4o",
             messages=user(QUESTION),
             response_format=Answer,
@@ -302,6 +317,37 @@ async def test_parse_with_pydantic_response_format(
     assert isinstance(completion, ParsedChatCompletion)
     call = completion.choices[0].message.tool_calls[0]
     assert call.function.parsed_arguments == GetWeather(city="Paris")
+    span = one_span(openai_instrumented)
+    assert span.name == "chat gpt-4o"
+    assert dict(span.attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.output.type": "json",
+            **CHAT_TOOL_CALL_ATTRS,
+            "agentotel.response.tool_calls.names": ("GetWeather",),
+        }
+    )
+    assert token_sums(openai_instrumented) == {"input": 6, "output": 2}
+
+
+async def test_beta_parse_is_one_span_per_request(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any], fake_llm: FakeLLMServer
+) -> None:
+    # beta.chat.completions.parse calls chat.completions.create up to openai 1.49, sends its own
+    # request from 1.50 to 1.91, and is chat.completions.parse from 1.92: one span each way.
+    sent = len(fake_llm.requests)
+    completion = await resolve(
+        client.beta.chat.completions.parse(
+            model="gpt-4o",
+            messages=user(QUESTION),
+            response_format=Answer,
+            tools=[openai.pydantic_function_tool(GetWeather)],
+        )
+    )
+
+    assert isinstance(completion, ParsedChatCompletion)
+    assert completion.choices[0].message.tool_calls[0].function.parsed_arguments == GetWeather(city="Paris")
+    assert len(fake_llm.requests) - sent == 1
     span = one_span(openai_instrumented)
     assert span.name == "chat gpt-4o"
     assert dict(span.attributes or {}) == priced(

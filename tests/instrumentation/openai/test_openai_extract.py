@@ -7,20 +7,32 @@ real client's ``base_url`` and through a real call against the fake server.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import openai
 import pytest
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion
-from openai.types.responses import Response
 from pydantic import BaseModel
 
 from agentotel.instrumentation.openai import content as openai_content
 from agentotel.instrumentation.openai import extract
 from agentotel.instrumentation.openai.patch import SDK
+from agentotel.instrumentation.openai.stream import ResponsesStreamAccumulator
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
+
+try:
+    from openai.types.responses import Response
+except ImportError:  # openai < 1.66.0
+    Response = None  # type: ignore[assignment,misc]
+
+RESPONSES_API = pytest.mark.skipif(Response is None, reason="Responses API: openai>=1.66.0")
+
+# The SDK's sentinels for an argument left out: ``NOT_GIVEN`` in every version, ``omit`` from 1.108.1.
+SENTINELS: list[Any] = [openai.NOT_GIVEN, *([openai.omit] if hasattr(openai, "omit") else [])]
+OMIT: Any = SENTINELS[-1]
 
 
 class Answer(BaseModel):
@@ -180,8 +192,7 @@ def test_localhost_call_keeps_the_host_name(
         ({"type": "something_else"}, None),
         ({}, None),
         (None, None),
-        (openai.omit, None),
-        (openai.NOT_GIVEN, None),
+        *((sentinel, None) for sentinel in SENTINELS),
         ("json_object", None),
     ],
 )
@@ -236,7 +247,7 @@ def test_chat_request_all_parameters() -> None:
     }
 
 
-@pytest.mark.parametrize("unset", [openai.omit, openai.NOT_GIVEN, None])
+@pytest.mark.parametrize("unset", [*SENTINELS, None])
 def test_chat_request_skips_unset_values(unset: Any) -> None:
     keys = ("max_tokens", "max_completion_tokens", "temperature", "top_p", "frequency_penalty",
             "presence_penalty", "seed", "n", "stop", "response_format", "service_tier", "stream")  # fmt: skip
@@ -306,7 +317,7 @@ def test_chat_request_parse_class_is_json() -> None:
     assert attrs["gen_ai.output.type"] == "json"
 
 
-@pytest.mark.parametrize("model", [None, openai.omit, 42])
+@pytest.mark.parametrize("model", [None, OMIT, 42])
 def test_request_model_missing_is_empty(model: Any) -> None:
     assert extract.model_of({"model": model}) == ""
     assert extract.chat_request_attributes({"model": model})["gen_ai.request.model"] == ""
@@ -338,7 +349,7 @@ def test_responses_request_attributes() -> None:
 
 
 def test_responses_request_minimal_with_sentinels() -> None:
-    kwargs = {"model": "gpt-4o", "input": "Hi", "max_output_tokens": openai.omit, "text": openai.omit}
+    kwargs = {"model": "gpt-4o", "input": "Hi", "max_output_tokens": OMIT, "text": OMIT}
 
     assert extract.responses_request_attributes(kwargs) == {
         "gen_ai.operation.name": "chat",
@@ -374,7 +385,7 @@ def test_embeddings_request_attributes() -> None:
 
 
 def test_embeddings_request_minimal() -> None:
-    kwargs = {"model": "m", "input": "Hi", "encoding_format": openai.omit, "dimensions": openai.omit}
+    kwargs = {"model": "m", "input": "Hi", "encoding_format": OMIT, "dimensions": OMIT}
 
     assert extract.embeddings_request_attributes(kwargs) == {
         "gen_ai.operation.name": "embeddings",
@@ -473,6 +484,51 @@ def test_chat_response_usage_without_details() -> None:
     assert "gen_ai.usage.reasoning.output_tokens" not in attrs
 
 
+class UsageBefore145(openai.BaseModel):
+    """``CompletionUsage`` as openai 1.40 to 1.44 declare it: no details fields (the SDK's models
+    keep undeclared fields as extras, plain dicts)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+def test_chat_usage_details_kept_as_extra_fields_are_read() -> None:
+    usage = UsageBefore145.model_validate(
+        {
+            "prompt_tokens": 11,
+            "completion_tokens": 7,
+            "total_tokens": 18,
+            "prompt_tokens_details": {"cached_tokens": 5},
+            "completion_tokens_details": {"reasoning_tokens": 2},
+        }
+    )
+    assert usage.prompt_tokens_details == {"cached_tokens": 5}  # an extra field, a dict
+
+    attrs = extract.chat_response_attributes(_completion(usage=None).model_copy(update={"usage": usage}))[0]
+
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 5
+    assert attrs["gen_ai.usage.reasoning.output_tokens"] == 2
+
+
+def test_chat_usage_extra_details_without_the_counts_add_nothing() -> None:
+    usage = UsageBefore145.model_validate(
+        {
+            "prompt_tokens": 3,
+            "completion_tokens": 4,
+            "total_tokens": 7,
+            "prompt_tokens_details": {"audio_tokens": 1},
+            "completion_tokens_details": {},
+        }
+    )
+
+    attrs = extract.chat_response_attributes(_completion(usage=None).model_copy(update={"usage": usage}))[0]
+
+    assert attrs["gen_ai.usage.input_tokens"] == 3
+    assert "gen_ai.usage.cache_read.input_tokens" not in attrs
+    assert "gen_ai.usage.reasoning.output_tokens" not in attrs
+
+
 def test_chat_response_attributes_of_an_unexpected_object() -> None:
     assert extract.chat_response_attributes(object()) == ({}, None, None, None)
 
@@ -526,6 +582,7 @@ FUNCTION_CALL = {
 }
 
 
+@RESPONSES_API
 def test_responses_response_attributes() -> None:
     attrs, input_tokens, output_tokens, model = extract.responses_response_attributes(_response())
 
@@ -542,6 +599,7 @@ def test_responses_response_attributes() -> None:
     assert (input_tokens, output_tokens, model) == (10, 6, "gpt-4o-2024-08-06")
 
 
+@RESPONSES_API
 def test_responses_response_function_call() -> None:
     attrs = extract.responses_response_attributes(_response(output=[FUNCTION_CALL]))[0]
 
@@ -550,6 +608,7 @@ def test_responses_response_function_call() -> None:
     assert attrs["agentotel.response.tool_calls.ids"] == ["call_1"]
 
 
+@RESPONSES_API
 @pytest.mark.parametrize(
     ("details", "reason"),
     [
@@ -564,6 +623,33 @@ def test_responses_response_incomplete(details: Any, reason: str) -> None:
     assert extract.responses_response_attributes(response)[0]["gen_ai.response.finish_reasons"] == [reason]
 
 
+class ResponseUsageBefore1665(openai.BaseModel):
+    """``ResponseUsage`` as openai 1.66.0 to 1.66.4 declare it: no ``input_tokens_details``."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+@RESPONSES_API
+def test_responses_usage_details_kept_as_extra_fields_are_read() -> None:
+    usage = ResponseUsageBefore1665.model_validate(
+        {
+            "input_tokens": 10,
+            "output_tokens": 6,
+            "total_tokens": 16,
+            "input_tokens_details": {"cached_tokens": 4},
+            "output_tokens_details": {"reasoning_tokens": 1},
+        }
+    )
+
+    attrs = extract.responses_response_attributes(_response().model_copy(update={"usage": usage}))[0]
+
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 4
+    assert attrs["gen_ai.usage.reasoning.output_tokens"] == 1
+
+
+@RESPONSES_API
 def test_responses_response_without_usage() -> None:
     attrs, input_tokens, output_tokens, _ = extract.responses_response_attributes(_response(usage=None))
 
@@ -688,6 +774,7 @@ def test_responses_input_messages_from_items() -> None:
     ]
 
 
+@RESPONSES_API
 def test_responses_output_messages() -> None:
     response = _response(output=[_response().output[0].model_dump(), FUNCTION_CALL])
 
@@ -708,3 +795,50 @@ def test_server_attributes_follow_a_client_whose_base_url_changes() -> None:
     assert dict(SDK.server(client))["gen_ai.provider.name"] == "groq"
     client.base_url = "https://api.deepseek.com/v1"  # type: ignore[assignment]
     assert dict(SDK.server(client))["gen_ai.provider.name"] == "deepseek"
+
+
+def test_responses_stream_snapshot_left_a_dict_by_the_sdk() -> None:
+    # openai 1.66 cannot parse a snapshot whose tools lack ``strict``: the event falls back to
+    # another member of the event union, its ``response`` a plain dict.
+    snapshot = {
+        "id": "resp_9",
+        "object": "response",
+        "status": "completed",
+        "model": "gpt-4o-2024-08-06",
+        "service_tier": "default",
+        "output": [FUNCTION_CALL],
+        "usage": {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 4},
+            "output_tokens": 6,
+            "output_tokens_details": {"reasoning_tokens": 1},
+            "total_tokens": 16,
+        },
+    }
+    accumulator = ResponsesStreamAccumulator(capture=True)
+    accumulator.process(SimpleNamespace(type="response.completed", response=snapshot))
+
+    assert accumulator.outcome() == (
+        {
+            "gen_ai.response.id": "resp_9",
+            "openai.response.service_tier": "default",
+            "gen_ai.response.model": "gpt-4o-2024-08-06",
+            "gen_ai.response.finish_reasons": ["tool_calls"],
+            "agentotel.response.tool_calls.names": ["get_weather"],
+            "agentotel.response.tool_calls.ids": ["call_1"],
+            "gen_ai.usage.input_tokens": 10,
+            "gen_ai.usage.output_tokens": 6,
+            "gen_ai.usage.cache_read.input_tokens": 4,
+            "gen_ai.usage.reasoning.output_tokens": 1,
+        },
+        10,
+        6,
+        "gpt-4o-2024-08-06",
+    )
+    assert accumulator.output_messages() == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "tool_call", "id": "call_1", "name": "get_weather", "arguments": "{}"}],
+            "finish_reason": "tool_calls",
+        }
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import inspect
 from typing import Any
 
 import openai
@@ -28,6 +29,7 @@ from helpers import (
     resolve,
     token_sums,
 )
+from openai.resources.responses import Responses
 from openai.types.responses import ParsedResponse, Response
 from openai_helpers import (
     DISCONNECT,
@@ -154,7 +156,7 @@ def test_responses_request_parameters(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
 ) -> None:
     openai_client.responses.create(
-        model="gpt-4o", input=QUESTION, max_output_tokens=100, temperature=0.5, top_p=0.9, service_tier="flex"
+        model="gpt-4o", input=QUESTION, max_output_tokens=100, temperature=0.5, top_p=0.9
     )
 
     assert dict(client_span(openai_instrumented).attributes or {}) == priced(
@@ -163,6 +165,23 @@ def test_responses_request_parameters(
             "gen_ai.request.max_tokens": 100,
             "gen_ai.request.temperature": 0.5,
             "gen_ai.request.top_p": 0.9,
+            **REPLY_ATTRS,
+        }
+    )
+
+
+@pytest.mark.skipif(
+    "service_tier" not in inspect.signature(Responses.create).parameters,
+    reason="responses.create(service_tier=): openai>=1.75.0",
+)
+def test_responses_request_service_tier(
+    openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI, base: dict[str, Any]
+) -> None:
+    openai_client.responses.create(model="gpt-4o", input=QUESTION, service_tier="flex")
+
+    assert dict(client_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
             "openai.request.service_tier": "flex",
             **REPLY_ATTRS,
             "openai.response.service_tier": "flex",

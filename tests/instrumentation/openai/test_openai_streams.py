@@ -42,6 +42,7 @@ from openai_helpers import (
     assert_raised_by_sdk,
     assert_usage_and_duration,
     attributes,
+    chat_stream,
     drain,
     entered,
     failing_request,
@@ -507,7 +508,7 @@ async def test_streaming_response_stream(
 async def test_stream_helper_goes_through_create(
     openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    manager = client.chat.completions.stream(model="gpt-4o", messages=user(QUESTION), stream_options=USAGE)
+    manager = chat_stream(client)(model="gpt-4o", messages=user(QUESTION), stream_options=USAGE)
     async with entered(manager, client) as stream:
         final = await resolve(stream.get_final_completion())
 
@@ -519,9 +520,7 @@ async def test_stream_helper_goes_through_create(
 async def test_stream_helper_left_early_ends_closed_at_block_exit(
     openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any]
 ) -> None:
-    async with entered(
-        client.chat.completions.stream(model="gpt-4o", messages=user(QUESTION)), client
-    ) as stream:
+    async with entered(chat_stream(client)(model="gpt-4o", messages=user(QUESTION)), client) as stream:
         await break_after_first(stream, client)
 
     # The helper's block exit closed the HTTP response: the call is over, the span must be too.
