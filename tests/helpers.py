@@ -103,6 +103,22 @@ def openai_status_text(status: int, body: Any) -> str:
     return f"Error code: {status} - {detail}"
 
 
+OPENAI_RATE_LIMIT_BODY = {
+    "error": {
+        "message": "Rate limit reached (fake LLM server).",
+        "type": "requests",
+        "param": None,
+        "code": "rate_limit_exceeded",
+    }
+}
+"""What the fake server answers an OpenAI request with ``[[scenario:rate_limit]]`` (status 429)."""
+
+
+def openai_rate_limit_text() -> str:
+    """``str()`` of the ``openai.RateLimitError`` the fake server's 429 raises, on the installed major."""
+    return openai_status_text(429, OPENAI_RATE_LIMIT_BODY)
+
+
 def user(text: str) -> Any:
     """A one-message conversation."""
     return [{"role": "user", "content": text}]

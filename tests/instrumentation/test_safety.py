@@ -41,7 +41,7 @@ from helpers import (
     TELEMETRY_ERRORS,
     assert_raised_outside_agentotel,
     instrumented,
-    openai_status_text,
+    openai_rate_limit_text,
     resolve,
     user,
 )
@@ -367,15 +367,7 @@ def test_openai_error_path_with_our_fail_raising(
         return type(exc), str(exc), exc.status_code, exc.body, exc.request_id
 
     plain = trial.same_outcome(OpenAIInstrumentor, call)
-    body = {
-        "error": {
-            "message": "Rate limit reached (fake LLM server).",
-            "type": "requests",
-            "param": None,
-            "code": "rate_limit_exceeded",
-        }
-    }
-    assert plain[:3] == (openai.RateLimitError, openai_status_text(429, body), 429)
+    assert plain[:3] == (openai.RateLimitError, openai_rate_limit_text(), 429)
     # fail() broke: the span must still be closed (ended without a verdict), not left open forever.
     trial.assert_not_error([f"chat {GPT}"])
     trial.assert_reported("openai", 1)

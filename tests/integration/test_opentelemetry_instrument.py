@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from helpers import priced
+from helpers import openai_rate_limit_text, priced
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OTLPReceiver, attributes
 
@@ -195,10 +195,7 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
     # 4. the handled 429
     assert a[3] == {**common_openai, "error.type": "openai.RateLimitError"}
     assert limited.status.code == Status.STATUS_CODE_ERROR
-    assert (
-        limited.status.message
-        == "openai.RateLimitError: Error code: 429 - Rate limit reached (fake LLM server)."
-    )
+    assert limited.status.message == f"openai.RateLimitError: {openai_rate_limit_text()}"
     [exc_event] = limited.events
     assert exc_event.name == "exception"
     assert attributes(exc_event.attributes)["exception.type"] == "openai.RateLimitError"

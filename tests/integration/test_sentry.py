@@ -22,7 +22,15 @@ from typing import Any
 import openai
 import pytest
 import sentry_sdk
-from helpers import GPT, LocalHTTPServer, QuietHandler, serve_in_background, stop_serving, user
+from helpers import (
+    GPT,
+    LocalHTTPServer,
+    QuietHandler,
+    openai_rate_limit_text,
+    serve_in_background,
+    stop_serving,
+    user,
+)
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
@@ -231,10 +239,7 @@ def test_a_failed_llm_call_is_reported_with_its_llm_span(
 
     event = only_event(sentry)
     llm_trace, llm_span = ids(by_name(agent_layer, f"chat {GPT}"))
-    assert exception_of(event) == (
-        "RateLimitError",
-        "Error code: 429 - Rate limit reached (fake LLM server).",
-    )
+    assert exception_of(event) == ("RateLimitError", openai_rate_limit_text())
     assert otel_tags(event) == {"otel.trace_id": llm_trace, "otel.span_id": llm_span}
     assert event["contexts"]["trace"] == {"trace_id": llm_trace, "span_id": llm_span}
 

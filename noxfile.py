@@ -1,0 +1,67 @@
+"""The SDK-major matrix: the tests that drive ``openai`` or ``anthropic``, on older majors.
+
+``make test`` runs the whole suite in ``.venv`` on the newest ``openai`` 3.x and ``anthropic`` 2.x,
+then ``nox -s majors`` runs the SDK tests once per row below, each in its own virtualenv under
+``.nox/`` (made with uv). The newest release of each supported major is whatever the registry
+serves for the range at install time, so a new release is tested by the next run; ``floor`` pins
+the oldest versions the instrumentors support.
+
+    .venv/bin/nox -s majors                    # every row
+    .venv/bin/nox -s "majors(openai2)"         # one row
+    .venv/bin/nox -s majors -- -k stream       # extra pytest arguments
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+EXTRAS = ".[test,cli,prometheus,otlp,mcp,langchain]"
+
+# Every test module that drives the openai or anthropic SDK (the rest of the suite does not
+# depend on their version and runs once, in .venv).
+SDK_TESTS = [
+    "tests/instrumentation",
+    "tests/agent",
+    "tests/integration",
+    "tests/endpoints",
+    "tests/metrics/test_cost.py",
+    "tests/cli/test_top_cli.py",
+]
+
+ROWS = {
+    # id: the requirements of the row (the newest 3.x / 2.x are .venv's)
+    "openai2": ["openai>=2,<3", "anthropic>=1,<2"],
+    "openai1": ["openai>=1.40,<2", "anthropic>=0.40,<1"],
+    # The oldest supported versions; openai<1.55.3 passes httpx a `proxies` argument httpx 0.28 removed.
+    "floor": ["openai==1.40.0", "anthropic==0.40.0", "httpx<0.28"],
+}
+
+
+@nox.session
+@nox.parametrize("row", list(ROWS), ids=list(ROWS))
+def majors(session: nox.Session, row: str) -> None:
+    """The SDK tests on one row of older SDK majors."""
+    session.install("-e", EXTRAS, *ROWS[row])
+    session.run(
+        "python",
+        "-c",
+        "import openai, anthropic; print('openai', openai.__version__, 'anthropic', anthropic.__version__)",
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-n",
+        "2",
+        "--dist",
+        "loadfile",
+        "-p",
+        "no:cacheprovider",
+        *SDK_TESTS,
+        *session.posargs,
+    )
