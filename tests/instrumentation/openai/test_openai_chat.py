@@ -424,6 +424,47 @@ async def test_with_raw_response_span_ends_on_parse(
     assert token_sums(openai_instrumented) == {"input": 6, "output": 6}
 
 
+def _raw_parse(client: Any) -> Any:
+    """``with_raw_response.parse`` of chat completions (openai>=1.92.0), else of beta chat
+    completions (1.50.0 to 1.91); None before 1.50.0."""
+    raw = client.chat.completions.with_raw_response
+    if hasattr(raw, "parse"):
+        return raw.parse
+    beta_raw = getattr(client.beta.chat.completions, "with_raw_response", None)
+    return getattr(beta_raw, "parse", None)
+
+
+@pytest.mark.skipif(
+    _raw_parse(openai.OpenAI(api_key="k")) is None,
+    reason="beta.chat.completions.with_raw_response.parse: openai>=1.50.0",
+)
+async def test_with_raw_response_parse_is_one_span_per_request(
+    openai_instrumented: TelemetryCapture, client: Any, base: dict[str, Any], fake_llm: FakeLLMServer
+) -> None:
+    sent = len(fake_llm.requests)
+    raw = await resolve(
+        _raw_parse(client)(
+            model="gpt-4o",
+            messages=user(QUESTION),
+            response_format=Answer,
+            tools=[openai.pydantic_function_tool(GetWeather)],
+        )
+    )
+    assert openai_instrumented.spans() == []
+    completion = raw.parse()
+
+    assert isinstance(completion, ParsedChatCompletion)
+    assert len(fake_llm.requests) - sent == 1
+    assert dict(one_span(openai_instrumented).attributes or {}) == priced(
+        {
+            **base,
+            "gen_ai.output.type": "json",
+            **CHAT_TOOL_CALL_ATTRS,
+            "agentotel.response.tool_calls.names": ("GetWeather",),
+        }
+    )
+
+
 def test_with_raw_response_parse_twice_ends_one_span(
     openai_instrumented: TelemetryCapture, openai_client: openai.OpenAI
 ) -> None:
