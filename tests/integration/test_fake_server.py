@@ -693,3 +693,18 @@ async def test_transport_async_openai() -> None:
             model=GPT, messages=user("[[scenario:slow:5]]")
         )
     await client.close()
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_transport_answers_in_the_library_of_the_client(library: str) -> None:
+    """One transport for both HTTP libraries: responses and errors are the client's library's own."""
+    http = pytest.importorskip(library)
+    body = {"model": GPT, "messages": user(QUESTION), "stream": True}
+    with http.Client(transport=fake_transport(), base_url="http://fake") as client:
+        reply = client.post("/v1/chat/completions", json={**body, "stream": False})
+        assert type(reply) is http.Response
+        assert reply.json()["choices"][0]["message"]["content"] == REPLY
+        body["messages"] = user("[[scenario:disconnect]]")
+        with client.stream("POST", "/v1/chat/completions", json=body) as stream:
+            with pytest.raises(http.RemoteProtocolError):
+                list(stream.iter_bytes())
