@@ -32,12 +32,13 @@ from typing import Any
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.anthropic.package import _instruments
 
-# The packages, not their ``messages`` submodules: ``anthropic`` 0.40 has ``resources/messages.py``
-# (a module), later versions ``resources/messages/messages.py`` re-exported by the package, so one
-# name finds the one class on every version (two names would wrap it twice).
+# Where each patched method lives, by ``anthropic`` version (docs/integrations/anthropic.md has the
+# table). The packages, not their ``messages`` submodules: 0.40 has ``resources/messages.py`` (a
+# module), 0.41.0 on ``resources/messages/messages.py`` re-exported by the package, so one name
+# finds the one class on every version (two names would wrap it twice).
 _MESSAGES = "anthropic.resources.messages"
 _BETA = "anthropic.resources.beta.messages"
-# anthropic 0.40 only (removed in 0.41.0): the prompt caching beta, same methods.
+# The prompt caching beta: anthropic 0.40 only (removed in 0.41.0).
 _PROMPT_CACHING = "anthropic.resources.beta.prompt_caching"
 
 
@@ -48,21 +49,36 @@ def _p() -> Any:
     return patch
 
 
-def _patches() -> tuple[Patch, ...]:
-    found: list[Patch] = [
-        # anthropic >= 1.14.0: the SDK's own tracing (absent before, so skipped).
-        Patch("anthropic._base_client", "start_api_call_span", lambda t, b: _p().sdk_span_switch(t, b))
+def _resource(module: str, *, parse: str | None, stream: str, versions: str = "") -> list[Patch]:
+    """``create`` and the ``stream()`` helper and ``parse`` of one resource, each wrapped in the SDK
+    versions its specifier names ("": every supported version; ``parse=None``: never)."""
+    found = [
+        Patch(module, "Messages.create", lambda t, b: _p().messages(t, b).sync(), versions=versions),
+        Patch(module, "AsyncMessages.create", lambda t, b: _p().messages(t, b).async_(), versions=versions),
+        Patch(module, "Messages.stream", lambda t, b: _p().stream_helper(t, b, False), versions=stream),
+        Patch(module, "AsyncMessages.stream", lambda t, b: _p().stream_helper(t, b, True), versions=stream),
     ]
-    for module in (_MESSAGES, _BETA, _PROMPT_CACHING):
+    if parse is not None:
         found += [
-            Patch(module, "Messages.create", lambda t, b: _p().messages(t, b).sync()),
-            Patch(module, "Messages.parse", lambda t, b: _p().messages(t, b).sync()),
-            Patch(module, "AsyncMessages.create", lambda t, b: _p().messages(t, b).async_()),
-            Patch(module, "AsyncMessages.parse", lambda t, b: _p().messages(t, b).async_()),
-            Patch(module, "Messages.stream", lambda t, b: _p().stream_helper(t, b, is_async=False)),
-            Patch(module, "AsyncMessages.stream", lambda t, b: _p().stream_helper(t, b, is_async=True)),
+            Patch(module, "Messages.parse", lambda t, b: _p().messages(t, b).sync(), versions=parse),
+            Patch(module, "AsyncMessages.parse", lambda t, b: _p().messages(t, b).async_(), versions=parse),
         ]
-    return tuple(found)
+    return found
+
+
+def _patches() -> tuple[Patch, ...]:
+    return (
+        # The SDK's own tracing (anthropic >= 1.14.0): its span is switched off inside our calls.
+        Patch(
+            "anthropic._base_client",
+            "start_api_call_span",
+            lambda t, b: _p().sdk_span_switch(t, b),
+            versions=">=1.14.0",
+        ),
+        *_resource(_MESSAGES, parse=">=0.77.0", stream=""),
+        *_resource(_BETA, parse=">=0.73.0", stream=">=0.43.0"),
+        *_resource(_PROMPT_CACHING, parse=None, stream="<0.41", versions="<0.41"),
+    )
 
 
 class AnthropicInstrumentor(AgentotelInstrumentor):
