@@ -77,7 +77,7 @@ def test_every_patch_point_exists_in_the_installed_sdks() -> None:
         ]
     )
     anthropic_names = sorted(f"{p.module}:{p.name}" for p in AnthropicInstrumentor().patches)
-    assert len(anthropic_names) == 17  # 13, and beta.prompt_caching's 4 (anthropic 0.40)
+    assert len(anthropic_names) == 19  # 13, beta.prompt_caching's 4 (0.40), 0.x Stream metaclasses' 2
     assert "anthropic._base_client:start_api_call_span" in anthropic_names
     for cls in INSTRUMENTORS:
         assert len(_originals(cls)) == len([p for p in cls().patches if p.expected()])

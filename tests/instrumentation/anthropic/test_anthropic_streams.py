@@ -167,6 +167,25 @@ async def test_create_stream_exhausted(
     assert attrs_of(only_span(anthropic_instrumented))["gen_ai.response.time_to_first_chunk"] > 0
 
 
+async def test_create_stream_is_the_sdk_stream_class(
+    anthropic_instrumented: TelemetryCapture, client: Any
+) -> None:
+    """``isinstance(stream, anthropic.Stream)`` holds as without us (anthropic 0.x's ``Stream`` has a
+    metaclass whose instance check is true only for the exact class and ``MessageStream``)."""
+    stream = await create_stream(client)
+    (sdk_class, other) = (
+        (anthropic.AsyncStream, anthropic.Stream)
+        if is_async(client)
+        else (anthropic.Stream, anthropic.AsyncStream)
+    )
+
+    assert isinstance(stream, sdk_class)
+    assert not isinstance(stream, other)
+    assert not isinstance(object(), sdk_class)
+    await drain(stream, client)
+    stream_span(anthropic_instrumented, "exhausted")
+
+
 async def test_create_stream_metrics(
     anthropic_instrumented: TelemetryCapture, client: Any, fake_llm: FakeLLMServer
 ) -> None:

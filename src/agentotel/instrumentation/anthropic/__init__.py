@@ -49,6 +49,10 @@ def _p() -> Any:
     return patch
 
 
+def _stream_check(telemetry: Any, boundary: Any) -> Any:
+    return _p().stream_instance_check(telemetry, boundary)
+
+
 def _resource(module: str, *, parse: str | None, stream: str, versions: str = "") -> list[Patch]:
     """``create`` and the ``stream()`` helper and ``parse`` of one resource, each wrapped in the SDK
     versions its specifier names ("": every supported version; ``parse=None``: never)."""
@@ -75,6 +79,9 @@ def _patches() -> tuple[Patch, ...]:
             lambda t, b: _p().sdk_span_switch(t, b),
             versions=">=1.14.0",
         ),
+        # anthropic 0.x: Stream / AsyncStream's metaclass answers isinstance() itself (our proxies too).
+        Patch("anthropic._streaming", "_SyncStreamMeta.__instancecheck__", _stream_check, versions="<1"),
+        Patch("anthropic._streaming", "_AsyncStreamMeta.__instancecheck__", _stream_check, versions="<1"),
         *_resource(_MESSAGES, parse=">=0.77.0", stream=""),
         *_resource(_BETA, parse=">=0.73.0", stream=">=0.43.0"),
         *_resource(_PROMPT_CACHING, parse=None, stream="<0.41", versions="<0.41"),

@@ -2,9 +2,10 @@
 
 Imported only when ``anthropic`` is (it imports ``anthropic``). Nothing but bindings: the engine
 (:class:`~agentotel.instrumentation._operation.Operation`, :mod:`~agentotel.instrumentation._sdk_hooks`)
-does the rest. Two patch-point specials: ``messages.stream()`` (a manager that sends the request
-when entered and keeps the raw stream in ``MessageStream._raw_stream``) and the SDK's own
-``start_api_call_span``, switched off inside our calls (one LLM span per HTTP call).
+does the rest. Three patch-point specials: ``messages.stream()`` (a manager that sends the request
+when entered and keeps the raw stream in ``MessageStream._raw_stream``), the SDK's own
+``start_api_call_span``, switched off inside our calls (one LLM span per HTTP call), and, on 0.x,
+the instance check of the ``Stream`` / ``AsyncStream`` metaclass (see :func:`stream_instance_check`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.instrumentation import _sdk_hooks
 from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
+from agentotel.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
 from agentotel.instrumentation.anthropic import content, extract
 from agentotel.instrumentation.anthropic.stream import MessageStreamAccumulator
 
@@ -66,3 +68,24 @@ def stream_helper(telemetry: Telemetry, boundary: Boundary, is_async: bool) -> C
 def sdk_span_switch(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any]:
     """The SDK's ``start_api_call_span``: no SDK span inside one of our LLM calls."""
     return _sdk_hooks.sdk_span_switch()
+
+
+def _proxies_stream_of(cls: type, instance: Any) -> bool:
+    return isinstance(instance, (SyncStreamProxy, AsyncStreamProxy)) and isinstance(instance.__wrapped__, cls)
+
+
+def stream_instance_check(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any]:
+    """``__instancecheck__`` of anthropic 0.x's ``Stream`` / ``AsyncStream`` metaclass.
+
+    It answers true only for ``MessageStream`` (a back-compat shim), so only the exact class passes
+    ``isinstance()`` (Python's own shortcut): our stream proxy of an SDK stream is made to pass too,
+    as it does on 1.x and 2.x (plain classes, whose check sees the proxy's ``__class__``).
+    """
+
+    def wrapper(wrapped: Callable[..., Any], cls: type, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        if result or len(args) != 1:
+            return result
+        return boundary.call(False, _proxies_stream_of, cls, args[0])
+
+    return wrapper
