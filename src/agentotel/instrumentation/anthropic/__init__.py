@@ -9,8 +9,9 @@ or zero-code with ``opentelemetry-instrument python app.py``.
 
 Instrumented (sync and async): ``messages.create`` (stream and non-stream), ``messages.parse``,
 the ``messages.stream(...)`` helper (every way to consume it), and the same on ``beta.messages``
-(and on ``beta.prompt_caching.messages``, which only ``anthropic`` 0.40 has). A method the installed
-SDK lacks is skipped (see ``docs/integrations/anthropic.md`` for where each appears).
+(and on ``beta.prompt_caching.messages``, which only ``anthropic`` 0.40 has). Each method is wrapped
+in the SDK versions that have it (``Patch.versions``; ``docs/integrations/anthropic.md`` says where
+each appears).
 
 The anthropic SDK (1.14.0 and later) makes its own ``anthropic.messages.create`` span whenever an
 OTel SDK is configured. While this instrumentor is active, the SDK's span is switched off for the calls we
