@@ -87,9 +87,11 @@ def sdk_major(sdk: ModuleType) -> int:
 
 def stream_disconnect_error(sdk: ModuleType) -> Any:
     """What iterating a stream of ``sdk`` raises when the connection drops mid-stream: ``openai``
-    3.x wraps the transport's error in ``openai.APIConnectionError``; ``openai`` 1.x/2.x and every
-    ``anthropic`` major let the HTTP library's ``RemoteProtocolError`` through unwrapped."""
-    if sdk.__name__ == "openai" and sdk_major(sdk) >= 3:
+    from 3.14.0 wraps the transport's error in ``openai.APIConnectionError``; ``openai`` 1.x, 2.x
+    and 3.0 to 3.13 and every ``anthropic`` major let the HTTP library's ``RemoteProtocolError``
+    through unwrapped."""
+    minor = tuple(int(part) for part in sdk.__version__.split(".")[:2])
+    if sdk.__name__ == "openai" and minor >= (3, 14):
         return sdk.APIConnectionError
     return http_library(sdk).RemoteProtocolError
 
