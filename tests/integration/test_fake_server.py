@@ -708,3 +708,18 @@ def test_transport_answers_in_the_library_of_the_client(library: str) -> None:
         with client.stream("POST", "/v1/chat/completions", json=body) as stream:
             with pytest.raises(http.RemoteProtocolError):
                 list(stream.iter_bytes())
+
+
+def test_a_route_may_name_path_segments() -> None:
+    """A wire's path may hold ``{name}`` placeholders (Gemini's and Bedrock's model in the path),
+    matched up to the next ``/`` or ``:``."""
+    from agentotel.testing._fake._router import _pattern
+
+    gemini = _pattern("/v1beta/models/{model}:streamGenerateContent")
+    found = gemini.fullmatch("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+    assert found is not None and found.groupdict() == {"model": "gemini-2.5-flash"}
+    assert gemini.fullmatch("/v1beta/models/a/b:streamGenerateContent") is None
+    bedrock = _pattern("/model/{model}/converse")
+    found = bedrock.fullmatch("/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse")
+    assert found is not None and found.groupdict() == {"model": "anthropic.claude-3-5-haiku-20241022-v1%3A0"}
+    assert bedrock.fullmatch("/model/x/converse-stream") is None

@@ -7,7 +7,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._schema_args import arguments_for
@@ -113,6 +113,8 @@ class Ctx:
     request_id: str
     stream: bool = False
     scripted: Reply | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    """The path's ``{name}`` segments (``{"model": "gemini-2.5-flash"}``), URL-decoded."""
 
 
 @dataclass(frozen=True)
@@ -263,11 +265,17 @@ class Route:
 
     build: Callable[[Ctx], FakeResponse]
     replies: bool = True
+    streams: bool | None = None
+    """``None``: the request body's ``"stream": true`` asks for a stream (OpenAI, Anthropic);
+    ``True``/``False``: this endpoint always / never streams (Gemini's ``:streamGenerateContent``,
+    Bedrock's ``converse-stream``)."""
 
 
 @dataclass(frozen=True)
 class Wire:
-    """One wire format: its endpoints (path without the ``/v1`` prefix) and its error format."""
+    """One wire format: its endpoints (path without the ``/v1`` prefix; a segment may hold
+    ``{name}`` placeholders, e.g. ``/v1beta/models/{model}:generateContent``, matched up to the
+    next ``/`` or ``:``, given to the builder as ``Ctx.params``) and its error format."""
 
     routes: Mapping[str, Route]
     errors: ErrorFormat

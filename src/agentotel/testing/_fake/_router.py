@@ -4,7 +4,9 @@ apply to every wire format (:func:`handle_request`)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 from . import _openai, anthropic_messages, openai_chat, openai_embeddings, openai_responses
 from ._core import BadRequest, Ctx, Route, Wire, parse_scenarios
@@ -31,13 +33,33 @@ def _table(wires: tuple[Wire, ...]) -> dict[str, tuple[Wire, Route]]:
     return table
 
 
+def _pattern(path: str) -> re.Pattern[str]:
+    """``/models/{model}:generateContent`` -> a regex with a named group per placeholder."""
+    parts = re.split(r"\{(\w+)\}", path)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/:]+)" for i, part in enumerate(parts))
+    return re.compile(regex)
+
+
 _ROUTES = _table(WIRES)
+_PATTERNS = [(_pattern(path), entry) for path, entry in _ROUTES.items() if "{" in path]
 _MALFORMED_BODY = b'{"id": "broken'
 
 
 def _route(path: str) -> str:
     route = path.split("?", 1)[0].rstrip("/")
     return route[3:] if route.startswith("/v1/") else route
+
+
+def _find(target: str) -> tuple[Wire, Route, dict[str, str]] | None:
+    """The wire and route serving ``target``, with the path's placeholder values."""
+    if target in _ROUTES:
+        wire, route = _ROUTES[target]
+        return wire, route, {}
+    for pattern, (wire, route) in _PATTERNS:
+        found = pattern.fullmatch(target)
+        if found is not None:
+            return wire, route, {k: unquote(v) for k, v in found.groupdict().items()}
+    return None
 
 
 def handle_request(
@@ -53,11 +75,11 @@ def handle_request(
     del headers  # credentials must never leak into responses
     state = state if state is not None else FakeLLM()
     request_id = f"req_{state.next_id('req')}"
-    target = _route(path)
-    if target not in _ROUTES:
+    found = _find(_route(path))
+    if found is None:
         message = f"Unknown request URL: {method.upper()} {path.split('?', 1)[0]}."
         return _openai.ERRORS.body(404, "invalid_request_error", message, "unknown_url", request_id)
-    wire, route = _ROUTES[target]
+    wire, route, params = found
     errors = wire.errors
     if method.upper() != "POST":
         return errors.error(405, "invalid_request_error", f"Method {method} not allowed", request_id)
@@ -74,7 +96,8 @@ def handle_request(
     try:
         sc = parse_scenarios(body.decode("utf-8", errors="replace"))
         scripted = state.next_scripted() if route.replies else None
-        stream = req.get("stream") is True and route.replies
+        asked = req.get("stream") is True if route.streams is None else route.streams
+        stream = asked and route.replies
         if scripted is not None and scripted.kind == "error":
             resp = errors.scenario(scripted.content, request_id)
         elif sc.error is not None and scripted is None:
@@ -82,7 +105,7 @@ def handle_request(
         elif sc.disconnect and not stream:
             resp = FakeResponse(200, {}, [], disconnect_after=0)
         else:
-            resp = route.build(Ctx(req, sc, state, request_id, stream, scripted))
+            resp = route.build(Ctx(req, sc, state, request_id, stream, scripted, params))
     except BadRequest as exc:
         return errors.error(400, "invalid_request_error", str(exc), request_id)
     if sc.malformed and resp.status == 200:
