@@ -197,19 +197,48 @@ def test_usage_delta_input_replaces_start_input() -> None:
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 2
 
 
-@requires_output_tokens_details
-def test_usage_thinking_tokens_only_when_reported() -> None:
-    reported = extract.Usage()
-    reported.update(usage(6, 11, output_tokens_details=OutputTokensDetails(thinking_tokens=5)))
+def test_usage_cache_fields_read_where_the_type_predates_them() -> None:
+    """The API's numbers are read whether or not the installed ``Usage`` declares the field (0.40's
+    does not declare the cache fields: they arrive as extra fields)."""
+    u = extract.Usage()
+    u.update(
+        Usage.model_validate(
+            {
+                "input_tokens": 3,
+                "output_tokens": 2,
+                "cache_read_input_tokens": 4,
+                "cache_creation_input_tokens": 1,
+            }
+        )
+    )
+    attrs: dict[str, Any] = {}
+
+    assert u.put(attrs) == (8, 2)
+    assert attrs == {
+        "gen_ai.usage.input_tokens": 8,
+        "gen_ai.usage.cache_read.input_tokens": 4,
+        "gen_ai.usage.cache_creation.input_tokens": 1,
+        "gen_ai.usage.output_tokens": 2,
+    }
+
+
+def test_usage_no_thinking_tokens_unless_reported() -> None:
     silent = extract.Usage()
     silent.update(usage(6, 11))
-    a: dict[str, Any] = {}
     b: dict[str, Any] = {}
-    reported.put(a)
     silent.put(b)
 
-    assert a["gen_ai.usage.reasoning.output_tokens"] == 5
     assert "gen_ai.usage.reasoning.output_tokens" not in b
+
+
+@requires_output_tokens_details
+def test_usage_thinking_tokens_when_reported() -> None:
+    reported = extract.Usage()
+    reported.update(usage(6, 11, output_tokens_details=OutputTokensDetails(thinking_tokens=5)))
+    a: dict[str, Any] = {}
+    reported.put(a)
+
+    assert a["gen_ai.usage.reasoning.output_tokens"] == 5
 
 
 def test_usage_none_is_ignored() -> None:
