@@ -64,10 +64,10 @@ def _claude(client: anthropic.Anthropic) -> Any:
 def test_every_patch_point_exists_in_the_installed_sdks() -> None:
     assert sorted(f"{p.module}:{p.name}" for p in OpenAIInstrumentor().patches) == sorted(
         [
-            "openai.resources.chat.completions.completions:Completions.create",
-            "openai.resources.chat.completions.completions:Completions.parse",
-            "openai.resources.chat.completions.completions:AsyncCompletions.create",
-            "openai.resources.chat.completions.completions:AsyncCompletions.parse",
+            "openai.resources.chat.completions:Completions.create",
+            "openai.resources.chat.completions:Completions.parse",
+            "openai.resources.chat.completions:AsyncCompletions.create",
+            "openai.resources.chat.completions:AsyncCompletions.parse",
             "openai.resources.responses.responses:Responses.create",
             "openai.resources.responses.responses:Responses.parse",
             "openai.resources.responses.responses:AsyncResponses.create",
