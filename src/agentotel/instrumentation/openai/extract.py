@@ -8,6 +8,7 @@ Message content and the tool results a request sends back are in :mod:`.content`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any, TypeGuard
 
 from agentotel import semconv
@@ -312,3 +313,17 @@ def embeddings_response_attributes(result: Any) -> tuple[Attributes, int | None,
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     return a, i, None, model
+
+
+def attribute_view(value: Any) -> Any:
+    """A JSON value with its objects readable as attributes, as the extractors read them.
+
+    An ``openai`` whose event types cannot parse a snapshot (an API field newer than the SDK's
+    types, e.g. openai 1.66 without a tool's ``strict``) falls back to another member of the event
+    union and leaves ``event.response`` a plain dict.
+    """
+    if isinstance(value, dict):
+        return SimpleNamespace(**{str(k): attribute_view(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [attribute_view(v) for v in value]
+    return value

@@ -5,7 +5,6 @@ Pure: chunks in, outcome (and, with content capture on, output messages) out.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from agentotel import semconv
@@ -115,20 +114,6 @@ class ChatStreamAccumulator(StreamAccumulator):
         return out
 
 
-def _attribute_view(value: Any) -> Any:
-    """A JSON value with its objects readable as attributes, as the extractors read them.
-
-    An ``openai`` whose event types cannot parse a snapshot (an API field newer than the SDK's
-    types, e.g. openai 1.66 without a tool's ``strict``) falls back to another member of the event
-    union and leaves ``event.response`` a plain dict.
-    """
-    if isinstance(value, dict):
-        return SimpleNamespace(**{str(k): _attribute_view(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_attribute_view(v) for v in value]
-    return value
-
-
 class ResponsesStreamAccumulator(StreamAccumulator):
     """Accumulates Responses API stream events; the terminal event carries the full response."""
 
@@ -141,7 +126,7 @@ class ResponsesStreamAccumulator(StreamAccumulator):
         response = getattr(event, "response", None)
         if response is not None:
             # created / in_progress / completed / incomplete / failed: the latest snapshot wins.
-            self._response = _attribute_view(response) if isinstance(response, dict) else response
+            self._response = extract.attribute_view(response) if isinstance(response, dict) else response
 
     def outcome(self) -> Outcome:
         if self._response is None:
