@@ -253,6 +253,10 @@ def test_clients_created_before_and_after_instrument_are_both_covered(
     assert len(cap.spans()) == 2
 
 
+@pytest.mark.skipif(
+    not hasattr(anthropic._base_client, "start_api_call_span"),
+    reason="the SDK's own tracing: anthropic>=1.14.0",
+)
 def test_anthropic_uninstrument_gives_the_sdk_span_switch_back() -> None:
     import anthropic._base_client as base_client
 
