@@ -112,6 +112,7 @@ PROVIDER_X_AI: Final = "x_ai"
 PROVIDER_MISTRAL: Final = "mistral_ai"
 PROVIDER_GEMINI: Final = "gcp.gemini"
 PROVIDER_PERPLEXITY: Final = "perplexity"
+PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
 
 TOKEN_INPUT: Final = "input"
 TOKEN_OUTPUT: Final = "output"

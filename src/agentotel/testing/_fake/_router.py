@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote
 
-from . import _openai, anthropic_messages, openai_chat, openai_embeddings, openai_responses
+from . import _openai, anthropic_messages, bedrock_runtime, openai_chat, openai_embeddings, openai_responses
 from ._core import BadRequest, Ctx, Route, Wire, parse_scenarios
 from ._state import FakeLLM, FakeResponse
 
@@ -20,6 +20,7 @@ WIRES: tuple[Wire, ...] = (
     openai_responses.WIRE,
     openai_embeddings.WIRE,
     anthropic_messages.WIRE,
+    bedrock_runtime.WIRE,
 )
 
 

@@ -10,6 +10,8 @@ from .._script import Reply, Script
 
 __all__ = ["FakeLLM", "FakeResponse", "count_tokens"]
 
+_STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream")
+
 
 def count_tokens(text: str) -> int:
     """The fake tokenizer: whitespace-separated words."""
@@ -37,7 +39,8 @@ class FakeResponse:
 
     @property
     def is_stream(self) -> bool:
-        return self.headers.get("content-type", "").startswith("text/event-stream")
+        # SSE, or the AWS binary event stream (Bedrock).
+        return self.headers.get("content-type", "").startswith(_STREAM_TYPES)
 
 
 class FakeLLM:

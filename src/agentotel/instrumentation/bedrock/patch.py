@@ -1,0 +1,194 @@
+"""The Bedrock Runtime operations: which botocore types, extractors and accumulators each uses.
+
+Imported only when ``botocore`` is (it imports ``botocore``). botocore builds its clients at run
+time, so the one patch point is ``BaseClient._make_api_call``, where every AWS call of every
+service passes: :func:`make_api_call` lets any call that is not one of our four operations of
+``bedrock-runtime`` through at the cost of one set lookup (and, for the four names, one
+attribute read), and hands the others to their :class:`Operation`. Two specials: the stream is
+a value of the response dict (``stream`` / ``body``), and ``invoke_model``'s ``body`` is read
+once here and handed back to the app as a fresh ``StreamingBody`` over the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from botocore.eventstream import EventStream  # type: ignore[import-untyped]
+from botocore.response import StreamingBody  # type: ignore[import-untyped]
+
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.instrumentation._invocation import Invocation
+from agentotel.instrumentation._operation import Operation, SdkTypes
+from agentotel.instrumentation.bedrock import content, extract, invoke
+from agentotel.instrumentation.bedrock.stream import ConverseStreamAccumulator, InvokeStreamAccumulator
+
+SERVICE = "bedrock-runtime"
+
+
+class _NoAsyncStream:
+    """botocore has no async client (aiobotocore is not instrumented)."""
+
+
+class _Client:
+    """What the engine reads of a client: the endpoint (``server``) and the credentials to redact
+    (``api_key`` / ``auth_token``: the secret key and the session token)."""
+
+    __slots__ = ("api_key", "auth_token", "endpoint")
+
+    def __init__(self, client: Any) -> None:
+        self.endpoint: str = client.meta.endpoint_url
+        # The stored values, never the properties: a refreshable credential would refresh.
+        creds = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+        found = getattr(creds, "__dict__", {})
+        self.api_key = found.get("secret_key") or found.get("_secret_key")
+        self.auth_token = found.get("token") or found.get("_token")
+
+
+class _Resource:
+    """The patched "resource" the engine sees: its ``_client``."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Any) -> None:
+        self._client = _Client(client)
+
+
+def _server() -> Callable[[Any], tuple[tuple[str, Any], ...]]:
+    cache: dict[str, tuple[tuple[str, Any], ...]] = {}
+
+    def server(client: Any) -> tuple[tuple[str, Any], ...]:
+        found = cache.get(client.endpoint)
+        if found is None:
+            if len(cache) >= 256:
+                cache.clear()
+            found = cache[client.endpoint] = extract.server_attributes(client.endpoint)
+        return found
+
+    return server
+
+
+SDK = SdkTypes(stream=EventStream, async_stream=_NoAsyncStream, raw=(), async_raw=(), server=_server())
+
+
+class _StreamIn(Operation):
+    """An operation whose response dict holds the ``EventStream`` under ``key``."""
+
+    key = "stream"
+
+    def result(self, inv: Invocation, result: Any) -> Any:
+        stream = result.get(self.key) if isinstance(result, dict) else None
+        if isinstance(stream, EventStream):
+            result[self.key] = self.stream(inv, stream)
+            return result
+        return super().result(inv, result)
+
+
+class _InvokeStream(_StreamIn):
+    key = "body"
+
+
+class _FailedBody:
+    """A body whose read failed in our hands: every read raises that same exception again."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self._exc = exc
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        raise self._exc
+
+    iter_lines = iter_chunks = readlines = __iter__ = __next__ = read
+
+    def close(self) -> None:
+        pass
+
+
+class _Invoke(Operation):
+    """``invoke_model``: the body is read here, the app gets the same bytes in a new body."""
+
+    def result(self, inv: Invocation, result: Any) -> Any:
+        body = result.get("body") if isinstance(result, dict) else None
+        if not isinstance(body, StreamingBody):
+            return super().result(inv, result)
+        try:
+            data = body.read()
+        except Exception as exc:
+            result["body"] = _FailedBody(exc)
+            inv.fail(exc)
+            return result
+        result["body"] = StreamingBody(io.BytesIO(data), len(data))
+        super().result(inv, {**result, "body": data})
+        return result
+
+
+def _op(cls: type[Operation], telemetry: Telemetry, boundary: Boundary, **hooks: Any) -> Callable[..., Any]:
+    return cls(telemetry, boundary, SDK, **hooks).sync()
+
+
+def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any]:
+    """The wrapper of ``BaseClient._make_api_call(operation_name, api_params)``."""
+    converse = {
+        "content_in": content.converse_request_content,
+        "tool_results": content.converse_tool_results,
+        "response": extract.converse_response_attributes,
+        "content_out": content.converse_output_messages,
+    }
+    invoking = {
+        "content_in": content.invoke_request_content,
+        "tool_results": content.invoke_tool_results,
+        "response": invoke.invoke_response_attributes,
+        "content_out": content.invoke_output_messages,
+    }
+    wrappers = {
+        "Converse": _op(
+            Operation,
+            telemetry,
+            boundary,
+            request=extract.converse_request_attributes,
+            accumulator=None,
+            **converse,
+        ),
+        "ConverseStream": _op(
+            _StreamIn,
+            telemetry,
+            boundary,
+            request=extract.converse_stream_request_attributes,
+            accumulator=ConverseStreamAccumulator,
+            **converse,
+        ),
+        "InvokeModel": _op(
+            _Invoke,
+            telemetry,
+            boundary,
+            request=invoke.invoke_request_attributes,
+            accumulator=None,
+            **invoking,
+        ),
+        "InvokeModelWithResponseStream": _op(
+            _InvokeStream,
+            telemetry,
+            boundary,
+            request=invoke.invoke_stream_request_attributes,
+            accumulator=InvokeStreamAccumulator,
+            **invoking,
+        ),
+    }
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        # Every AWS call of the process comes here: the others leave after one dict lookup.
+        op = wrappers.get(args[0]) if len(args) == 2 and not kwargs else None
+        if op is None or boundary.call(None, _service, instance) != SERVICE:
+            return wrapped(*args, **kwargs)
+        resource = boundary.call(None, _Resource, instance)
+        if resource is None:
+            return wrapped(*args, **kwargs)
+        params = args[1]
+        return op(lambda **_: wrapped(*args), resource, (), params if isinstance(params, dict) else {})
+
+    return wrapper
+
+
+def _service(client: Any) -> str:
+    return str(client._service_model.service_name)

@@ -1,0 +1,69 @@
+"""What the Bedrock test modules share: the client on the fake server, models, expected attributes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from agentotel.testing import FakeLLMServer
+
+ACCESS_KEY = "AKIAFAKEACCESSKEY0001"
+SECRET_KEY = "fakeSecretKey0123456789SECRETabcdefghijkl"
+SESSION_TOKEN = "fakeSessionToken0123456789TOKENxyz"
+CLAUDE = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+NOVA = "amazon.nova-pro-v1:0"
+LLAMA = "meta.llama3-8b-instruct-v1:0"
+OTHER = "cohere.command-r-v1:0"
+WEATHER_TOOL = {
+    "toolSpec": {
+        "name": "get_weather",
+        "description": "Weather of a city",
+        "inputSchema": {
+            "json": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        },
+    }
+}
+
+
+def make_client(server: FakeLLMServer, service: str = "bedrock-runtime", attempts: int = 1) -> Any:
+    """A real botocore client of ``service`` on the fake server, static fake credentials."""
+    return boto3.session.Session().client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=server.base_url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        aws_session_token=SESSION_TOKEN,
+        config=Config(retries={"max_attempts": attempts, "mode": "standard"}),
+    )
+
+
+def said(text: str) -> list[dict[str, Any]]:
+    """A one-message Converse conversation."""
+    return [{"role": "user", "content": [{"text": text}]}]
+
+
+def anthropic_body(text: str, **extra: Any) -> str:
+    return json.dumps(
+        {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 100,
+            "messages": [{"role": "user", "content": text}],
+            **extra,
+        }
+    )
+
+
+def request_attrs(server: FakeLLMServer, model: str, **extra: Any) -> dict[str, Any]:
+    """The request attributes every Bedrock span starts with."""
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "aws.bedrock",
+        "gen_ai.request.model": model,
+        "server.address": "127.0.0.1",
+        "server.port": server.port,
+        **extra,
+    }
