@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from agentotel import semconv
@@ -43,6 +44,9 @@ class SdkTypes:
     raw: tuple[type, ...]
     async_raw: tuple[type, ...]
     server: ServerFn
+    client: Callable[[Any], Any] = attrgetter("_client")
+    """The patched resource -> the SDK client that ``server`` and the credentials are read from
+    (``resource._client`` in the OpenAI and Anthropic SDKs; Google GenAI's is ``_api_client``)."""
 
 
 def server_of(attributes: Callable[[str, str, int | None], tuple[tuple[str, Any], ...]]) -> ServerFn:
@@ -126,7 +130,7 @@ class Operation:
             # A failure here must cost the inferred spans only, not the LLM span.
             self.boundary.call(None, self._infer_tools, kwargs)
         attrs = self.request(kwargs)
-        client = instance._client
+        client = self.sdk.client(instance)
         attrs.update(self.sdk.server(client))
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])

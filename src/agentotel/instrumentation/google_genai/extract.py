@@ -1,0 +1,290 @@
+"""Pure functions: Google GenAI request kwargs / responses -> span attributes and tokens.
+
+The wrapped methods are the SDK's one-request methods (``Models._generate_content``, ...), whose
+kwargs are ``model``, ``contents`` and ``config`` (a ``GenerateContentConfig`` or a dict, snake_case
+or camelCase keys). Message content and the function responses a request sends back are in
+:mod:`.content`.
+
+Usage (``usage_metadata``): ``gen_ai.usage.input_tokens`` = ``prompt_token_count`` (which includes
+the cached part) + ``tool_use_prompt_token_count``; ``gen_ai.usage.output_tokens`` =
+``candidates_token_count`` + ``thoughts_token_count`` (the thinking is billed as output, and the
+conventions count reasoning within the output tokens), with
+``gen_ai.usage.cache_read.input_tokens`` and ``gen_ai.usage.reasoning.output_tokens`` beside them.
+
+Tool calls: the Gemini API gives a ``function_call`` an ``id`` only sometimes. The call id we record
+is that ``id`` when there is one, else ``"<name>:<digest of the arguments>:<n>"`` (``n`` counts the
+calls of the same name and arguments in one model turn). The same id is computed again from the
+model turn the next request carries in its history, so the ``function_response`` parts after it
+find their calls (see :func:`.content.tool_results`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeGuard
+from urllib.parse import urlsplit
+
+from agentotel import semconv
+from agentotel._lifecycle import Attributes
+from agentotel._usage import reported
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_SERVERS: dict[tuple[bool, str], tuple[tuple[str, Any], ...]] = {}
+
+
+def get(obj: Any, key: str) -> Any:
+    """``obj.key``, or ``obj[key]`` (then the camelCase key) for a dict as the SDK accepts them."""
+    if isinstance(obj, Mapping):
+        value = obj.get(key)
+        if value is None and "_" in key:
+            head, *rest = key.split("_")
+            value = obj.get(head + "".join(w.title() for w in rest))
+        return value
+    return getattr(obj, key, None)
+
+
+def server_attributes(api_client: Any) -> tuple[tuple[str, Any], ...]:
+    """Provider (``gcp.vertex_ai`` for a ``vertexai=True`` client, else ``gcp.gemini``),
+    ``server.address`` and ``server.port`` of the SDK's ``BaseApiClient``."""
+    vertex = getattr(api_client, "vertexai", None) is True
+    base_url = str(getattr(getattr(api_client, "_http_options", None), "base_url", None) or "")
+    key = (vertex, base_url)
+    found = _SERVERS.get(key)
+    if found is None:
+        url = urlsplit(base_url)
+        host = url.hostname or ""
+        port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme, 443)
+        provider = semconv.PROVIDER_VERTEX_AI if vertex else semconv.PROVIDER_GEMINI
+        found = (
+            (semconv.GEN_AI_PROVIDER_NAME, provider),
+            (semconv.SERVER_ADDRESS, host),
+            (semconv.SERVER_PORT, port),
+        )
+        if len(_SERVERS) >= 256:
+            _SERVERS.clear()
+        _SERVERS[key] = found
+    return found
+
+
+def _num(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_FLOATS = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("top_k", semconv.GEN_AI_REQUEST_TOP_K),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+_INTS = (
+    ("max_output_tokens", semconv.GEN_AI_REQUEST_MAX_TOKENS),
+    ("seed", semconv.GEN_AI_REQUEST_SEED),
+)
+
+
+def _model(kw: Mapping[str, Any]) -> str:
+    model = kw.get("model")
+    return model if isinstance(model, str) else ""
+
+
+def request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``generateContent`` (``models.generate_content``, chats)."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_GENERATE_CONTENT,
+        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+    }
+    config = kw.get("config")
+    if config is None:
+        return a
+    for key, attr in _FLOATS:
+        value = get(config, key)
+        if value is not None and _num(value):
+            a[attr] = float(value)
+    for key, attr in _INTS:
+        value = get(config, key)
+        if value is not None and _num(value):
+            a[attr] = int(value)
+    count = get(config, "candidate_count")
+    if count is not None and _num(count) and count != 1:
+        a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(count)
+    stop = get(config, "stop_sequences")
+    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    mime = get(config, "response_mime_type")
+    if mime == "application/json":
+        a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_JSON
+    elif mime == "text/plain":
+        a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_TEXT
+    return a
+
+
+def stream_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``streamGenerateContent``."""
+    a = request_attributes(kw)
+    a[semconv.GEN_AI_REQUEST_STREAM] = True
+    return a
+
+
+def embed_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``embedContent`` / ``batchEmbedContents`` (``models.embed_content``)."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
+        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+    }
+    dims = get(kw.get("config"), "output_dimensionality")
+    if dims is not None and _num(dims):
+        a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = int(dims)
+    return a
+
+
+# --- tool calls ------------------------------------------------------------------------------
+def call_ids(calls: Iterable[tuple[Any, Any, Any]]) -> list[str]:
+    """The call id of each ``(id, name, args)`` function call of one model turn (module docstring)."""
+    seen: dict[str, int] = {}
+    found: list[str] = []
+    for given, name, args in calls:
+        if isinstance(given, str) and given:
+            found.append(given)
+            continue
+        text = json.dumps(args, sort_keys=True, separators=(",", ":"), default=str)
+        key = f"{name}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        found.append(f"{key}:{n}")
+    return found
+
+
+def function_calls(parts: Any) -> list[tuple[Any, Any, Any]]:
+    """``(id, name, args)`` of the ``function_call`` parts among ``parts``."""
+    found: list[tuple[Any, Any, Any]] = []
+    for part in parts or ():
+        call = get(part, "function_call")
+        if call is not None:
+            found.append((get(call, "id"), get(call, "name"), get(call, "args")))
+    return found
+
+
+def put_tool_calls(a: Attributes, calls: list[tuple[Any, Any, Any]]) -> None:
+    """Names and ids of the function calls the model returned (never their arguments)."""
+    if calls:
+        a[semconv.AGENTOTEL_TOOL_CALL_NAMES] = [str(name) for _, name, _ in calls]
+        a[semconv.AGENTOTEL_TOOL_CALL_IDS] = call_ids(calls)
+
+
+# --- responses -------------------------------------------------------------------------------
+def finish_reason(candidate: Any) -> str | None:
+    """A candidate's finish reason, lower-cased (``STOP`` -> ``stop``); None while unfinished."""
+    reason = getattr(candidate, "finish_reason", None)
+    if reason is None:
+        return None
+    value = getattr(reason, "value", reason)
+    return str(value).lower() if value else None
+
+
+class Usage:
+    """``usage_metadata`` numbers; a later report (the next stream chunk) replaces earlier ones."""
+
+    __slots__ = ("cached", "candidates", "prompt", "thoughts", "tool_prompt")
+
+    def __init__(self) -> None:
+        self.prompt: int | None = None
+        self.candidates: int | None = None
+        self.cached: int | None = None
+        self.thoughts: int | None = None
+        self.tool_prompt: int | None = None
+
+    def update(self, usage: Any) -> None:
+        if usage is None:
+            return
+        value = reported(getattr(usage, "prompt_token_count", None))
+        if value is not None:
+            self.prompt = value
+        value = reported(getattr(usage, "candidates_token_count", None))
+        if value is not None:
+            self.candidates = value
+        value = reported(getattr(usage, "cached_content_token_count", None))
+        if value is not None:
+            self.cached = value
+        value = reported(getattr(usage, "thoughts_token_count", None))
+        if value is not None:
+            self.thoughts = value
+        value = reported(getattr(usage, "tool_use_prompt_token_count", None))
+        if value is not None:
+            self.tool_prompt = value
+
+    @staticmethod
+    def _sum(first: int | None, second: int | None) -> int | None:
+        if first is None:
+            return second
+        if second is None:
+            return first
+        # A negative part would hide in the sum: report it instead, for the usage check to reject.
+        return first + second if min(first, second) >= 0 else min(first, second)
+
+    def put(self, a: Attributes) -> tuple[int | None, int | None]:
+        """Set the usage attributes; returns (input, output) for the token metric."""
+        total_input = self._sum(self.prompt, self.tool_prompt) if self.prompt is not None else None
+        output = self._sum(self.candidates, self.thoughts)
+        if total_input is not None:
+            a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = total_input
+        if self.cached is not None:
+            a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cached
+        if output is not None:
+            a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = output
+        if self.thoughts is not None:
+            a[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = self.thoughts
+        return total_input, output
+
+
+def put_head(a: Attributes, response: Any) -> str | None:
+    """Response id and model version; returns the model version."""
+    rid = getattr(response, "response_id", None)
+    if isinstance(rid, str) and rid:
+        a[semconv.GEN_AI_RESPONSE_ID] = rid
+    model = getattr(response, "model_version", None)
+    if isinstance(model, str) and model:
+        a[semconv.GEN_AI_RESPONSE_MODEL] = model
+        return model
+    return None
+
+
+def response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes, input tokens, output tokens and model version of a ``GenerateContentResponse``."""
+    a: Attributes = {}
+    model = put_head(a, response)
+    reasons: list[str] = []
+    calls: list[tuple[Any, Any, Any]] = []
+    for index, candidate in enumerate(getattr(response, "candidates", None) or ()):
+        reason = finish_reason(candidate)
+        if reason is not None:
+            reasons.append(reason)
+        if index == 0:  # the calls an app (and the SDK's function calling) runs are the first candidate's
+            calls = function_calls(getattr(getattr(candidate, "content", None), "parts", None))
+    if reasons:
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+    put_tool_calls(a, calls)
+    usage = Usage()
+    usage.update(getattr(response, "usage_metadata", None))
+    i, o = usage.put(a)
+    return a, i, o, model
+
+
+def embed_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes and input tokens of an ``EmbedContentResponse`` (Vertex AI reports tokens per
+    embedding in ``statistics.token_count``; the Gemini API reports none)."""
+    a: Attributes = {}
+    embeddings = getattr(response, "embeddings", None) or ()
+    tokens: int | None = None
+    for embedding in embeddings:
+        count = reported(getattr(getattr(embedding, "statistics", None), "token_count", None))
+        if count is not None:
+            tokens = count if tokens is None else tokens + count
+    usage = getattr(response, "usage_metadata", None)
+    if tokens is None and usage is not None:
+        tokens = reported(getattr(usage, "prompt_token_count", None))
+    if tokens is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = tokens
+    return a, tokens, None, None
