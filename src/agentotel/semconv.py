@@ -76,6 +76,8 @@ EXCEPTION_STACKTRACE: Final = _x.EXCEPTION_STACKTRACE
 # --- values ----------------------------------------------------------------------------------------
 OP_CHAT: Final = "chat"
 OP_EMBEDDINGS: Final = "embeddings"
+OP_GENERATE_CONTENT: Final = "generate_content"
+"""Gemini ``generateContent`` (the conventions' name for multimodal content generation)."""
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
@@ -111,6 +113,7 @@ PROVIDER_DEEPSEEK: Final = "deepseek"
 PROVIDER_X_AI: Final = "x_ai"
 PROVIDER_MISTRAL: Final = "mistral_ai"
 PROVIDER_GEMINI: Final = "gcp.gemini"
+PROVIDER_VERTEX_AI: Final = "gcp.vertex_ai"
 PROVIDER_PERPLEXITY: Final = "perplexity"
 PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
 

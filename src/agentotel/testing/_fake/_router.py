@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from . import _openai, anthropic_messages, bedrock_runtime, openai_chat, openai_embeddings, openai_responses
+from . import google_genai_content
 from ._core import BadRequest, Ctx, Route, Wire, parse_scenarios
 from ._state import FakeLLM, FakeResponse
 
@@ -21,6 +22,7 @@ WIRES: tuple[Wire, ...] = (
     openai_embeddings.WIRE,
     anthropic_messages.WIRE,
     bedrock_runtime.WIRE,
+    google_genai_content.WIRE,
 )
 
 
