@@ -116,6 +116,11 @@ PROVIDER_GEMINI: Final = "gcp.gemini"
 PROVIDER_VERTEX_AI: Final = "gcp.vertex_ai"
 PROVIDER_PERPLEXITY: Final = "perplexity"
 PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+# Providers LiteLLM routes to (its names mapped to the conventions' in instrumentation/litellm).
+PROVIDER_LITELLM_AWS_BEDROCK: Final = "aws.bedrock"
+PROVIDER_AZURE_AI_INFERENCE: Final = "azure.ai.inference"
+PROVIDER_COHERE: Final = "cohere"
+PROVIDER_IBM_WATSONX: Final = "ibm.watsonx.ai"
 
 TOKEN_INPUT: Final = "input"
 TOKEN_OUTPUT: Final = "output"

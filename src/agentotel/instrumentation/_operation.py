@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from opentelemetry import context as otel_context
+
 from agentotel import semconv
 from agentotel._content import content_attributes
-from agentotel._lifecycle import Attributes
+from agentotel._lifecycle import LLM_CALL_KEY, Attributes
 from agentotel._redact import remember
 from agentotel._safe import Boundary, async_wrapper, sync_wrapper
 from agentotel._telemetry import Telemetry
@@ -120,12 +122,18 @@ class Operation:
         self.capture_event = capture.on_event
         self.content_max_length = telemetry.settings.content_max_length
 
-    def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation:
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation | None:
         """Open the span with everything a sampler may look at.
+
+        None (the call runs uninstrumented) inside another of our LLM calls (:data:`LLM_CALL_KEY`):
+        a library that routes through an SDK we also instrument (LiteLLM calling ``openai``) makes
+        one LLM span per call, the outer one, and counts its tokens once.
 
         First, if the request sends back results of tool calls that an earlier response asked
         for, the tool executions in between become inferred ``execute_tool`` spans.
         """
+        if otel_context.get_value(LLM_CALL_KEY):
+            return None
         if self.tool_results is not None and self.telemetry.pending:
             # A failure here must cost the inferred spans only, not the LLM span.
             self.boundary.call(None, self._infer_tools, kwargs)

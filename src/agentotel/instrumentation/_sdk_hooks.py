@@ -37,7 +37,7 @@ class EnteredStream:
         self.op = op
         self.attribute = attribute
 
-    def start(self, pair: tuple[Any, Mapping[str, Any]], args: Any, kwargs: Any) -> Invocation:
+    def start(self, pair: tuple[Any, Mapping[str, Any]], args: Any, kwargs: Any) -> Invocation | None:
         """Open the span as the operation would for the same request with ``stream=True``."""
         resource, request = pair
         return self.op.start(resource, (), {**request, "stream": True})

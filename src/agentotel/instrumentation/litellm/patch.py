@@ -1,0 +1,147 @@
+"""The LiteLLM operations: which types, extractors and accumulator each one uses.
+
+Imported only when ``litellm`` is (it imports ``litellm``). Bindings, plus the two things a
+library of module functions needs that an SDK client has: the call's route (provider, model
+without the ``provider/`` prefix, base URL, key), read from LiteLLM's own ``get_llm_provider``
+in place of a client, and the leading positional arguments (``completion("gpt-4o", msgs)``)
+passed on by name, so the request is read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import litellm
+from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
+
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.agent import Step
+from agentotel.instrumentation._operation import Operation, SdkTypes
+from agentotel.instrumentation.litellm import content, extract
+from agentotel.instrumentation.litellm.stream import CompletionStreamAccumulator
+
+ROUTER_STEP_TYPE = "litellm_router"
+"""``agentotel.step.type`` of the step span around one ``Router`` call."""
+
+# Base URLs LiteLLM uses when none is given (server.address of a call without ``api_base``).
+_DEFAULT_BASES = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
+
+
+class Route:
+    """Where one call goes, read from the request as LiteLLM reads it: what the engine reads a
+    client's server attributes and credentials from."""
+
+    __slots__ = ("api_key", "attributes")
+
+    def __init__(self, request: Mapping[str, Any]) -> None:
+        model, provider, key, base = litellm.get_llm_provider(
+            model=str(request.get("model") or ""),
+            custom_llm_provider=request.get("custom_llm_provider"),
+            api_base=request.get("api_base"),
+            api_key=request.get("api_key"),
+        )
+        given = request.get("api_key")
+        self.api_key = given if isinstance(given, str) else key
+        base = request.get("api_base") or base or _DEFAULT_BASES.get(provider)
+        self.attributes = extract.route_attributes(provider, model, base if isinstance(base, str) else None)
+
+
+def _attributes(route: Route) -> tuple[tuple[str, Any], ...]:
+    return route.attributes
+
+
+class _Never:
+    """The stream type of the other flavour: LiteLLM's sync and async streams are one class."""
+
+
+def _sdk(is_async: bool) -> SdkTypes:
+    return SdkTypes(
+        stream=_Never if is_async else CustomStreamWrapper,
+        async_stream=CustomStreamWrapper if is_async else _Never,
+        raw=(),
+        async_raw=(),
+        server=_attributes,
+        client=Route,
+    )
+
+
+def _by_name(op_wrapper: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """The operation's wrapper, given the request as keyword arguments and the request as the
+    'instance' the route is read from. Leading positional arguments are passed on by the names
+    they bind to, which calls the function the same way; any other call shape is passed as is."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if args and len(args) <= len(names) and not any(n in kwargs for n in names[: len(args)]):
+            kwargs = {**dict(zip(names, args, strict=False)), **kwargs}
+            args = ()
+        return op_wrapper(wrapped, kwargs, args, kwargs)
+
+    return wrapper
+
+
+def completion(telemetry: Telemetry, boundary: Boundary, is_async: bool) -> Callable[..., Any]:
+    """``litellm.completion`` / ``acompletion`` (also what ``Router`` calls per attempt)."""
+    op = Operation(
+        telemetry,
+        boundary,
+        _sdk(is_async),
+        request=extract.completion_request_attributes,
+        response=extract.completion_response_attributes,
+        content_in=content.completion_request_content,
+        content_out=content.completion_output_messages,
+        accumulator=CompletionStreamAccumulator,
+        tool_results=content.tool_results,
+    )
+    return _by_name(op.async_() if is_async else op.sync(), ("model", "messages"))
+
+
+def embedding(telemetry: Telemetry, boundary: Boundary, is_async: bool) -> Callable[..., Any]:
+    """``litellm.embedding`` / ``aembedding``."""
+    op = Operation(
+        telemetry,
+        boundary,
+        _sdk(is_async),
+        request=extract.embedding_request_attributes,
+        response=extract.embedding_response_attributes,
+        content_in=content.embedding_request_content,
+        content_out=content.no_output,
+        accumulator=None,
+    )
+    return _by_name(op.async_() if is_async else op.sync(), ("model", "input"))
+
+
+class RouterCall(Step):
+    """One ``Router`` call (``step {model group}``, type ``litellm_router``): the parent of the LLM
+    span of each attempt it makes (retries, fallbacks)."""
+
+    __slots__ = ()
+    component = "litellm"
+
+
+def _router_call(telemetry: Telemetry, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RouterCall | None:
+    model = kwargs.get("model", args[0] if args else None)
+    return RouterCall(model, ROUTER_STEP_TYPE, telemetry) if isinstance(model, str) else None
+
+
+def router(telemetry: Telemetry, boundary: Boundary, is_async: bool) -> Callable[..., Any]:
+    """``Router.completion`` / ``acompletion`` / ``embedding`` / ``aembedding``: a step span around
+    the call, so the attempts' LLM spans share one parent. A streamed call's step ends when the
+    router returns the stream; the attempt's LLM span ends with the stream."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        block = boundary.call(None, _router_call, telemetry, args, kwargs)
+        if block is None:
+            return wrapped(*args, **kwargs)
+        with block:
+            return wrapped(*args, **kwargs)
+
+    async def async_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        block = boundary.call(None, _router_call, telemetry, args, kwargs)
+        if block is None:
+            return await wrapped(*args, **kwargs)
+        async with block:
+            return await wrapped(*args, **kwargs)
+
+    return async_wrapper if is_async else wrapper
