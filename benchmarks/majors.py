@@ -134,6 +134,13 @@ def run_major(python: Path, args: argparse.Namespace, out: Path) -> dict[str, An
         raise SystemExit(f"failed ({done.returncode}): {shlex.join(command)}\n{done.stdout[-3000:]}")
     result: dict[str, Any] = json.loads(out.read_text())
     result["interpreter"] = str(python)
+    where = subprocess.run(
+        [str(python), "-c", "import agentotel; print(agentotel.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result["agentotel"] = str(Path(where.stdout.strip()).parent)
     return result
 
 
@@ -219,6 +226,8 @@ def main(argv: Sequence[str]) -> int:
         + ", ".join(sorted({r["python"] for r in results}))
         + "; interpreters: "
         + ", ".join(f"{r['interpreter']} (openai {r['sdks']['openai']['version']})" for r in results)
+        + "; agentotel from "
+        + ", ".join(sorted({r["agentotel"] for r in results}))
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
