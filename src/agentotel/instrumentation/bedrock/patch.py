@@ -70,9 +70,6 @@ def _server() -> Callable[[Any], tuple[tuple[str, Any], ...]]:
     return server
 
 
-SDK = SdkTypes(stream=EventStream, async_stream=_NoAsyncStream, raw=(), async_raw=(), server=_server())
-
-
 class _StreamIn(Operation):
     """An operation whose response dict holds the ``EventStream`` under ``key``."""
 
@@ -123,8 +120,9 @@ class _Invoke(Operation):
         return result
 
 
-def _op(cls: type[Operation], telemetry: Telemetry, boundary: Boundary, **hooks: Any) -> Callable[..., Any]:
-    return cls(telemetry, boundary, SDK, **hooks).sync()
+def _sdk() -> SdkTypes:
+    """botocore's stream type; the server attributes, cached per endpoint for one instrumentation."""
+    return SdkTypes(stream=EventStream, async_stream=_NoAsyncStream, raw=(), async_raw=(), server=_server())
 
 
 def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any]:
@@ -141,35 +139,32 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
         "response": invoke.invoke_response_attributes,
         "content_out": content.invoke_output_messages,
     }
+    sdk = _sdk()
+
+    def _op(cls: type[Operation], **hooks: Any) -> Callable[..., Any]:
+        return cls(telemetry, boundary, sdk, **hooks).sync()
+
     wrappers = {
         "Converse": _op(
             Operation,
-            telemetry,
-            boundary,
             request=extract.converse_request_attributes,
             accumulator=None,
             **converse,
         ),
         "ConverseStream": _op(
             _StreamIn,
-            telemetry,
-            boundary,
             request=extract.converse_stream_request_attributes,
             accumulator=ConverseStreamAccumulator,
             **converse,
         ),
         "InvokeModel": _op(
             _Invoke,
-            telemetry,
-            boundary,
             request=invoke.invoke_request_attributes,
             accumulator=None,
             **invoking,
         ),
         "InvokeModelWithResponseStream": _op(
             _InvokeStream,
-            telemetry,
-            boundary,
             request=invoke.invoke_stream_request_attributes,
             accumulator=InvokeStreamAccumulator,
             **invoking,

@@ -1,0 +1,255 @@
+"""Bedrock instrumentor: the tool loop (inferred ``execute_tool`` spans from ``toolUse`` /
+``toolResult`` blocks), content capture off by default and on, and the credentials that never
+appear in anything recorded."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from bedrock_helpers import (
+    ACCESS_KEY,
+    CLAUDE,
+    LLAMA,
+    NOVA,
+    SECRET_KEY,
+    SESSION_TOKEN,
+    WEATHER_TOOL,
+    anthropic_body,
+    said,
+)
+from helpers import REPLY, attrs_of, instrumented
+from opentelemetry.trace import StatusCode
+
+from agentotel.instrumentation.bedrock import BedrockInstrumentor
+from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
+
+CAPTURE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+QUESTION = "What is the weather in Paris?"
+TOOL_CONFIG = {"tools": [WEATHER_TOOL]}
+CONTENT_KEYS = (
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.tool.definitions",
+)
+
+
+def _names(cap: TelemetryCapture) -> list[str]:
+    return [s.name for s in cap.spans()]
+
+
+def _tool_loop(client: Any, *, stream: bool, error: bool = False) -> None:
+    """Ask, get a toolUse, send its toolResult back (as the app's tool loop does)."""
+    messages = said(QUESTION)
+    if stream:
+        events = list(
+            client.converse_stream(modelId=NOVA, messages=messages, toolConfig=TOOL_CONFIG)["stream"]
+        )
+        start = next(e["contentBlockStart"]["start"]["toolUse"] for e in events if "contentBlockStart" in e)
+        use = {"toolUseId": start["toolUseId"], "name": start["name"], "input": {"city": "Paris"}}
+    else:
+        reply = client.converse(modelId=NOVA, messages=messages, toolConfig=TOOL_CONFIG)
+        use = reply["output"]["message"]["content"][0]["toolUse"]
+    result: dict[str, Any] = {"toolUseId": use["toolUseId"], "content": [{"text": "Sunny, 21 C"}]}
+    if error:
+        result["status"] = "error"
+    messages += [
+        {"role": "assistant", "content": [{"toolUse": use}]},
+        {"role": "user", "content": [{"toolResult": result}]},
+    ]
+    client.converse(modelId=NOVA, messages=messages, toolConfig=TOOL_CONFIG)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["converse", "converse_stream"])
+def test_tool_loop_makes_an_inferred_tool_span(
+    bedrock_instrumented: TelemetryCapture, bedrock: Any, fresh_fake_llm: FakeLLMServer, stream: bool
+) -> None:
+    _tool_loop(bedrock, stream=stream)
+
+    assert _names(bedrock_instrumented) == [f"chat {NOVA}", "execute_tool get_weather", f"chat {NOVA}"]
+    first, tool, second = bedrock_instrumented.spans()
+    assert attrs_of(tool) == {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.call.id": "tooluse_1",
+        "gen_ai.tool.type": "function",
+        "agentotel.tool.inferred": True,
+    }
+    assert tool.context.trace_id == first.context.trace_id or tool.parent is None
+    assert attrs_of(second)["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert len(fresh_fake_llm.requests) == 2
+
+
+def test_tool_result_with_error_status(bedrock_instrumented: TelemetryCapture, bedrock: Any) -> None:
+    _tool_loop(bedrock, stream=False, error=True)
+
+    tool = bedrock_instrumented.spans()[1]
+    assert tool.status.status_code is StatusCode.ERROR
+    assert attrs_of(tool)["error.type"] == "tool_error"
+
+
+def test_invoke_model_anthropic_tool_loop(bedrock_instrumented: TelemetryCapture, bedrock: Any) -> None:
+    tools = [{"name": "get_weather", "input_schema": WEATHER_TOOL["toolSpec"]["inputSchema"]["json"]}]
+    first = json.loads(
+        bedrock.invoke_model(modelId=CLAUDE, body=anthropic_body(QUESTION, tools=tools))["body"].read()
+    )
+    use = first["content"][0]
+    messages = [
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": [use]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "Sunny"}]},
+    ]
+    body = json.dumps(
+        {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": messages, "tools": tools}
+    )
+    bedrock.invoke_model(modelId=CLAUDE, body=body)
+
+    assert _names(bedrock_instrumented) == [f"chat {CLAUDE}", "execute_tool get_weather", f"chat {CLAUDE}"]
+    assert attrs_of(bedrock_instrumented.spans()[0])["agentotel.response.tool_calls.ids"] == ("toolu_1",)
+    assert attrs_of(bedrock_instrumented.spans()[1])["gen_ai.tool.call.id"] == "toolu_1"
+
+
+# --- content capture -------------------------------------------------------------------------------
+def test_content_is_off_by_default(bedrock_instrumented: TelemetryCapture, bedrock: Any) -> None:
+    bedrock.converse(
+        modelId=NOVA, messages=said(QUESTION), system=[{"text": "Be brief."}], toolConfig=TOOL_CONFIG
+    )
+    list(bedrock.converse_stream(modelId=NOVA, messages=said(QUESTION))["stream"])
+    bedrock.invoke_model(modelId=LLAMA, body=json.dumps({"prompt": QUESTION}))
+
+    for span in bedrock_instrumented.spans():
+        assert not set(CONTENT_KEYS) & set(attrs_of(span)), span.name
+        assert QUESTION not in json.dumps(attrs_of(span), default=str)
+    assert bedrock_instrumented.logs() == []
+
+
+def _content(span: Any) -> dict[str, Any]:
+    return {k: json.loads(v) for k, v in attrs_of(span).items() if k in CONTENT_KEYS}
+
+
+def test_converse_content_on_the_span(
+    cap: TelemetryCapture, bedrock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CAPTURE, "SPAN_ONLY")
+    with instrumented(cap, BedrockInstrumentor):
+        bedrock.converse(modelId=NOVA, messages=said(QUESTION), system=[{"text": "Be brief."}])
+
+    [span] = cap.spans()
+    assert _content(span) == {
+        "gen_ai.system_instructions": [{"type": "text", "content": "Be brief."}],
+        "gen_ai.input.messages": [{"role": "user", "parts": [{"type": "text", "content": QUESTION}]}],
+        "gen_ai.output.messages": [
+            {"role": "assistant", "parts": [{"type": "text", "content": REPLY}], "finish_reason": "end_turn"}
+        ],
+    }
+
+
+def test_converse_stream_tool_call_content(
+    cap: TelemetryCapture, bedrock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CAPTURE, "SPAN_ONLY")
+    with instrumented(cap, BedrockInstrumentor):
+        list(bedrock.converse_stream(modelId=NOVA, messages=said(QUESTION), toolConfig=TOOL_CONFIG)["stream"])
+
+    [span] = cap.spans()
+    content = _content(span)
+    assert content["gen_ai.output.messages"] == [
+        {
+            "role": "assistant",
+            "parts": [
+                {
+                    "type": "tool_call",
+                    "id": "tooluse_1",
+                    "name": "get_weather",
+                    "arguments": {"city": "Paris"},
+                }
+            ],
+            "finish_reason": "tool_use",
+        }
+    ]
+    assert content["gen_ai.tool.definitions"] == [WEATHER_TOOL]
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "output"),
+    [
+        pytest.param(CLAUDE, anthropic_body(QUESTION), [{"type": "text", "content": REPLY}], id="anthropic"),
+        pytest.param(
+            NOVA,
+            json.dumps({"schemaVersion": "messages-v1", "messages": said(QUESTION)}),
+            [{"type": "text", "content": REPLY}],
+            id="nova",
+        ),
+        pytest.param(
+            LLAMA, json.dumps({"prompt": QUESTION}), [{"type": "text", "content": REPLY}], id="llama"
+        ),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "invoke_stream"])
+def test_invoke_content_on_the_span(
+    cap: TelemetryCapture,
+    bedrock: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    model: str,
+    body: str,
+    output: list[dict[str, Any]],
+    stream: bool,
+) -> None:
+    monkeypatch.setenv(CAPTURE, "SPAN_ONLY")
+    with instrumented(cap, BedrockInstrumentor):
+        if stream:
+            list(bedrock.invoke_model_with_response_stream(modelId=model, body=body)["body"])
+        else:
+            bedrock.invoke_model(modelId=model, body=body)["body"].read()
+
+    content = _content(cap.spans()[0])
+    assert content["gen_ai.input.messages"] == [
+        {"role": "user", "parts": [{"type": "text", "content": QUESTION}]}
+    ]
+    [message] = content["gen_ai.output.messages"]
+    assert message["parts"] == output
+
+
+# --- credentials -----------------------------------------------------------------------------------
+def test_credentials_never_recorded(
+    cap: TelemetryCapture, bedrock: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(CAPTURE, "SPAN_AND_EVENT")
+    caplog.set_level(logging.DEBUG, logger="agentotel")
+    with instrumented(cap, BedrockInstrumentor):
+        # The prompt repeats the secrets, as a leaked one would be.
+        leak = f"{QUESTION} {SECRET_KEY} {SESSION_TOKEN}"
+        bedrock.converse(modelId=NOVA, messages=said(leak), toolConfig=TOOL_CONFIG)
+        list(bedrock.converse_stream(modelId=NOVA, messages=said(leak))["stream"])
+        bedrock.invoke_model(modelId=CLAUDE, body=anthropic_body(leak))
+        with pytest.raises(bedrock.exceptions.ThrottlingException):
+            bedrock.converse(modelId=NOVA, messages=said(f"{leak} [[scenario:rate_limit]]"))
+
+    assert len(cap.spans()) == 4
+    recorded = (
+        json.dumps(
+            [[dict(s.attributes or {}), [dict(e.attributes or {}) for e in s.events]] for s in cap.spans()]
+            + [dict(r.attributes or {}) for r in cap.logs()]
+            + [
+                dict(p.attributes)
+                for name in ("gen_ai.client.operation.duration", "gen_ai.client.token.usage")
+                for p in cap.metric_points(name)
+            ],
+            default=str,
+        )
+        + caplog.text
+    )
+    assert QUESTION in recorded  # content capture is on
+    for secret in (
+        SECRET_KEY,
+        SESSION_TOKEN,
+        ACCESS_KEY,
+        "AWS4-HMAC-SHA256",
+        "X-Amz-Security-Token",
+        "Signature=",
+    ):
+        assert secret not in recorded, secret
