@@ -13,16 +13,16 @@ import os
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-import socket  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+import socket
+from collections.abc import Iterator
+from typing import Any
 
-import pytest  # noqa: E402
-from helpers import instrumented  # noqa: E402
+import pytest
+from helpers import instrumented
 
-from agentotel.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
-from agentotel.testing import FakeLLMServer  # noqa: E402
-from agentotel.testing._capture import TelemetryCapture  # noqa: E402
+from agentotel.instrumentation.litellm import LiteLLMInstrumentor
+from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from typing import Any
 import litellm
 
 from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
 
 litellm.suppress_debug_info = True  # no "Give Feedback" banner on every error
 
@@ -64,3 +65,12 @@ def route_attrs(server: FakeLLMServer, provider: str, model: str, operation: str
         "server.address": "127.0.0.1",
         "server.port": server.port,
     }
+
+
+def tokens(cap: TelemetryCapture) -> dict[str, float]:
+    """Token usage by ``gen_ai.token.type``, summed over every call (and every other attribute)."""
+    found: dict[str, float] = {}
+    for point in cap.metric_points("gen_ai.client.token.usage"):
+        kind = str(dict(point.attributes)["gen_ai.token.type"])
+        found[kind] = found.get(kind, 0) + point.sum
+    return found

@@ -7,8 +7,6 @@ default reply "Hello from the fake LLM server." is 6 tokens, the question 6.
 
 from __future__ import annotations
 
-from typing import Any
-
 import litellm
 import pytest
 import wrapt
@@ -20,7 +18,6 @@ from helpers import (
     attrs_of,
     only_span,
     priced,
-    token_sums,
     user,
 )
 from litellm_helpers import (
@@ -34,6 +31,7 @@ from litellm_helpers import (
     embed,
     openai_kw,
     route_attrs,
+    tokens,
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -100,7 +98,7 @@ async def test_anthropic_cache_tokens(
     assert attrs["gen_ai.usage.input_tokens"] == 8
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 2
     assert attrs["gen_ai.usage.cache_creation.input_tokens"] == 3
-    assert token_sums(litellm_instrumented) == {"input": 8, "output": 6}
+    assert tokens(litellm_instrumented) == {"input": 8, "output": 6}
 
 
 async def test_metrics(litellm_instrumented: TelemetryCapture, flavour: str, fake_llm: FakeLLMServer) -> None:
@@ -182,7 +180,7 @@ async def test_embedding_span(
             "gen_ai.usage.input_tokens": 3,
         }
     )
-    assert token_sums(litellm_instrumented) == {"input": 3}
+    assert tokens(litellm_instrumented) == {"input": 3}
 
 
 ERRORS = [
@@ -213,7 +211,7 @@ async def test_errors_are_litellm_classes(
     assert attrs["error.type"] == f"litellm.{error.__name__}"
     assert KEY not in str(span.events)
     assert litellm_instrumented.metric_sum(TELEMETRY_ERRORS) == 0
-    assert token_sums(litellm_instrumented) == {}
+    assert tokens(litellm_instrumented) == {}
     assert len(fake_llm.requests) == 1
 
 
