@@ -4,6 +4,7 @@ one CLIENT span per request the server sees, with exact attributes, usage, error
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from google_genai_helpers import (
     reply_attrs,
     request_attrs,
 )
-from helpers import resolve
+from helpers import instrumented, resolve
 from opentelemetry.trace import SpanKind, StatusCode
 
 from agentotel._registry import available
@@ -319,3 +320,53 @@ async def test_uninstrument_stops_the_spans(cap: TelemetryCapture, gclient: Any)
 
 def test_is_async_helper(gclient: Any) -> None:
     assert is_async(gclient.aio.models) and not is_async(gclient.models)
+
+
+def test_every_patch_point_meant_for_the_installed_sdk_exists() -> None:
+    """Each method the patch table means for the installed ``google-genai`` exists; outside its
+    versions (``embed_content`` sends its own request before 1.64.0) it is left alone."""
+    patches = GoogleGenAIInstrumentor().patches
+    names = sorted(f"{p.name} {p.versions}".strip() for p in patches)
+    assert names == [
+        "AsyncModels._embed_content >=1.64.0",
+        "AsyncModels._generate_content",
+        "AsyncModels._generate_content_stream",
+        "AsyncModels.embed_content <1.64.0",
+        "Models._embed_content >=1.64.0",
+        "Models._generate_content",
+        "Models._generate_content_stream",
+        "Models.embed_content <1.64.0",
+    ]
+    expected = [p for p in patches if p.expected()]
+    assert len(expected) == 6
+    for patch in expected:
+        assert patch.owner() is not None, patch.name
+        assert patch.trigger_package == "google.genai"
+
+
+def test_gemini_models_ship_unpriced(cap: TelemetryCapture, gclient: Any) -> None:
+    """Google's own pricing page could not be read for the shipped table: no Gemini price is
+    shipped (none guessed), so a call has no cost attribute and counts as unpriced."""
+    with instrumented(cap, GoogleGenAIInstrumentor):
+        gclient.models.generate_content(model=MODEL, contents=QUESTION)
+    [span] = cap.spans()
+    assert "agentotel.usage.cost_usd" not in span.attributes
+    assert cap.metric_sum("agentotel.llm.cost.unpriced", {"gen_ai.provider.name": "gcp.gemini"}) == 1
+
+
+def test_cost_from_a_pricing_file(
+    cap: TelemetryCapture, gclient: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """With a price (``AGENTOTEL_PRICING_FILE``; these numbers are the test's own), the cost counts
+    the cached part of ``prompt_token_count`` at the cache price and the thoughts as output."""
+    prices = {"models": {MODEL: {"input": 1.0, "output": 10.0, "cache_read": 0.1}}}
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(prices))
+    monkeypatch.setenv("AGENTOTEL_PRICING_FILE", str(path))
+    text = f"{QUESTION} [[scenario:cached:4]] [[scenario:reasoning:3]]"
+    with instrumented(cap, GoogleGenAIInstrumentor):
+        gclient.models.generate_content(model=MODEL, contents=text)
+
+    [span] = cap.spans()
+    # 8 prompt tokens of which 4 cached, 6 + 3 output tokens.
+    assert span.attributes["agentotel.usage.cost_usd"] == pytest.approx((4 * 1.0 + 4 * 0.1 + 9 * 10.0) / 1e6)
