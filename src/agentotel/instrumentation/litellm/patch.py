@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import litellm
+from litellm.exceptions import BadRequestError
 from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
 
 from agentotel._safe import Boundary
@@ -36,14 +37,22 @@ class Route:
     __slots__ = ("api_key", "attributes")
 
     def __init__(self, request: Mapping[str, Any]) -> None:
-        model, provider, key, base = litellm.get_llm_provider(
-            model=str(request.get("model") or ""),
-            custom_llm_provider=request.get("custom_llm_provider"),
-            api_base=request.get("api_base"),
-            api_key=request.get("api_key"),
-        )
         given = request.get("api_key")
-        self.api_key = given if isinstance(given, str) else key
+        self.api_key = given if isinstance(given, str) else None
+        try:
+            model, provider, key, base = litellm.get_llm_provider(
+                model=str(request.get("model") or ""),
+                custom_llm_provider=request.get("custom_llm_provider"),
+                api_base=request.get("api_base"),
+                api_key=request.get("api_key"),
+            )
+        except BadRequestError:
+            # A model LiteLLM cannot route: the call fails the same way, before any request; the
+            # span records that failure with what the app asked for.
+            self.attributes: tuple[tuple[str, Any], ...] = ()
+            return
+        if self.api_key is None and isinstance(key, str):
+            self.api_key = key
         base = request.get("api_base") or base or _DEFAULT_BASES.get(provider)
         self.attributes = extract.route_attributes(provider, model, base if isinstance(base, str) else None)
 
