@@ -4,10 +4,13 @@ attributes, and the helpers that let one test body drive ``client.models`` and
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from google import genai
+from google.genai import models as genai_models
 
+from agentotel._safe import error_type
 from agentotel.testing import FakeLLMServer
 
 MODEL = "gemini-2.5-flash"
@@ -18,6 +21,23 @@ API_KEY = "AIzaFakeGeminiKey0123456789"
 QUESTION = "What is the weather in Paris?"  # 6 words: the fake server's prompt tokens
 REPLY = "Hello from the fake LLM server."  # 6 words
 STREAM_END = "agentotel.stream.end"
+
+# The Gemini API's ``responseId`` is read into ``response_id`` only by newer SDKs (1.10.0 reads it
+# for Vertex AI only): the attribute is expected where the installed SDK gives the app the id.
+READS_RESPONSE_ID = "'responseId'" in inspect.getsource(genai_models._GenerateContentResponse_from_mldev)
+VERTEX_READS_RESPONSE_ID = "'responseId'" in inspect.getsource(
+    genai_models._GenerateContentResponse_from_vertex
+)
+
+
+def response_ids(*numbers: int) -> list[str | None]:
+    """The ``gen_ai.response.id`` of the n-th responses of the fake server, as recorded."""
+    return [f"resp_{n}" if READS_RESPONSE_ID else None for n in numbers]
+
+
+def error_name(cls: type[BaseException]) -> str:
+    """``error.type`` of an exception of class ``cls``."""
+    return error_type(cls.__new__(cls))
 
 
 def gemini_client(server: FakeLLMServer, *, vertexai: bool = False) -> genai.Client:
@@ -48,10 +68,14 @@ def request_attrs(
     return attrs
 
 
-def reply_attrs(response_id: str, input_tokens: int = 6, output_tokens: int = 6) -> dict[str, Any]:
+def reply_attrs(
+    response_id: str, input_tokens: int = 6, output_tokens: int = 6, *, vertex: bool = False
+) -> dict[str, Any]:
     """Response-side attributes of a plain text reply."""
+    reads = VERTEX_READS_RESPONSE_ID if vertex else READS_RESPONSE_ID
+    head = {"gen_ai.response.id": response_id} if reads else {}
     return {
-        "gen_ai.response.id": response_id,
+        **head,
         "gen_ai.response.model": MODEL_VERSION,
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": input_tokens,
@@ -64,14 +88,19 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
+# Real annotations, not the strings ``from __future__ import annotations`` leaves (which the SDK's
+# automatic function calling cannot read before 1.x's later releases).
+get_weather.__annotations__ = {"city": str, "return": str}
+
+
 WEATHER_TOOL: Any = {
     "function_declarations": [
         {
             "name": "get_weather",
             "description": "The weather of a city.",
-            "parameters_json_schema": {
-                "type": "object",
-                "properties": {"city": {"type": "string", "enum": ["Paris"]}},
+            "parameters": {
+                "type": "OBJECT",
+                "properties": {"city": {"type": "STRING", "enum": ["Paris"]}},
                 "required": ["city"],
             },
         }

@@ -47,9 +47,9 @@ def tool(marker: str) -> Any:
             types.FunctionDeclaration(
                 name="get_weather",
                 description=f"The weather. {marker}",
-                parameters_json_schema={
-                    "type": "object",
-                    "properties": {"city": {"type": "string", "enum": [f"city-{marker}"]}},
+                parameters={
+                    "type": "OBJECT",
+                    "properties": {"city": {"type": "STRING", "enum": [f"city-{marker}"]}},
                     "required": ["city"],
                 },
             )

@@ -5,9 +5,11 @@ one CLIENT span per request the server sees, with exact attributes, usage, error
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 from google.genai import errors, types
 from google_genai_helpers import (
     EMBED_MODEL,
@@ -21,9 +23,11 @@ from google_genai_helpers import (
     is_async,
     reply_attrs,
     request_attrs,
+    response_ids,
 )
 from helpers import instrumented, resolve
 from opentelemetry.trace import SpanKind, StatusCode
+from packaging.requirements import Requirement
 
 from agentotel._registry import available
 from agentotel.instrumentation.google_genai import GoogleGenAIInstrumentor
@@ -171,7 +175,7 @@ async def test_vertex_ai_client(genai_instrumented: TelemetryCapture, fresh_fake
     ] * 2
     spans = genai_instrumented.spans()
     assert [dict(s.attributes) for s in spans] == [
-        {**request_attrs(fresh_fake_llm, provider="gcp.vertex_ai"), **reply_attrs(f"resp_{n}")}
+        {**request_attrs(fresh_fake_llm, provider="gcp.vertex_ai"), **reply_attrs(f"resp_{n}", vertex=True)}
         for n in (1, 2)
     ]
 
@@ -218,7 +222,7 @@ async def test_chat_send_message_is_one_span_per_send(
     assert [s.name for s in spans] == [SPAN_NAME] * 4
     # The second message of a chat sends the history: 6 + 6 + 2 words.
     assert [s.attributes["gen_ai.usage.input_tokens"] for s in spans] == [6, 14, 6, 14]
-    assert [s.attributes["gen_ai.response.id"] for s in spans] == ["resp_1", "resp_2", "resp_3", "resp_4"]
+    assert [s.attributes.get("gen_ai.response.id") for s in spans] == response_ids(1, 2, 3, 4)
 
 
 async def test_automatic_function_calling_is_one_span_per_model_call(
@@ -286,7 +290,7 @@ async def test_function_response_sent_back_gives_an_inferred_tool_span(
         assert tool.attributes["error.type"] == "tool_error"
     else:
         assert tool.status.status_code is StatusCode.UNSET
-    assert llm_second.attributes["gen_ai.response.id"] == "resp_2"
+    assert [llm_second.attributes.get("gen_ai.response.id")] == response_ids(2)
 
 
 async def test_function_response_without_the_model_turn_gives_no_tool_span(
@@ -305,7 +309,11 @@ async def test_function_response_without_the_model_turn_gives_no_tool_span(
 def test_registered_entry_point_and_supported_range() -> None:
     """``agentotel.instrument()`` finds the instrumentor through its entry point."""
     assert available()["agentotel_google_genai"] is GoogleGenAIInstrumentor
-    assert GoogleGenAIInstrumentor().instrumentation_dependencies() == ("google-genai >= 1.0.0, < 4",)
+    assert GoogleGenAIInstrumentor().instrumentation_dependencies() == ("google-genai >= 1.10.0, < 4",)
+    # ``pip install agentotel[google-genai]`` allows exactly the versions the instrumentor patches.
+    project = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]
+    [extra] = project["optional-dependencies"]["google-genai"]
+    assert Requirement(extra).specifier == Requirement("google-genai >= 1.10.0, < 4").specifier
 
 
 async def test_uninstrument_stops_the_spans(cap: TelemetryCapture, gclient: Any) -> None:

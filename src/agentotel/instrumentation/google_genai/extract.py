@@ -49,7 +49,8 @@ def server_attributes(api_client: Any) -> tuple[tuple[str, Any], ...]:
     """Provider (``gcp.vertex_ai`` for a ``vertexai=True`` client, else ``gcp.gemini``),
     ``server.address`` and ``server.port`` of the SDK's ``BaseApiClient``."""
     vertex = getattr(api_client, "vertexai", None) is True
-    base_url = str(getattr(getattr(api_client, "_http_options", None), "base_url", None) or "")
+    # ``HttpOptions`` (a dict in the oldest SDKs).
+    base_url = str(get(getattr(api_client, "_http_options", None), "base_url") or "")
     key = (vertex, base_url)
     found = _SERVERS.get(key)
     if found is None:

@@ -1,3 +1,3 @@
 """Supported versions of the ``google-genai`` SDK."""
 
-_instruments = ("google-genai >= 1.0.0, < 4",)
+_instruments = ("google-genai >= 1.10.0, < 4",)

@@ -92,6 +92,17 @@ def _prompt(req: JSON) -> list[str]:
     return _parts_texts(req.get("systemInstruction")) + [t for c in _contents(req) for t in _parts_texts(c)]
 
 
+def _json_schema(schema: object) -> object:
+    """A Gemini ``Schema`` (``"type": "OBJECT"``, as older SDKs send ``parameters``) as JSON Schema."""
+    if isinstance(schema, list):
+        return [_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        k: v.lower() if k == "type" and isinstance(v, str) else _json_schema(v) for k, v in schema.items()
+    }
+
+
 def _declaration(tool: JSON) -> tuple[str, object] | None:
     for decl in tool.get("functionDeclarations") or ():
         if isinstance(decl, dict) and isinstance(decl.get("name"), str):
@@ -100,7 +111,7 @@ def _declaration(tool: JSON) -> tuple[str, object] | None:
                 or decl.get("parameters_json_schema")
                 or decl.get("parameters")
             )
-            return decl["name"], schema
+            return decl["name"], _json_schema(schema)
     return None
 
 
