@@ -9,7 +9,9 @@ or zero-code with ``opentelemetry-instrument python app.py``.
 
 Instrumented (sync and async, stream and non-stream, also through ``with_raw_response`` /
 ``with_streaming_response`` and the ``.stream()`` helpers, which call ``create``):
-``chat.completions.create`` / ``.parse``, ``responses.create`` / ``.parse``, ``embeddings.create``.
+``chat.completions.create`` / ``.parse``, ``responses.create`` / ``.parse``, ``embeddings.create``;
+on ``openai`` 1.50 to 1.91 also ``beta.chat.completions.parse`` (see the patch table for where each
+lives by version: ``openai >= 1.40, < 4``). One span per HTTP request.
 
 Each call is one CLIENT span ``{operation} {model}`` with the GenAI semantic-convention attributes,
 plus the ``gen_ai.client.*`` metrics. OpenAI-compatible providers reached through ``base_url``
