@@ -30,6 +30,19 @@ def openai_kw(server: FakeLLMServer, **extra: Any) -> dict[str, Any]:
     }
 
 
+def azure_kw(server: FakeLLMServer, **extra: Any) -> dict[str, Any]:
+    """``azure/gpt-4o`` (a deployment) on the fake server: LiteLLM sends it through the ``openai``
+    SDK's ``AzureOpenAI`` client (``chat.completions.create``, which the OpenAI instrumentor wraps)."""
+    return {
+        "model": f"azure/{GPT}",
+        "api_base": server.base_url,
+        "api_version": "2024-10-21",
+        "api_key": KEY,
+        "max_retries": 0,
+        **extra,
+    }
+
+
 def anthropic_kw(server: FakeLLMServer, **extra: Any) -> dict[str, Any]:
     """``anthropic/claude-opus-5`` on the fake server."""
     return {

@@ -14,7 +14,18 @@ import litellm
 import openai
 import pytest
 from helpers import FAKE_OPENAI_KEY, QUESTION, REPLY, attrs_of, closed_port, instrumented, user
-from litellm_helpers import CLAUDE, EMBEDDING, GPT, KEY, anthropic_kw, complete, embed, openai_kw, tokens
+from litellm_helpers import (
+    CLAUDE,
+    EMBEDDING,
+    GPT,
+    KEY,
+    anthropic_kw,
+    azure_kw,
+    complete,
+    embed,
+    openai_kw,
+    tokens,
+)
 from opentelemetry.trace import SpanKind, StatusCode
 
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
@@ -62,6 +73,38 @@ async def test_one_llm_span_per_request_with_every_instrumentor_on(
     assert [attrs_of(s)["gen_ai.request.model"] for s in spans] == [GPT, GPT, CLAUDE, EMBEDDING, EMBEDDING]
     # 6 + 6 in, 6 + 6 out (openai, twice), 6 + 6 (anthropic), 3 + 3 in (embeddings): each once.
     assert tokens(cap) == {"input": 24, "output": 18}
+
+
+async def test_azure_through_the_openai_sdk_is_one_span_per_request(
+    cap: TelemetryCapture, flavour: str, fake_llm: FakeLLMServer
+) -> None:
+    with instrumented(cap, *ALL):
+        response = await complete(flavour, messages=user(QUESTION), **azure_kw(fake_llm))
+        stream = await complete(
+            flavour,
+            messages=user(QUESTION),
+            stream=True,
+            stream_options={"include_usage": True},
+            **azure_kw(fake_llm),
+        )
+        if flavour == "async":
+            [c async for c in stream]
+        else:
+            list(stream)
+        with pytest.raises(litellm.RateLimitError):
+            await complete(
+                flavour, messages=user(f"{QUESTION} [[scenario:rate_limit]]"), **azure_kw(fake_llm)
+            )
+
+    assert response.choices[0].message.content == REPLY
+    assert [r.path.split("?")[0] for r in fake_llm.requests] == [
+        "/openai/deployments/gpt-4o/chat/completions"
+    ] * 3
+    spans = llm_spans(cap)
+    assert [s.name for s in spans] == [f"chat {GPT}"] * 3
+    assert [attrs_of(s)["gen_ai.provider.name"] for s in spans] == ["azure.ai.openai"] * 3
+    assert attrs_of(spans[2])["error.type"] == "litellm.RateLimitError"
+    assert tokens(cap) == {"input": 12, "output": 12}
 
 
 def test_openai_sdk_called_directly_keeps_its_span(cap: TelemetryCapture, fake_llm: FakeLLMServer) -> None:

@@ -8,8 +8,16 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote
 
-from . import _openai, anthropic_messages, bedrock_runtime, openai_chat, openai_embeddings, openai_responses
-from . import google_genai_content
+from . import (
+    _openai,
+    anthropic_messages,
+    azure_openai_chat,
+    bedrock_runtime,
+    google_genai_content,
+    openai_chat,
+    openai_embeddings,
+    openai_responses,
+)
 from ._core import BadRequest, Ctx, Route, Wire, parse_scenarios
 from ._state import FakeLLM, FakeResponse
 
@@ -23,6 +31,7 @@ WIRES: tuple[Wire, ...] = (
     anthropic_messages.WIRE,
     bedrock_runtime.WIRE,
     google_genai_content.WIRE,
+    azure_openai_chat.WIRE,
 )
 
 
