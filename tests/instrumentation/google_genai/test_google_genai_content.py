@@ -136,6 +136,7 @@ async def test_content_on_span(cap: TelemetryCapture, monkeypatch: pytest.Monkey
         {"role": "assistant", "parts": [{"type": "text", "content": REPLY}], "finish_reason": "stop"}
     ]
     assert cap.logs() == []
+    assert API_KEY not in exported(cap)  # the client's key, never, capture on or off
 
 
 async def test_content_in_event_only(
