@@ -60,6 +60,21 @@ async def test_span_content(capturing: TelemetryCapture, flavour: str, fake_llm:
     assert KEY not in exported(capturing)
 
 
+async def test_event_only(
+    cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, flavour: str, fake_llm: FakeLLMServer
+) -> None:
+    monkeypatch.setenv(ENV, "EVENT_ONLY")
+    with instrumented(cap, LiteLLMInstrumentor):
+        await complete(flavour, messages=user(f"{QUESTION} {MARKER}"), **openai_kw(fake_llm))
+
+    [span] = cap.spans()
+    assert not set(CONTENT_KEYS) & set(attrs_of(span))
+    [record] = cap.logs()
+    assert record.span_id == span.context.span_id
+    assert MARKER in repr(record.body) + repr(dict(record.attributes or {}))
+    assert KEY not in repr(record.body) + repr(dict(record.attributes or {}))
+
+
 async def test_stream_content(capturing: TelemetryCapture, flavour: str, fake_llm: FakeLLMServer) -> None:
     stream = await complete(flavour, messages=user(QUESTION), stream=True, **openai_kw(fake_llm))
     if flavour == "async":
