@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import boto3
+import botocore.session
+import pytest
 from botocore.config import Config
 
 from agentotel.testing import FakeLLMServer
@@ -26,6 +28,24 @@ WEATHER_TOOL = {
         },
     }
 }
+
+
+# Converse's usage names its cache tokens from botocore 1.37.24 on; before, botocore's parser drops
+# the fields the service sends, so there is nothing for us to read.
+CONVERSE_CACHE = "cacheReadInputTokens" in (
+    botocore.session.get_session().get_service_model("bedrock-runtime").shape_for("TokenUsage").members
+)
+requires_converse_cache = pytest.mark.skipif(
+    not CONVERSE_CACHE, reason="Converse cache token fields: botocore>=1.37.24"
+)
+
+
+def converse_usage(i: int, o: int) -> dict[str, Any]:
+    """The usage attributes of a Converse call without cached tokens, on the installed botocore."""
+    found: dict[str, Any] = {"gen_ai.usage.input_tokens": i, "gen_ai.usage.output_tokens": o}
+    if CONVERSE_CACHE:
+        found |= {"gen_ai.usage.cache_read.input_tokens": 0, "gen_ai.usage.cache_creation.input_tokens": 0}
+    return found
 
 
 def make_client(server: FakeLLMServer, service: str = "bedrock-runtime", attempts: int = 1) -> Any:

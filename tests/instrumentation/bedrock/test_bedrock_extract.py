@@ -11,7 +11,7 @@ from typing import Any
 import botocore.client
 import pytest
 import wrapt
-from bedrock_helpers import NOVA, said
+from bedrock_helpers import NOVA, requires_converse_cache, said
 from helpers import attrs_of, instrumented, only_span
 
 from agentotel.instrumentation.bedrock import BedrockInstrumentor, extract, invoke
@@ -168,6 +168,7 @@ def test_the_one_patch_point_exists_and_is_restored() -> None:
     assert vars(botocore.client.BaseClient)["_make_api_call"] is original
 
 
+@requires_converse_cache
 def test_a_priced_bedrock_model_id_gets_its_cost(
     cap: TelemetryCapture, bedrock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 import urllib3
-from bedrock_helpers import CLAUDE, LLAMA, NOVA, OTHER, WEATHER_TOOL, anthropic_body, request_attrs, said
+from bedrock_helpers import (
+    CLAUDE,
+    LLAMA,
+    NOVA,
+    OTHER,
+    WEATHER_TOOL,
+    anthropic_body,
+    converse_usage,
+    request_attrs,
+    said,
+)
 from botocore.eventstream import ChecksumMismatch, EventStream
 from helpers import (
     DURATION,
@@ -69,7 +79,7 @@ def test_converse_stream_read_to_the_end(
     assert without_timing(attrs_of(span)) == {
         **request_attrs(fresh_fake_llm, NOVA, **STREAMED),
         "gen_ai.response.finish_reasons": ("end_turn",),
-        **USAGE,
+        **converse_usage(6, 6),
         "agentotel.stream.end": "exhausted",
     }
     assert token_sums(bedrock_instrumented) == {"input": 6, "output": 6}

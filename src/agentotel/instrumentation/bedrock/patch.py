@@ -171,10 +171,14 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
         ),
     }
 
+    ours = wrappers.get
+
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         # Every AWS call of the process comes here: the others leave after one dict lookup.
-        op = wrappers.get(args[0]) if len(args) == 2 and not kwargs else None
-        if op is None or boundary.call(None, _service, instance) != SERVICE:
+        op = ours(args[0]) if args else None
+        if op is None:
+            return wrapped(*args, **kwargs)
+        if len(args) != 2 or kwargs or boundary.call(None, _service, instance) != SERVICE:
             return wrapped(*args, **kwargs)
         resource = boundary.call(None, _Resource, instance)
         if resource is None:
