@@ -182,3 +182,19 @@ def test_a_priced_bedrock_model_id_gets_its_cost(
     # 7 input tokens (2 of them cached) and 6 output tokens.
     assert attrs["gen_ai.usage.input_tokens"] == 7
     assert attrs["agentotel.usage.cost_usd"] == pytest.approx((5 * 0.8 + 2 * 0.2 + 6 * 3.2) / 1e6, rel=1e-12)
+
+
+def test_the_extra_pins_the_instrumentor_range() -> None:
+    import tomllib
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]
+    [supported] = BedrockInstrumentor().instrumentation_dependencies()
+    pinned = {
+        Requirement(r).name: Requirement(r).specifier for r in project["optional-dependencies"]["bedrock"]
+    }
+    assert pinned["botocore"] == Requirement(supported).specifier
+    assert str(pinned["boto3"]) == ">=1.34.116"
+    assert "bedrock" in project["optional-dependencies"]["all"][0]
+    entry = project["entry-points"]["opentelemetry_instrumentor"]["agentotel_bedrock"]
+    assert entry == "agentotel.instrumentation.bedrock:BedrockInstrumentor"

@@ -23,6 +23,7 @@ from bedrock_helpers import (
     said,
 )
 from botocore.eventstream import ChecksumMismatch, EventStream
+from botocore.exceptions import EventStreamError
 from helpers import (
     DURATION,
     REPLY,
@@ -280,6 +281,32 @@ def test_error_mid_stream(
     assert attrs_of(span)["error.type"] == error_type
     assert _end(span) == "error"
     assert cap.metric_count(DURATION, {"error.type": error_type}) == 1
+
+
+@pytest.mark.parametrize("api", ["converse_stream", "invoke_model_with_response_stream"])
+def test_exception_event_mid_stream(
+    cap: TelemetryCapture, bedrock: Any, fresh_fake_llm: FakeLLMServer, api: str
+) -> None:
+    model = "amazon.nova-stream-exception-v1:0"
+
+    def read() -> list[Any]:
+        if api == "converse_stream":
+            response = bedrock.converse_stream(modelId=model, messages=said(QUESTION))
+            return list(response["stream"])
+        body = json.dumps({"schemaVersion": "messages-v1", "messages": said(QUESTION)})
+        return list(bedrock.invoke_model_with_response_stream(modelId=model, body=body)["body"])
+
+    with pytest.raises(EventStreamError) as plain:
+        read()
+    with instrumented(cap, BedrockInstrumentor), pytest.raises(EventStreamError) as traced:
+        read()
+
+    assert str(traced.value) == str(plain.value)
+    assert traced.value.response["Error"]["Code"] == "modelStreamErrorException"
+    span = only_span(cap)
+    assert span.status.status_code is StatusCode.ERROR
+    assert attrs_of(span)["error.type"] == "botocore.exceptions.EventStreamError"
+    assert _end(span) == "error"
 
 
 def test_http_error_before_the_stream(bedrock_instrumented: TelemetryCapture, bedrock: Any) -> None:

@@ -6,7 +6,8 @@ CRC32s), ``/invoke`` (the model family's own JSON body), with AWS's ``x-amzn-Err
 :mod:`.anthropic_messages`), ``amazon.nova*`` (Nova ``messages-v1``), ``meta.llama*`` (Llama
 ``prompt`` / ``generation``); any other model gets an Amazon Titan text body. Invoke responses carry
 the ``X-Amzn-Bedrock-Input/Output-Token-Count`` headers, the last streamed chunk
-``amazon-bedrock-invocationMetrics``, as Bedrock sends them.
+``amazon-bedrock-invocationMetrics``, as Bedrock sends them. A model id containing
+``stream-exception`` fails a stream after two events with an exception event.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ from ._core import (
 )
 from ._state import FakeResponse, count_tokens
 
-__all__ = ["EVENTSTREAM_CT", "WIRE", "frame"]
+__all__ = ["EVENTSTREAM_CT", "STREAM_EXCEPTION", "WIRE", "frame"]
 
 EVENTSTREAM_CT = "application/vnd.amazon.eventstream"
+STREAM_EXCEPTION = "stream-exception"
+"""A model id containing this gets, on a streamed route, a ``modelStreamErrorException`` event
+after two events."""
 _ERROR_NS = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 
 
@@ -170,6 +174,15 @@ def _converse(ctx: Ctx) -> FakeResponse:
 
 
 def _stream(ctx: Ctx, events: list[bytes]) -> FakeResponse:
+    if STREAM_EXCEPTION in ctx.params.get("model", ""):
+        # Bedrock's way to fail a stream already under way: an exception message in the stream.
+        headers = {
+            ":message-type": "exception",
+            ":exception-type": "modelStreamErrorException",
+            ":content-type": "application/json",
+        }
+        body = {"message": "The model failed mid-stream (fake LLM server).", "originalStatusCode": 500}
+        events = [*events[:2], frame(headers, json.dumps(body).encode())]
     return FakeResponse(200, {"content-type": EVENTSTREAM_CT, **_headers(ctx)}, events)
 
 
