@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from bedrock_helpers import (
     ACCESS_KEY,
@@ -20,10 +25,13 @@ from bedrock_helpers import (
     anthropic_body,
     said,
 )
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from helpers import REPLY, attrs_of, instrumented
 from opentelemetry.trace import StatusCode
 
 from agentotel.instrumentation.bedrock import BedrockInstrumentor
+from agentotel.processors import AuditSpanProcessor, RunStoreSpanProcessor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -253,3 +261,79 @@ def test_credentials_never_recorded(
         "Signature=",
     ):
         assert secret not in recorded, secret
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """An endpoint refusing every request with a message that repeats the client's secrets."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = json.dumps({"message": f"invalid token {SESSION_TOKEN} for key {SECRET_KEY}"}).encode()
+        self.send_response(403)
+        self.send_header("x-amzn-ErrorType", "UnrecognizedClientException:http://internal.amazon.com/coral/")
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def echo_endpoint() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_credentials_never_reach_the_audit_log_or_the_run_store(
+    agent_layer: TelemetryCapture,
+    bedrock: Any,
+    echo_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cap = agent_layer
+    monkeypatch.setenv(CAPTURE, "SPAN_AND_EVENT")
+    audit = AuditSpanProcessor(tmp_path / "audit.jsonl", llm_calls=True, meter_provider=cap.meter_provider)
+    store = RunStoreSpanProcessor(tmp_path / "runs", meter_provider=cap.meter_provider)
+    cap.tracer_provider.add_span_processor(audit)
+    cap.tracer_provider.add_span_processor(store)
+    refusing = boto3.session.Session().client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=echo_endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        aws_session_token=SESSION_TOKEN,
+        config=Config(retries={"max_attempts": 1}),
+    )
+    try:
+        with instrumented(cap, BedrockInstrumentor):
+            bedrock.converse(modelId=NOVA, messages=said(f"{QUESTION} {SECRET_KEY}"))
+            with pytest.raises(ClientError) as info:
+                refusing.converse(modelId=NOVA, messages=said(QUESTION))
+        audit.force_flush()
+        store.force_flush()
+        texts = {
+            "spans": "\n".join(s.to_json() for s in cap.spans()),
+            "logs": "\n".join(r.to_json() for r in cap.log_exporter.get_finished_logs()),
+            "audit": (tmp_path / "audit.jsonl").read_text(),
+            "runs": "\n".join(p.read_text() for p in sorted((tmp_path / "runs").rglob("*")) if p.is_file()),
+        }
+    finally:
+        audit.shutdown()
+        store.shutdown()
+
+    assert SESSION_TOKEN in str(info.value)  # the app's own exception is untouched
+    assert [s.name for s in cap.spans()] == [f"chat {NOVA}"] * 2
+    assert attrs_of(cap.spans()[1])["error.type"] == "botocore.exceptions.ClientError"
+    assert texts["audit"].count("\n") == 2
+    for sink, text in texts.items():
+        assert text, sink
+        for secret in (SECRET_KEY, SESSION_TOKEN, ACCESS_KEY, "AWS4-HMAC-SHA256", "Signature="):
+            assert secret not in text, f"{secret} leaked into {sink}"
