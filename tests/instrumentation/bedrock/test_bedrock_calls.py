@@ -332,3 +332,52 @@ def test_a_bedrock_operation_name_on_another_service_gets_no_span(
         client._make_api_call("InvokeModel", {"modelId": CLAUDE})
 
     assert bedrock_instrumented.spans() == []
+
+
+class _TornBody(BaseHTTPRequestHandler):
+    """An InvokeModel answer whose body stops halfway (the connection drops)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", "100")
+        self.end_headers()
+        self.wfile.write(b'{"generation": "Hel')
+        self.wfile.flush()
+        self.connection.shutdown(2)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_invoke_model_body_torn_midway_fails_the_apps_read_the_same(cap: TelemetryCapture) -> None:
+    import boto3
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TornBody)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    client = boto3.session.Session().client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+    body = json.dumps({"prompt": QUESTION})
+    try:
+        plain = client.invoke_model(modelId=LLAMA, body=body)["body"]
+        with pytest.raises(Exception) as first:
+            plain.read()
+        with instrumented(cap, BedrockInstrumentor):
+            traced = client.invoke_model(modelId=LLAMA, body=body)["body"]
+        with pytest.raises(type(first.value)) as second:
+            traced.read()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+    assert str(second.value) == str(first.value)
+    span = only_span(cap)
+    assert span.status.status_code is StatusCode.ERROR
+    assert attrs_of(span)["error.type"] == f"{type(first.value).__module__}.{type(first.value).__name__}"
