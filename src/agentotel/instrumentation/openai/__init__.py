@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
-from agentotel.instrumentation.openai.package import _instruments, beta_parse_sends_its_own_request
+from agentotel.instrumentation.openai.package import _instruments
 
 # Where each patched method lives, by ``openai`` version (docs/integrations/openai.md has the table):
 # - ``openai.resources.chat.completions`` is a module up to 1.62 and, from 1.63.0, a package that
@@ -38,7 +38,8 @@ from agentotel.instrumentation.openai.package import _instruments, beta_parse_se
 #   (one span from ``create``); from 1.50.0 it sends its own request, so it is wrapped then only.
 #   1.92.0 made ``beta.chat`` the ``chat`` resource itself.
 # - The Responses API (``responses.create`` / ``.parse``) appeared in 1.66.0.
-# A method the installed version lacks is skipped.
+# Each entry names the versions it is wrapped in (``Patch.versions``); the tests check that every
+# entry meant for the installed version exists there.
 _CHAT = "openai.resources.chat.completions"
 _BETA_CHAT = "openai.resources.beta.chat.completions"
 _RESPONSES = "openai.resources.responses.responses"
@@ -52,27 +53,28 @@ def _p() -> Any:
     return patch
 
 
-def _beta_parse() -> tuple[Patch, ...]:
-    """``beta.chat.completions.parse``, where it sends its own request (openai 1.50 to 1.91)."""
-    if not beta_parse_sends_its_own_request():
-        return ()
-    return (
-        Patch(_BETA_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync()),
-        Patch(_BETA_CHAT, "AsyncCompletions.parse", lambda t, b: _p().chat(t, b).async_()),
-    )
-
-
 def _patches() -> tuple[Patch, ...]:
     return (
         Patch(_CHAT, "Completions.create", lambda t, b: _p().chat(t, b).sync()),
-        Patch(_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync()),
         Patch(_CHAT, "AsyncCompletions.create", lambda t, b: _p().chat(t, b).async_()),
-        Patch(_CHAT, "AsyncCompletions.parse", lambda t, b: _p().chat(t, b).async_()),
-        *_beta_parse(),
-        Patch(_RESPONSES, "Responses.create", lambda t, b: _p().responses(t, b).sync()),
-        Patch(_RESPONSES, "Responses.parse", lambda t, b: _p().responses(t, b).sync()),
-        Patch(_RESPONSES, "AsyncResponses.create", lambda t, b: _p().responses(t, b).async_()),
-        Patch(_RESPONSES, "AsyncResponses.parse", lambda t, b: _p().responses(t, b).async_()),
+        Patch(_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync(), versions=">=1.92"),
+        Patch(_CHAT, "AsyncCompletions.parse", lambda t, b: _p().chat(t, b).async_(), versions=">=1.92"),
+        # Sends its own request from 1.50.0 (before: through ``create``); 1.92.0 made it ``chat``'s.
+        Patch(_BETA_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync(), versions=">=1.50,<1.92"),
+        Patch(
+            _BETA_CHAT,
+            "AsyncCompletions.parse",
+            lambda t, b: _p().chat(t, b).async_(),
+            versions=">=1.50,<1.92",
+        ),
+        Patch(_RESPONSES, "Responses.create", lambda t, b: _p().responses(t, b).sync(), versions=">=1.66"),
+        Patch(_RESPONSES, "Responses.parse", lambda t, b: _p().responses(t, b).sync(), versions=">=1.66"),
+        Patch(
+            _RESPONSES, "AsyncResponses.create", lambda t, b: _p().responses(t, b).async_(), versions=">=1.66"
+        ),
+        Patch(
+            _RESPONSES, "AsyncResponses.parse", lambda t, b: _p().responses(t, b).async_(), versions=">=1.66"
+        ),
         Patch(_EMBEDDINGS, "Embeddings.create", lambda t, b: _p().embeddings(t, b).sync()),
         Patch(_EMBEDDINGS, "AsyncEmbeddings.create", lambda t, b: _p().embeddings(t, b).async_()),
     )
