@@ -121,6 +121,16 @@ def openai_rate_limit_text() -> str:
     return openai_status_text(429, OPENAI_RATE_LIMIT_BODY)
 
 
+def _has_responses_api() -> bool:
+    import openai
+
+    return hasattr(openai.OpenAI, "responses")
+
+
+RESPONSES_API = pytest.mark.skipif(not _has_responses_api(), reason="Responses API: openai>=1.66.0")
+"""Marks a test of the OpenAI Responses API, which openai 1.40 to 1.65 lack."""
+
+
 def user(text: str) -> Any:
     """A one-message conversation."""
     return [{"role": "user", "content": text}]

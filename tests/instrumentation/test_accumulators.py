@@ -25,8 +25,8 @@ from anthropic.types import (
     Usage,
 )
 from anthropic.types.raw_message_delta_event import Delta
+from helpers import RESPONSES_API
 from openai.types.chat import ChatCompletionChunk
-from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent
 
 from agentotel import _telemetry
 from agentotel.instrumentation import _invocation
@@ -178,6 +178,8 @@ def test_chat_accumulator_keeps_no_text_without_capture(nothing_else: None) -> N
 
 
 def responses_events() -> list[Any]:
+    from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent  # openai>=1.66.0
+
     response = {
         "id": "resp_1",
         "object": "response",
@@ -222,6 +224,7 @@ def responses_events() -> list[Any]:
     ]
 
 
+@RESPONSES_API
 def test_responses_accumulator_outcome_and_output_messages(nothing_else: None) -> None:
     acc = ResponsesStreamAccumulator(True)
     for event in responses_events():

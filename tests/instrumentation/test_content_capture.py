@@ -34,6 +34,7 @@ from helpers import (
     GPT,
     INSTRUMENTORS,
     REPLY,
+    RESPONSES_API,
     instrumented,
     stream_disconnect_error,
 )
@@ -433,7 +434,10 @@ WORKLOADS = {
     "anthropic-messages-stream": Workload(_claude_stream, f"chat {CLAUDE}", _expected_claude),
     "anthropic-stream-helper": Workload(_claude_stream_helper, f"chat {CLAUDE}", _expected_claude),
 }
-WORKLOAD_IDS = list(WORKLOADS)
+WORKLOAD_IDS = [
+    pytest.param(name, marks=RESPONSES_API) if name.startswith("openai-responses") else name
+    for name in WORKLOADS
+]
 
 
 # --- fixtures --------------------------------------------------------------------------------------

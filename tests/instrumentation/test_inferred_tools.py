@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers import attrs_of, instrumented
+from helpers import RESPONSES_API, attrs_of, instrumented
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
@@ -179,6 +179,7 @@ def test_streamed_tool_call_is_remembered(both: TelemetryCapture, openai_client:
     assert attrs_of(tool) == _inferred(call["id"])
 
 
+@RESPONSES_API
 def test_responses_function_call_output_gets_an_inferred_span(
     both: TelemetryCapture, openai_client: Any
 ) -> None:

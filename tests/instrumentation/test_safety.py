@@ -38,6 +38,7 @@ from helpers import (
     GPT,
     QUESTION,
     REPLY,
+    RESPONSES_API,
     TELEMETRY_ERRORS,
     assert_raised_outside_agentotel,
     instrumented,
@@ -301,6 +302,7 @@ def test_openai_raw_response_parse_with_response_attributes_raising(
     trial.assert_reported("openai", 1)
 
 
+@RESPONSES_API
 def test_openai_responses_response_attributes_raises(
     monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
@@ -318,6 +320,7 @@ def test_openai_responses_response_attributes_raises(
     trial.assert_reported("openai", 1)
 
 
+@RESPONSES_API
 def test_openai_responses_stream_accumulator_process_raises(
     monkeypatch: pytest.MonkeyPatch, trial: Trial, oai: Callable[[], openai.OpenAI]
 ) -> None:
