@@ -39,25 +39,36 @@ SDK_TESTS = [
     "tests/cli/test_top_cli.py",
 ]
 
-ROWS = {
-    # id: the requirements of the row (the newest 3.x / 2.x are .venv's)
-    "openai2": ["openai>=2,<3", "anthropic>=1,<2"],
-    "openai1": ["openai>=1.40,<2", "anthropic>=0.40,<1"],
+_VERSIONS = (
+    "from importlib.metadata import version, PackageNotFoundError\n"
+    "for name in ('openai', 'anthropic', 'httpx', 'httpx2', 'google-genai', 'botocore'):\n"
+    "    try: print(name, version(name))\n"
+    "    except PackageNotFoundError: pass"
+)
+
+PROVIDER_TESTS = ["tests/instrumentation/google_genai", "tests/instrumentation/bedrock"]
+
+ROWS: dict[str, tuple[list[str], list[str]]] = {
+    # id: (the requirements of the row, its tests); the newest 3.x / 2.x are .venv's
+    "openai2": (["openai>=2,<3", "anthropic>=1,<2"], SDK_TESTS),
+    "openai1": (["openai>=1.40,<2", "anthropic>=0.40,<1"], SDK_TESTS),
     # The oldest supported versions; openai<1.55.3 passes httpx a `proxies` argument httpx 0.28 removed.
-    "floor": ["openai==1.40.0", "anthropic==0.40.0", "httpx<0.28"],
+    "floor": (["openai==1.40.0", "anthropic==0.40.0", "httpx<0.28"], SDK_TESTS),
+    # The other providers' oldest supported versions (litellm's floor, 1.110, is close to its newest).
+    "providers-floor": (
+        ["google-genai==1.10.0", "boto3==1.34.116", "botocore==1.34.116", "openai", "anthropic"],
+        PROVIDER_TESTS,
+    ),
 }
 
 
 @nox.session
 @nox.parametrize("row", list(ROWS), ids=list(ROWS))
 def majors(session: nox.Session, row: str) -> None:
-    """The SDK tests on one row of older SDK majors."""
-    session.install("-e", EXTRAS, *ROWS[row])
-    session.run(
-        "python",
-        "-c",
-        "import openai, anthropic; print('openai', openai.__version__, 'anthropic', anthropic.__version__)",
-    )
+    """The SDK tests on one row of older SDK versions."""
+    requirements, tests = ROWS[row]
+    session.install("-e", EXTRAS, *requirements)
+    session.run("python", "-c", _VERSIONS)
     session.run(
         "python",
         "-m",
@@ -69,6 +80,6 @@ def majors(session: nox.Session, row: str) -> None:
         "loadfile",
         "-p",
         "no:cacheprovider",
-        *SDK_TESTS,
+        *tests,
         *session.posargs,
     )
