@@ -705,9 +705,11 @@ def test_transport_answers_in_the_library_of_the_client(library: str) -> None:
         assert type(reply) is http.Response
         assert reply.json()["choices"][0]["message"]["content"] == REPLY
         body["messages"] = user("[[scenario:disconnect]]")
-        with client.stream("POST", "/v1/chat/completions", json=body) as stream:
-            with pytest.raises(http.RemoteProtocolError):
-                list(stream.iter_bytes())
+        with (
+            client.stream("POST", "/v1/chat/completions", json=body) as stream,
+            pytest.raises(http.RemoteProtocolError),
+        ):
+            list(stream.iter_bytes())
 
 
 def test_a_route_may_name_path_segments() -> None:
