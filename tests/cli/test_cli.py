@@ -79,7 +79,10 @@ def test_doctor_lists_instrumentors_and_configuration(
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
-    assert "instrumentors: agentotel_anthropic, agentotel_langchain, agentotel_mcp, agentotel_openai" in out
+    assert (
+        "instrumentors: agentotel_anthropic, agentotel_bedrock, agentotel_google_genai, agentotel_langchain, "
+        "agentotel_litellm, agentotel_mcp, agentotel_openai" in out
+    )
     assert re.search(r"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT\s*│\s*SPAN_ONLY", out)
 
 
