@@ -40,6 +40,12 @@ DEMO_TREE = [
     (1, "execute_tool get_weather", "call=toolu_1  inferred"),
     (1, "chat claude-opus-5", "tokens in=12 out=6"),
     (1, "chat claude-opus-5", "tokens in=6 out=5  stream exhausted"),
+    # One call through each other provider (each 6 words in, the 6-word default reply out); LiteLLM's
+    # openai/ route is its own span, the openai SDK call inside it makes none.
+    (0, "invoke_workflow one call per provider", "tokens in=18 out=18"),
+    (1, "generate_content gemini-2.5-flash", "tokens in=6 out=6"),
+    (1, "chat amazon.nova-lite-v1:0", "tokens in=6 out=6"),
+    (1, "chat gpt-4o-mini", "tokens in=6 out=6"),
 ]
 
 
@@ -57,10 +63,13 @@ def test_demo_prints_every_span_of_the_planner_and_the_plain_agent(
     assert "agent (streamed): " + " ".join(f"w{i}" for i in range(1, 21)) in out
     assert "agent: rate limited (429), carrying on" in out
     assert "claude: w1 w2 w3 w4 w5" in out
+    for provider in ("gemini", "bedrock", "litellm"):
+        assert f"{provider}: Hello from the fake LLM server." in out
+    assert "skipped" not in out
     spans = re.findall(r"^(.*?)── (.+?)  \d+\.\d ms(.*)$", out, flags=re.MULTILINE)
     assert [(len(prefix) // 4, name, rest.strip()) for prefix, name, rest in spans] == DEMO_TREE
-    # Three traces: the two agent rounds of the session, and the plain agent's workflow.
-    assert len(re.findall(r"^trace [0-9a-f]{16}", out, flags=re.MULTILINE)) == 3
+    # Four traces: the two agent rounds of the session, the plain agent's workflow, the providers'.
+    assert len(re.findall(r"^trace [0-9a-f]{16}", out, flags=re.MULTILINE)) == 4
     assert re.search(r"agentotel\.session\.messages\s+│ completed\s+│\s+1 │\s+2 │", out)
 
 

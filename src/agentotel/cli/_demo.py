@@ -3,8 +3,10 @@
 Starts the fake LLM server on 127.0.0.1, instruments every available SDK on in-memory providers,
 runs the planner agent (:mod:`agentotel.cli._demo_planner`: a session of two rounds with a guard, a
 context assembly, a plan with steps, three tools, an approval and an MCP tool call) and the plain
-SDK agent (:mod:`agentotel.cli._demo_agent`, whose tool executions are inferred), then prints every span,
-the metrics and what the LLM calls cost at the shipped prices. No API key, no network.
+SDK agent (:mod:`agentotel.cli._demo_agent`, whose tool executions are inferred) and one call through
+each other provider whose SDK is installed (:mod:`agentotel.cli._demo_providers`: Gemini, Bedrock
+Converse, LiteLLM), then prints every span, the metrics and what the LLM calls cost at the shipped
+prices. No API key, no network.
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ def run() -> int:
     import agentotel
     from agentotel.cli._demo_agent import run_anthropic, run_openai
     from agentotel.cli._demo_planner import run_planner
+    from agentotel.cli._demo_providers import run_offline as run_providers
 
     console = Console()
     cap = TelemetryCapture()
@@ -187,6 +190,9 @@ def run() -> int:
                     base_url=server.anthropic_base_url, api_key="sk-ant-demo", max_retries=0
                 )
                 run_anthropic(claude, "claude-opus-5", offline=True, say=say)
+            console.rule("one call per provider: Gemini, Bedrock (Converse), LiteLLM")
+            with agentotel.workflow("one call per provider"):
+                run_providers(server.base_url, server.openai_base_url, say, announce=say)
     finally:
         agentotel.uninstrument()
     console.rule("traces")

@@ -1,0 +1,120 @@
+"""The demo's one call per other provider (``agentotel.cli._demo_providers``): Gemini
+``generate_content``, Bedrock ``converse`` and LiteLLM ``completion``, offline against the fake
+server, one span and one request each; a provider whose SDK is missing is one line, no traceback.
+
+Token arithmetic of the fake server: one token per word; the question and the default reply
+("Hello from the fake LLM server.") are 6 words each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+from collections.abc import Iterator
+from importlib.util import find_spec
+from typing import Any
+
+import pytest
+
+import agentotel
+from agentotel.cli._demo_providers import import_litellm, run_offline
+from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
+
+REPLY = "Hello from the fake LLM server."
+HAS_ALL = find_spec("boto3") is not None and find_spec("litellm") is not None
+HAS_ALL = HAS_ALL and find_spec("google") is not None and find_spec("google.genai") is not None
+needs_all = pytest.mark.skipif(
+    not HAS_ALL, reason="the google-genai, bedrock and litellm extras are not all installed"
+)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections anywhere but the loopback fake server fail the test."""
+    real_connect = socket.socket.connect
+
+    def connect(sock: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost") and sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"the demo tried to reach the network: {address!r}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture
+def everything(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
+    """Every installed instrumentor on ``cap``, as the demo has them."""
+    agentotel.instrument(**cap.providers)
+    try:
+        yield cap
+    finally:
+        agentotel.uninstrument()
+
+
+@needs_all
+def test_one_span_and_one_request_per_provider(
+    everything: TelemetryCapture, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.clear()
+    said: list[str] = []
+
+    run_offline(fresh_fake_llm.base_url, fresh_fake_llm.openai_base_url, said.append)
+
+    assert said == [f"gemini: {REPLY}", f"bedrock: {REPLY}", f"litellm: {REPLY}"]
+    gemini, bedrock, litellm = [r.path for r in fresh_fake_llm.requests]
+    # The Gemini API version in the path is the installed SDK's default (v1beta, or v1 on 3.x).
+    assert re.fullmatch(r"/v1(beta)?/models/gemini-2\.5-flash:generateContent", gemini), gemini
+    assert (bedrock, litellm) == ("/model/amazon.nova-lite-v1%3A0/converse", "/v1/chat/completions")
+    spans = everything.spans()
+    found = [
+        (
+            s.name,
+            (s.attributes or {}).get("gen_ai.provider.name"),
+            (s.attributes or {}).get("gen_ai.usage.input_tokens"),
+            (s.attributes or {}).get("gen_ai.usage.output_tokens"),
+        )
+        for s in spans
+    ]
+    assert found == [
+        ("generate_content gemini-2.5-flash", "gcp.gemini", 6, 6),
+        ("chat amazon.nova-lite-v1:0", "aws.bedrock", 6, 6),
+        ("chat gpt-4o-mini", "openai", 6, 6),  # LiteLLM's span; the openai SDK call in it makes none
+    ]
+    sums = {
+        (dict(p.attributes)["gen_ai.provider.name"], dict(p.attributes)["gen_ai.token.type"]): p.sum
+        for p in everything.metric_points("gen_ai.client.token.usage")
+    }
+    assert sums == {
+        (provider, kind): 6
+        for provider in ("gcp.gemini", "aws.bedrock", "openai")
+        for kind in ("input", "output")
+    }
+
+
+@needs_all
+def test_the_litellm_import_leaves_the_environment_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
+    import_litellm()
+    assert "LITELLM_LOCAL_MODEL_COST_MAP" not in os.environ
+
+
+def test_a_missing_sdk_is_one_line_naming_its_extra(
+    monkeypatch: pytest.MonkeyPatch, fresh_fake_llm: FakeLLMServer, cap: TelemetryCapture
+) -> None:
+    for module in ("google.genai", "boto3", "litellm"):
+        monkeypatch.setitem(sys.modules, module, None)  # what ``import`` finds: ImportError
+    fresh_fake_llm.clear()
+    said: list[str] = []
+
+    run_offline(fresh_fake_llm.base_url, fresh_fake_llm.openai_base_url, said.append)
+
+    assert said == [
+        "gemini: skipped (google-genai is not installed: pip install 'agentotel[google-genai]')",
+        "bedrock: skipped (bedrock is not installed: pip install 'agentotel[bedrock]')",
+        "litellm: skipped (litellm is not installed: pip install 'agentotel[litellm]')",
+    ]
+    assert fresh_fake_llm.requests == []
