@@ -6,7 +6,11 @@ metrics travel as protobuf over real HTTP to the receiver in ``otlp_receiver.py`
 The example's sequence (``agentotel.cli._demo_agent``): OpenAI tool loop (2 chat calls, the tool run between
 them inferred), one streamed chat (``[[words:20]]``), one chat answered 429 (handled), one embedding
 of the streamed text, then a Claude tool loop (2 calls, an inferred tool run) and one Claude answer
-through ``messages.stream()`` (``[[words:5]]``).
+through ``messages.stream()`` (``[[words:5]]``). Then (``agentotel.cli._demo_providers``) one call
+through each other provider whose SDK is installed (all of them in .venv; none in the openai/anthropic
+majors rows, where each is one "skipped" line): Gemini ``generate_content``, Bedrock ``converse``, LiteLLM
+``completion`` on its ``openai/`` route, each "What is the weather in Paris?" (6 words) answered with the
+6-word default reply.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,21 @@ GPT_RESPONSE_MODEL = "gpt-4o-mini-2024-08-06"
 EMBEDDING_MODEL = "text-embedding-3-small"
 CLAUDE = "claude-opus-5"
 STREAMED_TEXT = " ".join(f"w{i}" for i in range(1, 21))
+GEMINI_MODEL = "gemini-2.5-flash"
+BEDROCK_MODEL = "amazon.nova-lite-v1:0"
+# The other providers: (printed name, extra, installed, span name, gen_ai.provider.name)
+PROVIDERS = [
+    (
+        "gemini",
+        "google-genai",
+        find_spec("google") is not None and find_spec("google.genai") is not None,
+        f"generate_content {GEMINI_MODEL}",
+        "gcp.gemini",
+    ),
+    ("bedrock", "bedrock", find_spec("boto3") is not None, f"chat {BEDROCK_MODEL}", "aws.bedrock"),
+    ("litellm", "litellm", find_spec("litellm") is not None, f"chat {GPT}", "openai"),
+]
+INSTALLED = [p for p in PROVIDERS if p[2]]
 
 EXPECTED_STDOUT = [
     "agent: Hello from the fake LLM server.",
@@ -38,6 +58,12 @@ EXPECTED_STDOUT = [
     "agent: rate limited (429), carrying on",
     "claude: Hello from the fake LLM server.",
     "claude: w1 w2 w3 w4 w5",
+    *(
+        f"{name}: Hello from the fake LLM server."
+        if installed
+        else f"{name}: skipped ({extra} is not installed: pip install 'agentotel[{extra}]')"
+        for name, extra, installed, _, _ in PROVIDERS
+    ),
 ]
 
 
@@ -114,8 +140,10 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
         "execute_tool get_weather",
         f"chat {CLAUDE}",
         f"chat {CLAUDE}",
+        *(span_name for _, _, _, span_name, _ in INSTALLED),
     ]
-    assert receiver.span_scopes() == ["agentotel"] * 10
+    n = 10 + len(INSTALLED)
+    assert receiver.span_scopes() == ["agentotel"] * n
     tool_runs = [spans.pop(7), spans.pop(1)][::-1]
     assert [s.kind for s in tool_runs] == [Span.SPAN_KIND_INTERNAL] * 2
     assert [attributes(s.attributes) for s in tool_runs] == [
@@ -130,9 +158,11 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
     ]
     assert {s.kind for s in spans} == {Span.SPAN_KIND_CLIENT}
     # Separate top-level calls and tool runs: no parents, one trace each.
-    assert [s.parent_span_id for s in spans + tool_runs] == [b""] * 10
-    assert len({s.trace_id for s in spans + tool_runs}) == 10
+    assert [s.parent_span_id for s in spans + tool_runs] == [b""] * n
+    assert len({s.trace_id for s in spans + tool_runs}) == n
 
+    others = spans[8:]
+    spans = spans[:8]
     tool_call, answer, streamed, limited, embedding, claude_tool, claude_answer, claude = spans
     a = [attributes(s.attributes) for s in spans]
     port = a[0]["server.port"]
@@ -266,7 +296,43 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
             "agentotel.stream.end": "exhausted",
         }
     )
-    for span in (tool_call, answer, streamed, embedding, claude_tool, claude_answer, claude, *tool_runs):
+    # 9-11. one call through each other provider: 6 words in, 6 out, one span each
+    essentials = (
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "server.address",
+        "server.port",
+        "gen_ai.response.finish_reasons",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+    )
+    found = [{k: v for k, v in attributes(s.attributes).items() if k in essentials} for s in others]
+    finish = {"gcp.gemini": ("stop",), "aws.bedrock": ("end_turn",), "openai": ("stop",)}
+    assert found == [
+        {
+            "gen_ai.operation.name": span_name.split()[0],
+            "gen_ai.provider.name": provider,
+            "gen_ai.request.model": span_name.split()[1],
+            "server.address": "127.0.0.1",
+            "server.port": port,
+            "gen_ai.response.finish_reasons": finish[provider],
+            "gen_ai.usage.input_tokens": 6,
+            "gen_ai.usage.output_tokens": 6,
+        }
+        for _, _, _, span_name, provider in INSTALLED
+    ]
+    for span in (
+        tool_call,
+        answer,
+        streamed,
+        embedding,
+        claude_tool,
+        claude_answer,
+        claude,
+        *tool_runs,
+        *others,
+    ):
         assert span.status.code == Status.STATUS_CODE_UNSET
         assert list(span.events) == []
 
@@ -291,13 +357,31 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
         }
 
     points = _token_points(receiver)
+    litellm = any(name == "litellm" for name, *_ in INSTALLED)  # a gpt-4o-mini chat of 6 + 6 tokens
+    others_points = []
+    if any(name == "gemini" for name, *_ in INSTALLED):
+        gemini = series("gcp.gemini", GEMINI_MODEL, "gemini-2.5-flash-001", "generate_content", "input")
+        others_points += [(gemini, 1, 6), ({**gemini, "gen_ai.token.type": "output"}, 1, 6)]
+    if any(name == "bedrock" for name, *_ in INSTALLED):  # Converse names no response model
+        bedrock = series("aws.bedrock", BEDROCK_MODEL, "", "chat", "input")
+        del bedrock["gen_ai.response.model"]
+        others_points += [(bedrock, 1, 6), ({**bedrock, "gen_ai.token.type": "output"}, 1, 6)]
     assert sorted(points, key=repr) == sorted(
         [
-            (series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "input"), 3, 6 + 12 + 8),
-            (series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "output"), 3, 2 + 6 + 20),
+            (
+                series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "input"),
+                3 + litellm,
+                6 + 12 + 8 + 6 * litellm,
+            ),
+            (
+                series("openai", GPT, GPT_RESPONSE_MODEL, "chat", "output"),
+                3 + litellm,
+                2 + 6 + 20 + 6 * litellm,
+            ),
             (series("openai", EMBEDDING_MODEL, EMBEDDING_MODEL, "embeddings", "input"), 1, 20),
             (series("anthropic", CLAUDE, CLAUDE, "chat", "input"), 3, 6 + 12 + 6),
             (series("anthropic", CLAUDE, CLAUDE, "chat", "output"), 3, 2 + 6 + 5),
+            *others_points,
         ],
         key=repr,
     )
@@ -314,18 +398,21 @@ def test_disabled_instrumentation_exports_no_openai_spans(receiver: OTLPReceiver
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == EXPECTED_STDOUT  # the app itself is unchanged
     spans = receiver.spans()
-    # Only the Anthropic calls remain; no chat/embeddings span from the disabled OpenAI instrumentor.
+    # Only the Anthropic calls and the other providers' remain; no span from the disabled OpenAI
+    # instrumentor (LiteLLM's openai/ route is the LiteLLM instrumentor's span).
     assert _by_name(spans) == [
         f"chat {CLAUDE}",
         "execute_tool get_weather",
         f"chat {CLAUDE}",
         f"chat {CLAUDE}",
+        *(span_name for _, _, _, span_name, _ in INSTALLED),
     ]
     assert [attributes(s.attributes).get("gen_ai.provider.name") for s in spans] == [
         "anthropic",
         None,
         "anthropic",
         "anthropic",
+        *(provider for *_, provider in INSTALLED),
     ]
     providers = {
         attributes(p.attributes).get("gen_ai.provider.name")
@@ -333,7 +420,7 @@ def test_disabled_instrumentation_exports_no_openai_spans(receiver: OTLPReceiver
         if m.name.startswith("gen_ai.client.")
         for p in m.histogram.data_points
     }
-    assert providers == {"anthropic"}
+    assert providers == {"anthropic", *(provider for *_, provider in INSTALLED)}
 
 
 def test_disabling_both_gives_the_anthropic_sdk_its_own_span_back(receiver: OTLPReceiver) -> None:
@@ -341,6 +428,8 @@ def test_disabling_both_gives_the_anthropic_sdk_its_own_span_back(receiver: OTLP
 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == EXPECTED_STDOUT
-    # None of ours; the anthropic SDK's built-in tracing is no longer switched off.
-    assert "agentotel" not in receiver.span_scopes()
-    assert _by_name(receiver.spans()) == ["anthropic.messages.create"] * 3
+    # None of ours but the other providers'; the anthropic SDK's built-in tracing is no longer switched off.
+    spans = receiver.spans()
+    ours = [s.name for s, scope in zip(spans, receiver.span_scopes(), strict=True) if scope == "agentotel"]
+    assert ours == [span_name for _, _, _, span_name, _ in INSTALLED]
+    assert [s.name for s in spans if s.name not in ours] == ["anthropic.messages.create"] * 3
