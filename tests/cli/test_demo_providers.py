@@ -62,9 +62,14 @@ def test_one_span_and_one_request_per_provider(
     fresh_fake_llm.clear()
     said: list[str] = []
 
-    run_offline(fresh_fake_llm.base_url, fresh_fake_llm.openai_base_url, said.append)
+    run_offline(fresh_fake_llm.base_url, fresh_fake_llm.openai_base_url, said.append, announce=said.append)
 
-    assert said == [f"gemini: {REPLY}", f"bedrock: {REPLY}", f"litellm: {REPLY}"]
+    assert said == [
+        f"gemini: {REPLY}",
+        f"bedrock: {REPLY}",
+        "importing litellm (it takes a few seconds)",
+        f"litellm: {REPLY}",
+    ]
     gemini, bedrock, litellm = [r.path for r in fresh_fake_llm.requests]
     # The Gemini API version in the path is the installed SDK's default (v1beta, or v1 on 3.x).
     assert re.fullmatch(r"/v1(beta)?/models/gemini-2\.5-flash:generateContent", gemini), gemini
@@ -103,14 +108,14 @@ def test_the_litellm_import_leaves_the_environment_as_it_was(monkeypatch: pytest
 
 
 def test_a_missing_sdk_is_one_line_naming_its_extra(
-    monkeypatch: pytest.MonkeyPatch, fresh_fake_llm: FakeLLMServer, cap: TelemetryCapture
+    monkeypatch: pytest.MonkeyPatch, fresh_fake_llm: FakeLLMServer
 ) -> None:
     for module in ("google.genai", "boto3", "litellm"):
         monkeypatch.setitem(sys.modules, module, None)  # what ``import`` finds: ImportError
     fresh_fake_llm.clear()
     said: list[str] = []
 
-    run_offline(fresh_fake_llm.base_url, fresh_fake_llm.openai_base_url, said.append)
+    run_offline(fresh_fake_llm.base_url, fresh_fake_llm.openai_base_url, said.append, announce=said.append)
 
     assert said == [
         "gemini: skipped (google-genai is not installed: pip install 'agentotel[google-genai]')",
@@ -118,3 +123,22 @@ def test_a_missing_sdk_is_one_line_naming_its_extra(
         "litellm: skipped (litellm is not installed: pip install 'agentotel[litellm]')",
     ]
     assert fresh_fake_llm.requests == []
+
+
+@needs_all
+def test_the_offline_bedrock_client_ignores_the_users_aws_profile_and_leaves_the_environment(
+    monkeypatch: pytest.MonkeyPatch, fresh_fake_llm: FakeLLMServer
+) -> None:
+    from agentotel.cli._demo_providers import BEDROCK_MODEL, bedrock_client, run_bedrock
+
+    monkeypatch.setenv("AWS_PROFILE", "a-profile-this-machine-lacks")
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+    fresh_fake_llm.clear()
+    said: list[str] = []
+
+    run_bedrock(bedrock_client(fresh_fake_llm.base_url), BEDROCK_MODEL, said.append)
+
+    assert said == [f"bedrock: {REPLY}"]
+    assert [r.path for r in fresh_fake_llm.requests] == ["/model/amazon.nova-lite-v1%3A0/converse"]
+    assert os.environ["AWS_PROFILE"] == "a-profile-this-machine-lacks"
+    assert "AWS_EC2_METADATA_DISABLED" not in os.environ

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 from typing import Any
 
 Say = Callable[[str], Any]
@@ -132,7 +133,7 @@ def run_offline(
         skipped("bedrock", "bedrock", say)
     else:
         run_bedrock(bedrock, BEDROCK_MODEL, say)
-    if announce is not None:
+    if announce is not None and find_spec("litellm") is not None:
         announce("importing litellm (it takes a few seconds)")
     try:
         litellm = import_litellm()
