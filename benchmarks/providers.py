@@ -39,6 +39,7 @@ import shlex
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -79,9 +80,19 @@ PROMPT = overhead.PROMPT
 MAX_TOKENS = overhead.MAX_TOKENS
 TEMPERATURE = overhead.TEMPERATURE
 GEMINI_MODEL = "gemini-2.5-flash"
-BEDROCK_MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+BEDROCK_MODEL = BEDROCK_MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 LITELLM_MODEL = "gpt-4o"
 _SELF = Path(__file__).resolve()
+# --priced: the children price the Gemini and Bedrock models (which ship unpriced) from this file.
+_PRICED_ENV = "PROVIDERS_BENCH_PRICING_FILE"
+# Benchmark-only prices (USD per million tokens), not the providers' real ones: they only switch
+# agentotel from its unpriced path (one counter record per call) to its priced one.
+BENCH_PRICES = {
+    "models": {
+        "gemini-2.5-flash-001": {"input": 1.0, "output": 2.0},
+        BEDROCK_MODEL_ID: {"input": 1.0, "output": 2.0},
+    }
+}
 _STS_BODY = (
     b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
     b"<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/bench</Arn>"
@@ -163,6 +174,8 @@ def _build_call(workload: str, mode: str) -> _Setup:
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]
     reader = InMemoryMetricReader()  # never collected while measuring
     meter_provider = MeterProvider(metric_readers=[reader])
+    if os.environ.get(_PRICED_ENV):
+        os.environ["AGENTOTEL_PRICING_FILE"] = os.environ[_PRICED_ENV]
     instrumentor: Any = None
     if provider == "gemini":
         from google import genai
@@ -607,6 +620,12 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="run only this workload (full or short name; repeatable)",
     )
     parser.add_argument("--no-callgrind", action="store_true", help="CPU time only")
+    parser.add_argument(
+        "--priced",
+        action="store_true",
+        help="price the Gemini and Bedrock models (benchmark-only prices) so that agentotel takes its "
+        "priced path, as for gpt-4o, instead of counting each call unpriced",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
         "--callgrind-dir", type=Path, metavar="DIR", help="keep the callgrind.out files in DIR"
@@ -639,6 +658,10 @@ def main(argv: Sequence[str]) -> int:
         return 2
     plan: Plan = ONLY if args.only else SMOKE if args.smoke else QUICK if args.quick else FULL
     started = time.perf_counter()
+    if args.priced:
+        prices = Path(tempfile.mkdtemp(prefix="agentotel-providers-")) / "prices.json"
+        prices.write_text(json.dumps(BENCH_PRICES))
+        os.environ[_PRICED_ENV] = str(prices)  # the children inherit it
 
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
@@ -648,6 +671,7 @@ def main(argv: Sequence[str]) -> int:
         "workloads": args.workloads,
         "python": sys.version.split()[0],
         "sdks": sdk_versions(),
+        "priced": args.priced,
     }
     report: list[str] = []
     if not args.no_callgrind:

@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
+PROVIDERS = ROOT / "benchmarks" / "providers.py"
 WORKLOADS = [
     "openai_chat",
     "openai_chat_stream",
@@ -20,6 +21,15 @@ WORKLOADS = [
     "anthropic_messages",
     "anthropic_messages_stream",
     "anthropic_messages_tool",
+]
+# benchmarks/providers.py: the providers of issue 14 (botocore_other has no floor: no telemetry).
+PROVIDER_WORKLOADS = [
+    "gemini_generate",
+    "gemini_generate_stream",
+    "bedrock_converse",
+    "bedrock_converse_stream",
+    "litellm_completion",
+    "litellm_completion_stream",
 ]
 STREAM_METRICS = [
     "gen_ai.client.operation.duration",
@@ -72,7 +82,7 @@ def test_smoke_benchmark_run_measures_every_mode(tmp_path: Path) -> None:
     assert "Command: " in done.stdout
 
 
-def _describe(workload: str, mode: str) -> dict[str, Any]:
+def _describe(workload: str, mode: str, script: Path = OVERHEAD) -> dict[str, Any]:
     """The benchmark child's ``describe``: what one mode emits, after two calls."""
     sys.path.insert(0, str(OVERHEAD.parent))
     try:
@@ -81,8 +91,8 @@ def _describe(workload: str, mode: str) -> dict[str, Any]:
         sys.path.remove(str(OVERHEAD.parent))
     spec = {"measure": "describe", "workload": workload, "mode": mode}
     done = subprocess.run(
-        [sys.executable, str(OVERHEAD), "--child", json.dumps(spec)],
-        env=_child_env(),
+        [sys.executable, str(script), "--child", json.dumps(spec)],
+        env={**_child_env(), "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -99,10 +109,14 @@ def _points(metric: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(metric["points"], key=lambda p: json.dumps(p["attributes"], sort_keys=True))
 
 
-@pytest.mark.parametrize("workload", WORKLOADS)
-def test_semconv_floor_emits_what_agentotel_emits(workload: str) -> None:
-    """The semconv mode is a floor only if it emits agentotel's telemetry, minus agentotel.* extras."""
-    semconv, agent = _describe(workload, "semconv"), _describe(workload, "agentotel")
+@pytest.mark.parametrize(
+    ("workload", "script"),
+    [*((w, OVERHEAD) for w in WORKLOADS), *((w, PROVIDERS) for w in PROVIDER_WORKLOADS)],
+)
+def test_semconv_floor_emits_what_agentotel_emits(workload: str, script: Path) -> None:
+    """The semconv mode is a floor only if it emits agentotel's telemetry, minus agentotel.* extras
+    (span attributes; the cost counter, or the unpriced-call counter of a model with no price)."""
+    semconv, agent = _describe(workload, "semconv", script), _describe(workload, "agentotel", script)
     s_span, a_span = semconv["span"], agent["span"]
     assert (s_span["name"], s_span["kind"]) == (a_span["name"], a_span["kind"])
     assert s_span["kind"] == "CLIENT"
@@ -118,7 +132,7 @@ def test_semconv_floor_emits_what_agentotel_emits(workload: str) -> None:
     if workload.endswith("_stream"):
         assert "gen_ai.response.time_to_first_chunk" in s_attrs
 
-    a_metrics = {k: v for k, v in agent["metrics"].items() if k != "agentotel.llm.cost.usd"}
+    a_metrics = {k: v for k, v in agent["metrics"].items() if not k.startswith("agentotel.")}
     s_metrics = semconv["metrics"]
     assert sorted(s_metrics) == sorted(a_metrics)
     expected = STREAM_METRICS if workload.endswith("_stream") else STREAM_METRICS[::3]
@@ -158,3 +172,35 @@ def test_only_rejects_an_unknown_workload_naming_the_accepted_ones() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert "argument --only: unknown workload 'gemini'; accepted: anthropic, anthropic-stream," in done.stderr
+
+
+def test_smoke_providers_benchmark_runs_every_mode(tmp_path: Path) -> None:
+    """benchmarks/providers.py: every workload runs in its modes with one span per LLM call, the
+    floor's metrics are the conventions' (3 for a call, 5 for a stream), and a botocore call to
+    another service makes no span and no metric point, instrumented or not."""
+    out = tmp_path / "providers.json"
+    done = subprocess.run(
+        [sys.executable, str(PROVIDERS), "--smoke", "--no-callgrind", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    workloads = json.loads(out.read_text())["cpu_us_per_call"]
+    assert sorted(workloads) == sorted([*PROVIDER_WORKLOADS, "botocore_other"])
+    for name in PROVIDER_WORKLOADS:
+        modes = workloads[name]["modes"]
+        assert sorted(modes) == ["agentotel", "none", "semconv"], name
+        assert [modes[m]["spans_per_call"] for m in ("none", "semconv", "agentotel")] == [0.0, 1.0, 1.0]
+        expected = STREAM_METRICS if name.endswith("_stream") else STREAM_METRICS[::3]
+        assert modes["none"]["metrics"] == [], name
+        assert modes["semconv"]["metrics"] == expected, name
+        extras = [m for m in modes["agentotel"]["metrics"] if m.startswith("agentotel.")]
+        assert sorted(modes["agentotel"]["metrics"]) == sorted([*expected, *extras]), name
+    other = workloads["botocore_other"]["modes"]
+    assert sorted(other) == ["agentotel", "none"]
+    assert [other[m]["spans_per_call"] for m in ("none", "agentotel")] == [0.0, 0.0]
+    assert other["none"]["metrics"] == other["agentotel"]["metrics"] == []
+    assert "agentotel/floor" in done.stdout
+    assert "Command: " in done.stdout
