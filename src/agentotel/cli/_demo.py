@@ -167,7 +167,7 @@ def run() -> int:
     import agentotel
     from agentotel.cli._demo_agent import run_anthropic, run_openai
     from agentotel.cli._demo_planner import run_planner
-    from agentotel.cli._demo_providers import run_offline as run_providers
+    from agentotel.cli._demo_providers import offline_calls
 
     console = Console()
     cap = TelemetryCapture()
@@ -191,8 +191,10 @@ def run() -> int:
                 )
                 run_anthropic(claude, "claude-opus-5", offline=True, say=say)
             console.rule("one call per provider: Gemini, Bedrock (Converse), LiteLLM")
+            calls = offline_calls(server.base_url, server.openai_base_url, say, announce=say)
             with agentotel.workflow("one call per provider"):
-                run_providers(server.base_url, server.openai_base_url, say, announce=say)
+                for call in calls:
+                    call()
     finally:
         agentotel.uninstrument()
     console.rule("traces")

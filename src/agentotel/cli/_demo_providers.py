@@ -116,23 +116,26 @@ def run_litellm(litellm: Any, model: str, say: Say, **route: Any) -> None:
     say(f"litellm: {reply.choices[0].message.content}")
 
 
-def run_offline(
+def offline_calls(
     base_url: str, openai_base_url: str, say: Say, announce: Callable[[str], Any] | None = None
-) -> None:
+) -> list[Callable[[], None]]:
     """The three calls against the fake server at ``base_url`` (``openai_base_url``: its OpenAI
-    prefix, for LiteLLM's ``openai/`` route); ``announce`` is told before the slow LiteLLM import."""
+    prefix, for LiteLLM's ``openai/`` route), ready to run: the SDKs are imported and the clients
+    made here (so the slow LiteLLM import is not timed as part of a call); a missing SDK is its
+    skip line now and no call. ``announce`` is told before the LiteLLM import."""
+    calls: list[Callable[[], None]] = []
     try:
         gemini = gemini_client(base_url)
     except ImportError:
         skipped("gemini", "google-genai", say)
     else:
-        run_gemini(gemini, GEMINI_MODEL, say)
+        calls.append(lambda: run_gemini(gemini, GEMINI_MODEL, say))
     try:
         bedrock = bedrock_client(base_url)
     except ImportError:
         skipped("bedrock", "bedrock", say)
     else:
-        run_bedrock(bedrock, BEDROCK_MODEL, say)
+        calls.append(lambda: run_bedrock(bedrock, BEDROCK_MODEL, say))
     if announce is not None and find_spec("litellm") is not None:
         announce("importing litellm (it takes a few seconds)")
     try:
@@ -141,4 +144,13 @@ def run_offline(
         skipped("litellm", "litellm", say)
     else:
         route = {"api_base": openai_base_url, "api_key": "sk-demo-not-a-real-key", "max_retries": 0}
-        run_litellm(litellm, LITELLM_MODEL, say, **route)
+        calls.append(lambda: run_litellm(litellm, LITELLM_MODEL, say, **route))
+    return calls
+
+
+def run_offline(
+    base_url: str, openai_base_url: str, say: Say, announce: Callable[[str], Any] | None = None
+) -> None:
+    """:func:`offline_calls`, then each call."""
+    for call in offline_calls(base_url, openai_base_url, say, announce):
+        call()
