@@ -10,10 +10,10 @@ The agent itself (tool loop, stream, a handled API error, an embedding, a Claude
 ``agentotel/cli/_demo_agent.py``; then one call through each other provider whose SDK is installed
 (``agentotel/cli/_demo_providers.py``): Gemini ``generate_content``, Bedrock ``converse``, LiteLLM
 ``completion``. Online, each runs when its key is set: ``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``
-(``GEMINI_MODEL``), AWS credentials in ``AWS_ACCESS_KEY_ID`` / ``AWS_PROFILE`` /
-``AWS_BEARER_TOKEN_BEDROCK`` (``BEDROCK_MODEL``, region from ``AWS_REGION``), the key of the
-provider of ``LITELLM_MODEL`` (default ``openai/gpt-4o-mini``: ``OPENAI_API_KEY``). This script
-only chooses where each talks to.
+(``GEMINI_MODEL``), AWS credentials in ``AWS_ACCESS_KEY_ID`` or ``AWS_BEARER_TOKEN_BEDROCK``
+(``BEDROCK_MODEL``, region from ``AWS_REGION``; a shell's ``AWS_PROFILE`` alone does not make real
+Bedrock calls), the key of the provider of ``LITELLM_MODEL`` (default ``openai/gpt-4o-mini``:
+``OPENAI_API_KEY``). This script only chooses where each talks to.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from agentotel.cli import _demo_providers as providers
 from agentotel.cli._demo_agent import run_anthropic, run_openai
 
 GEMINI_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-AWS_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")
+AWS_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_BEARER_TOKEN_BEDROCK")
 # The key LiteLLM needs for the provider prefix of LITELLM_MODEL.
 LITELLM_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 

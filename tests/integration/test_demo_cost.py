@@ -17,8 +17,15 @@ VENV_BIN = Path(sys.executable).parent
 
 def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOTEL_"))}
-    environ.pop("OPENAI_API_KEY", None)
-    environ.pop("ANTHROPIC_API_KEY", None)
+    for key in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "AWS_ACCESS_KEY_ID",
+    ):
+        environ.pop(key, None)
+    environ.pop("AWS_BEARER_TOKEN_BEDROCK", None)
     environ.update(COLUMNS="200", ANTHROPIC_OPEN_TELEMETRY="false", **env)
     return subprocess.run(
         argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=180, check=True
@@ -80,3 +87,11 @@ def test_the_example_agent_prices_every_call_under_opentelemetry_instrument() ->
     assert (
         unpriced == ["generate_content gemini-2.5-flash"] * GEMINI + ["chat amazon.nova-lite-v1:0"] * BEDROCK
     )
+
+
+def test_the_example_stays_offline_when_only_an_aws_profile_is_set() -> None:
+    # A shell's AWS_PROFILE is no key: the example still talks to the fake server only.
+    done = _run(sys.executable, "examples/agent.py", AWS_PROFILE="a-profile-this-machine-lacks")
+    lines = done.stdout.splitlines()
+    assert lines[0] == "agent: Hello from the fake LLM server."
+    assert ("bedrock: Hello from the fake LLM server." in lines) is BEDROCK
