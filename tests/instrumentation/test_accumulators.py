@@ -45,6 +45,7 @@ ALLOWED: dict[str, set[str] | None] = {
     "agentotel._content": {"text_parts", "tool_call_part", "tool_response_part"},
     "agentotel._lifecycle": {"Attributes"},
     "agentotel.instrumentation._accumulator": None,
+    "agentotel.instrumentation._openai_wire": {"ChatChunkAccumulator"},
     "agentotel.instrumentation.openai": {"content", "extract"},
     "agentotel.instrumentation.anthropic": {"content", "extract"},
     "agentotel.instrumentation.anthropic.extract": None,

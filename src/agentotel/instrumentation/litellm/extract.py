@@ -1,21 +1,24 @@
 """Pure functions: LiteLLM request kwargs / responses -> span attributes and tokens.
 
 LiteLLM answers every provider in the OpenAI format (``ModelResponse``, ``EmbeddingResponse``,
-``ModelResponseStream`` chunks), so one set of extractors serves them all. Where the call went
-(provider, model without LiteLLM's ``provider/`` prefix, host) comes from LiteLLM's own routing,
-read in :mod:`.patch`; :func:`route_attributes` turns it into attributes. Message content and the
-tool results a request sends back are in :mod:`.content`.
+``ModelResponseStream`` chunks), so one set of extractors serves them all; what it reads as the
+OpenAI instrumentation does (request options, choices) is in
+:mod:`agentotel.instrumentation._openai_wire`. Where the call went (provider, model without
+LiteLLM's ``provider/`` prefix, host) comes from LiteLLM's own routing, read in :mod:`.patch`;
+:func:`route_attributes` turns it into attributes. Message content and the tool results a request
+sends back are in :mod:`.content`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import urlsplit
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
 from agentotel._usage import reported
+from agentotel.instrumentation import _openai_wire as wire
 
 # LiteLLM's provider names -> gen_ai.provider.name (the conventions' names); any other name is
 # recorded as LiteLLM spells it.
@@ -62,52 +65,14 @@ def route_attributes(provider: str, model: str, api_base: str | None) -> tuple[t
     return tuple(found)
 
 
-def _num(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _model(kw: Mapping[str, Any]) -> str:
-    model = kw.get("model")
-    return model if isinstance(model, str) else ""
-
-
-_SAMPLING = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
-
-
 def completion_request_attributes(kw: Mapping[str, Any]) -> Attributes:
     """Request attributes of ``completion`` / ``acompletion`` (the model as given; the routing
     attributes replace it with the model without the provider prefix)."""
     a: Attributes = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
-        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+        semconv.GEN_AI_REQUEST_MODEL: wire.model_of(kw),
     }
-    max_tokens = kw.get("max_completion_tokens")
-    if max_tokens is None or not _num(max_tokens):
-        max_tokens = kw.get("max_tokens")
-    if max_tokens is not None and _num(max_tokens):
-        a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
-    for key, attr in _SAMPLING:
-        value = kw.get(key)
-        if value is not None and _num(value):
-            a[attr] = float(value)
-    seed = kw.get("seed")
-    if seed is not None and _num(seed):
-        a[semconv.GEN_AI_REQUEST_SEED] = int(seed)
-    n = kw.get("n")
-    if n is not None and _num(n) and n != 1:
-        a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(n)
-    stop = kw.get("stop")
-    if isinstance(stop, str):
-        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    if kw.get("stream") is True:
-        a[semconv.GEN_AI_REQUEST_STREAM] = True
+    wire.put_chat_options(a, kw)
     fmt = kw.get("response_format")
     if isinstance(fmt, type) or (
         isinstance(fmt, Mapping) and fmt.get("type") in ("json_schema", "json_object")
@@ -116,23 +81,8 @@ def completion_request_attributes(kw: Mapping[str, Any]) -> Attributes:
     return a
 
 
-def embedding_request_attributes(kw: Mapping[str, Any]) -> Attributes:
-    """Request attributes of ``embedding`` / ``aembedding``."""
-    a: Attributes = {
-        semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
-        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
-    }
-    fmt = kw.get("encoding_format")
-    if isinstance(fmt, str):
-        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [fmt]
-    dims = kw.get("dimensions")
-    if _num(dims):
-        a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = int(dims)
-    return a
-
-
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+embedding_request_attributes = wire.embeddings_request_attributes
+_get = wire.get
 
 
 def usage(a: Attributes, found: Any) -> tuple[int | None, int | None]:
@@ -164,13 +114,6 @@ def usage(a: Attributes, found: Any) -> tuple[int | None, int | None]:
     return i, o
 
 
-def put_tool_calls(a: Attributes, names: list[str], ids: list[str]) -> None:
-    """Names and ids of the tool calls the model asked for (no arguments: those are content)."""
-    if names:
-        a[semconv.AGENTOTEL_TOOL_CALL_NAMES] = names
-        a[semconv.AGENTOTEL_TOOL_CALL_IDS] = ids
-
-
 def put_head(a: Attributes, response: Any) -> str | None:
     """Response id and model; returns the model."""
     rid = getattr(response, "id", None)
@@ -187,19 +130,7 @@ def completion_response_attributes(response: Any) -> tuple[Attributes, int | Non
     """Attributes, input tokens, output tokens and response model of a ``ModelResponse``."""
     a: Attributes = {}
     model = put_head(a, response)
-    reasons: list[str] = []
-    names: list[str] = []
-    ids: list[str] = []
-    for choice in getattr(response, "choices", None) or ():
-        reason = getattr(choice, "finish_reason", None)
-        reasons.append(reason if isinstance(reason, str) else "")
-        message = getattr(choice, "message", None)
-        for call in getattr(message, "tool_calls", None) or ():
-            names.append(str(_get(_get(call, "function"), "name") or ""))
-            ids.append(str(_get(call, "id") or ""))
-    if reasons:
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-    put_tool_calls(a, names, ids)
+    wire.put_choices(a, getattr(response, "choices", None))
     i, o = usage(a, getattr(response, "usage", None))
     return a, i, o, model
 

@@ -1,54 +1,27 @@
 """Pure functions: OpenAI request kwargs / response objects -> semconv messages, tool results.
 
 Content is read only with content capture on; the engine encodes, redacts and cuts it. The tool
-results a request sends back feed the inferred tool spans (whatever the capture setting).
+results a request sends back feed the inferred tool spans (whatever the capture setting). The
+Chat Completions and Embeddings readers are :mod:`agentotel.instrumentation._openai_wire`'s,
+shared with LiteLLM (which speaks the same format); the Responses API ones are here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from agentotel._content import text_parts, tool_call_part, tool_response_part
+from agentotel.instrumentation._openai_wire import chat_input_messages as chat_input_messages
+from agentotel.instrumentation._openai_wire import chat_output_messages as chat_output_messages
+from agentotel.instrumentation._openai_wire import chat_tool_results as chat_tool_results
+from agentotel.instrumentation._openai_wire import embeddings_request_content as embeddings_request_content
+from agentotel.instrumentation._openai_wire import get as _get
+from agentotel.instrumentation._openai_wire import no_output as no_output
 from agentotel.instrumentation.openai.extract import responses_finish_reason
 
 
 # --- content (capture on only) ---------------------------------------------------------------
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
-def _tool_call_part(call: Any) -> dict[str, Any]:
-    fn = _get(call, "function")
-    return tool_call_part(_get(call, "id"), _get(fn, "name"), _get(fn, "arguments"))
-
-
-def chat_input_messages(messages: Iterable[Any]) -> list[dict[str, Any]]:
-    """Chat ``messages`` in the GenAI semconv message shape."""
-    out: list[dict[str, Any]] = []
-    for msg in messages:
-        role = _get(msg, "role")
-        if role == "tool":
-            parts = [tool_response_part(_get(msg, "tool_call_id"), _get(msg, "content"))]
-        else:
-            parts = text_parts(_get(msg, "content"))
-            parts.extend(_tool_call_part(c) for c in _get(msg, "tool_calls") or ())
-        out.append({"role": role, "parts": parts})
-    return out
-
-
-def chat_output_messages(completion: Any) -> list[dict[str, Any]]:
-    """The choices of a ChatCompletion as semconv output messages."""
-    out: list[dict[str, Any]] = []
-    for choice in getattr(completion, "choices", None) or ():
-        message = getattr(choice, "message", None)
-        parts = text_parts(getattr(message, "content", None))
-        parts.extend(_tool_call_part(c) for c in getattr(message, "tool_calls", None) or ())
-        reason = getattr(choice, "finish_reason", None)
-        out.append({"role": "assistant", "parts": parts, "finish_reason": reason})
-    return out
-
-
 def _function_call_part(item: Any) -> dict[str, Any]:
     return tool_call_part(_get(item, "call_id"), _get(item, "name"), _get(item, "arguments"))
 
@@ -86,26 +59,6 @@ def responses_output_messages(response: Any) -> list[dict[str, Any]]:
 
 
 # --- tool results sent back (for inferred tool spans) ----------------------------------------
-def chat_tool_results(kw: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    """``(tool_call_id, is_error)`` of the ``role: tool`` messages after the last assistant message.
-
-    Only a list or tuple is read: any other iterable may be single-use, and is the SDK's.
-    """
-    messages = kw.get("messages")
-    found: list[tuple[str, bool]] = []
-    if isinstance(messages, (list, tuple)):
-        for msg in reversed(messages):
-            role = _get(msg, "role")
-            if role == "assistant":
-                break
-            if role == "tool":
-                call_id = _get(msg, "tool_call_id")
-                if isinstance(call_id, str):
-                    found.append((call_id, False))
-    found.reverse()
-    return found
-
-
 def responses_tool_results(kw: Mapping[str, Any]) -> list[tuple[str, bool]]:
     """``(call_id, is_error)`` of the ``function_call_output`` items of a Responses ``input``."""
     items = kw.get("input")
@@ -133,13 +86,3 @@ def responses_request_content(kw: Mapping[str, Any]) -> dict[str, Any]:
     instructions = kw.get("instructions")
     system = [{"type": "text", "content": instructions}] if isinstance(instructions, str) else None
     return {"system": system, "inputs": responses_input_messages(kw.get("input")), "tools": kw.get("tools")}
-
-
-def embeddings_request_content(kw: Mapping[str, Any]) -> dict[str, Any]:
-    """The input of an embeddings request, as one user message."""
-    return {"inputs": [{"role": "user", "parts": [{"type": "text", "content": kw.get("input")}]}]}
-
-
-def no_output(_: Any) -> None:
-    """Output messages of an operation that has none (embeddings)."""
-    return None

@@ -2,18 +2,26 @@
 
 Nothing here touches OpenTelemetry; everything is a function of its arguments and is unit-tested
 without a tracer. SDK sentinels (``omit``/``NOT_GIVEN``) fail the type checks and are skipped.
-Message content and the tool results a request sends back are in :mod:`.content`.
+Message content and the tool results a request sends back are in :mod:`.content`. What the
+Chat Completions and Embeddings formats share with LiteLLM is read in
+:mod:`agentotel.instrumentation._openai_wire`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, TypeGuard
+from typing import Any
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
 from agentotel._usage import reported
+from agentotel.instrumentation import _openai_wire as wire
+from agentotel.instrumentation._openai_wire import (
+    embeddings_request_attributes as embeddings_request_attributes,
+)
+from agentotel.instrumentation._openai_wire import model_of as model_of
+from agentotel.instrumentation._openai_wire import put_tool_calls as put_tool_calls
 
 # Host (exact, or a suffix starting with ".") -> gen_ai.provider.name, for OpenAI-compatible APIs.
 PROVIDER_HOSTS: tuple[tuple[str, str], ...] = (
@@ -48,24 +56,12 @@ def server_attributes(scheme: str, host: str, port: int | None) -> tuple[tuple[s
     )
 
 
-def _num(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-_SAMPLING = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
-
-
 def _put_common(a: Attributes, kw: Mapping[str, Any]) -> None:
-    # ``value is not None and`` before each ``_num``: most options are absent, and the test is
+    # ``value is not None and`` before each ``num``: most options are absent, and the test is
     # cheaper than the call (every request comes here).
-    for key, attr in _SAMPLING:
+    for key, attr in wire.SAMPLING:
         value = kw.get(key)
-        if value is not None and _num(value):
+        if value is not None and wire.num(value):
             a[attr] = float(value)
     tier = kw.get("service_tier")
     if isinstance(tier, str):
@@ -89,11 +85,6 @@ def output_type(response_format: Any) -> str | None:
     return None
 
 
-def model_of(kw: Mapping[str, Any]) -> str:
-    model = kw.get("model")
-    return model if isinstance(model, str) else ""
-
-
 def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
     """Request attributes of ``chat.completions.create``/``parse``."""
     a: Attributes = {
@@ -101,23 +92,10 @@ def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
         semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
         semconv.OPENAI_API_TYPE: semconv.OPENAI_API_CHAT_COMPLETIONS,
     }
-    max_tokens = kw.get("max_completion_tokens")
-    if max_tokens is None or not _num(max_tokens):
-        max_tokens = kw.get("max_tokens")
-    if max_tokens is not None and _num(max_tokens):
-        a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
-    _put_common(a, kw)
-    seed = kw.get("seed")
-    if seed is not None and _num(seed):
-        a[semconv.GEN_AI_REQUEST_SEED] = int(seed)
-    n = kw.get("n")
-    if n is not None and _num(n) and n != 1:
-        a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(n)
-    stop = kw.get("stop")
-    if isinstance(stop, str):
-        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    wire.put_chat_options(a, kw)
+    tier = kw.get("service_tier")
+    if isinstance(tier, str):
+        a[semconv.OPENAI_REQUEST_SERVICE_TIER] = tier
     response_format = kw.get("response_format")
     otype = output_type(response_format) if response_format is not None else None
     if otype:
@@ -133,7 +111,7 @@ def responses_request_attributes(kw: Mapping[str, Any]) -> Attributes:
         semconv.OPENAI_API_TYPE: semconv.OPENAI_API_RESPONSES,
     }
     max_tokens = kw.get("max_output_tokens")
-    if _num(max_tokens):
+    if wire.num(max_tokens):
         a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
     _put_common(a, kw)
     text = kw.get("text")
@@ -142,21 +120,6 @@ def responses_request_attributes(kw: Mapping[str, Any]) -> Attributes:
         otype = semconv.OUTPUT_JSON
     if otype:
         a[semconv.GEN_AI_OUTPUT_TYPE] = otype
-    return a
-
-
-def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
-    """Request attributes of ``embeddings.create``."""
-    a: Attributes = {
-        semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
-        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
-    }
-    fmt = kw.get("encoding_format")
-    if isinstance(fmt, str):
-        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [fmt]
-    dims = kw.get("dimensions")
-    if _num(dims):
-        a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = int(dims)
     return a
 
 
@@ -207,14 +170,6 @@ def chat_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
     )
 
 
-def put_tool_calls(a: Attributes, names: list[str], ids: list[str]) -> None:
-    """Names and ids of the tool calls the model asked for (no arguments: those are content)."""
-    if names:
-        a[semconv.AGENTOTEL_TOOL_CALL_NAMES] = names
-    if ids:
-        a[semconv.AGENTOTEL_TOOL_CALL_IDS] = ids
-
-
 def _response_common(a: Attributes, response: Any) -> str | None:
     rid = getattr(response, "id", None)
     if isinstance(rid, str):
@@ -236,20 +191,7 @@ def chat_response_attributes(completion: Any) -> tuple[Attributes, int | None, i
     fingerprint = getattr(completion, "system_fingerprint", None)
     if isinstance(fingerprint, str):
         a[semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
-    reasons: list[str] = []
-    names: list[str] = []
-    ids: list[str] = []
-    for choice in getattr(completion, "choices", None) or ():
-        reason = getattr(choice, "finish_reason", None)
-        reasons.append(reason if isinstance(reason, str) else "")
-        message = getattr(choice, "message", None)
-        for call in getattr(message, "tool_calls", None) or ():
-            fn = getattr(call, "function", None)
-            names.append(str(getattr(fn, "name", "")))
-            ids.append(str(getattr(call, "id", "")))
-    if reasons:
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-    put_tool_calls(a, names, ids)
+    wire.put_choices(a, getattr(completion, "choices", None))
     i, o = chat_usage(a, getattr(completion, "usage", None))
     return a, i, o, model
 
