@@ -80,7 +80,7 @@ PROMPT = overhead.PROMPT
 MAX_TOKENS = overhead.MAX_TOKENS
 TEMPERATURE = overhead.TEMPERATURE
 GEMINI_MODEL = "gemini-2.5-flash"
-BEDROCK_MODEL = BEDROCK_MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+BEDROCK_MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 LITELLM_MODEL = "gpt-4o"
 _SELF = Path(__file__).resolve()
 # --priced: the children price the Gemini and Bedrock models (which ship unpriced) from this file.
@@ -90,7 +90,7 @@ _PRICED_ENV = "PROVIDERS_BENCH_PRICING_FILE"
 BENCH_PRICES = {
     "models": {
         "gemini-2.5-flash-001": {"input": 1.0, "output": 2.0},
-        BEDROCK_MODEL_ID: {"input": 1.0, "output": 2.0},
+        BEDROCK_MODEL: {"input": 1.0, "output": 2.0},
     }
 }
 _STS_BODY = (
