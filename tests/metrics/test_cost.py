@@ -198,6 +198,52 @@ def test_an_unknown_model_gets_no_cost_one_warning_and_a_count(
     assert openai_instrumented.metric_points(COST) == []
 
 
+def test_an_unpriced_model_is_looked_up_once_and_counted_on_every_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The unpriced path is cached per model like the priced one: the table is asked once (response
+    model, then request model), every call is still counted, one warning in all."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from agentotel.metrics._cardinality import CardinalityGuard
+    from agentotel.pricing import PriceTable
+
+    asked: list[str] = []
+
+    class Table(PriceTable):
+        def lookup(self, model: str, provider: str | None = None) -> Price | None:
+            asked.append(model)
+            return super().lookup(model, provider)
+
+    caplog.set_level(logging.WARNING, logger="agentotel")
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    costing = cost_module.Costing(
+        meter_provider.get_meter("test"), Table({}, {}), CardinalityGuard(10), meter_provider
+    )
+    start = {"gen_ai.provider.name": "gcp.gemini", "gen_ai.request.model": "gemini-x"}
+    for _ in range(3):
+        assert costing.record(start, None, 5, 6, "gemini-x-001") is None
+
+    assert asked == ["gemini-x-001", "gemini-x"]
+    assert [r.getMessage() for r in caplog.records if "no price" in r.getMessage()] == [
+        "agentotel: no price for model 'gemini-x-001': its calls get no cost "
+        "(add it with AGENTOTEL_PRICING_FILE)"
+    ]
+    data = reader.get_metrics_data()
+    assert data is not None
+    found = [
+        (dict(point.attributes or {}), point.value, metric.unit, metric.data.is_monotonic)
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+        if metric.name == UNPRICED
+        for point in metric.data.data_points
+    ]
+    assert found == [(start, 3, "{call}", True)]
+
+
 def test_a_pricing_file_prices_a_model_the_table_lacks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: TelemetryCapture, openai_client: Any
 ) -> None:

@@ -4,11 +4,13 @@ The counter is split by ``gen_ai.token.type``: ``input`` (uncached, cache-read a
 tokens, each at its own price) and ``output``. A model without a price gets no cost: one warning
 per model in the process, and the call is counted in ``agentotel.llm.cost.unpriced``.
 
-The cost counter is an *asynchronous* counter over running totals kept here: adding to a dict
-entry costs a small fraction of a synchronous ``Counter.add`` (the SDK cleans, copies and hashes
-the attributes of every measurement), and the exported series is the same monotonic sum. The
-totals belong to the meter provider, so every instrumentor (and every re-instrumentation) on one
-provider adds to one set of series, registered once.
+The cost counter and the unpriced-call counter are *asynchronous* counters over running totals
+kept here: adding to a dict entry costs a small fraction of a synchronous ``Counter.add`` (the SDK
+cleans, copies and hashes the attributes of every measurement: about 66,000 instructions for two
+attributes), and the exported series are the same monotonic sums. The totals belong to the meter
+provider, so every instrumentor (and every re-instrumentation) on one provider adds to one set of
+series, registered once. What a model costs, or that it has no price, is looked up once per
+(response model, request model, provider) and kept.
 """
 
 from __future__ import annotations
@@ -32,16 +34,19 @@ _warned_lock = threading.Lock()
 
 # The input and the output series of one (provider, request model): the counter's keys.
 _Keys = tuple[tuple[Any, str, str], tuple[Any, str, str]]
+# The unpriced-call series of one (provider, request model).
+_UnpricedKey = tuple[Any, str]
 
 
 class CostTotals:
     """Running cost per (provider, request model, token type): the asynchronous counter's values."""
 
-    __slots__ = ("__weakref__", "_lock", "_totals")
+    __slots__ = ("__weakref__", "_lock", "_totals", "_unpriced")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._totals: dict[tuple[Any, str, str], float] = {}
+        self._unpriced: dict[_UnpricedKey, int] = {}
 
     def add(self, provider: Any, model: str, inputs: float, outputs: float) -> None:
         """Add one call's input and output cost. A zero amount adds no series; a negative or NaN
@@ -61,6 +66,20 @@ class CostTotals:
                 totals[keys[0]] = totals.get(keys[0], 0.0) + inputs
             if outputs > 0:
                 totals[keys[1]] = totals.get(keys[1], 0.0) + outputs
+
+    def count_unpriced(self, key: _UnpricedKey) -> None:
+        """Count one call of a model without a price."""
+        unpriced = self._unpriced
+        with self._lock:
+            unpriced[key] = unpriced.get(key, 0) + 1
+
+    def observe_unpriced(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            counts = list(self._unpriced.items())
+        return [
+            Observation(calls, {semconv.GEN_AI_PROVIDER_NAME: provider, semconv.GEN_AI_REQUEST_MODEL: model})
+            for (provider, model), calls in counts
+        ]
 
     def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:
@@ -87,7 +106,7 @@ _first_global: list[MeterProvider] = []
 
 def _totals_for(meter: Meter, meter_provider: MeterProvider | None) -> CostTotals:
     """The totals of ``meter_provider`` (the global one when None), registering the asynchronous
-    counter on ``meter`` the first time a provider is seen."""
+    counters on ``meter`` the first time a provider is seen."""
     provider = meter_provider if meter_provider is not None else get_meter_provider()
     with _registry_lock:
         totals = _totals_by_provider.get(provider)
@@ -109,12 +128,18 @@ def _totals_for(meter: Meter, meter_provider: MeterProvider | None) -> CostTotal
         unit="{USD}",
         description="Cost of LLM calls in US dollars, from the price table.",
     )
+    meter.create_observable_counter(
+        semconv.LLM_COST_UNPRICED,
+        callbacks=[totals.observe_unpriced],
+        unit="{call}",
+        description="LLM calls whose model has no known price.",
+    )
     return totals
 
 
 # What :meth:`Costing.record` keeps per (response model, request model, provider): the price and
-# the input and output series. Only models the cardinality guard let through are kept (a value it
-# once admitted it always admits), at most this many.
+# the input and output series, or (no price) the unpriced-call series. Only models the cardinality
+# guard let through are kept (a value it once admitted it always admits), at most this many.
 _PRICED_MAX = 1024
 _Priced = tuple[Price, _Keys]
 
@@ -132,10 +157,8 @@ class Costing:
         self.prices = prices
         self._cardinality = cardinality
         self._priced: dict[tuple[Any, Any, Any], _Priced] = {}
+        self._unpriced: dict[tuple[Any, Any, Any], _UnpricedKey] = {}
         self._totals = _totals_for(meter, meter_provider)
-        self._unpriced = meter.create_counter(
-            semconv.LLM_COST_UNPRICED, unit="{call}", description="LLM calls whose model has no known price."
-        )
 
     def record(
         self,
@@ -152,10 +175,17 @@ class Costing:
         request_model = start_attributes.get(semconv.GEN_AI_REQUEST_MODEL)
         provider = start_attributes.get(semconv.GEN_AI_PROVIDER_NAME)
         # Every call of a model prices it the same way: looked up once, kept (see _PRICED_MAX).
-        priced = self._priced.get((response_model, request_model, provider))
+        call = (response_model, request_model, provider)
+        priced = self._priced.get(call)
         if priced is None:
-            priced = self._price(response_model, request_model, provider)
-            if priced is None:
+            unpriced = self._unpriced.get(call)
+            if unpriced is None:
+                found = self._price(*call)
+                if found is None:
+                    return None
+                priced = found
+            else:
+                self._totals.count_unpriced(unpriced)
                 return None
         price, keys = priced
         cache_read = cache_write = 0
@@ -170,19 +200,22 @@ class Costing:
         """The price and cost series of a call (response model first, then request model); None
         without a price (the call is counted unpriced, a warning once per model)."""
         model = str(request_model or "")
-        price = self.prices.lookup(response_model) if response_model else None
+        price = self.prices.lookup(response_model, provider) if response_model else None
         if price is None and model:
-            price = self.prices.lookup(model)
+            price = self.prices.lookup(model, provider)
         model_label = self._cardinality(semconv.GEN_AI_REQUEST_MODEL, model)
+        keep = model_label == model and len(self._priced) + len(self._unpriced) < _PRICED_MAX
+        call = (response_model, request_model, provider)
         if price is None:
-            self._unpriced.add(
-                1, {semconv.GEN_AI_PROVIDER_NAME: provider, semconv.GEN_AI_REQUEST_MODEL: model_label}
-            )
+            unpriced = (provider, model_label)
+            self._totals.count_unpriced(unpriced)
             _warn_once(response_model or model)
+            if keep:
+                self._unpriced[call] = unpriced
             return None
         priced = (price, CostTotals.keys(provider, model_label))
-        if model_label == model and len(self._priced) < _PRICED_MAX:
-            self._priced[(response_model, request_model, provider)] = priced
+        if keep:
+            self._priced[call] = priced
         return priced
 
 
