@@ -1,0 +1,300 @@
+"""The Pydantic AI instrumentor against real ``pydantic-ai`` agents on the real ``openai`` and
+``anthropic`` SDKs, driven against the fake LLM server: the tree of each way to run an agent, tool
+calls (plain, with ``RunContext``, retried), structured output, one LLM span per HTTP request and
+exact token sums, with and without Pydantic AI's own instrumentation switched on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import ModelFactory
+from helpers import QUESTION, attrs_of, token_sums
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import BaseModel
+from pydantic_ai import Agent, ModelRetry, RunContext
+
+from agentotel.testing import FakeLLMServer, Reply
+from agentotel.testing._capture import TelemetryCapture
+
+INTERNAL, CLIENT = SpanKind.INTERNAL, SpanKind.CLIENT
+RUN = "invoke_agent weather"
+TOOL = "execute_tool get_weather"
+ANSWER = "It is sunny in Paris."
+TOOL_THEN_ANSWER = [Reply.tool_call("get_weather", {"city": "Paris"}), Reply.text(ANSWER)]
+WORKFLOW_DURATION = "agentotel.workflow.duration"
+TOOL_DURATION = "agentotel.tool.duration"
+
+# Tokens the fake server counts for the two requests of TOOL_THEN_ANSWER (the question, then the
+# question + the tool call + its result), the same on both wire formats.
+TOOL_RUN_TOKENS = {"openai": {"input": 15, "output": 7}, "anthropic": {"input": 15, "output": 7}}
+
+
+class Weather(BaseModel):
+    city: str
+    celsius: int
+
+
+def weather_agent(model: Any, calls: list[str] | None = None, retry_first: bool = False) -> Agent[str, str]:
+    """An agent with a plain tool and a ``RunContext`` tool; ``retry_first``: the plain tool's
+    first call raises ``ModelRetry``."""
+    seen = calls if calls is not None else []
+    agent: Agent[str, str] = Agent(model, name="weather", deps_type=str)
+
+    @agent.tool_plain
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        seen.append(city)
+        if retry_first and len(seen) == 1:
+            raise ModelRetry("Say the city in English.")
+        return f"Sunny in {city}"
+
+    @agent.tool
+    def local_time(ctx: RunContext[str], city: str) -> str:
+        """Local time in a city."""
+        return f"{ctx.deps} in {city}"
+
+    return agent
+
+
+def tree(cap: TelemetryCapture) -> list[tuple[str, SpanKind, str | None]]:
+    """Every span as (name, kind, parent's name), in start order."""
+    spans = sorted(cap.spans(), key=lambda s: s.start_time or 0)
+    names = {s.context.span_id: s.name for s in spans if s.context is not None}
+    return [(s.name, s.kind, names.get(s.parent.span_id) if s.parent else None) for s in spans]
+
+
+def named(cap: TelemetryCapture, name: str) -> list[ReadableSpan]:
+    return [s for s in cap.spans() if s.name == name]
+
+
+def tool_run_tree(chat: str) -> list[tuple[str, SpanKind, str | None]]:
+    return [(RUN, INTERNAL, None), (chat, CLIENT, RUN), (TOOL, INTERNAL, RUN), (chat, CLIENT, RUN)]
+
+
+def llm_requests(server: FakeLLMServer) -> int:
+    return len([r for r in server.requests if r.path in ("/v1/chat/completions", "/v1/messages")])
+
+
+# --- the ways to run an agent ------------------------------------------------------------------------
+async def test_run_tree(
+    pai: TelemetryCapture,
+    make_model: ModelFactory,
+    chat_span: str,
+    provider: str,
+    fresh_fake_llm: FakeLLMServer,
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    result = await weather_agent(make_model()).run(QUESTION, deps="noon")
+
+    assert result.output == ANSWER
+    assert tree(pai) == tool_run_tree(chat_span)
+    assert llm_requests(fresh_fake_llm) == 2
+    assert token_sums(pai) == TOOL_RUN_TOKENS[provider]
+    assert token_sums(pai) == {"input": result.usage.input_tokens, "output": result.usage.output_tokens}
+    [run] = named(pai, RUN)
+    assert attrs_of(run)["gen_ai.usage.input_tokens"] == TOOL_RUN_TOKENS[provider]["input"]
+    assert attrs_of(run)["gen_ai.usage.output_tokens"] == TOOL_RUN_TOKENS[provider]["output"]
+
+
+def test_run_sync_tree(
+    pai: TelemetryCapture,
+    make_model: ModelFactory,
+    chat_span: str,
+    provider: str,
+    fresh_fake_llm: FakeLLMServer,
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    result = weather_agent(make_model()).run_sync(QUESTION, deps="noon")
+
+    assert result.output == ANSWER
+    assert tree(pai) == tool_run_tree(chat_span)
+    assert llm_requests(fresh_fake_llm) == 2
+    assert token_sums(pai) == TOOL_RUN_TOKENS[provider]
+
+
+async def test_run_stream_tree(
+    pai: TelemetryCapture,
+    make_model: ModelFactory,
+    chat_span: str,
+    provider: str,
+    fresh_fake_llm: FakeLLMServer,
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    async with weather_agent(make_model()).run_stream(QUESTION, deps="noon") as stream:
+        chunks = [chunk async for chunk in stream.stream_text(delta=True)]
+        assert named(pai, RUN) == []  # the run is still open while the app streams
+    assert "".join(chunks) == ANSWER
+    assert tree(pai) == tool_run_tree(chat_span)
+    assert llm_requests(fresh_fake_llm) == 2
+    assert token_sums(pai) == TOOL_RUN_TOKENS[provider]
+
+
+async def test_iter_tree(
+    pai: TelemetryCapture,
+    make_model: ModelFactory,
+    chat_span: str,
+    provider: str,
+    fresh_fake_llm: FakeLLMServer,
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    async with weather_agent(make_model()).iter(QUESTION, deps="noon") as agent_run:
+        nodes = [type(node).__name__ async for node in agent_run]
+
+    assert agent_run.result is not None and agent_run.result.output == ANSWER
+    assert nodes[-1] == "End"
+    assert tree(pai) == tool_run_tree(chat_span)
+    assert token_sums(pai) == TOOL_RUN_TOKENS[provider]
+
+
+async def test_the_run_span_names_the_agent_and_the_conversation(
+    pai: TelemetryCapture, make_model: ModelFactory, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script([Reply.text(ANSWER)])
+
+    result = await weather_agent(make_model()).run(QUESTION, deps="noon")
+
+    [run] = named(pai, RUN)
+    attrs = attrs_of(run)
+    assert attrs["gen_ai.operation.name"] == "invoke_agent"
+    assert attrs["gen_ai.agent.name"] == "weather"
+    assert attrs["gen_ai.conversation.id"] == result.conversation_id
+    assert pai.metric_count(WORKFLOW_DURATION, {"gen_ai.agent.name": "weather"}) == 1
+
+
+async def test_an_unnamed_agent_is_named_agent(pai: TelemetryCapture, make_model: ModelFactory) -> None:
+    await Agent(make_model()).run(QUESTION, infer_name=False)
+
+    assert [s.name for s in pai.spans() if s.kind is INTERNAL] == ["invoke_agent agent"]
+
+
+# --- tools ---------------------------------------------------------------------------------------------
+async def test_tool_spans_carry_the_models_call_ids(
+    pai: TelemetryCapture, make_model: ModelFactory, fresh_fake_llm: FakeLLMServer
+) -> None:
+    from agentotel.testing import ToolCall
+
+    fresh_fake_llm.script(
+        [
+            Reply.tool_calls(
+                ToolCall("get_weather", {"city": "Paris"}), ToolCall("local_time", {"city": "Rome"})
+            ),
+            Reply.text(ANSWER),
+        ]
+    )
+
+    result = await weather_agent(make_model()).run(QUESTION, deps="noon")
+
+    asked = {
+        part.tool_name: part.tool_call_id
+        for message in result.all_messages()
+        for part in message.parts
+        if type(part).__name__ == "ToolCallPart"
+    }
+    returned = {
+        part.tool_name: part.content
+        for message in result.all_messages()
+        for part in message.parts
+        if type(part).__name__ == "ToolReturnPart"
+    }
+    assert returned == {"get_weather": "Sunny in Paris", "local_time": "noon in Rome"}
+    for name in ("get_weather", "local_time"):
+        [span] = named(pai, f"execute_tool {name}")
+        assert attrs_of(span) == {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": name,
+            "gen_ai.tool.type": "function",
+            "gen_ai.tool.call.id": asked[name],
+            "gen_ai.tool.description": "Weather for a city."
+            if name == "get_weather"
+            else "Local time in a city.",
+        }
+        assert span.status.status_code is StatusCode.UNSET
+    assert pai.metric_count(TOOL_DURATION, {"gen_ai.tool.name": "local_time"}) == 1
+    assert not [s for s in pai.spans() if attrs_of(s).get("agentotel.tool.inferred")]
+
+
+async def test_a_model_retry_fails_the_tool_span_and_the_next_call_follows(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script(
+        [
+            Reply.tool_call("get_weather", {"city": "Parigi"}),
+            Reply.tool_call("get_weather", {"city": "Paris"}),
+            Reply.text(ANSWER),
+        ]
+    )
+    calls: list[str] = []
+
+    result = await weather_agent(make_model(), calls, retry_first=True).run(QUESTION, deps="noon")
+
+    assert result.output == ANSWER and calls == ["Parigi", "Paris"]
+    assert tree(pai) == [
+        (RUN, INTERNAL, None),
+        (chat_span, CLIENT, RUN),
+        (TOOL, INTERNAL, RUN),
+        (chat_span, CLIENT, RUN),
+        (TOOL, INTERNAL, RUN),
+        (chat_span, CLIENT, RUN),
+    ]
+    assert llm_requests(fresh_fake_llm) == 3
+    retried, succeeded = sorted(named(pai, TOOL), key=lambda s: s.start_time or 0)
+    assert retried.status.status_code is StatusCode.ERROR
+    assert attrs_of(retried)["error.type"] == "pydantic_ai.ModelRetry"
+    assert succeeded.status.status_code is StatusCode.UNSET
+    assert "error.type" not in attrs_of(succeeded)
+    assert pai.metric_count(TOOL_DURATION, {"error.type": "pydantic_ai.ModelRetry"}) == 1
+    [run] = named(pai, RUN)
+    assert run.status.status_code is StatusCode.UNSET
+
+
+async def test_invalid_arguments_are_one_failed_tool_span(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script([Reply.tool_call("get_weather", {"town": "Paris"}), Reply.text(ANSWER)])
+    calls: list[str] = []
+
+    result = await weather_agent(make_model(), calls).run(QUESTION, deps="noon")
+
+    assert result.output == ANSWER and calls == []
+    assert tree(pai) == tool_run_tree(chat_span)
+    [span] = named(pai, TOOL)
+    assert span.status.status_code is StatusCode.ERROR
+    # The tool did not run: the span names what Pydantic AI raised, the retry sent to the model.
+    assert attrs_of(span)["error.type"] == "pydantic_ai.exceptions.ToolRetryError"
+
+
+async def test_structured_output_is_no_tool_span(
+    pai: TelemetryCapture,
+    make_model: ModelFactory,
+    chat_span: str,
+    provider: str,
+    fresh_fake_llm: FakeLLMServer,
+) -> None:
+    fresh_fake_llm.script([Reply.tool_call("final_result", {"city": "Paris", "celsius": 21})])
+
+    result = await weather_agent(make_model()).run(QUESTION, deps="noon", output_type=Weather)
+
+    assert result.output == Weather(city="Paris", celsius=21)
+    assert tree(pai) == [(RUN, INTERNAL, None), (chat_span, CLIENT, RUN)]
+    assert llm_requests(fresh_fake_llm) == 1
+
+
+async def test_a_rejected_structured_output_gets_no_inferred_tool_span(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script(
+        [
+            Reply.tool_call("final_result", {"city": "Paris", "celsius": "warm"}),
+            Reply.tool_call("final_result", {"city": "Paris", "celsius": 21}),
+        ]
+    )
+
+    result = await weather_agent(make_model()).run(QUESTION, deps="noon", output_type=Weather)
+
+    assert result.output == Weather(city="Paris", celsius=21)
+    assert tree(pai) == [(RUN, INTERNAL, None), (chat_span, CLIENT, RUN), (chat_span, CLIENT, RUN)]
