@@ -279,6 +279,7 @@ ENTRY_POINTS = {
     "agentotel_litellm": "agentotel.instrumentation.litellm:LiteLLMInstrumentor",
     "agentotel_mcp": "agentotel.instrumentation.mcp:MCPInstrumentor",
     "agentotel_openai": "agentotel.instrumentation.openai:OpenAIInstrumentor",
+    "agentotel_openai_agents": "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
 }
 
 
