@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import agentotel
 from agentotel.instrumentation.openai import OpenAIInstrumentor
-from agentotel.instrumentation.openai_agents import OpenAIAgentsInstrumentor, processor
+from agentotel.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 from agentotel.processors import AuditSpanProcessor
 from agentotel.testing import FakeLLMServer, Reply
 from agentotel.testing._capture import TelemetryCapture
@@ -455,6 +455,8 @@ def test_a_bug_in_the_bridge_never_reaches_the_run(
     def broken(*args: Any) -> Any:
         raise RuntimeError("bridge bug")
 
+    from agentotel.instrumentation.openai_agents import processor
+
     monkeypatch.setattr(processor, "_block_for", broken)
     fake.script(SCRIPT)
 
@@ -488,8 +490,10 @@ def test_the_sdk_keeps_its_processors_and_gets_the_bridge_once(cap: TelemetryCap
             pass
         during = _sdk_processors()
 
+    from agentotel.instrumentation.openai_agents.processor import Bridge
+
     bridge = OpenAIAgentsInstrumentor().processor
-    assert isinstance(bridge, processor.Bridge)
+    assert isinstance(bridge, Bridge)
     kept = tuple(p for p in before if p is not bridge)
     assert during == (*kept, bridge)
     assert isinstance(kept[0], agents.tracing.processors.BatchTraceProcessor)
@@ -520,3 +524,28 @@ def test_the_sdk_export_can_be_turned_off_keeping_the_bridge(
         agents.set_trace_processors(list(before))
 
     assert [name for name, _, _ in tree(bridged)] == [WORKFLOW, "invoke_agent solo", LLM]
+
+
+def test_an_explicit_trace_with_a_custom_span_is_a_workflow_with_a_step(
+    bridged: TelemetryCapture, fake: FakeLLMServer, model: Any
+) -> None:
+    fake.script(["Hi."])
+
+    async def support() -> None:
+        with agents.trace("support"), agents.custom_span("lookup", {"customer": "c-1"}):
+            await agents.Runner.run(agents.Agent(name="solo", model=model), QUESTION)
+
+    asyncio.run(support())
+
+    assert tree(bridged) == [
+        ("invoke_workflow support", None, INTERNAL),
+        ("step lookup", "invoke_workflow support", INTERNAL),
+        ("invoke_agent solo", "step lookup", INTERNAL),
+        (LLM, "invoke_agent solo", CLIENT),
+    ]
+    assert attrs_of(one(bridged, "step lookup")) == {
+        "gen_ai.operation.name": "step",
+        "agentotel.step.name": "lookup",
+        "agentotel.step.type": "custom",
+    }
+    assert attrs_of(one(bridged, "invoke_workflow support"))["agentotel.plan.step_count"] == 1

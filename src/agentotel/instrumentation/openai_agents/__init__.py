@@ -26,13 +26,17 @@ Completions), exactly one per HTTP request. Tool calls the SDK runs are claimed 
 ``execute_tool`` span, so no ``execute_tool`` is also inferred from the next request.
 
 The SDK's own processors are left as they are: its default exporter still sends its traces to
-OpenAI's tracing backend when an OpenAI key is set. To turn that off and keep agentotel's spans,
-call ``agents.set_trace_processors([])`` before agentotel instruments (or run with
-``OPENAI_AGENTS_TRACING_EXPORT_API_KEY`` unset and no ``OPENAI_API_KEY``... see the manual page
-``docs/integrations/openai-agents.md``). ``OPENAI_AGENTS_DISABLE_TRACING=1`` (or
-``RunConfig(tracing_disabled=True)``) turns the SDK's tracing off, and with it these spans (LLM
-spans remain). ``uninstrument()`` leaves the processor registered but inert (the SDK can only
-replace all processors, not remove one).
+OpenAI's tracing backend (when it finds an OpenAI key), exactly as without agentotel. To stop that
+and keep agentotel's spans, keep only our processor once ``agents`` is imported::
+
+    import agents
+    from agentotel.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+    agents.set_trace_processors([OpenAIAgentsInstrumentor().processor])
+
+``OPENAI_AGENTS_DISABLE_TRACING=1`` (or ``RunConfig(tracing_disabled=True)``) turns the SDK's
+tracing off altogether, and with it these spans (the LLM spans remain). ``uninstrument()`` leaves
+our processor registered but inert: the SDK can only replace all its processors, not remove one.
 
 Content: nothing of the run's content is recorded unless content capture is on; then the tool
 arguments and results the SDK traced (``trace_include_sensitive_data``, default on) are recorded
