@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from helpers import CLAUDE, FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, GPT, instrumented
+from helpers import instrumented
 
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.instrumentation.openai import OpenAIInstrumentor
@@ -16,12 +15,7 @@ from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
 pytest.importorskip("pydantic_ai", reason="pydantic-ai is not installed (agentotel[pydantic-ai])")
-
-MAX_TOKENS = 1024
-"""Set on the Anthropic model: with the model's default (64,000) the ``anthropic`` SDK refuses a
-non-streaming request before sending it (``ValueError``), which Pydantic AI then streams."""
-
-ModelFactory = Callable[[], Any]
+from pai_helpers import MODELS, ModelFactory
 
 
 @pytest.fixture
@@ -36,31 +30,6 @@ def providers_only(cap: TelemetryCapture) -> Iterator[TelemetryCapture]:
     """The OpenAI and Anthropic instrumentors only: what the bridge is compared with."""
     with instrumented(cap, OpenAIInstrumentor, AnthropicInstrumentor):
         yield cap
-
-
-def openai_model(server: FakeLLMServer) -> Any:
-    import openai
-    from pydantic_ai.models.openai import OpenAIChatModel
-    from pydantic_ai.providers.openai import OpenAIProvider
-
-    client = openai.AsyncOpenAI(base_url=server.openai_base_url, api_key=FAKE_OPENAI_KEY, max_retries=0)
-    return OpenAIChatModel(GPT, provider=OpenAIProvider(openai_client=client))
-
-
-def anthropic_model(server: FakeLLMServer) -> Any:
-    import anthropic
-    from pydantic_ai.models.anthropic import AnthropicModel
-    from pydantic_ai.providers.anthropic import AnthropicProvider
-
-    client = anthropic.AsyncAnthropic(
-        base_url=server.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0
-    )
-    return AnthropicModel(
-        CLAUDE, provider=AnthropicProvider(anthropic_client=client), settings={"max_tokens": MAX_TOKENS}
-    )
-
-
-MODELS = {"openai": (openai_model, f"chat {GPT}"), "anthropic": (anthropic_model, f"chat {CLAUDE}")}
 
 
 @pytest.fixture(params=sorted(MODELS))

@@ -5,75 +5,30 @@ exact token sums, with and without Pydantic AI's own instrumentation switched on
 
 from __future__ import annotations
 
-from typing import Any
-
-from conftest import ModelFactory
 from helpers import QUESTION, attrs_of, token_sums
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind, StatusCode
-from pydantic import BaseModel
-from pydantic_ai import Agent, ModelRetry, RunContext
+from opentelemetry.trace import StatusCode
+from pai_helpers import (
+    ANSWER,
+    CLIENT,
+    INTERNAL,
+    RUN,
+    TOOL,
+    TOOL_DURATION,
+    TOOL_RUN_TOKENS,
+    TOOL_THEN_ANSWER,
+    WORKFLOW_DURATION,
+    ModelFactory,
+    Weather,
+    llm_requests,
+    named,
+    tool_run_tree,
+    tree,
+    weather_agent,
+)
+from pydantic_ai import Agent
 
 from agentotel.testing import FakeLLMServer, Reply
 from agentotel.testing._capture import TelemetryCapture
-
-INTERNAL, CLIENT = SpanKind.INTERNAL, SpanKind.CLIENT
-RUN = "invoke_agent weather"
-TOOL = "execute_tool get_weather"
-ANSWER = "It is sunny in Paris."
-TOOL_THEN_ANSWER = [Reply.tool_call("get_weather", {"city": "Paris"}), Reply.text(ANSWER)]
-WORKFLOW_DURATION = "agentotel.workflow.duration"
-TOOL_DURATION = "agentotel.tool.duration"
-
-# Tokens the fake server counts for the two requests of TOOL_THEN_ANSWER (the question, then the
-# question + the tool call + its result), the same on both wire formats.
-TOOL_RUN_TOKENS = {"openai": {"input": 15, "output": 7}, "anthropic": {"input": 15, "output": 7}}
-
-
-class Weather(BaseModel):
-    city: str
-    celsius: int
-
-
-def weather_agent(model: Any, calls: list[str] | None = None, retry_first: bool = False) -> Agent[str, str]:
-    """An agent with a plain tool and a ``RunContext`` tool; ``retry_first``: the plain tool's
-    first call raises ``ModelRetry``."""
-    seen = calls if calls is not None else []
-    agent: Agent[str, str] = Agent(model, name="weather", deps_type=str)
-
-    @agent.tool_plain
-    def get_weather(city: str) -> str:
-        """Weather for a city."""
-        seen.append(city)
-        if retry_first and len(seen) == 1:
-            raise ModelRetry("Say the city in English.")
-        return f"Sunny in {city}"
-
-    @agent.tool
-    def local_time(ctx: RunContext[str], city: str) -> str:
-        """Local time in a city."""
-        return f"{ctx.deps} in {city}"
-
-    return agent
-
-
-def tree(cap: TelemetryCapture) -> list[tuple[str, SpanKind, str | None]]:
-    """Every span as (name, kind, parent's name), in start order."""
-    spans = sorted(cap.spans(), key=lambda s: s.start_time or 0)
-    names = {s.context.span_id: s.name for s in spans if s.context is not None}
-    return [(s.name, s.kind, names.get(s.parent.span_id) if s.parent else None) for s in spans]
-
-
-def named(cap: TelemetryCapture, name: str) -> list[ReadableSpan]:
-    return [s for s in cap.spans() if s.name == name]
-
-
-def tool_run_tree(chat: str) -> list[tuple[str, SpanKind, str | None]]:
-    return [(RUN, INTERNAL, None), (chat, CLIENT, RUN), (TOOL, INTERNAL, RUN), (chat, CLIENT, RUN)]
-
-
-def llm_requests(server: FakeLLMServer) -> int:
-    return len([r for r in server.requests if r.path in ("/v1/chat/completions", "/v1/messages")])
 
 
 # --- the ways to run an agent ------------------------------------------------------------------------
