@@ -13,7 +13,17 @@ from agentotel.config import ConfigError
 from agentotel.pricing import Price, load
 
 READ_ON = "2026-12-02"  # the day the providers' pages were read for this table
-SOURCE_HOSTS = {"openai": "developers.openai.com", "anthropic": "platform.claude.com"}
+SOURCE_HOSTS = {
+    "openai": "developers.openai.com",
+    "anthropic": "platform.claude.com",
+    "gcp.gemini": "ai.google.dev",
+    "aws.bedrock": "aws.amazon.com",
+}
+# The day each transcription of a provider's page was made (not the day we read the transcription):
+# the Gemini API pricing page on 2026-10-07, the AWS Price List (us-east-1) on 2026-09-01.
+READ_ON_BY_PROVIDER = {"gcp.gemini": "2026-10-07", "aws.bedrock": "2026-09-01"}
+GEMINI_PRICING = "https://ai.google.dev/gemini-api/docs/pricing"
+BEDROCK_PRICING = "https://aws.amazon.com/bedrock/pricing/"
 ANTHROPIC_PRICING = "https://platform.claude.com/docs/en/about-claude/pricing"
 # Kept from the earlier table, with their earlier dates: no page of OpenAI's giving their price could
 # be read for this one (OpenAI's pricing page no longer lists them); the test suite prices them.
@@ -32,7 +42,7 @@ def test_every_shipped_price_names_its_source_page_and_the_day_it_was_read() -> 
             continue
         url = urlparse(entry["source"])
         assert (url.scheme, url.netloc) == ("https", SOURCE_HOSTS[entry["provider"]]), name
-        assert entry["as_of"] == READ_ON, name
+        assert entry["as_of"] == READ_ON_BY_PROVIDER.get(entry["provider"], READ_ON), name
     assert unsourced == UNSOURCED
 
 
@@ -52,6 +62,85 @@ def test_the_demo_models_and_current_models_are_priced() -> None:
     # Priced in tiers or with a cache price we could not settle: left out rather than guessed.
     for unpriced in ("claude-haiku-5-5", "claude-sonnet-5-5", "claude-fable-5-1", "gpt-6.2-astra", "gpt-4.1"):
         assert table.lookup(unpriced) is None, unpriced
+
+
+GEMINI = {  # USD per million tokens, standard (paid) tier, text input; no cache price on the page read
+    "gemini-3.5-flash": (1.5, 9.0),
+    "gemini-3.5-flash-lite": (0.3, 2.5),
+    "gemini-2.5-flash": (0.3, 2.5),
+    "gemini-2.5-flash-lite": (0.1, 0.4),
+}
+NOVA = {  # USD per million tokens, us-east-1 on-demand
+    "amazon.nova-micro-v1:0": (0.035, 0.14),
+    "amazon.nova-lite-v1:0": (0.06, 0.24),
+    "amazon.nova-pro-v1:0": (0.8, 3.2),
+    "amazon.nova-premier-v1:0": (2.5, 12.5),
+}
+
+
+@pytest.mark.parametrize(("model", "prices"), GEMINI.items())
+def test_gemini_api_models_are_priced_for_gemini_api_calls_only(
+    model: str, prices: tuple[float, float]
+) -> None:
+    table = load(None)
+    price = Price(*prices, None, None, "2026-10-07", GEMINI_PRICING)
+    assert table.lookup(model, "gcp.gemini") == price
+    # The model version a response names (the fake server's "-001", a real "gemini-2.5-flash-001").
+    assert table.lookup(f"{model}-001", "gcp.gemini") == price
+    assert table.lookup(f"models/{model}", "gcp.gemini") == price
+    # Vertex AI prices the same names on its own page, which could not be read: no price.
+    assert table.lookup(model, "gcp.vertex_ai") is None
+    assert table.lookup(f"publishers/google/models/{model}", "gcp.vertex_ai") is None
+
+
+@pytest.mark.parametrize(("model", "prices"), NOVA.items())
+def test_nova_models_are_priced_for_bedrock_calls_in_us_east_1_terms(
+    model: str, prices: tuple[float, float]
+) -> None:
+    table = load(None)
+    price = Price(*prices, None, None, "2026-09-01", BEDROCK_PRICING)
+    assert table.lookup(model, "aws.bedrock") == price
+    # The US cross-region inference profile is charged at its source region's price (us-east-1's).
+    assert table.lookup(f"us.{model}", "aws.bedrock") == price
+    # An ARN names the model or the profile after its last "/".
+    assert table.lookup(f"arn:aws:bedrock:us-east-1::foundation-model/{model}", "aws.bedrock") == price
+    arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{model}"
+    assert table.lookup(arn, "aws.bedrock") == price
+    # Other geographies and the global profile cost otherwise (not read): no price, none guessed.
+    for prefix in ("eu.", "apac.", "jp.", "au.", "us-gov.", "global."):
+        assert table.lookup(f"{prefix}{model}", "aws.bedrock") is None, prefix
+    assert table.lookup(model, "gcp.gemini") is None
+
+
+def test_models_left_out_of_the_google_and_aws_prices() -> None:
+    table = load(None)
+    # Priced in tiers by prompt length (2.5 Pro, 3.1 Pro); a price that changes on 2027-01-01 (3.8 Flash).
+    for model in ("gemini-2.5-pro", "gemini-3.1-pro-preview", "gemini-3.8-flash"):
+        assert table.lookup(model, "gcp.gemini") is None, model
+    # Claude and Llama on Bedrock: no page of their Bedrock prices could be read; the direct
+    # Anthropic price is not Bedrock's (regional endpoints cost more).
+    for model in ("anthropic.claude-sonnet-4-5-20250929-v1:0", "meta.llama3-8b-instruct-v1:0"):
+        assert table.lookup(model, "aws.bedrock") is None, model
+    assert table.lookup("claude-sonnet-4-5-20250929", "aws.bedrock") is None
+    assert table.lookup("claude-sonnet-4-5-20250929", "anthropic") is not None
+
+
+def test_an_entry_with_a_provider_prices_only_that_providers_calls(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    entries = {
+        "scoped": {"input": 1, "output": 2, "provider": "gcp.vertex_ai"},
+        "any": {"input": 3, "output": 4},
+    }
+    path.write_text(json.dumps({"models": entries, "aliases": {"scoped-alias": "scoped"}}))
+    table = load(str(path))
+    assert table.lookup("scoped", "gcp.vertex_ai") == Price(1.0, 2.0)
+    assert table.lookup("scoped-alias", "gcp.vertex_ai") == Price(1.0, 2.0)
+    assert table.lookup("scoped", "gcp.gemini") is None
+    assert table.lookup("scoped") == Price(1.0, 2.0)  # no provider named: every entry
+    assert table.lookup("any", "gcp.gemini") == table.lookup("any") == Price(3.0, 4.0)
+    # An override entry without a provider replaces the shipped one for every provider.
+    path.write_text(json.dumps({"models": {"gemini-2.5-flash": {"input": 5, "output": 6}}}))
+    assert load(str(path)).lookup("gemini-2.5-flash", "gcp.vertex_ai") == Price(5.0, 6.0)
 
 
 def test_a_source_must_be_a_string(tmp_path: Path) -> None:

@@ -1,9 +1,15 @@
 """Model prices and the cost of one LLM call.
 
 ``prices.json`` (shipped) holds USD per million tokens for input, output, cache read and cache
-write for the OpenAI and Anthropic models in current use, each with ``as_of`` (the day its
-provider's page was read) and ``source`` (that page); ``aliases`` map other names to them, and
-dated snapshots (``gpt-4o-2024-08-06``, ``claude-opus-4-1-20250805``) resolve to their base model.
+write for the OpenAI, Anthropic, Gemini API and Amazon Bedrock (Nova) models in current use, each
+with ``as_of`` (the day its provider's page was read) and ``source`` (that page); ``aliases`` map
+other names to them. An entry naming a ``provider`` prices only the calls of that
+``gen_ai.provider.name`` (the same name can cost otherwise elsewhere: Gemini on Vertex AI, Claude
+on Bedrock). A call's model name resolves to an entry (see :func:`names`): as given; without a
+path (``models/gemini-2.5-flash``, a Bedrock ARN's ``…/amazon.nova-lite-v1:0``); without the US
+cross-region inference-profile prefix (``us.amazon.nova-lite-v1:0``: AWS charges such calls at the
+source region's price); without a date suffix (``gpt-4o-2024-08-06``,
+``claude-opus-4-1-20250805``) or a Gemini version suffix (``gemini-2.5-flash-001``).
 ``AGENTOTEL_PRICING_FILE`` names a JSON file of the same shape whose models and aliases override
 or extend the shipped ones; it is validated when loaded and a bad entry raises
 :class:`~agentotel.config.ConfigError` naming the file and the entry.
@@ -26,6 +32,12 @@ from agentotel.config import PRICING_FILE, ConfigError
 
 _PER_TOKEN = 1e-6
 _DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8})$")
+# A Gemini model version (``gemini-2.5-flash-001``): the same model and price as its base name.
+_VERSION_SUFFIX = re.compile(r"-\d{3}$")
+# The US geographic cross-region inference profile of Bedrock: charged at the price of the source
+# region (a US region). The other geographies (eu., apac., jp., au., us-gov.) and global. cost
+# otherwise, so they are not stripped.
+_US_PROFILE = "us."
 _PRICE_KINDS = ("input", "output", "cache_read", "cache_write")
 _METADATA = ("as_of", "source", "provider")
 
@@ -65,32 +77,56 @@ class Price:
         return inputs, (0.0 + output_tokens * self.output) * _PER_TOKEN
 
 
-class PriceTable:
-    """Prices by model name, with aliases and dated-snapshot resolution."""
+def names(model: str) -> tuple[str, ...]:
+    """The names ``model`` is looked up under, in order: as given; after its last ``/`` (a path
+    such as ``models/…`` or ``publishers/google/models/…``, a Bedrock ARN); that without the
+    ``us.`` inference-profile prefix; each without a date suffix or a 3-digit version suffix."""
+    base = model.rsplit("/", 1)[-1]
+    if base.startswith(_US_PROFILE):
+        base = base[len(_US_PROFILE) :]
+    found = [model]
+    for name in (base, _DATE_SUFFIX.sub("", base), _VERSION_SUFFIX.sub("", base)):
+        if name not in found:
+            found.append(name)
+    return tuple(found)
 
-    def __init__(self, models: Mapping[str, Price], aliases: Mapping[str, str]) -> None:
+
+class PriceTable:
+    """Prices by model name (and provider), with aliases and snapshot resolution."""
+
+    def __init__(
+        self,
+        models: Mapping[str, Price],
+        aliases: Mapping[str, str],
+        providers: Mapping[str, str] | None = None,
+    ) -> None:
         self.models = dict(models)
         self.aliases = dict(aliases)
-        self._resolved: dict[str, Price | None] = {}
+        # The provider an entry is limited to (entries without one price every provider's calls).
+        self.providers = dict(providers or {})
+        self._resolved: dict[tuple[str, str | None], Price | None] = {}
 
-    def lookup(self, model: str) -> Price | None:
-        """The price of ``model``: exact name, alias, or the same without a date suffix."""
+    def lookup(self, model: str, provider: str | None = None) -> Price | None:
+        """The price of ``model`` in a call of ``provider`` (None: of any provider): the first of
+        :func:`names` that is a model or an alias of one priced for that provider."""
+        key = (model, provider)
         try:
-            return self._resolved[model]
+            return self._resolved[key]
         except KeyError:
             pass
-        found = self._find(model)
+        found = self._find(model, provider)
         if len(self._resolved) < 4096:
-            self._resolved[model] = found
+            self._resolved[key] = found
         return found
 
-    def _find(self, model: str) -> Price | None:
-        for name in (model, _DATE_SUFFIX.sub("", model)):
-            price = self.models.get(name)
-            if price is None and name in self.aliases:
-                price = self.models.get(self.aliases[name])
-            if price is not None:
-                return price
+    def _find(self, model: str, provider: str | None) -> Price | None:
+        for name in names(model):
+            target = name if name in self.models else self.aliases.get(name)
+            if target is None or target not in self.models:
+                continue
+            scope = self.providers.get(target)
+            if provider is None or scope is None or scope == provider:
+                return self.models[target]
         return None
 
 
@@ -140,7 +176,17 @@ def parse(data: Any, source: str) -> PriceTable:
     aliases = data.get("aliases", {})
     if not isinstance(aliases, Mapping) or not all(isinstance(v, str) for v in aliases.values()):
         raise ConfigError(f"{source}: 'aliases' must map names to model names")
-    return PriceTable(models, {str(k): v for k, v in aliases.items()})
+    providers = {}
+    for name, entry in data.get("models", {}).items():
+        provider = entry.get("provider")
+        if provider is None:
+            continue
+        if not isinstance(provider, str):
+            raise ConfigError(
+                f"{source}: models[{name!r}].provider: expected a gen_ai.provider.name, got {provider!r}"
+            )
+        providers[str(name)] = provider
+    return PriceTable(models, {str(k): v for k, v in aliases.items()}, providers)
 
 
 def _shipped() -> PriceTable:
@@ -165,7 +211,11 @@ def load(path: str | None) -> PriceTable:
     for alias, target in extra.aliases.items():
         if target not in extra.models and target not in table.models:
             raise ConfigError(f"{where}: aliases[{alias!r}] names an unknown model {target!r}")
-    return PriceTable({**table.models, **extra.models}, {**table.aliases, **extra.aliases})
+    # An override entry replaces the shipped one, provider included (none: every provider).
+    providers = {name: p for name, p in table.providers.items() if name not in extra.models}
+    return PriceTable(
+        {**table.models, **extra.models}, {**table.aliases, **extra.aliases}, {**providers, **extra.providers}
+    )
 
 
 _lock = threading.Lock()
@@ -181,4 +231,4 @@ def table_for(path: str | None) -> PriceTable:
         return table
 
 
-__all__ = ["Price", "PriceTable", "load", "parse", "table_for"]
+__all__ = ["Price", "PriceTable", "load", "names", "parse", "table_for"]

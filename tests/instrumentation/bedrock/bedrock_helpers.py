@@ -61,6 +61,14 @@ def make_client(server: FakeLLMServer, service: str = "bedrock-runtime", attempt
     )
 
 
+def nova_pro_cost(input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    """The cost attribute of a Nova Pro call at its shipped price ($0.80 input, $3.20 output per
+    million tokens, us-east-1 on demand; no cache price shipped)."""
+    return {
+        "agentotel.usage.cost_usd": pytest.approx((input_tokens * 0.8 + output_tokens * 3.2) / 1e6, rel=1e-12)
+    }
+
+
 def said(text: str) -> list[dict[str, Any]]:
     """A one-message Converse conversation."""
     return [{"role": "user", "content": [{"text": text}]}]

@@ -184,6 +184,45 @@ def test_a_priced_bedrock_model_id_gets_its_cost(
     assert attrs["agentotel.usage.cost_usd"] == pytest.approx((5 * 0.8 + 2 * 0.2 + 6 * 3.2) / 1e6, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "model_id",
+    [NOVA, f"us.{NOVA}", f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{NOVA}"],
+)
+def test_a_nova_converse_call_gets_the_shipped_price(
+    cap: TelemetryCapture, bedrock: Any, model_id: str
+) -> None:
+    """Nova Pro ships priced ($0.80 input, $3.20 output per million tokens, us-east-1), under its
+    model id, its US cross-region inference profile and their ARNs."""
+    with instrumented(cap, BedrockInstrumentor):
+        bedrock.converse(modelId=model_id, messages=said("What is the weather in Paris?"))
+
+    attrs = attrs_of(only_span(cap))
+    assert attrs["gen_ai.request.model"] == model_id
+    # 6 input tokens and 6 output tokens.
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (6, 6)
+    assert attrs["agentotel.usage.cost_usd"] == pytest.approx((6 * 0.8 + 6 * 3.2) / 1e6, rel=1e-12)
+    labels = {"gen_ai.provider.name": "aws.bedrock", "gen_ai.request.model": model_id}
+    assert cap.metric_sum("agentotel.llm.cost.usd", labels) == pytest.approx(
+        (6 * 0.8 + 6 * 3.2) / 1e6, rel=1e-12
+    )
+    assert cap.metric_sum("agentotel.llm.cost.unpriced") == 0
+
+
+@pytest.mark.parametrize(
+    "model_id", [f"eu.{NOVA}", f"global.{NOVA}", "anthropic.claude-sonnet-4-5-20250929-v1:0"]
+)
+def test_bedrock_calls_without_a_read_price_stay_unpriced(
+    cap: TelemetryCapture, bedrock: Any, model_id: str
+) -> None:
+    """Other geographies' profiles, the global one and Claude on Bedrock cost otherwise than the
+    prices shipped (us-east-1 Nova, Anthropic's direct list): no cost, a count."""
+    with instrumented(cap, BedrockInstrumentor):
+        bedrock.converse(modelId=model_id, messages=said("What is the weather in Paris?"))
+
+    assert "agentotel.usage.cost_usd" not in attrs_of(only_span(cap))
+    assert cap.metric_sum("agentotel.llm.cost.unpriced", {"gen_ai.request.model": model_id}) == 1
+
+
 def test_the_extra_pins_the_instrumentor_range() -> None:
     import tomllib
     from packaging.requirements import Requirement

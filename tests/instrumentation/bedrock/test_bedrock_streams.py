@@ -19,6 +19,7 @@ from bedrock_helpers import (
     WEATHER_TOOL,
     anthropic_body,
     converse_usage,
+    nova_pro_cost,
     request_attrs,
     said,
 )
@@ -81,6 +82,7 @@ def test_converse_stream_read_to_the_end(
         **request_attrs(fresh_fake_llm, NOVA, **STREAMED),
         "gen_ai.response.finish_reasons": ("end_turn",),
         **converse_usage(6, 6),
+        **nova_pro_cost(6, 6),
         "agentotel.stream.end": "exhausted",
     }
     assert token_sums(bedrock_instrumented) == {"input": 6, "output": 6}
@@ -124,6 +126,7 @@ INVOKE_STREAMS = [
             "gen_ai.response.finish_reasons": ("end_turn",),
             "gen_ai.usage.input_tokens": 6,
             "gen_ai.usage.output_tokens": 6,
+            **nova_pro_cost(6, 6),
         },
         id="nova",
     ),

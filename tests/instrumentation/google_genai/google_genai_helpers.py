@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import pytest
 from google import genai
 from google.genai import models as genai_models
 
@@ -71,16 +72,25 @@ def request_attrs(
 def reply_attrs(
     response_id: str, input_tokens: int = 6, output_tokens: int = 6, *, vertex: bool = False
 ) -> dict[str, Any]:
-    """Response-side attributes of a plain text reply."""
+    """Response-side attributes of a plain text reply: on the Gemini API its cost at Gemini 2.5
+    Flash's shipped price ($0.30 input, $2.50 output per million tokens); Vertex AI ships unpriced."""
     reads = VERTEX_READS_RESPONSE_ID if vertex else READS_RESPONSE_ID
     head = {"gen_ai.response.id": response_id} if reads else {}
+    cost = {} if vertex else {"agentotel.usage.cost_usd": gemini_cost(input_tokens, output_tokens)}
     return {
         **head,
         "gen_ai.response.model": MODEL_VERSION,
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": input_tokens,
         "gen_ai.usage.output_tokens": output_tokens,
+        **cost,
     }
+
+
+def gemini_cost(input_tokens: int, output_tokens: int) -> Any:
+    """The cost of a Gemini API call of gemini-2.5-flash at its shipped price (no cache price is
+    shipped: cached tokens cost the input price)."""
+    return pytest.approx((input_tokens * 0.3 + output_tokens * 2.5) / 1e6, rel=1e-12)
 
 
 def get_weather(city: str) -> str:

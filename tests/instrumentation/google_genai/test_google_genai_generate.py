@@ -352,14 +352,36 @@ def test_every_patch_point_meant_for_the_installed_sdk_exists() -> None:
         assert patch.trigger_package == "google.genai"
 
 
-def test_gemini_models_ship_unpriced(cap: TelemetryCapture, gclient: Any) -> None:
-    """Google's own pricing page could not be read for the shipped table: no Gemini price is
-    shipped (none guessed), so a call has no cost attribute and counts as unpriced."""
+def test_a_gemini_api_call_gets_the_shipped_price(cap: TelemetryCapture, gclient: Any) -> None:
+    """Gemini 2.5 Flash ships priced for the Gemini API ($0.30 input, $2.50 output per million
+    tokens): the response's ``modelVersion`` (``gemini-2.5-flash-001``) resolves to it."""
     with instrumented(cap, GoogleGenAIInstrumentor):
         gclient.models.generate_content(model=MODEL, contents=QUESTION)
     [span] = cap.spans()
+    assert span.attributes["gen_ai.response.model"] == "gemini-2.5-flash-001"
+    # 6 prompt tokens, 6 output tokens.
+    assert span.attributes["agentotel.usage.cost_usd"] == pytest.approx((6 * 0.3 + 6 * 2.5) / 1e6, rel=1e-12)
+    labels = {"gen_ai.provider.name": "gcp.gemini", "gen_ai.request.model": MODEL}
+    inputs = cap.metric_sum("agentotel.llm.cost.usd", {**labels, "gen_ai.token.type": "input"})
+    outputs = cap.metric_sum("agentotel.llm.cost.usd", {**labels, "gen_ai.token.type": "output"})
+    assert (inputs, outputs) == (
+        pytest.approx(6 * 0.3 / 1e6, rel=1e-12),
+        pytest.approx(6 * 2.5 / 1e6, rel=1e-12),
+    )
+    assert cap.metric_sum("agentotel.llm.cost.unpriced") == 0
+
+
+def test_a_vertex_ai_call_of_the_same_model_ships_unpriced(
+    cap: TelemetryCapture, fresh_fake_llm: Any
+) -> None:
+    """Vertex AI's own prices could not be read: the Gemini API's price is not used for its calls."""
+    fresh_fake_llm.clear()
+    client = gemini_client(fresh_fake_llm, vertexai=True)
+    with instrumented(cap, GoogleGenAIInstrumentor):
+        client.models.generate_content(model=MODEL, contents=QUESTION)
+    [span] = cap.spans()
     assert "agentotel.usage.cost_usd" not in span.attributes
-    assert cap.metric_sum("agentotel.llm.cost.unpriced", {"gen_ai.provider.name": "gcp.gemini"}) == 1
+    assert cap.metric_sum("agentotel.llm.cost.unpriced", {"gen_ai.provider.name": "gcp.vertex_ai"}) == 1
 
 
 def test_cost_from_a_pricing_file(

@@ -26,6 +26,7 @@ from google_genai_helpers import (
     STREAM_END,
     WEATHER_TOOL,
     error_name,
+    gemini_cost,
     get_weather,
     is_async,
     request_attrs,
@@ -62,8 +63,11 @@ async def first_chunk(stream: Any) -> Any:
     return await stream.__anext__() if hasattr(stream, "__anext__") else next(stream)
 
 
-def stream_attrs(server: FakeLLMServer, end: str, *, usage: bool = True) -> dict[str, Any]:
-    """The attributes of a stream span of REPLY (the timing attribute left out)."""
+def stream_attrs(
+    server: FakeLLMServer, end: str, *, usage: bool = True, priced: bool = True
+) -> dict[str, Any]:
+    """The attributes of a stream span of REPLY (the timing attribute left out); a failed call is
+    not priced."""
     [response_id] = response_ids(1)
     attrs: dict[str, Any] = {
         **request_attrs(server, stream=True),
@@ -75,6 +79,10 @@ def stream_attrs(server: FakeLLMServer, end: str, *, usage: bool = True) -> dict
     if usage:
         attrs["gen_ai.usage.output_tokens"] = 6
         attrs["gen_ai.response.finish_reasons"] = ("stop",)
+    # Gemini 2.5 Flash's shipped price: the tokens known when the span ends (an abandoned stream:
+    # the prompt's, from its first chunk).
+    if priced:
+        attrs["agentotel.usage.cost_usd"] = gemini_cost(6, 6 if usage else 0)
     return attrs
 
 
@@ -202,7 +210,7 @@ async def test_disconnect_mid_stream(
     attrs = dict(span.attributes)
     del attrs["gen_ai.response.time_to_first_chunk"]
     assert attrs == {
-        **stream_attrs(fake_llm, "error", usage=False),
+        **stream_attrs(fake_llm, "error", usage=False, priced=False),
         "gen_ai.usage.input_tokens": 7,  # the marker is a word
         "error.type": f"{error.__module__.partition('.')[0]}.{error.__name__}",
     }
