@@ -549,3 +549,17 @@ def test_an_explicit_trace_with_a_custom_span_is_a_workflow_with_a_step(
         "agentotel.step.type": "custom",
     }
     assert attrs_of(one(bridged, "invoke_workflow support"))["agentotel.plan.step_count"] == 1
+
+
+def test_too_many_turns_fails_the_agent_and_workflow_with_the_sdk_message(
+    bridged: TelemetryCapture, fake: FakeLLMServer, model: Any
+) -> None:
+    fake.script(SCRIPT)
+
+    with pytest.raises(agents.MaxTurnsExceeded):
+        run("run", triage(model), max_turns=1)
+
+    for name in (WORKFLOW, TRIAGE):
+        span = one(bridged, name)
+        assert (span.status.status_code, span.status.description) == (StatusCode.ERROR, "Max turns exceeded")
+    assert one(bridged, TOOL).status.status_code is StatusCode.UNSET
