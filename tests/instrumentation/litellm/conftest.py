@@ -39,6 +39,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", connect)
 
 
+@pytest.fixture(autouse=True)
+def no_cached_routes() -> None:
+    """Each test reads LiteLLM's routes afresh (a test that patches an extractor sees it called)."""
+    from agentotel.instrumentation.litellm import patch
+
+    patch.ROUTES.clear()
+
+
 @pytest.fixture
 def fresh_server(fresh_fake_llm: FakeLLMServer) -> FakeLLMServer:
     """The fake server with its ids counting from 1 and no request recorded yet."""

@@ -15,6 +15,7 @@ from typing import Any
 import litellm
 from litellm.exceptions import BadRequestError
 from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
+from openai import AsyncOpenAI, OpenAI
 
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
@@ -29,14 +30,25 @@ ROUTER_STEP_TYPE = "litellm_router"
 # Base URLs LiteLLM uses when none is given (server.address of a call without ``api_base``).
 _DEFAULT_BASES = {"openai": "https://api.openai.com", "anthropic": "https://api.anthropic.com"}
 
+# ``openai`` SDK clients (``AzureOpenAI`` included): LiteLLM sends an ``openai/*``, ``azure/*`` or
+# OpenAI-compatible request through one given as ``client=`` as it is, whatever ``api_base`` says.
+_SDK_CLIENTS = (OpenAI, AsyncOpenAI)
+
+ROUTES_MAX = 256
+"""How many routes :func:`route` keeps (then it starts over)."""
+ROUTES: dict[tuple[Any, ...], tuple[Any, Route]] = {}
+"""Routes read so far, by (model, custom_llm_provider, api_base, api_key, id of the client's base
+URL): the base URL object is kept in the entry, so its id cannot be reused meanwhile."""
+
 
 class Route:
     """Where one call goes, read from the request as LiteLLM reads it: what the engine reads a
-    client's server attributes and credentials from."""
+    client's server attributes and credentials from. ``client_url``: the base URL of the
+    ``openai`` SDK client the request gives (the request goes there), else None."""
 
     __slots__ = ("api_key", "attributes")
 
-    def __init__(self, request: Mapping[str, Any]) -> None:
+    def __init__(self, request: Mapping[str, Any], client_url: Any = None) -> None:
         given = request.get("api_key")
         self.api_key = given if isinstance(given, str) else None
         try:
@@ -53,12 +65,42 @@ class Route:
             return
         if self.api_key is None and isinstance(key, str):
             self.api_key = key
-        base = request.get("api_base") or base or _DEFAULT_BASES.get(provider)
+        if client_url is not None:
+            base = str(client_url)
+        else:
+            base = request.get("api_base") or base or _DEFAULT_BASES.get(provider)
         self.attributes = extract.route_attributes(provider, model, base if isinstance(base, str) else None)
 
 
-def _attributes(route: Route) -> tuple[tuple[str, Any], ...]:
-    return route.attributes
+def route(request: Mapping[str, Any]) -> Route:
+    """The route of ``request``: LiteLLM's ``get_llm_provider`` (over 100,000 instructions) runs
+    once per (model, ``custom_llm_provider``, ``api_base``, ``api_key``, ``client`` base URL); the
+    same model name sent elsewhere is another route."""
+    client = request.get("client")
+    url = client.base_url if client is not None and isinstance(client, _SDK_CLIENTS) else None
+    try:
+        key = (
+            request.get("model"),
+            request.get("custom_llm_provider"),
+            request.get("api_base"),
+            request.get("api_key"),
+            id(url),
+        )
+        entry = ROUTES.get(key)
+    except TypeError:  # an unhashable value: read uncached (LiteLLM decides what it means)
+        return Route(request, url)
+    if entry is not None and entry[0] is url:
+        return entry[1]
+    found = Route(request, url)
+    if found.attributes:  # a model LiteLLM could not route may be registered later
+        if len(ROUTES) >= ROUTES_MAX:
+            ROUTES.clear()
+        ROUTES[key] = (url, found)
+    return found
+
+
+def _attributes(found: Route) -> tuple[tuple[str, Any], ...]:
+    return found.attributes
 
 
 class _Never:
@@ -72,7 +114,7 @@ def _sdk(is_async: bool) -> SdkTypes:
         raw=(),
         async_raw=(),
         server=_attributes,
-        client=Route,
+        client=route,
     )
 
 
