@@ -27,6 +27,7 @@ from pai_helpers import (
 )
 from pydantic_ai import Agent
 
+import agentotel
 from agentotel.testing import FakeLLMServer, Reply
 from agentotel.testing._capture import TelemetryCapture
 
@@ -121,6 +122,38 @@ async def test_the_run_span_names_the_agent_and_the_conversation(
     assert pai.metric_count(WORKFLOW_DURATION, {"gen_ai.agent.name": "weather"}) == 1
 
 
+async def test_every_span_of_the_run_carries_the_conversation_id(
+    pai: TelemetryCapture, make_model: ModelFactory, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    result = await weather_agent(make_model()).run(QUESTION, deps="noon")
+
+    assert len(pai.spans()) == 4
+    assert {attrs_of(s)["gen_ai.conversation.id"] for s in pai.spans()} == {result.conversation_id}
+
+
+async def test_inside_an_agentotel_session_the_apps_conversation_id_wins(
+    pai: TelemetryCapture, make_model: ModelFactory, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+    agent = weather_agent(make_model())
+
+    with agentotel.session("conv-1", user_id="u-1"):
+        await agent.run(QUESTION, deps="noon")
+    fresh_fake_llm.script([Reply.text(ANSWER)])
+    await agent.run(QUESTION, deps="noon")  # outside: Pydantic AI's own id, and no user
+    runs = sorted(named(pai, RUN), key=lambda s: s.start_time or 0)
+
+    assert len(pai.spans()) == 4 + 2
+    inside = [s for s in pai.spans() if s.start_time and s.start_time < (runs[0].end_time or 0)]
+    assert {(attrs_of(s)["gen_ai.conversation.id"], attrs_of(s)["user.id"]) for s in inside} == {
+        ("conv-1", "u-1")
+    }
+    assert "user.id" not in attrs_of(runs[1])
+    assert attrs_of(runs[1])["gen_ai.conversation.id"] != "conv-1"
+
+
 async def test_an_unnamed_agent_is_named_agent(pai: TelemetryCapture, make_model: ModelFactory) -> None:
     await Agent(make_model()).run(QUESTION, infer_name=False)
 
@@ -164,6 +197,7 @@ async def test_tool_spans_carry_the_models_call_ids(
             "gen_ai.tool.name": name,
             "gen_ai.tool.type": "function",
             "gen_ai.tool.call.id": asked[name],
+            "gen_ai.conversation.id": result.conversation_id,
             "gen_ai.tool.description": "Weather for a city."
             if name == "get_weather"
             else "Local time in a city.",

@@ -45,6 +45,12 @@ def agent_description(agent: Any) -> str | None:
     return description if isinstance(description, str) and description else None
 
 
+def conversation_id(agent_run: Any) -> str | None:
+    """The run's conversation id (``AgentRun.conversation_id``), None when it has none."""
+    value = getattr(agent_run, "conversation_id", None)
+    return value if isinstance(value, str) and value else None
+
+
 def tool_call(validated: Any) -> tuple[str, str | None, str | None, Any]:
     """``ToolManager.execute_tool_call``'s ``ValidatedToolCall`` -> (tool name, call id,
     description, arguments): the validated arguments, else the model's raw ones."""

@@ -23,6 +23,8 @@ from agentotel import semconv
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.agent import Agent, Tool
+from agentotel.agent._layer import ensure_session_processor
+from agentotel.agent._session_state import SESSION_KEY, SessionState, current_session
 from agentotel.instrumentation.pydantic_ai import extract
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
@@ -61,12 +63,16 @@ def _agent_run(layer: Telemetry, agent: Any) -> AgentRun:
     return AgentRun(extract.agent_name(agent), None, extract.agent_description(agent), layer)
 
 
-def _conversation(block: AgentRun, agent_run: Any) -> None:
-    conversation_id = getattr(getattr(agent_run, "ctx", None), "conversation_id", None)
-    if conversation_id is None:
-        conversation_id = getattr(agent_run, "conversation_id", None)
-    if isinstance(conversation_id, str) and conversation_id:
-        block.set_attribute(semconv.GEN_AI_CONVERSATION_ID, conversation_id)
+def _conversation(layer: Telemetry, block: AgentRun, agent_run: Any) -> object | None:
+    """Pydantic AI's conversation id on the run span and, as a session would, on every span of the
+    run (its LLM calls and tool calls, so their audit records name it); the token to detach.
+    Inside an ``agentotel.session`` the app's conversation id is kept."""
+    conversation_id = extract.conversation_id(agent_run)
+    if not block._live or conversation_id is None or current_session() is not None:
+        return None
+    block.set_attribute(semconv.GEN_AI_CONVERSATION_ID, conversation_id)
+    ensure_session_processor(layer.tracer_provider)
+    return otel_context.attach(otel_context.set_value(SESSION_KEY, SessionState(conversation_id, None)))
 
 
 class _RunManager(wrapt.ObjectProxy):  # type: ignore[type-arg]
@@ -74,11 +80,13 @@ class _RunManager(wrapt.ObjectProxy):  # type: ignore[type-arg]
     prepares the run and is current while the app iterates it; it ends when the manager exits.
     ``run``, ``run_sync``, ``run_stream`` and ``run_stream_events`` all go through ``iter``."""
 
-    def __init__(self, manager: Any, block: AgentRun, boundary: Boundary) -> None:
+    def __init__(self, manager: Any, block: AgentRun, layer: Telemetry, boundary: Boundary) -> None:
         super().__init__(manager)
         self._self_block = block
+        self._self_layer = layer
         self._self_boundary = boundary
         self._self_token: object | None = None
+        self._self_session: object | None = None
 
     async def __aenter__(self) -> Any:
         block = self._self_block
@@ -88,7 +96,7 @@ class _RunManager(wrapt.ObjectProxy):  # type: ignore[type-arg]
         except BaseException as exc:
             self._self_end(exc)
             raise
-        self._self_boundary.call(None, _conversation, block, agent_run)
+        self._self_session = self._self_boundary.call(None, _conversation, self._self_layer, block, agent_run)
         return agent_run
 
     async def __aexit__(
@@ -103,6 +111,8 @@ class _RunManager(wrapt.ObjectProxy):  # type: ignore[type-arg]
         return suppressed
 
     def _self_end(self, exc: BaseException | None) -> None:
+        session, self._self_session = self._self_session, None
+        self._self_block._detach(session)
         token, self._self_token = self._self_token, None
         self._self_block._detach(token)
         self._self_block._finish(exc)
@@ -116,7 +126,7 @@ def agent_iter(layer: Telemetry, boundary: Boundary) -> Wrapper:
         block = boundary.call(None, _agent_run, layer, instance)
         if block is None:
             return manager
-        return boundary.call(manager, _RunManager, manager, block, boundary)
+        return boundary.call(manager, _RunManager, manager, block, layer, boundary)
 
     return wrapper
 
