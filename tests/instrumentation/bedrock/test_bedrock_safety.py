@@ -122,7 +122,7 @@ TARGETS = [
             "output_messages",
         )
     ],
-    (patch, "_service"),
+    (patch, "_resource"),
     (patch._Client, "__init__"),
 ]
 

@@ -46,9 +46,16 @@ def base_attributes(kw: Mapping[str, Any]) -> Attributes:
 
 def put_sampling(a: Attributes, config: Any, keys: tuple[str, str, str, str, str]) -> None:
     """Max tokens, temperature, top p, top k and stop sequences, read under ``keys`` (in that order)."""
-    if not isinstance(config, Mapping):
+    if type(config) is not dict and not isinstance(config, Mapping):
         return
-    max_tokens, temperature, top_p, top_k, stop = (config.get(k) for k in keys)
+    get = config.get
+    max_tokens, temperature, top_p, top_k, stop = (
+        get(keys[0]),
+        get(keys[1]),
+        get(keys[2]),
+        get(keys[3]),
+        get(keys[4]),
+    )
     if num(max_tokens):
         a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
     if num(temperature):
@@ -92,7 +99,7 @@ class Usage:
     def update(self, usage: Any, keys: tuple[str, str, str, str]) -> None:
         """Take the numbers ``usage`` reports under ``keys`` (input, output, cache read, cache
         write); a later report replaces an earlier one."""
-        if not isinstance(usage, Mapping):
+        if type(usage) is not dict and not isinstance(usage, Mapping):
             return
         value = reported(usage.get(keys[0]))
         if value is not None:
@@ -145,7 +152,7 @@ def converse_tool_uses(content: Any) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if isinstance(content, list):
         for block in content:
-            use = block.get("toolUse") if isinstance(block, Mapping) else None
+            use = block.get("toolUse") if type(block) is dict or isinstance(block, Mapping) else None
             if isinstance(use, Mapping) and isinstance(use.get("toolUseId"), str):
                 found.append((str(use.get("name")), use["toolUseId"]))
     return found
@@ -154,14 +161,14 @@ def converse_tool_uses(content: Any) -> list[tuple[str, str]]:
 def converse_message(response: Mapping[str, Any]) -> Mapping[str, Any]:
     """The assistant message of a Converse response ({} if absent)."""
     output = response.get("output")
-    message = output.get("message") if isinstance(output, Mapping) else None
-    return message if isinstance(message, Mapping) else {}
+    message = output.get("message") if type(output) is dict or isinstance(output, Mapping) else None
+    return message if type(message) is dict or isinstance(message, Mapping) else {}
 
 
 def converse_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
     """Attributes, input tokens (with cache), output tokens and model (None: Converse names none)."""
     a: Attributes = {}
-    if not isinstance(response, Mapping):
+    if type(response) is not dict and not isinstance(response, Mapping):
         return a, None, None, None
     put_reason(a, response.get("stopReason"))
     put_tool_uses(a, converse_tool_uses(converse_message(response).get("content")))

@@ -178,9 +178,9 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
         op = ours(args[0]) if args else None
         if op is None:
             return wrapped(*args, **kwargs)
-        if len(args) != 2 or kwargs or boundary.call(None, _service, instance) != SERVICE:
+        if len(args) != 2 or kwargs:
             return wrapped(*args, **kwargs)
-        resource = boundary.call(None, _Resource, instance)
+        resource = boundary.call(None, _resource, instance)
         if resource is None:
             return wrapped(*args, **kwargs)
         params = args[1]
@@ -189,5 +189,8 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
     return wrapper
 
 
-def _service(client: Any) -> str:
-    return str(client._service_model.service_name)
+def _resource(client: Any) -> _Resource | None:
+    """What the engine reads of a ``bedrock-runtime`` client; None for another service's."""
+    if str(client._service_model.service_name) != SERVICE:
+        return None
+    return _Resource(client)

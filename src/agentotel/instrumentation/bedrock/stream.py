@@ -76,14 +76,14 @@ class _Base(StreamAccumulator):
             return []
         return [{"role": "assistant", "parts": self._blocks.parts(), "finish_reason": self._reason}]
 
-    def _converse_event(self, event: Mapping[str, Any], usage_keys: tuple[str, str, str, str]) -> None:
-        """One Converse-shaped event (ConverseStream, and Nova's InvokeModel chunks)."""
-        delta = event.get("contentBlockDelta")
+    def _converse_event(self, chunk: Any, usage_keys: tuple[str, str, str, str] = CONVERSE_USAGE) -> None:
+        """One Converse-shaped event (ConverseStream, and Nova's InvokeModel chunks): a dict."""
+        delta = chunk.get("contentBlockDelta")
         if delta is not None:
             if self._blocks is not None:
                 self._converse_delta(delta)
             return
-        start = event.get("contentBlockStart")
+        start = chunk.get("contentBlockStart")
         if start is not None:
             use = start["start"].get("toolUse")
             if use is not None:
@@ -93,11 +93,11 @@ class _Base(StreamAccumulator):
                         start.get("contentBlockIndex"), "tool_call", use.get("toolUseId"), use.get("name")
                     )
             return
-        stop = event.get("messageStop")
+        stop = chunk.get("messageStop")
         if stop is not None:
             self._reason = stop.get("stopReason")
             return
-        metadata = event.get("metadata")
+        metadata = chunk.get("metadata")
         if metadata is not None:
             self._usage.update(metadata.get("usage"), usage_keys)
 
@@ -117,8 +117,8 @@ class ConverseStreamAccumulator(_Base):
 
     __slots__ = ()
 
-    def process(self, event: Any) -> None:
-        self._converse_event(event, CONVERSE_USAGE)
+    # Each event straight to the Converse reader: no call in between (one per event).
+    process = _Base._converse_event
 
 
 class InvokeStreamAccumulator(_Base):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
@@ -36,7 +37,7 @@ _SERVERS: dict[tuple[bool, str], tuple[tuple[str, Any], ...]] = {}
 
 def get(obj: Any, key: str) -> Any:
     """``obj.key``, or ``obj[key]`` (then the camelCase key) for a dict as the SDK accepts them."""
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):
         value = obj.get(key)
         if value is None and "_" in key:
             head, *rest = key.split("_")
@@ -50,7 +51,9 @@ def server_attributes(api_client: Any) -> tuple[tuple[str, Any], ...]:
     ``server.address`` and ``server.port`` of the SDK's ``BaseApiClient``."""
     vertex = getattr(api_client, "vertexai", None) is True
     # ``HttpOptions`` (a dict in the oldest SDKs).
-    base_url = str(get(getattr(api_client, "_http_options", None), "base_url") or "")
+    options = getattr(api_client, "_http_options", None)
+    base = getattr(options, "base_url", None) if type(options) is not dict else None
+    base_url = str((base if base is not None else get(options, "base_url")) or "")
     key = (vertex, base_url)
     found = _SERVERS.get(key)
     if found is None:
@@ -84,6 +87,36 @@ _INTS = (
     ("max_output_tokens", semconv.GEN_AI_REQUEST_MAX_TOKENS),
     ("seed", semconv.GEN_AI_REQUEST_SEED),
 )
+_CONFIG_NAMES = (
+    *(name for name, _ in _FLOATS),
+    *(name for name, _ in _INTS),
+    "candidate_count",
+    "stop_sequences",
+    "response_mime_type",
+)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+# A config dict's key (snake_case or camelCase, as the SDK accepts both) -> the snake_case name.
+_CONFIG_KEYS = {**{name: name for name in _CONFIG_NAMES}, **{_camel(name): name for name in _CONFIG_NAMES}}
+
+
+def _config(config: Any) -> Mapping[str, Any]:
+    """The request settings of ``config`` that are set (not None), by snake_case name: a dict's
+    snake_case key first, else its camelCase key (as :func:`get`); an object's attributes."""
+    if type(config) is dict or isinstance(config, Mapping):
+        found: dict[str, Any] = {}
+        names = _CONFIG_KEYS
+        for key, value in config.items():  # only the keys the app set: most are absent
+            name = names.get(key)
+            if name is not None and value is not None and (name == key or found.get(name) is None):
+                found[name] = value
+        return found
+    return {name: value for name in _CONFIG_NAMES if (value := getattr(config, name, None)) is not None}
 
 
 def _model(kw: Mapping[str, Any]) -> str:
@@ -100,21 +133,24 @@ def request_attributes(kw: Mapping[str, Any]) -> Attributes:
     config = kw.get("config")
     if config is None:
         return a
+    found = _config(config)
+    if not found:
+        return a
     for key, attr in _FLOATS:
-        value = get(config, key)
+        value = found.get(key)
         if value is not None and _num(value):
             a[attr] = float(value)
     for key, attr in _INTS:
-        value = get(config, key)
+        value = found.get(key)
         if value is not None and _num(value):
             a[attr] = int(value)
-    count = get(config, "candidate_count")
+    count = found.get("candidate_count")
     if count is not None and _num(count) and count != 1:
         a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(count)
-    stop = get(config, "stop_sequences")
+    stop = found.get("stop_sequences")
     if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    mime = get(config, "response_mime_type")
+    mime = found.get("response_mime_type")
     if mime == "application/json":
         a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_JSON
     elif mime == "text/plain":
@@ -185,10 +221,20 @@ def finish_reason(candidate: Any) -> str | None:
     return str(value).lower() if value else None
 
 
+_USAGE_FIELDS = (
+    "prompt_token_count",
+    "candidates_token_count",
+    "cached_content_token_count",
+    "thoughts_token_count",
+    "tool_use_prompt_token_count",
+)
+_usage_fields = attrgetter(*_USAGE_FIELDS)
+
+
 class Usage:
     """``usage_metadata`` numbers; a later report (the next stream chunk) replaces earlier ones."""
 
-    __slots__ = ("cached", "candidates", "prompt", "thoughts", "tool_prompt")
+    __slots__ = ("_last", "cached", "candidates", "prompt", "thoughts", "tool_prompt")
 
     def __init__(self) -> None:
         self.prompt: int | None = None
@@ -196,10 +242,20 @@ class Usage:
         self.cached: int | None = None
         self.thoughts: int | None = None
         self.tool_prompt: int | None = None
+        self._last: tuple[Any, ...] | None = None
 
     def update(self, usage: Any) -> None:
         if usage is None:
             return
+        # A stream repeats the same numbers on most chunks: the same report again changes nothing.
+        try:
+            fields = _usage_fields(usage)
+        except AttributeError:
+            fields = None
+        if fields is not None:
+            if fields == self._last:
+                return
+            self._last = fields
         value = reported(getattr(usage, "prompt_token_count", None))
         if value is not None:
             self.prompt = value
