@@ -280,6 +280,7 @@ ENTRY_POINTS = {
     "agentotel_mcp": "agentotel.instrumentation.mcp:MCPInstrumentor",
     "agentotel_openai": "agentotel.instrumentation.openai:OpenAIInstrumentor",
     "agentotel_openai_agents": "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
+    "agentotel_pydantic_ai": "agentotel.instrumentation.pydantic_ai:PydanticAIInstrumentor",
 }
 
 
