@@ -28,6 +28,7 @@ from pai_helpers import (
 from pydantic_ai import Agent
 
 import agentotel
+from agentotel.instrumentation.pydantic_ai import PydanticAIInstrumentor
 from agentotel.testing import FakeLLMServer, Reply
 from agentotel.testing._capture import TelemetryCapture
 
@@ -287,3 +288,60 @@ async def test_a_rejected_structured_output_gets_no_inferred_tool_span(
 
     assert result.output == Weather(city="Paris", celsius=21)
     assert tree(pai) == [(RUN, INTERNAL, None), (chat_span, CLIENT, RUN), (chat_span, CLIENT, RUN)]
+
+
+# --- lifecycle -------------------------------------------------------------------------------------
+def test_every_patch_point_exists_and_uninstrument_restores_it() -> None:
+    import wrapt
+
+    patches = PydanticAIInstrumentor().patches
+    assert sorted(f"{p.module}:{p.name}" for p in patches) == [
+        "pydantic_ai.agent:Agent.iter",
+        "pydantic_ai.capabilities.instrumentation:Instrumentation.on_tool_validate_error",
+        "pydantic_ai.capabilities.instrumentation:Instrumentation.wrap_model_request",
+        "pydantic_ai.capabilities.instrumentation:Instrumentation.wrap_output_process",
+        "pydantic_ai.capabilities.instrumentation:Instrumentation.wrap_run",
+        "pydantic_ai.capabilities.instrumentation:Instrumentation.wrap_tool_execute",
+        "pydantic_ai.tool_manager:ToolManager.execute_tool_call",
+        "pydantic_ai.tool_manager:ToolManager.validate_output_tool_call",
+    ]
+    targets = [p.owner() for p in patches]
+    assert None not in targets
+    originals = [vars(owner)[attr] for owner, attr in targets]  # type: ignore[misc]
+
+    instrumentor = PydanticAIInstrumentor()
+    instrumentor.instrument(tracer_provider=TelemetryCapture().tracer_provider)
+    for (owner, attr), original in zip(targets, originals, strict=True):  # type: ignore[misc]
+        assert isinstance(vars(owner)[attr], wrapt.FunctionWrapper)
+        assert vars(owner)[attr].__wrapped__ is original
+    instrumentor.uninstrument()
+    assert [vars(owner)[attr] for owner, attr in targets] == originals  # type: ignore[misc]
+
+
+def test_registered_entry_point_and_supported_range() -> None:
+    from pathlib import Path
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    from agentotel._registry import available
+
+    assert available()["agentotel_pydantic_ai"] is PydanticAIInstrumentor
+    assert PydanticAIInstrumentor().instrumentation_dependencies() == ("pydantic-ai-slim >= 2.68, < 3",)
+    project = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]
+    [extra] = project["optional-dependencies"]["pydantic-ai"]
+    assert Requirement(extra).name == "pydantic-ai-slim"
+    assert Requirement(extra).specifier == Requirement("pydantic-ai-slim >= 2.68, < 3").specifier
+    assert "pydantic-ai" in project["optional-dependencies"]["all"][0]
+
+
+def test_uninstrument_stops_the_spans(
+    cap: TelemetryCapture, make_model: ModelFactory, fresh_fake_llm: FakeLLMServer
+) -> None:
+    instrumentor = PydanticAIInstrumentor()
+    instrumentor.instrument(**cap.providers)
+    instrumentor.uninstrument()
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    assert weather_agent(make_model()).run_sync(QUESTION, deps="noon").output == ANSWER
+    assert cap.spans() == []
