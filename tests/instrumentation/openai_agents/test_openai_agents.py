@@ -5,6 +5,7 @@ it alone, one per HTTP request the server received."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,15 @@ def run(mode: str, agent: Any, text: str = QUESTION, **kwargs: Any) -> Any:
     if mode == "run":
         return asyncio.run(agents.Runner.run(agent, text, **kwargs))
     if mode == "run_sync":
-        return agents.Runner.run_sync(agent, text, **kwargs)
+        # A fresh thread's state: an event loop set (openai-agents < 0.3 runs on the current one,
+        # which an earlier asyncio.run() has closed and unset).
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return agents.Runner.run_sync(agent, text, **kwargs)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
     async def streamed() -> Any:
         result = agents.Runner.run_streamed(agent, text, **kwargs)
@@ -283,9 +292,21 @@ def test_a_tool_that_raises_is_an_error_span_and_the_run_goes_on(
 
 
 # --- guardrails ----------------------------------------------------------------------------------
-@agents.input_guardrail(run_in_parallel=False)
-def no_secrets(ctx: Any, agent: Any, text: Any) -> Any:
+def _no_secrets(ctx: Any, agent: Any, text: Any) -> Any:
     return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered="secret" in str(text))
+
+
+_no_secrets.__name__ = "no_secrets"
+SEQUENTIAL_GUARDRAILS = "run_in_parallel" in inspect.signature(agents.input_guardrail).parameters
+# Before the model call when the SDK can (else it runs beside it, and the model call may be made).
+no_secrets = (
+    agents.input_guardrail(run_in_parallel=False)(_no_secrets)
+    if SEQUENTIAL_GUARDRAILS
+    else agents.input_guardrail(_no_secrets)
+)
+needs_sequential_guardrails = pytest.mark.skipif(
+    not SEQUENTIAL_GUARDRAILS, reason="input guardrails run before the model call: openai-agents>=0.6.0"
+)
 
 
 @agents.output_guardrail
@@ -297,6 +318,7 @@ def guard_attrs(cap: TelemetryCapture, name: str) -> dict[str, Any]:
     return attrs_of(one(cap, f"guardrail {name}"))
 
 
+@needs_sequential_guardrails
 @pytest.mark.parametrize("mode", MODES)
 def test_an_input_guardrail_tripwire_is_a_blocked_guard_and_fails_the_agent_and_workflow(
     bridged: TelemetryCapture, fake: FakeLLMServer, model: Any, mode: str
@@ -449,6 +471,31 @@ def test_the_app_gets_the_same_result_with_and_without_the_bridge(
     assert len(cap.spans()) == len(TREE)
 
 
+class SpanCounter(agents.TracingProcessor):  # type: ignore[misc]
+    """Counts the spans the SDK starts."""
+
+    def __init__(self) -> None:
+        self.started = 0
+
+    def on_trace_start(self, trace: Any) -> None:
+        pass
+
+    def on_trace_end(self, trace: Any) -> None:
+        pass
+
+    def on_span_start(self, span: Any) -> None:
+        self.started += 1
+
+    def on_span_end(self, span: Any) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self) -> None:
+        pass
+
+
 def test_a_bug_in_the_bridge_never_reaches_the_run(
     bridged: TelemetryCapture, fake: FakeLLMServer, model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -459,8 +506,13 @@ def test_a_bug_in_the_bridge_never_reaches_the_run(
 
     monkeypatch.setattr(processor, "_block_for", broken)
     fake.script(SCRIPT)
-
-    result = run("run", triage(model))
+    counter = SpanCounter()
+    before = _sdk_processors()
+    agents.add_trace_processor(counter)
+    try:
+        result = run("run", triage(model))
+    finally:
+        agents.set_trace_processors(list(before))
 
     assert result.final_output == "Done."
     # No agent or tool block: the LLM spans and the tool spans inferred from them remain.
@@ -472,9 +524,10 @@ def test_a_bug_in_the_bridge_never_reaches_the_run(
         ("execute_tool transfer_to_billing", WORKFLOW, INTERNAL),
         (LLM, WORKFLOW, CLIENT),
     ]
-    # One error per SDK span started: task, 2 agents, 3 turns, 3 responses, function, handoff.
+    # One error per SDK span started (2 agents, 3 responses, a function, a handoff; since
+    # openai-agents 0.21 also a task and 3 turns).
     errors = bridged.metric_sum(TELEMETRY_ERRORS, {"agentotel.component": "openai_agents"})
-    assert errors == 11
+    assert errors == counter.started > 0
 
 
 # --- the SDK's own tracing -----------------------------------------------------------------------

@@ -42,8 +42,10 @@ Content: nothing of the run's content is recorded unless content capture is on; 
 arguments and results the SDK traced (``trace_include_sensitive_data``, default on) are recorded
 like those of ``agentotel.tool``.
 
-Versions: ``openai-agents >= 0.24, < 1`` (otherwise the instrumentor is skipped by the standard
-dependency check, with one log record).
+Versions: ``openai-agents >= 0.2.8, < 1`` (otherwise the instrumentor is skipped by the standard
+dependency check, with one log record). 0.2.8 is the first release with
+``agents.tracing.get_trace_provider``; the tests pass on 0.2.8 (``openai`` 1.x), 0.10.0 and 0.20.0
+(``openai`` 2.x) and 0.24.0 (``openai`` 3.x).
 
 Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, ``AGENTOTEL_CONTENT_MAX_LENGTH``;
 ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentotel_openai_agents`` disables it.
