@@ -50,6 +50,7 @@ class Invocation(SpanLifecycle):
     __slots__ = (
         "_chunks",
         "_content",
+        "_context",
         "_first_chunk_ns",
         "_last_chunk_ns",
         "_sink",
@@ -59,8 +60,21 @@ class Invocation(SpanLifecycle):
         "telemetry",
     )
 
-    def __init__(self, telemetry: Telemetry, boundary: Boundary, name: str, attributes: Attributes) -> None:
-        super().__init__(telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        boundary: Boundary,
+        name: str,
+        attributes: Attributes,
+        context: otel_context.Context | None = None,
+    ) -> None:
+        # ``context``: the current context, when the caller has it already (read once per call).
+        if context is None:
+            context = otel_context.get_current()
+        super().__init__(
+            telemetry.tracer.start_span(name, context, kind=SpanKind.CLIENT, attributes=attributes)
+        )
+        self._context: otel_context.Context | None = context
         self.telemetry = telemetry
         self.boundary = boundary
         self.attributes = attributes
@@ -68,7 +82,7 @@ class Invocation(SpanLifecycle):
         self._last_chunk_ns = 0
         self._chunks = 0
         self._content: Attributes | None = None
-        self._sink: UsageSink | None = otel_context.get_value(USAGE_SINK_KEY)  # type: ignore[assignment]
+        self._sink: UsageSink | None = context.get(USAGE_SINK_KEY)  # type: ignore[assignment]
         # Strings to redact from captured content; None means content capture is off.
         self.secrets: tuple[str, ...] | None = None
 
@@ -79,7 +93,8 @@ class Invocation(SpanLifecycle):
         The context also carries :data:`LLM_CALL_KEY`, so code below can tell that an agentotel
         LLM span already covers this call (and not emit a second one).
         """
-        self.attach(otel_context.set_value(LLM_CALL_KEY, True, trace.set_span_in_context(self.span)))
+        context, self._context = self._context, None
+        self.attach(otel_context.set_value(LLM_CALL_KEY, True, trace.set_span_in_context(self.span, context)))
 
     # --- content (only called when capture is on) ---------------------------------------------
     def add_content(self, attributes: Attributes) -> None:

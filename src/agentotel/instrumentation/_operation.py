@@ -132,17 +132,21 @@ class Operation:
         First, if the request sends back results of tool calls that an earlier response asked
         for, the tool executions in between become inferred ``execute_tool`` spans.
         """
-        if otel_context.get_value(LLM_CALL_KEY):
+        ctx = otel_context.get_current()
+        if ctx.get(LLM_CALL_KEY):
             return None
         if self.tool_results is not None and self.telemetry.pending:
             # A failure here must cost the inferred spans only, not the LLM span.
             self.boundary.call(None, self._infer_tools, kwargs)
+            ctx = otel_context.get_current()
         attrs = self.request(kwargs)
         client = self.sdk.client(instance)
         attrs.update(self.sdk.server(client))
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])
-        inv = Invocation(self.telemetry, self.boundary, f"{operation} {model}" if model else operation, attrs)
+        inv = Invocation(
+            self.telemetry, self.boundary, f"{operation} {model}" if model else operation, attrs, ctx
+        )
         # The client's credentials are redacted from whatever is recorded, content or an error
         # message that repeats them.
         secrets = client_secrets(client)
