@@ -26,6 +26,7 @@ from helpers import (
 )
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
+from runstore_helpers import run_ids, run_store, summary_of
 
 import agentotel
 from agentotel.instrumentation.openai import OpenAIInstrumentor
@@ -616,3 +617,21 @@ def test_too_many_turns_fails_the_agent_and_workflow_with_the_sdk_message(
         span = one(bridged, name)
         assert (span.status.status_code, span.status.description) == (StatusCode.ERROR, "Max turns exceeded")
     assert one(bridged, TOOL).status.status_code is StatusCode.UNSET
+
+
+def test_each_runner_run_is_one_run_in_the_run_store(
+    bridged: TelemetryCapture, fake: FakeLLMServer, model: Any, tmp_path: Path
+) -> None:
+    fake.script([*SCRIPT, "Hi."])
+
+    with run_store(bridged, tmp_path) as store:
+        run("run", triage(model))
+        run("run", agents.Agent(name="solo", model=responses_model(fake)))
+        assert store.force_flush()
+    first, second = (summary_of(tmp_path, rid) for rid in run_ids(tmp_path))
+
+    assert [(s["root"]["name"], s["implicit"], s["span_count"], s["status"]) for s in (first, second)] == [
+        (WORKFLOW, False, len(TREE), "ok"),
+        (WORKFLOW, False, 3, "ok"),
+    ]
+    assert first["tool_calls"] == {"ok": 1, "failed": 0}
