@@ -345,3 +345,30 @@ def test_uninstrument_stops_the_spans(
 
     assert weather_agent(make_model()).run_sync(QUESTION, deps="noon").output == ANSWER
     assert cap.spans() == []
+
+
+async def test_a_tool_failed_without_retry_names_tool_failed(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    from pydantic_ai import ToolFailed
+
+    fresh_fake_llm.script([Reply.tool_call("lookup", {"city": "Paris"}), Reply.text(ANSWER)])
+    agent = Agent(make_model(), name="weather")
+
+    @agent.tool_plain
+    def lookup(city: str) -> str:
+        """Weather for a city."""
+        raise ToolFailed("the weather service is down")
+
+    result = await agent.run(QUESTION)
+
+    assert result.output == ANSWER
+    assert tree(pai) == [
+        (RUN, INTERNAL, None),
+        (chat_span, CLIENT, RUN),
+        ("execute_tool lookup", INTERNAL, RUN),
+        (chat_span, CLIENT, RUN),
+    ]
+    [span] = named(pai, "execute_tool lookup")
+    assert span.status.status_code is StatusCode.ERROR
+    assert attrs_of(span)["error.type"] == "pydantic_ai.ToolFailed"
