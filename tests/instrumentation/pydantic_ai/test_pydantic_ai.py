@@ -5,6 +5,7 @@ exact token sums, with and without Pydantic AI's own instrumentation switched on
 
 from __future__ import annotations
 
+import pytest
 from helpers import QUESTION, attrs_of, token_sums
 from opentelemetry.trace import StatusCode
 from pai_helpers import (
@@ -372,3 +373,80 @@ async def test_a_tool_failed_without_retry_names_tool_failed(
     [span] = named(pai, "execute_tool lookup")
     assert span.status.status_code is StatusCode.ERROR
     assert attrs_of(span)["error.type"] == "pydantic_ai.ToolFailed"
+
+
+async def test_run_stream_events_tree(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    async with weather_agent(make_model()).run_stream_events(QUESTION, deps="noon") as stream:
+        events = [type(e).__name__ async for e in stream]
+
+    assert events[-1] == "AgentRunResultEvent"
+    assert tree(pai) == tool_run_tree(chat_span)
+
+
+def test_run_stream_sync_tree(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    fresh_fake_llm.script(TOOL_THEN_ANSWER)
+
+    with weather_agent(make_model()).run_stream_sync(QUESTION, deps="noon") as stream:
+        assert stream.get_output() == ANSWER
+
+    assert tree(pai) == tool_run_tree(chat_span)
+
+
+async def test_a_failed_run_is_an_error_span_and_the_app_gets_its_exception(
+    pai: TelemetryCapture, make_model: ModelFactory, fresh_fake_llm: FakeLLMServer
+) -> None:
+    from pydantic_ai import ModelRetry
+    from pydantic_ai.exceptions import UnexpectedModelBehavior
+
+    fresh_fake_llm.script([Reply.tool_call("never", {"city": "Paris"})] * 2)
+    agent: Agent[None, str] = Agent(make_model(), name="weather")
+
+    @agent.tool_plain
+    def never(city: str) -> str:
+        """Never works."""
+        raise ModelRetry("again")
+
+    with pytest.raises(UnexpectedModelBehavior, match="exceeded max retries"):
+        await agent.run(QUESTION)
+
+    [run] = named(pai, RUN)
+    assert run.status.status_code is StatusCode.ERROR
+    assert attrs_of(run)["error.type"] == "pydantic_ai.UnexpectedModelBehavior"
+    tools = sorted(named(pai, "execute_tool never"), key=lambda s: s.start_time or 0)
+    # The last retry exhausted the tool's budget: its span names what ended the run.
+    assert [(s.status.status_code, attrs_of(s)["error.type"]) for s in tools] == [
+        (StatusCode.ERROR, "pydantic_ai.ModelRetry"),
+        (StatusCode.ERROR, "pydantic_ai.UnexpectedModelBehavior"),
+    ]
+
+
+async def test_an_agent_called_from_a_tool_nests_under_the_tool(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str, fresh_fake_llm: FakeLLMServer
+) -> None:
+    helper: Agent[None, str] = Agent(make_model(), name="helper")
+    boss: Agent[None, str] = Agent(make_model(), name="boss")
+
+    @boss.tool_plain
+    async def ask_helper(question: str) -> str:
+        """Ask the helper agent."""
+        return (await helper.run(question)).output
+
+    fresh_fake_llm.script(
+        [Reply.tool_call("ask_helper", {"question": "Weather?"}), Reply.text("Sunny."), Reply.text(ANSWER)]
+    )
+
+    assert (await boss.run(QUESTION)).output == ANSWER
+    assert tree(pai) == [
+        ("invoke_agent boss", INTERNAL, None),
+        (chat_span, CLIENT, "invoke_agent boss"),
+        ("execute_tool ask_helper", INTERNAL, "invoke_agent boss"),
+        ("invoke_agent helper", INTERNAL, "execute_tool ask_helper"),
+        (chat_span, CLIENT, "invoke_agent helper"),
+        (chat_span, CLIENT, "invoke_agent boss"),
+    ]
