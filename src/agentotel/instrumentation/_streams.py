@@ -200,8 +200,14 @@ class SyncStreamProxy(_StreamProxyBase):
         return _chunks(self)
 
     def __next__(self) -> Any:
+        wrapped = self.__wrapped__
+        step = getattr(type(wrapped), "__next__", None)
+        if step is None:
+            # Not an iterator, only iterable (botocore's ``EventStream``): ``next()`` raises the
+            # TypeError the app gets without us, and the stream is left as it was.
+            return next(wrapped)
         try:
-            return self._self_open.took(self.__wrapped__.__next__())
+            return self._self_open.took(step(wrapped))
         except BaseException as exc:
             raise self._self_open.stopped(exc)  # noqa: B904 - the stream's own exception, as it came
 

@@ -239,6 +239,28 @@ def test_two_loops_over_one_stream_end_once(bedrock_instrumented: TelemetryCaptu
     assert attrs_of(span)["gen_ai.usage.output_tokens"] == 6
 
 
+def test_next_on_the_event_stream_raises_what_botocore_raises(cap: TelemetryCapture, bedrock: Any) -> None:
+    """An ``EventStream`` is iterable, not an iterator: ``next()`` on it raises TypeError. Through
+    our proxy the app gets that same TypeError, and the stream is left as it was: read later, it
+    ends its span as usual."""
+    with pytest.raises(TypeError) as plain:
+        next(converse_stream(bedrock))
+    with instrumented(cap, BedrockInstrumentor):
+        stream = converse_stream(bedrock)
+        with pytest.raises(TypeError) as ours:
+            next(stream)
+        assert cap.spans() == []  # the span is still open
+        events = list(stream)
+
+    assert (type(ours.value), str(ours.value)) == (TypeError, str(plain.value))
+    assert str(plain.value) == "'EventStream' object is not an iterator"
+    assert len(events) == 10
+    span = only_span(cap)
+    assert span.status.status_code is StatusCode.UNSET
+    assert _end(span) == "exhausted"
+    assert attrs_of(span)["gen_ai.usage.output_tokens"] == 6
+
+
 # --- errors ----------------------------------------------------------------------------------------
 def _plain_error(
     fake: FakeLLMServer, bedrock: Any, read: Callable[[Any], Any], text: str

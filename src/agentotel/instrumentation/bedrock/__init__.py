@@ -19,7 +19,8 @@ after one dictionary lookup of its operation name.
 response or the stream's ``metadata`` event; ``invoke_model`` bodies are read for the Anthropic
 Messages, Amazon Nova and Meta Llama families, any other model gets the token counts Bedrock puts
 in the response headers (streams: ``amazon-bedrock-invocationMetrics``). The credentials (secret
-key, session token) are redacted from everything recorded; SigV4 headers are never read.
+key, session token, and a Bedrock API key: the bearer token botocore takes from
+``AWS_BEARER_TOKEN_BEDROCK``) are redacted from everything recorded; SigV4 headers are never read.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.eventstream import EventStream  # type: ignore[import-untyped]
 from botocore.response import StreamingBody  # type: ignore[import-untyped]
 
+from agentotel._redact import remember
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.instrumentation._invocation import Invocation
@@ -34,17 +35,40 @@ class _NoAsyncStream:
 
 class _Client:
     """What the engine reads of a client: the endpoint (``server``) and the credentials to redact
-    (``api_key`` / ``auth_token``: the secret key and the session token)."""
+    (``api_key`` / ``auth_token``: the secret key and the session token, and a Bedrock API key,
+    the bearer token botocore sends instead of a SigV4 signature when ``AWS_BEARER_TOKEN_BEDROCK``
+    is set, in the first of them that is free, else remembered for redaction directly)."""
 
     __slots__ = ("api_key", "auth_token", "endpoint")
 
     def __init__(self, client: Any) -> None:
         self.endpoint: str = client.meta.endpoint_url
         # The stored values, never the properties: a refreshable credential would refresh.
-        creds = getattr(getattr(client, "_request_signer", None), "_credentials", None)
-        found = getattr(creds, "__dict__", {})
-        self.api_key = found.get("secret_key") or found.get("_secret_key")
-        self.auth_token = found.get("token") or found.get("_token")
+        signer = getattr(client, "_request_signer", None)
+        found = getattr(getattr(signer, "_credentials", None), "__dict__", {})
+        secret = found.get("secret_key") or found.get("_secret_key")
+        token = found.get("token") or found.get("_token")
+        bearer = _bearer_key(getattr(signer, "_auth_token", None))
+        if bearer is not None:
+            if not secret:
+                secret = bearer
+            elif not token:
+                token = bearer
+            else:
+                remember((bearer,))
+        self.api_key = secret
+        self.auth_token = token
+
+
+def _bearer_key(auth: Any) -> str | None:
+    """The bearer key of a client's auth token (botocore's ``FrozenAuthToken``, or the token a
+    ``DeferredRefreshableToken`` holds: read, never refreshed); None without one."""
+    if auth is None:
+        return None
+    key = getattr(auth, "token", None)
+    if not isinstance(key, str):
+        key = getattr(getattr(auth, "_frozen_token", None), "token", None)
+    return key if isinstance(key, str) and key else None
 
 
 class _Resource:
