@@ -77,13 +77,15 @@ class _Entry:
 
 def _open(block: Block, parent: Context) -> tuple[bool, Context]:
     """Open ``block`` as a child of ``parent``; whether it opened, and the context of its children."""
-    token = otel_context.attach(parent)
+    # Usually the SDK starts a span where its parent's context is current already.
+    token = None if otel_context.get_current() is parent else otel_context.attach(parent)
     try:
         if not block._start():
             return False, parent
         ctx = block._context()
     finally:
-        otel_context.detach(token)
+        if token is not None:
+            otel_context.detach(token)
     return True, ctx if ctx is not None else parent
 
 
