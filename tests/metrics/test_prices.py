@@ -112,10 +112,55 @@ def test_nova_models_are_priced_for_bedrock_calls_in_us_east_1_terms(
     assert table.lookup(model, "gcp.gemini") is None
 
 
+@pytest.mark.parametrize(
+    ("model", "short", "long"),
+    [("gemini-3.1-pro-preview", (2.0, 12.0), (4.0, 18.0)), ("gemini-2.5-pro", (1.25, 10.0), (2.5, 15.0))],
+)
+def test_gemini_pro_models_are_priced_in_their_two_prompt_length_tiers(
+    model: str, short: tuple[float, float], long: tuple[float, float]
+) -> None:
+    price = load(None).lookup(model, "gcp.gemini")
+    assert price == Price(*short, None, None, "2026-10-07", GEMINI_PRICING, 200_000, Price(*long))
+    assert price is not None
+    # Up to 200K input tokens the whole call at the short prices, above them the whole call at the long ones.
+    assert price.cost(200_000, 1_000) == pytest.approx(
+        (200_000 * short[0] + 1_000 * short[1]) / 1e6, rel=1e-12
+    )
+    assert price.cost(200_001, 1_000) == pytest.approx((200_001 * long[0] + 1_000 * long[1]) / 1e6, rel=1e-12)
+    assert price.split(200_001, 1_000) == price.long.split(200_001, 1_000)  # type: ignore[union-attr]
+
+
+def test_a_pricing_file_may_give_a_long_prompt_tier(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    entry = {
+        "input": 1,
+        "output": 2,
+        "long_prompt": {"above": 100, "input": 3, "output": 4, "cache_read": 0.5},
+    }
+    path.write_text(json.dumps({"models": {"m": entry}}))
+    assert load(str(path)).lookup("m") == Price(1.0, 2.0, long_above=100, long=Price(3.0, 4.0, 0.5))
+    for bad, message in [
+        (
+            {"input": 3, "output": 4},
+            "expected an object with 'above' (a number of input tokens > 0) and prices",
+        ),
+        (
+            {"above": 0, "input": 3},
+            "expected an object with 'above' (a number of input tokens > 0) and prices",
+        ),
+        ({"above": 10, "input": 3, "as_of": "x"}, "unknown field(s) ['as_of']; accepted: input, output"),
+        ({"above": 10, "input": -3}, "models['m'].long_prompt.input: expected a price"),
+    ]:
+        path.write_text(json.dumps({"models": {"m": {"input": 1, "output": 2, "long_prompt": bad}}}))
+        with pytest.raises(ConfigError) as raised:
+            load(str(path))
+        assert message in str(raised.value), bad
+
+
 def test_models_left_out_of_the_google_and_aws_prices() -> None:
     table = load(None)
-    # Priced in tiers by prompt length (2.5 Pro, 3.1 Pro); a price that changes on 2027-01-01 (3.8 Flash).
-    for model in ("gemini-2.5-pro", "gemini-3.1-pro-preview", "gemini-3.8-flash"):
+    # A price that changes on 2027-01-01 (3.8 Flash); models the transcription read does not list.
+    for model in ("gemini-3.8-flash", "gemini-3.1-flash-lite", "gemini-3-flash-preview"):
         assert table.lookup(model, "gcp.gemini") is None, model
     # Claude and Llama on Bedrock: no page of their Bedrock prices could be read; the direct
     # Anthropic price is not Bedrock's (regional endpoints cost more).
@@ -165,6 +210,7 @@ def test_an_override_may_name_its_source(tmp_path: Path) -> None:
 SPLIT_USAGE = [(0, 0, 0, 0), (5, 20, 0, 0), (1_234_567, 89, 0, 0), (1000, 7, 600, 0), (1000, 7, 0, 300)]
 SPLIT_PRICES = [
     Price(2.5, 10.0),
+    Price(2.0, 12.0, long_above=1000, long=Price(4.0, 18.0, cache_read=0.4)),
     Price(3.0, 15.0, cache_read=0.3, cache_write=3.75),
     Price(0.15, 0.6, cache_read=0.075),
 ]
@@ -176,6 +222,8 @@ def test_split_is_the_same_two_floats_as_cost(
     price: Price, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int
 ) -> None:
     inputs, outputs = price.split(input_tokens, output_tokens, cache_read, cache_write)
+    # The prices of the call's prompt-length tier (the long ones above long_above input tokens).
+    tier = price.long if price.long is not None and input_tokens > price.long_above else price
     # repr: the very same float (0.0 and -0.0 compare equal, their reprs do not).
     assert repr(inputs) == repr(price.cost(input_tokens, 0, cache_read, cache_write))
-    assert repr(outputs) == repr(price.cost(0, output_tokens))
+    assert repr(outputs) == repr(tier.cost(0, output_tokens))

@@ -9,7 +9,9 @@ on Bedrock). A call's model name resolves to an entry (see :func:`names`): as gi
 path (``models/gemini-2.5-flash``, a Bedrock ARN's ``…/amazon.nova-lite-v1:0``); without the US
 cross-region inference-profile prefix (``us.amazon.nova-lite-v1:0``: AWS charges such calls at the
 source region's price); without a date suffix (``gpt-4o-2024-08-06``,
-``claude-opus-4-1-20250805``) or a Gemini version suffix (``gemini-2.5-flash-001``).
+``claude-opus-4-1-20250805``) or a Gemini version suffix (``gemini-2.5-flash-001``). A model
+priced by prompt length (Gemini Pro) has a ``long_prompt`` tier: a call with more input tokens
+than its ``above`` is priced wholly at its prices.
 ``AGENTOTEL_PRICING_FILE`` names a JSON file of the same shape whose models and aliases override
 or extend the shipped ones; it is validated when loaded and a bad entry raises
 :class:`~agentotel.config.ConfigError` naming the file and the entry.
@@ -40,12 +42,14 @@ _VERSION_SUFFIX = re.compile(r"-\d{3}$")
 _US_PROFILE = "us."
 _PRICE_KINDS = ("input", "output", "cache_read", "cache_write")
 _METADATA = ("as_of", "source", "provider")
+_LONG_PROMPT = "long_prompt"
 
 
 @dataclass(frozen=True, slots=True)
 class Price:
     """USD per million tokens of one model; cache prices default to the input price. ``as_of`` is
-    the day the price was read, ``source`` the page it was read on."""
+    the day the price was read, ``source`` the page it was read on. ``long`` (if any) prices the
+    whole of a call whose input tokens exceed ``long_above`` (Gemini Pro above 200K tokens)."""
 
     input: float
     output: float
@@ -53,10 +57,14 @@ class Price:
     cache_write: float | None = None
     as_of: str | None = None
     source: str | None = None
+    long_above: int = 0
+    long: Price | None = None
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:
         """USD for one call. ``input_tokens`` includes the cached ones (as ``gen_ai.usage.input_tokens``
         does for both providers here); each cached token is charged at its cache price instead."""
+        if self.long is not None and input_tokens > self.long_above:
+            return self.long.cost(input_tokens, output_tokens, cache_read, cache_write)
         uncached = max(input_tokens - cache_read - cache_write, 0)
         read = self.input if self.cache_read is None else self.cache_read
         write = self.input if self.cache_write is None else self.cache_write
@@ -69,6 +77,8 @@ class Price:
         """USD for the input and for the output of one call: the same two numbers as
         ``cost(input_tokens, 0, cache_read, cache_write)`` and ``cost(0, output_tokens)``, in one
         call, and without cached tokens in a few operations (every priced LLM call comes here)."""
+        if self.long is not None and input_tokens > self.long_above:
+            return self.long.split(input_tokens, output_tokens, cache_read, cache_write)
         if cache_read or cache_write:
             inputs = self.cost(input_tokens, 0, cache_read, cache_write)
         else:
@@ -130,12 +140,14 @@ class PriceTable:
         return None
 
 
-def _price(entry: Any, where: str) -> Price:
+def _price(
+    entry: Any, where: str, fields: tuple[str, ...] = (*_PRICE_KINDS, *_METADATA, _LONG_PROMPT)
+) -> Price:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where}: expected an object with input/output prices, got {entry!r}")
-    unknown = set(entry) - {*_PRICE_KINDS, *_METADATA}
+    unknown = set(entry) - set(fields)
     if unknown:
-        accepted = ", ".join((*_PRICE_KINDS, *_METADATA))
+        accepted = ", ".join(fields)
         raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; accepted: {accepted}")
     values: dict[str, float | None] = {}
     for kind in _PRICE_KINDS:
@@ -162,7 +174,22 @@ def _price(entry: Any, where: str) -> Price:
     if source is not None and not isinstance(source, str):
         raise ConfigError(f"{where}.source: expected the URL of the price's page, got {source!r}")
     prices = (values["cache_read"], values["cache_write"])
-    return Price(float(values["input"] or 0.0), output, *prices, as_of, source)
+    long_above, long = _long_prompt(entry.get(_LONG_PROMPT), f"{where}.{_LONG_PROMPT}")
+    return Price(float(values["input"] or 0.0), output, *prices, as_of, source, long_above, long)
+
+
+def _long_prompt(entry: Any, where: str) -> tuple[int, Price | None]:
+    """``long_prompt``: ``above`` (input tokens) and the prices of a call above it."""
+    if entry is None:
+        return 0, None
+    above = entry.get("above") if isinstance(entry, Mapping) else None
+    if isinstance(above, bool) or not isinstance(above, int) or above <= 0:
+        raise ConfigError(
+            f"{where}: expected an object with 'above' (a number of input tokens > 0) and prices,"
+            f" got {entry!r}"
+        )
+    rest = {k: v for k, v in entry.items() if k != "above"}
+    return above, _price(rest, where, _PRICE_KINDS)
 
 
 def parse(data: Any, source: str) -> PriceTable:
