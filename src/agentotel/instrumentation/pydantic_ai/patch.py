@@ -174,6 +174,8 @@ def output_validate(layer: Telemetry, boundary: Boundary) -> Wrapper:
 
 
 # --- Pydantic AI's own instrumentation -----------------------------------------------------------
+# Pydantic AI calls these hooks with keyword arguments; a call that lacks one runs as it would
+# without us.
 def _ours() -> bool:
     return otel_context.get_value(RUN_KEY) is True
 
@@ -182,7 +184,7 @@ def own_run(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``Instrumentation.wrap_run``: inside our run, no second agent-run span."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if boundary.call(False, _ours):
+        if "handler" in kwargs and boundary.call(False, _ours):
             return await kwargs["handler"]()
         return await wrapped(*args, **kwargs)
 
@@ -193,7 +195,7 @@ def own_tool(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``Instrumentation.wrap_tool_execute``: inside our run, our tool span only."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if boundary.call(False, _ours):
+        if "handler" in kwargs and "args" in kwargs and boundary.call(False, _ours):
             return await kwargs["handler"](kwargs["args"])
         return await wrapped(*args, **kwargs)
 
@@ -205,7 +207,7 @@ def own_tool_error(layer: Telemetry, boundary: Boundary) -> Wrapper:
     span is our tool span (which fails with the ``ValidationError``), so theirs only re-raises."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if boundary.call(False, _ours):
+        if "error" in kwargs and boundary.call(False, _ours):
             raise kwargs["error"]
         return await wrapped(*args, **kwargs)
 
@@ -216,7 +218,7 @@ def own_output(layer: Telemetry, boundary: Boundary) -> Wrapper:
     """Wrapper of ``Instrumentation.wrap_output_process``: inside our run, no output-function span."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if boundary.call(False, _ours):
+        if "handler" in kwargs and "output" in kwargs and boundary.call(False, _ours):
             return await kwargs["handler"](kwargs["output"])
         return await wrapped(*args, **kwargs)
 
@@ -233,7 +235,7 @@ def own_request(layer: Telemetry, boundary: Boundary) -> Wrapper:
     Pydantic AI's ``chat`` span, their only LLM span."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if boundary.call(False, _sdk_request, args, kwargs):
+        if "handler" in kwargs and boundary.call(False, _sdk_request, args, kwargs):
             return await kwargs["handler"](kwargs["request_context"])
         return await wrapped(*args, **kwargs)
 
