@@ -103,6 +103,12 @@ def _camel(name: str) -> str:
 
 # A config dict's key (snake_case or camelCase, as the SDK accepts both) -> the snake_case name.
 _CONFIG_KEYS = {**{name: name for name in _CONFIG_NAMES}, **{_camel(name): name for name in _CONFIG_NAMES}}
+_CONFIG_SET = frozenset(_CONFIG_NAMES)
+# The numeric settings: snake_case name -> (attribute, float or int).
+_NUMBERS: dict[str, tuple[str, type]] = {
+    **{name: (attr, float) for name, attr in _FLOATS},
+    **{name: (attr, int) for name, attr in _INTS},
+}
 
 
 def _config(config: Any) -> Mapping[str, Any]:
@@ -116,7 +122,11 @@ def _config(config: Any) -> Mapping[str, Any]:
             if name is not None and value is not None and (name == key or found.get(name) is None):
                 found[name] = value
         return found
-    return {name: value for name in _CONFIG_NAMES if (value := getattr(config, name, None)) is not None}
+    # A pydantic model (``GenerateContentConfig``, whose fields all default to None): only the
+    # fields the app set, most being unset. Any other object: every name.
+    given = getattr(config, "model_fields_set", None)
+    wanted = _CONFIG_SET.intersection(given) if isinstance(given, (set, frozenset)) else _CONFIG_NAMES
+    return {name: value for name in wanted if (value := getattr(config, name, None)) is not None}
 
 
 def _model(kw: Mapping[str, Any]) -> str:
@@ -133,28 +143,21 @@ def request_attributes(kw: Mapping[str, Any]) -> Attributes:
     config = kw.get("config")
     if config is None:
         return a
-    found = _config(config)
-    if not found:
-        return a
-    for key, attr in _FLOATS:
-        value = found.get(key)
-        if value is not None and _num(value):
-            a[attr] = float(value)
-    for key, attr in _INTS:
-        value = found.get(key)
-        if value is not None and _num(value):
-            a[attr] = int(value)
-    count = found.get("candidate_count")
-    if count is not None and _num(count) and count != 1:
-        a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(count)
-    stop = found.get("stop_sequences")
-    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    mime = found.get("response_mime_type")
-    if mime == "application/json":
-        a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_JSON
-    elif mime == "text/plain":
-        a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_TEXT
+    for name, value in _config(config).items():  # only the settings given (none is None)
+        number = _NUMBERS.get(name)
+        if number is not None:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                a[number[0]] = number[1](value)
+        elif name == "candidate_count":
+            if _num(value) and value != 1:
+                a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(value)
+        elif name == "stop_sequences":
+            if isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value):
+                a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(value)
+        elif value == "application/json":  # response_mime_type
+            a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_JSON
+        elif value == "text/plain":
+            a[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_TEXT
     return a
 
 
