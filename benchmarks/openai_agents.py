@@ -36,7 +36,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import _CHILD_FLAG, _RESULT_PREFIX, _callgrind_run, _DropExporter, _out_dir, _run_child, _settle
+from overhead import (
+    _CHILD_FLAG,
+    _READY,
+    _RESULT_PREFIX,
+    _callgrind_run,
+    _DropExporter,
+    _out_dir,
+    _run_child,
+    _settle,
+)
 
 MODES = ("sdk", "hand", "agentotel")
 WORKLOADS = ("tool", "run")
@@ -223,6 +232,11 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     _settle()
     result: dict[str, Any] = {"workload": workload, "mode": mode, "spans": names}
     if spec["measure"] == "callgrind":
+        if spec.get("toggle"):
+            # Started with --instr-atstart=no (importing the SDK under full callgrind takes minutes):
+            # the parent switches instrumentation on now.
+            print(_READY, flush=True)
+            sys.stdin.readline()
         modules = set(sys.modules)
         for _ in range(spec["calls"]):
             call()
@@ -242,7 +256,10 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
 def _instructions(workload: str, plan: Plan, out_dir: Path, log: Callable[[str], None]) -> dict[str, float]:
     out: dict[str, float] = {}
     for mode in MODES:
-        ir = {n: _callgrind_run(workload, mode, plan.warmup, n, out_dir, _SELF) for n in (plan.n2, plan.n1)}
+        ir = {
+            n: _callgrind_run(workload, mode, plan.warmup, n, out_dir, _SELF, toggle=True)
+            for n in (plan.n2, plan.n1)
+        }
         out[mode] = (ir[plan.n2] - ir[plan.n1]) / (plan.n2 - plan.n1)
         log(f"  callgrind {workload:<5} {mode:<10} {out[mode]:,.0f} instructions per call")
     return out

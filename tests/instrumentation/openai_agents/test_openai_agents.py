@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -635,3 +636,24 @@ def test_each_runner_run_is_one_run_in_the_run_store(
         (WORKFLOW, False, 3, "ok"),
     ]
     assert first["tool_calls"] == {"ok": 1, "failed": 0}
+
+
+def test_a_span_ended_in_another_context_leaves_it_alone_without_an_error_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import contextvars
+
+    from opentelemetry import context as otel_context
+
+    from agentotel.instrumentation.openai_agents.processor import _detach
+
+    caplog.set_level(logging.DEBUG)
+    ours = otel_context.set_value("k", "v")
+    token = otel_context.attach(ours)
+
+    contextvars.copy_context().run(_detach, token)  # an SDK span ended in another task
+    assert otel_context.get_current() is ours
+    _detach(token)
+
+    assert otel_context.get_current() is not ours
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
