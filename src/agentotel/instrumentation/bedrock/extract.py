@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel._usage import reported
+from agentotel._usage import NOT_A_COUNT
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -56,15 +56,16 @@ def put_sampling(a: Attributes, config: Any, keys: tuple[str, str, str, str, str
         get(keys[3]),
         get(keys[4]),
     )
-    if num(max_tokens):
+    # Most settings are absent: ``is not None`` first saves the call.
+    if max_tokens is not None and num(max_tokens):
         a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
-    if num(temperature):
+    if temperature is not None and num(temperature):
         a[semconv.GEN_AI_REQUEST_TEMPERATURE] = float(temperature)
-    if num(top_p):
+    if top_p is not None and num(top_p):
         a[semconv.GEN_AI_REQUEST_TOP_P] = float(top_p)
-    if num(top_k):
+    if top_k is not None and num(top_k):
         a[semconv.GEN_AI_REQUEST_TOP_K] = float(top_k)
-    if isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
+    if stop and isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
 
 
@@ -101,18 +102,20 @@ class Usage:
         write); a later report replaces an earlier one."""
         if type(usage) is not dict and not isinstance(usage, Mapping):
             return
-        value = reported(usage.get(keys[0]))
+        # ``reported`` inline: None when absent, the number when an int, else NOT_A_COUNT.
+        get = usage.get
+        value = get(keys[0])
         if value is not None:
-            self.input = value
-        value = reported(usage.get(keys[1]))
+            self.input = value if type(value) is int else NOT_A_COUNT
+        value = get(keys[1])
         if value is not None:
-            self.output = value
-        value = reported(usage.get(keys[2]))
+            self.output = value if type(value) is int else NOT_A_COUNT
+        value = get(keys[2])
         if value is not None:
-            self.cache_read = value
-        value = reported(usage.get(keys[3]))
+            self.cache_read = value if type(value) is int else NOT_A_COUNT
+        value = get(keys[3])
         if value is not None:
-            self.cache_write = value
+            self.cache_write = value if type(value) is int else NOT_A_COUNT
 
     def put(self, a: Attributes) -> tuple[int | None, int | None]:
         """Set the usage attributes; returns (total input, output) for the token metric."""
