@@ -62,7 +62,7 @@ class Plan:
 
 PLANS = {
     "full": Plan(warmup=30, n1=10, n2=110, cpu_calls=500, cpu_repeats=7),
-    "quick": Plan(warmup=10, n1=5, n2=25, cpu_calls=100, cpu_repeats=3),
+    "quick": Plan(warmup=5, n1=2, n2=12, cpu_calls=100, cpu_repeats=3),
     "smoke": Plan(warmup=2, n1=1, n2=3, cpu_calls=5, cpu_repeats=1),
 }
 

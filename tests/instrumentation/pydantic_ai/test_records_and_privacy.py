@@ -237,3 +237,55 @@ async def test_a_bug_of_ours_leaves_the_run_untouched(
 
     assert result.output == Weather(city="Paris", celsius=21)
     assert pai.metric_sum(TELEMETRY_ERRORS, {"agentotel.component": "pydantic_ai"}) == bugs
+
+
+# --- approvals (human in the loop) -----------------------------------------------------------------
+def approval_agent(model: Any, deleted: list[str]) -> Any:
+    from pydantic_ai import Agent, DeferredToolRequests
+
+    agent: Any = Agent(model, name="weather", output_type=[str, DeferredToolRequests])
+
+    @agent.tool_plain(requires_approval=True)
+    def delete_file(path: str) -> str:
+        """Delete a file."""
+        deleted.append(path)
+        return f"deleted {path}"
+
+    return agent
+
+
+@pytest.mark.parametrize("approved", [True, False], ids=["approved", "denied"])
+async def test_an_approval_decision_is_an_approval_span_and_an_audit_record(
+    pai: TelemetryCapture,
+    audit_path: Path,
+    make_model: ModelFactory,
+    chat_span: str,
+    fresh_fake_llm: FakeLLMServer,
+    approved: bool,
+) -> None:
+    from pydantic_ai import DeferredToolRequests, DeferredToolResults, ToolDenied
+
+    deleted: list[str] = []
+    agent = approval_agent(make_model(), deleted)
+    fresh_fake_llm.script([Reply.tool_call("delete_file", {"path": "a.txt"})])
+    first = await agent.run(QUESTION)
+    assert isinstance(first.output, DeferredToolRequests)
+    [call] = first.output.approvals
+    decision: Any = True if approved else ToolDenied("not that file")
+    fresh_fake_llm.script([Reply.text(ANSWER)])
+
+    second = await agent.run(
+        message_history=first.all_messages(),
+        deferred_tool_results=DeferredToolResults(approvals={call.tool_call_id: decision}),
+    )
+
+    assert second.output == ANSWER and deleted == (["a.txt"] if approved else [])
+    runs = sorted(named(pai, RUN), key=lambda s: s.start_time or 0)
+    resumed = [s for s in pai.spans() if s.parent and s.parent.span_id == runs[1].context.span_id]
+    expected = ["approval delete_file", *(["execute_tool delete_file"] if approved else []), chat_span]
+    assert [s.name for s in sorted(resumed, key=lambda s: s.start_time or 0)] == expected
+    assert not [s for s in pai.spans() if attrs_of(s).get("agentotel.tool.inferred")]
+    for processor in pai.tracer_provider._active_span_processor._span_processors:  # type: ignore[attr-defined]
+        processor.force_flush()
+    [record] = [r for r in records(audit_path) if r["event_type"] == "approval_decision"]
+    assert (record["resource"], record["outcome"]) == ("delete_file", "approved" if approved else "denied")

@@ -21,6 +21,9 @@ Instrumented:
   ERROR with ``error.type`` naming that class; the retry prompt goes back to the model, whose next
   call follows under the run. A deferred call (``CallDeferred``, ``ApprovalRequired``) or a hook's
   ``SkipToolExecution`` is not an error.
+* **Approvals**: a run resumed with approval decisions (``deferred_tool_results=``) gets one
+  ``approval {tool}`` span per decision (an audit ``approval_decision`` record); a denied call
+  gets no tool span, inferred or not.
 * **Structured output**: the model's call of the output tool (``final_result``) runs no tool of the
   app: it gets no ``execute_tool`` span (the answer is the run's), and no inferred one.
 

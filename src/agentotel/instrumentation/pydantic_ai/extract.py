@@ -51,6 +51,29 @@ def conversation_id(agent_run: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def approvals(kwargs: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+    """``Agent.iter(..., deferred_tool_results=..., message_history=...)`` -> the approval decisions
+    the run resumes with, as (call id, tool name, None when approved else the denial's message),
+    in the order given. A decision whose call is not in the history is named by its call id."""
+    results = kwargs.get("deferred_tool_results")
+    given = getattr(results, "approvals", None)
+    if not given:
+        return []
+    names: dict[str, str] = {}
+    for message in kwargs.get("message_history") or ():
+        for part in getattr(message, "parts", ()):
+            call_id = getattr(part, "tool_call_id", None)
+            if call_id and getattr(part, "part_kind", None) == "tool-call":
+                names[call_id] = str(part.tool_name)
+    decisions: list[tuple[str, str, str | None]] = []
+    for call_id, decision in given.items():
+        denied = decision is False or getattr(decision, "kind", None) == "tool-denied"
+        message = getattr(decision, "message", None) if denied else None
+        reason = (message if isinstance(message, str) and message else "denied") if denied else None
+        decisions.append((str(call_id), names.get(call_id, str(call_id)), reason))
+    return decisions
+
+
 def tool_call(validated: Any) -> tuple[str, str | None, str | None, Any]:
     """``ToolManager.execute_tool_call``'s ``ValidatedToolCall`` -> (tool name, call id,
     description, arguments): the validated arguments, else the model's raw ones."""

@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from agentotel import semconv
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
-from agentotel.agent import Agent, Tool
+from agentotel.agent import Agent, Approval, Tool
 from agentotel.agent._layer import ensure_session_processor
 from agentotel.agent._session_state import SESSION_KEY, SessionState, current_session
 from agentotel.instrumentation.pydantic_ai import extract
@@ -75,13 +75,36 @@ def _conversation(layer: Telemetry, block: AgentRun, agent_run: Any) -> object |
     return otel_context.attach(otel_context.set_value(SESSION_KEY, SessionState(conversation_id, None)))
 
 
+def _approvals(layer: Telemetry, kwargs: dict[str, Any]) -> None:
+    """One ``approval {tool}`` span per decision a resumed run is given (``deferred_tool_results``:
+    Pydantic AI's human-in-the-loop approvals), under the run: audit ``approval_decision`` records.
+    A denied call never runs: the denial sent back to the model is no tool execution to infer."""
+    for call_id, tool, denial in extract.approvals(kwargs):
+        with ApprovalDecision(tool, None, layer) as decision:
+            if denial is None:
+                decision.approve()
+            else:
+                decision.deny(denial)
+                layer.pending.cover(call_id)
+
+
+class ApprovalDecision(Approval):
+    """An approval decision given to a resumed Pydantic AI run."""
+
+    __slots__ = ()
+    component = COMPONENT
+
+
 class _RunManager(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """``Agent.iter(...)``'s async context manager: the run block opens before Pydantic AI
     prepares the run and is current while the app iterates it; it ends when the manager exits.
     ``run``, ``run_sync``, ``run_stream`` and ``run_stream_events`` all go through ``iter``."""
 
-    def __init__(self, manager: Any, block: AgentRun, layer: Telemetry, boundary: Boundary) -> None:
+    def __init__(
+        self, manager: Any, block: AgentRun, layer: Telemetry, boundary: Boundary, kwargs: dict[str, Any]
+    ) -> None:
         super().__init__(manager)
+        self._self_kwargs = kwargs
         self._self_block = block
         self._self_layer = layer
         self._self_boundary = boundary
@@ -91,6 +114,8 @@ class _RunManager(wrapt.ObjectProxy):  # type: ignore[type-arg]
     async def __aenter__(self) -> Any:
         block = self._self_block
         self._self_token = block._attach() if block._start() else None
+        if block._live:
+            self._self_boundary.call(None, _approvals, self._self_layer, self._self_kwargs)
         try:
             agent_run = await self.__wrapped__.__aenter__()
         except BaseException as exc:
@@ -126,7 +151,7 @@ def agent_iter(layer: Telemetry, boundary: Boundary) -> Wrapper:
         block = boundary.call(None, _agent_run, layer, instance)
         if block is None:
             return manager
-        return boundary.call(manager, _RunManager, manager, block, layer, boundary)
+        return boundary.call(manager, _RunManager, manager, block, layer, boundary, kwargs)
 
     return wrapper
 
