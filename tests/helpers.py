@@ -8,6 +8,7 @@ folder (the root ``conftest.py``'s) on ``sys.path`` (rootdir-based import).
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import re
 import socket
@@ -71,6 +72,22 @@ CLAUDE_TOOLS: Any = [
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
     }
 ]
+
+
+def sdk_installed(distribution: str) -> bool:
+    """Whether a distribution is installed. Not ``find_spec(<module>)``: pytest puts
+    ``tests/instrumentation/`` on ``sys.path``, where ``tests/instrumentation/litellm/`` is a namespace
+    package named ``litellm`` (and ``google`` is protobuf's namespace without google-genai)."""
+    try:
+        importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+GEMINI_INSTALLED = sdk_installed("google-genai")
+BEDROCK_INSTALLED = sdk_installed("boto3")
+LITELLM_INSTALLED = sdk_installed("litellm")
 
 
 def http_library(sdk: ModuleType) -> Any:

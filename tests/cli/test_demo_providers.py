@@ -13,10 +13,10 @@ import re
 import socket
 import sys
 from collections.abc import Iterator
-from importlib.util import find_spec
 from typing import Any
 
 import pytest
+from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED
 
 import agentotel
 from agentotel.cli._demo_providers import import_litellm, offline_calls, run_offline
@@ -24,8 +24,7 @@ from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
 REPLY = "Hello from the fake LLM server."
-HAS_ALL = find_spec("boto3") is not None and find_spec("litellm") is not None
-HAS_ALL = HAS_ALL and find_spec("google") is not None and find_spec("google.genai") is not None
+HAS_ALL = GEMINI_INSTALLED and BEDROCK_INSTALLED and LITELLM_INSTALLED
 needs_all = pytest.mark.skipif(
     not HAS_ALL, reason="the google-genai, bedrock and litellm extras are not all installed"
 )

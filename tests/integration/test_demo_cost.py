@@ -8,10 +8,10 @@ import os
 import re
 import subprocess
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -36,9 +36,9 @@ def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 # The other providers' calls run where their SDKs are installed (.venv; not the openai/anthropic
 # majors rows). LiteLLM's is a gpt-4o-mini chat.
-GEMINI = find_spec("google") is not None and find_spec("google.genai") is not None
-BEDROCK = find_spec("boto3") is not None
-LITELLM = find_spec("litellm") is not None
+GEMINI = GEMINI_INSTALLED
+BEDROCK = BEDROCK_INSTALLED
+LITELLM = LITELLM_INSTALLED
 
 # Per model: priced calls, input and output tokens, USD. The fake tokens are words; the prices are
 # the table's: gpt-4o-mini $0.15 / $0.60, claude-opus-5 $5 / $25, text-embedding-3-small $0.02,

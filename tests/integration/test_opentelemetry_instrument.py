@@ -19,12 +19,11 @@ import importlib
 import os
 import subprocess
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import openai_rate_limit_text, priced
+from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED, openai_rate_limit_text, priced
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OTLPReceiver, attributes
 
@@ -45,12 +44,12 @@ PROVIDERS = [
     (
         "gemini",
         "google-genai",
-        find_spec("google") is not None and find_spec("google.genai") is not None,
+        GEMINI_INSTALLED,
         f"generate_content {GEMINI_MODEL}",
         "gcp.gemini",
     ),
-    ("bedrock", "bedrock", find_spec("boto3") is not None, f"chat {BEDROCK_MODEL}", "aws.bedrock"),
-    ("litellm", "litellm", find_spec("litellm") is not None, f"chat {GPT}", "openai"),
+    ("bedrock", "bedrock", BEDROCK_INSTALLED, f"chat {BEDROCK_MODEL}", "aws.bedrock"),
+    ("litellm", "litellm", LITELLM_INSTALLED, f"chat {GPT}", "openai"),
 ]
 INSTALLED = [p for p in PROVIDERS if p[2]]
 

@@ -8,22 +8,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 
+from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED
 from runstore_helpers import events_of, names, run_ids, summary_of
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 OTEL_INSTRUMENT = BIN / "opentelemetry-instrument"
-GENAI_INSTALLED = find_spec("google") is not None and find_spec("google.genai") is not None
 # The example's one call through each other provider whose SDK is installed (all in .venv).
 OTHER_PROVIDER_SPANS = [
     span
     for installed, span in (
-        (GENAI_INSTALLED, "generate_content gemini-2.5-flash"),
-        (find_spec("boto3") is not None, "chat amazon.nova-lite-v1:0"),
-        (find_spec("litellm") is not None, "chat gpt-4o-mini"),
+        (GEMINI_INSTALLED, "generate_content gemini-2.5-flash"),
+        (BEDROCK_INSTALLED, "chat amazon.nova-lite-v1:0"),
+        (LITELLM_INSTALLED, "chat gpt-4o-mini"),
     )
     if installed
 ]
