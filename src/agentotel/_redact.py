@@ -52,22 +52,35 @@ _SECRET_PARAMS = re.compile(
 
 _lock = threading.Lock()
 _known: dict[str, None] = {}  # insertion-ordered set
+# Tuples of credentials every one of which is in _known (or too short to redact): a client's
+# credentials, seen again on each of its calls, cost one set look-up. Emptied whenever a
+# credential is forgotten, so a forgotten one is remembered again on its next call.
+_all_known: set[tuple[str, ...]] = set()
+_ALL_KNOWN_MAX = 256
 _known_snapshot: tuple[str, ...] = ()
 
 
 def remember(credentials: Iterable[str]) -> None:
     """Redact these credentials from now on, wherever they appear (a client's API key)."""
     global _known_snapshot
-    new = [c for c in credentials if c and len(c) >= _MIN_SECRET and c not in _known]
-    if not new:
+    seen = type(credentials) is tuple
+    if seen and credentials in _all_known:
         return
+    new = [c for c in credentials if c and len(c) >= _MIN_SECRET and c not in _known]
     with _lock:
         for credential in new:
             _known.pop(credential, None)
             _known[credential] = None
-        while len(_known) > MAX_KNOWN:
-            del _known[next(iter(_known))]
-        _known_snapshot = tuple(_known)
+        if len(_known) > MAX_KNOWN:
+            _all_known.clear()
+            while len(_known) > MAX_KNOWN:
+                del _known[next(iter(_known))]
+        if new:
+            _known_snapshot = tuple(_known)
+        if seen and all(c in _known for c in new):
+            if len(_all_known) >= _ALL_KNOWN_MAX:
+                _all_known.clear()
+            _all_known.add(credentials)  # type: ignore[arg-type]
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
