@@ -657,3 +657,21 @@ def test_a_span_ended_in_another_context_leaves_it_alone_without_an_error_log(
 
     assert otel_context.get_current() is not ours
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_bug_in_reading_an_ended_sdk_span_still_ends_our_span(
+    bridged: TelemetryCapture, fake: FakeLLMServer, model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentotel.instrumentation.openai_agents.blocks import FunctionBlock
+
+    def broken(self: Any, span: Any) -> None:
+        raise RuntimeError("bridge bug")
+
+    monkeypatch.setattr(FunctionBlock, "settle", broken)
+    fake.script(SCRIPT)
+
+    result = run("run", triage(model))
+
+    assert result.final_output == "Done."
+    assert tree(bridged) == TREE
+    assert bridged.metric_sum(TELEMETRY_ERRORS, {"agentotel.component": "openai_agents"}) == 1

@@ -220,20 +220,28 @@ class Bridge(TracingProcessor):
         if entry is None:
             return
         _detach(entry.token)
+        block = entry.block
+        try:
+            self._settle(entry, span)
+        finally:  # a bug of ours in reading the SDK span still ends the block
+            if block is not None:
+                block._finish(None)
+
+    def _settle(self, entry: _Entry, span: Any) -> None:
+        """What the ended SDK span says: a tool's or guardrail's outcome, a handoff, a run's error."""
         data = span.span_data
         kind = data.type
-        message = error_message(span)
         block = entry.block
         if kind == "handoff" and entry.owner is not None:
             layer = entry.owner.layer
             record_handoff(layer, otel_trace.get_current_span(entry.ctx), span, _handoff_tool(data.to_agent))
         if isinstance(block, FunctionBlock | GuardBlock):
             block.settle(span)
-        elif message is not None and kind in _FAILS_RUN:
+            return
+        message = error_message(span)
+        if message is not None and kind in _FAILS_RUN:
             failing = block if block is not None else entry.owner
             if isinstance(failing, AgentBlock | RunBlock):
                 failing.mark_error_result(semconv.OTHER_VALUE, message)
             if entry.run is not None:
                 entry.run.failed = message
-        if block is not None:
-            block._finish(None)
