@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.metrics import Meter
 
@@ -94,8 +95,30 @@ def _end_quietly(boundary: Boundary, call: _Call) -> None:
         boundary.report(bug)
 
 
+def _suppression_keys() -> tuple[Any, Any] | None:
+    """The two context keys ``is_instrumentation_enabled`` reads, to read them from one context
+    (None if this OpenTelemetry keeps them elsewhere: then that function is called)."""
+    try:
+        from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+        from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
+    except ImportError:  # pragma: no cover - depends on the installed OpenTelemetry
+        return None
+    return _SUPPRESS_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
+
+
+_SUPPRESS = _suppression_keys()
+
+
+def _enabled() -> bool:
+    """``is_instrumentation_enabled()``, with the current context read once."""
+    if _SUPPRESS is None:  # pragma: no cover - depends on the installed OpenTelemetry
+        return is_instrumentation_enabled()
+    ctx = otel_context.get_current()
+    return not (ctx.get(_SUPPRESS[0]) or ctx.get(_SUPPRESS[1]))
+
+
 def _start(boundary: Boundary, start: Start, instance: Any, args: Any, kwargs: Any) -> _Call | None:
-    if not is_instrumentation_enabled():
+    if not _enabled():
         return None
     try:
         call = start(instance, args, kwargs)

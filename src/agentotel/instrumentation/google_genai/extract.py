@@ -29,21 +29,29 @@ from urllib.parse import urlsplit
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel._usage import reported
+from agentotel._usage import NOT_A_COUNT, reported
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _SERVERS: dict[tuple[bool, str], tuple[tuple[str, Any], ...]] = {}
 
 
+_MISSING = object()
+
+
 def get(obj: Any, key: str) -> Any:
     """``obj.key``, or ``obj[key]`` (then the camelCase key) for a dict as the SDK accepts them."""
-    if type(obj) is dict or isinstance(obj, Mapping):
-        value = obj.get(key)
-        if value is None and "_" in key:
-            head, *rest = key.split("_")
-            value = obj.get(head + "".join(w.title() for w in rest))
-        return value
-    return getattr(obj, key, None)
+    if type(obj) is not dict:
+        # The SDK's pydantic types first: one attribute read, no Mapping check (an ABC's).
+        found = getattr(obj, key, _MISSING)
+        if found is not _MISSING:
+            return found
+        if not isinstance(obj, Mapping):
+            return None
+    value = obj.get(key)
+    if value is None and "_" in key:
+        head, *rest = key.split("_")
+        value = obj.get(head + "".join(w.title() for w in rest))
+    return value
 
 
 def server_attributes(api_client: Any) -> tuple[tuple[str, Any], ...]:
@@ -259,6 +267,19 @@ class Usage:
             if fields == self._last:
                 return
             self._last = fields
+            # ``reported`` inline: the number when an int, else NOT_A_COUNT.
+            prompt, candidates, cached, thoughts, tool_prompt = fields
+            if prompt is not None:
+                self.prompt = prompt if type(prompt) is int else NOT_A_COUNT
+            if candidates is not None:
+                self.candidates = candidates if type(candidates) is int else NOT_A_COUNT
+            if cached is not None:
+                self.cached = cached if type(cached) is int else NOT_A_COUNT
+            if thoughts is not None:
+                self.thoughts = thoughts if type(thoughts) is int else NOT_A_COUNT
+            if tool_prompt is not None:
+                self.tool_prompt = tool_prompt if type(tool_prompt) is int else NOT_A_COUNT
+            return
         value = reported(getattr(usage, "prompt_token_count", None))
         if value is not None:
             self.prompt = value
