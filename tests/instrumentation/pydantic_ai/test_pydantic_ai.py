@@ -450,3 +450,24 @@ async def test_an_agent_called_from_a_tool_nests_under_the_tool(
         (chat_span, CLIENT, "invoke_agent helper"),
         (chat_span, CLIENT, "invoke_agent boss"),
     ]
+
+
+async def test_concurrent_runs_keep_their_own_trees(
+    pai: TelemetryCapture, make_model: ModelFactory, chat_span: str
+) -> None:
+    import asyncio
+
+    agent = weather_agent(make_model())
+
+    # No script: the fake server calls the offered tool (get_weather, Paris), then answers.
+    await asyncio.gather(*(agent.run(QUESTION, deps="noon") for _ in range(3)))
+
+    runs = named(pai, RUN)
+    assert len(runs) == 3 and len(pai.spans()) == 3 * 4
+    for run in runs:
+        children = sorted(
+            (s for s in pai.spans() if s.parent and s.parent.span_id == run.context.span_id),
+            key=lambda s: s.start_time or 0,
+        )
+        assert {s.context.trace_id for s in children} == {run.context.trace_id}
+        assert [s.name for s in children] == [chat_span, TOOL, chat_span]
