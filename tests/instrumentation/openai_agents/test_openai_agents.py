@@ -675,3 +675,23 @@ def test_a_bug_in_reading_an_ended_sdk_span_still_ends_our_span(
     assert result.final_output == "Done."
     assert tree(bridged) == TREE
     assert bridged.metric_sum(TELEMETRY_ERRORS, {"agentotel.component": "openai_agents"}) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_failed_model_call_fails_the_llm_span_the_agent_and_the_workflow(
+    bridged: TelemetryCapture, fake: FakeLLMServer, model: Any, mode: str
+) -> None:
+    fake.script([Reply.error("server_error")])
+
+    with pytest.raises(openai.InternalServerError):
+        run(mode, agents.Agent(name="solo", model=model))
+
+    assert [
+        (name, one(bridged, name).status.status_code) for name in (LLM, "invoke_agent solo", WORKFLOW)
+    ] == [
+        (LLM, StatusCode.ERROR),
+        ("invoke_agent solo", StatusCode.ERROR),
+        (WORKFLOW, StatusCode.ERROR),
+    ]
+    # The last error the SDK attached (its response span, then its agent span).
+    assert one(bridged, WORKFLOW).status.description == "Error in agent run"
