@@ -693,5 +693,8 @@ def test_a_failed_model_call_fails_the_llm_span_the_agent_and_the_workflow(
         ("invoke_agent solo", StatusCode.ERROR),
         (WORKFLOW, StatusCode.ERROR),
     ]
-    # The last error the SDK attached (its response span, then its agent span).
-    assert one(bridged, WORKFLOW).status.description == "Error in agent run"
+    # The workflow has the last error the SDK attached: its response span's, then (in
+    # later releases) its agent span's.
+    agent = one(bridged, "invoke_agent solo").status.description
+    assert agent in ("Error getting response", "Error in agent run")
+    assert one(bridged, WORKFLOW).status.description == agent
