@@ -190,8 +190,11 @@ class Costing:
         price, keys = priced
         cache_read = cache_write = 0
         if usage:
-            cache_read = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS))
-            cache_write = _int(usage.get(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS))
+            # Checked usage (agentotel._usage.checked): each value is an int, or absent.
+            read = usage.get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)
+            written = usage.get(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)
+            cache_read = read if type(read) is int else 0
+            cache_write = written if type(written) is int else 0
         inputs, outputs = price.split(input_tokens or 0, output_tokens or 0, cache_read, cache_write)
         self._totals.add_to(keys, inputs, outputs)
         return inputs + outputs
@@ -217,10 +220,6 @@ class Costing:
         if keep:
             self._priced[call] = priced
         return priced
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _warn_once(model: str) -> None:
