@@ -216,14 +216,21 @@ class ChatChunkAccumulator(StreamAccumulator):
             self._choice(choice, delta)
 
     def _choice(self, choice: Any, delta: Any) -> None:
-        index = choice.index if isinstance(choice.index, int) else 0
-        if choice.finish_reason is not None:
-            self._reasons[index] = choice.finish_reason
         if delta is None:
-            return
-        if self._texts is not None and delta.content:
-            self._texts.setdefault(index, []).append(delta.content)
-        for call in delta.tool_calls or ():
+            self._take(choice.index, choice.finish_reason, None, None)
+        else:
+            self._take(choice.index, choice.finish_reason, delta.content, delta.tool_calls)
+
+    def _take(self, index: Any, finish_reason: Any, content: Any, tool_calls: Any) -> None:
+        """What one choice of a chunk adds: its finish reason, its text (with capture on) and its
+        tool call pieces (name and id; the arguments with capture on)."""
+        if not isinstance(index, int):
+            index = 0
+        if finish_reason is not None:
+            self._reasons[index] = finish_reason
+        if self._texts is not None and content:
+            self._texts.setdefault(index, []).append(content)
+        for call in tool_calls or ():
             call_index = call.index if isinstance(call.index, int) else 0
             entry = self._calls.setdefault((index, call_index), ["", "", ""])
             if call.id:
