@@ -33,7 +33,7 @@ import agentotel
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 from agentotel.processors import AuditSpanProcessor
-from agentotel.testing import FakeLLMServer, Reply
+from agentotel.testing import FakeLLMServer, Reply, ToolCall
 from agentotel.testing._capture import TelemetryCapture
 
 agents = pytest.importorskip("agents")
@@ -698,3 +698,26 @@ def test_a_failed_model_call_fails_the_llm_span_the_agent_and_the_workflow(
     agent = one(bridged, "invoke_agent solo").status.description
     assert agent in ("Error getting response", "Error in agent run")
     assert one(bridged, WORKFLOW).status.description == agent
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_parallel_calls_of_one_tool_get_one_span_each_with_its_own_call_id(
+    bridged: TelemetryCapture, fake: FakeLLMServer, model: Any, mode: str
+) -> None:
+    fake.script(
+        [
+            Reply.tool_calls(
+                ToolCall("get_weather", {"city": "Paris"}), ToolCall("get_weather", {"city": "Rome"})
+            ),
+            "Both sunny.",
+        ]
+    )
+
+    run(mode, agents.Agent(name="solo", model=model, tools=[get_weather]))
+
+    tools = by_name(bridged, TOOL)
+    assert sorted(attrs_of(s)["gen_ai.tool.call.id"] for s in tools) == ["call_1", "call_2"]
+    assert [s.name for s in bridged.spans() if s.name.startswith("execute_tool")] == [TOOL, TOOL]
+    assert {s.parent.span_id for s in tools if s.parent} == {
+        one(bridged, "invoke_agent solo").context.span_id
+    }
