@@ -83,7 +83,8 @@ GEMINI_MODEL = "gemini-2.5-flash"
 BEDROCK_MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 LITELLM_MODEL = "gpt-4o"
 _SELF = Path(__file__).resolve()
-# --priced: the children price the Gemini and Bedrock models (which ship unpriced) from this file.
+# --priced: the children price the Gemini and Bedrock models from this file (Bedrock's ships
+# unpriced; Gemini's has a shipped price, replaced by the benchmark's).
 _PRICED_ENV = "PROVIDERS_BENCH_PRICING_FILE"
 # Benchmark-only prices (USD per million tokens), not the providers' real ones: they only switch
 # agentotel from its unpriced path (one counter record per call) to its priced one.
@@ -624,7 +625,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--priced",
         action="store_true",
         help="price the Gemini and Bedrock models (benchmark-only prices) so that agentotel takes its "
-        "priced path, as for gpt-4o, instead of counting each call unpriced",
+        "priced path for both, as for gpt-4o (without it Gemini's has its shipped price and Bedrock's "
+        "none: its calls are counted unpriced)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
