@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import boto3
 import botocore.utils
 import pytest
-from bedrock_helpers import NOVA, said
+from bedrock_helpers import ACCESS_KEY, NOVA, SECRET_KEY, SESSION_TOKEN, said
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from helpers import instrumented
@@ -197,3 +197,33 @@ def test_the_bearer_key_is_never_recorded(
     assert "The API key [REDACTED] is not valid" in texts["spans"], texts["spans"][-3000:]
     for sink, text in texts.items():
         assert BEARER not in text, f"the bearer key leaked into {sink}"
+
+
+def test_a_bearer_key_beside_static_credentials_is_never_recorded(
+    cap: TelemetryCapture,
+    https_api: tuple[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client made with a secret key and a session token in code still takes the key from the
+    environment: the third credential it holds, kept out of what is recorded like the other two."""
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", BEARER)
+    monkeypatch.setenv(CAPTURE, "SPAN_AND_EVENT")
+    endpoint, cert_file = https_api
+    bedrock = boto3.session.Session().client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        verify=str(cert_file),
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        aws_session_token=SESSION_TOKEN,
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with instrumented(cap, BedrockInstrumentor):
+        bedrock.converse(modelId=NOVA, messages=said(f"{QUESTION} {BEARER} {SECRET_KEY} {SESSION_TOKEN}"))
+
+    [span] = cap.spans()
+    recorded = span.to_json() + "\n".join(r.to_json() for r in cap.log_exporter.get_finished_logs())
+    assert QUESTION in recorded  # content capture is on
+    for secret in (BEARER, SECRET_KEY, SESSION_TOKEN):
+        assert secret not in recorded, secret
