@@ -35,12 +35,14 @@ class CompletionStreamAccumulator(ChatChunkAccumulator):
         self._last = chunk
         try:  # LiteLLM's layout, read inline: the common chunk costs a few dict reads
             fields = chunk.__dict__
-            usage = fields.get("usage")
-            if usage is None:
-                extra = chunk.__pydantic_extra__
-                if extra and "usage" in extra:
-                    usage = extra["usage"]
             choices = fields["choices"]
+            extra = chunk.__pydantic_extra__
+            if extra and "usage" in extra:
+                usage = extra["usage"]
+            elif "usage" in fields:
+                usage = fields["usage"]
+            else:
+                usage = None
         except (AttributeError, KeyError):  # another layout: read field by field
             usage = field(chunk, "usage")
             choices = field(chunk, "choices")
