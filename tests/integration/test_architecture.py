@@ -126,3 +126,10 @@ def test_every_module_belongs_to_one_layer(graph: grimp.ImportGraph) -> None:
         and sum(module == name or module.startswith(name + ".") for name in layered) != 1
     ]
     assert homeless == []
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    """``tests/`` has no ``__init__.py`` (rootdir-based imports): two test modules of one name in
+    two folders fail the whole suite with "import file mismatch", while each folder alone passes."""
+    names = sorted(p.name for p in (ROOT / "tests").rglob("*.py") if p.name != "conftest.py")
+    assert [name for name, group in itertools.groupby(names) if len(list(group)) > 1] == []
