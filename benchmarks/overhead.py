@@ -138,7 +138,7 @@ SMOKE = Plan(
 # ============================================================================================
 # Child side: one workload in one mode, in its own process.
 # ============================================================================================
-def _child_env() -> dict[str, str]:
+def _child_env(seed: int = 0) -> dict[str, str]:
     """The environment of every child: no stray OTel / SDK settings, identical in every mode.
 
     ``ANTHROPIC_OPEN_TELEMETRY=false`` turns the anthropic SDK's own tracing off in every mode.
@@ -155,7 +155,9 @@ def _child_env() -> dict[str, str]:
     # Never write bytecode: a module without a .pyc is then compiled in every run alike. Were it
     # written, two concurrent callgrind runs of a pair could differ by one compilation.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONHASHSEED"] = "0"  # deterministic dict/set layouts: repeatable instruction counts
+    # Deterministic dict/set layouts: repeatable instruction counts. ``seed`` picks another layout
+    # (providers.py measures under several and takes the median).
+    env["PYTHONHASHSEED"] = str(seed)
     return env
 
 
@@ -773,7 +775,7 @@ def _callgrind_total(path: Path) -> int:
     return int(match.group(1))
 
 
-def _run_toggled(spec: dict[str, Any], prefix: Sequence[str], script: Path) -> dict[str, Any]:
+def _run_toggled(spec: dict[str, Any], prefix: Sequence[str], script: Path, seed: int = 0) -> dict[str, Any]:
     """Run ``script --child spec`` under callgrind started with ``--instr-atstart=no``; once the
     child is set up and warmed up (it prints ``_READY``), switch instrumentation on with
     ``callgrind_control`` and let it run its measured calls. Start-up, imports and warm-up then run
@@ -781,7 +783,7 @@ def _run_toggled(spec: dict[str, Any], prefix: Sequence[str], script: Path) -> d
     cmd = [*prefix, "--instr-atstart=no", sys.executable, str(script), _CHILD_FLAG, json.dumps(spec)]
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(
-            cmd, env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+            cmd, env=_child_env(seed), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
         )
         assert proc.stdin is not None and proc.stdout is not None
         lines: list[str] = []
@@ -817,14 +819,16 @@ def _callgrind_run(
     out_dir: Path,
     script: Path = _SELF,
     toggle: bool = False,
+    seed: int = 0,
 ) -> int:
     """Total instructions of one child run of ``script`` under callgrind (with ``toggle``, of its
     measured calls only: see :func:`_run_toggled`)."""
-    out = out_dir / f"callgrind.{script.stem}.{workload}.{mode}.{calls}.out"
+    tag = f".seed{seed}" if seed else ""
+    out = out_dir / f"callgrind.{script.stem}.{workload}.{mode}{tag}.{calls}.out"
     prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     spec = {"measure": "callgrind", "workload": workload, "mode": mode, "warmup": warmup, "calls": calls}
     if toggle:
-        result = _run_toggled({**spec, "toggle": True}, prefix, script)
+        result = _run_toggled({**spec, "toggle": True}, prefix, script, seed)
     else:
         result = _run_child(spec, prefix, script)
     if result["late_imports"]:
