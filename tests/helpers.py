@@ -88,6 +88,8 @@ def sdk_installed(distribution: str) -> bool:
 GEMINI_INSTALLED = sdk_installed("google-genai")
 BEDROCK_INSTALLED = sdk_installed("boto3")
 LITELLM_INSTALLED = sdk_installed("litellm")
+# The LlamaIndex tests drive its OpenAI LLM class (llama-index-llms-openai needs openai<3: not in .venv).
+LLAMA_INDEX_INSTALLED = sdk_installed("llama-index-core") and sdk_installed("llama-index-llms-openai")
 
 
 def http_library(sdk: ModuleType) -> Any:

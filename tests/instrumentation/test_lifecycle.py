@@ -277,6 +277,7 @@ ENTRY_POINTS = {
     "agentotel_google_genai": "agentotel.instrumentation.google_genai:GoogleGenAIInstrumentor",
     "agentotel_langchain": "agentotel.instrumentation.langchain:LangChainInstrumentor",
     "agentotel_litellm": "agentotel.instrumentation.litellm:LiteLLMInstrumentor",
+    "agentotel_llama_index": "agentotel.instrumentation.llama_index:LlamaIndexInstrumentor",
     "agentotel_mcp": "agentotel.instrumentation.mcp:MCPInstrumentor",
     "agentotel_openai": "agentotel.instrumentation.openai:OpenAIInstrumentor",
     "agentotel_openai_agents": "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",

@@ -1,0 +1,118 @@
+"""LlamaIndex instrumentor (entry point ``agentotel_llama_index``).
+
+Usage::
+
+    from agentotel.instrumentation.llama_index import LlamaIndexInstrumentor
+    LlamaIndexInstrumentor().instrument(tracer_provider=tp, meter_provider=mp)
+
+or zero-code with ``opentelemetry-instrument python app.py``.
+
+LlamaIndex traces its own work through its instrumentation dispatcher
+(``llama_index.core.instrumentation``). When the app imports ``llama_index.core``, the instrumentor
+adds one span handler of ours to the root dispatcher (``add_span_handler``; nothing else is
+patched), which turns the dispatcher spans of agent runs into the agent layer's spans (see
+:mod:`~agentotel.instrumentation.llama_index.handler` for the mapping)::
+
+    invoke_workflow AgentWorkflow             one per AgentWorkflow run (several agents)
+      invoke_agent researcher                 one per agent's turn; usage and cost summed
+        chat gpt-4o                           from agentotel_openai: one per HTTP request
+        execute_tool search                   one per tool call, with gen_ai.tool.call.id
+        execute_tool handoff                  (event agentotel.handoff: researcher -> writer)
+      invoke_agent writer
+
+A ``FunctionAgent``, ``ReActAgent`` or ``CodeActAgent`` run alone is one ``invoke_agent {name}``
+span with its LLM calls and tool calls below it.
+
+LLM calls get no span of ours here: LlamaIndex's ``OpenAI`` and ``Anthropic`` LLM classes call the
+``openai`` / ``anthropic`` SDKs, whose instrumentors make exactly one ``chat`` CLIENT span per HTTP
+request and count its tokens once; LlamaIndex's own LLM spans and events stay LlamaIndex's. A
+streaming agent (``streaming=True``, the default) gets token counts only when the model reports
+them in the stream (``OpenAI(..., additional_kwargs={"stream_options": {"include_usage": True}})``).
+
+agentotel switches on no LlamaIndex callback, event handler or exporter; handlers the app added
+(Arize, Langfuse, ...) keep receiving what they did. ``uninstrument()`` takes our handler off the
+dispatcher (once the runs it opened have ended).
+
+Content: nothing of the run's content is recorded unless content capture is on; then a tool's
+arguments (the model's ``tool_kwargs``) and the content of its output are recorded like those of
+``agentotel.tool``.
+
+Versions: ``llama-index-core >= 0.14, < 0.15`` (otherwise the instrumentor is skipped by the
+standard dependency check, with one log record).
+
+Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, ``AGENTOTEL_CONTENT_MAX_LENGTH``;
+``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentotel_llama_index`` disables it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import partial
+from types import ModuleType
+from typing import Any, ClassVar
+
+from wrapt import register_post_import_hook
+
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
+from agentotel.instrumentation.llama_index.package import _instruments
+
+_DISPATCHERS = "llama_index.core.instrumentation"
+
+
+def _root_dispatcher() -> Any:
+    return importlib.import_module(_DISPATCHERS).get_dispatcher()
+
+
+def _take_off(handler: object) -> None:
+    """Remove ``handler`` from the root dispatcher (a new list: one the dispatcher may be iterating
+    in another thread is left whole)."""
+    dispatcher = _root_dispatcher()
+    dispatcher.span_handlers = [h for h in dispatcher.span_handlers if h is not handler]
+
+
+class LlamaIndexInstrumentor(AgentotelInstrumentor):
+    """Agent-layer spans for LlamaIndex agent runs (see the module docstring)."""
+
+    component = "llama_index"
+    requirements = _instruments
+    patches: ClassVar[tuple[Patch, ...]] = ()
+
+    def _after_instrument(self, telemetry: Telemetry) -> None:
+        # Fires now if the app has imported llama_index.core already, else when it does.
+        register_post_import_hook(partial(self._install, self._armed, telemetry), "llama_index.core")
+
+    def _install(self, armed: object, telemetry: Telemetry, _module: ModuleType) -> None:
+        """Post-import hook: arm the handler, unless uninstrument() came since ``armed``."""
+        if armed is not self._armed:
+            return
+        boundary = telemetry.boundary(self.component)
+        boundary.call(None, self._arm, telemetry, boundary)
+
+    def _arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
+        from agentotel.instrumentation.llama_index.handler import SpanHandler
+
+        handler: SpanHandler | None = getattr(self, "_handler", None)
+        if handler is None:
+            handler = self._handler = SpanHandler(telemetry, boundary)
+        else:
+            handler.arm(telemetry, boundary)
+        handler.release = partial(_take_off, handler)
+        dispatcher = _root_dispatcher()
+        if not any(h is handler for h in dispatcher.span_handlers):
+            dispatcher.add_span_handler(handler)
+
+    @property
+    def handler(self) -> Any:
+        """Our span handler on LlamaIndex's root dispatcher once ``llama_index.core`` is imported
+        with the instrumentor on (None before)."""
+        return getattr(self, "_handler", None)
+
+    def _after_uninstrument(self) -> None:
+        handler = getattr(self, "_handler", None)
+        if handler is not None:
+            handler.disarm()
+
+
+__all__ = ["LlamaIndexInstrumentor"]

@@ -1,0 +1,266 @@
+"""The bridge: one span handler on LlamaIndex's root instrumentation dispatcher that turns the
+dispatcher spans of agent runs into agent-layer blocks.
+
+=============================================  ==================================================
+dispatcher span                                agentotel
+=============================================  ==================================================
+the run of a ``FunctionAgent`` / ``ReActAgent``  ``invoke_agent {agent name}``
+/ ``CodeActAgent`` (any ``BaseWorkflowAgent``)
+the run of an ``AgentWorkflow``                ``invoke_workflow {class name}``, and below it one
+                                               ``invoke_agent {agent name}`` per agent's turn
+                                               (an ``agentotel.handoff`` event when the next
+                                               agent takes over)
+a step receiving a ``ToolCall`` (``call_tool``)  ``execute_tool {tool name}`` with the call id
+other steps of these runs                      no span: their context is the agent's
+LLM, tool, retriever and other spans           no span: the provider instrumentor's LLM CLIENT
+                                               span (one per HTTP request) is the agent's child
+=============================================  ==================================================
+
+Context: the dispatcher calls a handler's ``span_enter`` and ``span_exit`` / ``span_drop`` in the
+task (or thread) that runs the span's function, around it. The handler attaches the block's
+context on enter and detaches it on exit, so everything the step runs (the LLM call, the tool
+function, the app's own spans) nests under the right block, and tasks the run starts inherit it.
+Workflow steps run in tasks of their own: a step's context is set from the run the dispatcher
+says it belongs to (its parent span), not from the task it happens to run in.
+
+The handler is a plain object with the methods the dispatcher calls (``span_enter``,
+``span_exit``, ``span_drop``, ``capture_propagation_context``, ``restore_propagation_context``,
+``close``, ``open_spans``): no pydantic model to validate for each of the dispatcher's spans, and
+nothing of LlamaIndex imported to build it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
+
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.agent._block import Block
+from agentotel.instrumentation.llama_index import extract
+from agentotel.instrumentation.llama_index.blocks import AgentRun, ToolRun, WorkflowRun
+
+_AGENTS_MODULE = "llama_index.core.agent.workflow"
+
+
+class _Run:
+    """An agent or agent-workflow run: its block, the context of its children, the current
+    agent's block and context (the run's own for a single agent)."""
+
+    __slots__ = ("agent", "agent_ctx", "agent_name", "agents", "block", "ctx", "layer", "multi", "token")
+
+    def __init__(self, layer: Telemetry, block: Block | None, ctx: Context, multi: bool, agents: Any) -> None:
+        self.layer = layer
+        self.block = block
+        self.ctx = ctx
+        self.multi = multi
+        self.agents = agents
+        self.agent: AgentRun | None = None
+        self.agent_name: str | None = None
+        self.agent_ctx = ctx
+        self.token: object | None = None
+
+
+class _Step:
+    """A step of a run: its tool block (a ``call_tool`` step) and the token of its context."""
+
+    __slots__ = ("token", "tool")
+
+    def __init__(self, tool: ToolRun | None) -> None:
+        self.tool = tool
+        self.token: object | None = None
+
+
+def _open(block: Block, parent: Context) -> tuple[bool, Context]:
+    """Open ``block`` as a child of ``parent``; whether it opened, and the context of its children."""
+    token = None if otel_context.get_current() is parent else otel_context.attach(parent)
+    try:
+        if not block._start():
+            return False, parent
+        ctx = block._context()
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+    return True, ctx if ctx is not None else parent
+
+
+def _detach(token: object | None) -> None:
+    """Undo an attachment, silently if the span ends in another context than it began in (the
+    dispatcher ends a span whose function returned a future in that future's callback)."""
+    if isinstance(token, contextvars.Token):
+        with contextlib.suppress(ValueError, RuntimeError):
+            token.var.reset(token)
+    elif token is not None:
+        otel_context.detach(token)  # type: ignore[arg-type]
+
+
+class SpanHandler:
+    """The span handler that records LlamaIndex agent runs through one telemetry holder.
+
+    Armed, it opens blocks for the runs that start; disarmed (``uninstrument()``), it opens none,
+    still ends those it opened, and calls ``release`` (which takes it off the dispatcher) once
+    none is open.
+    """
+
+    def __init__(self, telemetry: Telemetry, boundary: Boundary) -> None:
+        self.telemetry: Telemetry | None = telemetry
+        self.boundary = boundary
+        self.release: Callable[[], None] | None = None
+        self.open_spans: dict[str, Any] = {}  # the dispatcher's shutdown() drops these: none
+        self._kinds: extract.Kinds | None = None
+        self._runs: dict[str, _Run] = {}
+        self._steps: dict[str, _Step] = {}
+
+    def arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
+        self.telemetry, self.boundary = telemetry, boundary
+
+    def disarm(self) -> None:
+        self.telemetry = None
+        self._idle()
+
+    # --- what the dispatcher calls -----------------------------------------------------------------
+    def span_enter(
+        self,
+        id_: str,
+        bound_args: Any,
+        instance: Any = None,
+        parent_id: str | None = None,
+        tags: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if instance is None:  # a workflow step is a function: its run is its parent span
+            run = self._runs.get(parent_id) if parent_id is not None else None
+            if run is not None:
+                self.boundary.call(None, self._step_start, run, id_, bound_args)
+            return
+        step = self._steps.get(parent_id) if parent_id is not None else None
+        if step is not None and step.tool is not None:  # the tool a call_tool step calls
+            self.boundary.call(None, step.tool.describe, instance)
+        elif extract.RUN_ARGUMENT in bound_args.arguments and self.telemetry is not None:
+            self.boundary.call(None, self._run_start, self.telemetry, id_, instance)
+
+    def span_exit(
+        self, id_: str, bound_args: Any, instance: Any = None, result: Any = None, **kwargs: Any
+    ) -> None:
+        if self._steps or self._runs:
+            self._end(id_, result, None)
+
+    def span_drop(
+        self, id_: str, bound_args: Any, instance: Any = None, err: BaseException | None = None, **kwargs: Any
+    ) -> None:
+        if self._steps or self._runs:
+            self._end(id_, None, err)
+
+    def capture_propagation_context(self) -> dict[str, Any]:
+        """Nothing to carry: a run's task inherits the caller's OpenTelemetry context."""
+        return {}
+
+    def restore_propagation_context(self, context: dict[str, Any]) -> None:
+        """Nothing to restore (see :meth:`capture_propagation_context`)."""
+
+    def close(self) -> None:
+        """Nothing to flush: the spans go through the OpenTelemetry providers."""
+
+    # --- runs ------------------------------------------------------------------------------------
+    def _kinds_loaded(self) -> extract.Kinds | None:
+        """The agent classes, once the app has imported them (no run is an agent's before that)."""
+        kinds = self._kinds
+        if kinds is None and _AGENTS_MODULE in sys.modules:
+            kinds = self._kinds = extract.Kinds.load()
+        return kinds
+
+    def _run_start(self, layer: Telemetry, id_: str, instance: Any) -> None:
+        kinds = self._kinds_loaded()
+        if kinds is None:
+            return
+        multi = isinstance(instance, kinds.multi)
+        if not multi and not isinstance(instance, kinds.agent):
+            return  # a workflow of the app's own: its steps' spans pass through
+        name = extract.run_name(instance)
+        block: WorkflowRun | AgentRun
+        if multi:
+            block = WorkflowRun(name, layer)
+        else:
+            block = AgentRun(name, None, extract.description(instance), layer)
+        opened, ctx = _open(block, otel_context.get_current())
+        run = _Run(layer, block if opened else None, ctx, multi, getattr(instance, "agents", None))
+        if not multi:
+            run.agent = block if opened and isinstance(block, AgentRun) else None
+            run.agent_name = name
+        self._runs[id_] = run
+        run.token = otel_context.attach(ctx)
+
+    def _run_end(self, run: _Run, err: BaseException | None) -> None:
+        _detach(run.token)
+        if run.multi and run.agent is not None:
+            run.agent._finish(err)
+        if run.block is not None:
+            run.block._finish(err)
+
+    # --- steps -----------------------------------------------------------------------------------
+    def _step_start(self, run: _Run, id_: str, bound_args: Any) -> None:
+        event = extract.step_event(bound_args.arguments)
+        if run.multi:
+            name = extract.agent_name(event)
+            if name is not None and name != run.agent_name:
+                self._switch(run, name)
+        ctx = run.agent_ctx
+        tool: ToolRun | None = None
+        kinds = self._kinds
+        if kinds is not None and isinstance(event, kinds.tool_call):
+            tool = ToolRun(event, run.layer)
+            opened, ctx = _open(tool, ctx)
+            if not opened:
+                tool = None
+        step = self._steps[id_] = _Step(tool)
+        step.token = otel_context.attach(ctx)
+
+    def _switch(self, run: _Run, name: str) -> None:
+        """The workflow hands the conversation to agent ``name``: the previous agent's turn ends."""
+        previous = run.agent
+        if previous is not None:
+            previous.hand_off(name)
+            previous._finish(None)
+        agents = run.agents
+        agent = agents.get(name) if isinstance(agents, dict) else None
+        block = AgentRun(name, None, extract.description(agent), run.layer)
+        opened, run.agent_ctx = _open(block, run.ctx)
+        run.agent = block if opened else None
+        run.agent_name = name
+
+    def _step_end(self, step: _Step, result: Any, err: BaseException | None) -> None:
+        _detach(step.token)
+        tool = step.tool
+        if tool is None:
+            return
+        try:
+            if err is None:
+                err = tool.settle(result)
+        finally:  # a bug of ours in reading the result still ends the span
+            tool._finish(err)
+
+    # --- ends ------------------------------------------------------------------------------------
+    def _end(self, id_: str, result: Any, err: BaseException | None) -> None:
+        step = self._steps.pop(id_, None)
+        if step is not None:
+            self.boundary.call(None, self._step_end, step, result, err)
+        else:
+            run = self._runs.pop(id_, None)
+            if run is None:
+                return
+            self.boundary.call(None, self._run_end, run, err)
+        if self.telemetry is None:
+            self._idle()
+
+    def _idle(self) -> None:
+        """Disarmed with nothing open: off the dispatcher."""
+        release = self.release
+        if release is not None and not self._runs and not self._steps:
+            self.release = None
+            self.boundary.call(None, release)
