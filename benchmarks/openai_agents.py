@@ -21,51 +21,25 @@ Target: ``(agentotel - sdk) / (hand - sdk) <= 1.3`` in callgrind instructions pe
 Each (workload, mode) runs in a fresh subprocess, which first checks its spans.
 
     python benchmarks/openai_agents.py [--quick | --smoke] [--workload tool] [--jobs 1]
+
+The children, callgrind, the plans' use and the tables are the harness's (``_bridge.py``).
 """
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import (
-    _CHILD_FLAG,
-    _READY,
-    _RESULT_PREFIX,
-    _callgrind_run,
-    _DropExporter,
-    _out_dir,
-    _run_child,
-    _settle,
-)
+from _bridge import Bridge, Plan, Telemetry, run
 
-MODES = ("sdk", "hand", "agentotel")
-WORKLOADS = ("tool", "run")
-TARGET = 1.3
 EXPECTED = {
     "tool": ["execute_tool get_weather"],
     "run": ["invoke_agent triage", "invoke_workflow bench"],
 }
-_SELF = Path(__file__).resolve()
-
-
-@dataclass(frozen=True)
-class Plan:
-    warmup: int
-    n1: int
-    n2: int
-    cpu_calls: int
-    cpu_repeats: int
-
-
 PLANS = {
     "full": Plan(warmup=200, n1=100, n2=1100, cpu_calls=5000, cpu_repeats=7),
     "quick": Plan(warmup=20, n1=10, n2=110, cpu_calls=500, cpu_repeats=3),
@@ -73,41 +47,17 @@ PLANS = {
 }
 
 
-# --- child ---------------------------------------------------------------------------------------
-class _Exporter(_DropExporter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] | None = None
-
-    def export(self, spans: Sequence[Any]) -> Any:
-        if self.names is not None:
-            self.names.extend(s.name for s in spans)
-        return super().export(spans)
-
-
-def _hand_processor(tracer_provider: Any, meter_provider: Any) -> Any:
+def _hand_processor(telemetry: Telemetry) -> Any:
     """The floor: the bridge's spans and metric records, written inline."""
     from agents.tracing import TracingProcessor
     from opentelemetry import context, trace
 
     from agentotel import semconv
 
-    tracer = tracer_provider.get_tracer("hand")
-    meter = meter_provider.get_meter("hand")
-    buckets = semconv.AGENT_DURATION_BUCKETS
-    tool_duration = meter.create_histogram(
-        semconv.TOOL_DURATION, unit="s", description="Duration of tool executions.",
-        explicit_bucket_boundaries_advisory=buckets,
+    floor = telemetry.floor()
+    tracer, tool_duration, run_duration, active = (
+        floor.tracer, floor.tool_duration, floor.run_duration, floor.active
     )  # fmt: skip
-    run_duration = meter.create_histogram(
-        semconv.WORKFLOW_DURATION, unit="s", description="Duration of workflow runs, plans and agent rounds.",
-        explicit_bucket_boundaries_advisory=buckets,
-    )  # fmt: skip
-    active = meter.create_up_down_counter(
-        semconv.WORKFLOW_ACTIVE,
-        unit="{run}",
-        description="Workflow runs, plans and agent rounds in progress.",
-    )
     clock = time.perf_counter
     opened: dict[str, tuple[Any, object, float, str, dict[str, Any]]] = {}
 
@@ -176,26 +126,20 @@ def _hand_processor(tracer_provider: Any, meter_provider: Any) -> Any:
     return Hand()
 
 
-def _build(workload: str, mode: str) -> tuple[Callable[[], None], _Exporter]:
+def _build(workload: str, mode: str, telemetry: Telemetry) -> Callable[[], None]:
     import agents
     from agents.tracing import agent_span, function_span, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    exporter = _Exporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]
-    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     processors: list[Any] = []
     if mode == "hand":
-        processors = [_hand_processor(tracer_provider, meter_provider)]
+        processors = [_hand_processor(telemetry)]
     elif mode == "agentotel":
         from agentotel.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
         instrumentor = OpenAIAgentsInstrumentor()
-        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        instrumentor.instrument(
+            tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider
+        )
         processors = [instrumentor.processor]
     agents.set_trace_processors(processors)  # the SDK's exporter to OpenAI is out of every mode
 
@@ -215,115 +159,27 @@ def _build(workload: str, mode: str) -> tuple[Callable[[], None], _Exporter]:
             with trace("bench"), agent_span("triage"):
                 pass
 
-    return call, exporter
+    return call
 
 
-def child_main(spec: dict[str, Any]) -> dict[str, Any]:
-    workload, mode = spec["workload"], spec["mode"]
-    call, exporter = _build(workload, mode)
-    exporter.names = []
-    call()
-    names, exporter.names = sorted(exporter.names), None
-    expected = [] if mode == "sdk" else EXPECTED[workload]
-    if names != expected:
-        raise RuntimeError(f"check {workload}/{mode}: spans {names}, expected {expected}")
-    for _ in range(spec["warmup"]):
-        call()
-    _settle()
-    result: dict[str, Any] = {"workload": workload, "mode": mode, "spans": names}
-    if spec["measure"] == "callgrind":
-        if spec.get("toggle"):
-            # Started with --instr-atstart=no (importing the SDK under full callgrind takes minutes):
-            # the parent switches instrumentation on now.
-            print(_READY, flush=True)
-            sys.stdin.readline()
-        modules = set(sys.modules)
-        for _ in range(spec["calls"]):
-            call()
-        result["late_imports"] = sorted(set(sys.modules) - modules)
-        return result
-    per_call: list[float] = []
-    for _ in range(spec["repeats"]):
-        t0 = time.process_time()
-        for _ in range(spec["calls"]):
-            call()
-        per_call.append((time.process_time() - t0) / spec["calls"] * 1e6)
-    result["cpu_us"] = per_call
-    return result
+_WHAT = {"tool": "per tool call", "run": "per agent run (trace + agent span)"}
 
 
-# --- parent --------------------------------------------------------------------------------------
-def _instructions(workload: str, plan: Plan, out_dir: Path, log: Callable[[str], None]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for mode in MODES:
-        ir = {
-            n: _callgrind_run(workload, mode, plan.warmup, n, out_dir, _SELF, toggle=True)
-            for n in (plan.n2, plan.n1)
-        }
-        out[mode] = (ir[plan.n2] - ir[plan.n1]) / (plan.n2 - plan.n1)
-        log(f"  callgrind {workload:<5} {mode:<10} {out[mode]:,.0f} instructions per call")
-    return out
+def _tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[str, Mapping[str, float]]]:
+    return [(f"{workload}: {{unit}} {_WHAT[workload]}", v) for workload, v in per.items()]
 
 
-def _cpu(workload: str, plan: Plan, log: Callable[[str], None]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for mode in MODES:
-        spec = {"measure": "cpu", "workload": workload, "mode": mode, "warmup": plan.warmup,
-                "calls": plan.cpu_calls, "repeats": plan.cpu_repeats}  # fmt: skip
-        out[mode] = statistics.median(_run_child(spec, script=_SELF)["cpu_us"])
-        log(f"  cpu {workload:<5} {mode:<10} {out[mode]:.2f} µs per call")
-    return out
-
-
-def _table(workload: str, v: dict[str, float], unit: str, spec: str) -> str:
-    over = {m: v[m] - v["sdk"] for m in MODES}
-    ratio = over["agentotel"] / over["hand"] if over["hand"] > 0 else None
-    verdict = "n/a" if ratio is None else ("ok" if ratio <= TARGET else "MISSED")
-    what = "per tool call" if workload == "tool" else "per agent run (trace + agent span)"
-    lines = [f"{workload}: {unit} {what}", f"{'mode':<10} {'per call':>12} {'- sdk':>12}", "-" * 36]
-    lines += [f"{m:<10} {v[m]:>12{spec}} {over[m]:>+12{spec}}" for m in MODES]
-    shown = "n/a" if ratio is None else f"{ratio:.2f}"
-    lines.append(f"ratio (agentotel - sdk) / (hand - sdk) = {shown}  target <= {TARGET}: {verdict}")
-    return "\n".join(lines)
-
-
-def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(description="OpenAI Agents SDK bridge vs. a hand-written processor.")
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="few iterations: a rough look")
-    size.add_argument("--smoke", action="store_true", help="does every mode run (measures nothing)")
-    parser.add_argument(
-        "--workload", action="append", choices=WORKLOADS, help="only this workload (repeatable)"
-    )
-    parser.add_argument("--no-callgrind", action="store_true", help="CPU time instead of instructions")
-    parser.add_argument("--callgrind-dir", type=Path, help="keep the callgrind.out files in DIR")
-    args = parser.parse_args(argv)
-    if not args.no_callgrind and shutil.which("valgrind") is None:
-        print("valgrind not found: apt-get install -y valgrind, or pass --no-callgrind", file=sys.stderr)
-        return 2
-    plan = PLANS["smoke" if args.smoke else "quick" if args.quick else "full"]
-    started = time.perf_counter()
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    tables = []
-    for workload in args.workload or WORKLOADS:
-        if args.no_callgrind:
-            tables.append(_table(workload, _cpu(workload, plan, log), "CPU µs", ",.2f"))
-        else:
-            with _out_dir(args.callgrind_dir) as out_dir:
-                tables.append(
-                    _table(workload, _instructions(workload, plan, out_dir, log), "instructions", ",.0f")
-                )
-    print("\n\n".join(tables))
-    return 0
-
+BRIDGE = Bridge(
+    description="OpenAI Agents SDK bridge vs. a hand-written processor.",
+    script=Path(__file__).resolve(),
+    modes=("sdk", "hand", "agentotel"),
+    workloads=("tool", "run"),
+    expected=EXPECTED,
+    plans=PLANS,
+    build=_build,
+    tables=_tables,
+    workload_option=True,
+)
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == _CHILD_FLAG:
-        import json
-
-        print(_RESULT_PREFIX + json.dumps(child_main(json.loads(sys.argv[2]))), flush=True)
-        sys.exit(0)
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run(BRIDGE, sys.argv[1:]))

@@ -1,0 +1,289 @@
+"""The harness of the agent-framework bridge benchmarks (``openai_agents.py``,
+``pydantic_ai_bridge.py``, ...): what every one of them shares.
+
+A framework benchmark is a :class:`Bridge`: its workloads, the spans each makes, and ``build``,
+which makes one call of a workload in one mode (the baseline, ``hand`` or ``agentotel``) on the
+:class:`Telemetry` the harness gives it. Its ``hand`` mode writes, inline, exactly the spans and
+metric records the bridge makes, with the agent layer's instruments (:meth:`Telemetry.floor`).
+The harness does the rest: one fresh subprocess per (workload, mode) that first checks its spans,
+callgrind switched on only once the child is set up and warmed up (``--instr-atstart=no``:
+importing a framework under full callgrind takes minutes), ``(Ir(N2) - Ir(N1)) / (N2 - N1)``,
+CPU time with ``--no-callgrind``, and the tables::
+
+    BRIDGE = Bridge(description=..., script=Path(__file__).resolve(), modes=("none", "hand",
+                    "agentotel"), workloads=("run", "tool"), expected={...}, plans={...},
+                    build=_build, tables=lambda per: [("{unit} per agent run", per["run"])])
+
+    if __name__ == "__main__":
+        sys.exit(run(BRIDGE, sys.argv[1:]))
+
+The provider instrumentors are off in every mode: the bridge alone is measured (``overhead.py``
+measures an LLM call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from overhead import (
+    _CHILD_FLAG,
+    _READY,
+    _RESULT_PREFIX,
+    _callgrind_run,
+    _DropExporter,
+    _out_dir,
+    _run_child,
+    _settle,
+)
+
+TARGET = 1.3  # issue 15: the bridge at most 1.3x the hand-written spans
+
+
+@dataclass(frozen=True)
+class Plan:
+    warmup: int
+    n1: int
+    n2: int
+    cpu_calls: int
+    cpu_repeats: int
+
+
+class Exporter(_DropExporter):
+    """``overhead.py``'s exporter (counts, keeps the last), which also lists span names while
+    ``names`` is a list: the children's check."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] | None = None
+
+    def export(self, spans: Sequence[Any]) -> Any:
+        if self.names is not None:
+            self.names.extend(s.name for s in spans)
+        return super().export(spans)
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The agent layer's instruments (same names, units, bucket advisories) for a ``hand`` mode:
+    ``tool_duration`` (``agentotel.tool.duration``), ``run_duration``
+    (``agentotel.workflow.duration``), ``active`` (``agentotel.workflow.active``)."""
+
+    tracer: Any
+    tool_duration: Any
+    run_duration: Any
+    active: Any
+
+
+class Telemetry:
+    """The OTel SDK set-up of every mode: a ``TracerProvider`` with a ``SimpleSpanProcessor`` on an
+    :class:`Exporter`, a ``MeterProvider`` with an ``InMemoryMetricReader`` never collected while
+    measuring."""
+
+    def __init__(self) -> None:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+        self.exporter = Exporter()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))  # type: ignore[arg-type]
+        self.meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+
+    def floor(self) -> Floor:
+        from agentotel import semconv
+
+        meter = self.meter_provider.get_meter("hand")
+        buckets = semconv.AGENT_DURATION_BUCKETS
+        return Floor(
+            tracer=self.tracer_provider.get_tracer("hand"),
+            tool_duration=meter.create_histogram(
+                semconv.TOOL_DURATION,
+                unit="s",
+                description="Duration of tool executions.",
+                explicit_bucket_boundaries_advisory=buckets,
+            ),
+            run_duration=meter.create_histogram(
+                semconv.WORKFLOW_DURATION,
+                unit="s",
+                description="Duration of workflow runs, plans and agent rounds.",
+                explicit_bucket_boundaries_advisory=buckets,
+            ),
+            active=meter.create_up_down_counter(
+                semconv.WORKFLOW_ACTIVE,
+                unit="{run}",
+                description="Workflow runs, plans and agent rounds in progress.",
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """One framework's benchmark.
+
+    ``modes``: the baseline (the framework alone), ``"hand"``, ``"agentotel"``, in that order.
+    ``expected``: per workload, the sorted names of the spans one call makes in ``hand`` and
+    ``agentotel`` (the baseline makes none). ``build(workload, mode, telemetry)`` returns one call.
+    ``tables(per)`` turns the figures per workload and mode into the printed tables: a title (in
+    which ``{unit}`` is replaced) and the figures per mode. ``noun`` names what one call is in the
+    progress lines; ``column`` and ``width`` the value column; ``workload_option`` adds
+    ``--workload``.
+    """
+
+    description: str
+    script: Path
+    modes: tuple[str, str, str]
+    workloads: tuple[str, ...]
+    expected: Mapping[str, Sequence[str]]
+    plans: Mapping[str, Plan]
+    build: Callable[[str, str, Telemetry], Callable[[], object]]
+    tables: Callable[[Mapping[str, Mapping[str, float]]], list[tuple[str, Mapping[str, float]]]]
+    noun: str = "call"
+    column: str = "per call"
+    width: int = 12
+    workload_option: bool = False
+
+    @property
+    def baseline(self) -> str:
+        return self.modes[0]
+
+
+# --- child ---------------------------------------------------------------------------------------
+def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
+    workload, mode = spec["workload"], spec["mode"]
+    telemetry = Telemetry()
+    call = bridge.build(workload, mode, telemetry)
+    exporter = telemetry.exporter
+    exporter.names = []
+    call()
+    names, exporter.names = sorted(exporter.names), None
+    expected = [] if mode == bridge.baseline else list(bridge.expected[workload])
+    if names != expected:
+        raise RuntimeError(f"check {workload}/{mode}: spans {names}, expected {expected}")
+    for _ in range(spec["warmup"]):
+        call()
+    _settle()
+    result: dict[str, Any] = {"workload": workload, "mode": mode, "spans": names}
+    if spec["measure"] == "callgrind":
+        if spec.get("toggle"):
+            # Started with --instr-atstart=no: the parent switches instrumentation on now.
+            print(_READY, flush=True)
+            sys.stdin.readline()
+        modules = set(sys.modules)
+        for _ in range(spec["calls"]):
+            call()
+        result["late_imports"] = sorted(set(sys.modules) - modules)
+        return result
+    per_call: list[float] = []
+    for _ in range(spec["repeats"]):
+        t0 = time.process_time()
+        for _ in range(spec["calls"]):
+            call()
+        per_call.append((time.process_time() - t0) / spec["calls"] * 1e6)
+    result["cpu_us"] = per_call
+    return result
+
+
+# --- parent --------------------------------------------------------------------------------------
+def _instructions(
+    bridge: Bridge, workload: str, plan: Plan, out_dir: Path, jobs: int, log: Callable[[str], None]
+) -> dict[str, float]:
+    runs = [(mode, n) for mode in bridge.modes for n in (plan.n2, plan.n1)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            run: pool.submit(
+                _callgrind_run, workload, run[0], plan.warmup, run[1], out_dir, bridge.script, True
+            )
+            for run in runs
+        }
+        ir = {run: future.result() for run, future in futures.items()}
+    out: dict[str, float] = {}
+    w = max(len(name) for name in bridge.workloads)
+    for mode in bridge.modes:
+        out[mode] = (ir[(mode, plan.n2)] - ir[(mode, plan.n1)]) / (plan.n2 - plan.n1)
+        log(f"  callgrind {workload:<{w}} {mode:<10} {out[mode]:,.0f} instructions per {bridge.noun}")
+    return out
+
+
+def _cpu(bridge: Bridge, workload: str, plan: Plan, log: Callable[[str], None]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    w = max(len(name) for name in bridge.workloads)
+    for mode in bridge.modes:
+        spec = {"measure": "cpu", "workload": workload, "mode": mode, "warmup": plan.warmup,
+                "calls": plan.cpu_calls, "repeats": plan.cpu_repeats}  # fmt: skip
+        out[mode] = statistics.median(_run_child(spec, script=bridge.script)["cpu_us"])
+        log(f"  cpu {workload:<{w}} {mode:<10} {out[mode]:.2f} µs per {bridge.noun}")
+    return out
+
+
+def table(bridge: Bridge, title: str, v: Mapping[str, float], spec: str) -> str:
+    """``title``, then each mode's figure and its difference from the baseline, then the ratio
+    ``(agentotel - baseline) / (hand - baseline)`` against :data:`TARGET`."""
+    base = bridge.baseline
+    over = {m: v[m] - v[base] for m in bridge.modes}
+    ratio = over["agentotel"] / over["hand"] if over["hand"] > 0 else None
+    verdict = "n/a" if ratio is None else ("ok" if ratio <= TARGET else "MISSED")
+    lines = [
+        title,
+        f"{'mode':<10} {bridge.column:>{bridge.width}} {'- ' + base:>12}",
+        "-" * (24 + bridge.width),
+    ]
+    lines += [f"{m:<10} {v[m]:>{bridge.width}{spec}} {over[m]:>+12{spec}}" for m in bridge.modes]
+    shown = "n/a" if ratio is None else f"{ratio:.2f}"
+    lines.append(f"ratio (agentotel - {base}) / (hand - {base}) = {shown}  target <= {TARGET}: {verdict}")
+    return "\n".join(lines)
+
+
+def main(bridge: Bridge, argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(description=bridge.description)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="few iterations: a rough look")
+    size.add_argument("--smoke", action="store_true", help="does every mode run (measures nothing)")
+    if bridge.workload_option:
+        parser.add_argument(
+            "--workload", action="append", choices=bridge.workloads, help="only this workload (repeatable)"
+        )
+    parser.add_argument("--no-callgrind", action="store_true", help="CPU time instead of instructions")
+    parser.add_argument("--callgrind-dir", type=Path, help="keep the callgrind.out files in DIR")
+    parser.add_argument("--jobs", type=int, default=1, help="callgrind runs in parallel (default 1)")
+    args = parser.parse_args(argv)
+    if not args.no_callgrind and shutil.which("valgrind") is None:
+        print("valgrind not found: apt-get install -y valgrind, or pass --no-callgrind", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        parser.error(f"--jobs must be a positive integer, got {args.jobs}")
+    plan = bridge.plans["smoke" if args.smoke else "quick" if args.quick else "full"]
+    workloads = getattr(args, "workload", None) or bridge.workloads
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    if args.no_callgrind:
+        unit, spec = "CPU µs", ",.2f"
+        per = {w: _cpu(bridge, w, plan, log) for w in workloads}
+    else:
+        unit, spec = "instructions", ",.0f"
+        with _out_dir(args.callgrind_dir) as out_dir:
+            per = {w: _instructions(bridge, w, plan, out_dir, args.jobs, log) for w in workloads}
+    print("\n\n".join(table(bridge, title.format(unit=unit), v, spec) for title, v in bridge.tables(per)))
+    return 0
+
+
+def run(bridge: Bridge, argv: Sequence[str]) -> int:
+    """The script's entry point: a child when called with ``--child SPEC``, else :func:`main`."""
+    if len(argv) == 2 and argv[0] == _CHILD_FLAG:
+        print(_RESULT_PREFIX + json.dumps(child_main(bridge, json.loads(argv[1]))), flush=True)
+        return 0
+    return main(bridge, argv)
