@@ -90,6 +90,7 @@ BEDROCK_INSTALLED = sdk_installed("boto3")
 LITELLM_INSTALLED = sdk_installed("litellm")
 # The LlamaIndex tests drive its OpenAI LLM class (llama-index-llms-openai needs openai<3: not in .venv).
 LLAMA_INDEX_INSTALLED = sdk_installed("llama-index-core") and sdk_installed("llama-index-llms-openai")
+CREWAI_INSTALLED = sdk_installed("crewai")  # not in .venv: its own venv and nox row (crewai needs mcp<2)
 
 
 def http_library(sdk: ModuleType) -> Any:

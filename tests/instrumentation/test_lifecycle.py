@@ -274,6 +274,7 @@ def test_anthropic_uninstrument_gives_the_sdk_span_switch_back() -> None:
 ENTRY_POINTS = {
     "agentotel_anthropic": "agentotel.instrumentation.anthropic:AnthropicInstrumentor",
     "agentotel_bedrock": "agentotel.instrumentation.bedrock:BedrockInstrumentor",
+    "agentotel_crewai": "agentotel.instrumentation.crewai:CrewAIInstrumentor",
     "agentotel_google_genai": "agentotel.instrumentation.google_genai:GoogleGenAIInstrumentor",
     "agentotel_langchain": "agentotel.instrumentation.langchain:LangChainInstrumentor",
     "agentotel_litellm": "agentotel.instrumentation.litellm:LiteLLMInstrumentor",

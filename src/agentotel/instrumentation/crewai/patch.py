@@ -1,0 +1,248 @@
+"""Thin ``wrapt`` wrappers: a crew kickoff is one agent-layer
+:class:`~agentotel.agent.Workflow` block (``invoke_workflow {crew}``), a task execution one
+:class:`~agentotel.agent.Step` (``step {task}``), an agent's execution of it one
+:class:`~agentotel.agent.Agent` (``invoke_agent {role}``), a tool run one
+:class:`~agentotel.agent.Tool` (``execute_tool {tool}``). The blocks own the spans, the metrics,
+content capture and the safety boundary; the wrapped method runs exactly once, outside the
+boundary, and its result and exceptions pass through unchanged.
+
+Why wrappers and not CrewAI's event bus: the bus runs its handlers on a thread pool, after the
+emitting code has moved on, so a handler can neither make its span the current context of the
+code it describes (the LLM call of the provider instrumentor would not nest under the agent) nor
+be sure to start before its children. Every patched method is public API, and runs where its
+caller's context is current (CrewAI copies the context into the threads it starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from agentotel import semconv
+from agentotel._lifecycle import Attributes
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.agent import Agent, Step, Tool, Workflow
+from agentotel.agent._block import Block
+from agentotel.instrumentation.crewai import extract
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+Opener = Callable[[Telemetry, Any, tuple[Any, ...], dict[str, Any]], Block | None]
+
+COMPONENT = "crewai"
+"""The instrumentor's component: errors of its blocks are counted under it."""
+
+STEP_TYPE_TASK = "task"
+"""``agentotel.step.type`` of a CrewAI task execution."""
+
+CREW_KEY = otel_context.create_key("agentotel-crewai-crew")
+AGENT_KEY = otel_context.create_key("agentotel-crewai-agent")
+TOOL_KEY = otel_context.create_key("agentotel-crewai-tool")
+"""Context keys naming the crew, (agent, task) and tool whose block is open: the same object run
+again inside it (a retried task execution, a tool calling its own ``run``) makes no second span."""
+
+
+# --- blocks ----------------------------------------------------------------------------------------
+class CrewRun(Workflow):
+    """One kickoff of a crew (``invoke_workflow {crew name}``)."""
+
+    __slots__ = ("crew",)
+    component = COMPONENT
+
+    def __init__(self, crew: Any, layer: Telemetry) -> None:
+        super().__init__(extract.crew_name(crew), layer)
+        self.crew = crew
+
+    def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
+        return otel_context.set_value(CREW_KEY, self.crew, super()._extend(ctx))
+
+
+class TaskStep(Step):
+    """One execution of a task (``step {task name}``, type ``task``); its description, which is
+    content, only with content capture on."""
+
+    __slots__ = ("description",)
+    component = COMPONENT
+
+    def __init__(self, task: Any, layer: Telemetry) -> None:
+        super().__init__(extract.task_name(task), STEP_TYPE_TASK, layer)
+        self.description = extract.task_description(task) if layer.settings.capture.on_span else None
+
+    def _attributes(self, layer: Telemetry) -> Attributes:
+        attrs = super()._attributes(layer)
+        if self.description is not None:
+            attrs[semconv.AGENTOTEL_STEP_DESCRIPTION] = self.description
+        return attrs
+
+
+class AgentRun(Agent):
+    """One agent's execution of a task, or a standalone ``Agent.kickoff`` (``invoke_agent {role}``)."""
+
+    __slots__ = ("key",)
+    component = COMPONENT
+
+    def __init__(self, agent: Any, task: Any, layer: Telemetry) -> None:
+        super().__init__(extract.agent_role(agent), extract.agent_id(agent), None, layer)
+        self.key = (agent, task)
+
+    def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
+        return otel_context.set_value(AGENT_KEY, self.key, super()._extend(ctx))
+
+
+class ToolRun(Tool):
+    """One run of a tool (``execute_tool {name the model calls it by}``). It claims the LLM's
+    pending call of that name, so the next request, which carries its result, infers no second
+    span. A ``ToolFailure`` it returns fails it as a raised exception would."""
+
+    __slots__ = ("tool",)
+    component = COMPONENT
+
+    def __init__(self, tool: Any, arguments: Any, layer: Telemetry) -> None:
+        name = extract.tool_name(str(getattr(tool, "name", "") or "tool"))
+        super().__init__(
+            name, semconv.TOOL_TYPE_FUNCTION, extract.tool_description(tool), None, arguments, layer
+        )
+        self.tool = tool
+
+    def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
+        return otel_context.set_value(TOOL_KEY, self.tool, super()._extend(ctx))
+
+    def _returned(self, value: Any) -> None:
+        super()._returned(value)
+        message = extract.tool_failure(value)
+        if message is not None:
+            self.mark_error_result(semconv.TOOL_RESULT_ERROR, message)
+
+
+# --- what each patched method opens (None: the call runs as it is) ---------------------------------
+def _crew(layer: Telemetry, crew: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    # A streaming kickoff returns at once and runs the crew again, not streaming, on a thread of
+    # its own (with the caller's context): that inner kickoff is the run.
+    if getattr(crew, "stream", False) or otel_context.get_value(CREW_KEY) is crew:
+        return None
+    return CrewRun(crew, layer)
+
+
+def _task(layer: Telemetry, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    return TaskStep(task, layer)
+
+
+def _execution(layer: Telemetry, agent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    task = args[0] if args else kwargs.get("task")
+    current = otel_context.get_value(AGENT_KEY)
+    if isinstance(current, tuple) and current[0] is agent and current[1] is task:
+        return None  # CrewAI retries a failed execution inside the failed one: still one execution
+    return AgentRun(agent, task, layer)
+
+
+def _kickoff(layer: Telemetry, agent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    return AgentRun(agent, None, layer)
+
+
+def _sync_kickoff(
+    layer: Telemetry, agent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Block | None:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _kickoff(layer, agent, args, kwargs)
+    return None  # inside an event loop ``kickoff`` returns ``kickoff_async(...)``, which is the run
+
+
+def _same_tool(tool: Any) -> bool:
+    return otel_context.get_value(TOOL_KEY) is tool
+
+
+def _tool(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    if _same_tool(tool):
+        return None
+    arguments = extract.tool_arguments(args, kwargs) if layer.settings.capture.on_span else None
+    return ToolRun(tool, arguments, layer)
+
+
+def _structured(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    # A structured tool made from a BaseTool runs that tool's own ``_run``: the BaseTool is the tool.
+    original = getattr(tool, "_original_tool", None) or tool
+    if _same_tool(original) or _same_tool(tool):
+        return None
+    arguments = extract.invoke_arguments(args, kwargs) if layer.settings.capture.on_span else None
+    return ToolRun(original, arguments, layer)
+
+
+# --- wrappers --------------------------------------------------------------------------------------
+def _sync(opener: Opener) -> Callable[[Telemetry, Boundary], Wrapper]:
+    def factory(layer: Telemetry, boundary: Boundary) -> Wrapper:
+        def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+            block = boundary.call(None, opener, layer, instance, args, kwargs)
+            if block is None:
+                return wrapped(*args, **kwargs)
+            with block:
+                result = wrapped(*args, **kwargs)
+                block._deliver(result)
+            return result
+
+        return wrapper
+
+    return factory
+
+
+def _async(opener: Opener) -> Callable[[Telemetry, Boundary], Wrapper]:
+    def factory(layer: Telemetry, boundary: Boundary) -> Wrapper:
+        async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+            block = boundary.call(None, opener, layer, instance, args, kwargs)
+            if block is None:
+                return await wrapped(*args, **kwargs)
+            async with block:
+                result = await wrapped(*args, **kwargs)
+                block._deliver(result)
+            return result
+
+        return wrapper
+
+    return factory
+
+
+def _ended_with(block: Block, future: Future[Any]) -> None:
+    block._finish(None if future.cancelled() else future.exception())
+
+
+def task_execute_async(layer: Telemetry, boundary: Boundary) -> Wrapper:
+    """Wrapper of ``Task.execute_async``: the task runs on a thread CrewAI starts with a copy of
+    the caller's context, made while the step's context is current; the step ends with the future."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        block = boundary.call(None, _task, layer, instance, args, kwargs)
+        if block is None or not block._start():
+            return wrapped(*args, **kwargs)
+        token = block._attach()
+        try:
+            future = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            block._detach(token)
+            block._finish(exc)
+            raise
+        block._detach(token)
+        if boundary.call(False, future.add_done_callback, lambda done: _ended_with(block, done)) is False:
+            block._finish(None)
+        return future
+
+    return wrapper
+
+
+crew_kickoff = _sync(_crew)
+crew_akickoff = _async(_crew)
+task_execute_sync = _sync(_task)
+task_aexecute_sync = _async(_task)
+agent_execute_task = _sync(_execution)
+agent_aexecute_task = _async(_execution)
+agent_kickoff = _sync(_sync_kickoff)
+agent_kickoff_async = _async(_kickoff)
+tool_run = _sync(_tool)
+tool_arun = _async(_tool)
+structured_invoke = _sync(_structured)
+structured_ainvoke = _async(_structured)
