@@ -50,7 +50,9 @@ def broken_weather(city: str) -> str:
     raise RuntimeError("station offline")
 
 
-def weather_agent(fake: FakeLLMServer, tool: Any = get_weather, streaming: bool = False, **llm_kwargs: Any) -> Any:
+def weather_agent(
+    fake: FakeLLMServer, tool: Any = get_weather, streaming: bool = False, **llm_kwargs: Any
+) -> Any:
     return FunctionAgent(
         name="weather",
         description="Answers weather questions.",
