@@ -107,6 +107,16 @@ def field(obj: Any, name: str) -> Any:
     return found
 
 
+def _values(obj: Any) -> Mapping[str, Any]:
+    """A LiteLLM (pydantic) object's declared fields and extras in one mapping (a declared field
+    wins, as in :func:`field`): one read for several of its values. Any other object: ``{}``."""
+    try:
+        extra = obj.__pydantic_extra__
+        return {**extra, **obj.__dict__} if extra else obj.__dict__
+    except AttributeError:
+        return {}
+
+
 def usage(a: Attributes, found: Any) -> tuple[int | None, int | None]:
     """Put LiteLLM's (OpenAI-shaped) usage on ``a``; returns (input, output) for the token metric.
 
@@ -116,24 +126,40 @@ def usage(a: Attributes, found: Any) -> tuple[int | None, int | None]:
     """
     if found is None:
         return None, None
-    i = reported(field(found, "prompt_tokens"))
-    o = reported(field(found, "completion_tokens"))
+    values = _values(found)
+    if not values:  # not a pydantic object (a mapping, a plain object): read field by field
+        values = {name: field(found, name) for name in _USAGE_FIELDS}
+    i = values.get("prompt_tokens")
+    if i is not None and type(i) is not int:
+        i = reported(i)
+    o = values.get("completion_tokens")
+    if o is not None and type(o) is not int:
+        o = reported(o)
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     if o is not None:
         a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
-    details = field(found, "prompt_tokens_details")
+    details = values.get("prompt_tokens_details")
     cached = reported(field(details, "cached_tokens")) if details is not None else None
     if cached:
         a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
-    written = reported(field(found, "cache_creation_input_tokens"))
+    written = reported(values.get("cache_creation_input_tokens"))
     if written:
         a[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = written
-    details = field(found, "completion_tokens_details")
+    details = values.get("completion_tokens_details")
     reasoning = reported(field(details, "reasoning_tokens")) if details is not None else None
     if reasoning:
         a[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
     return i, o
+
+
+_USAGE_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_details",
+    "cache_creation_input_tokens",
+    "completion_tokens_details",
+)
 
 
 def put_head(a: Attributes, response: Any) -> str | None:

@@ -30,24 +30,27 @@ class CompletionStreamAccumulator(ChatChunkAccumulator):
     __slots__ = ()
 
     def process(self, chunk: Any) -> None:
+        # The response head is read from the first chunk; no later chunk is kept (``_last`` is
+        # the OpenAI accumulator's).
         if self._first is None:
             self._first = chunk
-        self._last = chunk
         try:  # LiteLLM's layout, read inline: the common chunk costs a few dict reads
             fields = chunk.__dict__
             choices = fields["choices"]
             extra = chunk.__pydantic_extra__
-            if extra and "usage" in extra:
+            if "usage" in extra:  # an extra on every LiteLLM chunk that carries it
                 usage = extra["usage"]
+                if usage is not None:
+                    self._usage = usage
             elif "usage" in fields:
                 usage = fields["usage"]
-            else:
-                usage = None
-        except (AttributeError, KeyError):  # another layout: read field by field
+                if usage is not None:
+                    self._usage = usage
+        except (AttributeError, KeyError, TypeError):  # another layout: read field by field
             usage = field(chunk, "usage")
+            if usage is not None:
+                self._usage = usage
             choices = field(chunk, "choices")
-        if usage is not None:
-            self._usage = usage
         for choice in choices or ():
             try:
                 extra = choice.__pydantic_extra__
@@ -58,7 +61,7 @@ class CompletionStreamAccumulator(ChatChunkAccumulator):
                 delta = field(choice, "delta")
                 reason = field(choice, "finish_reason")
                 calls = field(delta, "tool_calls")
-            if reason is None and self._texts is None and not calls:
+            if reason is None and not calls and self._texts is None:
                 continue  # the common chunk: one more piece of text, nothing to keep
             self._take(field(choice, "index"), reason, field(delta, "content"), calls)
 
