@@ -10,12 +10,17 @@ from __future__ import annotations
 from typing import Final
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _g
+from opentelemetry.semconv._incubating.attributes import jsonrpc_attributes as _j
+from opentelemetry.semconv._incubating.attributes import mcp_attributes as _mcp
 from opentelemetry.semconv._incubating.attributes import openai_attributes as _o
+from opentelemetry.semconv._incubating.attributes import rpc_attributes as _r
 from opentelemetry.semconv._incubating.attributes import server_attributes as _s
 from opentelemetry.semconv._incubating.attributes import user_attributes as _u
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _m
+from opentelemetry.semconv._incubating.metrics import mcp_metrics as _mm
 from opentelemetry.semconv.attributes import error_attributes as _e
 from opentelemetry.semconv.attributes import exception_attributes as _x
+from opentelemetry.semconv.attributes import network_attributes as _n
 
 # --- gen_ai.* attributes -------------------------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = _g.GEN_AI_OPERATION_NAME
@@ -170,6 +175,30 @@ SESSION_MESSAGE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 CHUNK_TIME_BUCKETS: Final = (
     0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
 )  # fmt: skip
+
+# --- MCP (semantic-conventions-genai docs/gen-ai/mcp.md) -------------------------------------------
+MCP_METHOD_NAME: Final = _mcp.MCP_METHOD_NAME
+MCP_PROTOCOL_VERSION: Final = _mcp.MCP_PROTOCOL_VERSION
+MCP_RESOURCE_URI: Final = _mcp.MCP_RESOURCE_URI
+MCP_SESSION_ID: Final = _mcp.MCP_SESSION_ID
+JSONRPC_REQUEST_ID: Final = _j.JSONRPC_REQUEST_ID
+RPC_RESPONSE_STATUS_CODE: Final = _r.RPC_RESPONSE_STATUS_CODE
+NETWORK_TRANSPORT: Final = _n.NETWORK_TRANSPORT
+GEN_AI_PROMPT_NAME: Final = _g.GEN_AI_PROMPT_NAME
+TRANSPORT_PIPE: Final = _n.NetworkTransportValues.PIPE.value
+TRANSPORT_TCP: Final = _n.NetworkTransportValues.TCP.value
+MCP_TOOLS_CALL: Final = "tools/call"
+MCP_PROMPTS_GET: Final = "prompts/get"
+MCP_INITIALIZE: Final = "initialize"
+MCP_DISCOVER: Final = "server/discover"
+MCP_RESOURCE_METHODS: Final = ("resources/read", "resources/subscribe", "resources/unsubscribe")
+"""The request methods whose params carry the ``uri`` recorded as ``mcp.resource.uri``."""
+MCP_CLIENT_OPERATION_DURATION: Final = _mm.MCP_CLIENT_OPERATION_DURATION
+MCP_SERVER_OPERATION_DURATION: Final = _mm.MCP_SERVER_OPERATION_DURATION
+MCP_CLIENT_SESSION_DURATION: Final = _mm.MCP_CLIENT_SESSION_DURATION
+MCP_SERVER_SESSION_DURATION: Final = _mm.MCP_SERVER_SESSION_DURATION
+MCP_DURATION_BUCKETS: Final = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+"""The ``ExplicitBucketBoundaries`` the MCP conventions give all four MCP histograms."""
 
 # --- events --------------------------------------------------------------------------------------
 EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"

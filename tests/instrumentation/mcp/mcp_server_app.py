@@ -5,10 +5,12 @@ named by ``MCP_TEST_SPANS_FILE`` (stdout is the MCP channel: nothing else may go
 ``MCP_TEST_SDK_SPANS`` says what the SDK's own OpenTelemetry middleware does:
 
 * ``no-op`` (default): it runs with no global tracer provider, as in most servers;
-* ``recording``: our tracer provider is also the global one, so its ``tools/call`` SERVER span
-  is recorded too;
-* ``off``: it is removed from ``Server.middleware``; only the request's ``_meta`` carries the
-  caller's trace context.
+* ``recording``: our tracer provider is also the global one, so the SDK would record its own
+  SERVER span per request (the instrumentor switches it off);
+* ``off``: it is removed from ``Server.middleware``.
+
+``stdio_server`` is imported after instrumenting, as ``opentelemetry-instrument`` would have it:
+entering it marks the requests' transport (``network.transport`` = ``pipe``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from typing import IO, Any
 import anyio
 import mcp_types as types
 from mcp.server.lowlevel.server import Server
-from mcp.server.stdio import stdio_server
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -67,6 +68,8 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
 
 
 async def serve(server: Server[Any]) -> None:
+    from mcp.server.stdio import stdio_server
+
     async with stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 

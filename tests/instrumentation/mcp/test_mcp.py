@@ -17,13 +17,13 @@ from mcp.client.session import ClientSession
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.runner import ServerRunner
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
-from pydantic import ValidationError
 
 from agentotel.instrumentation.mcp import MCPInstrumentor, extract
 from agentotel.testing._capture import TelemetryCapture
@@ -97,10 +97,34 @@ def mcp_cap(agent_layer: TelemetryCapture) -> Iterator[TelemetryCapture]:
         yield agent_layer
 
 
-def client_and_server(cap: TelemetryCapture) -> tuple[ReadableSpan, ReadableSpan]:
-    """The two spans of one in-process call: the server's ends first."""
-    server_span, client_span = cap.spans()
-    return client_span, server_span
+TOOL_KEYS = (
+    "gen_ai.operation.name",
+    "gen_ai.tool.name",
+    "gen_ai.tool.type",
+    "agentotel.mcp.server.name",
+    "error.type",
+    "rpc.response.status_code",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+)
+"""The keys these tests look at (test_mcp_conventions.py pins every key of every span)."""
+
+
+def tool_spans(cap: TelemetryCapture, tool: str) -> list[ReadableSpan]:
+    """The ``tools/call {tool}`` spans, in end order."""
+    return [span for span in cap.spans() if span.name == f"tools/call {tool}"]
+
+
+def client_and_server(cap: TelemetryCapture, tool: str = "get_weather") -> tuple[ReadableSpan, ReadableSpan]:
+    """The CLIENT and the SERVER ``tools/call`` span of one in-process call."""
+    spans = {span.kind: span for span in tool_spans(cap, tool)}
+    assert len(spans) == 2 == len(tool_spans(cap, tool))
+    return spans[SpanKind.CLIENT], spans[SpanKind.SERVER]
+
+
+def tool_view(span: ReadableSpan) -> dict[str, Any]:
+    """The span's attributes among :data:`TOOL_KEYS`."""
+    return {k: v for k, v in attrs_of(span).items() if k in TOOL_KEYS}
 
 
 def tool_attrs(tool: str, server: str) -> dict[str, Any]:
@@ -129,19 +153,16 @@ def traceparent(span: ReadableSpan) -> str:
 # --------------------------------------------------------------------------- spans
 
 
-async def test_call_tool_makes_one_execute_tool_span_on_each_side(
-    mcp_cap: TelemetryCapture, mode: str
-) -> None:
+async def test_call_tool_makes_one_tools_call_span_on_each_side(mcp_cap: TelemetryCapture, mode: str) -> None:
     async with Client(weather_server(), mode=mode) as client:
         result = await client.call_tool("get_weather", {"city": "Paris"})
 
     assert result.content == [types.TextContent(type="text", text="Sunny in Paris")]
     client_span, server_span = client_and_server(mcp_cap)
+    assert (client_span.kind, server_span.kind) == (SpanKind.CLIENT, SpanKind.SERVER)
     for span in (client_span, server_span):
-        assert span.name == "execute_tool get_weather"
-        assert span.kind is SpanKind.INTERNAL
         assert span.status.status_code is StatusCode.UNSET
-        assert attrs_of(span) == tool_attrs("get_weather", WEATHER)
+        assert tool_view(span) == tool_attrs("get_weather", WEATHER)
 
 
 async def test_the_server_span_continues_the_clients_trace(mcp_cap: TelemetryCapture, mode: str) -> None:
@@ -162,10 +183,12 @@ async def test_the_client_span_is_a_child_of_the_callers_span(mcp_cap: Telemetry
         with tracer.start_as_current_span("agent turn") as turn:
             await client.call_tool("get_weather", {"city": "Paris"})
 
-    server_span, client_span, turn_span = mcp_cap.spans()
+    client_span, _ = client_and_server(mcp_cap)
     assert client_span.parent is not None and client_span.parent.span_id == turn.get_span_context().span_id
-    trace_ids = {s.get_span_context().trace_id for s in (server_span, client_span, turn_span)}
-    assert trace_ids == {turn.get_span_context().trace_id}
+    # The handshake ran before the turn, in a trace of its own; the rest in the turn's.
+    in_turn = [s for s in mcp_cap.spans() if s.name not in ("initialize", "server/discover")]
+    assert len(in_turn) == 5  # the turn, tools/call and tools/list on each side
+    assert {s.get_span_context().trace_id for s in in_turn} == {turn.get_span_context().trace_id}
 
 
 async def test_the_request_meta_carries_the_client_spans_traceparent(
@@ -175,7 +198,7 @@ async def test_the_request_meta_carries_the_client_spans_traceparent(
     async with Client(lowlevel_server(seen), mode=mode) as client:
         await client.call_tool("echo", {})
 
-    client_span, _ = client_and_server(mcp_cap)
+    client_span, _ = client_and_server(mcp_cap, "echo")
     [meta] = seen
     assert meta["traceparent"] == traceparent(client_span)
 
@@ -190,16 +213,16 @@ async def test_the_callers_own_meta_is_sent_and_left_unchanged(mcp_cap: Telemetr
     [meta] = seen
     assert meta["request-origin"] == "planner"
     assert meta["attempt"] == 2
-    assert meta["traceparent"] == traceparent(client_and_server(mcp_cap)[0])
+    assert meta["traceparent"] == traceparent(client_and_server(mcp_cap, "echo")[0])
 
 
 async def test_the_server_name_is_each_sides_server(mcp_cap: TelemetryCapture, mode: str) -> None:
     async with Client(lowlevel_server([]), mode=mode) as client:
         await client.call_tool("echo", {})
 
-    client_span, server_span = client_and_server(mcp_cap)
-    assert attrs_of(client_span) == tool_attrs("echo", LOWLEVEL)
-    assert attrs_of(server_span) == tool_attrs("echo", LOWLEVEL)
+    client_span, server_span = client_and_server(mcp_cap, "echo")
+    assert tool_view(client_span) == tool_attrs("echo", LOWLEVEL)
+    assert tool_view(server_span) == tool_attrs("echo", LOWLEVEL)
 
 
 # --------------------------------------------------------------------------- metrics and errors
@@ -223,10 +246,9 @@ async def test_an_is_error_result_fails_both_spans_and_is_returned(
     assert result.content == [
         types.TextContent(type="text", text="Error executing tool forecast: no forecast for Atlantis")
     ]
-    for span in client_and_server(mcp_cap):
-        assert span.name == "execute_tool forecast"
+    for span in client_and_server(mcp_cap, "forecast"):
         assert span.status.status_code is StatusCode.ERROR
-        assert attrs_of(span) == {**tool_attrs("forecast", WEATHER), "error.type": "tool_error"}
+        assert tool_view(span) == {**tool_attrs("forecast", WEATHER), "error.type": "tool_error"}
         assert span.events == ()
     assert duration_counts(mcp_cap) == {("forecast", "extension", "tool_error"): 2}
 
@@ -236,10 +258,9 @@ async def test_an_unknown_tool_is_a_failed_tool_call(mcp_cap: TelemetryCapture, 
         result = await client.call_tool("no_such_tool", {})
 
     assert result.is_error is True
-    for span in client_and_server(mcp_cap):
-        assert span.name == "execute_tool no_such_tool"
+    for span in client_and_server(mcp_cap, "no_such_tool"):
         assert span.status.status_code is StatusCode.ERROR
-        assert attrs_of(span) == {**tool_attrs("no_such_tool", WEATHER), "error.type": "tool_error"}
+        assert tool_view(span) == {**tool_attrs("no_such_tool", WEATHER), "error.type": "tool_error"}
     assert duration_counts(mcp_cap) == {("no_such_tool", "extension", "tool_error"): 2}
 
 
@@ -250,19 +271,25 @@ async def test_a_handler_that_raises_fails_the_server_span_and_the_call(
         with pytest.raises(MCPError) as info:
             await client.session.call_tool("crash", {})
 
-    client_span, server_span = client_and_server(mcp_cap)
-    assert attrs_of(server_span) == {**tool_attrs("crash", LOWLEVEL), "error.type": "RuntimeError"}
+    client_span, server_span = client_and_server(mcp_cap, "crash")
+    assert tool_view(server_span) == {**tool_attrs("crash", LOWLEVEL), "error.type": "RuntimeError"}
     assert server_span.status.status_code is StatusCode.ERROR
     [event] = server_span.events
     assert event.name == "exception"
     assert dict(event.attributes or {})["exception.message"] == "disk on fire"
-    assert attrs_of(client_span) == {**tool_attrs("crash", LOWLEVEL), "error.type": "mcp.MCPError"}
+    # The client sees the JSON-RPC error the server answered with: its code, its message.
+    code = str(info.value.code)
+    assert tool_view(client_span) == {
+        **tool_attrs("crash", LOWLEVEL),
+        "error.type": code,
+        "rpc.response.status_code": code,
+    }
     assert client_span.status.status_code is StatusCode.ERROR
-    [event] = client_span.events
-    assert dict(event.attributes or {})["exception.message"] == str(info.value)
+    assert client_span.status.description == info.value.error.message
+    assert client_span.events == ()
     assert duration_counts(mcp_cap) == {
         ("crash", "extension", "RuntimeError"): 1,
-        ("crash", "extension", "mcp.MCPError"): 1,
+        ("crash", "extension", code): 1,
     }
 
 
@@ -275,25 +302,35 @@ async def test_a_client_side_failure_propagates_and_fails_the_span(
         await session.call_tool("get_weather", {"city": "Paris"})  # the connection is closed
 
     assert (info.value.code, info.value.message) == (types.CONNECTION_CLOSED, "Connection closed")
-    [span] = mcp_cap.spans()
-    assert span.name == "execute_tool get_weather"
+    [span] = tool_spans(mcp_cap, "get_weather")
+    assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.ERROR
-    assert attrs_of(span) == {**tool_attrs("get_weather", WEATHER), "error.type": "mcp.MCPError"}
-    [event] = span.events
-    assert dict(event.attributes or {})["exception.message"] == "Connection closed"
-    assert duration_counts(mcp_cap) == {("get_weather", "extension", "mcp.MCPError"): 1}
+    assert span.status.description == "Connection closed"
+    code = str(types.CONNECTION_CLOSED)
+    assert tool_view(span) == {
+        **tool_attrs("get_weather", WEATHER),
+        "error.type": code,
+        "rpc.response.status_code": code,
+    }
+    assert span.events == ()
+    assert duration_counts(mcp_cap) == {("get_weather", "extension", code): 1}
 
 
-async def test_an_error_of_ours_costs_only_the_span(mcp_cap: TelemetryCapture, mode: str) -> None:
-    # A tool name that is not a string: our extractor raises, the SDK gets the call unchanged
-    # and rejects it with its own error.
+async def test_an_error_of_ours_costs_only_the_span(
+    mcp_cap: TelemetryCapture, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(session: Any) -> Any:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(extract, "session_server_name", broken)
     async with Client(weather_server(), mode=mode) as client:
-        with pytest.raises(ValidationError):
-            await client.session.call_tool(42, {})  # type: ignore[arg-type]
+        result = await client.call_tool("get_weather", {"city": "Paris"})
 
-    assert mcp_cap.spans() == []
+    assert result.content == [types.TextContent(type="text", text="Sunny in Paris")]
+    assert {span.kind for span in mcp_cap.spans()} == {SpanKind.SERVER}  # the client's cost us
+    # One per client request: the handshake (initialize or server/discover), tools/call, tools/list.
     assert [(dict(p.attributes), p.value) for p in mcp_cap.metric_points(TELEMETRY_ERRORS)] == [
-        ({"agentotel.component": "mcp", "error.type": "TypeError"}, 1)
+        ({"agentotel.component": "mcp", "error.type": "RuntimeError"}, 3)
     ]
 
 
@@ -304,7 +341,7 @@ async def test_no_arguments_or_result_without_content_capture(mcp_cap: Telemetry
     async with Client(weather_server(), mode=mode) as client:
         await client.call_tool("get_weather", {"city": "Paris"})
 
-    for span in client_and_server(mcp_cap):
+    for span in mcp_cap.spans():
         assert "gen_ai.tool.call.arguments" not in attrs_of(span)
         assert "gen_ai.tool.call.result" not in attrs_of(span)
 
@@ -317,15 +354,19 @@ async def test_arguments_and_result_with_span_content_capture(
         async with Client(weather_server(), mode=mode) as client:
             await client.call_tool("get_weather", {"city": "Paris"})
 
-    result = (
-        '{"content":[{"type":"text","text":"Sunny in Paris"}],'
-        '"structuredContent":{"result":"Sunny in Paris"},"isError":false}'
-    )
+    result = {
+        "content": [{"type": "text", "text": "Sunny in Paris"}],
+        "structuredContent": {"result": "Sunny in Paris"},
+        "isError": False,
+    }
     for span in client_and_server(agent_layer):
-        assert attrs_of(span) == {
+        attrs = tool_view(span)
+        # The client reads the result model, the server the wire dict: the same JSON, keys in
+        # another order.
+        assert json.loads(attrs.pop("gen_ai.tool.call.result")) == result
+        assert attrs == {
             **tool_attrs("get_weather", WEATHER),
             "gen_ai.tool.call.arguments": '{"city":"Paris"}',
-            "gen_ai.tool.call.result": result,
         }
 
 
@@ -347,31 +388,56 @@ async def test_suppressed_instrumentation_makes_no_span_and_no_traceparent(
     assert mcp_cap.metric_points(TOOL_DURATION) == []
 
 
+def patched_values() -> list[Any]:
+    """What each patch point holds now (the class's or module's own attribute)."""
+    values = []
+    for patch in MCPInstrumentor().patches:
+        owner = patch.owner()
+        assert owner is not None, patch
+        values.append(vars(owner[0])[owner[1]])
+    return values
+
+
 async def test_uninstrument_restores_the_original_methods(agent_layer: TelemetryCapture, mode: str) -> None:
-    call_tool = vars(ClientSession)["call_tool"]
-    get_request_handler = vars(Server)["get_request_handler"]
+    originals = patched_values()
     instrumentor = MCPInstrumentor()
     instrumentor.instrument(
         tracer_provider=agent_layer.tracer_provider, meter_provider=agent_layer.meter_provider
     )
-    assert vars(ClientSession)["call_tool"] is not call_tool
-    assert vars(Server)["get_request_handler"] is not get_request_handler
+    assert all(now is not before for now, before in zip(patched_values(), originals, strict=True))
     instrumentor.uninstrument()
 
-    assert vars(ClientSession)["call_tool"] is call_tool
-    assert vars(Server)["get_request_handler"] is get_request_handler
+    assert all(now is before for now, before in zip(patched_values(), originals, strict=True))
     async with Client(weather_server(), mode=mode) as client:
         await client.call_tool("get_weather", {"city": "Paris"})
     assert agent_layer.spans() == []
 
 
-def test_patch_points_are_the_client_call_and_the_server_handler_lookup() -> None:
+def test_patch_points_are_the_requests_the_sdk_spans_the_sessions_and_the_transports() -> None:
     patches = MCPInstrumentor().patches
     assert [(p.module, p.name) for p in patches] == [
-        ("mcp.client.session", "ClientSession.call_tool"),
-        ("mcp.server.lowlevel.server", "Server.get_request_handler"),
+        ("mcp.client.session", "ClientSession.send_request"),
+        ("mcp.client.session", "ClientSession.send_discover"),
+        ("mcp.server.runner", "ServerRunner._on_request"),
+        ("mcp.shared.jsonrpc_dispatcher", "otel_span"),
+        ("mcp.server._otel", "otel_span"),
+        ("mcp.client.session", "ClientSession.__aenter__"),
+        ("mcp.client.session", "ClientSession.__aexit__"),
+        ("mcp.server.connection", "Connection.for_loop"),
+        ("mcp.client.stdio", "stdio_client"),
+        ("mcp.client.streamable_http", "streamable_http_client"),
+        ("mcp.server.stdio", "stdio_server"),
+        ("mcp.client.client", "stdio_client"),
+        ("mcp.client.client", "streamable_http_client"),
+        ("mcp", "stdio_client"),
+        ("mcp", "stdio_server"),
     ]
-    assert [p.owner() for p in patches] == [(ClientSession, "call_tool"), (Server, "get_request_handler")]
+    assert [p.owner() for p in patches][:3] == [
+        (ClientSession, "send_request"),
+        (ClientSession, "send_discover"),
+        (ServerRunner, "_on_request"),
+    ]
+    assert all(p.owner() is not None and p.expected() for p in patches)
 
 
 def test_instrumentation_dependencies_match_the_installed_sdk() -> None:
@@ -390,12 +456,12 @@ class _FutureMCPInstrumentor(MCPInstrumentor):
 def test_an_out_of_range_version_is_skipped_with_one_message(
     cap: TelemetryCapture, caplog: pytest.LogCaptureFixture, skip_dep_check: bool
 ) -> None:
-    call_tool = vars(ClientSession)["call_tool"]
+    send_request = vars(ClientSession)["send_request"]
     instrumentor = _FutureMCPInstrumentor()
     with caplog.at_level(logging.WARNING):
         instrumentor.instrument(tracer_provider=cap.tracer_provider, skip_dep_check=skip_dep_check)
     try:
-        assert vars(ClientSession)["call_tool"] is call_tool
+        assert vars(ClientSession)["send_request"] is send_request
         [record] = caplog.records
         assert record.levelno >= logging.WARNING
         assert '"mcp >= 3, < 4"' in record.getMessage()
@@ -410,7 +476,7 @@ def test_an_out_of_range_version_is_skipped_with_one_message(
 async def call_stdio_server(sdk_spans: str, spans_file: Path) -> types.CallToolResult:
     env = {"MCP_TEST_SPANS_FILE": str(spans_file), "MCP_TEST_SDK_SPANS": sdk_spans}
     params = StdioServerParameters(command=sys.executable, args=[str(SERVER_APP)], env=env)
-    async with Client(params) as client:
+    async with Client(params, mode="legacy") as client:
         return await client.call_tool("get_weather", {"city": "Paris"})
 
 
@@ -418,52 +484,71 @@ def read_spans(spans_file: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in spans_file.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("sdk_spans", ["no-op", "off"])
-async def test_a_stdio_server_instrumented_with_us_continues_the_trace(
+@pytest.mark.parametrize("sdk_spans", ["no-op", "recording", "off"])
+async def test_a_stdio_server_makes_one_server_span_per_request_with_or_without_a_global_provider(
     mcp_cap: TelemetryCapture, tmp_path: Path, sdk_spans: str
 ) -> None:
+    """``recording``: the server's tracer provider is also the global one, so the SDK's own
+    middleware would record a second SERVER span per request; it is switched off."""
     spans_file = tmp_path / "server-spans.jsonl"
     result = await call_stdio_server(sdk_spans, spans_file)
 
     assert result.content == [types.TextContent(type="text", text="Sunny in Paris")]
-    [client_span] = mcp_cap.spans()
-    assert attrs_of(client_span) == tool_attrs("get_weather", "stdio-weather")
-    [server_span] = read_spans(spans_file)
-    context = client_span.get_span_context()
-    assert server_span == {
-        "name": "execute_tool get_weather",
-        "trace_id": f"{context.trace_id:032x}",
-        "span_id": server_span["span_id"],
-        "parent_span_id": f"{context.span_id:016x}",
-        "kind": "INTERNAL",
-        "status": "UNSET",
-        "attributes": tool_attrs("get_weather", "stdio-weather"),
+    client_spans = {span.name: span for span in mcp_cap.spans()}
+    assert sorted(client_spans) == ["initialize", "tools/call get_weather", "tools/list"]
+    # With a global provider the SDK's middleware still spans notifications, which we leave alone.
+    server_spans = [span for span in read_spans(spans_file) if not span["name"].startswith("notifications/")]
+    assert sorted((span["name"], span["kind"]) for span in server_spans) == [
+        ("initialize", "SERVER"),
+        ("tools/call get_weather", "SERVER"),
+        ("tools/list", "SERVER"),
+    ]
+    for server_span in server_spans:
+        context = client_spans[server_span["name"]].get_span_context()
+        assert server_span["trace_id"] == f"{context.trace_id:032x}"
+        assert server_span["parent_span_id"] == f"{context.span_id:016x}"
+        assert server_span["status"] == "UNSET"
+    [tool_span] = [span for span in server_spans if span["name"] == "tools/call get_weather"]
+    assert tool_span["attributes"] == {
+        **tool_attrs("get_weather", "stdio-weather"),
+        "mcp.method.name": "tools/call",
+        "jsonrpc.request.id": "2",
+        "mcp.protocol.version": attrs_of(client_spans["tools/call get_weather"])["mcp.protocol.version"],
+        "network.transport": "pipe",
     }
-
-
-async def test_a_stdio_servers_tool_span_nests_under_the_sdks_recording_server_span(
-    mcp_cap: TelemetryCapture, tmp_path: Path
-) -> None:
-    spans_file = tmp_path / "server-spans.jsonl"
-    await call_stdio_server("recording", spans_file)
-
-    [client_span] = mcp_cap.spans()
-    spans = {span["name"]: span for span in read_spans(spans_file)}  # also discover, tools/list
-    tool_span, sdk_span = spans["execute_tool get_weather"], spans["tools/call get_weather"]
-    context = client_span.get_span_context()
-    assert sdk_span["kind"] == "SERVER"
-    assert sdk_span["parent_span_id"] == f"{context.span_id:016x}"
-    assert tool_span["parent_span_id"] == sdk_span["span_id"]
-    assert {tool_span["trace_id"], sdk_span["trace_id"]} == {f"{context.trace_id:032x}"}
+    assert tool_view(client_spans["tools/call get_weather"]) == tool_attrs("get_weather", "stdio-weather")
 
 
 # --------------------------------------------------------------------------- extractors
 
 
-def test_client_call_binds_name_and_arguments() -> None:
-    assert extract.client_call(("echo",), {}) == ("echo", None)
-    assert extract.client_call(("echo", {"a": 1}), {"meta": {}}) == ("echo", {"a": 1})
-    assert extract.client_call((), {"name": "echo", "arguments": {"a": 1}}) == ("echo", {"a": 1})
+def test_request_reads_the_target_of_each_method() -> None:
+    call = types.CallToolRequestParams(name="echo", arguments={"a": 1})
+    assert extract.request("tools/call", call) == extract.Request(
+        "tools/call", tool="echo", arguments={"a": 1}
+    )
+    assert extract.request("prompts/get", {"name": "review"}) == extract.Request(
+        "prompts/get", prompt="review"
+    )
+    assert extract.request("resources/read", {"uri": "file:///a"}) == extract.Request(
+        "resources/read", uri="file:///a"
+    )
+    assert extract.request("tools/list", None) == extract.Request("tools/list")
+    assert extract.request("tools/call", {}).span_name == "tools/call"
+    assert extract.request("tools/call", {"name": "echo"}).span_name == "tools/call echo"
+    with pytest.raises(TypeError):
+        extract.request(None, None)
+
+
+def test_jsonrpc_error_reads_an_mcp_error_and_a_params_validation_error() -> None:
+    assert extract.jsonrpc_error(MCPError(code=-32601, message="Method not found")) == (
+        "-32601",
+        "Method not found",
+    )
+    with pytest.raises(ValueError) as info:
+        types.CallToolRequestParams.model_validate({"arguments": {}})
+    assert extract.jsonrpc_error(info.value) == ("-32602", "Invalid request parameters")
+    assert extract.jsonrpc_error(RuntimeError("x")) is None
 
 
 def test_is_error_result_reads_models_and_wire_dicts() -> None:
@@ -482,7 +567,7 @@ def test_result_content_drops_the_protocol_envelope() -> None:
     assert extract.result_content({"content": [], "_meta": {}, "resultType": "complete"}) == {"content": []}
 
 
-def test_remote_parent_is_the_meta_span_unless_already_in_its_trace() -> None:
+def test_remote_parent_is_the_meta_span() -> None:
     remote = trace.SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=trace.TraceFlags(1))
     meta = {"traceparent": f"00-{0xABC:032x}-{0xDEF:016x}-01"}
     empty = otel_context.Context()
@@ -492,5 +577,3 @@ def test_remote_parent_is_the_meta_span_unless_already_in_its_trace() -> None:
     assert trace.get_current_span(parent).get_span_context() == remote
     assert extract.remote_parent(None, empty) is None
     assert extract.remote_parent({"traceparent": "garbage"}, empty) is None
-    in_trace = trace.set_span_in_context(trace.NonRecordingSpan(remote), empty)
-    assert extract.remote_parent(meta, in_trace) is None

@@ -1,4 +1,4 @@
-"""Pure functions of MCP requests and results: what the ``execute_tool`` spans record.
+"""Pure functions of MCP requests, results and errors: what the MCP spans and metrics record.
 
 They read the SDK's objects by attribute or key and never import ``mcp``, so a shape they do not
 know gives ``None``/``False`` rather than an error.
@@ -7,42 +7,88 @@ know gives ``None``/``False`` rather than an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
-TOOLS_CALL = "tools/call"
-"""The JSON-RPC method of a tool call."""
+from agentotel import semconv
 
 # Protocol envelope of a result, not part of what the tool returned.
 _ENVELOPE = ("_meta", "resultType")
+_INVALID_PARAMS = "-32602"
+"""The JSON-RPC code the SDK answers a request whose params fail validation with."""
 
 
-def client_call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, Any]:
-    """``(name, arguments)`` of a ``ClientSession.call_tool(name, arguments=None, ...)`` call."""
+@dataclass(frozen=True)
+class Request:
+    """What the spans need of one MCP request: its method and the target its params name."""
 
-    def _bind(name: str, arguments: Any = None, *_: Any, **__: Any) -> tuple[str, Any]:
-        return name, arguments
+    method: str
+    tool: str | None = None
+    """``params.name`` of a ``tools/call``."""
+    prompt: str | None = None
+    """``params.name`` of a ``prompts/get``."""
+    uri: str | None = None
+    """``params.uri`` of a ``resources/read`` / ``subscribe`` / ``unsubscribe``."""
+    arguments: Any = None
+    """``params.arguments`` of a ``tools/call`` (recorded only with content capture on)."""
 
-    name, arguments = _bind(*args, **kwargs)
-    if not isinstance(name, str):
-        raise TypeError(f"tool name is {type(name).__name__}, not str")
-    return name, arguments
+    @property
+    def target(self) -> str | None:
+        """The low-cardinality target of the span name (the tool's or the prompt's name)."""
+        return self.tool if self.tool is not None else self.prompt
+
+    @property
+    def span_name(self) -> str:
+        """``{mcp.method.name} {target}``, or the method alone without a target."""
+        target = self.target
+        return f"{self.method} {target}" if target is not None else self.method
 
 
-def server_call(params: Any) -> tuple[str, Any]:
-    """``(name, arguments)`` of the validated ``tools/call`` params a server handler receives."""
-    name = getattr(params, "name", None)
-    if not isinstance(name, str):
-        raise TypeError(f"tool name is {type(name).__name__}, not str")
-    return name, getattr(params, "arguments", None)
+def _read(params: Any, key: str) -> Any:
+    if params is None:
+        return None
+    if isinstance(params, Mapping):
+        return params.get(key)
+    return getattr(params, key, None)
+
+
+def request(method: Any, params: Any) -> Request:
+    """The :class:`Request` of ``method`` with ``params`` (a typed params model on the client,
+    the raw wire mapping on the server)."""
+    if not isinstance(method, str):
+        raise TypeError(f"MCP method is {type(method).__name__}, not str")
+    name = _read(params, "name")
+    name = name if isinstance(name, str) else None
+    if method == semconv.MCP_TOOLS_CALL:
+        return Request(method, tool=name, arguments=_read(params, "arguments"))
+    if method == semconv.MCP_PROMPTS_GET:
+        return Request(method, prompt=name)
+    if method in semconv.MCP_RESOURCE_METHODS:
+        uri = _read(params, "uri")
+        return Request(method, uri=str(uri) if uri is not None else None)
+    return Request(method)
+
+
+def client_request(typed: Any) -> Request:
+    """The :class:`Request` of a typed request given to ``ClientSession.send_request``."""
+    return request(getattr(typed, "method", None), getattr(typed, "params", None))
 
 
 def session_server_name(session: Any) -> str | None:
     """The server's name as the client session learnt it (``initialize`` or ``server/discover``)."""
     name = getattr(getattr(session, "server_info", None), "name", None)
     return name if isinstance(name, str) and name else None
+
+
+def negotiated_version(result: Any) -> str | None:
+    """``protocolVersion`` of an ``initialize`` result (typed or wire dict)."""
+    version = _read(result, "protocolVersion") if isinstance(result, Mapping) else None
+    if version is None:
+        version = getattr(result, "protocol_version", None)
+    return version if isinstance(version, str) else None
 
 
 def is_error_result(result: Any) -> bool:
@@ -63,22 +109,28 @@ def result_content(result: Any) -> Any:
     return result
 
 
+def jsonrpc_error(exc: BaseException) -> tuple[str, str] | None:
+    """``(code, message)`` of the JSON-RPC error an exception stands for: an ``MCPError``'s
+    ``error``, or ``-32602`` for a pydantic ``ValidationError`` of the request's params (what the
+    SDK answers with); None for any other exception."""
+    error = getattr(exc, "error", None)
+    code, message = getattr(error, "code", None), getattr(error, "message", None)
+    if isinstance(code, int) and not isinstance(code, bool):
+        return str(code), message if isinstance(message, str) else ""
+    kind = type(exc)
+    if kind.__name__ == "ValidationError" and kind.__module__.startswith("pydantic"):
+        return _INVALID_PARAMS, "Invalid request parameters"
+    return None
+
+
 def remote_parent(
     meta: Mapping[str, Any] | None, current: otel_context.Context
 ) -> otel_context.Context | None:
-    """The context to run a server-side tool span in, from the request's ``_meta``.
-
-    ``current`` with the caller's span (extracted by the configured propagators) as parent; None
-    when ``_meta`` carries no valid span context, or when the current span is already in the
-    caller's trace (the SDK's own SERVER span for the request): the tool span then nests under it.
-    """
+    """``current`` with the caller's span, extracted from the request's ``_meta`` by the
+    configured propagators, as parent; None when ``_meta`` carries no valid span context."""
     if not meta:
         return None
     ctx = propagate.extract(meta, context=current)
-    remote = trace.get_current_span(ctx).get_span_context()
-    if not remote.is_valid:
-        return None
-    local = trace.get_current_span(current).get_span_context()
-    if local.is_valid and local.trace_id == remote.trace_id:
+    if not trace.get_current_span(ctx).get_span_context().is_valid:
         return None
     return ctx

@@ -1,132 +1,241 @@
-"""The wrappers: ``ClientSession.call_tool`` (client) and the ``tools/call`` handler (server).
+"""The wrappers: one MCP span per request on each side, and the SDK's own spans switched off.
 
-Both run the call inside an :class:`MCPTool` block, the agent layer's ``Tool`` (same span,
-metric, content capture and error handling as ``agentotel.tool``). The SDK's call runs exactly
-once, outside our boundary; its result or exception reaches the caller unchanged.
+* client: ``ClientSession.send_request`` (every typed request: ``initialize``, ``tools/call``,
+  ``tools/list``, ``resources/read``, ``prompts/get``, ``ping``, ...) and
+  ``ClientSession.send_discover`` (``server/discover``): a CLIENT span each, whose context goes
+  out in the request's ``params._meta``;
+* server: ``ServerRunner._on_request`` (every inbound request, before the SDK's middleware,
+  lookup, validation and handler): a SERVER span each, child of the caller's span from
+  ``params._meta``;
+* the SDK's own span-starting calls (``otel_span`` in the JSON-RPC dispatcher and in its server
+  middleware): inside one of our spans for the same request they start nothing, so each request
+  has one span per side whether or not a global SDK tracer provider is set.
+
+The SDK's call runs exactly once, outside our boundary; its result or exception reaches the caller
+unchanged.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanKind
 
 from agentotel import semconv
-from agentotel._lifecycle import Attributes
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
-from agentotel.agent._tool import Tool
 from agentotel.instrumentation.mcp import extract
+from agentotel.instrumentation.mcp.blocks import (
+    MCP_CALL_KEY,
+    MCPCall,
+    MCPInstruments,
+    MCPRequest,
+    MCPToolCall,
+    Peer,
+)
+from agentotel.instrumentation.mcp.sessions import client_transport, server_transport
 
-_RESULT_ERROR_STATUS = "the tool result is marked isError"
+
+def _in_outer_tool() -> bool:
+    """Whether the current span is an ``execute_tool`` span of the app's (the agent layer, a
+    framework bridge, another instrumentation), not one of our MCP spans."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return False
+    block = otel_context.get_value(MCP_CALL_KEY)
+    if isinstance(block, MCPCall) and block.span is span:
+        return False
+    attrs = getattr(span, "attributes", None)
+    return isinstance(attrs, Mapping) and attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EXECUTE_TOOL
 
 
-class MCPTool(Tool):
-    """An MCP tool call: an ``extension`` tool with its server's name, failed when the result
-    says ``isError`` (the result is still returned, not raised)."""
-
-    __slots__ = ("server_name",)
-    component = "mcp"
-
-    def __init__(
-        self, name: str, server_name: str | None, arguments: Any, layer: Telemetry, *, claim: bool
-    ) -> None:
-        super().__init__(name, semconv.TOOL_TYPE_EXTENSION, arguments=arguments, layer=layer, claim=claim)
-        self.server_name = server_name
-
-    def returned(self, result: Any) -> None:
-        """Read the call's result: its ``isError`` flag, and its content when capture is on."""
-        if extract.is_error_result(result):
-            self.mark_error_result(semconv.TOOL_RESULT_ERROR, _RESULT_ERROR_STATUS)
-        if self.layer.settings.capture.on_span:
-            self.set_result(extract.result_content(result))
-
-    def _attributes(self, layer: Telemetry) -> Attributes:
-        attrs = super()._attributes(layer)
-        if self.server_name is not None:
-            attrs[semconv.AGENTOTEL_MCP_SERVER_NAME] = self.server_name
-        return attrs
+def _block(
+    request: extract.Request,
+    side: SpanKind,
+    peer: Peer,
+    instruments: MCPInstruments,
+    layer: Telemetry,
+    parent: otel_context.Context | None = None,
+    links: tuple[Link, ...] = (),
+    request_id: str | None = None,
+) -> MCPCall:
+    """The tool-call span for a ``tools/call`` that no ``execute_tool`` span of the app's covers;
+    a plain MCP span otherwise (it then carries the MCP attributes under the app's tool span)."""
+    if request.tool is not None and not (side is SpanKind.CLIENT and _in_outer_tool()):
+        return MCPToolCall(request, side, peer, instruments, layer, parent, links, request_id)
+    return MCPRequest(request, side, peer, instruments, layer, parent, links, request_id)
 
 
 # --- client ------------------------------------------------------------------------------------
-def _with_trace_context(tool: MCPTool, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` whose ``meta`` (a copy of the caller's, if any) also carries the tool span's
-    context, as the configured propagators write it (W3C ``traceparent`` by default)."""
-    if not tool.span.get_span_context().is_valid:  # suppressed: the request goes out as given
-        return kwargs
-    meta = dict(kwargs.get("meta") or {})
-    propagate.inject(meta)  # the current context: the block made the tool span current
-    return {**kwargs, "meta": meta}
+def _bind_request(request: Any, *_: Any, **__: Any) -> Any:
+    return request
 
 
-def call_tool(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
-    """Wrapper of ``ClientSession.call_tool``: one ``execute_tool {name}`` span per request."""
+def _client_block(
+    layer: Telemetry, instruments: MCPInstruments, session: Any, args: Any, kwargs: Any
+) -> MCPCall:
+    request = extract.client_request(_bind_request(*args, **kwargs))
+    version = getattr(session, "protocol_version", None)
+    peer = Peer(
+        server_name=extract.session_server_name(session),
+        protocol_version=version if isinstance(version, str) else None,
+        transport=client_transport(session),
+    )
+    return _block(request, SpanKind.CLIENT, peer, instruments, layer)
+
+
+def _with_trace_context(block: MCPCall, args: Any, kwargs: Any) -> tuple[Any, Any]:
+    """``args``/``kwargs`` whose request's ``params._meta`` (a copy of the caller's, if any) also
+    carries the span's context, as the configured propagators write it (W3C ``traceparent`` by
+    default). The JSON-RPC dispatcher would inject it too; the in-process one does not."""
+    if not block.span.get_span_context().is_valid:  # suppressed: the request goes out as given
+        return args, kwargs
+    typed = _bind_request(*args, **kwargs)
+    params = getattr(typed, "params", None)
+    if params is None:
+        return args, kwargs
+    meta = dict(getattr(params, "meta", None) or {})
+    propagate.inject(meta)  # the current context: the block made its span current
+    typed = typed.model_copy(update={"params": params.model_copy(update={"meta": meta})})
+    if args:
+        return (typed, *args[1:]), kwargs
+    return args, {**kwargs, "request": typed}
+
+
+def _client_returned(block: MCPCall, result: Any) -> None:
+    block.returned(result)
+    if block.request.method == semconv.MCP_INITIALIZE:
+        block.learn_protocol_version(extract.negotiated_version(result))
+
+
+def send_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
+    """Wrapper of ``ClientSession.send_request``: one CLIENT span per request."""
+    instruments = MCPInstruments(layer.meter)
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        call = boundary.call(None, extract.client_call, args, kwargs)
-        if call is None:
+        block = boundary.call(None, _client_block, layer, instruments, instance, args, kwargs)
+        if block is None:
             return await wrapped(*args, **kwargs)
-        name, arguments = call
-        server = boundary.call(None, extract.session_server_name, instance)
-        # The client span may answer an LLM's tool call: it takes its id like agentotel.tool.
-        async with MCPTool(name, server, arguments, layer, claim=True) as tool:
-            sent = boundary.call(kwargs, _with_trace_context, tool, kwargs)
-            result = await wrapped(*args, **sent)
-            boundary.call(None, tool.returned, result)
+        async with block:
+            args, kwargs = boundary.call((args, kwargs), _with_trace_context, block, args, kwargs)
+            result = await wrapped(*args, **kwargs)
+            boundary.call(None, _client_returned, block, result)
         return result
 
     return wrapper
 
 
+def _discover_block(
+    layer: Telemetry, instruments: MCPInstruments, session: Any, args: Any, kwargs: Any
+) -> MCPCall:
+    def _bind(version: Any, *_: Any, **__: Any) -> Any:
+        return version
+
+    version = _bind(*args, **kwargs)
+    peer = Peer(
+        server_name=extract.session_server_name(session),
+        protocol_version=version if isinstance(version, str) else None,
+        transport=client_transport(session),
+    )
+    return _block(extract.request(semconv.MCP_DISCOVER, None), SpanKind.CLIENT, peer, instruments, layer)
+
+
+def send_discover(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
+    """Wrapper of ``ClientSession.send_discover``: the ``server/discover`` request's CLIENT span."""
+    instruments = MCPInstruments(layer.meter)
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        block = boundary.call(None, _discover_block, layer, instruments, instance, args, kwargs)
+        if block is None:
+            return await wrapped(*args, **kwargs)
+        async with block:
+            return await wrapped(*args, **kwargs)
+
+    return wrapper
+
+
 # --- server ------------------------------------------------------------------------------------
-def _enter_remote_parent(ctx: Any) -> object | None:
-    parent = extract.remote_parent(getattr(ctx, "meta", None), otel_context.get_current())
-    return otel_context.attach(parent) if parent is not None else None
+def _bind_inbound(dctx: Any, method: Any, params: Any = None, *_: Any, **__: Any) -> tuple[Any, Any, Any]:
+    return dctx, method, params
 
 
-def _traced_handler(
-    layer: Telemetry, boundary: Boundary, server: str | None, handler: Callable[..., Awaitable[Any]]
-) -> Callable[..., Awaitable[Any]]:
+def _server_block(
+    layer: Telemetry, instruments: MCPInstruments, runner: Any, args: Any, kwargs: Any
+) -> MCPCall:
+    dctx, method, params = _bind_inbound(*args, **kwargs)
+    request = extract.request(method, params)
+    connection = runner.connection
+    name = getattr(runner.server, "name", None)
+    kind = getattr(getattr(dctx, "transport", None), "kind", None)
+    version = None if method == semconv.MCP_INITIALIZE else connection.protocol_version
+    peer = Peer(
+        server_name=name if isinstance(name, str) else None,
+        protocol_version=version if isinstance(version, str) else None,
+        session_id=connection.session_id if isinstance(connection.session_id, str) else None,
+        transport=server_transport(kind),
+    )
+    request_id = getattr(dctx, "request_id", None)
+    # mcp.md "Context propagation": the caller's context from params._meta is the parent; the
+    # ambient one (a transport's span), when there is another, a link.
+    current = otel_context.get_current()
+    meta = params.get("_meta") if isinstance(params, Mapping) else None
+    parent = extract.remote_parent(meta if isinstance(meta, Mapping) else None, current)
+    links: tuple[Link, ...] = ()
+    ambient = trace.get_current_span(current).get_span_context()
+    if parent is not None and ambient.is_valid:
+        remote = trace.get_current_span(parent).get_span_context()
+        if ambient.span_id != remote.span_id:
+            links = (Link(ambient),)
+    return _block(
+        request,
+        SpanKind.SERVER,
+        peer,
+        instruments,
+        layer,
+        parent,
+        links,
+        str(request_id) if request_id is not None else None,
+    )
 
-    async def traced(ctx: Any, params: Any) -> Any:
-        call = boundary.call(None, extract.server_call, params)
-        if call is None:
-            return await handler(ctx, params)
-        name, arguments = call
-        token = boundary.call(None, _enter_remote_parent, ctx)
-        try:
-            # The server side never takes an LLM tool call's id: its client span did.
-            async with MCPTool(name, server, arguments, layer, claim=False) as tool:
-                result = await handler(ctx, params)
-                boundary.call(None, tool.returned, result)
-        finally:
-            if token is not None:
-                boundary.call(None, otel_context.detach, token)
+
+def _server_returned(block: MCPCall, runner: Any, result: Any) -> None:
+    block.returned(result)
+    if block.request.method == semconv.MCP_INITIALIZE:
+        block.learn_protocol_version(runner.connection.protocol_version)
+
+
+def on_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
+    """Wrapper of ``ServerRunner._on_request``: one SERVER span per inbound request."""
+    instruments = MCPInstruments(layer.meter)
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        block = boundary.call(None, _server_block, layer, instruments, instance, args, kwargs)
+        if block is None:
+            return await wrapped(*args, **kwargs)
+        async with block:
+            result = await wrapped(*args, **kwargs)
+            boundary.call(None, _server_returned, block, instance, result)
         return result
 
-    return traced
+    return wrapper
 
 
-def _traced_entry(layer: Telemetry, boundary: Boundary, server: Any, method: Any, entry: Any) -> Any:
-    if method != extract.TOOLS_CALL:
-        return entry
-    name = getattr(server, "name", None)
-    handler = _traced_handler(layer, boundary, name if isinstance(name, str) else None, entry.handler)
-    return dataclasses.replace(entry, handler=handler)
-
-
-def request_handler(layer: Telemetry, boundary: Boundary) -> Callable[..., Any]:
-    """Wrapper of ``Server.get_request_handler``: the ``tools/call`` entry it returns runs its
-    handler in an ``execute_tool {name}`` span that continues the caller's trace."""
+# --- the SDK's own spans -------------------------------------------------------------------------
+def sdk_span_switch(layer: Telemetry, boundary: Boundary) -> Callable[..., Any]:
+    """Wrapper of the SDK's ``otel_span(name, *, kind, attributes, ...)``: inside our span for the
+    same request, a non-recording span with our span's context (the SDK still injects it into
+    ``_meta``); any other span of the SDK's (a request we do not cover) is left as it is."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        entry = wrapped(*args, **kwargs)
-        if entry is None:
-            return None
-        method = args[0] if args else kwargs.get("method")
-        return boundary.call(entry, _traced_entry, layer, boundary, instance, method, entry)
+        block = otel_context.get_value(MCP_CALL_KEY)
+        if isinstance(block, MCPCall) and boundary.call(
+            False, block.covers, kwargs.get("kind"), kwargs.get("attributes")
+        ):
+            return contextlib.nullcontext(trace.NonRecordingSpan(trace.get_current_span().get_span_context()))
+        return wrapped(*args, **kwargs)
 
     return wrapper
