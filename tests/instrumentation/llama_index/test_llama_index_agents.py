@@ -6,6 +6,7 @@ HTTP request the server received."""
 from __future__ import annotations
 
 import asyncio
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from li_helpers import (
     weather_agent,
 )
 from opentelemetry.trace import StatusCode
+from packaging.version import Version
 
 import agentotel
 from agentotel.testing import FakeLLMServer, Reply, ToolCall
@@ -265,7 +267,28 @@ def test_a_run_inside_an_app_span_nests_under_it(bridged: TelemetryCapture, fake
     ]
 
 
-def test_an_app_span_in_a_tool_nests_under_the_tool_span(
+def test_an_app_span_in_an_async_tool_nests_under_the_tool_span(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    tracer = bridged.tracer_provider.get_tracer("app")
+
+    async def get_weather(city: str) -> str:
+        """Weather for a city."""
+        with tracer.start_as_current_span("lookup"):
+            return f"Sunny in {city}"
+
+    fake.script(TOOL_THEN_ANSWER)
+
+    run(weather_agent(fake, tool=get_weather), QUESTION)
+
+    assert ("lookup", TOOL, INTERNAL) in tree(bridged)
+
+
+@pytest.mark.skipif(
+    Version(version("llama-index-core")) < Version("0.14.22"),
+    reason="a sync tool runs in a thread with the step's context: llama-index-core>=0.14.22",
+)
+def test_an_app_span_in_a_sync_tool_nests_under_the_tool_span(
     bridged: TelemetryCapture, fake: FakeLLMServer
 ) -> None:
     tracer = bridged.tracer_provider.get_tracer("app")

@@ -37,8 +37,11 @@ Content: nothing of the run's content is recorded unless content capture is on; 
 arguments (the model's ``tool_kwargs``) and the content of its output are recorded like those of
 ``agentotel.tool``.
 
-Versions: ``llama-index-core >= 0.14, < 0.15`` (otherwise the instrumentor is skipped by the
-standard dependency check, with one log record).
+Versions: ``llama-index-core >= 0.14.10, < 0.15`` (otherwise the instrumentor is skipped by the
+standard dependency check, with one log record); the tests pass on 0.14.10 (``openai`` 1.x) and
+0.14.25 (``openai`` 2.x). A sync tool's own spans nest under its ``execute_tool`` span from 0.14.22,
+where LlamaIndex began running sync tools in a thread with the step's context (an async tool's
+always do).
 
 Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, ``AGENTOTEL_CONTENT_MAX_LENGTH``;
 ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentotel_llama_index`` disables it.
