@@ -200,6 +200,10 @@ HISTOGRAMS = (
     "agentotel_context_fragments",
     "agentotel_context_budget_utilization",
     "agentotel_context_duration_seconds",
+    "mcp_client_operation_duration_seconds",
+    "mcp_server_operation_duration_seconds",
+    "mcp_client_session_duration_seconds",
+    "mcp_server_session_duration_seconds",
 )
 COUNTERS = (
     "agentotel_llm_cost_usd_total",

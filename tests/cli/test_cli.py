@@ -10,6 +10,9 @@ from agentotel.cli import main
 
 DEMO_TREE = [
     # (depth, span name, what the demo prints after the duration)
+    # The MCP client's handshake with the venues server, before the agent runs: a trace of its own.
+    (0, "server/discover", ""),
+    (1, "server/discover", "mcp server=venues"),
     (0, "invoke_agent planner", "tokens in=70 out=8  conversation=demo-conversation"),
     (1, "guardrail prompt-policy", "outcome=allowed"),
     (1, "assemble_context", "context tokens=460"),
@@ -25,8 +28,10 @@ DEMO_TREE = [
     (3, "execute_tool book_table", "ERROR TimeoutError"),
     (3, "execute_tool book_table", ""),
     (2, "step venue lookup", ""),
-    (3, "execute_tool venue_info", "mcp server=venues"),
-    (4, "execute_tool venue_info", "mcp server=venues"),
+    (3, "tools/call venue_info", "mcp server=venues"),  # the MCP client's span, then the server's
+    (4, "tools/call venue_info", "mcp server=venues"),
+    (3, "tools/list", "mcp server=venues"),  # the client reads the tool's output schema
+    (4, "tools/list", "mcp server=venues"),
     (0, "invoke_agent planner", "conversation=demo-conversation"),
     (1, "guardrail prompt-policy", "outcome=blocked"),
     (0, "invoke_workflow plain sdk agent", "tokens in=70 out=41"),
@@ -68,8 +73,9 @@ def test_demo_prints_every_span_of_the_planner_and_the_plain_agent(
     assert "skipped" not in out
     spans = re.findall(r"^(.*?)── (.+?)  \d+\.\d ms(.*)$", out, flags=re.MULTILINE)
     assert [(len(prefix) // 4, name, rest.strip()) for prefix, name, rest in spans] == DEMO_TREE
-    # Four traces: the two agent rounds of the session, the plain agent's workflow, the providers'.
-    assert len(re.findall(r"^trace [0-9a-f]{16}", out, flags=re.MULTILINE)) == 4
+    # Five traces: the MCP handshake, the two agent rounds of the session, the plain agent's
+    # workflow, the providers'.
+    assert len(re.findall(r"^trace [0-9a-f]{16}", out, flags=re.MULTILINE)) == 5
     assert re.search(r"agentotel\.session\.messages\s+│ completed\s+│\s+1 │\s+2 │", out)
 
 

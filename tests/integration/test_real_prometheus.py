@@ -41,6 +41,12 @@ PLANNER_NAMES = EXPOSED - {
     "agentotel_llm_cost_unpriced_total",
     "agentotel_telemetry_errors_total",
     "agentotel_telemetry_dropped_total",
+    # The planner's MCP client and server talk the 2026-07-28 revision in process: no session.
+    *(
+        f"mcp_{side}_session_duration_seconds_{s}"
+        for side in ("client", "server")
+        for s in ("bucket", "count", "sum")
+    ),
 }
 SCRAPE_INTERVAL = "250ms"
 
