@@ -9,6 +9,7 @@ import asyncio
 from importlib.metadata import version
 from typing import Any
 
+import openai
 import pytest
 from helpers import GPT, LLAMA_INDEX_INSTALLED, QUESTION, TOKENS, attrs_of, expected_cost, token_sums
 
@@ -376,3 +377,17 @@ def test_usage_is_summed_onto_agents_and_workflow_and_counted_once_in_metrics(
     assert token_sums(bridged) == {"input": total[0], "output": total[1]}
     assert bridged.metric_count(TOKENS) == 2 * 3  # input and output of each of the 3 calls
     assert attrs_of(workflow)["agentotel.usage.cost_usd"] == pytest.approx(expected_cost(GPT, *total))
+
+
+def test_a_failed_model_call_fails_the_llm_span_and_the_agent_span(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    fake.script([Reply.error("server_error")])
+
+    with pytest.raises(openai.InternalServerError):
+        run(weather_agent(fake), QUESTION)
+
+    assert tree(bridged) == [(AGENT, None, INTERNAL), (LLM, AGENT, CLIENT)]
+    for span in bridged.spans():
+        assert span.status.status_code is StatusCode.ERROR
+        assert attrs_of(span)["error.type"] == "openai.InternalServerError"
