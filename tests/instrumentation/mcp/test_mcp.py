@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ TOOL_DURATION = "agentotel.tool.duration"
 TELEMETRY_ERRORS = "agentotel.telemetry.errors"
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SERVER_APP = Path(__file__).with_name("mcp_server_app.py")
+CLIENT_APP = Path(__file__).with_name("mcp_client_app.py")
 WEATHER = "weather-server"
 LOWLEVEL = "lowlevel-server"
 
@@ -577,3 +580,42 @@ def test_remote_parent_is_the_meta_span() -> None:
     assert trace.get_current_span(parent).get_span_context() == remote
     assert extract.remote_parent(None, empty) is None
     assert extract.remote_parent({"traceparent": "garbage"}, empty) is None
+
+
+# --------------------------------------------------------------------------- a global SDK provider
+
+
+@pytest.mark.parametrize("sdk_spans", ["no-op", "recording"])
+def test_one_span_per_request_per_side_with_or_without_a_global_provider_in_both_processes(
+    tmp_path: Path, sdk_spans: str
+) -> None:
+    """Both processes instrumented; ``recording`` also makes each one's provider the global one, so
+    the SDK's own spans (``MCP send ...``, its middleware's SERVER span) would be recorded too."""
+    client_file, server_file = tmp_path / "client.jsonl", tmp_path / "server.jsonl"
+    env = {
+        **os.environ,
+        "MCP_TEST_SPANS_FILE": str(client_file),
+        "MCP_TEST_SERVER_SPANS_FILE": str(server_file),
+        "MCP_TEST_SDK_SPANS": sdk_spans,
+    }
+    subprocess.run([sys.executable, str(CLIENT_APP)], env=env, check=True, timeout=120)
+
+    client_spans = {span["name"]: span for span in read_spans(client_file)}
+    assert sorted((span["name"], span["kind"]) for span in client_spans.values()) == [
+        ("initialize", "CLIENT"),
+        ("tools/call get_weather", "CLIENT"),
+        ("tools/list", "CLIENT"),
+    ]
+    assert len(read_spans(client_file)) == 3
+    # The SDK's middleware still spans notifications when it records: we give them none.
+    server_spans = [span for span in read_spans(server_file) if not span["name"].startswith("notifications/")]
+    assert sorted((span["name"], span["kind"]) for span in server_spans) == [
+        ("initialize", "SERVER"),
+        ("tools/call get_weather", "SERVER"),
+        ("tools/list", "SERVER"),
+    ]
+    for server_span in server_spans:
+        client_span = client_spans[server_span["name"]]
+        assert server_span["parent_span_id"] == client_span["span_id"]
+        assert server_span["trace_id"] == client_span["trace_id"]
+    assert client_spans["tools/call get_weather"]["attributes"]["network.transport"] == "pipe"
