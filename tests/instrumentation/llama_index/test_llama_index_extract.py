@@ -1,0 +1,68 @@
+"""The pure readers of the LlamaIndex bridge, on stand-ins for LlamaIndex's objects (they run
+without LlamaIndex installed)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from agentotel.instrumentation.llama_index import extract
+
+
+def test_a_run_is_named_by_the_agent_or_else_the_workflow_class() -> None:
+    class AgentWorkflow:
+        pass
+
+    assert extract.run_name(SimpleNamespace(name="weather")) == "weather"
+    assert extract.run_name(AgentWorkflow()) == "AgentWorkflow"
+    assert extract.run_name(SimpleNamespace(name="")) == "SimpleNamespace"
+
+
+def test_an_empty_description_is_none() -> None:
+    assert extract.description(SimpleNamespace(description="Finds things.")) == "Finds things."
+    assert extract.description(SimpleNamespace(description="")) is None
+    assert extract.description(None) is None
+
+
+def test_a_step_event_names_its_agent_only_when_it_carries_one() -> None:
+    assert extract.step_event({"ctx": object(), "ev": "event"}) == "event"
+    assert extract.step_event({"messages": []}) is None
+    assert extract.agent_name(SimpleNamespace(current_agent_name="writer")) == "writer"
+    assert extract.agent_name(SimpleNamespace(tool_name="get_weather")) is None
+
+
+def test_a_tool_call_event_gives_name_id_and_arguments() -> None:
+    event = SimpleNamespace(tool_name="get_weather", tool_id="call_1", tool_kwargs={"city": "Paris"})
+
+    assert extract.tool_call(event) == ("get_weather", "call_1", {"city": "Paris"})
+    assert extract.tool_call(SimpleNamespace(tool_name="t", tool_id="", tool_kwargs={})) == ("t", None, {})
+
+
+def test_a_tools_description_comes_from_its_metadata() -> None:
+    tool = SimpleNamespace(metadata=SimpleNamespace(description="Weather for a city."))
+
+    assert extract.tool_description(tool) == "Weather for a city."
+    assert extract.tool_description(SimpleNamespace()) is None
+
+
+def test_a_tool_outcome_tells_an_error_and_the_exception_the_tool_raised() -> None:
+    raised = RuntimeError("station offline")
+
+    def result(**output: object) -> SimpleNamespace:
+        return SimpleNamespace(tool_output=SimpleNamespace(**output))
+
+    assert extract.tool_outcome(result(is_error=False, exception=None, content="Sunny")) == (
+        False,
+        None,
+        "Sunny",
+    )
+    assert extract.tool_outcome(result(is_error=True, exception=raised, content="station offline")) == (
+        True,
+        raised,
+        "station offline",
+    )
+    assert extract.tool_outcome(result(is_error=True, content="Tool x not found.")) == (
+        True,
+        None,
+        "Tool x not found.",
+    )
+    assert extract.tool_outcome(None) == (False, None, None)  # a step waiting for an event returns none
