@@ -10,7 +10,9 @@ imports crewai (``helpers.CREWAI_INSTALLED``).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,11 +24,19 @@ from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
-# Before any test module imports crewai: its telemetry reads these when it is first set up.
+# Before any test module imports crewai: its telemetry reads these when it is first set up; and
+# its kickoff records go to a folder of this session, not the user's (``~/.local/share/<cwd>``).
 os.environ["CREWAI_DISABLE_TELEMETRY"] = "true"
 os.environ["CREWAI_TRACING_ENABLED"] = "false"
+STORAGE = os.environ["CREWAI_STORAGE_DIR"] = tempfile.mkdtemp(prefix="agentotel-crewai-")
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _crewai_storage() -> Iterator[None]:
+    yield
+    shutil.rmtree(STORAGE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

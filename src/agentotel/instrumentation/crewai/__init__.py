@@ -33,8 +33,11 @@ neither switches them on nor off, nor changes where they send. Turn them off wit
 ``CREWAI_DISABLE_TELEMETRY=true`` and ``CREWAI_TRACING_ENABLED=false`` (``OTEL_SDK_DISABLED=true``
 stops CrewAI's telemetry too, but also every OpenTelemetry SDK provider, agentotel's included).
 
-Versions: ``crewai >= 1.0.0, < 2`` (otherwise the instrumentor is skipped by the standard
-dependency check, with one log record).
+Versions: ``crewai >= 1.15.0, < 2`` (otherwise the instrumentor is skipped by the standard
+dependency check, with one log record); the tests pass on 1.15.0 and 1.15.30. Earlier 1.x releases
+cannot be installed beside agentotel (1.6 to 1.14 pin ``opentelemetry-sdk`` 1.34, agentotel needs
+1.40) or lack the async API patched here (1.0 to 1.5: no ``akickoff``, ``aexecute_task``, ``arun``).
+CrewAI's MCP tools need ``mcp < 2``, which ``agentotel_mcp`` does not instrument (``mcp >= 2.3``).
 
 Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, ``AGENTOTEL_CONTENT_MAX_LENGTH``;
 ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentotel_crewai`` disables it.

@@ -23,7 +23,9 @@ def _optional(module: str, name: str) -> Any:
 _sanitize: Any = _optional("crewai.utilities.string_utils", "sanitize_tool_name")
 _authored: Any = _optional("crewai.tools.structured_tool", "strip_composite_description_prefix")
 _FAILURE: Any = _optional("crewai.tools.tool_failure", "ToolFailure")
-"""What a tool returns to report a failure without raising (newer releases only)."""
+"""What a tool returns to report a failure without raising (crewai >= 1.15.9)."""
+_COMPOSED, _AUTHORED = "Tool Name: ", "\nTool Description: "
+"""How CrewAI renders a tool's description for the model: name, arguments, then the authored text."""
 
 DEFAULT_CREW_NAME = "crew"
 """CrewAI's own name for a crew without one."""
@@ -76,6 +78,8 @@ def tool_description(tool: Any) -> str | None:
         return None
     if _authored is not None:
         description = _authored(description)
+    elif description.startswith(_COMPOSED):  # releases before 1.15.3 have no reader of their own
+        description = description.rpartition(_AUTHORED)[2]
     return description or None
 
 

@@ -1,3 +1,3 @@
 """Supported versions of CrewAI (``crewai``)."""
 
-_instruments = ("crewai >= 1.0.0, < 2",)
+_instruments = ("crewai >= 1.15.0, < 2",)
