@@ -427,6 +427,7 @@ def test_patch_points_are_the_requests_the_sdk_spans_the_sessions_and_the_transp
         ("mcp.client.session", "ClientSession.__aenter__"),
         ("mcp.client.session", "ClientSession.__aexit__"),
         ("mcp.server.connection", "Connection.for_loop"),
+        ("mcp.client.streamable_http", "StreamableHTTPTransport.__init__"),
         ("mcp.client.stdio", "stdio_client"),
         ("mcp.client.streamable_http", "streamable_http_client"),
         ("mcp.server.stdio", "stdio_server"),

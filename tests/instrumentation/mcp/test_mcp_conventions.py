@@ -54,13 +54,17 @@ Metrics ("Metrics"): histograms, unit ``s``, ``ExplicitBucketBoundaries``
 
 from __future__ import annotations
 
+import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import mcp_types as types
 import pytest
+import uvicorn
 from helpers import attrs_of, instrumented
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.server.lowlevel.server import Server
@@ -192,6 +196,7 @@ async def test_every_request_is_one_client_and_one_server_span_with_the_conventi
         assert server.context.trace_id == client.context.trace_id
 
 
+@pytest.mark.filterwarnings("ignore:ping is removed as of 2026-07-28")
 async def test_notifications_get_no_span(mcp_cap: TelemetryCapture) -> None:
     async with Client(conventions_server(), mode="legacy") as client:  # notifications/initialized
         await client.send_ping()
@@ -469,3 +474,62 @@ async def test_stdio_spans_and_session_are_on_a_pipe(mcp_cap: TelemetryCapture, 
         "mcp.protocol.version": handshake_version(),
         "network.transport": "pipe",
     }
+
+
+# --------------------------------------------------------------------------- Streamable HTTP: tcp, session id
+
+
+@pytest.fixture
+def http_url(mcp_cap: TelemetryCapture) -> Iterator[str]:
+    """``conventions_server()`` over Streamable HTTP on 127.0.0.1 (uvicorn in a thread), in this
+    process, so both sides' spans are in ``mcp_cap``."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        conventions_server().streamable_http_app(), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/mcp"
+    server.should_exit = True
+    thread.join(30)
+
+
+async def test_streamable_http_spans_are_tcp_with_the_session_id(
+    mcp_cap: TelemetryCapture, http_url: str
+) -> None:
+    async with Client(http_url, mode="legacy") as client:
+        await client.call_tool("get_weather", {"city": "Paris"})
+
+    spans = by_name(mcp_cap)
+    assert set(spans) == kinds(("initialize", "tools/call get_weather", "tools/list"))
+    session_ids = {attrs_of(span)["mcp.session.id"] for span in spans.values()}
+    [session_id] = session_ids
+    assert len(session_id) == 32
+    for span in spans.values():
+        assert attrs_of(span)["network.transport"] == "tcp"
+    for name in ("mcp.client.session.duration", "mcp.server.session.duration"):
+        [point] = mcp_cap.metric_points(name)
+        assert dict(point.attributes) == {
+            "mcp.protocol.version": handshake_version(),
+            "network.transport": "tcp",
+        }
+
+
+async def test_the_2026_revision_over_http_has_no_session(mcp_cap: TelemetryCapture, http_url: str) -> None:
+    async with Client(http_url) as client:  # server/discover: the 2026-07-28 revision
+        await client.call_tool("get_weather", {"city": "Paris"})
+
+    spans = by_name(mcp_cap)
+    assert set(spans) == kinds(("server/discover", "tools/call get_weather", "tools/list"))
+    for span in spans.values():
+        assert "mcp.session.id" not in attrs_of(span)
+        assert attrs_of(span)["network.transport"] == "tcp"
+    assert mcp_cap.metric_points("mcp.client.session.duration") == []
+    assert mcp_cap.metric_points("mcp.server.session.duration") == []

@@ -90,6 +90,11 @@ class MCPInstrumentor(AgentotelInstrumentor):
         Patch(_SESSION, "ClientSession.__aenter__", lambda t, b: _sessions().session_enter(t, b)),
         Patch(_SESSION, "ClientSession.__aexit__", lambda t, b: _sessions().session_exit(t, b)),
         Patch("mcp.server.connection", "Connection.for_loop", lambda t, b: _sessions().server_session(t, b)),
+        Patch(
+            "mcp.client.streamable_http",
+            "StreamableHTTPTransport.__init__",
+            lambda t, b: _sessions().http_transport(t, b),
+        ),
         Patch("mcp.client.stdio", "stdio_client", _marked(semconv.TRANSPORT_PIPE)),
         Patch("mcp.client.streamable_http", "streamable_http_client", _marked(semconv.TRANSPORT_TCP)),
         Patch("mcp.server.stdio", "stdio_server", _marked(semconv.TRANSPORT_PIPE)),

@@ -149,6 +149,11 @@ class MCPCall(SpanBlock):
             self.set_attribute(semconv.JSONRPC_REQUEST_ID, request_id)
         return True
 
+    def learn_session_id(self, session_id: str | None) -> None:
+        """The session id, once the request (``initialize``) has opened the session."""
+        if session_id is not None and self.peer.session_id is None:
+            self.set_attribute(semconv.MCP_SESSION_ID, session_id)
+
     def learn_protocol_version(self, version: str | None) -> None:
         """The protocol version, once the request (``initialize``) has negotiated it."""
         if version is not None and version != self.protocol_version:

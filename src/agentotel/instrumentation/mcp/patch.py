@@ -37,7 +37,7 @@ from agentotel.instrumentation.mcp.blocks import (
     MCPToolCall,
     Peer,
 )
-from agentotel.instrumentation.mcp.sessions import client_transport, server_transport
+from agentotel.instrumentation.mcp.sessions import client_session_id, client_transport, server_transport
 
 
 def _in_outer_tool() -> bool:
@@ -83,6 +83,7 @@ def _client_block(
     peer = Peer(
         server_name=extract.session_server_name(session),
         protocol_version=version if isinstance(version, str) else None,
+        session_id=client_session_id(session),
         transport=client_transport(session),
     )
     return _block(request, SpanKind.CLIENT, peer, instruments, layer)
@@ -106,10 +107,12 @@ def _with_trace_context(block: MCPCall, args: Any, kwargs: Any) -> tuple[Any, An
     return args, {**kwargs, "request": typed}
 
 
-def _client_returned(block: MCPCall, result: Any) -> None:
+def _client_returned(block: MCPCall, session: Any, result: Any) -> None:
     block.returned(result)
     if block.request.method == semconv.MCP_INITIALIZE:
+        # Both come with the initialize response.
         block.learn_protocol_version(extract.negotiated_version(result))
+        block.learn_session_id(client_session_id(session))
 
 
 def send_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
@@ -123,7 +126,7 @@ def send_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitabl
         async with block:
             args, kwargs = boundary.call((args, kwargs), _with_trace_context, block, args, kwargs)
             result = await wrapped(*args, **kwargs)
-            boundary.call(None, _client_returned, block, result)
+            boundary.call(None, _client_returned, block, instance, result)
         return result
 
     return wrapper
@@ -172,11 +175,12 @@ def _server_block(
     name = getattr(runner.server, "name", None)
     kind = getattr(getattr(dctx, "transport", None), "kind", None)
     version = None if method == semconv.MCP_INITIALIZE else connection.protocol_version
+    session_id = connection.session_id if isinstance(connection.session_id, str) else None
     peer = Peer(
         server_name=name if isinstance(name, str) else None,
         protocol_version=version if isinstance(version, str) else None,
-        session_id=connection.session_id if isinstance(connection.session_id, str) else None,
-        transport=server_transport(kind),
+        session_id=session_id,
+        transport=server_transport(kind, session_id),
     )
     request_id = getattr(dctx, "request_id", None)
     # mcp.md "Context propagation": the caller's context from params._meta is the parent; the

@@ -2,8 +2,9 @@
 
 * Transport: entering the SDK's ``stdio_client`` / ``stdio_server`` marks the task's context
   ``pipe``, ``streamable_http_client`` ``tcp`` (mcp.md, "Recording MCP transport"); a client
-  session takes the mark when it is entered, a server request reads it (or the SDK's
-  ``streamable-http`` transport kind). An in-process server has no network transport: none.
+  session takes the mark when it is entered (with the Streamable HTTP transport object, which
+  holds the session id), a server request reads it (or knows HTTP by its session id). An
+  in-process server has no network transport: none.
 * Sessions exist only in the protocol revisions with a handshake (``initialize``); the 2026-07-28
   revision (``server/discover``, a per-request envelope) has none, so no session metric. A client
   session lasts from entering ``ClientSession`` to leaving it (``mcp.client.session.duration``,
@@ -37,12 +38,22 @@ _STREAMABLE_HTTP = "streamable-http"
 _JSONRPC = "jsonrpc"
 """``TransportContext.kind`` of a plain stream pair (stdio, or memory streams in process)."""
 
-_TRANSPORT: ContextVar[str | None] = ContextVar("agentotel_mcp_transport", default=None)
+
+@dataclass
+class _Mark:
+    """The transport a context is in: its network transport, and the SDK's Streamable HTTP
+    transport object (which learns the session id from the server's response) if it is one."""
+
+    transport: str
+    http: Any = None
+
+
+_TRANSPORT: ContextVar[_Mark | None] = ContextVar("agentotel_mcp_transport", default=None)
 
 
 @dataclass
 class _Session:
-    transport: str | None
+    mark: _Mark | None
     started: float
 
 
@@ -52,16 +63,24 @@ _CLIENT_SESSIONS: weakref.WeakKeyDictionary[Any, _Session] = weakref.WeakKeyDict
 def client_transport(session: Any) -> str | None:
     """The network transport of a client session (None: in process, or not known)."""
     found = _CLIENT_SESSIONS.get(session)
-    return found.transport if found is not None else None
+    return found.mark.transport if found is not None and found.mark is not None else None
 
 
-def server_transport(kind: Any) -> str | None:
-    """The network transport of a request the server received over a transport of ``kind``."""
-    if kind == _STREAMABLE_HTTP:
+def client_session_id(session: Any) -> str | None:
+    """The MCP session id a client session's Streamable HTTP transport holds (None: no session)."""
+    found = _CLIENT_SESSIONS.get(session)
+    http = found.mark.http if found is not None and found.mark is not None else None
+    session_id = getattr(http, "session_id", None)
+    return session_id if isinstance(session_id, str) else None
+
+
+def server_transport(kind: Any, session_id: str | None) -> str | None:
+    """The network transport of a request the server received over a transport of ``kind``, in a
+    session ``session_id`` (only Streamable HTTP has session ids)."""
+    if kind == _STREAMABLE_HTTP or session_id is not None:
         return semconv.TRANSPORT_TCP
-    if kind == _JSONRPC:
-        return _TRANSPORT.get()
-    return None
+    mark = _TRANSPORT.get()
+    return mark.transport if kind == _JSONRPC and mark is not None else None
 
 
 # --- transports ----------------------------------------------------------------------------------
@@ -72,12 +91,12 @@ class _MarkedTransport(wrapt.ObjectProxy):  # type: ignore[type-arg]
         super().__init__(manager)
         self._self_transport = transport
         self._self_boundary = boundary
-        self._self_token: Token[str | None] | None = None
+        self._self_token: Token[_Mark | None] | None = None
 
     async def __aenter__(self) -> Any:
         # Marked before entering: the tasks the transport starts (which may run the handlers, in
         # the context of the task that read the message) copy the context as it is then.
-        self._self_token = self._self_boundary.call(None, _TRANSPORT.set, self._self_transport)
+        self._self_token = self._self_boundary.call(None, _TRANSPORT.set, _Mark(self._self_transport))
         try:
             return await self.__wrapped__.__aenter__()
         except BaseException:
@@ -93,7 +112,7 @@ class _MarkedTransport(wrapt.ObjectProxy):  # type: ignore[type-arg]
         return await self.__wrapped__.__aexit__(*exc_info)
 
 
-def _reset(token: Token[str | None]) -> None:
+def _reset(token: Token[_Mark | None]) -> None:
     # Left in another context than entered (ValueError): that context keeps its own mark.
     with contextlib.suppress(ValueError):
         _TRANSPORT.reset(token)
@@ -111,6 +130,23 @@ def marked(transport: str) -> Callable[[Telemetry, Boundary], Callable[..., Any]
         return wrapper
 
     return factory
+
+
+def _note_http(transport: Any) -> None:
+    mark = _TRANSPORT.get()
+    if mark is not None:
+        mark.http = transport
+
+
+def http_transport(layer: Telemetry, boundary: Boundary) -> Callable[..., Any]:
+    """Wrapper of ``StreamableHTTPTransport.__init__``: the marked context keeps the transport
+    object, where the client's session id appears once the server has sent it."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        wrapped(*args, **kwargs)
+        boundary.call(None, _note_http, instance)
+
+    return wrapper
 
 
 # --- client sessions -----------------------------------------------------------------------------
@@ -133,7 +169,8 @@ def _closed(instruments: MCPInstruments, session: Any, exc: Any) -> None:
     if found is None or getattr(session, "initialize_result", None) is None:
         return  # never entered while we watched, or a revision without sessions
     version = getattr(session, "protocol_version", None)
-    attrs: dict[str, str] = session_attributes(version if isinstance(version, str) else None, found.transport)
+    transport = found.mark.transport if found.mark is not None else None
+    attrs: dict[str, str] = session_attributes(version if isinstance(version, str) else None, transport)
     if isinstance(exc, Exception):
         attrs[semconv.ERROR_TYPE] = error_type(exc)
     instruments.client_session.record(time.perf_counter() - found.started, attrs)
@@ -156,7 +193,7 @@ def session_exit(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitabl
 # --- server sessions -----------------------------------------------------------------------------
 def _watch(instruments: MCPInstruments, boundary: Boundary, connection: Any) -> None:
     started = time.perf_counter()
-    transport = semconv.TRANSPORT_TCP if connection.session_id is not None else _TRANSPORT.get()
+    transport = server_transport(_JSONRPC, connection.session_id)
 
     def record() -> None:
         version = connection.protocol_version
