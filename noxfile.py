@@ -47,12 +47,17 @@ INSTRUMENTOR_TESTS = [path for path in SDK_TESTS if path.startswith("tests/instr
 
 _VERSIONS = (
     "from importlib.metadata import version, PackageNotFoundError\n"
-    "for name in ('openai', 'anthropic', 'httpx', 'httpx2', 'google-genai', 'botocore'):\n"
+    "for name in ('openai', 'anthropic', 'httpx', 'httpx2', 'google-genai', 'botocore', 'llama-index-core'):\n"
     "    try: print(name, version(name))\n"
     "    except PackageNotFoundError: pass"
 )
 
 PROVIDER_TESTS = ["tests/instrumentation/google_genai", "tests/instrumentation/bedrock"]
+
+LLAMA_INDEX_TESTS = [
+    "tests/instrumentation/llama_index",
+    *sorted(str(p) for p in Path("tests/instrumentation").glob("test_*.py")),  # across providers
+]
 
 ROWS: dict[str, tuple[list[str], list[str]]] = {
     # id: (the requirements of the row, its tests); the newest 3.x / 2.x are .venv's
@@ -64,6 +69,16 @@ ROWS: dict[str, tuple[list[str], list[str]]] = {
     "providers-floor": (
         ["google-genai==1.10.0", "boto3==1.34.116", "botocore==1.34.116", "openai", "anthropic"],
         PROVIDER_TESTS,
+    ),
+    # LlamaIndex's OpenAI LLM class needs openai<3 (not in .venv): its tests and the cross-provider
+    # ones on the newest llama-index-core 0.14.x, and its tests on the oldest supported release.
+    "llama_index": (
+        ["llama-index-core>=0.14.10,<0.15", "llama-index-llms-openai", "anthropic"],
+        LLAMA_INDEX_TESTS,
+    ),
+    "llama_index-floor": (
+        ["llama-index-core==0.14.10", "llama-index-llms-openai<0.6"],
+        ["tests/instrumentation/llama_index"],
     ),
 }
 

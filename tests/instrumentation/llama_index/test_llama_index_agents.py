@@ -391,3 +391,33 @@ def test_a_failed_model_call_fails_the_llm_span_and_the_agent_span(
     for span in bridged.spans():
         assert span.status.status_code is StatusCode.ERROR
         assert attrs_of(span)["error.type"] == "openai.InternalServerError"
+
+
+def test_an_agent_run_inside_a_tool_nests_under_the_tool_span(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    async def ask_expert(question: str) -> str:
+        """Asks the expert agent."""
+        expert = weather_agent(fake)
+        expert.name = "expert"
+        return str(await expert.run(user_msg=question))
+
+    # The outer agent calls ask_expert; the expert calls get_weather and answers; the outer answers.
+    fake.script(
+        [Reply.tool_call("get_weather", {"question": "Paris?"}), *TOOL_THEN_ANSWER, "The expert says: sunny."]
+    )
+
+    result = run(weather_agent(fake, tool=ask_expert), QUESTION)
+
+    assert str(result) == "The expert says: sunny."
+    assert tree(bridged) == [
+        (AGENT, None, INTERNAL),
+        (LLM, AGENT, CLIENT),
+        (TOOL, AGENT, INTERNAL),
+        ("invoke_agent expert", TOOL, INTERNAL),
+        (LLM, "invoke_agent expert", CLIENT),
+        (TOOL, "invoke_agent expert", INTERNAL),
+        (LLM, "invoke_agent expert", CLIENT),
+        (LLM, AGENT, CLIENT),
+    ]
+    assert llm_requests(fake) == 4

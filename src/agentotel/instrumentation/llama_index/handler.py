@@ -139,11 +139,13 @@ class SpanHandler:
             if run is not None:
                 self.boundary.call(None, self._step_start, run, id_, bound_args)
             return
+        if extract.RUN_ARGUMENT in bound_args.arguments:
+            if self.telemetry is not None:
+                self.boundary.call(None, self._run_start, self.telemetry, id_, instance)
+            return
         step = self._steps.get(parent_id) if parent_id is not None else None
         if step is not None and step.tool is not None:  # the tool a call_tool step calls
             self.boundary.call(None, step.tool.describe, instance)
-        elif extract.RUN_ARGUMENT in bound_args.arguments and self.telemetry is not None:
-            self.boundary.call(None, self._run_start, self.telemetry, id_, instance)
 
     def span_exit(
         self, id_: str, bound_args: Any, instance: Any = None, result: Any = None, **kwargs: Any
