@@ -47,7 +47,8 @@ INSTRUMENTOR_TESTS = [path for path in SDK_TESTS if path.startswith("tests/instr
 
 _VERSIONS = (
     "from importlib.metadata import version, PackageNotFoundError\n"
-    "for name in ('openai', 'anthropic', 'httpx', 'httpx2', 'google-genai', 'botocore', 'llama-index-core'):\n"
+    "for name in ('openai', 'anthropic', 'httpx', 'httpx2', 'google-genai', 'botocore',\n"
+    "             'llama-index-core'):\n"
     "    try: print(name, version(name))\n"
     "    except PackageNotFoundError: pass"
 )
