@@ -54,6 +54,7 @@ Metrics ("Metrics"): histograms, unit ``s``, ``ExplicitBucketBoundaries``
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import threading
@@ -76,7 +77,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentotel
-from agentotel.instrumentation.mcp import MCPInstrumentor
+from agentotel.cli._demo_agent import TOOLS
+from agentotel.instrumentation.mcp import MCPInstrumentor, extract
+from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.processors.audit._derive import TOOL_CALL, derive
 from agentotel.testing._capture import TelemetryCapture
 
@@ -135,6 +138,11 @@ def by_name(cap: TelemetryCapture) -> dict[tuple[str, SpanKind], ReadableSpan]:
         assert key not in found, f"two {key} spans"
         found[key] = span
     return found
+
+
+def by_name_without_http(cap: TelemetryCapture) -> dict[tuple[str, SpanKind], ReadableSpan]:
+    """:func:`by_name` of the MCP spans only (an HTTP server span per request is left out)."""
+    return {(s.name, s.kind): s for s in cap.spans() if s.name not in ("POST", "GET", "DELETE")}
 
 
 def handshake_version() -> str:
@@ -327,6 +335,50 @@ async def test_a_standalone_tool_call_is_one_audited_execute_tool_per_side(mcp_c
     ]
 
 
+async def test_a_tools_call_answering_an_llm_tool_call_takes_its_id_and_no_span_is_inferred(
+    agent_layer: TelemetryCapture, async_openai_client: Any, fresh_fake_llm: Any
+) -> None:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Weather in Paris?"}]
+    with instrumented(agent_layer, OpenAIInstrumentor, MCPInstrumentor):
+        chat = async_openai_client.chat.completions
+        reply = await chat.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
+        message = reply.choices[0].message
+        messages.append(message.model_dump(exclude_none=True))
+        async with Client(conventions_server(), mode="legacy") as client:
+            [call] = message.tool_calls
+            result = await client.call_tool(call.function.name, json.loads(call.function.arguments))
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": result.content[0].text})
+        await chat.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
+
+    tools = [s for s in agent_layer.spans() if attrs_of(s).get("gen_ai.operation.name") == "execute_tool"]
+    assert sorted((s.name, s.kind.name, attrs_of(s).get("gen_ai.tool.call.id")) for s in tools) == [
+        ("tools/call get_weather", "CLIENT", call.id),  # no inferred "execute_tool get_weather"
+        ("tools/call get_weather", "SERVER", None),
+    ]
+
+
+async def test_a_bug_of_ours_on_either_side_leaves_the_call_and_is_counted(
+    mcp_cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(method: Any, params: Any) -> Any:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(extract, "request", broken)  # reads every request, on both sides
+    async with Client(conventions_server(), mode="legacy") as client:
+        result = await client.call_tool("get_weather", {"city": "Paris"})
+        prompt = await client.get_prompt("review", {"code": "x"})
+
+    assert result.content == [types.TextContent(type="text", text="Sunny in Paris")]
+    assert prompt.messages[0].content == types.TextContent(type="text", text="Review x")
+    assert mcp_cap.spans() == []
+    # initialize, tools/call, tools/list, prompts/get: each on both sides.
+    [point] = mcp_cap.metric_points("agentotel.telemetry.errors")
+    assert (dict(point.attributes), point.value) == (
+        {"agentotel.component": "mcp", "error.type": "RuntimeError"},
+        8,
+    )
+
+
 # --------------------------------------------------------------------------- context propagation
 
 
@@ -479,17 +531,12 @@ async def test_stdio_spans_and_session_are_on_a_pipe(mcp_cap: TelemetryCapture, 
 # --------------------------------------------------------------------------- Streamable HTTP: tcp, session id
 
 
-@pytest.fixture
-def http_url(mcp_cap: TelemetryCapture) -> Iterator[str]:
-    """``conventions_server()`` over Streamable HTTP on 127.0.0.1 (uvicorn in a thread), in this
-    process, so both sides' spans are in ``mcp_cap``."""
+def serve_http(app: Any) -> Iterator[str]:
+    """``app`` on 127.0.0.1 (uvicorn in a thread) while the generator is open; yields its MCP URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        conventions_server().streamable_http_app(), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -499,6 +546,29 @@ def http_url(mcp_cap: TelemetryCapture) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/mcp"
     server.should_exit = True
     thread.join(30)
+
+
+@pytest.fixture
+def http_url(mcp_cap: TelemetryCapture) -> Iterator[str]:
+    """``conventions_server()`` over Streamable HTTP, in this process, so both sides' spans are
+    in ``mcp_cap``."""
+    yield from serve_http(conventions_server().streamable_http_app())
+
+
+@pytest.fixture
+def http_url_with_http_spans(mcp_cap: TelemetryCapture) -> Iterator[str]:
+    """The same, behind an ASGI middleware that makes a ``POST`` SERVER span per HTTP request, as
+    an HTTP server instrumentation would."""
+    inner = conventions_server().streamable_http_app()
+    tracer = mcp_cap.tracer_provider.get_tracer("http")
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await inner(scope, receive, send)
+        with tracer.start_as_current_span(scope["method"], kind=SpanKind.SERVER):
+            await inner(scope, receive, send)
+
+    yield from serve_http(app)
 
 
 async def test_streamable_http_spans_are_tcp_with_the_session_id(
@@ -533,3 +603,19 @@ async def test_the_2026_revision_over_http_has_no_session(mcp_cap: TelemetryCapt
         assert attrs_of(span)["network.transport"] == "tcp"
     assert mcp_cap.metric_points("mcp.client.session.duration") == []
     assert mcp_cap.metric_points("mcp.server.session.duration") == []
+
+
+async def test_the_server_span_is_the_client_spans_child_and_links_the_http_span(
+    mcp_cap: TelemetryCapture, http_url_with_http_spans: str
+) -> None:
+    async with Client(http_url_with_http_spans, mode="legacy") as client:
+        await client.call_tool("get_weather", {"city": "Paris"})
+
+    http_spans = {
+        span.context.span_id: span for span in mcp_cap.spans() if span.name in ("POST", "GET", "DELETE")
+    }
+    client = by_name_without_http(mcp_cap)[("tools/call get_weather", SpanKind.CLIENT)]
+    server = by_name_without_http(mcp_cap)[("tools/call get_weather", SpanKind.SERVER)]
+    assert server.parent is not None and server.parent.span_id == client.context.span_id
+    [link] = server.links
+    assert http_spans[link.context.span_id].name == "POST"
