@@ -1,0 +1,178 @@
+"""Cost of the LlamaIndex bridge per agent run and per tool call, against hand-written spans that
+make the same spans and metric records.
+
+Every mode runs the same real LlamaIndex ``FunctionAgent`` on LlamaIndex's own
+``MockFunctionCallingLLM`` (no HTTP, no SDK: the provider instrumentors are not in the measure) in
+one event loop:
+
+* ``none``       no instrumentation (the baseline);
+* ``hand``       the floor, written inline in the app: around ``agent.run`` an ``invoke_agent``
+                 span (operation, agent name, description) made current, with the agent layer's
+                 records (``agentotel.workflow.active`` +1/-1, ``agentotel.workflow.duration``);
+                 inside the tool an ``execute_tool`` span (operation, tool name and type, call id,
+                 description) with ``agentotel.tool.duration``;
+* ``agentotel``  ``LlamaIndexInstrumentor`` (the app's code is the ``none`` one): its span handler
+                 hears every dispatcher span of the run (workflow steps, LLM calls, tool calls).
+
+Workloads: ``run``: a run whose model answers at once; ``tool``: a run whose model calls one tool,
+then answers. Per agent run: ``run``'s figures. Per tool call: ``tool`` minus ``run`` in each mode.
+
+Target: ``(agentotel - none) / (hand - none) <= 1.3`` in callgrind instructions per call,
+``(Ir(N2) - Ir(N1)) / (N2 - N1)`` (as ``overhead.py``). ``--no-callgrind``: CPU time instead.
+Each (workload, mode) runs in a fresh subprocess, which first checks its spans.
+
+    python benchmarks/llama_index_bridge.py [--quick | --smoke] [--no-callgrind] [--jobs 1]
+
+Needs ``llama-index-core`` (>= 0.14.25 for ``MockFunctionCallingLLM``'s ``response_generator``).
+The children, callgrind, the plans' use and the tables are the harness's (``_bridge.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+# Named llama_index_bridge.py, not llama_index.py: this folder is first on sys.path, and a
+# llama_index.py here would shadow the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bridge import Bridge, Floor, Plan, Telemetry, run
+
+AGENT_DESCRIPTION = "Answers weather questions."
+# The description LlamaIndex gives a FunctionTool made from ``get_weather`` (its signature, then
+# its docstring): what the bridge records.
+TOOL_DESCRIPTION = "get_weather(city: str) -> str\nWeather for a city."
+EXPECTED = {
+    "run": ["invoke_agent weather"],
+    "tool": ["execute_tool get_weather", "invoke_agent weather"],
+}
+PLANS = {
+    "full": Plan(warmup=30, n1=10, n2=110, cpu_calls=300, cpu_repeats=7),
+    "quick": Plan(warmup=5, n1=2, n2=12, cpu_calls=60, cpu_repeats=3),
+    "smoke": Plan(warmup=2, n1=1, n2=3, cpu_calls=5, cpu_repeats=1),
+}
+
+
+class _Hand:
+    """The floor's spans and metric records, written inline."""
+
+    def __init__(self, floor: Floor) -> None:
+        from agentotel import semconv
+
+        self.semconv = semconv
+        self.tracer = floor.tracer
+        self.tool_duration = floor.tool_duration
+        self.run_duration = floor.run_duration
+        self.active = floor.active
+
+    async def run(self, agent: Any, prompt: str) -> Any:
+        sc = self.semconv
+        metric = {sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT, sc.GEN_AI_AGENT_NAME: "weather"}
+        attrs = {**metric, sc.GEN_AI_AGENT_DESCRIPTION: AGENT_DESCRIPTION}
+        self.active.add(1, metric)
+        started = time.perf_counter()
+        with self.tracer.start_as_current_span("invoke_agent weather", attributes=attrs):
+            result = await agent.run(user_msg=prompt)
+        self.active.add(-1, metric)
+        self.run_duration.record(time.perf_counter() - started, metric)
+        return result
+
+    def tool(self, city: str) -> str:
+        sc = self.semconv
+        attrs = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
+            sc.GEN_AI_TOOL_NAME: "get_weather",
+            sc.GEN_AI_TOOL_TYPE: sc.TOOL_TYPE_FUNCTION,
+            sc.GEN_AI_TOOL_CALL_ID: "call-1",
+            sc.GEN_AI_TOOL_DESCRIPTION: TOOL_DESCRIPTION,
+        }
+        metric = {sc.GEN_AI_TOOL_NAME: "get_weather", sc.GEN_AI_TOOL_TYPE: sc.TOOL_TYPE_FUNCTION}
+        started = time.perf_counter()
+        with self.tracer.start_as_current_span("execute_tool get_weather", attributes=attrs):
+            result = f"Sunny in {city}"
+        self.tool_duration.record(time.perf_counter() - started, metric)
+        return result
+
+
+def _build(workload: str, mode: str, telemetry: Telemetry) -> Callable[[], None]:
+    import asyncio
+
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
+    from llama_index.core.llms.mock import MockFunctionCallingLLM
+    from llama_index.core.tools import FunctionTool
+
+    hand = _Hand(telemetry.floor()) if mode == "hand" else None
+    if mode == "agentotel":
+        from agentotel.instrumentation.llama_index import LlamaIndexInstrumentor
+
+        LlamaIndexInstrumentor().instrument(
+            tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider
+        )
+
+    def reply(messages: Any, **kwargs: Any) -> Any:
+        answered = any(m.role == MessageRole.TOOL for m in messages)
+        if workload == "tool" and not answered:
+            call = ToolCallBlock(
+                tool_call_id="call-1", tool_name="get_weather", tool_kwargs={"city": "Paris"}
+            )
+            return ChatMessage(role=MessageRole.ASSISTANT, blocks=[call])
+        return ChatMessage(role=MessageRole.ASSISTANT, content="Sunny.")
+
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        if hand is None:
+            return f"Sunny in {city}"
+        return hand.tool(city)
+
+    agent = FunctionAgent(
+        name="weather",
+        description=AGENT_DESCRIPTION,
+        tools=[FunctionTool.from_defaults(get_weather)],
+        llm=MockFunctionCallingLLM(response_generator=reply),
+        streaming=False,
+    )
+
+    async def plain() -> Any:
+        return await agent.run(user_msg="Weather in Paris?")  # a workflow runs in a running loop
+
+    loop = asyncio.new_event_loop()
+    if hand is not None:
+
+        def call() -> None:
+            loop.run_until_complete(hand.run(agent, "Weather in Paris?"))
+
+    else:
+
+        def call() -> None:
+            loop.run_until_complete(plain())
+
+    return call
+
+
+def _tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[str, Mapping[str, float]]]:
+    tool = {m: per["tool"][m] - per["run"][m] for m in per["run"]}
+    return [
+        ("{unit} per agent run (a run whose model answers at once)", per["run"]),
+        ("{unit} per tool call (the tool run minus the plain run)", tool),
+    ]
+
+
+BRIDGE = Bridge(
+    description="LlamaIndex bridge vs. hand-written spans.",
+    script=Path(__file__).resolve(),
+    modes=("none", "hand", "agentotel"),
+    workloads=("run", "tool"),
+    expected=EXPECTED,
+    plans=PLANS,
+    build=_build,
+    tables=_tables,
+    noun="run",
+    column="value",
+    width=14,
+)
+
+if __name__ == "__main__":
+    sys.exit(run(BRIDGE, sys.argv[1:]))
