@@ -220,6 +220,8 @@ class SpanHandler:
             opened, ctx = _open(tool, ctx)
             if not opened:
                 tool = None
+        if tool is None and otel_context.get_current() is ctx:
+            return  # a single agent's step: its task has the agent's context already, nothing to end
         step = self._steps[id_] = _Step(tool)
         step.token = otel_context.attach(ctx)
 
