@@ -65,6 +65,8 @@ def _claude(client: anthropic.Anthropic) -> Any:
 def test_every_patch_point_exists_in_the_installed_sdks() -> None:
     assert sorted(f"{p.module}:{p.name}" for p in OpenAIInstrumentor().patches) == sorted(
         [
+            "openai._base_client:SyncAPIClient.request",
+            "openai._base_client:AsyncAPIClient.request",
             "openai.resources.chat.completions:Completions.create",
             "openai.resources.chat.completions:Completions.parse",
             "openai.resources.chat.completions:AsyncCompletions.create",
@@ -80,7 +82,8 @@ def test_every_patch_point_exists_in_the_installed_sdks() -> None:
         ]
     )
     anthropic_names = sorted(f"{p.module}:{p.name}" for p in AnthropicInstrumentor().patches)
-    assert len(anthropic_names) == 19  # 13, beta.prompt_caching's 4 (0.40), 0.x Stream metaclasses' 2
+    assert len(anthropic_names) == 21  # 15, beta.prompt_caching's 4 (0.40), 0.x Stream metaclasses' 2
+    assert "anthropic._base_client:SyncAPIClient.request" in anthropic_names
     assert "anthropic._base_client:start_api_call_span" in anthropic_names
     for cls in INSTRUMENTORS:
         assert len(_originals(cls)) == len([p for p in cls().patches if p.expected()])

@@ -22,6 +22,7 @@ from agentotel._lifecycle import LLM_CALL_KEY, Attributes
 from agentotel._redact import remember
 from agentotel._safe import Boundary, async_wrapper, sync_wrapper
 from agentotel._telemetry import Telemetry
+from agentotel.instrumentation import _deferred
 from agentotel.instrumentation._accumulator import Outcome, StreamAccumulator
 from agentotel.instrumentation._inferred import infer_tool_spans
 from agentotel.instrumentation._invocation import Invocation
@@ -49,6 +50,9 @@ class SdkTypes:
     client: Callable[[Any], Any] = attrgetter("_client")
     """The patched resource -> the SDK client that ``server`` and the credentials are read from
     (``resource._client`` in the OpenAI and Anthropic SDKs; Google GenAI's is ``_api_client``)."""
+    sends: bool = False
+    """The provider patches the SDK's request method with :func:`._deferred.request_reached`: the
+    span starts there, so a call the SDK refuses before sending makes none (see ``_deferred``)."""
 
 
 def server_of(attributes: Callable[[str, str, int | None], tuple[tuple[str, Any], ...]]) -> ServerFn:
@@ -188,8 +192,12 @@ class Operation:
 
     def sync(self) -> Callable[..., Any]:
         """The ``wrapt`` wrapper for the sync method."""
-        return sync_wrapper(self.boundary, self.start, self.result)
+        return (_deferred.sync_wrapper if self.sdk.sends else sync_wrapper)(
+            self.boundary, self.start, self.result
+        )
 
     def async_(self) -> Callable[..., Any]:
         """The ``wrapt`` wrapper for the async method."""
-        return async_wrapper(self.boundary, self.start, self.result)
+        return (_deferred.async_wrapper if self.sdk.sends else async_wrapper)(
+            self.boundary, self.start, self.result
+        )

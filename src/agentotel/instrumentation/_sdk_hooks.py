@@ -22,6 +22,7 @@ from opentelemetry import trace
 
 from agentotel._lifecycle import LLM_CALL_KEY
 from agentotel._safe import async_wrapper, sync_wrapper
+from agentotel.instrumentation import _deferred
 from agentotel.instrumentation._invocation import Invocation
 from agentotel.instrumentation._operation import Operation
 
@@ -83,7 +84,12 @@ def entered_stream(op: Operation, attribute: str, is_async: bool) -> Callable[..
     """Wrapper for a stream-helper method: returns the SDK's manager behind our proxy."""
     helper = EnteredStream(op, attribute)
     boundary = op.boundary
-    enter = (async_wrapper if is_async else sync_wrapper)(boundary, helper.start, helper.attach)
+    if op.sdk.sends:
+        enter = (_deferred.async_wrapper if is_async else _deferred.sync_wrapper)(
+            boundary, helper.start, helper.attach
+        )
+    else:
+        enter = (async_wrapper if is_async else sync_wrapper)(boundary, helper.start, helper.attach)
     proxy_cls = _AsyncManagerProxy if is_async else _ManagerProxy
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:

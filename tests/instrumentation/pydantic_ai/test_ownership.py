@@ -207,12 +207,6 @@ def test_uninstrument_gives_pydantic_ai_its_spans_back(
     assert [s.name for s in cap.spans()] == [f"chat {agent.model.model_name}", "invoke_agent weather"]  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the anthropic instrumentor records a call the SDK refuses before sending it (ValueError: "
-    "'Streaming is required ...' for a large max_tokens), which Pydantic AI then streams: 2 chat spans "
-    "for 1 request (docs/integrations/pydantic-ai.md 'Anthropic models and max_tokens')",
-)
 async def test_an_anthropic_model_with_its_default_max_tokens_has_one_llm_span_per_request(
     pai: TelemetryCapture, fresh_fake_llm: FakeLLMServer
 ) -> None:

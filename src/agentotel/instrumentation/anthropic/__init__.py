@@ -71,8 +71,19 @@ def _resource(module: str, *, parse: str | None, stream: str, versions: str = ""
     return found
 
 
+def _request_reached(telemetry: Any, boundary: Any) -> Any:
+    from agentotel.instrumentation._deferred import request_reached
+
+    return request_reached()
+
+
 def _patches() -> tuple[Patch, ...]:
     return (
+        # Every request goes through the client's ``request`` (the retry loop that sends): a call's
+        # span starts there, so a call the SDK refuses before sending (a missing argument, a
+        # non-stream ``max_tokens`` it says needs streaming) makes none. One LLM span per HTTP call.
+        Patch("anthropic._base_client", "SyncAPIClient.request", _request_reached),
+        Patch("anthropic._base_client", "AsyncAPIClient.request", _request_reached),
         # The SDK's own tracing (anthropic >= 1.14.0): its span is switched off inside our calls.
         Patch(
             "anthropic._base_client",

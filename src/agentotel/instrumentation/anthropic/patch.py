@@ -42,6 +42,7 @@ SDK = SdkTypes(
     raw=(APIResponse, *_legacy_raw()),
     async_raw=(AsyncAPIResponse,),
     server=server_of(extract.server_attributes),
+    sends=True,  # the span starts in the client's request method (patched in __init__)
 )
 
 

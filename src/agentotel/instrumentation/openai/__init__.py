@@ -53,8 +53,19 @@ def _p() -> Any:
     return patch
 
 
+def _request_reached(telemetry: Any, boundary: Any) -> Any:
+    from agentotel.instrumentation._deferred import request_reached
+
+    return request_reached()
+
+
 def _patches() -> tuple[Patch, ...]:
     return (
+        # Every request goes through the client's ``request`` (the retry loop that sends): a call's
+        # span starts there, so a call the SDK refuses before sending (a missing argument, a refused
+        # value) makes none. One LLM span per HTTP call.
+        Patch("openai._base_client", "SyncAPIClient.request", _request_reached),
+        Patch("openai._base_client", "AsyncAPIClient.request", _request_reached),
         Patch(_CHAT, "Completions.create", lambda t, b: _p().chat(t, b).sync()),
         Patch(_CHAT, "AsyncCompletions.create", lambda t, b: _p().chat(t, b).async_()),
         Patch(_CHAT, "Completions.parse", lambda t, b: _p().chat(t, b).sync(), versions=">=1.92"),

@@ -22,6 +22,7 @@ SDK = SdkTypes(
     raw=(LegacyAPIResponse, APIResponse),
     async_raw=(AsyncAPIResponse,),
     server=server_of(extract.server_attributes),
+    sends=True,  # the span starts in the client's request method (patched in __init__)
 )
 
 

@@ -1,0 +1,96 @@
+"""LLM spans that start when the SDK sends: one span per HTTP call, none for a refused call.
+
+An SDK checks a call before it sends anything (a missing required argument, a value it refuses,
+``anthropic``'s "Streaming is required" for a large non-stream ``max_tokens``) and raises: no HTTP
+request is made, so no LLM span, metric point, audit or run-store record may be made either. For an
+SDK whose every request goes through one method (``SyncAPIClient.request`` /
+``AsyncAPIClient.request`` in the OpenAI and Anthropic SDKs: the retry loop that sends), the
+operation's wrapper only notes the call (:func:`sync_wrapper`, :func:`async_wrapper`) and the call
+starts, span and all, when that method is entered (:func:`request_reached`, which the provider
+patches on it). A call that raises before it never starts; one that raises from inside it (a
+connection error, a timeout, an HTTP status, a cancellation while waiting) fails its span as any
+call does. The app's exception propagates unchanged either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from agentotel._safe import Boundary, OnResult, Start, _Call, _failed, _returned, _start
+
+
+class _Pending:
+    """A call noted by an operation's wrapper, started (``call``) once the SDK sends."""
+
+    __slots__ = ("args", "boundary", "call", "instance", "kwargs", "reached", "start")
+
+    def __init__(self, boundary: Boundary, start: Start, instance: Any, args: Any, kwargs: Any) -> None:
+        self.boundary = boundary
+        self.start = start
+        self.instance = instance
+        self.args = args
+        self.kwargs = kwargs
+        self.reached = False
+        self.call: _Call | None = None
+
+
+_PENDING: ContextVar[_Pending | None] = ContextVar("agentotel_pending_llm_call", default=None)
+
+
+def request_reached() -> Callable[..., Any]:
+    """Wrapper for the SDK's request method (sync or async: it starts the call, then calls it)."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        pending = _PENDING.get()
+        if pending is not None and not pending.reached:
+            pending.reached = True  # retries and nested requests do not start it again
+            pending.call = _start(
+                pending.boundary, pending.start, pending.instance, pending.args, pending.kwargs
+            )
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+def sync_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Callable[..., Any]:
+    """:func:`agentotel._safe.sync_wrapper` whose ``start`` runs when the SDK sends."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        pending = _Pending(boundary, start, instance, args, kwargs)
+        token = _PENDING.set(pending)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _PENDING.reset(token)
+            if pending.call is not None:
+                _failed(boundary, pending.call, exc)
+            raise
+        _PENDING.reset(token)
+        if pending.call is None:
+            return result
+        return _returned(boundary, pending.call, on_result, result)
+
+    return wrapper
+
+
+def async_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Callable[..., Any]:
+    """The ``async`` twin of :func:`sync_wrapper`; it differs only by ``await``."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        pending = _Pending(boundary, start, instance, args, kwargs)
+        token = _PENDING.set(pending)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _PENDING.reset(token)
+            if pending.call is not None:
+                _failed(boundary, pending.call, exc)
+            raise
+        _PENDING.reset(token)
+        if pending.call is None:
+            return result
+        return _returned(boundary, pending.call, on_result, result)
+
+    return wrapper
