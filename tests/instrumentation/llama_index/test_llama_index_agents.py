@@ -26,6 +26,7 @@ from li_helpers import (
     TOOL_RUN_TOKENS,
     TOOL_THEN_ANSWER,
     broken_weather,
+    llm,
     llm_requests,
     named,
     react_agent,
@@ -34,6 +35,7 @@ from li_helpers import (
     tree,
     weather_agent,
 )
+from llama_index.core.agent.workflow import CodeActAgent
 from opentelemetry.trace import StatusCode
 from packaging.version import Version
 
@@ -421,3 +423,30 @@ def test_an_agent_run_inside_a_tool_nests_under_the_tool_span(
         (LLM, AGENT, CLIENT),
     ]
     assert llm_requests(fake) == 4
+
+
+# --- CodeActAgent --------------------------------------------------------------------------------
+def test_a_code_act_agent_runs_its_code_as_an_execute_tool_call(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    ran: list[str] = []
+
+    async def run_code(code: str) -> dict[str, str]:
+        ran.append(code)
+        return {"output": "Sunny"}
+
+    agent = CodeActAgent(name="coder", code_execute_fn=run_code, llm=llm(fake), streaming=False)
+    fake.script(["<execute>\nprint(weather('Paris'))\n</execute>", ANSWER])
+
+    result = run(agent, QUESTION)
+
+    assert str(result) == ANSWER
+    assert ran == ["print(weather('Paris'))"]
+    coder = "invoke_agent coder"
+    assert tree(bridged) == [
+        (coder, None, INTERNAL),
+        (LLM, coder, CLIENT),
+        ("execute_tool execute", coder, INTERNAL),
+        (LLM, coder, CLIENT),
+    ]
+    assert llm_requests(fake) == 2
