@@ -370,3 +370,68 @@ def test_crewai_telemetry_stays_off_and_adds_nothing_to_the_apps_provider(
     telemetry = Telemetry()
     assert (telemetry.ready, getattr(telemetry, "provider", None)) == (False, None)
     assert llm_requests(fake) == len(fake.requests) == 2  # nothing else reached the (only) server
+
+
+# --- guardrails ---------------------------------------------------------------------------------------
+def test_a_task_guardrail_is_a_guard_span_and_a_rejection_a_blocked_guard_with_an_audit_record(
+    bridged: TelemetryCapture, fake: FakeLLMServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    audit = AuditSpanProcessor(
+        path, meter_provider=bridged.meter_provider, logger_provider=bridged.logger_provider
+    )
+    bridged.tracer_provider.add_span_processor(audit)
+    fake.script([*TOOL_THEN_ANSWER, *TOOL_THEN_ANSWER])
+    seen: list[str] = []
+
+    def one_sentence(output: Any):  # type: ignore[no-untyped-def]  # CrewAI refuses a string annotation
+        seen.append(output.raw)
+        return (True, output.raw) if len(seen) > 1 else (False, "Say it about Paris again.")
+
+    agent = weather_crew(fake).agents[0]
+    task = Task(
+        name="forecast",
+        description="Weather in Paris?",
+        expected_output="One sentence.",
+        agent=agent,
+        guardrail=one_sentence,
+    )
+
+    result = Crew(name="weather crew", agents=[agent], tasks=[task]).kickoff()
+    assert audit.force_flush()
+    audit.shutdown()
+
+    assert result.raw == ANSWER and seen == [ANSWER, ANSWER]
+    guard = "guardrail one_sentence"
+    assert tree(bridged) == [*TREE, (guard, TASK, INTERNAL), *TREE[2:], (guard, TASK, INTERNAL)]
+    blocked, allowed = named(bridged, guard)
+    assert attrs_of(blocked) == {
+        "gen_ai.operation.name": "guardrail",
+        "agentotel.guard.name": "one_sentence",
+        "agentotel.guard.outcome": "blocked",
+        "agentotel.guard.reason": "rejected",  # the message is content: capture is off
+    }
+    assert attrs_of(allowed)["agentotel.guard.outcome"] == "allowed"
+    found = [(r["event_type"], r["resource"], r["outcome"]) for r in records(path)]
+    assert ("guard_violation", "one_sentence", "blocked") in found
+    assert [f for f in found if f[0] == "tool_call"] == [("tool_call", "get_weather", "success")] * 2
+
+
+def test_with_content_capture_on_a_rejected_guardrail_gives_its_message(
+    cap: TelemetryCapture, fake: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CAPTURE, "SPAN_ONLY")
+    fake.script([*TOOL_THEN_ANSWER, *TOOL_THEN_ANSWER])
+    calls: list[int] = []
+
+    def short(output: Any):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return (True, output.raw) if len(calls) > 1 else (False, "Too long.")
+
+    with instrumented(cap, OpenAIInstrumentor, CrewAIInstrumentor):
+        agent = weather_crew(fake).agents[0]
+        task = Task(description="Weather?", expected_output="One sentence.", agent=agent, guardrail=short)
+        Crew(agents=[agent], tasks=[task]).kickoff()
+
+    blocked, _ = named(cap, "guardrail short")
+    assert attrs_of(blocked)["agentotel.guard.reason"] == "Too long."

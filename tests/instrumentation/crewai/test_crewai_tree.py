@@ -202,3 +202,15 @@ def test_agent_kickoff_inside_an_event_loop_is_one_agent_span(
 
     assert output.raw == ANSWER  # type: ignore[attr-defined]
     assert tree(bridged) == AGENT_TREE
+
+
+def test_a_streaming_kickoff_is_one_workflow(bridged: TelemetryCapture, fake: FakeLLMServer) -> None:
+    fake.script(TOOL_THEN_ANSWER)
+
+    streaming = weather_crew(fake, stream=True).kickoff(inputs={"city": "Paris"})
+    chunks = list(streaming)
+
+    assert chunks and streaming.result.raw == ANSWER
+    assert tree(bridged) == TREE
+    assert llm_requests(fake) == 2
+    assert_usage(bridged, streaming.result)

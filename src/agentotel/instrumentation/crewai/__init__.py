@@ -17,7 +17,9 @@ one per crew run; a streaming kickoff too, its span ends when the stream's crew 
           execute_tool get_weather          from agentotel_openai / _anthropic / _litellm
           chat gpt-4o                       each tool run, with the LLM's tool call id
 
-A standalone ``Agent.kickoff`` / ``kickoff_async`` is one ``invoke_agent {role}``. A tool is
+A standalone ``Agent.kickoff`` / ``kickoff_async`` is one ``invoke_agent {role}``. A task's
+guardrail is ``guardrail {name}`` (blocked when it rejects the output; its message, which may
+quote the output, is the reason only with content capture on), after the agent's span. A tool is
 named as the model calls it (CrewAI sanitizes names: ``Get Weather`` -> ``get_weather``); a tool
 that raises, or returns a ``ToolFailure``, fails its span. A task's description is content: it is
 recorded (``agentotel.step.description``) only with content capture on, as are tool arguments and
@@ -84,6 +86,9 @@ _PATCHES = (
     _patch(_TOOL, "Tool.arun", "tool_arun"),
     _patch(_STRUCTURED, "CrewStructuredTool.invoke", "structured_invoke"),
     _patch(_STRUCTURED, "CrewStructuredTool.ainvoke", "structured_ainvoke"),
+    # Imported by name into the modules that run guardrails: wrapped where they call it.
+    _patch(_TASK, "process_guardrail", "guardrail"),
+    _patch(_AGENT, "process_guardrail", "guardrail"),
 )
 
 

@@ -27,6 +27,9 @@ _FAILURE: Any = _optional("crewai.tools.tool_failure", "ToolFailure")
 _COMPOSED, _AUTHORED = "Tool Name: ", "\nTool Description: "
 """How CrewAI renders a tool's description for the model: name, arguments, then the authored text."""
 
+REJECTED = "rejected"
+"""A blocked guardrail's reason when content capture is off (its message may quote the output)."""
+
 DEFAULT_CREW_NAME = "crew"
 """CrewAI's own name for a crew without one."""
 
@@ -102,3 +105,19 @@ def tool_failure(result: Any) -> str | None:
     if _FAILURE is not None and isinstance(result, _FAILURE):
         return str(result.message)
     return None
+
+
+def guardrail_name(guardrail: Any) -> str:
+    """A function guardrail's name, else its class's (``LLMGuardrail``: its description is a
+    prompt, not a name)."""
+    name = getattr(guardrail, "__name__", None)
+    return name if isinstance(name, str) and name else type(guardrail).__name__
+
+
+def guardrail_verdict(result: Any) -> tuple[bool, str | None] | None:
+    """``process_guardrail``'s ``GuardrailResult`` -> (passed, the rejection's message)."""
+    success = getattr(result, "success", None)
+    if not isinstance(success, bool):
+        return None
+    error = getattr(result, "error", None)
+    return success, (str(error) if error else None)

@@ -25,7 +25,7 @@ from agentotel import semconv
 from agentotel._lifecycle import Attributes
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
-from agentotel.agent import Agent, Step, Tool, Workflow
+from agentotel.agent import Agent, Guard, Step, Tool, Workflow
 from agentotel.agent._block import Block
 from agentotel.instrumentation.crewai import extract
 
@@ -117,6 +117,25 @@ class ToolRun(Tool):
             self.mark_error_result(semconv.TOOL_RESULT_ERROR, message)
 
 
+class GuardRun(Guard):
+    """One run of a task's (or a standalone agent's) guardrail: ``guardrail {name}``, allowed or
+    blocked by its result. The rejection's message (the guardrail's, or an LLM guardrail's
+    model's words) is its reason only with content capture on."""
+
+    __slots__ = ()
+    component = COMPONENT
+
+    def _returned(self, value: Any) -> None:
+        verdict = extract.guardrail_verdict(value)
+        if verdict is None:
+            return
+        passed, message = verdict
+        if passed:
+            self.allow()
+        else:
+            self.block(message if message and self.layer.settings.capture.on_span else extract.REJECTED)
+
+
 # --- what each patched method opens (None: the call runs as it is) ---------------------------------
 def _crew(layer: Telemetry, crew: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
     # A streaming kickoff returns at once and runs the crew again, not streaming, on a thread of
@@ -172,6 +191,11 @@ def _structured(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict
         return None
     arguments = extract.invoke_arguments(args, kwargs) if layer.settings.capture.on_span else None
     return ToolRun(original, arguments, layer)
+
+
+def _guardrail(layer: Telemetry, _module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    guardrail = args[1] if len(args) > 1 else kwargs.get("guardrail")
+    return GuardRun(extract.guardrail_name(guardrail), layer)
 
 
 # --- wrappers --------------------------------------------------------------------------------------
@@ -246,3 +270,4 @@ tool_run = _sync(_tool)
 tool_arun = _async(_tool)
 structured_invoke = _sync(_structured)
 structured_ainvoke = _async(_structured)
+guardrail = _sync(_guardrail)
