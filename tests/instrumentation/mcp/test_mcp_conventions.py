@@ -80,6 +80,7 @@ import agentotel
 from agentotel.cli._demo_agent import TOOLS
 from agentotel.instrumentation.mcp import MCPInstrumentor, extract
 from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.processors.audit import AuditSpanProcessor
 from agentotel.processors.audit._derive import TOOL_CALL, derive
 from agentotel.testing._capture import TelemetryCapture
 
@@ -379,6 +380,34 @@ async def test_a_bug_of_ours_on_either_side_leaves_the_call_and_is_counted(
     )
 
 
+async def test_the_audit_log_has_one_tool_record_per_call_and_side(
+    mcp_cap: TelemetryCapture, tmp_path: Path
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    audit = AuditSpanProcessor(path, meter_provider=mcp_cap.meter_provider)
+    mcp_cap.tracer_provider.add_span_processor(audit)
+    async with Client(conventions_server(), mode="legacy") as client:
+
+        @agentotel.tool()
+        async def weather(city: str) -> str:
+            result = await client.call_tool("get_weather", {"city": city})
+            return str(result.content[0].text)  # type: ignore[union-attr]
+
+        await weather("Paris")  # nested: the app's tool, the server's tool
+        await client.call_tool("forecast", {"city": "Oslo"})  # standalone: the client's, the server's
+    audit.shutdown()
+
+    found = [json.loads(line) for line in path.read_bytes().splitlines()]
+    mcp = {"gen_ai.tool.type": "extension", "agentotel.mcp.server.name": SERVER}
+    failed = {**mcp, "error.type": "tool_error"}
+    assert [(r["event_type"], r["resource"], r["outcome"], r["metadata"]) for r in found] == [
+        (TOOL_CALL, "get_weather", "success", mcp),  # the server's, under the client's tools/call
+        (TOOL_CALL, "weather", "success", {"gen_ai.tool.type": "function"}),  # the app's tool
+        (TOOL_CALL, "forecast", "failure", failed),  # the server's
+        (TOOL_CALL, "forecast", "failure", failed),  # the client's
+    ]
+
+
 # --------------------------------------------------------------------------- context propagation
 
 
@@ -584,6 +613,10 @@ async def test_streamable_http_spans_are_tcp_with_the_session_id(
     assert len(session_id) == 32
     for span in spans.values():
         assert attrs_of(span)["network.transport"] == "tcp"
+    # The server closes the session while answering the client's closing DELETE, in its own task.
+    deadline = time.monotonic() + 30
+    while not mcp_cap.metric_points("mcp.server.session.duration") and time.monotonic() < deadline:
+        time.sleep(0.05)
     for name in ("mcp.client.session.duration", "mcp.server.session.duration"):
         [point] = mcp_cap.metric_points(name)
         assert dict(point.attributes) == {

@@ -15,19 +15,19 @@ It follows the MCP semantic conventions (semantic-conventions-genai ``docs/gen-a
   ``mcp.Client``) is a CLIENT span ``{mcp.method.name} {target}`` (``tools/call get_weather``,
   ``prompts/get review``, ``tools/list``) with ``mcp.method.name``, ``gen_ai.tool.name`` /
   ``gen_ai.prompt.name`` / ``mcp.resource.uri``, ``jsonrpc.request.id`` (JSON-RPC transports),
-  ``mcp.protocol.version``, ``network.transport`` (``pipe`` for stdio, ``tcp`` for Streamable
-  HTTP) and ``agentotel.mcp.server.name``. Its context goes out in the request's ``params._meta``
-  (``traceparent``, ``tracestate``, ``baggage``: the configured propagators), merged into a copy of
-  the caller's own ``meta``. Notifications get no span.
+  ``mcp.protocol.version``, ``mcp.session.id`` (Streamable HTTP sessions), ``network.transport``
+  (``pipe`` for stdio, ``tcp`` for Streamable HTTP) and ``agentotel.mcp.server.name``. Its context
+  goes out in the request's ``params._meta`` (``traceparent``, ``tracestate``, ``baggage``: the
+  configured propagators), merged into a copy of the caller's own ``meta``. Notifications get no
+  span.
 * A ``tools/call`` span is also the ``execute_tool`` operation (``gen_ai.operation.name``,
   ``gen_ai.tool.type`` = ``extension``, the LLM's tool-call id, ``agentotel.tool.duration``, an
   audit record) unless the app already has an ``execute_tool`` span for the call (the agent
   layer's ``agentotel.tool``, a framework bridge's tool span): the MCP span is then its child with
   the MCP attributes and no ``gen_ai.operation.name``, so one call is one ``execute_tool``.
 * Server: every request a ``Server`` (and so an ``MCPServer``) handles is a SERVER span with the
-  same name and attributes (plus ``mcp.session.id`` on Streamable HTTP sessions), child of the
-  caller's span taken from ``params._meta``, linked to the ambient span (an HTTP server span) when
-  there is one.
+  same name and attributes, child of the caller's span taken from ``params._meta``, linked to the
+  ambient span (an HTTP server span) when there is one.
 * The SDK's own spans (``MCP send ...`` and its middleware's SERVER span, made when a global SDK
   tracer provider is set) are switched off for every request we cover: one span per request per
   side, with or without a global provider.
