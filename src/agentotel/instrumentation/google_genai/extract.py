@@ -239,7 +239,8 @@ _USAGE_FIELDS = (
     "thoughts_token_count",
     "tool_use_prompt_token_count",
 )
-_usage_fields = attrgetter(*_USAGE_FIELDS)
+usage_fields = attrgetter(*_USAGE_FIELDS)
+"""The numbers of a ``usage_metadata`` as a tuple (a stream compares one chunk's with the last)."""
 
 
 class Usage:
@@ -260,7 +261,7 @@ class Usage:
             return
         # A stream repeats the same numbers on most chunks: the same report again changes nothing.
         try:
-            fields = _usage_fields(usage)
+            fields = usage_fields(usage)
         except AttributeError:
             fields = None
         if fields is not None:

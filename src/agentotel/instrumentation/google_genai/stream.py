@@ -21,18 +21,22 @@ from agentotel.instrumentation.google_genai.extract import (
     function_calls,
     put_head,
     put_tool_calls,
+    usage_fields,
 )
 
 
 class GenerateContentAccumulator(StreamAccumulator):
     """Head, finish reason, usage and function calls of a Gemini stream."""
 
-    __slots__ = ("_calls", "_head", "_parts", "_reason", "_usage")
+    __slots__ = ("_calls", "_head", "_parts", "_reason", "_report", "_usage")
 
     def __init__(self, capture: bool) -> None:
         self._head: Any = None
         self._reason: str | None = None
         self._usage = Usage()
+        # The last usage report's numbers: most chunks repeat them, and a repeat is skipped here,
+        # without the call into ``Usage.update`` (which would find the same and return).
+        self._report: tuple[Any, ...] | None = None
         self._calls: list[tuple[Any, Any, Any]] = []
         # The first candidate's parts, kept only with content capture on (text pieces merged).
         self._parts: list[Any] | None = [] if capture else None
@@ -41,7 +45,14 @@ class GenerateContentAccumulator(StreamAccumulator):
         self._head = chunk
         usage = chunk.usage_metadata
         if usage is not None:
-            self._usage.update(usage)
+            try:
+                report = usage_fields(usage)
+            except AttributeError:  # not the SDK's object: Usage reads it field by field
+                self._usage.update(usage)
+            else:
+                if report != self._report:
+                    self._report = report
+                    self._usage.update(usage)
         candidates = chunk.candidates
         if not candidates:
             return
