@@ -214,3 +214,57 @@ def test_a_streaming_kickoff_is_one_workflow(bridged: TelemetryCapture, fake: Fa
     assert tree(bridged) == TREE
     assert llm_requests(fake) == 2
     assert_usage(bridged, streaming.result)
+
+
+def test_a_hierarchical_crew_nests_the_delegated_agent_under_the_managers_tool_call(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    from crewai import Process
+    from crewai_helpers import llm
+
+    delegate = {"task": "Weather in Paris?", "context": "The user asks.", "coworker": "forecaster"}
+    fake.script(
+        [Reply.tool_call("delegate_work_to_coworker", delegate), *TOOL_THEN_ANSWER, Reply.text("Sunny.")]
+    )
+    task = Task(name="forecast", description="Weather in Paris?", expected_output="One sentence.")
+    crew = Crew(
+        name="weather crew",
+        agents=[forecaster(fake)],
+        tasks=[task],
+        process=Process.hierarchical,
+        manager_llm=llm(fake),
+    )
+
+    result = crew.kickoff()
+
+    assert result.raw == "Sunny."
+    manager, delegation = "invoke_agent Crew Manager", "execute_tool delegate_work_to_coworker"
+    assert tree(bridged) == [
+        (CREW, None, INTERNAL),
+        ("step forecast", CREW, INTERNAL),
+        (manager, "step forecast", INTERNAL),
+        (LLM_SPAN, manager, CLIENT),
+        (delegation, manager, INTERNAL),
+        (AGENT, delegation, INTERNAL),
+        (LLM_SPAN, AGENT, CLIENT),
+        (TOOL, AGENT, INTERNAL),
+        (LLM_SPAN, AGENT, CLIENT),
+        (LLM_SPAN, manager, CLIENT),
+    ]
+    assert llm_requests(fake) == 4
+    [delegated] = named(bridged, delegation)
+    [weather] = named(bridged, TOOL)
+    assert (attrs_of(delegated)["gen_ai.tool.call.id"], attrs_of(weather)["gen_ai.tool.call.id"]) == (
+        "call_1",
+        "call_2",
+    )
+    assert_usage_of_manager_covers_everything(bridged, result)
+
+
+def assert_usage_of_manager_covers_everything(cap: TelemetryCapture, result: object) -> None:
+    usage = result.token_usage  # type: ignore[attr-defined]
+    [manager] = named(cap, "invoke_agent Crew Manager")
+    [crew] = named(cap, CREW)
+    for span in (manager, crew):
+        assert attrs_of(span)["gen_ai.usage.input_tokens"] == usage.prompt_tokens
+    assert token_sums(cap) == {"input": usage.prompt_tokens, "output": usage.completion_tokens}
