@@ -422,6 +422,8 @@ def test_patch_points_are_the_requests_the_sdk_spans_the_sessions_and_the_transp
         ("mcp.client.session", "ClientSession.send_request"),
         ("mcp.client.session", "ClientSession.send_discover"),
         ("mcp.server.runner", "ServerRunner._on_request"),
+        ("mcp.server.session", "ServerSession.send_request"),
+        ("mcp.client.session", "ClientSession._on_request"),
         ("mcp.shared.jsonrpc_dispatcher", "otel_span"),
         ("mcp.server._otel", "otel_span"),
         ("mcp.client.session", "ClientSession.__aenter__"),

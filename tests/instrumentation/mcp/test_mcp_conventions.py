@@ -69,7 +69,7 @@ import uvicorn
 from helpers import attrs_of, instrumented
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.server.lowlevel.server import Server
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from opentelemetry import baggage, trace
 from opentelemetry import context as otel_context
@@ -238,6 +238,46 @@ async def test_the_in_process_path_has_the_same_spans_without_a_client_request_i
         "mcp.method.name": "server/discover",
         "mcp.protocol.version": version,
     }
+
+
+@pytest.mark.filterwarnings("ignore:The .* capability is deprecated as of 2026-07-28")
+async def test_requests_the_server_sends_are_a_client_span_there_and_a_server_span_on_the_client(
+    mcp_cap: TelemetryCapture,
+) -> None:
+    server = MCPServer(SERVER)
+
+    @server.tool()
+    async def summarize(text: str, ctx: Context) -> str:
+        message = types.SamplingMessage(role="user", content=types.TextContent(type="text", text=text))
+        reply = await ctx.session.create_message(messages=[message], max_tokens=10)
+        roots = await ctx.session.list_roots()
+        return f"{reply.content.text} {len(roots.roots)}"  # type: ignore[union-attr]
+
+    async def sampling(ctx: Any, params: Any) -> types.CreateMessageResult:
+        return types.CreateMessageResult(
+            role="assistant", content=types.TextContent(type="text", text="short"), model="m"
+        )
+
+    async def roots(ctx: Any) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=[types.Root(uri="file:///a")])
+
+    async with Client(server, mode="legacy", sampling_callback=sampling, list_roots_callback=roots) as client:
+        result = await client.call_tool("summarize", {"text": "long"})
+
+    assert result.content == [types.TextContent(type="text", text="short 1")]
+    spans = by_name(mcp_cap)
+    assert set(spans) == kinds(
+        ("initialize", "tools/call summarize", "tools/list", "sampling/createMessage", "roots/list")
+    )
+    tool = spans[("tools/call summarize", SpanKind.SERVER)]
+    version = handshake_version()
+    for name, request_id in (("sampling/createMessage", "1"), ("roots/list", "2")):
+        sent, handled = spans[(name, SpanKind.CLIENT)], spans[(name, SpanKind.SERVER)]
+        assert sent.parent is not None and sent.parent.span_id == tool.context.span_id
+        assert handled.parent is not None and handled.parent.span_id == sent.context.span_id
+        method = {"mcp.method.name": name, "jsonrpc.request.id": request_id, "mcp.protocol.version": version}
+        assert attrs_of(sent) == method
+        assert attrs_of(handled) == {**method, "agentotel.mcp.server.name": SERVER}
 
 
 # --------------------------------------------------------------------------- errors

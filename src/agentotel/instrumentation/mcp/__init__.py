@@ -28,6 +28,9 @@ It follows the MCP semantic conventions (semantic-conventions-genai ``docs/gen-a
 * Server: every request a ``Server`` (and so an ``MCPServer``) handles is a SERVER span with the
   same name and attributes, child of the caller's span taken from ``params._meta``, linked to the
   ambient span (an HTTP server span) when there is one.
+* Requests the server sends (``sampling/createMessage``, ``elicitation/create``, ``roots/list``,
+  ``ping``): a CLIENT span on the server (``ServerSession.send_request``) and a SERVER span on the
+  client (``ClientSession._on_request``).
 * The SDK's own spans (``MCP send ...`` and its middleware's SERVER span, made when a global SDK
   tracer provider is set) are switched off for every request we cover: one span per request per
   side, with or without a global provider.
@@ -66,6 +69,12 @@ def _patch() -> Any:
     return patch
 
 
+def _reverse() -> Any:
+    from agentotel.instrumentation.mcp import reverse
+
+    return reverse
+
+
 def _sessions() -> Any:
     from agentotel.instrumentation.mcp import sessions
 
@@ -85,6 +94,12 @@ class MCPInstrumentor(AgentotelInstrumentor):
         Patch(_SESSION, "ClientSession.send_request", lambda t, b: _patch().send_request(t, b)),
         Patch(_SESSION, "ClientSession.send_discover", lambda t, b: _patch().send_discover(t, b)),
         Patch(_RUNNER, "ServerRunner._on_request", lambda t, b: _patch().on_request(t, b)),
+        Patch(
+            "mcp.server.session",
+            "ServerSession.send_request",
+            lambda t, b: _reverse().server_send_request(t, b),
+        ),
+        Patch(_SESSION, "ClientSession._on_request", lambda t, b: _reverse().client_on_request(t, b)),
         Patch("mcp.shared.jsonrpc_dispatcher", "otel_span", lambda t, b: _patch().sdk_span_switch(t, b)),
         Patch("mcp.server._otel", "otel_span", lambda t, b: _patch().sdk_span_switch(t, b)),
         Patch(_SESSION, "ClientSession.__aenter__", lambda t, b: _sessions().session_enter(t, b)),

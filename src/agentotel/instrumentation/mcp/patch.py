@@ -162,26 +162,20 @@ def send_discover(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitab
 
 
 # --- server ------------------------------------------------------------------------------------
-def _bind_inbound(dctx: Any, method: Any, params: Any = None, *_: Any, **__: Any) -> tuple[Any, Any, Any]:
+def bind_inbound(dctx: Any, method: Any, params: Any = None, *_: Any, **__: Any) -> tuple[Any, Any, Any]:
     return dctx, method, params
 
 
-def _server_block(
-    layer: Telemetry, instruments: MCPInstruments, runner: Any, args: Any, kwargs: Any
+def inbound_block(
+    layer: Telemetry,
+    instruments: MCPInstruments,
+    dctx: Any,
+    method: Any,
+    params: Any,
+    peer: Peer,
 ) -> MCPCall:
-    dctx, method, params = _bind_inbound(*args, **kwargs)
+    """The SERVER span of a request received (on the server, or from the server on the client)."""
     request = extract.request(method, params)
-    connection = runner.connection
-    name = getattr(runner.server, "name", None)
-    kind = getattr(getattr(dctx, "transport", None), "kind", None)
-    version = None if method == semconv.MCP_INITIALIZE else connection.protocol_version
-    session_id = connection.session_id if isinstance(connection.session_id, str) else None
-    peer = Peer(
-        server_name=name if isinstance(name, str) else None,
-        protocol_version=version if isinstance(version, str) else None,
-        session_id=session_id,
-        transport=server_transport(kind, session_id),
-    )
     request_id = getattr(dctx, "request_id", None)
     # mcp.md "Context propagation": the caller's context from params._meta is the parent; the
     # ambient one (a transport's span), when there is another, a link.
@@ -204,6 +198,24 @@ def _server_block(
         links,
         str(request_id) if request_id is not None else None,
     )
+
+
+def _server_block(
+    layer: Telemetry, instruments: MCPInstruments, runner: Any, args: Any, kwargs: Any
+) -> MCPCall:
+    dctx, method, params = bind_inbound(*args, **kwargs)
+    connection = runner.connection
+    name = getattr(runner.server, "name", None)
+    kind = getattr(getattr(dctx, "transport", None), "kind", None)
+    version = None if method == semconv.MCP_INITIALIZE else connection.protocol_version
+    session_id = connection.session_id if isinstance(connection.session_id, str) else None
+    peer = Peer(
+        server_name=name if isinstance(name, str) else None,
+        protocol_version=version if isinstance(version, str) else None,
+        session_id=session_id,
+        transport=server_transport(kind, session_id),
+    )
+    return inbound_block(layer, instruments, dctx, method, params, peer)
 
 
 def _server_returned(block: MCPCall, runner: Any, result: Any) -> None:

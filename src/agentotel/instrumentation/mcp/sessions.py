@@ -83,6 +83,11 @@ def server_transport(kind: Any, session_id: str | None) -> str | None:
     return mark.transport if kind == _JSONRPC and mark is not None else None
 
 
+def connection_transport(session_id: str | None) -> str | None:
+    """The network transport of a server connection over a stream pair, in session ``session_id``."""
+    return server_transport(_JSONRPC, session_id)
+
+
 # --- transports ----------------------------------------------------------------------------------
 class _MarkedTransport(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """A transport's context manager that marks the context with its network transport while open."""
@@ -193,7 +198,7 @@ def session_exit(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitabl
 # --- server sessions -----------------------------------------------------------------------------
 def _watch(instruments: MCPInstruments, boundary: Boundary, connection: Any) -> None:
     started = time.perf_counter()
-    transport = server_transport(_JSONRPC, connection.session_id)
+    transport = connection_transport(connection.session_id)
 
     def record() -> None:
         version = connection.protocol_version
