@@ -9,7 +9,8 @@ Spans ("Client", "Server")
   name    ``{mcp.method.name} {target}``, target = ``gen_ai.tool.name`` or ``gen_ai.prompt.name``
           when applicable, else ``{mcp.method.name}``; ``mcp.resource.uri`` not in the name by
           default
-  kind    CLIENT (the side that sends the request) / SERVER (the side that handles it)
+  kind    CLIENT (the side that sends the request: the client, or the server "when server
+          initiates the operation") / SERVER (the side that handles it)
   status  ERROR when ``error.type`` is set; description = ``JSONRPCError.message``
   ------------------------------------------------------------------------------------------------
   key                        RL  when / value
@@ -31,10 +32,15 @@ Spans ("Client", "Server")
                              R   when applicable (not recorded: the SDK does not expose them)
   gen_ai.tool.call.arguments / gen_ai.tool.call.result
                              O   (content capture on only)
-  Client only: "If the MCP instrumentation can reliably detect that outer GenAI instrumentation is
-  already tracing the tool execution, it SHOULD NOT create a separate span" (see
-  ``test_inside_an_app_tool_span_the_mcp_span_is_its_child_and_no_second_execute_tool``: the issue
-  asks for a child span; it is not a second ``execute_tool``).
+  Client only: "MCP tool call execution spans are compatible with GenAI execute_tool spans. If the
+  MCP instrumentation can reliably detect that outer GenAI instrumentation is already tracing the
+  tool execution, it SHOULD NOT create a separate span. Instead, it SHOULD add MCP-specific
+  attributes to the existing tool execution span. Instrumentations that support this behavior MAY
+  provide a configuration option to enable it." Issue 16 asks for a child span instead; agentotel
+  makes it a child that carries the MCP attributes and ``gen_ai.tool.name`` but no
+  ``gen_ai.operation.name`` (note [6]: set only when the span describes the tool call, which the
+  app's span does), so one call is one ``execute_tool``
+  (``test_inside_an_app_tool_span_the_mcp_span_is_its_child_and_no_second_execute_tool``).
   Notifications: the conventions cover them; agentotel (issue 16) gives them no span.
 
 Context propagation: the configured propagators write ``traceparent``, ``tracestate`` and
