@@ -193,6 +193,11 @@ MCP_INITIALIZE: Final = "initialize"
 MCP_DISCOVER: Final = "server/discover"
 MCP_RESOURCE_METHODS: Final = ("resources/read", "resources/subscribe", "resources/unsubscribe")
 """The request methods whose params carry the ``uri`` recorded as ``mcp.resource.uri``."""
+MCP_CALLER_FAULT_CODES: Final = frozenset(("-32700", "-32600", "-32601", "-32602", "-32002"))
+"""JSON-RPC codes a server answers a request it could not serve with: not errors of the server
+span (model/mcp/common.yaml, ``mcp.server.status.attributes``); every code is one on the client."""
+GEN_AI_PROMPT_VARIABLE: Final = "gen_ai.prompt.variable"
+"""Prefix of ``gen_ai.prompt.variable.<argument>`` (a ``prompts/get`` argument; content)."""
 MCP_CLIENT_OPERATION_DURATION: Final = _mm.MCP_CLIENT_OPERATION_DURATION
 MCP_SERVER_OPERATION_DURATION: Final = _mm.MCP_SERVER_OPERATION_DURATION
 MCP_CLIENT_SESSION_DURATION: Final = _mm.MCP_CLIENT_SESSION_DURATION

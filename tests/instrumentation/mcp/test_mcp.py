@@ -307,16 +307,13 @@ async def test_a_client_side_failure_propagates_and_fails_the_span(
     assert (info.value.code, info.value.message) == (types.CONNECTION_CLOSED, "Connection closed")
     [span] = tool_spans(mcp_cap, "get_weather")
     assert span.kind is SpanKind.CLIENT
+    # The SDK's own closed-connection error: no response carried a code, so an exception.
     assert span.status.status_code is StatusCode.ERROR
-    assert span.status.description == "Connection closed"
-    code = str(types.CONNECTION_CLOSED)
-    assert tool_view(span) == {
-        **tool_attrs("get_weather", WEATHER),
-        "error.type": code,
-        "rpc.response.status_code": code,
-    }
-    assert span.events == ()
-    assert duration_counts(mcp_cap) == {("get_weather", "extension", code): 1}
+    assert span.status.description == "mcp.MCPError: Connection closed"
+    assert tool_view(span) == {**tool_attrs("get_weather", WEATHER), "error.type": "mcp.MCPError"}
+    [event] = span.events
+    assert dict(event.attributes or {})["exception.message"] == "Connection closed"
+    assert duration_counts(mcp_cap) == {("get_weather", "extension", "mcp.MCPError"): 1}
 
 
 async def test_an_error_of_ours_costs_only_the_span(

@@ -16,13 +16,19 @@ Spans ("Client", "Server")
   key                        RL  when / value
   mcp.method.name            Required  the request method
   error.type                 CR  iff the operation fails: the JSON-RPC error code as a string;
-                                 ``tool_error`` for a CallToolResult with ``isError: true``
+                                 ``tool_error`` for a CallToolResult with ``isError: true``;
+                                 a timeout or transport error: the general error.type guidance
+                                 (model/mcp/common.yaml, ``mcp.common.attributes``)
   gen_ai.prompt.name         CR  the operation is about a prompt (``prompts/get``)
   gen_ai.tool.name           CR  the operation is about a tool (``tools/call``)
   jsonrpc.request.id         CR  a request (not for a null or missing id)
   mcp.resource.uri           CR  the request has a resource URI (``resources/read``,
                                  ``resources/subscribe``, ``resources/unsubscribe``)
-  rpc.response.status_code   CR  the response carries an error code
+  rpc.response.status_code   CR  the response carries an error code. Client: every code is an
+                                 error. Server: -32700, -32600, -32601, -32602, -32002 (the
+                                 caller's fault) are not (model/mcp/common.yaml,
+                                 ``mcp.client.status.attributes`` / ``mcp.server.status.attributes``;
+                                 the rendered mcp.md of an older commit still says every code)
   gen_ai.operation.name      R   ``execute_tool`` for a tool call, not set otherwise
   jsonrpc.protocol.version   R   only when not ``2.0`` (never here)
   mcp.protocol.version       R   the negotiated MCP version
@@ -32,6 +38,9 @@ Spans ("Client", "Server")
                              R   when applicable (not recorded: the SDK does not expose them)
   gen_ai.tool.call.arguments / gen_ai.tool.call.result
                              O   (content capture on only)
+  gen_ai.prompt.variable.<argument>
+                             O   each ``prompts/get`` argument as a string (model/mcp/spans.yaml;
+                                 content capture on only)
   Client only: "MCP tool call execution spans are compatible with GenAI execute_tool spans. If the
   MCP instrumentation can reliably detect that outer GenAI instrumentation is already tracing the
   tool execution, it SHOULD NOT create a separate span. Instead, it SHOULD add MCP-specific
@@ -286,10 +295,28 @@ async def test_requests_the_server_sends_are_a_client_span_there_and_a_server_sp
         assert attrs_of(handled) == {**method, "agentotel.mcp.server.name": SERVER}
 
 
+@pytest.mark.parametrize("capture", ["NO_CONTENT", "SPAN_ONLY"])
+async def test_prompt_arguments_are_prompt_variables_only_with_content_capture(
+    agent_layer: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, capture: str
+) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", capture)
+    with instrumented(agent_layer, MCPInstrumentor):
+        async with Client(conventions_server(), mode="legacy") as client:
+            await client.get_prompt("review", {"code": "print(1)"})
+
+    spans = by_name(agent_layer)
+    expected = {"gen_ai.prompt.variable.code": "print(1)"} if capture == "SPAN_ONLY" else {}
+    for kind in (SpanKind.CLIENT, SpanKind.SERVER):
+        attrs = attrs_of(spans[("prompts/get review", kind)])
+        assert {k: v for k, v in attrs.items() if k.startswith("gen_ai.prompt.variable")} == expected
+
+
 # --------------------------------------------------------------------------- errors
 
 
-async def test_a_json_rpc_error_is_its_code_on_both_sides(mcp_cap: TelemetryCapture) -> None:
+async def test_a_caller_fault_code_is_an_error_of_the_client_span_not_of_the_server_span(
+    mcp_cap: TelemetryCapture,
+) -> None:
     server: Server[Any] = Server(SERVER)  # serves no prompts: prompts/get is METHOD_NOT_FOUND
     async with Client(server, mode="legacy") as client:
         with pytest.raises(MCPError) as info:
@@ -297,20 +324,41 @@ async def test_a_json_rpc_error_is_its_code_on_both_sides(mcp_cap: TelemetryCapt
 
     assert info.value.code == types.METHOD_NOT_FOUND
     spans = by_name(mcp_cap)
+    common = {
+        "mcp.method.name": "prompts/get",
+        "gen_ai.prompt.name": "review",
+        "jsonrpc.request.id": "2",
+        "mcp.protocol.version": handshake_version(),
+        "agentotel.mcp.server.name": SERVER,
+        "rpc.response.status_code": "-32601",
+    }
+    client, server_span = (
+        spans[("prompts/get review", SpanKind.CLIENT)],
+        spans[("prompts/get review", SpanKind.SERVER)],
+    )
+    assert attrs_of(client) == {**common, "error.type": "-32601"}
+    assert client.status.status_code is StatusCode.ERROR
+    assert client.status.description == "Method not found"
+    assert attrs_of(server_span) == common  # the caller's fault, not the server's
+    assert server_span.status.status_code is StatusCode.UNSET
+    for span in (client, server_span):
+        assert span.events == ()
+
+
+async def test_a_server_error_code_is_an_error_on_both_sides(mcp_cap: TelemetryCapture) -> None:
+    async def get_prompt(ctx: Any, params: Any) -> Any:
+        raise MCPError(code=types.INTERNAL_ERROR, message="prompt store down")
+
+    async with Client(Server(SERVER, on_get_prompt=get_prompt), mode="legacy") as client:
+        with pytest.raises(MCPError):
+            await client.get_prompt("review")
+
+    spans = by_name(mcp_cap)
     for kind in (SpanKind.CLIENT, SpanKind.SERVER):
         span = spans[("prompts/get review", kind)]
-        assert attrs_of(span) == {
-            "mcp.method.name": "prompts/get",
-            "gen_ai.prompt.name": "review",
-            "jsonrpc.request.id": "2",
-            "mcp.protocol.version": handshake_version(),
-            "agentotel.mcp.server.name": SERVER,
-            "error.type": "-32601",
-            "rpc.response.status_code": "-32601",
-        }
+        assert attrs_of(span)["error.type"] == attrs_of(span)["rpc.response.status_code"] == "-32603"
         assert span.status.status_code is StatusCode.ERROR
-        assert span.status.description == "Method not found"
-        assert span.events == ()
+        assert span.status.description == "prompt store down"
 
 
 async def test_an_is_error_tool_result_is_a_tool_error_on_both_sides(mcp_cap: TelemetryCapture) -> None:
@@ -552,17 +600,20 @@ async def test_a_json_rpc_error_is_on_the_operation_metrics(mcp_cap: TelemetryCa
         with pytest.raises(MCPError):
             await client.get_prompt("review")
 
-    for name in ("mcp.client.operation.duration", "mcp.server.operation.duration"):
+    expected = {
+        "mcp.method.name": "prompts/get",
+        "gen_ai.prompt.name": "review",
+        "mcp.protocol.version": handshake_version(),
+        "rpc.response.status_code": "-32601",
+    }
+    for name, error in (
+        ("mcp.client.operation.duration", {"error.type": "-32601"}),
+        ("mcp.server.operation.duration", {}),
+    ):
         [point] = [
             p for p in mcp_cap.metric_points(name) if dict(p.attributes)["mcp.method.name"] == "prompts/get"
         ]
-        assert dict(point.attributes) == {
-            "mcp.method.name": "prompts/get",
-            "gen_ai.prompt.name": "review",
-            "mcp.protocol.version": handshake_version(),
-            "error.type": "-32601",
-            "rpc.response.status_code": "-32601",
-        }
+        assert dict(point.attributes) == {**expected, **error}
 
 
 async def test_a_session_without_a_handshake_records_no_session_duration(mcp_cap: TelemetryCapture) -> None:

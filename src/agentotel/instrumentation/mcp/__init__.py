@@ -34,10 +34,11 @@ It follows the MCP semantic conventions (semantic-conventions-genai ``docs/gen-a
 * The SDK's own spans (``MCP send ...`` and its middleware's SERVER span, made when a global SDK
   tracer provider is set) are switched off for every request we cover: one span per request per
   side, with or without a global provider.
-* Errors: a JSON-RPC error makes ``error.type`` and ``rpc.response.status_code`` its code
-  (``-32601``), the status description its message; a ``tools/call`` result with ``isError: true``
-  gives ``error.type`` = ``tool_error`` and is returned unchanged; another exception gives its
-  class name and propagates unchanged.
+* Errors: a JSON-RPC error response sets ``rpc.response.status_code`` to its code (``-32601``);
+  it is an error (``error.type`` the code, the status description its message) on the client, and
+  on the server unless the code says the caller sent a request it could not serve; a
+  ``tools/call`` result with ``isError: true`` gives ``error.type`` = ``tool_error`` and is
+  returned unchanged; another exception gives its class name and propagates unchanged.
 * Metrics: ``mcp.client.operation.duration``, ``mcp.server.operation.duration``,
   ``mcp.client.session.duration``, ``mcp.server.session.duration`` (seconds, the conventions'
   buckets; sessions only in protocol revisions that have them).

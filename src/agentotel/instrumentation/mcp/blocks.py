@@ -22,7 +22,9 @@ from opentelemetry.metrics import Histogram, Meter
 from opentelemetry.trace import Link, SpanKind
 
 from agentotel import semconv
+from agentotel._content import dumps
 from agentotel._lifecycle import Attributes, SpanLifecycle
+from agentotel._redact import redact
 from agentotel._telemetry import Telemetry
 from agentotel.agent._span import SpanBlock
 from agentotel.agent._tool import Tool
@@ -85,6 +87,17 @@ def session_attributes(protocol_version: str | None, transport: str | None) -> d
     if transport is not None:
         attrs[semconv.NETWORK_TRANSPORT] = transport
     return attrs
+
+
+def _prompt_variables(arguments: Mapping[Any, Any], limit: int) -> Attributes:
+    """``gen_ai.prompt.variable.<name>``: each argument of a ``prompts/get``, as a string
+    (model/mcp/spans.yaml: content, so only with content capture on), redacted and cut."""
+    return {
+        f"{semconv.GEN_AI_PROMPT_VARIABLE}.{name}": redact(value)[:limit]
+        if isinstance(value, str)
+        else dumps(value, limit)
+        for name, value in arguments.items()
+    }
 
 
 class MCPCall(SpanBlock):
@@ -172,6 +185,8 @@ class MCPCall(SpanBlock):
             attrs[semconv.GEN_AI_TOOL_NAME] = request.tool
         if request.prompt is not None:
             attrs[semconv.GEN_AI_PROMPT_NAME] = request.prompt
+            if layer.settings.capture.on_span and isinstance(request.arguments, Mapping):
+                attrs.update(_prompt_variables(request.arguments, layer.settings.content_max_length))
         if request.uri is not None:
             attrs[semconv.MCP_RESOURCE_URI] = request.uri
         if self.request_id is not None:
@@ -200,12 +215,15 @@ class MCPCall(SpanBlock):
     def _close(self, layer: Telemetry, exc: BaseException | None) -> None:
         error = extract.jsonrpc_error(exc) if exc is not None else None
         if error is not None:
-            # A JSON-RPC error: error.type and rpc.response.status_code are its code, the status
-            # description its message (mcp.md, "Client" / "Server": error.type note [1]).
+            # A JSON-RPC error response: rpc.response.status_code is its code; on the client every
+            # code is an error, on the server not those of a request it could not serve
+            # (model/mcp/common.yaml, mcp.client/server.status.attributes). An error's error.type
+            # is its code, the status description its message.
             code, message = error
             self.status_code = code
             self.set_attribute(semconv.RPC_RESPONSE_STATUS_CODE, code)
-            self._error_result = (code, message)
+            if self.side is SpanKind.CLIENT or code not in semconv.MCP_CALLER_FAULT_CODES:
+                self._error_result = (code, message)
             exc = None
         super()._close(layer, exc)
 

@@ -19,6 +19,8 @@ from agentotel import semconv
 _ENVELOPE = ("_meta", "resultType")
 _INVALID_PARAMS = "-32602"
 """The JSON-RPC code the SDK answers a request whose params fail validation with."""
+_LOCAL_CODES = (-32000, -32001)
+"""``CONNECTION_CLOSED`` and ``REQUEST_TIMEOUT``: the SDK raises them itself, no response carried them."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class Request:
     uri: str | None = None
     """``params.uri`` of a ``resources/read`` / ``subscribe`` / ``unsubscribe``."""
     arguments: Any = None
-    """``params.arguments`` of a ``tools/call`` (recorded only with content capture on)."""
+    """``params.arguments`` of a ``tools/call`` or ``prompts/get`` (recorded only with content
+    capture on: ``gen_ai.tool.call.arguments``, ``gen_ai.prompt.variable.<name>``)."""
 
     @property
     def target(self) -> str | None:
@@ -65,7 +68,7 @@ def request(method: Any, params: Any) -> Request:
     if method == semconv.MCP_TOOLS_CALL:
         return Request(method, tool=name, arguments=_read(params, "arguments"))
     if method == semconv.MCP_PROMPTS_GET:
-        return Request(method, prompt=name)
+        return Request(method, prompt=name, arguments=_read(params, "arguments"))
     if method in semconv.MCP_RESOURCE_METHODS:
         uri = _read(params, "uri")
         return Request(method, uri=str(uri) if uri is not None else None)
@@ -110,12 +113,16 @@ def result_content(result: Any) -> Any:
 
 
 def jsonrpc_error(exc: BaseException) -> tuple[str, str] | None:
-    """``(code, message)`` of the JSON-RPC error an exception stands for: an ``MCPError``'s
-    ``error``, or ``-32602`` for a pydantic ``ValidationError`` of the request's params (what the
-    SDK answers with); None for any other exception."""
+    """``(code, message)`` of the JSON-RPC error response an exception stands for: an
+    ``MCPError``'s ``error``, or ``-32602`` for a pydantic ``ValidationError`` of the request's
+    params (what the SDK answers with); None for any other exception, and for the SDK's own
+    closed-connection and timeout errors (no response carried them: a transport error, recorded as
+    any exception is)."""
     error = getattr(exc, "error", None)
     code, message = getattr(error, "code", None), getattr(error, "message", None)
     if isinstance(code, int) and not isinstance(code, bool):
+        if code in _LOCAL_CODES:
+            return None
         return str(code), message if isinstance(message, str) else ""
     kind = type(exc)
     if kind.__name__ == "ValidationError" and kind.__module__.startswith("pydantic"):
