@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -115,21 +116,36 @@ def _client_returned(block: MCPCall, session: Any, result: Any) -> None:
         block.learn_session_id(client_session_id(session))
 
 
-def send_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
-    """Wrapper of ``ClientSession.send_request``: one CLIENT span per request."""
-    instruments = MCPInstruments(layer.meter)
+def spanned(
+    boundary: Boundary,
+    make_block: Callable[[Any, Any, Any], MCPCall],
+    returned: Callable[[MCPCall, Any, Any], None] | None = None,
+    inject: bool = False,
+) -> Callable[..., Awaitable[Any]]:
+    """The one wrapper of every request method: the SDK's call inside the block ``make_block``
+    (``(instance, args, kwargs)``) opens, ``returned(block, instance, result)`` read after it;
+    ``inject`` puts the block's context into the request's ``params._meta``. With no block (a bug
+    of ours, suppressed instrumentation), the call goes as it came."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = boundary.call(None, _client_block, layer, instruments, instance, args, kwargs)
+        block = boundary.call(None, make_block, instance, args, kwargs)
         if block is None:
             return await wrapped(*args, **kwargs)
         async with block:
-            args, kwargs = boundary.call((args, kwargs), _with_trace_context, block, args, kwargs)
+            if inject:
+                args, kwargs = boundary.call((args, kwargs), _with_trace_context, block, args, kwargs)
             result = await wrapped(*args, **kwargs)
-            boundary.call(None, _client_returned, block, instance, result)
+            if returned is not None:
+                boundary.call(None, returned, block, instance, result)
         return result
 
     return wrapper
+
+
+def send_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
+    """Wrapper of ``ClientSession.send_request``: one CLIENT span per request."""
+    make = partial(_client_block, layer, MCPInstruments(layer.meter))
+    return spanned(boundary, make, _client_returned, inject=True)
 
 
 def _discover_block(
@@ -149,16 +165,7 @@ def _discover_block(
 
 def send_discover(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
     """Wrapper of ``ClientSession.send_discover``: the ``server/discover`` request's CLIENT span."""
-    instruments = MCPInstruments(layer.meter)
-
-    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = boundary.call(None, _discover_block, layer, instruments, instance, args, kwargs)
-        if block is None:
-            return await wrapped(*args, **kwargs)
-        async with block:
-            return await wrapped(*args, **kwargs)
-
-    return wrapper
+    return spanned(boundary, partial(_discover_block, layer, MCPInstruments(layer.meter)))
 
 
 # --- server ------------------------------------------------------------------------------------
@@ -226,18 +233,7 @@ def _server_returned(block: MCPCall, runner: Any, result: Any) -> None:
 
 def on_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
     """Wrapper of ``ServerRunner._on_request``: one SERVER span per inbound request."""
-    instruments = MCPInstruments(layer.meter)
-
-    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = boundary.call(None, _server_block, layer, instruments, instance, args, kwargs)
-        if block is None:
-            return await wrapped(*args, **kwargs)
-        async with block:
-            result = await wrapped(*args, **kwargs)
-            boundary.call(None, _server_returned, block, instance, result)
-        return result
-
-    return wrapper
+    return spanned(boundary, partial(_server_block, layer, MCPInstruments(layer.meter)), _server_returned)
 
 
 # --- the SDK's own spans -------------------------------------------------------------------------

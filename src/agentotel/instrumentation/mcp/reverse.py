@@ -12,6 +12,7 @@ operation" (mcp.md, "Client" / "Server").
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from opentelemetry.trace import SpanKind
@@ -20,7 +21,7 @@ from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.instrumentation.mcp import extract
 from agentotel.instrumentation.mcp.blocks import MCPCall, MCPInstruments, MCPRequest, Peer
-from agentotel.instrumentation.mcp.patch import bind_inbound, inbound_block
+from agentotel.instrumentation.mcp.patch import bind_inbound, inbound_block, spanned
 from agentotel.instrumentation.mcp.sessions import client_session_id, client_transport, connection_transport
 
 
@@ -48,16 +49,7 @@ def _outbound_block(
 
 def server_send_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
     """Wrapper of ``ServerSession.send_request``: one CLIENT span per server-to-client request."""
-    instruments = MCPInstruments(layer.meter)
-
-    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = boundary.call(None, _outbound_block, layer, instruments, instance, args, kwargs)
-        if block is None:
-            return await wrapped(*args, **kwargs)
-        async with block:
-            return await wrapped(*args, **kwargs)
-
-    return wrapper
+    return spanned(boundary, partial(_outbound_block, layer, MCPInstruments(layer.meter)))
 
 
 def _inbound_block(
@@ -76,13 +68,4 @@ def _inbound_block(
 
 def client_on_request(layer: Telemetry, boundary: Boundary) -> Callable[..., Awaitable[Any]]:
     """Wrapper of ``ClientSession._on_request``: one SERVER span per request from the server."""
-    instruments = MCPInstruments(layer.meter)
-
-    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        block = boundary.call(None, _inbound_block, layer, instruments, instance, args, kwargs)
-        if block is None:
-            return await wrapped(*args, **kwargs)
-        async with block:
-            return await wrapped(*args, **kwargs)
-
-    return wrapper
+    return spanned(boundary, partial(_inbound_block, layer, MCPInstruments(layer.meter)))
