@@ -23,9 +23,7 @@ def test_an_empty_description_is_none() -> None:
     assert extract.description(None) is None
 
 
-def test_a_step_event_names_its_agent_only_when_it_carries_one() -> None:
-    assert extract.step_event({"ctx": object(), "ev": "event"}) == "event"
-    assert extract.step_event({"messages": []}) is None
+def test_an_event_names_its_agent_only_when_it_carries_one() -> None:
     assert extract.agent_name(SimpleNamespace(current_agent_name="writer")) == "writer"
     assert extract.agent_name(SimpleNamespace(tool_name="get_weather")) is None
 

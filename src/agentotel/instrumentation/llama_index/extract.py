@@ -8,7 +8,6 @@ No OpenTelemetry here, and no LlamaIndex import: the classes to recognise are gi
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,11 +51,6 @@ def description(agent: Any) -> str | None:
     """An agent's ``description``, None when empty."""
     value = getattr(agent, "description", None)
     return value if isinstance(value, str) and value else None
-
-
-def step_event(arguments: Mapping[str, Any]) -> Any:
-    """The event a step span's function was called with (None for other spans)."""
-    return arguments.get(EVENT_ARGUMENT)
 
 
 def agent_name(event: Any) -> str | None:

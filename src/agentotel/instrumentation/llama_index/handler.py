@@ -49,6 +49,10 @@ from agentotel.instrumentation.llama_index.blocks import AgentRun, ToolRun, Work
 _AGENTS_MODULE = "llama_index.core.agent.workflow"
 
 
+class _NoEvent:
+    """No event is one of these: the tool-call event class until LlamaIndex's is loaded."""
+
+
 class _Run:
     """An agent or agent-workflow run: its block, the context of its children, the current
     agent's block and context (the run's own for a single agent)."""
@@ -114,6 +118,7 @@ class SpanHandler:
         self.release: Callable[[], None] | None = None
         self.open_spans: dict[str, Any] = {}  # the dispatcher's shutdown() drops these: none
         self._kinds: extract.Kinds | None = None
+        self._tool_call: type = _NoEvent  # LlamaIndex's ToolCall event class, once loaded
         self._runs: dict[str, _Run] = {}
         self._steps: dict[str, _Step] = {}
 
@@ -137,7 +142,14 @@ class SpanHandler:
         if instance is None:  # a workflow step is a function: its run is its parent span
             run = self._runs.get(parent_id) if parent_id is not None else None
             if run is not None:
-                self.boundary.call(None, self._step_start, run, id_, bound_args)
+                event = bound_args.arguments.get(extract.EVENT_ARGUMENT)
+                # Most steps of a single agent need nothing: their task has the agent's context.
+                if (
+                    run.multi
+                    or isinstance(event, self._tool_call)
+                    or otel_context.get_current() is not run.agent_ctx
+                ):
+                    self.boundary.call(None, self._step_start, run, id_, event)
             return
         if extract.RUN_ARGUMENT in bound_args.arguments:
             if self.telemetry is not None:
@@ -175,6 +187,7 @@ class SpanHandler:
         kinds = self._kinds
         if kinds is None and _AGENTS_MODULE in sys.modules:
             kinds = self._kinds = extract.Kinds.load()
+            self._tool_call = kinds.tool_call
         return kinds
 
     def _run_start(self, layer: Telemetry, id_: str, instance: Any) -> None:
@@ -206,16 +219,14 @@ class SpanHandler:
             run.block._finish(err)
 
     # --- steps -----------------------------------------------------------------------------------
-    def _step_start(self, run: _Run, id_: str, bound_args: Any) -> None:
-        event = extract.step_event(bound_args.arguments)
+    def _step_start(self, run: _Run, id_: str, event: Any) -> None:
         if run.multi:
             name = extract.agent_name(event)
             if name is not None and name != run.agent_name:
                 self._switch(run, name)
         ctx = run.agent_ctx
         tool: ToolRun | None = None
-        kinds = self._kinds
-        if kinds is not None and isinstance(event, kinds.tool_call):
+        if isinstance(event, self._tool_call):
             tool = ToolRun(event, run.layer)
             opened, ctx = _open(tool, ctx)
             if not opened:
