@@ -450,3 +450,22 @@ def test_a_code_act_agent_runs_its_code_as_an_execute_tool_call(
         (LLM, coder, CLIENT),
     ]
     assert llm_requests(fake) == 2
+
+
+def test_a_run_whose_events_the_app_streams_has_the_same_tree(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    fake.script(TOOL_THEN_ANSWER)
+    agent = weather_agent(fake, streaming=True, additional_kwargs={"stream_options": {"include_usage": True}})
+
+    async def streamed() -> tuple[list[str], Any]:
+        handler = agent.run(user_msg=QUESTION)
+        kinds = [type(event).__name__ async for event in handler.stream_events()]
+        return kinds, await handler
+
+    kinds, result = asyncio.run(streamed())
+
+    assert str(result) == ANSWER
+    assert {"AgentStream", "ToolCall", "ToolCallResult", "AgentOutput"} <= set(kinds)
+    assert tree(bridged) == TOOL_RUN_TREE
+    assert token_sums(bridged) == TOOL_RUN_TOKENS
