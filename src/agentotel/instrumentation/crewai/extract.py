@@ -79,6 +79,12 @@ def tool_description(tool: Any) -> str | None:
     description = getattr(tool, "description", None)
     if not isinstance(description, str) or not description:
         return None
+    return _authored_text(description)
+
+
+@functools.lru_cache(maxsize=256)
+def _authored_text(description: str) -> str | None:
+    """The authored part of a description CrewAI rendered for the model (read once per text)."""
     if _authored is not None:
         description = _authored(description)
     elif description.startswith(_COMPOSED):  # releases before 1.15.3 have no reader of their own

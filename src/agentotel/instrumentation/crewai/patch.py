@@ -40,9 +40,8 @@ STEP_TYPE_TASK = "task"
 
 CREW_KEY = otel_context.create_key("agentotel-crewai-crew")
 AGENT_KEY = otel_context.create_key("agentotel-crewai-agent")
-TOOL_KEY = otel_context.create_key("agentotel-crewai-tool")
-"""Context keys naming the crew, (agent, task) and tool whose block is open: the same object run
-again inside it (a retried task execution, a tool calling its own ``run``) makes no second span."""
+"""Context keys naming the crew and the (agent, task) whose block is open: the same one run again
+inside it (a retried task execution) makes no second span."""
 
 
 # --- blocks ----------------------------------------------------------------------------------------
@@ -97,7 +96,7 @@ class ToolRun(Tool):
     pending call of that name, so the next request, which carries its result, infers no second
     span. A ``ToolFailure`` it returns fails it as a raised exception would."""
 
-    __slots__ = ("tool",)
+    __slots__ = ()
     component = COMPONENT
 
     def __init__(self, tool: Any, arguments: Any, layer: Telemetry) -> None:
@@ -105,10 +104,6 @@ class ToolRun(Tool):
         super().__init__(
             name, semconv.TOOL_TYPE_FUNCTION, extract.tool_description(tool), None, arguments, layer
         )
-        self.tool = tool
-
-    def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
-        return otel_context.set_value(TOOL_KEY, self.tool, super()._extend(ctx))
 
     def _returned(self, value: Any) -> None:
         super()._returned(value)
@@ -173,22 +168,15 @@ def _sync_kickoff(
     return None  # inside an event loop ``kickoff`` returns ``kickoff_async(...)``, which is the run
 
 
-def _same_tool(tool: Any) -> bool:
-    return otel_context.get_value(TOOL_KEY) is tool
-
-
 def _tool(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
-    if _same_tool(tool):
-        return None
     arguments = extract.tool_arguments(args, kwargs) if layer.settings.capture.on_span else None
     return ToolRun(tool, arguments, layer)
 
 
 def _structured(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
-    # A structured tool made from a BaseTool runs that tool's own ``_run``: the BaseTool is the tool.
+    # A structured tool made from a BaseTool runs that tool's ``_run`` (never its wrapped ``run``):
+    # the BaseTool is the tool.
     original = getattr(tool, "_original_tool", None) or tool
-    if _same_tool(original) or _same_tool(tool):
-        return None
     arguments = extract.invoke_arguments(args, kwargs) if layer.settings.capture.on_span else None
     return ToolRun(original, arguments, layer)
 
