@@ -88,7 +88,9 @@ class AgentRun(Agent):
         self.key = (agent, task)
 
     def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
-        return otel_context.set_value(AGENT_KEY, self.key, super()._extend(ctx))
+        ctx = super()._extend(ctx)
+        # Only a task execution is retried inside itself (a kickoff has no task).
+        return ctx if self.key[1] is None else otel_context.set_value(AGENT_KEY, self.key, ctx)
 
 
 class ToolRun(Tool):
