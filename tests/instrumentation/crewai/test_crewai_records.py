@@ -144,8 +144,32 @@ def test_a_tool_failure_the_tool_returns_fails_its_span(
 
     [span] = named(bridged, "execute_tool flaky_weather")
     assert span.status.status_code is StatusCode.ERROR
-    assert span.status.description == "no station in Paris"
+    assert span.status.description == "tool_reported"  # its message quotes the city: content
     assert attrs_of(span)["error.type"] == "tool_error"
+    assert "Paris" not in all_text(bridged)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("crewai.tools.tool_failure") is None, reason="ToolFailure: crewai>=1.15.9"
+)
+def test_with_content_capture_on_a_returned_tool_failure_gives_its_message(
+    cap: TelemetryCapture, fake: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crewai.tools.tool_failure import ToolFailure
+
+    @tool("flaky_weather")
+    def flaky_weather(city: str) -> Any:
+        """Weather for a city (reports a failure)."""
+        return ToolFailure(message="no station in " + city)
+
+    monkeypatch.setenv(CAPTURE, "SPAN_ONLY")
+    fake.script([Reply.tool_call("flaky_weather", {"city": "Paris"}), Reply.text("Sorry.")])
+
+    with instrumented(cap, OpenAIInstrumentor, CrewAIInstrumentor):
+        crew_with(fake, flaky_weather).kickoff()
+
+    [span] = named(cap, "execute_tool flaky_weather")
+    assert span.status.description == "no station in Paris"
 
 
 def test_each_kickoff_is_one_run_in_the_run_store(

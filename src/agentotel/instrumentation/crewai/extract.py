@@ -105,11 +105,13 @@ def invoke_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
     return args[0] if args else kwargs.get("input")
 
 
-def tool_failure(result: Any) -> str | None:
-    """The message of a ``ToolFailure`` a tool returned (a failure it reports without raising,
-    such as its usage limit reached), None for any other result."""
+def tool_failure(result: Any) -> tuple[str, str] | None:
+    """A ``ToolFailure`` a tool returned (a failure it reports without raising, such as its usage
+    limit reached) -> (its reason, a category such as ``usage_limit``; its message), None for any
+    other result."""
     if _FAILURE is not None and isinstance(result, _FAILURE):
-        return str(result.message)
+        reason = getattr(result.reason, "value", result.reason)
+        return str(reason), str(result.message)
     return None
 
 

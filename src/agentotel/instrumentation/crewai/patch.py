@@ -96,7 +96,8 @@ class AgentRun(Agent):
 class ToolRun(Tool):
     """One run of a tool (``execute_tool {name the model calls it by}``). It claims the LLM's
     pending call of that name, so the next request, which carries its result, infers no second
-    span. A ``ToolFailure`` it returns fails it as a raised exception would."""
+    span. A ``ToolFailure`` it returns fails it (its message, which may quote the arguments, is
+    the status description only with content capture on; its reason category otherwise)."""
 
     __slots__ = ()
     component = COMPONENT
@@ -109,9 +110,12 @@ class ToolRun(Tool):
 
     def _returned(self, value: Any) -> None:
         super()._returned(value)
-        message = extract.tool_failure(value)
-        if message is not None:
-            self.mark_error_result(semconv.TOOL_RESULT_ERROR, message)
+        failure = extract.tool_failure(value)
+        if failure is not None:
+            reason, message = failure
+            self.mark_error_result(
+                semconv.TOOL_RESULT_ERROR, message if self.layer.settings.capture.on_span else reason
+            )
 
 
 class GuardRun(Guard):
