@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers import CREWAI_INSTALLED, LITELLM_INSTALLED
+from helpers import CREWAI_INSTALLED, LITELLM_INSTALLED, sdk_installed
 
 if not CREWAI_INSTALLED:
     pytest.skip("crewai is not installed: nox -s 'majors(crewai)'", allow_module_level=True)
@@ -58,6 +58,8 @@ ROUTES: dict[str, tuple[Callable[[FakeLLMServer], Any], str, str, str]] = {
 def route(request: pytest.FixtureRequest) -> str:
     if request.param == "litellm" and not LITELLM_INSTALLED:
         pytest.skip("LiteLLM is not installed (crewai[litellm])")
+    if request.param == "anthropic" and not sdk_installed("anthropic"):
+        pytest.skip("anthropic is not installed (crewai[anthropic])")
     return str(request.param)
 
 
