@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import re
 import subprocess
@@ -79,7 +80,7 @@ def _child(workload: str, mode: str, words: int, patch: str) -> None:
         def close(self) -> None:
             pass
 
-    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def request(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not w.stream:
             return response
         stream = object.__new__(stream_cls)
@@ -87,6 +88,12 @@ def _child(workload: str, mode: str, words: int, patch: str) -> None:
         stream.response = _Response()
         return stream
 
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._client.request(None, None)
+
+    # Through the client's request method, as the SDK's create goes: agentotel starts the span
+    # there (a call refused before it makes none), and wraps this stand-in when it instruments.
+    importlib.import_module(f"{w.provider}._base_client").SyncAPIClient.request = request
     cls.create = create
     if patch:
         exec(patch, {"__name__": "patch"})

@@ -20,23 +20,10 @@ from typing import Any
 
 from agentotel._safe import Boundary, OnResult, Start, _Call, _failed, _returned, _start
 
-
-class _Pending:
-    """A call noted by an operation's wrapper, started (``call``) once the SDK sends."""
-
-    __slots__ = ("args", "boundary", "call", "instance", "kwargs", "reached", "start")
-
-    def __init__(self, boundary: Boundary, start: Start, instance: Any, args: Any, kwargs: Any) -> None:
-        self.boundary = boundary
-        self.start = start
-        self.instance = instance
-        self.args = args
-        self.kwargs = kwargs
-        self.reached = False
-        self.call: _Call | None = None
-
-
-_PENDING: ContextVar[_Pending | None] = ContextVar("agentotel_pending_llm_call", default=None)
+# While an operation's wrapper runs: what to start (boundary, start, instance, args, kwargs) until
+# the SDK sends; then what was started (the call, or None when it did not start one), so retries and
+# nested requests do not start it again. A tuple, not an object: this is paid on every call.
+_PENDING: ContextVar[tuple[Any, ...] | _Call | None] = ContextVar("agentotel_pending_llm_call", default=None)
 
 
 def request_reached() -> Callable[..., Any]:
@@ -44,33 +31,37 @@ def request_reached() -> Callable[..., Any]:
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         pending = _PENDING.get()
-        if pending is not None and not pending.reached:
-            pending.reached = True  # retries and nested requests do not start it again
-            pending.call = _start(
-                pending.boundary, pending.start, pending.instance, pending.args, pending.kwargs
-            )
+        if pending.__class__ is tuple:
+            _PENDING.set(_start(*pending))
         return wrapped(*args, **kwargs)
 
     return wrapper
+
+
+def _started(token: Any) -> _Call | None:
+    """What the SDK's request method started (None if it was never reached, or started nothing);
+    the wrapper's value is reset."""
+    call = _PENDING.get()
+    _PENDING.reset(token)
+    return None if call.__class__ is tuple else call  # type: ignore[return-value]
 
 
 def sync_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Callable[..., Any]:
     """:func:`agentotel._safe.sync_wrapper` whose ``start`` runs when the SDK sends."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        pending = _Pending(boundary, start, instance, args, kwargs)
-        token = _PENDING.set(pending)
+        token = _PENDING.set((boundary, start, instance, args, kwargs))
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
-            _PENDING.reset(token)
-            if pending.call is not None:
-                _failed(boundary, pending.call, exc)
+            call = _started(token)
+            if call is not None:
+                _failed(boundary, call, exc)
             raise
-        _PENDING.reset(token)
-        if pending.call is None:
+        call = _started(token)
+        if call is None:
             return result
-        return _returned(boundary, pending.call, on_result, result)
+        return _returned(boundary, call, on_result, result)
 
     return wrapper
 
@@ -79,18 +70,17 @@ def async_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Call
     """The ``async`` twin of :func:`sync_wrapper`; it differs only by ``await``."""
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        pending = _Pending(boundary, start, instance, args, kwargs)
-        token = _PENDING.set(pending)
+        token = _PENDING.set((boundary, start, instance, args, kwargs))
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
-            _PENDING.reset(token)
-            if pending.call is not None:
-                _failed(boundary, pending.call, exc)
+            call = _started(token)
+            if call is not None:
+                _failed(boundary, call, exc)
             raise
-        _PENDING.reset(token)
-        if pending.call is None:
+        call = _started(token)
+        if call is None:
             return result
-        return _returned(boundary, pending.call, on_result, result)
+        return _returned(boundary, call, on_result, result)
 
     return wrapper
