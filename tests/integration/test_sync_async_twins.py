@@ -32,6 +32,8 @@ ALLOWED = {
     # own call. Every step around it is a shared helper (_start, _failed, _returned), and the
     # test checks that the two stay the same code but for ``await``.
     ("_safe.py", "sync_wrapper", "async_wrapper"),
+    # The same for a call that starts when the SDK sends (its steps are _raised and _done).
+    ("instrumentation/_deferred.py", "sync_wrapper", "async_wrapper"),
 }
 _SYNC_NAMES = {
     "__aenter__": "__enter__",

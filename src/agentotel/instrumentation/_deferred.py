@@ -46,6 +46,19 @@ def _started(token: Any) -> _Call | None:
     return None if call.__class__ is tuple else call  # type: ignore[return-value]
 
 
+def _raised(token: Any, boundary: Boundary, exc: BaseException) -> None:
+    """The SDK raised: the call fails if it was started, and is forgotten if it was not."""
+    call = _started(token)
+    if call is not None:
+        _failed(boundary, call, exc)
+
+
+def _done(token: Any, boundary: Boundary, on_result: OnResult, result: Any) -> Any:
+    """The SDK returned: the result as ``on_result`` makes it if the call was started."""
+    call = _started(token)
+    return result if call is None else _returned(boundary, call, on_result, result)
+
+
 def sync_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Callable[..., Any]:
     """:func:`agentotel._safe.sync_wrapper` whose ``start`` runs when the SDK sends."""
 
@@ -54,14 +67,9 @@ def sync_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Calla
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
-            call = _started(token)
-            if call is not None:
-                _failed(boundary, call, exc)
+            _raised(token, boundary, exc)
             raise
-        call = _started(token)
-        if call is None:
-            return result
-        return _returned(boundary, call, on_result, result)
+        return _done(token, boundary, on_result, result)
 
     return wrapper
 
@@ -74,13 +82,8 @@ def async_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Call
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
-            call = _started(token)
-            if call is not None:
-                _failed(boundary, call, exc)
+            _raised(token, boundary, exc)
             raise
-        call = _started(token)
-        if call is None:
-            return result
-        return _returned(boundary, call, on_result, result)
+        return _done(token, boundary, on_result, result)
 
     return wrapper
