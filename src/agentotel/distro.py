@@ -82,7 +82,7 @@ class AgentotelConfigurator(_OTelSDKConfigurator):
     def _configure(self, **kwargs: Any) -> None:
         from opentelemetry._logs import get_logger_provider
         from opentelemetry.metrics import get_meter_provider
-        from opentelemetry.sdk.environment_variables import OTEL_CONFIG_FILE
+        from opentelemetry.sdk import environment_variables as sdk_env
         from opentelemetry.trace import get_tracer_provider
 
         from agentotel import _exports, _shutdown, config
@@ -96,7 +96,9 @@ class AgentotelConfigurator(_OTelSDKConfigurator):
         where = _exports.set_defaulted(_DEFAULTED)
         # Track the exporters' results for /readyz and guard them (with a config file the SDK
         # ignores kwargs).
-        if not os.environ.get(OTEL_CONFIG_FILE):
+        # opentelemetry-sdk 1.42 has no config files (nor OTEL_CONFIG_FILE): kwargs always apply there.
+        config_file = getattr(sdk_env, "OTEL_CONFIG_FILE", None)
+        if not (config_file and os.environ.get(config_file)):
             kwargs.setdefault(
                 "export_span_processor",
                 lambda exporter, *args, **kw: _exports.watch_queue(

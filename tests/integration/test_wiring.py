@@ -66,6 +66,24 @@ def test_opentelemetry_instrument_attaches_both_processors(
     _assert_recorded(tmp_path)
 
 
+def test_our_configurator_on_an_sdk_without_config_files(tmp_path: Path) -> None:
+    """opentelemetry-sdk 1.42 (which crewai 1.15.0-1.15.20 pin) has no OTEL_CONFIG_FILE: our
+    configurator still sets the SDK up and wires both processors (it failed on that import)."""
+    script = (
+        "import runpy, sys\n"
+        "from agentotel.distro import AgentotelConfigurator\n"
+        "import opentelemetry.sdk.environment_variables as sdk_env\n"
+        "del sdk_env.OTEL_CONFIG_FILE  # as in opentelemetry-sdk 1.42 (the SDK's own modules loaded)\n"
+        "AgentotelConfigurator().configure()\n"
+        f"sys.argv = [{str(APP)!r}, 'opentelemetry-instrument']\n"
+        f"runpy.run_path({str(APP)!r}, run_name='__main__')\n"
+    )
+    done = _run([sys.executable, "-c", script], _env(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    _assert_recorded(tmp_path)
+
+
 @pytest.mark.parametrize("mode", ["instrument-providers", "set-later"])
 def test_providers_from_the_apps_code_get_both_processors(tmp_path: Path, mode: str) -> None:
     done = _run([sys.executable, str(APP), mode], _env(tmp_path))
