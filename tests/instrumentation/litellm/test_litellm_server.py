@@ -212,3 +212,24 @@ async def test_router_deployment_api_base_is_the_server(
         under = [s for s in attempts if s.parent is not None and s.parent.span_id == step.context.span_id]
         assert len(under) == 3
     assert len(fake_llm.requests) == 2
+
+
+async def test_base_url_is_the_server_and_wins_over_api_base(
+    litellm_instrumented: TelemetryCapture, flavour: str, fake_llm: FakeLLMServer
+) -> None:
+    # completion(base_url=...) is LiteLLM's other name for api_base, and wins over it (CrewAI
+    # passes api_base=None, base_url=<its endpoint>): the request goes to base_url.
+    unused = f"http://localhost:{closed_port()}/v1"
+    for given in ({}, {"api_base": unused}):
+        response = await complete(
+            flavour,
+            model=f"openai/{GPT}",
+            messages=user(QUESTION),
+            api_key=KEY,
+            base_url=fake_llm.openai_base_url,
+            **given,
+        )
+        assert response.choices[0].message.content == REPLY
+
+    assert len(fake_llm.requests) == 2
+    assert [server(span) for span in llm_spans(litellm_instrumented)] == [("127.0.0.1", fake_llm.port)] * 2

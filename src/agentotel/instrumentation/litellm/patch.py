@@ -37,8 +37,15 @@ _SDK_CLIENTS = (OpenAI, AsyncOpenAI)
 ROUTES_MAX = 256
 """How many routes :func:`route` keeps (then it starts over)."""
 ROUTES: dict[tuple[Any, ...], tuple[Any, Route]] = {}
-"""Routes read so far, by (model, custom_llm_provider, api_base, api_key, id of the client's base
+"""Routes read so far, by (model, custom_llm_provider, api_base or base_url, api_key, id of the client's base
 URL): the base URL object is kept in the entry, so its id cannot be reused meanwhile."""
+
+
+def _api_base(request: Mapping[str, Any]) -> Any:
+    """The base URL the request names: ``base_url`` (LiteLLM's other name for it, which wins
+    when given) or ``api_base``."""
+    given = request.get("base_url")
+    return request.get("api_base") if given is None else given
 
 
 class Route:
@@ -55,7 +62,7 @@ class Route:
             model, provider, key, base = litellm.get_llm_provider(
                 model=str(request.get("model") or ""),
                 custom_llm_provider=request.get("custom_llm_provider"),
-                api_base=request.get("api_base"),
+                api_base=_api_base(request),
                 api_key=request.get("api_key"),
             )
         except BadRequestError:
@@ -68,7 +75,7 @@ class Route:
         if client_url is not None:
             base = str(client_url)
         else:
-            base = request.get("api_base") or base or _DEFAULT_BASES.get(provider)
+            base = _api_base(request) or base or _DEFAULT_BASES.get(provider)
         self.attributes = extract.route_attributes(provider, model, base if isinstance(base, str) else None)
 
 
@@ -82,7 +89,7 @@ def route(request: Mapping[str, Any]) -> Route:
         key = (
             request.get("model"),
             request.get("custom_llm_provider"),
-            request.get("api_base"),
+            _api_base(request),
             request.get("api_key"),
             id(url),
         )
