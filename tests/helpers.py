@@ -10,14 +10,19 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -301,6 +306,52 @@ def stop_serving(httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=5)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def console_spans(stdout: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The lines an app printed and the spans the console exporter printed between them."""
+    lines: list[str] = []
+    spans: list[dict[str, Any]] = []
+    decoder = json.JSONDecoder()
+    text = stdout
+    while text:
+        text = text.lstrip()
+        if text.startswith("{"):
+            span, end = decoder.raw_decode(text)
+            spans.append(span)
+            text = text[end:]
+        elif text:
+            line, _, text = text.partition("\n")
+            lines.append(line)
+    return lines, spans
+
+
+def run_example(
+    example: str, *, drop: tuple[str, ...] = (), timeout: int = 180, **env: str
+) -> tuple[list[str], list[dict[str, Any]], str]:
+    """``examples/<example>`` offline under the real ``opentelemetry-instrument`` with the console
+    span exporter (no OTEL_*/AGENTOTEL_*/OPENAI_* variables of the caller's, nor those starting
+    with ``drop``; ``env`` added): the lines it printed, the spans and its stderr, once it exited 0."""
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOTEL_", "OPENAI_", *drop))
+    }
+    environ.update(AGENTOTEL_EXAMPLE_OFFLINE="1", PYTHONUNBUFFERED="1", **env)
+    exporters = ("--traces_exporter", "console", "--metrics_exporter", "none", "--logs_exporter", "none")
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "opentelemetry-instrument"), *exporters, sys.executable,
+         str(ROOT / "examples" / example)],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return (*console_spans(proc.stdout), proc.stderr)
 
 
 # List prices (USD per million tokens: input, output, cache read) of the models the tests call,
