@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from agentotel.instrumentation._base import AgentotelInstrumentor
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
@@ -306,6 +306,29 @@ def stop_serving(httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=5)
+
+
+class StartedSpans(SpanProcessor):
+    """The name of every span started (ended or not): a span never ended is never exported, but its
+    start already reached the run store and the audit log's processors."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.names.append(span.name)
+
+
+def recorded_metrics(cap: TelemetryCapture) -> list[str]:
+    """The names of the metrics with at least one data point."""
+    data = cap.metric_reader.get_metrics_data()
+    return sorted(
+        m.name
+        for rm in (data.resource_metrics if data else ())
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.data.data_points
+    )
 
 
 ROOT = Path(__file__).resolve().parent.parent

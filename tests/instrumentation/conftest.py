@@ -1,13 +1,15 @@
-"""Fixtures of the instrumentation tests (all providers): DEBUG logs, the async Anthropic client."""
+"""Fixtures of the instrumentation tests (all providers): DEBUG logs, the async Anthropic client,
+the names of the spans started."""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
-from helpers import FAKE_ANTHROPIC_KEY
+from helpers import FAKE_ANTHROPIC_KEY, StartedSpans
 
 from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
 
 
 @pytest.fixture
@@ -24,3 +26,11 @@ def async_anthropic_client(fake_llm: FakeLLMServer):  # type: ignore[no-untyped-
     return anthropic.AsyncAnthropic(
         base_url=fake_llm.anthropic_base_url, api_key=FAKE_ANTHROPIC_KEY, max_retries=0
     )
+
+
+@pytest.fixture
+def started(cap: TelemetryCapture) -> StartedSpans:
+    """Every span started on ``cap``'s provider (ended or not)."""
+    processor = StartedSpans()
+    cap.tracer_provider.add_span_processor(processor)
+    return processor

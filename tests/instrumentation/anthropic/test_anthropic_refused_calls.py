@@ -14,8 +14,16 @@ from typing import Any
 import anthropic
 import pytest
 from anthropic_helpers import MODEL
-from helpers import QUESTION, araised_by, assert_raised_outside_agentotel, instrumented, resolve, user
-from opentelemetry.sdk.trace import SpanProcessor
+from helpers import (
+    QUESTION,
+    StartedSpans,
+    araised_by,
+    assert_raised_outside_agentotel,
+    instrumented,
+    recorded_metrics,
+    resolve,
+    user,
+)
 
 from agentotel.instrumentation.anthropic import AnthropicInstrumentor
 from agentotel.testing import FakeLLMServer
@@ -27,35 +35,6 @@ requires_streaming_check = pytest.mark.skipif(
     reason="the SDK's 'Streaming is required' check of max_tokens: anthropic>=0.47.0",
 )
 TOO_MANY_TOKENS = 64_000  # a non-stream call the SDK refuses: it may take longer than 10 minutes
-
-
-class StartedSpans(SpanProcessor):
-    """The name of every span started (ended or not): a span never ended is never exported, but its
-    start already reached the run store and the audit log's processors."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        self.names.append(span.name)
-
-
-@pytest.fixture
-def started(cap: TelemetryCapture) -> StartedSpans:
-    processor = StartedSpans()
-    cap.tracer_provider.add_span_processor(processor)
-    return processor
-
-
-def recorded_metrics(cap: TelemetryCapture) -> list[str]:
-    data = cap.metric_reader.get_metrics_data()
-    return sorted(
-        m.name
-        for rm in (data.resource_metrics if data else ())
-        for sm in rm.scope_metrics
-        for m in sm.metrics
-        if m.data.data_points
-    )
 
 
 async def refused(client: Any, **kwargs: Any) -> BaseException:

@@ -17,13 +17,14 @@ from helpers import (
     EMBEDDING_MODEL,
     GPT,
     QUESTION,
+    StartedSpans,
     araised_by,
     assert_raised_outside_agentotel,
     instrumented,
+    recorded_metrics,
     resolve,
     user,
 )
-from opentelemetry.sdk.trace import SpanProcessor
 from packaging.version import Version
 from pydantic import BaseModel
 
@@ -40,35 +41,6 @@ requires_response_format_check = pytest.mark.skipif(
 
 class Weather(BaseModel):
     city: str
-
-
-class StartedSpans(SpanProcessor):
-    """The name of every span started (ended or not): a span never ended is never exported, but its
-    start already reached the run store and the audit log's processors."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        self.names.append(span.name)
-
-
-@pytest.fixture
-def started(cap: TelemetryCapture) -> StartedSpans:
-    processor = StartedSpans()
-    cap.tracer_provider.add_span_processor(processor)
-    return processor
-
-
-def recorded_metrics(cap: TelemetryCapture) -> list[str]:
-    data = cap.metric_reader.get_metrics_data()
-    return sorted(
-        m.name
-        for rm in (data.resource_metrics if data else ())
-        for sm in rm.scope_metrics
-        for m in sm.metrics
-        if m.data.data_points
-    )
 
 
 def chat_without_messages(client: Any) -> Any:
