@@ -159,6 +159,16 @@ class Bridge:
         return self.modes[0]
 
 
+def run_and_tool_tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[str, Mapping[str, float]]]:
+    """The tables of a bridge whose workloads are ``run`` (a run whose model answers at once) and
+    ``tool`` (a run with one tool call): per agent run, and per tool call (``tool`` minus ``run``)."""
+    tool = {m: per["tool"][m] - per["run"][m] for m in per["run"]}
+    return [
+        ("{unit} per agent run (a run whose model answers at once)", per["run"]),
+        ("{unit} per tool call (the tool run minus the plain run)", tool),
+    ]
+
+
 # --- child ---------------------------------------------------------------------------------------
 def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
     workload, mode = spec["workload"], spec["mode"]

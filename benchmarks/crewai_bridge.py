@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -43,7 +43,7 @@ from typing import Any
 # Named crewai_bridge.py, not crewai.py: this folder is first on sys.path, and a crewai.py here
 # would shadow the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bridge import Bridge, Floor, Plan, Telemetry, run
+from _bridge import Bridge, Floor, Plan, Telemetry, run, run_and_tool_tables
 
 ROLE = "forecaster"
 TOOL_DESCRIPTION = "Weather for a city."
@@ -175,14 +175,6 @@ def _build(workload: str, mode: str, telemetry: Telemetry) -> Callable[[], None]
     return call
 
 
-def _tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[str, Mapping[str, float]]]:
-    tool = {m: per["tool"][m] - per["run"][m] for m in per["run"]}
-    return [
-        ("{unit} per agent run (a run whose model answers at once)", per["run"]),
-        ("{unit} per tool call (the tool run minus the plain run)", tool),
-    ]
-
-
 BRIDGE = Bridge(
     description="CrewAI bridge vs. hand-written spans.",
     script=Path(__file__).resolve(),
@@ -191,7 +183,7 @@ BRIDGE = Bridge(
     expected=EXPECTED,
     plans=PLANS,
     build=_build,
-    tables=_tables,
+    tables=run_and_tool_tables,
     noun="run",
     column="value",
     width=14,

@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 # Named pydantic_ai_bridge.py, not pydantic_ai.py: this folder is first on sys.path, and a
 # pydantic_ai.py here would shadow the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bridge import Bridge, Floor, Plan, Telemetry, run
+from _bridge import Bridge, Floor, Plan, Telemetry, run, run_and_tool_tables
 from pydantic_ai import RunContext  # module level: the tool's annotations are resolved here
 
 EXPECTED = {
@@ -149,14 +149,6 @@ def _build(workload: str, mode: str, telemetry: Telemetry) -> Callable[[], None]
     return call
 
 
-def _tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[str, Mapping[str, float]]]:
-    tool = {m: per["tool"][m] - per["run"][m] for m in per["run"]}
-    return [
-        ("{unit} per agent run (a run whose model answers at once)", per["run"]),
-        ("{unit} per tool call (the tool run minus the plain run)", tool),
-    ]
-
-
 BRIDGE = Bridge(
     description="Pydantic AI bridge vs. hand-written spans.",
     script=Path(__file__).resolve(),
@@ -165,7 +157,7 @@ BRIDGE = Bridge(
     expected=EXPECTED,
     plans=PLANS,
     build=_build,
-    tables=_tables,
+    tables=run_and_tool_tables,
     noun="run",
     column="value",
     width=14,
