@@ -101,6 +101,10 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     component: ClassVar[str]
     requirements: ClassVar[Collection[str]]
     patches: ClassVar[Sequence[Patch]]
+    arms_on_import: ClassVar[str | None] = None
+    """For a framework that offers a hook of its own (a trace processor, a span handler) instead
+    of methods to wrap: the module whose import (now, if it is imported already) calls
+    :meth:`_arm`; :meth:`_after_uninstrument` undoes it."""
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.requirements
@@ -137,7 +141,9 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             register_post_import_hook(
                 partial(self._apply, self._armed, telemetry, boundary, tuple(patches)), package
             )
-        self._after_instrument(telemetry)
+        if self.arms_on_import is not None:
+            # Fires now if the app has imported the module already, else when it does.
+            register_post_import_hook(partial(self._arm_hook, self._armed, telemetry), self.arms_on_import)
         # Under opentelemetry-instrument this is our first chance to see the SDK provider the
         # configurator set (ours or another distro's): attach what the environment asks for.
         wire(kwargs.get("tracer_provider"), kwargs.get("meter_provider"), kwargs.get("logger_provider"))
@@ -185,8 +191,16 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._wrapped = []
         self._after_uninstrument()
 
-    def _after_instrument(self, telemetry: Telemetry) -> None:
-        """Hook for provider-specific set-up beyond method wrapping."""
+    def _arm_hook(self, armed: object, telemetry: Telemetry, _module: ModuleType) -> None:
+        """Post-import hook of ``arms_on_import``: :meth:`_arm`, unless uninstrument() came since
+        ``armed``; an error of ours is reported, never raised into the app's import."""
+        if armed is not self._armed:
+            return
+        boundary = telemetry.boundary(self.component)
+        boundary.call(None, self._arm, telemetry, boundary)
+
+    def _arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
+        """Register with the framework (``arms_on_import``)."""
 
     def _after_uninstrument(self) -> None:
         """Hook undoing :meth:`_after_instrument`."""

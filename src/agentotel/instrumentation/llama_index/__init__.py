@@ -51,10 +51,7 @@ from __future__ import annotations
 
 import importlib
 from functools import partial
-from types import ModuleType
 from typing import Any, ClassVar
-
-from wrapt import register_post_import_hook
 
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
@@ -81,17 +78,7 @@ class LlamaIndexInstrumentor(AgentotelInstrumentor):
     component = "llama_index"
     requirements = _instruments
     patches: ClassVar[tuple[Patch, ...]] = ()
-
-    def _after_instrument(self, telemetry: Telemetry) -> None:
-        # Fires now if the app has imported llama_index.core already, else when it does.
-        register_post_import_hook(partial(self._install, self._armed, telemetry), "llama_index.core")
-
-    def _install(self, armed: object, telemetry: Telemetry, _module: ModuleType) -> None:
-        """Post-import hook: arm the handler, unless uninstrument() came since ``armed``."""
-        if armed is not self._armed:
-            return
-        boundary = telemetry.boundary(self.component)
-        boundary.call(None, self._arm, telemetry, boundary)
+    arms_on_import = "llama_index.core"
 
     def _arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
         from agentotel.instrumentation.llama_index.handler import SpanHandler

@@ -53,11 +53,7 @@ Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, ``AGENTOTEL
 
 from __future__ import annotations
 
-from functools import partial
-from types import ModuleType
 from typing import Any, ClassVar
-
-from wrapt import register_post_import_hook
 
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
@@ -71,17 +67,7 @@ class OpenAIAgentsInstrumentor(AgentotelInstrumentor):
     component = "openai_agents"
     requirements = _instruments
     patches: ClassVar[tuple[Patch, ...]] = ()
-
-    def _after_instrument(self, telemetry: Telemetry) -> None:
-        # Fires now if the app has imported ``agents`` already, else when it does.
-        register_post_import_hook(partial(self._install, self._armed, telemetry), "agents")
-
-    def _install(self, armed: object, telemetry: Telemetry, _module: ModuleType) -> None:
-        """Post-import hook: arm the bridge, unless uninstrument() came since ``armed``."""
-        if armed is not self._armed:
-            return
-        boundary = telemetry.boundary(self.component)
-        boundary.call(None, self._arm, telemetry, boundary)
+    arms_on_import = "agents"
 
     def _arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
         from agents.tracing import add_trace_processor, get_trace_provider
