@@ -16,15 +16,23 @@ from agentotel.testing._capture import TelemetryCapture
 
 
 @pytest.fixture(autouse=True)
-def _sdk_export_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+def _sdk_export_offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The SDK's default exporter posts to OpenAI's backend only with a key: none here (it logs
-    that it skips the export). Its tracing stays on: the bridge reads it."""
+    that it skips the export). Its tracing stays on: the bridge reads it.
+
+    After each test the SDK's processors are flushed here, so its background exporter thread has
+    nothing left to export (and to log a warning about) while a later test on this worker
+    checks its own log records."""
     for name in (
         "OPENAI_API_KEY",
         "OPENAI_AGENTS_DISABLE_TRACING",
         "OPENAI_AGENTS_TRACE_INCLUDE_SENSITIVE_DATA",
     ):
         monkeypatch.delenv(name, raising=False)
+    yield
+    from agents.tracing import get_trace_provider
+
+    get_trace_provider().force_flush()
 
 
 @pytest.fixture
