@@ -33,6 +33,7 @@ See ``benchmarks/README.md``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shlex
@@ -70,6 +71,22 @@ WORKLOADS: dict[str, Workload] = {
     "litellm_completion_stream": Workload("litellm", True, "litellm-stream"),
     "botocore_other": Workload("aws", False, "botocore-other"),
 }
+# Providers measured by a module of their own, ``benchmarks/_bench_<provider>.py`` (the providers of
+# issue 17). Each defines ``WORKLOADS`` (name -> ``(provider, stream, label)``) and three functions
+# with the roles of the branches below: ``setup(http_client) -> (instrumentor, client)`` (the SDK
+# client on the in-process fake API; ``http_client`` is :func:`_http_client`), ``calls(stream,
+# client)`` (the application's call) and ``floor(workload, stream, client, tracer_provider,
+# meter_provider)`` (its semconv floor). A module that is not there yet is left out.
+PLUGIN_PROVIDERS = ("mistral", "cohere", "ollama", "groq")
+_PLUGINS: dict[str, Any] = {}
+for _name in PLUGIN_PROVIDERS:
+    try:
+        _PLUGINS[_name] = importlib.import_module(f"_bench_{_name}")
+    except ModuleNotFoundError as _missing:
+        if _missing.name != f"_bench_{_name}":
+            raise
+    else:
+        WORKLOADS.update({w: Workload(*spec) for w, spec in _PLUGINS[_name].WORKLOADS.items()})
 MODES = ("none", "semconv", "agentotel")
 TARGET_PLAIN = 1.15
 TARGET_STREAM = 1.30
@@ -178,7 +195,9 @@ def _build_call(workload: str, mode: str) -> _Setup:
     if os.environ.get(_PRICED_ENV):
         os.environ["AGENTOTEL_PRICING_FILE"] = os.environ[_PRICED_ENV]
     instrumentor: Any = None
-    if provider == "gemini":
+    if provider in _PLUGINS:
+        instrumentor, client = _PLUGINS[provider].setup(_http_client)
+    elif provider == "gemini":
         from google import genai
 
         from agentotel.instrumentation.google_genai import GoogleGenAIInstrumentor
@@ -207,7 +226,9 @@ def _build_call(workload: str, mode: str) -> _Setup:
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     else:
         instrumentor = None
-    if mode == "semconv":
+    if mode == "semconv" and provider in _PLUGINS:
+        call = _PLUGINS[provider].floor(workload, stream, client, tracer_provider, meter_provider)
+    elif mode == "semconv":
         call = _floor(workload, client, tracer_provider, meter_provider)
     else:
         call = _calls(provider, stream, client)
@@ -216,6 +237,8 @@ def _build_call(workload: str, mode: str) -> _Setup:
 
 def _calls(provider: str, stream: bool, client: Any) -> Callable[[], object]:
     """The application's call, the same in every mode (a stream is read to its end)."""
+    if provider in _PLUGINS:
+        return _PLUGINS[provider].calls(stream, client)  # type: ignore[no-any-return]
     messages = [{"role": "user", "content": PROMPT}]
     if provider == "gemini":
         models = client.models
