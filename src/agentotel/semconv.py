@@ -71,6 +71,13 @@ OPENAI_REQUEST_SERVICE_TIER: Final = _o.OPENAI_REQUEST_SERVICE_TIER
 OPENAI_RESPONSE_SERVICE_TIER: Final = _o.OPENAI_RESPONSE_SERVICE_TIER
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = _o.OPENAI_RESPONSE_SYSTEM_FINGERPRINT
 
+GROQ_USAGE_QUEUE_TIME: Final = "groq.usage.queue_time"
+"""Seconds (a float, unit ``s``) the request waited in Groq's queue before processing: the
+response's ``usage.queue_time`` (a stream's from ``x_groq.usage``)."""
+GROQ_REQUEST_ID: Final = "groq.request.id"
+"""Groq's id of the request (``x_groq.id``, ``req_...``), the one its support asks for; not the
+completion's id (``gen_ai.response.id``)."""
+
 SERVER_ADDRESS: Final = _s.SERVER_ADDRESS
 SERVER_PORT: Final = _s.SERVER_PORT
 ERROR_TYPE: Final = _e.ERROR_TYPE
