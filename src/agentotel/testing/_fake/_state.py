@@ -10,7 +10,7 @@ from .._script import Reply, Script
 
 __all__ = ["FakeLLM", "FakeResponse", "count_tokens"]
 
-_STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream")
+_STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream", "application/x-ndjson")
 
 
 def count_tokens(text: str) -> int:
@@ -39,7 +39,7 @@ class FakeResponse:
 
     @property
     def is_stream(self) -> bool:
-        # SSE, or the AWS binary event stream (Bedrock).
+        # SSE, the AWS binary event stream (Bedrock), or NDJSON lines (Ollama).
         return self.headers.get("content-type", "").startswith(_STREAM_TYPES)
 
 
