@@ -14,6 +14,7 @@ from . import (
     azure_openai_chat,
     bedrock_runtime,
     google_genai_content,
+    ollama_api,
     openai_chat,
     openai_embeddings,
     openai_responses,
@@ -32,6 +33,7 @@ WIRES: tuple[Wire, ...] = (
     bedrock_runtime.WIRE,
     google_genai_content.WIRE,
     azure_openai_chat.WIRE,
+    ollama_api.WIRE,
 )
 
 
