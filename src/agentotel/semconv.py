@@ -90,6 +90,8 @@ OP_CHAT: Final = "chat"
 OP_EMBEDDINGS: Final = "embeddings"
 OP_GENERATE_CONTENT: Final = "generate_content"
 """Gemini ``generateContent`` (the conventions' name for multimodal content generation)."""
+OP_TEXT_COMPLETION: Final = "text_completion"
+"""A completion-style call (prompt in, text out): Ollama's ``/api/generate``."""
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
@@ -133,6 +135,9 @@ PROVIDER_LITELLM_AWS_BEDROCK: Final = "aws.bedrock"
 PROVIDER_AZURE_AI_INFERENCE: Final = "azure.ai.inference"
 PROVIDER_COHERE: Final = "cohere"
 PROVIDER_IBM_WATSONX: Final = "ibm.watsonx.ai"
+PROVIDER_OLLAMA: Final = "ollama"
+"""Ollama (not yet in the conventions' ``gen_ai.provider.name`` registry: our value, lower case as
+the registry's are)."""
 
 TOKEN_INPUT: Final = "input"
 TOKEN_OUTPUT: Final = "output"
@@ -264,6 +269,18 @@ STREAM_EXHAUSTED: Final = "exhausted"
 STREAM_CLOSED: Final = "closed"
 STREAM_ABANDONED: Final = "abandoned"
 STREAM_ERROR: Final = "error"
+
+# --- ollama.* attributes (ours: the conventions have none for Ollama) ---------------------------
+# The server's own timings of one call, in seconds (Ollama reports nanoseconds; converted so they
+# read like the conventions' durations): where the time of a local model went.
+OLLAMA_TOTAL_DURATION: Final = "ollama.total_duration"
+"""The server's whole time for the request (``total_duration``), seconds."""
+OLLAMA_LOAD_DURATION: Final = "ollama.load_duration"
+"""Time spent loading the model into memory (``load_duration``; near zero when already loaded), seconds."""
+OLLAMA_PROMPT_EVAL_DURATION: Final = "ollama.prompt_eval_duration"
+"""Time spent evaluating the prompt (``prompt_eval_duration``), seconds."""
+OLLAMA_EVAL_DURATION: Final = "ollama.eval_duration"
+"""Time spent generating the output tokens (``eval_duration``), seconds."""
 
 # --- log events ----------------------------------------------------------------------------------
 EVENT_AUDIT: Final = "agentotel.audit"
