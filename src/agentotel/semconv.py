@@ -78,6 +78,10 @@ GROQ_REQUEST_ID: Final = "groq.request.id"
 """Groq's id of the request (``x_groq.id``, ``req_...``), the one its support asks for; not the
 completion's id (``gen_ai.response.id``)."""
 
+COHERE_USAGE_SEARCH_UNITS: Final = "cohere.usage.search_units"
+"""Cohere's billed search units of a call (``billed_units.search_units``: what a rerank is billed
+by; one unit is a query with up to 100 documents)."""
+
 SERVER_ADDRESS: Final = _s.SERVER_ADDRESS
 SERVER_PORT: Final = _s.SERVER_PORT
 ERROR_TYPE: Final = _e.ERROR_TYPE
@@ -92,6 +96,9 @@ OP_GENERATE_CONTENT: Final = "generate_content"
 """Gemini ``generateContent`` (the conventions' name for multimodal content generation)."""
 OP_TEXT_COMPLETION: Final = "text_completion"
 """A completion-style call (prompt in, text out): Ollama's ``/api/generate``."""
+OP_RERANK: Final = "rerank"
+"""Cohere ``/v2/rerank`` (documents scored against a query): no convention value describes it, and
+``embeddings`` would mix it into embeddings dashboards; the operation name is an open enum."""
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
