@@ -14,6 +14,8 @@ from . import (
     azure_openai_chat,
     bedrock_runtime,
     google_genai_content,
+    groq_chat,
+    mistral_chat,
     ollama_api,
     openai_chat,
     openai_embeddings,
@@ -32,7 +34,9 @@ WIRES: tuple[Wire, ...] = (
     anthropic_messages.WIRE,
     bedrock_runtime.WIRE,
     google_genai_content.WIRE,
+    groq_chat.WIRE,
     azure_openai_chat.WIRE,
+    mistral_chat.WIRE,
     ollama_api.WIRE,
 )
 
