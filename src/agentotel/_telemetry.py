@@ -57,6 +57,8 @@ class Telemetry:
         logger_provider: LoggerProvider | None = None,
     ) -> None:
         self.settings = settings
+        self.conventions = semconv.conventions(settings.gen_ai_latest)
+        """The convention names of this holder's mode, chosen once (never per call)."""
         self._providers = (_weak(tracer_provider), _weak(meter_provider), _weak(logger_provider))
         self.tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__, tracer_provider)
         self.meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)

@@ -28,6 +28,11 @@ TOOL_PENDING_MAX: Final = "AGENTOTEL_TOOL_PENDING_MAX"
 """Tool calls remembered while waiting for their result, for inferred tool spans (default 1000)."""
 TOOL_PENDING_TTL: Final = "AGENTOTEL_TOOL_PENDING_TTL"
 """Seconds a pending tool call is remembered (default 600); older ones get no inferred span."""
+SEMCONV_STABILITY_OPT_IN: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
+"""Comma-separated opt-ins shared with the OpenTelemetry instrumentations; with
+``gen_ai_latest_experimental`` among them, agentotel records the latest GenAI conventions instead
+of those of semantic-conventions v1.41.1 (default: unset, v1.41.1). Other values are other
+instrumentations' and are ignored. Read once, when agentotel's telemetry is set up."""
 # --- audit log (agentotel.processors.AuditSpanProcessor) ----------------------------------------
 AUDIT_PATH: Final = "AGENTOTEL_AUDIT_PATH"
 """JSON Lines audit file; setting it attaches the audit processor under opentelemetry-instrument."""
@@ -93,6 +98,8 @@ SENTRY_DSN: Final = "SENTRY_DSN"
 ANTHROPIC_OPEN_TELEMETRY: Final = "ANTHROPIC_OPEN_TELEMETRY"
 """The anthropic SDK's own switch for its built-in spans (read by the SDK, not by us)."""
 
+GEN_AI_LATEST_EXPERIMENTAL: Final = "gen_ai_latest_experimental"
+"""The ``OTEL_SEMCONV_STABILITY_OPT_IN`` value that selects the latest GenAI conventions."""
 DEFAULT_CONTENT_MAX_LENGTH: Final = 16384
 DEFAULT_METRIC_CARDINALITY_LIMIT: Final = 100
 DEFAULT_TOOL_PENDING_MAX: Final = 1000
@@ -147,6 +154,14 @@ def _capture_mode(raw: str | None) -> CaptureMode:
                 accepted,
             )
         return CaptureMode.NO_CONTENT
+
+
+def gen_ai_latest(raw: str | None) -> bool:
+    """True when the ``OTEL_SEMCONV_STABILITY_OPT_IN`` value ``raw`` (comma-separated, any case,
+    spaces allowed) holds ``gen_ai_latest_experimental``."""
+    if not raw:
+        return False
+    return any(part.strip().lower() == GEN_AI_LATEST_EXPERIMENTAL for part in raw.split(","))
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -216,6 +231,8 @@ class Settings:
     tool_pending_max: int = DEFAULT_TOOL_PENDING_MAX
     tool_pending_ttl: int = DEFAULT_TOOL_PENDING_TTL
     pricing_file: str | None = None
+    gen_ai_latest: bool = False
+    """The latest GenAI conventions (``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -228,4 +245,5 @@ class Settings:
             tool_pending_max=_positive_int(env, TOOL_PENDING_MAX, DEFAULT_TOOL_PENDING_MAX),
             tool_pending_ttl=_positive_int(env, TOOL_PENDING_TTL, DEFAULT_TOOL_PENDING_TTL),
             pricing_file=env.get(PRICING_FILE) or None,
+            gen_ai_latest=gen_ai_latest(env.get(SEMCONV_STABILITY_OPT_IN)),
         )

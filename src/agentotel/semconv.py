@@ -7,6 +7,7 @@ string literal: import it from here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _g
@@ -311,3 +312,165 @@ AGENTOTEL_USAGE_INVALID: Final = "agentotel.usage.invalid"
 number, or above 2**63-1), left out of the span, the token metric and the cost."""
 WORKFLOW_FORK: Final = "fork"
 """``gen_ai.workflow.name`` of the root span ``agentotel.fork_run`` starts."""
+
+# --- the two convention modes (issue 16) ------------------------------------------------------------
+# Default: the GenAI conventions of semantic-conventions v1.41.1 (the names above). With
+# ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``: the latest GenAI conventions
+# (semantic-conventions-genai, docs/gen-ai/non-normative/migration.md @32c328e). The names below
+# exist in the latest conventions only; :class:`Conventions` holds every name that differs.
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+GEN_AI_TOKEN_MODALITY: Final = "gen_ai.token.modality"
+TOKEN_MODALITY_UNKNOWN: Final = "unknown"
+"""The modality the usage counters report tokens under when the provider does not break usage
+down by modality (gen-ai-token-metrics.md: "SHOULD report the tokens under the `unknown` modality")."""
+GEN_AI_AGENT_VERSION: Final = _g.GEN_AI_AGENT_VERSION
+GEN_AI_GUARDRAIL_COMPONENT_NAME: Final = "gen_ai.guardrail.component.name"
+GEN_AI_GUARDRAIL_RESULT_TYPE: Final = "gen_ai.guardrail.result.type"
+GEN_AI_GUARDRAIL_RESULT_VALUE: Final = "gen_ai.guardrail.result.value"
+GEN_AI_GUARDRAIL_RESULT_REASON: Final = "gen_ai.guardrail.result.reason"
+GUARDRAIL_RESULT_TYPE_OUTCOME: Final = "outcome"
+"""``gen_ai.guardrail.result.type`` of an ``agentotel.guard``: its native result is its outcome
+(``allowed``, ``flagged``, ``blocked``), recorded as it is (no verdict inferred)."""
+OP_APPLY_GUARDRAIL: Final = "apply_guardrail"
+AGENTOTEL_AGENT_ID: Final = "agentotel.agent.id"
+"""``agentotel.agent(agent_id=...)`` in latest mode, where the in-process ``invoke_agent`` span
+has no ``gen_ai.agent.id`` (#242: a stable hosted-agent identifier only)."""
+EVENT_GUARDRAIL_RESULT: Final = "gen_ai.guardrail.result"
+EVENT_OPERATION_EXCEPTION: Final = "gen_ai.client.operation.exception"
+GEN_AI_CLIENT_INFERENCE_DURATION: Final = "gen_ai.client.inference.duration"
+GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.inference.time_to_first_chunk"
+GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.inference.time_per_output_chunk"
+GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS: Final = "gen_ai.client.inference.usage.input_tokens"
+GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS: Final = "gen_ai.client.inference.usage.output_tokens"
+GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS: Final = (
+    "gen_ai.client.inference.usage.cache_read.input_tokens"
+)
+GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = (
+    "gen_ai.client.inference.usage.cache_write.input_tokens"
+)
+GEN_AI_CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS: Final = (
+    "gen_ai.client.inference.usage.reasoning.output_tokens"
+)
+GEN_AI_CLIENT_INFERENCE_OPERATION_INPUT_TOKENS: Final = "gen_ai.client.inference.operation.input_tokens"
+GEN_AI_CLIENT_INFERENCE_OPERATION_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_tokens"
+GEN_AI_CLIENT_EMBEDDINGS_DURATION: Final = "gen_ai.client.embeddings.duration"
+GEN_AI_CLIENT_EMBEDDINGS_OPERATION_INPUT_TOKENS: Final = "gen_ai.client.embeddings.operation.input_tokens"
+GEN_AI_INVOKE_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
+GEN_AI_INVOKE_AGENT_INFERENCE_CALLS: Final = "gen_ai.invoke_agent.inference_calls"
+GEN_AI_INVOKE_AGENT_TOOL_CALLS: Final = "gen_ai.invoke_agent.tool_calls"
+GEN_AI_EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
+GEN_AI_INVOKE_WORKFLOW_DURATION: Final = "gen_ai.invoke_workflow.duration"
+INVOKE_AGENT_DURATION_BUCKETS: Final = (
+    0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
+)  # fmt: skip
+INVOKE_AGENT_CALL_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128)
+"""``gen_ai.invoke_agent.inference_calls`` / ``.tool_calls``."""
+INVOKE_WORKFLOW_DURATION_BUCKETS: Final = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The names (and bucket lists) that differ between the two modes; None: not in this mode.
+
+    The telemetry holder picks one instance, :data:`V1_41_1` or :data:`LATEST`, when it is built
+    (``Telemetry.conventions``); nothing reads the mode per call. Names the same in both modes are
+    the constants above.
+    """
+
+    latest: bool
+    usage_cache_write: str
+    """Span attribute of the input tokens written to the provider's cache."""
+    op_guardrail: str
+    """``gen_ai.operation.name`` (and span name's first word) of ``agentotel.guard``."""
+    agent_id: str
+    """Attribute ``agentotel.agent(agent_id=...)`` is recorded under on ``invoke_agent``."""
+    inference_duration: str
+    embeddings_duration: str
+    time_to_first_chunk: str
+    time_per_output_chunk: str
+    token_usage: str | None
+    """v1.41.1: the one token histogram (with ``gen_ai.token.type``), inference and embeddings."""
+    usage_input_tokens: str | None
+    usage_output_tokens: str | None
+    usage_cache_read_input_tokens: str | None
+    usage_cache_write_input_tokens: str | None
+    usage_reasoning_output_tokens: str | None
+    operation_input_tokens: str | None
+    operation_output_tokens: str | None
+    embeddings_input_tokens: str | None
+    tool_duration: str
+    tool_duration_buckets: tuple[float, ...]
+    workflow_duration: str
+    workflow_duration_buckets: tuple[float, ...]
+    agent_duration: str
+    agent_duration_buckets: tuple[float, ...]
+    plan_duration: str
+    """No convention metric for plans in either mode: ``agentotel.workflow.duration``."""
+    agent_inference_calls: str | None
+    agent_tool_calls: str | None
+
+
+V1_41_1: Final = Conventions(
+    latest=False,
+    usage_cache_write=GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    op_guardrail=OP_GUARDRAIL,
+    agent_id=GEN_AI_AGENT_ID,
+    inference_duration=GEN_AI_CLIENT_OPERATION_DURATION,
+    embeddings_duration=GEN_AI_CLIENT_OPERATION_DURATION,
+    time_to_first_chunk=GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+    time_per_output_chunk=GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+    token_usage=GEN_AI_CLIENT_TOKEN_USAGE,
+    usage_input_tokens=None,
+    usage_output_tokens=None,
+    usage_cache_read_input_tokens=None,
+    usage_cache_write_input_tokens=None,
+    usage_reasoning_output_tokens=None,
+    operation_input_tokens=None,
+    operation_output_tokens=None,
+    embeddings_input_tokens=None,
+    tool_duration=TOOL_DURATION,
+    tool_duration_buckets=AGENT_DURATION_BUCKETS,
+    workflow_duration=WORKFLOW_DURATION,
+    workflow_duration_buckets=AGENT_DURATION_BUCKETS,
+    agent_duration=WORKFLOW_DURATION,
+    agent_duration_buckets=AGENT_DURATION_BUCKETS,
+    plan_duration=WORKFLOW_DURATION,
+    agent_inference_calls=None,
+    agent_tool_calls=None,
+)
+"""semantic-conventions v1.41.1 (the default)."""
+
+LATEST: Final = Conventions(
+    latest=True,
+    usage_cache_write=GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    op_guardrail=OP_APPLY_GUARDRAIL,
+    agent_id=AGENTOTEL_AGENT_ID,
+    inference_duration=GEN_AI_CLIENT_INFERENCE_DURATION,
+    embeddings_duration=GEN_AI_CLIENT_EMBEDDINGS_DURATION,
+    time_to_first_chunk=GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK,
+    time_per_output_chunk=GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK,
+    token_usage=None,
+    usage_input_tokens=GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
+    usage_output_tokens=GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
+    usage_cache_read_input_tokens=GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS,
+    usage_cache_write_input_tokens=GEN_AI_CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    usage_reasoning_output_tokens=GEN_AI_CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS,
+    operation_input_tokens=GEN_AI_CLIENT_INFERENCE_OPERATION_INPUT_TOKENS,
+    operation_output_tokens=GEN_AI_CLIENT_INFERENCE_OPERATION_OUTPUT_TOKENS,
+    embeddings_input_tokens=GEN_AI_CLIENT_EMBEDDINGS_OPERATION_INPUT_TOKENS,
+    tool_duration=GEN_AI_EXECUTE_TOOL_DURATION,
+    tool_duration_buckets=DURATION_BUCKETS,
+    workflow_duration=GEN_AI_INVOKE_WORKFLOW_DURATION,
+    workflow_duration_buckets=INVOKE_WORKFLOW_DURATION_BUCKETS,
+    agent_duration=GEN_AI_INVOKE_AGENT_DURATION,
+    agent_duration_buckets=INVOKE_AGENT_DURATION_BUCKETS,
+    plan_duration=WORKFLOW_DURATION,
+    agent_inference_calls=GEN_AI_INVOKE_AGENT_INFERENCE_CALLS,
+    agent_tool_calls=GEN_AI_INVOKE_AGENT_TOOL_CALLS,
+)
+"""The latest GenAI conventions (``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``)."""
+
+
+def conventions(latest: bool) -> Conventions:
+    """:data:`LATEST` or :data:`V1_41_1`."""
+    return LATEST if latest else V1_41_1
