@@ -219,7 +219,46 @@ EXPOSED = frozenset(
     [f"{h}{suffix}" for h in HISTOGRAMS for suffix in ("_bucket", "_count", "_sum")] + [*COUNTERS, *GAUGES]
 )
 
+# The same under OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental (docs/conventions.md): the
+# GenAI client metrics renamed and split, the token counters, the agent/tool/workflow metrics of
+# the conventions in place of agentotel.tool.duration (agentotel.workflow.duration stays, for plans).
+_RENAMED = {
+    "gen_ai_client_token_usage",
+    "gen_ai_client_operation_duration_seconds",
+    "gen_ai_client_operation_time_to_first_chunk_seconds",
+    "gen_ai_client_operation_time_per_output_chunk_seconds",
+    "agentotel_tool_duration_seconds",
+}
+HISTOGRAMS_LATEST = (
+    "gen_ai_client_inference_duration_seconds",
+    "gen_ai_client_inference_time_to_first_chunk_seconds",
+    "gen_ai_client_inference_time_per_output_chunk_seconds",
+    "gen_ai_client_inference_operation_input_tokens",
+    "gen_ai_client_inference_operation_output_tokens",
+    "gen_ai_client_embeddings_duration_seconds",
+    "gen_ai_client_embeddings_operation_input_tokens",
+    "gen_ai_execute_tool_duration_seconds",
+    "gen_ai_invoke_agent_duration_seconds",
+    "gen_ai_invoke_agent_inference_calls",
+    "gen_ai_invoke_agent_tool_calls",
+    "gen_ai_invoke_workflow_duration_seconds",
+    *(h for h in HISTOGRAMS if h not in _RENAMED),
+)
+COUNTERS_LATEST = (
+    "gen_ai_client_inference_usage_input_tokens_total",
+    "gen_ai_client_inference_usage_output_tokens_total",
+    "gen_ai_client_inference_usage_cache_read_input_tokens_total",
+    "gen_ai_client_inference_usage_cache_write_input_tokens_total",
+    "gen_ai_client_inference_usage_reasoning_output_tokens_total",
+    *COUNTERS,
+)
+EXPOSED_LATEST = frozenset(
+    [f"{h}{suffix}" for h in HISTOGRAMS_LATEST for suffix in ("_bucket", "_count", "_sum")]
+    + [*COUNTERS_LATEST, *GAUGES]
+)
+
 DASHBOARD = ROOT / "collector-config" / "grafana" / "dashboards" / "agentotel.json"
+DASHBOARD_LATEST = ROOT / "collector-config" / "grafana" / "dashboards" / "agentotel-latest.json"
 
 
 def dashboard_queries() -> list[str]:

@@ -5,7 +5,9 @@ Prometheus' own ``promtool`` checks prometheus.yml and rules.yml and runs the ru
 checked for structure: every component a Collector pipeline names is defined, the redaction
 processor deletes exactly the content attributes, the compose file mounts files that exist and
 publishes ports on 127.0.0.1 only, and every dashboard query is valid PromQL (through promtool)
-over series that rules.yml records or agentotel exposes.
+over series that rules.yml records or agentotel exposes. The same for the files of agents run with
+OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental (rules.latest.yml, rules.latest.test.yml,
+grafana/dashboards/agentotel-latest.json) over the metric names that mode exports.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from prometheus_helpers import EXPOSED, ROOT
+from prometheus_helpers import DASHBOARD, DASHBOARD_LATEST, EXPOSED, EXPOSED_LATEST, ROOT
 
 from agentotel import semconv
 
@@ -52,6 +55,48 @@ ALERTS = {
     "AgentLLMCostPerHourHigh",
     "AgentAuditRecordsDropped",
 }
+RECORDED_LATEST = RECORDED | {
+    "agentotel:llm_cache_tokens:rate5m",
+    "agentotel:agent_rounds:rate5m",
+    "agentotel:agent_latency_seconds:p95_5m",
+    "agentotel:agent_inference_calls_per_round:mean5m",
+    "agentotel:agent_tool_calls_per_round:mean5m",
+}
+
+
+@dataclass(frozen=True)
+class Mode:
+    """The rules, their unit test and the dashboard of one conventions mode, and what it exposes."""
+
+    rules: str
+    test: str
+    dashboard: Path
+    exposed: frozenset[str]
+    recorded: set[str]
+    panels: int
+    llm_calls: str
+    """The LLM-call counter the rules read (for the fallback test's series)."""
+
+
+DEFAULT = Mode(
+    "rules.yml",
+    "rules.test.yml",
+    DASHBOARD,
+    EXPOSED,
+    RECORDED,
+    16,
+    "gen_ai_client_operation_duration_seconds_count",
+)
+LATEST = Mode(
+    "rules.latest.yml",
+    "rules.latest.test.yml",
+    DASHBOARD_LATEST,
+    EXPOSED_LATEST,
+    RECORDED_LATEST,
+    20,
+    "gen_ai_client_inference_duration_seconds_count",
+)
+modes = pytest.mark.parametrize("mode", [DEFAULT, LATEST], ids=["default", "latest"])
 
 
 def load(name: str) -> Any:
@@ -82,33 +127,47 @@ def test_promtool_accepts_prometheus_yml(promtool: str) -> None:
     assert "SUCCESS: prometheus.yml is valid prometheus config file syntax" in proc.stdout
 
 
-def test_promtool_accepts_the_rules(promtool: str) -> None:
-    proc = run(promtool, "check", "rules", "rules.yml")
+@modes
+def test_promtool_accepts_the_rules(promtool: str, mode: Mode) -> None:
+    proc = run(promtool, "check", "rules", mode.rules)
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"SUCCESS: {len(RECORDED) + len(ALERTS)} rules found" in proc.stdout
+    assert f"SUCCESS: {len(mode.recorded) + len(ALERTS)} rules found" in proc.stdout
 
 
-def test_the_rules_unit_tests_pass(promtool: str) -> None:
-    proc = run(promtool, "test", "rules", "rules.test.yml")
+@modes
+def test_the_rules_unit_tests_pass(promtool: str, mode: Mode) -> None:
+    proc = run(promtool, "test", "rules", mode.test)
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SUCCESS" in proc.stdout
+    assert load(mode.test)["rule_files"] == [mode.rules]
 
 
-def test_the_rules_record_and_alert_what_the_readme_lists() -> None:
-    rules = [rule for group in load("rules.yml")["groups"] for rule in group["rules"]]
+@modes
+def test_the_rules_record_and_alert_what_the_readme_lists(mode: Mode) -> None:
+    rules = [rule for group in load(mode.rules)["groups"] for rule in group["rules"]]
 
-    assert {r["record"] for r in rules if "record" in r} == RECORDED
+    assert {r["record"] for r in rules if "record" in r} == mode.recorded
     assert {r["alert"] for r in rules if "alert" in r} == ALERTS
     assert all(r["labels"]["severity"] in ("page", "ticket") for r in rules if "alert" in r)
 
 
-def test_the_rules_read_only_series_agentotel_exposes() -> None:
-    exprs = [rule["expr"] for group in load("rules.yml")["groups"] for rule in group["rules"]]
+@modes
+def test_the_rules_read_only_series_agentotel_exposes(mode: Mode) -> None:
+    exprs = [rule["expr"] for group in load(mode.rules)["groups"] for rule in group["rules"]]
 
-    assert _raw_names(exprs) <= EXPOSED
-    assert _recorded_names(exprs) <= RECORDED
+    assert _raw_names(exprs) <= mode.exposed
+    assert _recorded_names(exprs) <= mode.recorded
+
+
+def test_both_modes_alert_alike() -> None:
+    """The alerts read recorded series only, which both rule files record: the same alerts."""
+
+    def alerts(name: str) -> list[dict[str, Any]]:
+        return [rule for group in load(name)["groups"] for rule in group["rules"] if "alert" in rule]
+
+    assert alerts(LATEST.rules) == alerts(DEFAULT.rules)
 
 
 def test_prometheus_yml_scrapes_the_collector_and_loads_the_rules() -> None:
@@ -260,28 +319,30 @@ def test_the_demo_agent_compiles() -> None:
 
 
 # --- Grafana --------------------------------------------------------------------------------------
-def _dashboard() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((CONFIG / "grafana" / "dashboards" / "agentotel.json").read_text())
+def _dashboard(path: Path = DASHBOARD) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
     return data
 
 
-def _queries() -> list[str]:
-    return [t["expr"] for p in _dashboard()["panels"] for t in p.get("targets", [])]
+def _queries(path: Path = DASHBOARD) -> list[str]:
+    return [t["expr"] for p in _dashboard(path)["panels"] for t in p.get("targets", [])]
 
 
-def test_the_dashboard_reads_the_provisioned_datasource() -> None:
+@modes
+def test_the_dashboard_reads_the_provisioned_datasource(mode: Mode) -> None:
     [source] = load("grafana/provisioning/datasources/prometheus.yaml")["datasources"]
-    dashboard = _dashboard()
+    dashboard = _dashboard(mode.dashboard)
 
     assert source["url"] == "http://prometheus:9090"
     panels = [p for p in dashboard["panels"] if p["type"] != "row"]
-    assert len(panels) == 16
+    assert len(panels) == mode.panels
     assert {p["datasource"]["uid"] for p in panels} == {source["uid"]}
     [provider] = load("grafana/provisioning/dashboards/agentotel.yaml")["providers"]
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
 
 
-def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path) -> None:
+@modes
+def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path, mode: Mode) -> None:
     """promtool has no query checker: the queries become recording rules, which it parses."""
     rules = {
         "groups": [
@@ -289,7 +350,7 @@ def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path) ->
                 "name": "dashboard",
                 "rules": [
                     {"record": f"dashboard:query_{i}", "expr": expr.replace("$__rate_interval", "5m")}
-                    for i, expr in enumerate(_queries())
+                    for i, expr in enumerate(_queries(mode.dashboard))
                 ],
             }
         ]
@@ -299,14 +360,29 @@ def test_every_dashboard_query_is_valid_promql(promtool: str, tmp_path: Path) ->
     proc = run(promtool, "check", "rules", "dashboard.rules.yml", cwd=tmp_path)
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"SUCCESS: {len(_queries())} rules found" in proc.stdout
+    assert f"SUCCESS: {len(_queries(mode.dashboard))} rules found" in proc.stdout
 
 
-def test_the_dashboard_shows_recorded_series_and_exposed_metrics_only() -> None:
-    queries = _queries()
+@modes
+def test_the_dashboard_shows_recorded_series_and_exposed_metrics_only(mode: Mode) -> None:
+    queries = _queries(mode.dashboard)
 
-    assert _recorded_names(queries) == RECORDED - {"agentotel:llm_cost_usd:rate5m"}
-    assert _raw_names(queries) <= EXPOSED
+    assert _recorded_names(queries) == mode.recorded - {"agentotel:llm_cost_usd:rate5m"}
+    assert _raw_names(queries) <= mode.exposed
+
+
+def test_the_latest_dashboard_is_the_default_one_and_a_row_of_its_own() -> None:
+    """Both rule files record the same series: the default dashboard's panels, then a row over
+    the series only the latest conventions' metrics give; provisioned side by side (own uid)."""
+    default, latest = _dashboard(DEFAULT.dashboard), _dashboard(LATEST.dashboard)
+    shared = len(default["panels"])
+
+    assert latest["panels"][:shared] == default["panels"]
+    [row, *extra] = latest["panels"][shared:]
+    assert row["type"] == "row"
+    assert {p["type"] for p in extra} == {"timeseries"}
+    assert (default["uid"], latest["uid"]) == ("agentotel", "agentotel-latest")
+    assert "rules.latest.yml" in latest["description"]
 
 
 # Series for the fallback test, one sample per minute: 60 of our errors, 120 audit drops, 30
@@ -315,8 +391,8 @@ _FALLBACK_SERIES = {
     'agentotel_telemetry_errors_total{agentotel_component="openai",error_type="KeyError"}': "0+60x20",
     'agentotel_telemetry_dropped_total{agentotel_component="audit",agentotel_drop_reason="full"}': "0+120x20",
     'agentotel_llm_cost_unpriced_total{gen_ai_provider_name="x",gen_ai_request_model="gpt-9"}': "0+30x20",
-    'gen_ai_client_operation_duration_seconds_count{gen_ai_provider_name="openai"}': "0+90x20",
-    'gen_ai_client_operation_duration_seconds_count{gen_ai_provider_name="openai",error_type="E"}': "0+30x20",
+    'LLM_CALLS{gen_ai_provider_name="openai"}': "0+90x20",
+    'LLM_CALLS{gen_ai_provider_name="openai",error_type="E"}': "0+30x20",
 }
 # What each panel with a fallback shows over them at 10m, keyed by a part of its query.
 _FALLBACK_EXPECTED = {
@@ -329,21 +405,25 @@ _FALLBACK_EXPECTED = {
 }
 
 
-def test_a_dashboard_fallback_to_0_adds_nothing_beside_real_series(promtool: str, tmp_path: Path) -> None:
+@modes
+def test_a_dashboard_fallback_to_0_adds_nothing_beside_real_series(
+    promtool: str, tmp_path: Path, mode: Mode
+) -> None:
     """A panel falls back to 0 when its series do not exist yet (test_real_prometheus.py); once
     they do, it shows them alone, without an extra 0 series."""
-    fallbacks = [q for q in _queries() if "vector(0)" in q]
+    fallbacks = [q for q in _queries(mode.dashboard) if "vector(0)" in q]
     keys = {query: [k for k in _FALLBACK_EXPECTED if k in query] for query in fallbacks}
     assert sorted(k for found in keys.values() for k in found) == sorted(_FALLBACK_EXPECTED)
     assert all(len(found) == 1 for found in keys.values()), keys
-    shutil.copy(CONFIG / "rules.yml", tmp_path / "rules.yml")
+    shutil.copy(CONFIG / mode.rules, tmp_path / mode.rules)
+    series = {k.replace("LLM_CALLS", mode.llm_calls): v for k, v in _FALLBACK_SERIES.items()}
     test = {
-        "rule_files": ["rules.yml"],
+        "rule_files": [mode.rules],
         "evaluation_interval": "1m",
         "tests": [
             {
                 "interval": "1m",
-                "input_series": [{"series": k, "values": v} for k, v in _FALLBACK_SERIES.items()],
+                "input_series": [{"series": k, "values": v} for k, v in series.items()],
                 "promql_expr_test": [
                     {
                         "expr": query.replace("$__rate_interval", "5m"),
@@ -366,13 +446,15 @@ def test_a_dashboard_fallback_to_0_adds_nothing_beside_real_series(promtool: str
 
 
 _KEYWORDS = {"sum", "by", "rate", "increase", "histogram_quantile", "vector", "or", "and", "scalar", "le"}
+_KEYWORDS |= {"label_replace"}
 
 
 def _names(exprs: list[str]) -> set[str]:
-    """Metric names in PromQL ``exprs``: identifiers outside label matchers, ranges and ``by (...)``."""
+    """Metric names in PromQL ``exprs``: identifiers outside label matchers, ranges, ``by (...)``
+    and strings."""
     found: set[str] = set()
     for expr in exprs:
-        bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|by\s*\([^)]*\)", " ", expr)
+        bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|by\s*\([^)]*\)|\"[^\"]*\"", " ", expr)
         found |= {m for m in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", bare) if m not in _KEYWORDS}
     return {n for n in found if "_" in n or ":" in n}
 
