@@ -1,0 +1,69 @@
+"""Chunk accumulation for Groq chat streams (``chat.completion.chunk``).
+
+The bookkeeping is the OpenAI chat accumulator's
+(:class:`~agentotel.instrumentation._openai_wire.ChatChunkAccumulator`). What is Groq's: a
+stream's usage comes in the last chunk's ``x_groq.usage`` (a chunk's ``usage`` only when the
+request asked for it with ``stream_options``), and ``x_groq.id`` is in the first and the last
+chunk. Pure: chunks in, outcome (and, with content capture on, output messages) out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentotel import semconv
+from agentotel._lifecycle import Attributes
+from agentotel.instrumentation._accumulator import Outcome
+from agentotel.instrumentation._openai_wire import ChatChunkAccumulator
+from agentotel.instrumentation.groq import extract
+
+
+class ChatStreamAccumulator(ChatChunkAccumulator):
+    """Id, model, finish reasons, tool calls, usage and queue time of a streamed completion."""
+
+    __slots__ = ("_x_groq",)
+
+    def __init__(self, capture: bool) -> None:
+        super().__init__(capture)
+        self._x_groq: Any = None
+
+    def process(self, chunk: Any) -> None:
+        # The parent's process, with ``x_groq`` read too: the response head is read once, at
+        # the end, from the first chunk; per chunk only what can change is looked at.
+        if self._first is None:
+            self._first = chunk
+        usage = chunk.usage
+        if usage is not None:
+            self._usage = usage
+        x_groq = chunk.x_groq
+        if x_groq is not None:
+            self._x_groq = x_groq  # the first chunk's (id), then the last one's (id and usage)
+        for choice in chunk.choices:
+            delta = choice.delta
+            if (
+                choice.finish_reason is None
+                and self._texts is None
+                and (delta is None or not delta.tool_calls)
+            ):
+                continue  # the common chunk: one more piece of text, nothing to keep
+            self._choice(choice, delta)
+
+    def outcome(self) -> Outcome:
+        a: Attributes = {}
+        first = self._first
+        rid = getattr(first, "id", None)
+        if isinstance(rid, str) and rid:
+            a[semconv.GEN_AI_RESPONSE_ID] = rid
+        model = getattr(first, "model", None)
+        model = model if isinstance(model, str) and model else None
+        if model is not None:
+            a[semconv.GEN_AI_RESPONSE_MODEL] = model
+        self._put_choices(a)
+        x_groq = self._x_groq
+        block = self._usage
+        if x_groq is not None:
+            extract.put_request_id(a, x_groq)
+            if block is None:
+                block = getattr(x_groq, "usage", None)
+        i, o = extract.usage(a, block)
+        return a, i, o, model
