@@ -1,0 +1,3 @@
+"""Supported versions of the ``ollama`` SDK."""
+
+_instruments = ("ollama >= 0.4.0, < 1",)
