@@ -1,0 +1,183 @@
+"""Pure functions: Mistral request kwargs / response objects -> span attributes and tokens.
+
+Mistral's chat API speaks the OpenAI Chat Completions wire format (choices, tool calls with ids,
+``finish_reason``, usage as ``prompt_tokens``/``completion_tokens``), so the choices are read with
+:mod:`agentotel.instrumentation._openai_wire`; what is Mistral's own stays here: the request
+options (``random_seed``, ``top_k``, a ``response_format`` model), the embeddings request
+(``inputs``, ``output_dimension``, ``output_dtype``) and the server. The SDK's ``UNSET`` sentinel
+fails every type check and is skipped. Nothing here touches OpenTelemetry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from agentotel import semconv
+from agentotel._lifecycle import Attributes
+from agentotel._usage import reported
+from agentotel.instrumentation import _openai_wire as wire
+from agentotel.instrumentation._openai_wire import model_of
+
+# The SDK's named servers (``Mistral(server="eu")``); ``global`` when none is named.
+SERVERS = {
+    "global": "https://api.mistral.ai",
+    "eu": "https://api.eu.mistral.ai",
+    "us": "https://api.us.mistral.ai",
+}
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class Client(NamedTuple):
+    """What the engine reads of a resource's client: its credentials and its server."""
+
+    api_key: str | None
+    server: tuple[tuple[str, Any], ...]
+
+
+_CLIENTS: dict[int, tuple[Any, Any, Any, Any, Client]] = {}
+
+
+def server_attributes(server_url: str) -> tuple[tuple[str, Any], ...]:
+    """Provider, ``server.address`` (host only) and ``server.port`` of a base URL."""
+    url = urlsplit(server_url)
+    port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme, 443)
+    return (
+        (semconv.GEN_AI_PROVIDER_NAME, semconv.PROVIDER_MISTRAL),
+        (semconv.SERVER_ADDRESS, url.hostname or ""),
+        (semconv.SERVER_PORT, port),
+    )
+
+
+def client_of(resource: Any) -> Client:
+    """The :class:`Client` of a resource (``Chat``, ``Embeddings``), from its ``sdk_configuration``:
+    the base URL (``server_url``, else the named ``server``) and the API key when it is a string
+    (a key given as a function is called by the SDK per request: not read here). Cached per
+    configuration while its security and server are the same objects."""
+    config = resource.sdk_configuration
+    security = config.security
+    server_url = config.server_url
+    server = config.server
+    entry = _CLIENTS.get(id(config))
+    if (
+        entry is not None
+        and entry[0] is config
+        and entry[1] is security
+        and entry[2] is server_url
+        and entry[3] is server
+    ):
+        return entry[4]
+    key = getattr(security, "api_key", None) if not callable(security) else None
+    base = server_url if isinstance(server_url, str) and server_url else SERVERS.get(server or "global", "")
+    client = Client(key if isinstance(key, str) and key else None, server_attributes(base))
+    if len(_CLIENTS) >= 256:
+        _CLIENTS.clear()
+    _CLIENTS[id(config)] = (config, security, server_url, server, client)  # kept: the id stays unique
+    return client
+
+
+def server_of(client: Client) -> tuple[tuple[str, Any], ...]:
+    """The server attributes of a :class:`Client`."""
+    return client.server
+
+
+# --- requests --------------------------------------------------------------------------------
+def _output_type(response_format: Any) -> str | None:
+    kind = wire.get(response_format, "type")
+    if kind in ("json_schema", "json_object"):
+        return semconv.OUTPUT_JSON
+    if kind == "text":
+        return semconv.OUTPUT_TEXT
+    return None
+
+
+def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``chat.complete``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
+        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
+    }
+    # OpenAI's options under their names (max_tokens, sampling, stream, n, stop) ...
+    wire.put_chat_options(a, kw)
+    # ... and Mistral's own.
+    seed = kw.get("random_seed")
+    if seed is not None and wire.num(seed):
+        a[semconv.GEN_AI_REQUEST_SEED] = int(seed)
+    top_k = kw.get("top_k")
+    if top_k is not None and wire.num(top_k):
+        a[semconv.GEN_AI_REQUEST_TOP_K] = float(top_k)
+    response_format = kw.get("response_format")
+    otype = _output_type(response_format) if response_format is not None else None
+    if otype is not None:
+        a[semconv.GEN_AI_OUTPUT_TYPE] = otype
+    return a
+
+
+def stream_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``chat.stream`` (it streams without a ``stream`` argument)."""
+    a = chat_request_attributes(kw)
+    a[semconv.GEN_AI_REQUEST_STREAM] = True
+    return a
+
+
+def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``embeddings.create``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
+        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
+    }
+    fmt = kw.get("encoding_format")
+    if isinstance(fmt, str):
+        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [fmt]
+    dims = kw.get("output_dimension")
+    if dims is not None and wire.num(dims):
+        a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = int(dims)
+    return a
+
+
+# --- responses -------------------------------------------------------------------------------
+def usage_tokens(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
+    """Put a ``UsageInfo``'s tokens on ``a``; returns (input, output) for the token metric."""
+    if usage is None:
+        return None, None
+    i = reported(getattr(usage, "prompt_tokens", None))
+    o = reported(getattr(usage, "completion_tokens", None))
+    if i is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+    if o is not None:
+        a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
+    return i, o
+
+
+def chat_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes, input tokens, output tokens and response model of a ``ChatCompletionResponse``."""
+    a: Attributes = {}
+    rid = getattr(response, "id", None)
+    if isinstance(rid, str) and rid:
+        a[semconv.GEN_AI_RESPONSE_ID] = rid
+    model = getattr(response, "model", None)
+    model = model if isinstance(model, str) and model else None
+    if model is not None:
+        a[semconv.GEN_AI_RESPONSE_MODEL] = model
+    wire.put_choices(a, getattr(response, "choices", None))
+    i, o = usage_tokens(a, getattr(response, "usage", None))
+    return a, i, o, model
+
+
+def embeddings_response_attributes(result: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes, input tokens and model of an ``EmbeddingResponse`` (no output tokens)."""
+    a: Attributes = {}
+    model = getattr(result, "model", None)
+    model = model if isinstance(model, str) and model else None
+    if model is not None:
+        a[semconv.GEN_AI_RESPONSE_MODEL] = model
+    data = getattr(result, "data", None) or ()
+    if data:
+        vector = getattr(data[0], "embedding", None)
+        if isinstance(vector, list):
+            a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
+    i = reported(getattr(getattr(result, "usage", None), "prompt_tokens", None))
+    if i is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+    return a, i, None, model

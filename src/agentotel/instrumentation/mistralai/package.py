@@ -1,0 +1,3 @@
+"""Supported versions of the ``mistralai`` SDK."""
+
+_instruments = ("mistralai >= 2.0, < 4",)
