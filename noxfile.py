@@ -94,15 +94,17 @@ ROWS: dict[str, tuple[list[str], list[str]]] = {
     # CrewAI needs mcp<2 and openai<3 (not in .venv): its tests (native OpenAI and Anthropic LLM
     # classes, LiteLLM) and the cross-provider ones on the newest crewai 1.x, without the mcp extra.
     "crewai": (["crewai>=1.15.0,<2", "litellm>=1.110,<2", "anthropic>=2,<3"], CREWAI_TESTS),
-    # CrewAI's oldest supported release: its tests.
+    # CrewAI's oldest supported release: its tests (without LiteLLM: crewai 1.15.0 pins a
+    # pydantic-settings older than the one litellm>=1.110, our floor, needs).
     "crewai-floor": (
-        ["crewai==1.15.0", "litellm>=1.110,<2", "anthropic>=2,<3"],
+        ["crewai==1.15.0", "anthropic>=2,<3"],
         ["tests/instrumentation/crewai"],
     ),
 }
 
 # Rows whose SDK conflicts with an extra of EXTRAS install these instead.
-ROW_EXTRAS = {"crewai": ".[test,cli,prometheus,otlp]", "crewai-floor": ".[test,cli,prometheus,otlp]"}
+# crewai 1.15.0 pins opentelemetry-sdk 1.42, older than the prometheus exporter of our extra needs.
+ROW_EXTRAS = {"crewai": ".[test,cli,prometheus,otlp]", "crewai-floor": ".[test,cli,otlp]"}
 
 
 @nox.session
