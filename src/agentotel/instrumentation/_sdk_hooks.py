@@ -9,6 +9,11 @@
   LLM calls the SDK gets a non-recording span carrying our context instead (it still propagates
   ``traceparent``), so each HTTP call has exactly one LLM span; calls we do not instrument keep the
   SDK's spans.
+* :func:`lazy_stream`: a method returning a stream that sends its request only when first read
+  (a generator made by the call, as the ``ollama`` SDK's ``_request(..., stream=True)`` returns).
+  The stream is proxied; the span opens at the first read, through the operation's usual
+  start/result lifecycle, so a stream never read sends nothing and makes no span, and every way of
+  leaving a read one ends its span exactly once.
 """
 
 from __future__ import annotations
@@ -115,5 +120,86 @@ def sdk_span_switch() -> Callable[..., Any]:
                 return trace.NonRecordingSpan(ctx)
             return None
         return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+class _LazyStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
+    """A stream not read yet: the first read opens the call (``enter``) and reads on through the
+    engine's stream proxy; closing it unread closes the SDK's stream, with no span."""
+
+    def __init__(self, stream: Any, enter: Callable[..., Any], call: tuple[Any, Any, Any]) -> None:
+        super().__init__(stream)
+        self._self_enter = enter
+        self._self_call = call
+        self._self_stream: Any = None
+
+    def _self_opened(self) -> Any:
+        stream = self._self_stream
+        if stream is None:
+            made = self.__wrapped__
+            instance, args, kwargs = self._self_call
+            stream = self._self_stream = self._self_enter(lambda *_, **__: made, instance, args, kwargs)
+        return stream
+
+    def __iter__(self) -> Any:
+        return iter(self._self_opened())
+
+    def __next__(self) -> Any:
+        return next(self._self_opened())
+
+    def close(self) -> Any:
+        if self._self_stream is None:  # closed unread: nothing was sent, and reading on opens nothing
+            self._self_stream = self.__wrapped__
+        return self._self_stream.close()
+
+
+class _AsyncLazyStream(_LazyStream):
+    async def _self_aopened(self) -> Any:
+        stream = self._self_stream
+        if stream is None:
+            made = self.__wrapped__
+
+            async def given(*_: Any, **__: Any) -> Any:
+                return made
+
+            instance, args, kwargs = self._self_call
+            stream = self._self_stream = await self._self_enter(given, instance, args, kwargs)
+        return stream
+
+    def __aiter__(self) -> Any:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await (await self._self_aopened()).__anext__()
+
+    async def aclose(self) -> Any:
+        if self._self_stream is None:  # closed unread (see ``close``)
+            self._self_stream = self.__wrapped__
+        return await self._self_stream.aclose()
+
+
+def lazy_stream(op: Operation, is_async: bool) -> Callable[..., Any]:
+    """Wrapper for a method returning a stream that sends its request when first read: returns
+    the SDK's stream behind our proxy (module docstring)."""
+    boundary = op.boundary
+    enter = (async_wrapper if is_async else sync_wrapper)(boundary, op.start, op.result)
+
+    def lazy(stream: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            return (_AsyncLazyStream if is_async else _LazyStream)(stream, enter, (instance, args, kwargs))
+        except Exception as bug:
+            boundary.report(bug)
+            return stream
+
+    if is_async:
+
+        async def async_wrapper_(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+            return lazy(await wrapped(*args, **kwargs), instance, args, kwargs)
+
+        return async_wrapper_
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        return lazy(wrapped(*args, **kwargs), instance, args, kwargs)
 
     return wrapper

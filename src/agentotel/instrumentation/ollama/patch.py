@@ -7,7 +7,8 @@ request method, ``Client._request(cls, method, path, json=..., stream=...)`` (an
 is imported, bound before we patch) are covered too, and a call the SDK refuses before building
 the request (no model) makes no span. :func:`requests` picks the operation by the request path;
 any other path (``/api/pull``, ``/api/tags``, ...) runs untouched. A streamed reply is a generator
-(an async generator for ``AsyncClient``) that sends the request when first iterated.
+(an async generator for ``AsyncClient``) that sends the request when first iterated: its span
+opens then.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
+from agentotel.instrumentation._sdk_hooks import lazy_stream
 from agentotel.instrumentation.ollama import content, extract
 from agentotel.instrumentation.ollama.stream import ChatAccumulator, GenerateAccumulator
 
@@ -74,26 +76,30 @@ def embed(telemetry: Telemetry, boundary: Boundary) -> Operation:
     )
 
 
-def _by_path(wrappers: Mapping[str, Callable[..., Any]]) -> Callable[..., Any]:
-    """A ``wrapt`` wrapper of ``_request(cls, method, path, ...)`` running the wrapper of ``path``
-    (the sync or the async one alike: it returns what that wrapper returns)."""
+def _by_path(wrappers: Mapping[str, tuple[Callable[..., Any], Callable[..., Any]]]) -> Callable[..., Any]:
+    """A ``wrapt`` wrapper of ``_request(cls, method, path, ..., stream=)`` running the wrappers
+    of ``path``: the first for a call, the second for a stream (sync or async alike: it returns
+    what that wrapper returns); any other path runs untouched."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         path = args[2] if type(args) is tuple and len(args) > 2 else None
         found = wrappers.get(path) if type(path) is str else None
         if found is None:
             return wrapped(*args, **kwargs)
-        return found(wrapped, instance, args, kwargs)
+        return found[kwargs.get("stream") is True](wrapped, instance, args, kwargs)
 
     return wrapper
 
 
+_OPERATIONS = {"/api/chat": chat, "/api/generate": generate, "/api/embed": embed, "/api/embeddings": embed}
+
+
 def requests(telemetry: Telemetry, boundary: Boundary, is_async: bool) -> Callable[..., Any]:
-    """The wrapper of ``Client._request`` (``AsyncClient._request`` when ``is_async``)."""
-    operations = {"/api/chat": chat, "/api/generate": generate, "/api/embed": embed, "/api/embeddings": embed}
-    return _by_path(
-        {
-            path: (op.async_() if is_async else op.sync())
-            for path, op in ((p, make(telemetry, boundary)) for p, make in operations.items())
-        }
-    )
+    """The wrapper of ``Client._request`` (``AsyncClient._request`` when ``is_async``). A streamed
+    reply is a generator that sends the request when first read: its span opens then
+    (:func:`~agentotel.instrumentation._sdk_hooks.lazy_stream`), so a stream never read makes none."""
+    wrappers = {}
+    for path, make in _OPERATIONS.items():
+        op = make(telemetry, boundary)
+        wrappers[path] = (op.async_() if is_async else op.sync(), lazy_stream(op, is_async))
+    return _by_path(wrappers)
