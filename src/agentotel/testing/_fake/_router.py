@@ -13,6 +13,7 @@ from . import (
     anthropic_messages,
     azure_openai_chat,
     bedrock_runtime,
+    cohere_v2,
     google_genai_content,
     groq_chat,
     mistral_chat,
@@ -38,6 +39,7 @@ WIRES: tuple[Wire, ...] = (
     azure_openai_chat.WIRE,
     mistral_chat.WIRE,
     ollama_api.WIRE,
+    cohere_v2.WIRE,
 )
 
 

@@ -1,0 +1,251 @@
+"""Pure functions: Cohere v2 request kwargs / responses -> span attributes and tokens.
+
+The wrapped methods are the SDK's raw v2 client's (``RawV2Client.chat``, ...): their kwargs are
+the request's fields, an unset one being the SDK's ``OMIT`` (``...``), and they return an
+``HttpResponse`` whose ``data`` is the parsed body (:func:`body`). Message content and the tool
+results a request sends back are in :mod:`.content`.
+
+Usage: Cohere reports two counts, ``usage.billed_units`` (the tokens billed) and ``usage.tokens``
+(the tokens the model read and wrote, which adds the tokens of Cohere's own prompt template to the
+input). ``gen_ai.usage.input_tokens`` / ``output_tokens`` are the billed ones: they are what the
+prices apply to, so the cost is the bill, and what an app reconciles against its invoice. Where a
+response has no ``billed_units`` count, the ``tokens`` count stands in for it.
+``usage.cached_tokens`` is ``gen_ai.usage.cache_read.input_tokens``; a rerank's billed search units
+are ``cohere.usage.search_units``. The counts come as JSON numbers the SDK reads as floats: a
+whole number is the count, anything else is an invalid count (``agentotel.usage.invalid``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeGuard
+from urllib.parse import urlsplit
+
+from agentotel import semconv
+from agentotel._lifecycle import Attributes
+from agentotel._usage import NOT_A_COUNT
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def get(obj: Any, key: str) -> Any:
+    """``obj.key``, or ``obj[key]`` for a dict (the SDK takes messages as models or dicts)."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def given(value: Any) -> bool:
+    """Whether a request field was set (not None, not the SDK's ``OMIT``)."""
+    return value is not None and value is not Ellipsis
+
+
+# --- the client -------------------------------------------------------------------------------
+class ClientView:
+    """What a call reads of the SDK client: its API key (to redact) and its server attributes."""
+
+    __slots__ = ("api_key", "server", "wrapper")
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper  # kept, so the id of a cached view's wrapper cannot be reused
+        token = getattr(wrapper, "_token", None)
+        # A callable token is not called (it may fetch a fresh key): it cannot be redacted.
+        self.api_key = token if isinstance(token, str) else None
+        self.server = server_attributes(str(getattr(wrapper, "_base_url", "") or ""))
+
+
+_VIEWS: dict[int, ClientView] = {}
+
+
+def client_of(raw_client: Any) -> ClientView:
+    """The raw v2 client's ``_client_wrapper`` as a :class:`ClientView`, cached per wrapper."""
+    wrapper = raw_client._client_wrapper
+    view = _VIEWS.get(id(wrapper))
+    if view is None or view.wrapper is not wrapper:
+        if len(_VIEWS) >= 256:
+            _VIEWS.clear()
+        view = _VIEWS[id(wrapper)] = ClientView(wrapper)
+    return view
+
+
+def server_attributes(base_url: str) -> tuple[tuple[str, Any], ...]:
+    """Provider ``cohere``, ``server.address`` and ``server.port`` of the client's base URL."""
+    url = urlsplit(base_url)
+    port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme, 443)
+    return (
+        (semconv.GEN_AI_PROVIDER_NAME, semconv.PROVIDER_COHERE),
+        (semconv.SERVER_ADDRESS, url.hostname or ""),
+        (semconv.SERVER_PORT, port),
+    )
+
+
+def server_of(view: ClientView) -> tuple[tuple[str, Any], ...]:
+    """The server attributes of a :class:`ClientView` (read once, when the view was made)."""
+    return view.server
+
+
+# --- requests ---------------------------------------------------------------------------------
+def _model(kw: Mapping[str, Any]) -> str:
+    model = kw.get("model")
+    return model if isinstance(model, str) else ""
+
+
+def _number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_FLOATS = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("k", semconv.GEN_AI_REQUEST_TOP_K),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+_INTS = (("max_tokens", semconv.GEN_AI_REQUEST_MAX_TOKENS), ("seed", semconv.GEN_AI_REQUEST_SEED))
+_OUTPUT_TYPES = {"json_object": semconv.OUTPUT_JSON, "text": semconv.OUTPUT_TEXT}
+
+
+def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``/v2/chat``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
+        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+    }
+    for name, attr in _FLOATS:
+        value = kw.get(name)
+        if _number(value):
+            a[attr] = float(value)
+    for name, attr in _INTS:
+        value = kw.get(name)
+        if _number(value):
+            a[attr] = int(value)
+    stop = kw.get("stop_sequences")
+    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    fmt = kw.get("response_format")
+    if given(fmt):
+        output = _OUTPUT_TYPES.get(str(get(fmt, "type")))
+        if output is not None:
+            a[semconv.GEN_AI_OUTPUT_TYPE] = output
+    return a
+
+
+def chat_stream_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of a streamed ``/v2/chat``."""
+    a = chat_request_attributes(kw)
+    a[semconv.GEN_AI_REQUEST_STREAM] = True
+    return a
+
+
+def embed_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``/v2/embed``."""
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
+        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+    }
+    dims = kw.get("output_dimension")
+    if _number(dims):
+        a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = int(dims)
+    types = kw.get("embedding_types")
+    if isinstance(types, (list, tuple)) and types and all(isinstance(t, str) for t in types):
+        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = list(types)
+    return a
+
+
+def rerank_request_attributes(kw: Mapping[str, Any]) -> Attributes:
+    """Request attributes of ``/v2/rerank`` (operation ``rerank``: see :data:`semconv.OP_RERANK`)."""
+    return {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_RERANK,
+        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+    }
+
+
+# --- responses --------------------------------------------------------------------------------
+def body(response: Any) -> Any:
+    """The parsed body of the raw client's ``HttpResponse`` (``data``)."""
+    return response.data
+
+
+def count(value: Any) -> int | None:
+    """A usage count as the SDK reads it (a float): None when absent, the whole number, else
+    :data:`NOT_A_COUNT` (a fraction, a negative number, not a number)."""
+    if value is None:
+        return None
+    if type(value) is float and value.is_integer() and value >= 0:
+        return int(value)
+    if type(value) is int and value >= 0:
+        return value
+    return NOT_A_COUNT
+
+
+def finish_reason(reason: Any) -> str | None:
+    """Cohere's finish reason lower-cased (``COMPLETE`` -> ``complete``, ``TOOL_CALL`` -> ``tool_call``)."""
+    return reason.lower() if isinstance(reason, str) and reason else None
+
+
+def put_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
+    """Tokens of a chat ``usage`` or an embed / rerank ``meta`` (module docstring); returns
+    (input, output)."""
+    if usage is None:
+        return None, None
+    billed = usage.billed_units
+    tokens = usage.tokens
+    i = count(billed.input_tokens) if billed is not None else None
+    o = count(billed.output_tokens) if billed is not None else None
+    if i is None and tokens is not None:
+        i = count(tokens.input_tokens)
+    if o is None and tokens is not None:
+        o = count(getattr(tokens, "output_tokens", None))
+    if i is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+    if o is not None:
+        a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
+    cached = count(usage.cached_tokens)
+    if cached is not None:
+        a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    if billed is not None:
+        units = count(billed.search_units)
+        if units is not None:
+            a[semconv.COHERE_USAGE_SEARCH_UNITS] = units
+    return i, o
+
+
+def put_tool_calls(a: Attributes, names: list[str], ids: list[str]) -> None:
+    """Names and ids of the tool calls the model asked for (never their arguments)."""
+    if ids:
+        a[semconv.AGENTOTEL_TOOL_CALL_NAMES] = names
+        a[semconv.AGENTOTEL_TOOL_CALL_IDS] = ids
+
+
+def _id(a: Attributes, data: Any) -> None:
+    rid = getattr(data, "id", None)
+    if isinstance(rid, str) and rid:
+        a[semconv.GEN_AI_RESPONSE_ID] = rid
+
+
+def chat_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes and tokens of a ``/v2/chat`` response (Cohere names no response model)."""
+    data = body(response)
+    a: Attributes = {}
+    _id(a, data)
+    reason = finish_reason(data.finish_reason)
+    if reason is not None:
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
+    names: list[str] = []
+    ids: list[str] = []
+    message = data.message
+    for call in (message.tool_calls if message is not None else None) or ():
+        ids.append(str(call.id))
+        names.append(str(getattr(call.function, "name", None)))
+    put_tool_calls(a, names, ids)
+    i, o = put_usage(a, data.usage)
+    return a, i, o, None
+
+
+def meta_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
+    """Attributes and tokens of an embed or rerank response (usage in ``meta``)."""
+    data = body(response)
+    a: Attributes = {}
+    _id(a, data)
+    i, o = put_usage(a, data.meta)
+    return a, i, o, None
