@@ -31,8 +31,8 @@ __all__ = [
 
 def _content(value: Any) -> Any:
     """A message's content as :func:`text_parts` reads it: a string or a list, else nothing
-    (``None``, the SDK's ``UNSET``)."""
-    return value if isinstance(value, (str, list)) else None
+    (``None``, the SDK's ``UNSET``, and the empty string Mistral sends beside tool calls)."""
+    return value if isinstance(value, (str, list)) and value else None
 
 
 def _calls(calls: Any) -> list[dict[str, Any]]:
