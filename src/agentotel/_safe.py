@@ -28,8 +28,12 @@ def error_type(exc: BaseException) -> str:
     """The public, fully qualified class name of ``exc`` (``openai.RateLimitError``).
 
     A class that its top-level package re-exports is named through that package; builtins go
-    without a module.
+    without a module. An exception that names its own type in ``otel_error_type`` (the gateway's
+    upstream failures: the HTTP status code, as the HTTP conventions ask) is named by it.
     """
+    given = getattr(exc, "otel_error_type", None)
+    if isinstance(given, str):
+        return given
     cls = type(exc)
     module = cls.__module__
     if module == "builtins":

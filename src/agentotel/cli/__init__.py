@@ -6,6 +6,7 @@ agentotel audit     verify and tail audit logs
 agentotel runs      list, show, tail and replay runs of the run store
 agentotel top       live dashboard of LLM calls, tools and workflows
 agentotel tools     tool reliability report
+agentotel gateway   forward LLM API calls and record them (agents in any language)
 
 Each command lives in its own private module (``_audit``, ``_runs``, ...) with a
 ``register(subparsers)`` function that adds its parser and sets ``handler`` (a function of the
@@ -23,7 +24,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-_COMMANDS = ("demo", "doctor", "audit", "runs", "top", "tools")
+_COMMANDS = ("demo", "doctor", "audit", "runs", "top", "tools", "gateway")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
