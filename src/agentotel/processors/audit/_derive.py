@@ -6,8 +6,8 @@ The default policy (the manual: docs/audit-log.md; adding an event type: docs/ar
 span                   event_type           resource             outcome
 =====================  ===================  ===================  ============================
 ``execute_tool``       ``tool_call``        tool name            ``success`` / ``failure``
-``guardrail``          ``guard_violation``  guard name           ``blocked`` / ``flagged``
-                       ``guard_check``      guard name           ``allowed`` (only with
+``guardrail`` /        ``guard_violation``  guard name           ``blocked`` / ``flagged``
+``apply_guardrail``    ``guard_check``      guard name           ``allowed`` (only with
                                                                  ``guard_checks``) or
                                                                  ``failure`` (the guard raised)
 ``approval``           ``approval_decision`` approval action     ``approved`` / ``denied`` /
@@ -18,6 +18,10 @@ LLM call               ``llm_call``         request model        ``success`` / `
 ``=true``                                   workflow / step /
                                             model name
 =====================  ===================  ===================  ============================
+
+Both convention modes (docs/conventions.md) give the same records: a guard span is ``guardrail``
+in the default mode and ``apply_guardrail`` in the latest, with the same ``agentotel.guard.*``
+attributes; ``action`` (the operation name) is the only difference.
 
 A span marked with ``agentotel.audit=true`` is always recorded: with its own type when it is one of
 the kinds above (an allowed guard check or an LLM call included), else as ``custom``. ``action`` is
@@ -59,7 +63,7 @@ SUCCESS: Final = "success"
 FAILURE: Final = "failure"
 
 LLM_OPERATIONS: Final = frozenset(
-    {semconv.OP_CHAT, semconv.OP_EMBEDDINGS, "text_completion", "generate_content"}
+    {semconv.OP_CHAT, semconv.OP_EMBEDDINGS, semconv.OP_TEXT_COMPLETION, semconv.OP_GENERATE_CONTENT}
 )
 
 _TOOL_KEYS: Final = (
@@ -211,6 +215,7 @@ def _llm(span: ReadableSpan, attrs: Attrs, policy: AuditPolicy, marked: bool) ->
 _KINDS: Final[dict[Any, Callable[[ReadableSpan, Attrs, AuditPolicy, bool], _Kind | None]]] = {
     semconv.OP_EXECUTE_TOOL: _tool,
     semconv.OP_GUARDRAIL: _guard,
+    semconv.OP_APPLY_GUARDRAIL: _guard,
     semconv.OP_APPROVAL: _approval,
     **dict.fromkeys(LLM_OPERATIONS, _llm),
 }

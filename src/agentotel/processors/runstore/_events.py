@@ -44,11 +44,12 @@ AGENT_OPERATIONS = frozenset(
         semconv.OP_STEP,
         semconv.OP_EXECUTE_TOOL,
         semconv.OP_GUARDRAIL,
+        semconv.OP_APPLY_GUARDRAIL,
         semconv.OP_APPROVAL,
         semconv.OP_ASSEMBLE_CONTEXT,
     }
 )
-"""``gen_ai.operation.name`` of the agent-layer spans."""
+"""``gen_ai.operation.name`` of the agent-layer spans (a guard's in either convention mode)."""
 
 RUN_OPERATIONS = frozenset({semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_WORKFLOW, semconv.OP_PLAN})
 """The agent-layer spans that begin a run of their own when no run encloses them."""
