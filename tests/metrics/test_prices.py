@@ -18,10 +18,12 @@ SOURCE_HOSTS = {
     "anthropic": "platform.claude.com",
     "gcp.gemini": "ai.google.dev",
     "aws.bedrock": "aws.amazon.com",
+    "cohere": "cohere.com",
 }
 # The day each transcription of a provider's page was made (not the day we read the transcription):
-# the Gemini API pricing page on 2026-10-07, the AWS Price List (us-east-1) on 2026-09-01.
-READ_ON_BY_PROVIDER = {"gcp.gemini": "2026-10-07", "aws.bedrock": "2026-09-01"}
+# the Gemini API pricing page on 2026-10-07, the AWS Price List (us-east-1) on 2026-09-01, Cohere's
+# pricing page (captured) on 2026-11-11.
+READ_ON_BY_PROVIDER = {"gcp.gemini": "2026-10-07", "aws.bedrock": "2026-09-01", "cohere": "2026-11-11"}
 GEMINI_PRICING = "https://ai.google.dev/gemini-api/docs/pricing"
 BEDROCK_PRICING = "https://aws.amazon.com/bedrock/pricing/"
 ANTHROPIC_PRICING = "https://platform.claude.com/docs/en/about-claude/pricing"
