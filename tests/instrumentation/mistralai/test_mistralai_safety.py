@@ -1,0 +1,236 @@
+"""Never break the host app, Mistral: when any of the provider's pure functions or the stream
+accumulator's methods raises, the SDK call returns exactly what it returns uninstrumented (same
+types, same dumps), streams yield every event, the server sees the same requests, no span is
+marked ERROR, and ``agentotel.telemetry.errors`` counts the failure with a DEBUG record.
+
+Our functions are made to raise before instrument(): the operations take their function
+references when the wrappers are built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from helpers import TELEMETRY_ERRORS, instrumented
+from mistralai_helpers import EMBED_MODEL, MESSAGES, MODEL, QUESTION, SPAN_NAME, WEATHER_TOOL, mistral_client
+
+from agentotel.instrumentation.mistralai import MistralInstrumentor, content, extract, patch
+from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator
+from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
+
+ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+COMPONENT = "mistralai"
+EVENTS = 8  # events of a streamed REPLY
+
+
+class TelemetryBug(RuntimeError):
+    """Stands for any bug in our own code."""
+
+
+def _boom(*_args: Any, **_kwargs: Any) -> Any:
+    raise TelemetryBug("agentotel bug (simulated)")
+
+
+@pytest.fixture(autouse=True)
+def _error_type_of_our_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(TelemetryBug, "__module__", "test_mistralai_safety")
+
+
+def dump(value: Any) -> Any:
+    """A response as data."""
+    if isinstance(value, list):
+        return [dump(v) for v in value]
+    return (type(value), value.model_dump())
+
+
+# --- the calls --------------------------------------------------------------------------------
+def complete(client: Any) -> Any:
+    return dump(client.chat.complete(model=MODEL, messages=MESSAGES))
+
+
+def stream(client: Any) -> Any:
+    return dump(list(client.chat.stream(model=MODEL, messages=MESSAGES)))
+
+
+def tool_loop(client: Any) -> Any:
+    """Two model calls, the tool's result sent back in the second."""
+    first = client.chat.complete(model=MODEL, messages=MESSAGES, tools=[WEATHER_TOOL])
+    message = first.choices[0].message
+    [call] = message.tool_calls
+    result = {"role": "tool", "tool_call_id": call.id, "name": "get_weather", "content": "sunny"}
+    messages = [*MESSAGES, message, result]
+    return dump([first, client.chat.complete(model=MODEL, messages=messages, tools=[WEATHER_TOOL])])
+
+
+def embed(client: Any) -> Any:
+    return dump(client.embeddings.create(model=EMBED_MODEL, inputs=["one", "two"]))
+
+
+async def acomplete(client: Any) -> Any:
+    return dump(
+        await client.chat.complete_async(model=MODEL, messages=[{"role": "user", "content": QUESTION}])
+    )
+
+
+async def astream(client: Any) -> Any:
+    events = await client.chat.stream_async(model=MODEL, messages=MESSAGES)
+    return dump([e async for e in events])
+
+
+async def aembed(client: Any) -> Any:
+    return dump(await client.embeddings.create_async(model=EMBED_MODEL, inputs=["one"]))
+
+
+# --- one trial ----------------------------------------------------------------------------------
+def reported(cap: TelemetryCapture) -> list[tuple[dict[str, Any], int]]:
+    return [(dict(p.attributes), p.value) for p in cap.metric_points(TELEMETRY_ERRORS)]
+
+
+def check(cap: TelemetryCapture, log: pytest.LogCaptureFixture, names: list[str], count: int) -> None:
+    spans = cap.spans()
+    assert [s.name for s in spans] == names
+    for span in spans:
+        assert span.status.status_code.name == "UNSET"
+        assert "error.type" not in (span.attributes or {})
+    assert reported(cap) == [
+        ({"agentotel.component": COMPONENT, "error.type": "test_mistralai_safety.TelemetryBug"}, count)
+    ]
+    records = [r for r in log.records if r.name == "agentotel" and "telemetry error" in r.getMessage()]
+    assert len(records) == count
+    for record in records:
+        assert record.levelno == logging.DEBUG
+        assert record.exc_info is not None and isinstance(record.exc_info[1], TelemetryBug)
+
+
+def same_outcome(server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Any]) -> Any:
+    server.state.reset()
+    server.clear()
+    plain = call(mistral_client(server))
+    plain_requests = [(r.path, r.body) for r in server.requests]
+    server.state.reset()
+    server.clear()
+    with instrumented(cap, MistralInstrumentor):
+        traced = call(mistral_client(server))
+    assert [(r.path, r.body) for r in server.requests] == plain_requests
+    assert traced == plain
+    return plain
+
+
+async def same_outcome_async(
+    server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Awaitable[Any]]
+) -> Any:
+    server.state.reset()
+    server.clear()
+    plain = await call(mistral_client(server))
+    plain_requests = [(r.path, r.body) for r in server.requests]
+    server.state.reset()
+    server.clear()
+    with instrumented(cap, MistralInstrumentor):
+        traced = await call(mistral_client(server))
+    assert [(r.path, r.body) for r in server.requests] == plain_requests
+    assert traced == plain
+    return plain
+
+
+TOOL = "execute_tool get_weather"
+EMBED = f"embeddings {EMBED_MODEL}"
+
+# (what raises, the call, the spans left, the errors counted, content capture on)
+CASES = [
+    pytest.param((extract, "chat_request_attributes"), complete, [], 1, False, id="chat_request_attributes"),
+    pytest.param(
+        (extract, "stream_request_attributes"), stream, [], 1, False, id="stream_request_attributes"
+    ),
+    pytest.param((extract, "embeddings_request_attributes"), embed, [], 1, False, id="embeddings_request"),
+    pytest.param((extract, "chat_response_attributes"), complete, [SPAN_NAME], 1, False, id="chat_response"),
+    pytest.param(
+        (extract, "embeddings_response_attributes"), embed, [EMBED], 1, False, id="embeddings_response"
+    ),
+    pytest.param((patch, "SDK.client"), complete, [], 1, False, id="client_of"),
+    pytest.param((patch, "SDK.server"), complete, [], 1, False, id="server_of"),
+    pytest.param((content, "chat_request_content"), complete, [], 1, True, id="chat_request_content"),
+    pytest.param(
+        (content, "chat_output_messages"), complete, [SPAN_NAME], 1, True, id="chat_output_messages"
+    ),
+    pytest.param(
+        (content, "embeddings_request_content"), embed, [], 1, True, id="embeddings_request_content"
+    ),
+    # The inferred tool span is lost, never the LLM spans.
+    pytest.param((content, "tool_results"), tool_loop, [SPAN_NAME, SPAN_NAME], 1, False, id="tool_results"),
+    pytest.param(
+        (ChatStreamAccumulator, "process"), stream, [SPAN_NAME], EVENTS, False, id="accumulator_process"
+    ),
+    pytest.param((ChatStreamAccumulator, "outcome"), stream, [SPAN_NAME], 1, False, id="accumulator_outcome"),
+    pytest.param(
+        (ChatStreamAccumulator, "output_messages"), stream, [SPAN_NAME], 1, True, id="accumulator_output"
+    ),
+]
+
+
+def _break(monkeypatch: pytest.MonkeyPatch, target: tuple[Any, str]) -> None:
+    owner, name = target
+    if name.startswith("SDK."):
+        replaced = dataclasses.replace(patch.SDK, **{name[4:]: _boom})
+        monkeypatch.setattr(patch, "SDK", replaced)
+    else:
+        monkeypatch.setattr(owner, name, _boom)
+
+
+@pytest.mark.parametrize(("target", "call", "spans", "count", "capture"), CASES)
+def test_our_failure_leaves_the_call_untouched(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_llm: FakeLLMServer,
+    cap: TelemetryCapture,
+    debug_log: pytest.LogCaptureFixture,
+    target: tuple[Any, str],
+    call: Callable[[Any], Any],
+    spans: list[str],
+    count: int,
+    capture: bool,
+) -> None:
+    if capture:
+        monkeypatch.setenv(ENV, "SPAN_ONLY")
+    _break(monkeypatch, target)
+    same_outcome(fake_llm, cap, call)
+    check(cap, debug_log, spans, count)
+
+
+ASYNC_CASES = [
+    pytest.param((extract, "chat_request_attributes"), acomplete, [], 1, id="chat_request_attributes"),
+    pytest.param((extract, "chat_response_attributes"), acomplete, [SPAN_NAME], 1, id="chat_response"),
+    pytest.param((extract, "embeddings_response_attributes"), aembed, [EMBED], 1, id="embeddings_response"),
+    pytest.param((ChatStreamAccumulator, "process"), astream, [SPAN_NAME], EVENTS, id="accumulator_process"),
+    pytest.param((ChatStreamAccumulator, "outcome"), astream, [SPAN_NAME], 1, id="accumulator_outcome"),
+]
+
+
+@pytest.mark.parametrize(("target", "call", "spans", "count"), ASYNC_CASES)
+async def test_our_failure_leaves_the_async_call_untouched(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_llm: FakeLLMServer,
+    cap: TelemetryCapture,
+    debug_log: pytest.LogCaptureFixture,
+    target: tuple[Any, str],
+    call: Callable[[Any], Awaitable[Any]],
+    spans: list[str],
+    count: int,
+) -> None:
+    _break(monkeypatch, target)
+    await same_outcome_async(fake_llm, cap, call)
+    check(cap, debug_log, spans, count)
+
+
+def test_app_errors_propagate_unchanged(fake_llm: FakeLLMServer, cap: TelemetryCapture) -> None:
+    """The SDK's own exception reaches the app as it is, from the SDK's frames."""
+    from mistralai.client import errors
+
+    client = mistral_client(fake_llm)
+    with instrumented(cap, MistralInstrumentor), pytest.raises(errors.SDKError) as raised:
+        client.chat.complete(model=MODEL, messages=[{"role": "user", "content": "[[scenario:server_error]]"}])
+    assert raised.value.status_code == 500
+    assert type(raised.value) is errors.SDKError
