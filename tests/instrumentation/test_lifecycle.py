@@ -283,6 +283,7 @@ ENTRY_POINTS = {
     "agentotel_litellm": "agentotel.instrumentation.litellm:LiteLLMInstrumentor",
     "agentotel_llama_index": "agentotel.instrumentation.llama_index:LlamaIndexInstrumentor",
     "agentotel_mcp": "agentotel.instrumentation.mcp:MCPInstrumentor",
+    "agentotel_ollama": "agentotel.instrumentation.ollama:OllamaInstrumentor",
     "agentotel_openai": "agentotel.instrumentation.openai:OpenAIInstrumentor",
     "agentotel_openai_agents": "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
     "agentotel_pydantic_ai": "agentotel.instrumentation.pydantic_ai:PydanticAIInstrumentor",
