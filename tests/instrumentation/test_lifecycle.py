@@ -279,6 +279,7 @@ ENTRY_POINTS = {
     "agentotel_bedrock": "agentotel.instrumentation.bedrock:BedrockInstrumentor",
     "agentotel_crewai": "agentotel.instrumentation.crewai:CrewAIInstrumentor",
     "agentotel_google_genai": "agentotel.instrumentation.google_genai:GoogleGenAIInstrumentor",
+    "agentotel_groq": "agentotel.instrumentation.groq:GroqInstrumentor",
     "agentotel_langchain": "agentotel.instrumentation.langchain:LangChainInstrumentor",
     "agentotel_litellm": "agentotel.instrumentation.litellm:LiteLLMInstrumentor",
     "agentotel_llama_index": "agentotel.instrumentation.llama_index:LlamaIndexInstrumentor",
