@@ -284,6 +284,7 @@ ENTRY_POINTS = {
     "agentotel_litellm": "agentotel.instrumentation.litellm:LiteLLMInstrumentor",
     "agentotel_llama_index": "agentotel.instrumentation.llama_index:LlamaIndexInstrumentor",
     "agentotel_mcp": "agentotel.instrumentation.mcp:MCPInstrumentor",
+    "agentotel_mistralai": "agentotel.instrumentation.mistralai:MistralInstrumentor",
     "agentotel_ollama": "agentotel.instrumentation.ollama:OllamaInstrumentor",
     "agentotel_openai": "agentotel.instrumentation.openai:OpenAIInstrumentor",
     "agentotel_openai_agents": "agentotel.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
