@@ -324,3 +324,40 @@ def test_key_appears_nowhere(
     assert len(cap.spans()) == 4
     assert "my key is" in recorded  # the content was captured ...
     assert API_KEY not in recorded  # ... with the key redacted
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+def test_every_patch_point_exists_and_uninstrument_restores_it() -> None:
+    import wrapt
+
+    from agentotel._registry import available
+
+    assert available()["agentotel_mistralai"] is MistralInstrumentor
+    patches = MistralInstrumentor().patches
+    assert sorted(f"{p.module}:{p.name}" for p in patches) == [
+        "mistralai.client.basesdk:BaseSDK.do_request",
+        "mistralai.client.basesdk:BaseSDK.do_request_async",
+        "mistralai.client.chat:Chat.complete",
+        "mistralai.client.chat:Chat.complete_async",
+        "mistralai.client.chat:Chat.stream",
+        "mistralai.client.chat:Chat.stream_async",
+        "mistralai.client.embeddings:Embeddings.create",
+        "mistralai.client.embeddings:Embeddings.create_async",
+    ]
+    originals = []
+    for p in patches:
+        assert p.expected()
+        found = p.owner()
+        assert found is not None, f"{p.module}:{p.name} missing"
+        owner, attr = found
+        originals.append((owner, attr, vars(owner)[attr]))
+    instrumentor = MistralInstrumentor()
+    instrumentor.instrument(tracer_provider=TelemetryCapture().tracer_provider)
+    try:
+        for owner, attr, original in originals:
+            assert isinstance(vars(owner)[attr], wrapt.FunctionWrapper)
+            assert vars(owner)[attr].__wrapped__ is original
+    finally:
+        instrumentor.uninstrument()
+    for owner, attr, original in originals:
+        assert vars(owner)[attr] is original
