@@ -3,7 +3,10 @@
 The endpoint is ``prometheus_client``'s ``/metrics`` handler on 127.0.0.1, serving the registry an
 OpenTelemetry ``PrometheusMetricReader`` fills from instrumented OpenAI calls (the fake LLM server)
 and agent-layer tools and workflows. Durations there are real, so only counts, rates, success rates
-and scores are checked exactly; the run-store tests read hand-made runs with fixed durations.
+and scores are checked exactly; the run-store tests read hand-made runs with fixed durations. Every
+test of that page runs in both convention modes (docs/conventions.md): the default one, and
+``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``, whose metric names differ; the
+commands show the same.
 """
 
 from __future__ import annotations
@@ -97,8 +100,18 @@ def exported_cost(url: str, model: str) -> float:
 
 
 # --- a process exposing our metrics ---------------------------------------------------------------
+@pytest.fixture(params=[False, True], ids=["default", "latest"])
+def latest(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """The convention mode of the process (read when its telemetry is set up)."""
+    if request.param:
+        monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    else:
+        monkeypatch.delenv("OTEL_SEMCONV_STABILITY_OPT_IN", raising=False)
+    return bool(request.param)
+
+
 @pytest.fixture
-def metrics_url(fake_llm: FakeLLMServer) -> Iterator[str]:
+def metrics_url(fake_llm: FakeLLMServer, latest: bool) -> Iterator[str]:
     """/metrics of a "process" that made 3 good and 1 rate-limited gpt-4o calls and ran the
     ``research`` workflow: ``search`` 3 times ok and once failing, ``lookup`` twice."""
     registry = CollectorRegistry()
@@ -136,6 +149,30 @@ def metrics_url(fake_llm: FakeLLMServer) -> Iterator[str]:
         instrumentor.uninstrument()
         meter_provider.shutdown()
         tracer_provider.shutdown()
+
+
+# The metric families of each mode that the commands read (Prometheus names; counters without _total).
+DEFAULT_FAMILIES = {
+    "gen_ai_client_operation_duration_seconds",
+    "gen_ai_client_token_usage",
+    "agentotel_tool_duration_seconds",
+    "agentotel_workflow_duration_seconds",
+}
+LATEST_FAMILIES = {
+    "gen_ai_client_inference_duration_seconds",
+    "gen_ai_client_inference_usage_input_tokens",
+    "gen_ai_client_inference_usage_output_tokens",
+    "gen_ai_execute_tool_duration_seconds",
+    "gen_ai_invoke_workflow_duration_seconds",
+}
+
+
+def test_the_page_has_the_metric_names_of_its_mode(metrics_url: str, latest: bool) -> None:
+    with urllib.request.urlopen(metrics_url, timeout=5) as response:
+        families = {f.name for f in text_string_to_metric_families(response.read().decode()) if f.samples}
+    own, other = (LATEST_FAMILIES, DEFAULT_FAMILIES) if latest else (DEFAULT_FAMILIES, LATEST_FAMILIES)
+    assert own <= families
+    assert not other & families
 
 
 def test_tools_report_json(metrics_url: str, capsys: pytest.CaptureFixture[str]) -> None:

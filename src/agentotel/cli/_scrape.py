@@ -8,6 +8,14 @@ counters), e.g. ``agentotel.tool.duration`` in seconds is ``agentotel_tool_durat
 Series that differ only in labels we do not show (server, response model, scope, job) are added
 together, as ``sum by (...)`` would.
 
+Both convention modes are read (docs/conventions.md): the v1.41.1 names agentotel exports by
+default and those of ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` (LLM calls from
+``gen_ai.client.inference.duration`` and ``gen_ai.client.embeddings.duration``, tokens from the
+``gen_ai.client.inference.usage.*`` counters and the embeddings input-token histogram, tools from
+``gen_ai.execute_tool.duration``, workflows and agent rounds from ``gen_ai.invoke_workflow.duration``
+and ``gen_ai.invoke_agent.duration``, plans still from ``agentotel.workflow.duration``). A page of
+agents of both modes (a Collector's) adds them up: one call is in one mode's series only.
+
 Everything here is pure: text in, :class:`Snapshot` out. Rates come from two snapshots: the
 increase of a counter (or of each histogram bucket) divided by the seconds between them, a
 counter that went down counting as restarted from zero (as PromQL's ``rate`` does).
@@ -99,15 +107,15 @@ class Snapshot:
     time: float
     """When it was taken (seconds since the epoch)."""
     llm: dict[tuple[str, str, str], Histogram] = field(default_factory=dict)
-    """``gen_ai.client.operation.duration`` by (provider, model, error type; "" = success)."""
+    """LLM call durations by (provider, model, error type; "" = success)."""
     tokens: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    """``gen_ai.client.token.usage`` sums by (provider, model, token type)."""
+    """Token sums by (provider, model, ``input`` / ``output``)."""
     cost: dict[ModelKey, float] = field(default_factory=dict)
     """``agentotel.llm.cost.usd`` by (provider, model)."""
     tools: dict[tuple[str, str], Histogram] = field(default_factory=dict)
-    """``agentotel.tool.duration`` by (tool name, error type; "" = success)."""
+    """Tool durations by (tool name, error type; "" = success)."""
     workflows: dict[tuple[str, str, str], Histogram] = field(default_factory=dict)
-    """``agentotel.workflow.duration`` by (operation, workflow or agent name, error type)."""
+    """Workflow, plan and agent-round durations by (operation, workflow or agent name, error type)."""
     active: dict[tuple[str, str], float] = field(default_factory=dict)
     """``agentotel.workflow.active`` by (operation, workflow or agent name)."""
     telemetry_errors: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -142,13 +150,34 @@ def increase(now: float, before: float | None) -> float:
 
 
 # --- parsing --------------------------------------------------------------------------------------
-LLM_DURATION = prom_name(semconv.GEN_AI_CLIENT_OPERATION_DURATION, "s")
+_MODES = (semconv.V1_41_1, semconv.LATEST)
+LLM_DURATIONS = frozenset(
+    prom_name(name, "s") for c in _MODES for name in (c.inference_duration, c.embeddings_duration)
+)
+"""v1.41.1: ``gen_ai.client.operation.duration``; latest: the inference and embeddings durations."""
 TOKEN_USAGE = prom_name(semconv.GEN_AI_CLIENT_TOKEN_USAGE, "{token}")
+"""v1.41.1: one histogram, by ``gen_ai.token.type``."""
+TOKEN_SAMPLES = {
+    prom_name(semconv.GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS, "{token}") + "_total": semconv.TOKEN_INPUT,
+    prom_name(semconv.GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS, "{token}")
+    + "_total": semconv.TOKEN_OUTPUT,
+    prom_name(semconv.GEN_AI_CLIENT_EMBEDDINGS_OPERATION_INPUT_TOKENS, "{token}")
+    + "_sum": semconv.TOKEN_INPUT,
+}
+"""Latest: the samples holding input and output token sums (not the per-call token histograms,
+which count the same tokens again)."""
 LLM_COST = prom_name(semconv.LLM_COST, "{USD}")
-TOOL_DURATION = prom_name(semconv.TOOL_DURATION, "s")
+TOOL_DURATIONS = frozenset(prom_name(c.tool_duration, "s") for c in _MODES)
 WORKFLOW_DURATION = prom_name(semconv.WORKFLOW_DURATION, "s")
+"""By ``gen_ai.operation.name``: workflows, plans and agent rounds (v1.41.1), plans (latest)."""
+OPERATION_DURATIONS = {
+    prom_name(semconv.LATEST.workflow_duration, "s"): semconv.OP_INVOKE_WORKFLOW,
+    prom_name(semconv.LATEST.agent_duration, "s"): semconv.OP_INVOKE_AGENT,
+}
+"""Latest: one histogram per operation, without a ``gen_ai.operation.name`` label."""
 WORKFLOW_ACTIVE = prom_name(semconv.WORKFLOW_ACTIVE, "{run}")
 TELEMETRY_ERRORS = prom_name(semconv.TELEMETRY_ERRORS, "{error}")
+_HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 _PROVIDER = label(semconv.GEN_AI_PROVIDER_NAME)
 _REQUEST_MODEL = label(semconv.GEN_AI_REQUEST_MODEL)
@@ -166,8 +195,17 @@ def _model(labels: Mapping[str, str]) -> ModelKey:
     return labels.get(_PROVIDER, ""), labels.get(_REQUEST_MODEL) or labels.get(_RESPONSE_MODEL, "")
 
 
-def _workflow(labels: Mapping[str, str]) -> tuple[str, str]:
-    return labels.get(_OPERATION, ""), labels.get(_WORKFLOW_NAME) or labels.get(_AGENT_NAME, "")
+def _workflow(labels: Mapping[str, str], operation: str | None = None) -> tuple[str, str]:
+    op = labels.get(_OPERATION, "") if operation is None else operation
+    return op, labels.get(_WORKFLOW_NAME) or labels.get(_AGENT_NAME, "")
+
+
+def _family(name: str) -> tuple[str, str]:
+    """``(family, suffix)`` of a histogram sample (``x_bucket`` is ``("x", "_bucket")``)."""
+    for suffix in _HISTOGRAM_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)], suffix
+    return name, ""
 
 
 class _Histograms:
@@ -211,18 +249,20 @@ def parse(text: str, time: float) -> Snapshot:
     for sample in samples:
         name, labels, value = sample.name, sample.labels, float(sample.value)
         error = labels.get(_ERROR_TYPE, "")
-        if name.startswith(LLM_DURATION):
-            llm.add((*_model(labels), error), name[len(LLM_DURATION) :], labels, value)
-        elif name == TOKEN_USAGE + "_sum":
-            key = (*_model(labels), labels.get(_TOKEN_TYPE, ""))
+        family, suffix = _family(name)
+        if family in LLM_DURATIONS:
+            llm.add((*_model(labels), error), suffix, labels, value)
+        elif name == TOKEN_USAGE + "_sum" or name in TOKEN_SAMPLES:
+            key = (*_model(labels), TOKEN_SAMPLES.get(name) or labels.get(_TOKEN_TYPE, ""))
             snap.tokens[key] = snap.tokens.get(key, 0.0) + value
         elif name == LLM_COST + "_total":
             cost_key = _model(labels)
             snap.cost[cost_key] = snap.cost.get(cost_key, 0.0) + value
-        elif name.startswith(TOOL_DURATION):
-            tools.add((labels.get(_TOOL_NAME, ""), error), name[len(TOOL_DURATION) :], labels, value)
-        elif name.startswith(WORKFLOW_DURATION):
-            workflows.add((*_workflow(labels), error), name[len(WORKFLOW_DURATION) :], labels, value)
+        elif family in TOOL_DURATIONS:
+            tools.add((labels.get(_TOOL_NAME, ""), error), suffix, labels, value)
+        elif family == WORKFLOW_DURATION or family in OPERATION_DURATIONS:
+            key = (*_workflow(labels, OPERATION_DURATIONS.get(family)), error)
+            workflows.add(key, suffix, labels, value)
         elif name == WORKFLOW_ACTIVE:
             wf = _workflow(labels)
             snap.active[wf] = snap.active.get(wf, 0.0) + value
