@@ -15,9 +15,13 @@ when the client is built, which a class patch would miss for a client built befo
 instrumenting). ``chat_stream`` is wrapped where the request is sent: the raw client's
 ``chat_stream`` context manager, entered when the app reads the first event.
 
-Every request goes through the SDK's ``HttpClient.request`` / ``HttpClient.stream`` (and the async
-twins): a call's span starts there, so a call the SDK refuses before sending (a missing argument,
-a value it cannot serialise) makes none. One span per call; the SDK's own retries (429, 5xx) stay
+A call's span starts when the SDK sends: when its ``HttpClient`` hands the request to ``httpx``
+(``httpx.Client.send`` / ``AsyncClient.send``, which every request and stream of the SDK reaches;
+the SDK's own ``HttpClient.request`` is too early: it serialises the body inside, so a value it
+cannot serialise would fail there, unsent). So a call the SDK refuses before sending (a missing
+argument, a value it cannot serialise, a ``response_format`` its warning hook cannot read) makes
+no span. ``httpx`` is wrapped only once ``cohere`` is imported, and the wrapper does nothing but
+for a Cohere call waiting to send. One span per call; the SDK's own retries (429, 5xx) stay
 inside it.
 
 ``gen_ai.operation.name`` is ``chat``, ``embeddings`` or ``rerank`` (a value of ours: the
@@ -33,7 +37,7 @@ from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.cohere.package import _instruments
 
 _RAW = "cohere.v2.raw_client"
-_HTTP = "cohere.core.http_client"
+_DIST = "cohere"
 
 
 def _p() -> Any:
@@ -51,12 +55,11 @@ def _request_reached(telemetry: Any, boundary: Any) -> Any:
 
 def _patches() -> tuple[Patch, ...]:
     return (
-        # Every request goes through these (the retry loop that sends, and the streaming request):
-        # a call's span starts there, so a call the SDK refuses before sending makes none.
-        Patch(_HTTP, "HttpClient.request", _request_reached),
-        Patch(_HTTP, "HttpClient.stream", _request_reached),
-        Patch(_HTTP, "AsyncHttpClient.request", _request_reached),
-        Patch(_HTTP, "AsyncHttpClient.stream", _request_reached),
+        # Where every request of the SDK is sent (a request, a retry, a stream): a call's span
+        # starts there, so a call the SDK refuses before sending makes none. Applied when
+        # ``cohere`` is imported; a no-op but for a Cohere call waiting to send.
+        Patch("httpx", "Client.send", _request_reached, trigger=_DIST, distribution=_DIST),
+        Patch("httpx", "AsyncClient.send", _request_reached, trigger=_DIST, distribution=_DIST),
         Patch(_RAW, "RawV2Client.chat", lambda t, b: _p().chat(t, b).sync()),
         Patch(_RAW, "AsyncRawV2Client.chat", lambda t, b: _p().chat(t, b).async_()),
         Patch(_RAW, "RawV2Client.chat_stream", lambda t, b: _p().chat_stream(t, b, False)),

@@ -1,6 +1,6 @@
 """The Cohere operations: which SDK types, extractors and accumulator each one uses.
 
-Imported only when ``cohere`` is (it imports nothing of it but names its types). Nothing but
+Imported only when ``cohere`` is (from the patch table). Nothing but
 bindings: the engine (:class:`~agentotel.instrumentation._operation.Operation`) does the rest. The
 raw client's ``chat_stream`` is a context manager that sends the request when entered and returns
 an ``HttpResponse`` keeping the event generator in ``_data``: it is bound with
@@ -28,7 +28,7 @@ SDK = SdkTypes(
     async_raw=(),
     server=extract.server_of,
     client=extract.client_of,
-    sends=True,  # the span starts in the SDK's HttpClient.request / .stream (patched in __init__)
+    sends=True,  # the span starts in httpx's Client.send / AsyncClient.send (patched in __init__)
 )
 
 
