@@ -6,7 +6,9 @@ context assembly, a plan with steps, three tools, an approval and an MCP tool ca
 SDK agent (:mod:`agentotel.cli._demo_agent`, whose tool executions are inferred) and one call through
 each other provider whose SDK is installed (:mod:`agentotel.cli._demo_providers`: Gemini, Bedrock
 Converse, LiteLLM), then prints every span, the metrics and what the LLM calls cost at the shipped
-prices. No API key, no network.
+prices. No API key, no network. With ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``
+the spans and metrics carry the latest GenAI conventions' names (docs/conventions.md): the metrics
+table lists the metrics of the mode the demo's telemetry was set up in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from agentotel import semconv
+from agentotel._telemetry import telemetry_for
 from agentotel.cli._text import literal
 from agentotel.cli._text import say as text_say
 from agentotel.testing import FakeLLMServer, TelemetryCapture
@@ -79,29 +82,51 @@ def render(spans: Sequence[Any], console: Console) -> None:
         console.print(tree)
 
 
-def _metrics_table(cap: TelemetryCapture) -> Table:
+def _metrics_table(cap: TelemetryCapture, conventions: semconv.Conventions) -> Table:
     table = Table(title="metrics")
     table.add_column("metric")
     table.add_column("attributes")
     table.add_column("count", justify="right")
     table.add_column("sum", justify="right")
-    for name in _TABLE_METRICS:
+    seconds = _in_seconds(conventions)
+    for name in table_metrics(conventions):
         for point in cap.metric_points(name):
             a = dict(point.attributes)
             label = literal(" ".join(str(a[k]) for k in _TABLE_KEYS if k in a))
             if hasattr(point, "count"):
-                total = f"{point.sum:.3f} s" if name not in _UNITLESS else f"{point.sum:g}"
+                total = f"{point.sum:.3f} s" if name in seconds else f"{point.sum:g}"
                 table.add_row(name, label, str(point.count), total)
             else:
                 table.add_row(name, label, "", str(point.value))
     return table
 
 
-_TABLE_METRICS = (
-    semconv.GEN_AI_CLIENT_TOKEN_USAGE,
-    semconv.GEN_AI_CLIENT_OPERATION_DURATION,
-    semconv.TOOL_DURATION,
-    semconv.WORKFLOW_DURATION,
+def table_metrics(c: semconv.Conventions) -> tuple[str, ...]:
+    """The metrics the demo's table shows, as ``c`` names them (each once, in this order)."""
+    names = (
+        c.token_usage,
+        c.usage_input_tokens,
+        c.usage_output_tokens,
+        c.embeddings_input_tokens,
+        c.inference_duration,
+        c.embeddings_duration,
+        c.tool_duration,
+        c.workflow_duration,
+        c.agent_duration,
+        c.agent_inference_calls,
+        c.agent_tool_calls,
+        c.plan_duration,
+        *_AGENT_LAYER_METRICS,
+    )
+    return tuple(dict.fromkeys(name for name in names if name is not None))
+
+
+def _in_seconds(c: semconv.Conventions) -> frozenset[str]:
+    durations = (c.inference_duration, c.embeddings_duration, c.tool_duration, c.workflow_duration)
+    return frozenset((*durations, c.agent_duration, c.plan_duration, semconv.STEP_DURATION))
+
+
+_AGENT_LAYER_METRICS = (
     semconv.STEP_DURATION,
     semconv.GUARD_DECISIONS,
     semconv.APPROVAL_DECISIONS,
@@ -109,7 +134,6 @@ _TABLE_METRICS = (
     semconv.SESSION_MESSAGES,
     semconv.CONTEXT_BUDGET_UTILIZATION,
 )
-_UNITLESS = (semconv.GEN_AI_CLIENT_TOKEN_USAGE, semconv.SESSION_MESSAGES, semconv.CONTEXT_BUDGET_UTILIZATION)
 _TABLE_KEYS = (
     semconv.GEN_AI_OPERATION_NAME,
     semconv.GEN_AI_REQUEST_MODEL,
@@ -172,6 +196,7 @@ def run() -> int:
     console = Console()
     cap = TelemetryCapture()
     agentotel.instrument(**cap.providers)
+    conventions = telemetry_for(**cap.providers).conventions
 
     def say(line: object) -> None:
         text_say(console, line)
@@ -200,7 +225,7 @@ def run() -> int:
     console.rule("traces")
     spans = cap.spans()
     render(spans, console)
-    console.print(_metrics_table(cap))
+    console.print(_metrics_table(cap, conventions))
     costs, total = _cost_table(spans)
     console.print(costs)
     text_say(console, total)
