@@ -17,7 +17,7 @@ from agentotel.testing._capture import TelemetryCapture
 
 pytest.importorskip("uvicorn")
 
-from agentotel.gateway import Gateway, GatewayConfig, Upstream, uvicorn_config  # noqa: E402
+from agentotel.gateway import Gateway, GatewayConfig, Upstream, uvicorn_config
 
 
 @dataclass

@@ -6,13 +6,15 @@ and stream accumulator, bound here to an :class:`~agentotel.instrumentation._ope
 per kind of call. What differs is the input: the gateway has the request's JSON body (the SDKs'
 keyword arguments have the same shape for OpenAI and Anthropic; Gemini's body is mapped to the
 ``google-genai`` arguments by :func:`gemini_kwargs`) and the response's JSON, which
-:func:`~agentotel.instrumentation.openai.extract.attribute_view` makes readable as the SDK objects
-are. No SDK is imported: the provider modules used here are the pure ones.
+:func:`view` makes readable as the SDK objects are. No SDK is imported: the provider modules
+used here are the pure ones.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +38,56 @@ WIRES = ("openai", "anthropic", "gemini")
 View = Callable[[Any], Any]
 
 
-def _identity(value: Any) -> Any:
+_MISSING = object()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+class Fields:
+    """A JSON object read as the SDKs' model objects are read: a field by its snake_case name (or
+    the camelCase key the wire uses for it: Gemini's ``usageMetadata`` is ``usage_metadata``),
+    ``None`` for a field the object lacks (as a model's unset field), objects inside wrapped when
+    read."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        self._fields = fields
+
+    def __getattr__(self, name: str) -> Any:
+        fields = self._fields
+        value = fields.get(name, _MISSING)
+        if value is _MISSING:
+            value = fields.get(_camel(name)) if "_" in name else None
+        return view(value)
+
+    def __repr__(self) -> str:
+        return f"Fields({self._fields!r})"
+
+
+def embeddings_view(value: Any) -> Any:
+    """An OpenAI embeddings response, its base64 vectors decoded to floats as the ``openai`` SDK
+    decodes them for the app (it asks for base64 when the app names no format), so the dimension
+    count is read as the SDK instrumentor reads it."""
+    if type(value) is dict and type(value.get("data")) is list:
+        data = []
+        for item in value["data"]:
+            if type(item) is dict and type(item.get("embedding")) is str:
+                item = {**item, "embedding": array("f", base64.b64decode(item["embedding"])).tolist()}
+            data.append(item)
+        value = {**value, "data": data}
+    return view(value)
+
+
+def view(value: Any) -> Any:
+    """``value`` (parsed JSON) with its objects readable as :class:`Fields`."""
+    if type(value) is dict:
+        return Fields(value)
+    if type(value) is list:
+        return [view(item) for item in value]
     return value
 
 
@@ -108,8 +159,6 @@ def _op(
     return make
 
 
-_view = openai_extract.attribute_view
-
 OPENAI_CHAT = CallKind(
     "chat",
     _op(
@@ -121,7 +170,7 @@ OPENAI_CHAT = CallKind(
         openai_content.chat_tool_results,
     ),
     _body,
-    _view,
+    view,
 )
 OPENAI_RESPONSES = CallKind(
     "responses",
@@ -134,7 +183,7 @@ OPENAI_RESPONSES = CallKind(
         openai_content.responses_tool_results,
     ),
     _body,
-    _view,
+    view,
 )
 OPENAI_EMBEDDINGS = CallKind(
     "embeddings",
@@ -147,7 +196,7 @@ OPENAI_EMBEDDINGS = CallKind(
         None,
     ),
     _body,
-    _view,
+    embeddings_view,
 )
 ANTHROPIC_MESSAGES = CallKind(
     "messages",
@@ -160,7 +209,7 @@ ANTHROPIC_MESSAGES = CallKind(
         anthropic_content.tool_results,
     ),
     _body,
-    _view,
+    view,
 )
 GEMINI_GENERATE = CallKind(
     "generateContent",
@@ -173,7 +222,7 @@ GEMINI_GENERATE = CallKind(
         gemini_content.tool_results,
     ),
     gemini_kwargs,
-    _identity,
+    view,
 )
 GEMINI_STREAM = CallKind(
     "streamGenerateContent",
@@ -186,7 +235,7 @@ GEMINI_STREAM = CallKind(
         gemini_content.tool_results,
     ),
     gemini_kwargs,
-    _identity,
+    view,
 )
 GEMINI_EMBED = CallKind(
     "embedContent",
@@ -199,7 +248,7 @@ GEMINI_EMBED = CallKind(
         None,
     ),
     gemini_embed_kwargs,
-    _identity,
+    view,
 )
 
 _OPENAI_PATHS = (

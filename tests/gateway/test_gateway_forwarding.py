@@ -1,0 +1,309 @@
+"""What the gateway passes through, and what it answers itself.
+
+Exact pass-through (status, body bytes, headers minus hop-by-hop ones), SSE chunks forwarded as
+they arrive, the caller's trace continued, upstream failures (down, slow, 429, 500) and client
+disconnects recorded, oversize and malformed bodies handled, credentials never recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from conftest import fake_upstreams
+from helpers import GPT, LocalHTTPServer, QuietHandler, closed_port, serve_in_background, stop_serving
+from opentelemetry.trace import SpanKind, StatusCode
+
+from agentotel import semconv
+from agentotel.gateway import Upstream
+from agentotel.testing import FakeLLMServer
+from agentotel.testing._capture import TelemetryCapture
+
+KEY = "sk-gateway-secret-0123456789abcdef"
+SAY = [{"role": "user", "content": "Say hello [[words:6]]"}]
+CHAT = {"model": GPT, "messages": SAY}
+
+
+def client(gw: Any, **options: Any) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gw.url}/openai/v1", api_key=KEY, max_retries=0, **options)
+
+
+def _headers(response: httpx.Response) -> list[tuple[str, str]]:
+    skip = {"connection", "keep-alive", "transfer-encoding", "date", "server"}
+    return sorted((k.lower(), v) for k, v in response.headers.multi_items() if k.lower() not in skip)
+
+
+# --- pass-through ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("route", "path", "body"),
+    [
+        ("openai", "/v1/chat/completions", CHAT),
+        ("openai", "/v1/chat/completions", {**CHAT, "stream": True}),
+        ("anthropic", "/v1/messages", {"model": "claude-haiku-4-5", "max_tokens": 20, "messages": SAY}),
+        (
+            "openai",
+            "/v1/chat/completions",
+            {**CHAT, "messages": [{"role": "user", "content": "[[scenario:rate_limit]]"}]},
+        ),
+        ("openai", "/v1/models", None),
+    ],
+    ids=["chat", "chat-stream", "messages", "429", "get-models"],
+)
+def test_status_body_and_headers_pass_through(
+    route: str, path: str, body: Any, fresh_fake_llm: FakeLLMServer, gateway: Any
+) -> None:
+    method = "GET" if body is None else "POST"
+    direct_base = fresh_fake_llm.base_url
+    fresh_fake_llm.state.reset()
+    direct = httpx.request(method, direct_base + path, json=body, headers={"authorization": f"Bearer {KEY}"})
+    fresh_fake_llm.state.reset()
+    through = httpx.request(
+        method, f"{gateway.url}/{route}{path}", json=body, headers={"authorization": f"Bearer {KEY}"}
+    )
+    assert through.status_code == direct.status_code
+    assert through.content == direct.content
+    assert _headers(through) == _headers(direct)
+    # The upstream got the client's request: its body and its credentials.
+    seen = fresh_fake_llm.requests[-1]
+    assert seen.path == path
+    assert seen.headers["authorization"] == "<redacted>"  # sent on (the fake server redacts what it records)
+
+
+class _Drip(QuietHandler):
+    """An OpenAI-format SSE stream of three chunks; the second is sent only when the test says."""
+
+    release = threading.Event()
+    closed = threading.Event()
+
+    def do_POST(self) -> None:
+        self.read_body()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunks = [
+            {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "model": GPT,
+                "choices": [{"index": 0, "delta": {"content": "one"}}],
+            },
+            {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "model": GPT,
+                "choices": [{"index": 0, "delta": {"content": " two"}, "finish_reason": "stop"}],
+            },
+        ]
+        try:
+            self._chunk(f"data: {json.dumps(chunks[0])}\n\n".encode())
+            if not type(self).release.wait(10):
+                return
+            # The last chunk, repeated for a second: long enough to see the gateway drop this
+            # connection when its client left (the write then fails here).
+            for _ in range(50):
+                self._chunk(f"data: {json.dumps(chunks[1])}\n\n".encode())
+                time.sleep(0.02)
+            self._chunk(b"data: [DONE]\n\n")
+            self._chunk(b"")
+        except OSError:
+            type(self).closed.set()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+@pytest.fixture
+def drip() -> Iterator[str]:
+    _Drip.release = threading.Event()
+    _Drip.closed = threading.Event()
+    httpd = LocalHTTPServer(_Drip)
+    thread = serve_in_background(httpd)
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    _Drip.release.set()
+    stop_serving(httpd, thread)
+
+
+def test_stream_chunks_reach_the_client_before_the_upstream_sends_the_next(
+    drip: str, fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    gw = gateway_factory(
+        upstreams=fake_upstreams(fresh_fake_llm, drip=Upstream("drip", drip, "openai", "openai"))
+    )
+    with httpx.stream(
+        "POST", f"{gw.url}/drip/v1/chat/completions", json={**CHAT, "stream": True}
+    ) as response:
+        lines = response.iter_lines()
+        first = next(line for line in lines if line)
+        # The upstream holds the rest back until released: the first event arrived on its own.
+        assert json.loads(first.removeprefix("data: "))["choices"][0]["delta"]["content"] == "one"
+        _Drip.release.set()
+        rest = [line for line in lines if line]
+    assert rest[-1] == "data: [DONE]"
+    gw.stop()
+    (span,) = cap.spans()
+    assert span.attributes[semconv.AGENTOTEL_STREAM_END] == semconv.STREAM_EXHAUSTED
+    assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert span.status.status_code is StatusCode.UNSET
+
+
+def test_a_client_that_leaves_mid_stream_cancels_the_upstream_request(
+    drip: str, fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    gw = gateway_factory(
+        upstreams=fake_upstreams(fresh_fake_llm, drip=Upstream("drip", drip, "openai", "openai"))
+    )
+    with httpx.stream(
+        "POST", f"{gw.url}/drip/v1/chat/completions", json={**CHAT, "stream": True}
+    ) as response:
+        next(line for line in response.iter_lines() if line)
+    # The client closed its connection after the first event: the gateway drops the upstream's.
+    _Drip.release.set()
+    assert _Drip.closed.wait(10)
+    gw.stop()
+    (span,) = cap.spans()
+    assert span.attributes[semconv.AGENTOTEL_STREAM_END] == semconv.STREAM_CLOSED
+    assert span.status.status_code is StatusCode.UNSET
+    points = cap.matching_points(semconv.GATEWAY_REQUESTS, {semconv.AGENTOTEL_GATEWAY_ROUTE: "drip"})
+    assert [(p.attributes[semconv.AGENTOTEL_GATEWAY_STATUS_CLASS], p.value) for p in points] == [("none", 1)]
+
+
+# --- trace context ---------------------------------------------------------------------------------
+def test_an_incoming_traceparent_is_continued_and_the_upstream_gets_the_gateway_span(
+    fresh_fake_llm: FakeLLMServer, gateway: Any, cap: TelemetryCapture
+) -> None:
+    trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    client(gateway).chat.completions.create(
+        model=GPT, messages=SAY, extra_headers={"traceparent": f"00-{trace_id}-{parent_id}-01"}
+    )
+    gateway.stop()
+    (span,) = cap.spans()
+    assert span.kind is SpanKind.CLIENT
+    assert format(span.context.trace_id, "032x") == trace_id
+    assert span.parent is not None and format(span.parent.span_id, "016x") == parent_id
+    sent = fresh_fake_llm.requests[-1].headers["traceparent"]
+    assert sent == f"00-{trace_id}-{format(span.context.span_id, '016x')}-01"
+
+
+# --- failures --------------------------------------------------------------------------------------
+def test_an_upstream_error_reaches_the_client_as_the_upstream_gave_it(
+    gateway: Any, cap: TelemetryCapture
+) -> None:
+    with pytest.raises(openai.RateLimitError) as info:
+        client(gateway).chat.completions.create(
+            model=GPT, messages=[{"role": "user", "content": "[[scenario:rate_limit]]"}]
+        )
+    assert info.value.status_code == 429
+    gateway.stop()
+    (span,) = cap.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[semconv.ERROR_TYPE] == "429"
+    assert span.attributes[semconv.HTTP_RESPONSE_STATUS_CODE] == 429
+    (point,) = cap.metric_points(semconv.GEN_AI_CLIENT_OPERATION_DURATION)
+    assert point.attributes[semconv.ERROR_TYPE] == "429"
+    assert cap.metric_points(semconv.GEN_AI_CLIENT_TOKEN_USAGE) == []
+
+
+def test_an_unreachable_upstream_is_a_502_in_the_provider_format(
+    fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    down = Upstream("openai", f"http://127.0.0.1:{closed_port()}", "openai", "openai")
+    gw = gateway_factory(upstreams=fake_upstreams(fresh_fake_llm, openai=down))
+    with pytest.raises(openai.APIStatusError) as info:
+        client(gw).chat.completions.create(model=GPT, messages=SAY)
+    assert info.value.status_code == 502
+    assert info.value.body["type"] == "api_error"  # type: ignore[index]
+    gw.stop()
+    (span,) = cap.spans()
+    assert span.attributes[semconv.ERROR_TYPE] == "ConnectError"
+    assert cap.metric_sum(semconv.GATEWAY_REQUESTS, {semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: "5xx"}) == 1
+
+
+def test_a_slow_upstream_is_a_504_and_a_timeout(gateway_factory: Any, cap: TelemetryCapture) -> None:
+    gw = gateway_factory(read_timeout=0.3)
+    with pytest.raises(openai.APIStatusError) as info:
+        client(gw).chat.completions.create(
+            model=GPT, messages=[{"role": "user", "content": "[[scenario:slow:2]]"}]
+        )
+    assert info.value.status_code == 504
+    gw.stop()
+    (span,) = cap.spans()
+    assert span.attributes[semconv.ERROR_TYPE] == "ReadTimeout"
+    (point,) = cap.metric_points(semconv.GATEWAY_UPSTREAM_DURATION)
+    assert point.attributes[semconv.AGENTOTEL_GATEWAY_TIMEOUT] is True
+
+
+def test_an_oversize_body_is_a_413_and_goes_nowhere(
+    fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    fresh_fake_llm.clear()
+    gw = gateway_factory(max_body_bytes=100)
+    with pytest.raises(openai.APIStatusError) as info:
+        client(gw).chat.completions.create(model=GPT, messages=[{"role": "user", "content": "x" * 200}])
+    assert info.value.status_code == 413
+    gw.stop()
+    assert fresh_fake_llm.requests == []
+    assert cap.spans() == []
+    assert cap.metric_sum(semconv.GATEWAY_REQUESTS, {semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: "4xx"}) == 1
+
+
+def test_a_malformed_body_is_forwarded_untouched_and_recorded_unparsed(
+    fresh_fake_llm: FakeLLMServer, gateway: Any, cap: TelemetryCapture
+) -> None:
+    fresh_fake_llm.clear()
+    body = b'{"model": "gpt-4o", "messages": [ oops'
+    direct = httpx.post(f"{fresh_fake_llm.openai_base_url}/chat/completions", content=body)
+    through = httpx.post(f"{gateway.url}/openai/v1/chat/completions", content=body)
+    assert (through.status_code, through.content) == (direct.status_code, direct.content)
+    assert [(r.path, r.body) for r in fresh_fake_llm.requests] == [("/v1/chat/completions", None)] * 2
+    gateway.stop()
+    (span,) = cap.spans()
+    assert span.name == "chat"
+    assert span.attributes[semconv.AGENTOTEL_GATEWAY_UNPARSED] is True
+
+
+# --- the gateway's own answers -----------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health(path: str, gateway: Any) -> None:
+    response = httpx.get(gateway.url + path)
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_an_unknown_route_is_a_404_naming_the_routes(gateway: Any) -> None:
+    response = httpx.post(f"{gateway.url}/nowhere/v1/chat/completions", json=CHAT)
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == (
+        "no route for /nowhere/v1/chat/completions; routes: /openai, /anthropic, /gemini"
+    )
+
+
+def test_credentials_are_never_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_fake_llm: FakeLLMServer,
+    gateway_factory: Any,
+    cap: TelemetryCapture,
+) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_AND_EVENT")
+    gw = gateway_factory()
+    c = client(gw)
+    c.chat.completions.create(model=GPT, messages=[{"role": "user", "content": f"my key is {KEY}"}])
+    with pytest.raises(openai.RateLimitError):
+        c.chat.completions.create(
+            model=GPT, messages=[{"role": "user", "content": f"{KEY} [[scenario:rate_limit]]"}]
+        )
+    gw.stop()
+    recorded = repr(
+        [(s.name, dict(s.attributes or {}), [e.attributes for e in s.events]) for s in cap.spans()]
+    )
+    recorded += repr([(log.body, log.attributes) for log in cap.logs()])
+    recorded += repr(cap.metric_reader.get_metrics_data())
+    assert "my key is" in recorded  # content capture is on: the prompt is there, the key is not
+    assert KEY not in recorded
+    assert KEY[8:20] not in recorded
