@@ -3,9 +3,12 @@ attributes, and a helper that lets one test body drive ``Client`` and ``AsyncCli
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 import ollama
+import pytest
+from packaging.version import Version
 
 from agentotel._safe import error_type
 from agentotel.testing import FakeLLMServer
@@ -16,6 +19,13 @@ API_KEY = "ollama-fake-key-0123456789abcdef"
 QUESTION = "What is the weather in Paris?"  # 6 words: the fake server's prompt tokens
 REPLY = "Hello from the fake LLM server."  # 6 words
 STREAM_END = "agentotel.stream.end"
+
+SDK_VERSION = Version(version("ollama"))
+THINKING = pytest.mark.skipif(Version("0.5.0") > SDK_VERSION, reason="think= / thinking: ollama>=0.5.0")
+DIMENSIONS = pytest.mark.skipif(Version("0.5.4") > SDK_VERSION, reason="embed(dimensions=): ollama>=0.5.4")
+API_KEY_ENV = pytest.mark.skipif(Version("0.6.0") > SDK_VERSION, reason="OLLAMA_API_KEY: ollama>=0.6.0")
+# What the app sees when nothing listens at the host: the SDK wraps httpx's error from 0.4.7.
+CONNECT_ERROR = "ConnectionError" if Version("0.4.7") <= SDK_VERSION else "httpx.ConnectError"
 
 
 def error_name(cls: type[BaseException]) -> str:

@@ -14,10 +14,14 @@ import tomllib
 from helpers import instrumented, resolve
 from ollama_helpers import (
     API_KEY,
+    API_KEY_ENV,
+    CONNECT_ERROR,
+    DIMENSIONS,
     EMBED_MODEL,
     MODEL,
     QUESTION,
     REPLY,
+    THINKING,
     client,
     error_name,
     reply_attrs,
@@ -64,16 +68,15 @@ async def test_generate_is_text_completion(
 async def test_embed_span(
     ollama_instrumented: TelemetryCapture, oclient: Any, fake_llm: FakeLLMServer
 ) -> None:
-    response = await resolve(oclient.embed(model=EMBED_MODEL, input=["a b c", "d e"], dimensions=4))
+    response = await resolve(oclient.embed(model=EMBED_MODEL, input=["a b c", "d e"]))
 
-    assert [len(v) for v in response.embeddings] == [4, 4]
+    assert [len(v) for v in response.embeddings] == [8, 8]
     [span] = ollama_instrumented.spans()
     assert span.name == "embeddings nomic-embed-text"
     assert dict(span.attributes) == {
         "gen_ai.operation.name": "embeddings",
         "gen_ai.provider.name": "ollama",
         "gen_ai.request.model": EMBED_MODEL,
-        "gen_ai.embeddings.dimension.count": 4,
         "server.address": "127.0.0.1",
         "server.port": fake_llm.port,
         "gen_ai.response.model": EMBED_MODEL,
@@ -87,6 +90,15 @@ async def test_embed_span(
         "gen_ai.token.type": "input",
     }
     assert ollama_instrumented.metric_sum("gen_ai.client.token.usage", metric) == 5
+
+
+@DIMENSIONS
+async def test_embed_dimensions(ollama_instrumented: TelemetryCapture, oclient: Any) -> None:
+    response = await resolve(oclient.embed(model=EMBED_MODEL, input="a b", dimensions=4))
+
+    assert [len(v) for v in response.embeddings] == [4]
+    [span] = ollama_instrumented.spans()
+    assert span.attributes["gen_ai.embeddings.dimension.count"] == 4
 
 
 async def test_legacy_embeddings_span(
@@ -139,6 +151,7 @@ async def test_options_as_a_dict_and_no_limit(ollama_instrumented: TelemetryCapt
     assert "gen_ai.request.max_tokens" not in span.attributes  # -1: no limit
 
 
+@THINKING
 async def test_thinking_counts_in_output_tokens(ollama_instrumented: TelemetryCapture, oclient: Any) -> None:
     response = await resolve(
         oclient.chat(model=MODEL, messages=user(f"{QUESTION} [[scenario:reasoning:3]]"), think=True)
@@ -206,12 +219,14 @@ def test_default_host_gives_server_attributes(
     """No ``host`` and no ``OLLAMA_HOST``: the SDK's default, ``127.0.0.1:11434`` (nothing listens:
     the call fails with the SDK's ``ConnectionError``, and the span says where it went)."""
     monkeypatch.delenv("OLLAMA_HOST", raising=False)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(Exception) as raised:
         ollama.Client().chat(model=MODEL, messages=user())
+
+    assert error_name(type(raised.value)) == CONNECT_ERROR
 
     [span] = ollama_instrumented.spans()
     assert (span.attributes["server.address"], span.attributes["server.port"]) == ("127.0.0.1", 11434)
-    assert span.attributes["error.type"] == "ConnectionError"
+    assert span.attributes["error.type"] == CONNECT_ERROR
 
 
 def test_ollama_host_gives_server_attributes(
@@ -295,6 +310,7 @@ def test_uninstrument_removes_the_spans(cap: TelemetryCapture, fresh_fake_llm: F
     assert len(fresh_fake_llm.requests) == 2
 
 
+@API_KEY_ENV
 def test_no_key_anywhere(
     ollama_instrumented: TelemetryCapture, fresh_fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from helpers import instrumented, resolve
-from ollama_helpers import API_KEY, EMBED_MODEL, MODEL, QUESTION, REPLY, get_weather
+from ollama_helpers import API_KEY, EMBED_MODEL, MODEL, QUESTION, REPLY, THINKING, get_weather
 from opentelemetry.trace import SpanKind
 
 from agentotel.instrumentation.ollama import OllamaInstrumentor
@@ -142,7 +142,9 @@ async def test_two_calls_of_one_tool_are_told_apart(
     assert [one.attributes["gen_ai.tool.call.id"], two.attributes["gen_ai.tool.call.id"]] == ids
 
 
-async def test_content_on_span(cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, oclient: Any) -> None:
+async def test_content_on_span(
+    cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, oclient: Any, fake_llm: FakeLLMServer
+) -> None:
     monkeypatch.setenv(ENV, "SPAN_ONLY")
     marker = "m4rk3r"
     with instrumented(cap, OllamaInstrumentor):
@@ -150,18 +152,15 @@ async def test_content_on_span(cap: TelemetryCapture, monkeypatch: pytest.Monkey
 
     first, _, second = cap.spans()
     [call_id] = first.attributes["agentotel.response.tool_calls.ids"]
-    call = {
-        "type": "tool_call",
-        "id": call_id,
-        "name": "get_weather",
-        "arguments": {"city": f"city-{marker}"},
-    }
+    sent = fake_llm.requests[0].body["tools"]  # the schema as the SDK sends it (no enum before 0.4.8)
+    arguments = fake_llm.requests[1].body["messages"][2]["tool_calls"][0]["function"]["arguments"]
+    call = {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": arguments}
     asked = [
         {"role": "system", "parts": [{"type": "text", "content": f"Be brief. {marker}"}]},
         {"role": "user", "parts": [{"type": "text", "content": f"{QUESTION} {marker}"}]},
     ]
     assert "gen_ai.system_instructions" not in first.attributes  # Ollama's system turn stays a message
-    assert json.loads(first.attributes["gen_ai.tool.definitions"]) == [tool(marker)]
+    assert json.loads(first.attributes["gen_ai.tool.definitions"]) == sent
     assert json.loads(first.attributes["gen_ai.input.messages"]) == asked
     assert json.loads(first.attributes["gen_ai.output.messages"]) == [
         {"role": "assistant", "parts": [call], "finish_reason": "stop"}
@@ -233,6 +232,7 @@ async def test_content_in_event_only(
     assert record.attributes["gen_ai.provider.name"] == "ollama"
 
 
+@THINKING
 @pytest.mark.parametrize("operation", ["chat", "generate"])
 async def test_stream_output_captured(
     cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, oclient: Any, operation: str
@@ -271,16 +271,15 @@ async def test_stream_tool_call_captured(
                 model=MODEL, messages=[{"role": "user", "content": QUESTION}], tools=[tool("x")], stream=True
             )
         )
-        _ = [c async for c in stream] if hasattr(stream, "__aiter__") else list(stream)
+        chunks = [c async for c in stream] if hasattr(stream, "__aiter__") else list(stream)
 
+    [arguments] = [c.function.arguments for chunk in chunks for c in chunk.message.tool_calls or ()]
     [span] = cap.spans()
     [call_id] = span.attributes["agentotel.response.tool_calls.ids"]
     assert json.loads(span.attributes["gen_ai.output.messages"]) == [
         {
             "role": "assistant",
-            "parts": [
-                {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": {"city": "city-x"}}
-            ],
+            "parts": [{"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": arguments}],
             "finish_reason": "stop",
         }
     ]

@@ -9,6 +9,9 @@ from ollama import ChatResponse, EmbedResponse, GenerateResponse, Message
 from agentotel.instrumentation.ollama import content, extract
 from agentotel.instrumentation.ollama.stream import ChatAccumulator, GenerateAccumulator
 
+# ``Message.thinking``: ollama>=0.5.0 (older SDKs drop the field, and no reasoning part comes).
+THINKS = "thinking" in Message.model_fields
+
 DONE = {
     "done": True,
     "done_reason": "stop",
@@ -198,7 +201,7 @@ def test_chat_accumulator() -> None:
         {
             "role": "assistant",
             "parts": [
-                {"type": "reasoning", "content": "hm"},
+                *([{"type": "reasoning", "content": "hm"}] if THINKS else []),
                 {"type": "text", "content": "Hello"},
                 {"type": "tool_call", "id": call_id, "name": "f", "arguments": {"a": 1}},
             ],

@@ -131,7 +131,7 @@ def chat_output_messages(response: Any) -> list[dict[str, Any]]:
     """A ``ChatResponse``'s message as one assistant message."""
     message = response.message
     parts = [
-        *_text("reasoning", message.thinking),
+        *_text("reasoning", getattr(message, "thinking", None)),  # ollama>=0.5.0
         *_text("text", message.content),
         *_calls(message.tool_calls),
     ]
@@ -140,7 +140,7 @@ def chat_output_messages(response: Any) -> list[dict[str, Any]]:
 
 def generate_output_messages(response: Any) -> list[dict[str, Any]]:
     """A ``GenerateResponse``'s text as one assistant message."""
-    parts = [*_text("reasoning", response.thinking), *_text("text", response.response)]
+    parts = [*_text("reasoning", getattr(response, "thinking", None)), *_text("text", response.response)]
     return [{"role": "assistant", "parts": parts, "finish_reason": response.done_reason}]
 
 

@@ -56,7 +56,7 @@ class ChatAccumulator(StreamAccumulator):
         merged = self._merged
         if merged is not None:
             merged.content += message.content or ""
-            merged.thinking += message.thinking or ""
+            merged.thinking += getattr(message, "thinking", None) or ""  # ollama>=0.5.0
 
     def outcome(self) -> Outcome:
         a: Attributes = {}
@@ -91,7 +91,7 @@ class GenerateAccumulator(StreamAccumulator):
         merged = self._merged
         if merged is not None:
             merged.response += chunk.response or ""
-            merged.thinking += chunk.thinking or ""
+            merged.thinking += getattr(chunk, "thinking", None) or ""  # ollama>=0.5.0
 
     def outcome(self) -> Outcome:
         a: Attributes = {}
