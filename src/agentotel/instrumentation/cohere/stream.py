@@ -54,7 +54,8 @@ class ChatStreamAccumulator(StreamAccumulator):
             if self._parts is not None:
                 self._plan.append(chunk.delta.message.tool_plan or "")
         elif kind == "message-start":
-            self._id = chunk.id
+            if chunk.id:  # the SDK reads a torn event as a message-start whose id is ""
+                self._id = chunk.id
         elif kind == "message-end":
             self._end = chunk.delta
 
