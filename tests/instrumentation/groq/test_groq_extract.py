@@ -23,7 +23,8 @@ def chunk(**fields: Any) -> ChatCompletionChunk:
         "model": "llama-3.1-8b-instant",
         "choices": [],
     }
-    return ChatCompletionChunk.model_validate({**base, **fields})
+    # ``construct``: the types of older SDKs require fields a real chunk may leave out.
+    return ChatCompletionChunk.construct(**{**base, **fields})
 
 
 def delta(text: str | None = None, finish: str | None = None, **more: Any) -> dict[str, Any]:
@@ -71,8 +72,8 @@ def test_request_attributes() -> None:
 
 
 def test_response_attributes_of_a_completion() -> None:
-    completion = ChatCompletion.model_validate(
-        {
+    completion = ChatCompletion.construct(
+        **{
             "id": "chatcmpl-1",
             "object": "chat.completion",
             "created": 1,
@@ -217,3 +218,16 @@ def test_content_is_openai_chat_shaped() -> None:
         "tools": kw["tools"],
     }
     assert content.tool_results(kw) == [("c1", False)]
+
+
+def test_x_groq_and_usage_kept_as_plain_dicts() -> None:
+    """``groq`` 0.9's ``ChatCompletion`` has no ``x_groq`` field: the SDK keeps it as a dict."""
+    a: dict[str, Any] = {}
+    extract.put_request_id(a, {"id": "req_old"})
+    assert extract.usage(a, {"prompt_tokens": 2, "completion_tokens": 3, "queue_time": 0.5}) == (2, 3)
+    assert a == {
+        "groq.request.id": "req_old",
+        "gen_ai.usage.input_tokens": 2,
+        "gen_ai.usage.output_tokens": 3,
+        "groq.usage.queue_time": 0.5,
+    }

@@ -11,6 +11,7 @@ request (``groq.request.id``). A stream carries its usage in the last chunk's ``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from agentotel import semconv
@@ -64,11 +65,18 @@ def _count(details: Any, field: str) -> int | None:
     return reported(getattr(details, field, None))
 
 
+def view(value: Any) -> Any:
+    """``value`` readable by attribute: a field the installed SDK's type lacks is kept as a plain
+    dict (``groq`` 0.9 has no ``ChatCompletion.x_groq``: there it is a dict)."""
+    return SimpleNamespace(**value) if isinstance(value, dict) else value
+
+
 def usage(a: Attributes, block: Any) -> tuple[int | None, int | None]:
     """Tokens, cached and reasoning tokens and queue time of a Groq usage block, on ``a``;
     returns (input, output) for the token metric."""
     if block is None:
         return None, None
+    block = view(block)
     i = reported(getattr(block, "prompt_tokens", None))
     o = reported(getattr(block, "completion_tokens", None))
     if i is not None:
@@ -89,7 +97,7 @@ def usage(a: Attributes, block: Any) -> tuple[int | None, int | None]:
 
 def put_request_id(a: Attributes, x_groq: Any) -> None:
     """``groq.request.id`` from an ``x_groq`` block."""
-    rid = getattr(x_groq, "id", None)
+    rid = getattr(view(x_groq), "id", None)
     if isinstance(rid, str) and rid:
         a[semconv.GROQ_REQUEST_ID] = rid
 

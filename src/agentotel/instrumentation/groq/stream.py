@@ -64,6 +64,6 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
         if x_groq is not None:
             extract.put_request_id(a, x_groq)
             if block is None:
-                block = getattr(x_groq, "usage", None)
+                block = getattr(extract.view(x_groq), "usage", None)
         i, o = extract.usage(a, block)
         return a, i, o, model
