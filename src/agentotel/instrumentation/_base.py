@@ -95,6 +95,17 @@ def _wrap(target: tuple[Any, str], wrapper: Callable[..., Any]) -> bool:
     return True
 
 
+def _unwrap(owner: Any, attr: str) -> None:
+    """``unwrap``, putting back a static or class method as it was: ``unwrap`` reads the attribute
+    through the class, which binds it, and would put back the bare function."""
+    raw = vars(owner).get(attr) if isinstance(owner, type) else None
+    original = getattr(raw, "__wrapped__", None)
+    if isinstance(original, (staticmethod, classmethod)):
+        setattr(owner, attr, original)
+    else:
+        unwrap(owner, attr)
+
+
 class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Base of our instrumentors; subclasses set ``component``, ``requirements`` and ``patches``."""
 
@@ -187,7 +198,7 @@ class AgentotelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         with _ARMING:
             self._armed = None
             for owner, attr in getattr(self, "_wrapped", ()):
-                unwrap(owner, attr)
+                _unwrap(owner, attr)
             self._wrapped = []
         self._after_uninstrument()
 

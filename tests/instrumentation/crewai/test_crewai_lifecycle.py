@@ -35,7 +35,7 @@ def originals() -> dict[str, Any]:
 
 def test_every_patch_point_exists_and_uninstrument_restores_it(cap: TelemetryCapture) -> None:
     before = originals()
-    assert len(before) == 17
+    assert len(before) == 19
     assert not any(isinstance(v, wrapt.FunctionWrapper) for v in before.values())
 
     with instrumented(cap, CrewAIInstrumentor):

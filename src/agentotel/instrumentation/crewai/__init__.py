@@ -57,6 +57,7 @@ _TASK = "crewai.task"
 _AGENT = "crewai.agent.core"
 _TOOL = "crewai.tools.base_tool"
 _STRUCTURED = "crewai.tools.structured_tool"
+_HUMAN = "crewai.core.providers.human_input"
 
 
 def _p() -> Any:
@@ -89,6 +90,10 @@ _PATCHES = (
     # Imported by name into the modules that run guardrails: wrapped where they call it.
     _patch(_TASK, "process_guardrail", "guardrail"),
     _patch(_AGENT, "process_guardrail", "guardrail"),
+    # The default human input provider's question to the human, one per answer (a task with
+    # human_input=True): what it answers is the decision.
+    _patch(_HUMAN, "SyncHumanInputProvider._prompt_input", "human_input"),
+    _patch(_HUMAN, "SyncHumanInputProvider._prompt_input_async", "human_input_async"),
 )
 
 

@@ -49,6 +49,12 @@ def task_name(task: Any) -> str:
     return name if isinstance(name, str) and name else DEFAULT_TASK_NAME
 
 
+def human_feedback(answer: Any) -> str | None:
+    """What the human answered CrewAI's review of a final answer, stripped: empty when the human is
+    happy with the result (CrewAI goes on only then); None when the answer is not text."""
+    return answer.strip() if isinstance(answer, str) else None
+
+
 def task_description(task: Any) -> str | None:
     """What the task asks (its description as interpolated with the crew's inputs)."""
     description = getattr(task, "description", None)

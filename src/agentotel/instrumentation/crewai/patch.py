@@ -25,7 +25,7 @@ from agentotel import semconv
 from agentotel._lifecycle import Attributes
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
-from agentotel.agent import Agent, Guard, Step, Tool, Workflow
+from agentotel.agent import Agent, Approval, Guard, Step, Tool, Workflow
 from agentotel.agent._block import Block
 from agentotel.instrumentation.crewai import extract
 
@@ -37,6 +37,12 @@ COMPONENT = "crewai"
 
 STEP_TYPE_TASK = "task"
 """``agentotel.step.type`` of a CrewAI task execution."""
+
+HUMAN = "human"
+"""``agentotel.approval.approver`` of the answers CrewAI asks a human for (``human_input=True``)."""
+
+FEEDBACK = "feedback"
+"""``agentotel.approval.reason`` of a human's feedback with content capture off (it is content)."""
 
 CREW_KEY = otel_context.create_key("agentotel-crewai-crew")
 AGENT_KEY = otel_context.create_key("agentotel-crewai-agent")
@@ -137,6 +143,29 @@ class GuardRun(Guard):
             self.block(message if message and self.layer.settings.capture.on_span else extract.REJECTED)
 
 
+class HumanReview(Approval):
+    """One answer of the human CrewAI asks to review an agent's final answer (a task with
+    ``human_input=True``): ``approval {task name}`` by ``human``, approved when the human gives no
+    feedback (CrewAI's "happy with the result"), denied when they give some (CrewAI hands it to the
+    agent, which answers again and the human is asked again). The feedback, which is content, is
+    the reason only with content capture on (``feedback`` otherwise)."""
+
+    __slots__ = ()
+    component = COMPONENT
+
+    def __init__(self, task: Any, layer: Telemetry) -> None:
+        super().__init__(extract.task_name(task), HUMAN, layer)
+
+    def _returned(self, value: Any) -> None:
+        feedback = extract.human_feedback(value)
+        if feedback is None:
+            return
+        if feedback:
+            self.deny(feedback if self.layer.settings.capture.on_span else FEEDBACK)
+        else:
+            self.approve()
+
+
 # --- what each patched method opens (None: the call runs as it is) ---------------------------------
 def _crew(layer: Telemetry, crew: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
     # A streaming kickoff returns at once and runs the crew again, not streaming, on a thread of
@@ -190,6 +219,12 @@ def _structured(layer: Telemetry, tool: Any, args: tuple[Any, ...], kwargs: dict
 def _guardrail(layer: Telemetry, _module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
     guardrail = args[1] if len(args) > 1 else kwargs.get("guardrail")
     return GuardRun(extract.guardrail_name(guardrail), layer)
+
+
+def _human(layer: Telemetry, _provider: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Block | None:
+    # CrewAI asks while the agent works on the task: the (agent, task) of the open execution.
+    current = otel_context.get_value(AGENT_KEY)
+    return HumanReview(current[1] if isinstance(current, tuple) else None, layer)
 
 
 # --- wrappers --------------------------------------------------------------------------------------
@@ -265,3 +300,5 @@ tool_arun = _async(_tool)
 structured_invoke = _sync(_structured)
 structured_ainvoke = _async(_structured)
 guardrail = _sync(_guardrail)
+human_input = _sync(_human)
+human_input_async = _async(_human)
