@@ -221,10 +221,10 @@ EXPOSED = frozenset(
 
 # The same under OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental (docs/conventions.md): the
 # GenAI client metrics renamed and split, the token counters, the agent/tool/workflow metrics of
-# the conventions in place of agentotel.tool.duration (agentotel.workflow.duration stays, for plans).
+# the conventions in place of agentotel.tool.duration (agentotel.workflow.duration stays, for plans;
+# gen_ai.client.operation.duration for operations neither inference nor embeddings, e.g. rerank).
 _RENAMED = {
     "gen_ai_client_token_usage",
-    "gen_ai_client_operation_duration_seconds",
     "gen_ai_client_operation_time_to_first_chunk_seconds",
     "gen_ai_client_operation_time_per_output_chunk_seconds",
     "agentotel_tool_duration_seconds",

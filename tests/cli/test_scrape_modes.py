@@ -20,6 +20,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_helpers import EXPOSED, EXPOSED_LATEST, families, names
 
 import agentotel
 from agentotel.agent import configure
@@ -81,11 +82,31 @@ def page(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, latest: bool)
 
 
 @pytest.fixture
-def snapshots(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[bool, Snapshot]]:
-    pages = {latest: page(fake_llm, monkeypatch, latest) for latest in (False, True)}
-    assert "gen_ai_client_token_usage_sum" in pages[False]
-    assert "gen_ai_client_inference_usage_input_tokens_total" in pages[True]
+def pages(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> dict[bool, str]:
+    return {latest: page(fake_llm, monkeypatch, latest) for latest in (False, True)}
+
+
+@pytest.fixture
+def snapshots(pages: dict[bool, str]) -> Iterator[dict[bool, Snapshot]]:
     yield {latest: parse(text, 100.0) for latest, text in pages.items()}
+
+
+def test_each_page_has_the_metric_names_of_its_mode(pages: dict[bool, str]) -> None:
+    """The names the collector-config rules and dashboards read (tests/prometheus_helpers.py)."""
+    found = {latest: names(families(text.encode())) - {"target_info"} for latest, text in pages.items()}
+
+    assert found[False] <= EXPOSED
+    assert found[True] <= EXPOSED_LATEST
+    assert "gen_ai_client_token_usage_sum" in found[False] - found[True]
+    assert {
+        "gen_ai_client_inference_usage_input_tokens_total",
+        "gen_ai_client_embeddings_operation_input_tokens_sum",
+        "gen_ai_execute_tool_duration_seconds_count",
+        "gen_ai_invoke_agent_duration_seconds_count",
+        "gen_ai_invoke_agent_inference_calls_sum",
+        "gen_ai_invoke_agent_tool_calls_sum",
+        "gen_ai_invoke_workflow_duration_seconds_count",
+    } <= found[True] - found[False]
 
 
 def counts(histograms: dict[Any, Histogram]) -> dict[Any, float]:
