@@ -1,0 +1,235 @@
+"""The telemetry of one forwarded LLM call: its span, from the request, and what it reads of the answer.
+
+The span is opened with the provider's functions through :meth:`Operation.open` (the same path as
+the SDK instrumentors' calls); the answer's copy is read as the SDK would read it: Server-Sent
+Events through :class:`~agentotel.gateway._sse.EventReader` into the provider's accumulator (the
+engine's :class:`OpenStream` ends the span once), a JSON body through the provider's response
+extractor. Every method may raise: the gateway calls them through its boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+
+from agentotel import semconv
+from agentotel._safe import Boundary
+from agentotel._telemetry import Telemetry
+from agentotel.gateway._config import Upstream
+from agentotel.gateway._sse import EventReader
+from agentotel.gateway._wire import CallKind, classify
+from agentotel.instrumentation._invocation import Invocation
+from agentotel.instrumentation._operation import Operation
+from agentotel.instrumentation._streams import OpenStream
+from agentotel.instrumentation.openai.extract import provider_for_host
+
+TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-goog-api-key", b"api-key"})
+COPY_MAX = 64 * 1024 * 1024
+"""Bytes of a non-stream response kept for its telemetry; a longer one is recorded as unparsed."""
+
+
+class UpstreamStatusError(Exception):
+    """The upstream answered with an error status; ``error.type`` is the status code."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the upstream answered HTTP {status}")
+        self.status = status
+        self.otel_error_type = str(status)
+
+
+class UpstreamUnreachable(Exception):
+    """The upstream could not be reached in time (connect failure or timeout)."""
+
+    def __init__(self, cause: httpx.HTTPError, status: int) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.otel_error_type = type(cause).__name__
+        self.status = status
+
+
+def secrets_of(headers: list[tuple[bytes, bytes]], query: bytes) -> tuple[str, ...]:
+    """The credentials a request carries (header values, Gemini's ``key`` parameter)."""
+    found: list[str] = []
+    for name, value in headers:
+        if name.lower() in CREDENTIAL_HEADERS:
+            text = value.decode("latin-1").strip()
+            found.append(text)
+            scheme, _, token = text.partition(" ")
+            if token and scheme.lower() in ("bearer", "basic"):
+                found.append(token.strip())
+    if query:
+        found.extend(v for k, v in parse_qsl(query.decode("latin-1")) if k == "key" and v)
+    return tuple(found)
+
+
+def server_attributes(upstream: Upstream) -> tuple[tuple[str, Any], ...]:
+    provider = upstream.provider
+    if provider is None:
+        provider = {
+            "anthropic": semconv.PROVIDER_ANTHROPIC,
+            "gemini": semconv.PROVIDER_GEMINI,
+        }.get(upstream.wire) or provider_for_host(upstream.host)
+    return (
+        (semconv.GEN_AI_PROVIDER_NAME, provider),
+        (semconv.SERVER_ADDRESS, upstream.host),
+        (semconv.SERVER_PORT, upstream.port),
+    )
+
+
+class _Decoder:
+    """The response bytes as the upstream meant them (gzip / deflate undone), for the copy only."""
+
+    def __init__(self, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj()
+        else:
+            raise ValueError(
+                f"content-encoding {encoding!r} is not read (the response is recorded as unparsed)"
+            )
+
+    def __call__(self, chunk: bytes) -> bytes:
+        return chunk if self._z is None else self._z.decompress(chunk)
+
+
+class Call:
+    """The telemetry of one forwarded LLM call: its span, and what it reads of the answer.
+
+    Every method may raise: :class:`Gateway` calls them through the boundary."""
+
+    def __init__(self, op: Operation, kind: CallKind, inv: Invocation, boundary: Boundary) -> None:
+        self.op = op
+        self.kind = kind
+        self.inv = inv
+        self.boundary = boundary
+        self.status = 0
+        self.stream: OpenStream | None = None
+        self.events: EventReader | None = None
+        self.copy: bytearray | None = None
+        self.decode: _Decoder | None = None
+
+    def started(self, status: int, headers: httpx.Headers) -> None:
+        """The upstream's status and headers arrived: choose how its body is read."""
+        self.status = status
+        self.inv.span.add_event(semconv.EVENT_GATEWAY_FIRST_BYTE, {semconv.HTTP_RESPONSE_STATUS_CODE: status})
+        if status >= 400:
+            return
+        self.decode = _Decoder(headers.get("content-encoding", ""))
+        streamed = headers.get("content-type", "").startswith("text/event-stream")
+        if streamed and self.op.accumulator is not None:
+            self.stream = OpenStream(self.op.accumulator(self.inv.secrets is not None), self.inv)
+            self.events = EventReader()
+        else:
+            self.copy = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        """One chunk of the body, as sent to the client."""
+        if self.decode is None:
+            return
+        data = self.decode(chunk)
+        if self.events is not None and self.stream is not None:
+            view = self.kind.view
+            for event in self.events.feed(data):
+                if event.data != "[DONE]":
+                    self.stream.took(view(json.loads(event.data)))
+        elif self.copy is not None:
+            if len(self.copy) + len(data) > COPY_MAX:
+                self.copy = None
+                self.decode = None
+            else:
+                self.copy.extend(data)
+
+    def completed(self) -> None:
+        """The whole answer went to the client."""
+        inv = self.inv
+        inv.span.add_event(semconv.EVENT_GATEWAY_COMPLETED)
+        if self.status >= 400:
+            inv.fail(UpstreamStatusError(self.status), {semconv.HTTP_RESPONSE_STATUS_CODE: self.status})
+        elif self.stream is not None:
+            self.stream.end(semconv.STREAM_EXHAUSTED)
+        elif self.copy is not None:
+            try:
+                answer = self.kind.view(json.loads(bytes(self.copy)))
+            except ValueError:
+                inv.end({semconv.AGENTOTEL_GATEWAY_UNPARSED: True})
+            else:
+                self.op.result(inv, answer)
+        else:
+            inv.end({semconv.AGENTOTEL_GATEWAY_UNPARSED: True})
+
+    def closed(self) -> None:
+        """The client left before the end: the span ends with what was read, no error."""
+        if self.stream is not None:
+            self.stream.end(semconv.STREAM_CLOSED)
+        else:
+            self.inv.end({semconv.AGENTOTEL_STREAM_END: semconv.STREAM_CLOSED})
+
+    def failed(self, exc: BaseException) -> None:
+        """The exchange with the upstream failed (unreachable, timed out, cut off)."""
+        self.inv.span.add_event(semconv.EVENT_GATEWAY_FAILED, {"exception.type": type(exc).__name__})
+        if self.stream is not None:
+            self.stream.fail(exc)
+        else:
+            self.inv.fail(exc)
+
+
+def open_call(
+    ops: dict[str, Operation],
+    telemetry: Telemetry,
+    boundary: Boundary,
+    server: tuple[tuple[str, Any], ...],
+    upstream: Upstream,
+    method: str,
+    rest: str,
+    headers: list[tuple[bytes, bytes]],
+    query: bytes,
+    body: bytes,
+) -> Call | None:
+    """The LLM span of a request the route's wire format knows (None for any other request)."""
+    found = classify(upstream.wire, method, rest)
+    if found is None:
+        return None
+    kind, model = found
+    key = f"{upstream.wire}:{kind.name}"
+    op = ops.get(key)
+    if op is None:
+        op = ops[key] = kind.operation(telemetry, boundary)
+    unparsed = False
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        parsed, unparsed = {}, True
+    carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers if k.lower() in TRACE_HEADERS}
+    ctx = propagate.extract(carrier) if carrier else otel_context.Context()
+    secrets = secrets_of(headers, query)
+    token = otel_context.attach(ctx)
+    try:
+        inv = op.open(kind.kwargs(parsed, model), lambda _: server, secrets, lambda s: s, ctx)
+    finally:
+        otel_context.detach(token)
+    span = inv.span
+    received: dict[str, Any] = {semconv.AGENTOTEL_GATEWAY_ROUTE: upstream.name}
+    if unparsed:
+        received[semconv.AGENTOTEL_GATEWAY_UNPARSED] = True
+    retry = next((v for k, v in headers if k.lower() == b"x-stainless-retry-count"), b"0")
+    if retry.strip() not in (b"", b"0"):
+        received[semconv.AGENTOTEL_GATEWAY_RETRY] = True
+    span.set_attributes(received)
+    span.add_event(semconv.EVENT_GATEWAY_RECEIVED, {"http.request.body.size": len(body)})
+    return Call(op, kind, inv, boundary)
+
+
+def inject(inv: Invocation, carrier: dict[str, str]) -> None:
+    propagate.inject(carrier, context=trace.set_span_in_context(inv.span))
