@@ -9,6 +9,9 @@
   LLM calls the SDK gets a non-recording span carrying our context instead (it still propagates
   ``traceparent``), so each HTTP call has exactly one LLM span; calls we do not instrument keep the
   SDK's spans.
+* :func:`sdk_tracing_off`: a wrapper for an SDK's own tracing step that takes a keyword flag
+  turning it on (``tracing_enabled=``). Inside one of our LLM calls it runs with the flag off, so
+  the SDK starts no span of its own; calls we do not instrument keep the SDK's spans.
 * :func:`lazy_stream`: a method returning a stream that sends its request only when first read
   (a generator made by the call, as the ``ollama`` SDK's ``_request(..., stream=True)`` returns).
   The stream is proxied; the span opens at the first read, through the operation's usual
@@ -119,6 +122,19 @@ def sdk_span_switch() -> Callable[..., Any]:
             if kwargs.get("propagation", True) and ctx.is_valid:
                 return trace.NonRecordingSpan(ctx)
             return None
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+def sdk_tracing_off(flag: str) -> Callable[..., Any]:
+    """Wrapper for an SDK's own tracing step whose keyword argument ``flag`` turns it on: inside one
+    of our LLM calls it runs with ``flag=False`` (the SDK records nothing), so each HTTP call has
+    exactly one LLM span; outside them it runs as called."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if kwargs.get(flag) and otel_context.get_value(LLM_CALL_KEY):
+            kwargs = {**kwargs, flag: False}
         return wrapped(*args, **kwargs)
 
     return wrapper

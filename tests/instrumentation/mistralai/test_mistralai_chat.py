@@ -25,6 +25,7 @@ from mistralai_helpers import (
     mistral_client,
     reply_attrs,
     request_attrs,
+    stream_all,
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -335,6 +336,7 @@ def test_every_patch_point_exists_and_uninstrument_restores_it() -> None:
     assert available()["agentotel_mistralai"] is MistralInstrumentor
     patches = MistralInstrumentor().patches
     assert sorted(f"{p.module}:{p.name}" for p in patches) == [
+        "mistralai.client._hooks.tracing:get_traced_request_and_span",
         "mistralai.client.basesdk:BaseSDK.do_request",
         "mistralai.client.basesdk:BaseSDK.do_request_async",
         "mistralai.client.chat:Chat.complete",
@@ -361,3 +363,32 @@ def test_every_patch_point_exists_and_uninstrument_restores_it() -> None:
         instrumentor.uninstrument()
     for owner, attr, original in originals:
         assert vars(owner)[attr] is original
+
+
+# --- the SDK's own tracing ------------------------------------------------------------------------
+async def test_sdk_own_tracing_makes_no_second_span(
+    cap: TelemetryCapture, fake: FakeLLMServer, mode: str
+) -> None:
+    """The SDK traces its requests itself when told to (``configure_telemetry``,
+    ``MISTRAL_SDK_TELEMETRY``; on 2.x whenever a global tracer provider is set). Inside our call it
+    records nothing: one LLM span per HTTP request. Without agentotel its span is there."""
+    from mistralai.extra.observability.telemetry import configure_telemetry
+
+    client = mistral_client(fake)
+    configure_telemetry(client, provider=cap.tracer_provider)
+    await complete(client, mode, model=MODEL, messages=MESSAGES)
+    [sdk_span] = cap.spans()  # the SDK's own span
+    assert sdk_span.instrumentation_scope is not None
+    assert not sdk_span.instrumentation_scope.name.startswith("agentotel")
+
+    with instrumented(cap, MistralInstrumentor):
+        await complete(client, mode, model=MODEL, messages=MESSAGES)
+        await stream_all(client, mode, model=MODEL, messages=MESSAGES)
+
+    assert len(fake.requests) == 3
+    first, *spans = cap.spans()
+    assert first is not None and first.context.span_id == sdk_span.context.span_id
+    assert [(s.name, s.instrumentation_scope.name if s.instrumentation_scope else None) for s in spans] == [
+        (SPAN_NAME, "agentotel"),
+        (SPAN_NAME, "agentotel"),
+    ]

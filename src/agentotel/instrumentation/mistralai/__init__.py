@@ -14,7 +14,9 @@ Instrumented (``mistralai >= 2.0, < 4``, where the SDK lives in ``mistralai.clie
 ``gen_ai.provider.name`` = ``mistral_ai``, plus the ``gen_ai.client.*`` metrics. The span starts
 when the SDK sends (``BaseSDK.do_request``, which every request of the SDK goes through): a call
 the SDK refuses before sending (an argument its request model rejects) makes none. The SDK's
-retries happen inside ``do_request``: a retried call is one span.
+retries happen inside ``do_request``: a retried call is one span. The SDK's own tracing
+(``MISTRAL_SDK_TELEMETRY`` / ``configure_telemetry`` from 3.x; any global tracer provider on 2.x)
+starts no span inside ours: one LLM span per HTTP call.
 
 Environment: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (NO_CONTENT by default),
 ``AGENTOTEL_CONTENT_MAX_LENGTH``; ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentotel_mistralai``
@@ -33,6 +35,7 @@ _TRIGGER = "mistralai.client"
 _CHAT = "mistralai.client.chat"
 _EMBEDDINGS = "mistralai.client.embeddings"
 _BASE = "mistralai.client.basesdk"
+_SDK_TRACING = "mistralai.client._hooks.tracing"
 
 
 def _p() -> Any:
@@ -48,6 +51,12 @@ def _request_reached(telemetry: Any, boundary: Any) -> Any:
     return request_reached()
 
 
+def _sdk_tracing_off(telemetry: Any, boundary: Any) -> Any:
+    from agentotel.instrumentation._sdk_hooks import sdk_tracing_off
+
+    return sdk_tracing_off("tracing_enabled")
+
+
 def _patch(module: str, name: str, factory: Any) -> Patch:
     return Patch(module, name, factory, trigger=_TRIGGER)
 
@@ -58,6 +67,9 @@ def _patches() -> tuple[Patch, ...]:
         # starts there, so a call the SDK refuses before sending makes none.
         _patch(_BASE, "BaseSDK.do_request", _request_reached),
         _patch(_BASE, "BaseSDK.do_request_async", _request_reached),
+        # The SDK's own GenAI span (opt-in from 3.x, on whenever a global tracer provider is set on
+        # 2.x) is not started inside ours: one LLM span per HTTP call.
+        _patch(_SDK_TRACING, "get_traced_request_and_span", _sdk_tracing_off),
         _patch(_CHAT, "Chat.complete", lambda t, b: _p().chat(t, b).sync()),
         _patch(_CHAT, "Chat.complete_async", lambda t, b: _p().chat(t, b).async_()),
         _patch(_CHAT, "Chat.stream", lambda t, b: _p().stream(t, b).sync()),
