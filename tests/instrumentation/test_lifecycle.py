@@ -277,6 +277,7 @@ def test_anthropic_uninstrument_gives_the_sdk_span_switch_back() -> None:
 ENTRY_POINTS = {
     "agentotel_anthropic": "agentotel.instrumentation.anthropic:AnthropicInstrumentor",
     "agentotel_bedrock": "agentotel.instrumentation.bedrock:BedrockInstrumentor",
+    "agentotel_cohere": "agentotel.instrumentation.cohere:CohereInstrumentor",
     "agentotel_crewai": "agentotel.instrumentation.crewai:CrewAIInstrumentor",
     "agentotel_google_genai": "agentotel.instrumentation.google_genai:GoogleGenAIInstrumentor",
     "agentotel_groq": "agentotel.instrumentation.groq:GroqInstrumentor",
