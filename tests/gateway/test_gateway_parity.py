@@ -100,6 +100,10 @@ def generate_stream(c: Any) -> None:
         pass
 
 
+def embed(c: Any) -> None:
+    c.models.embed_content(model="gemini-embedding-001", contents=["one", "two"])
+
+
 WORKLOADS: list[tuple[str, Callable[[str], Any], str, Callable[[Any], None]]] = [
     ("chat", _openai, "openai", chat),
     ("chat_stream", _openai, "openai", chat_stream),
@@ -111,6 +115,7 @@ WORKLOADS: list[tuple[str, Callable[[str], Any], str, Callable[[Any], None]]] = 
     ("messages_stream", _anthropic, "anthropic", messages_stream),
     ("generate", _gemini, "gemini", generate),
     ("generate_stream", _gemini, "gemini", generate_stream),
+    ("embed", _gemini, "gemini", embed),
 ]
 
 
