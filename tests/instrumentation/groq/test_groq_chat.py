@@ -333,3 +333,26 @@ def test_entry_point_and_extra() -> None:
         str(Requirement(r.replace(" ", "")).specifier) for r in _instruments
     ]
     assert tuple(GroqInstrumentor().instrumentation_dependencies()) == _instruments
+
+
+# --- the demo's call --------------------------------------------------------------------------
+def test_demo_call(groq_instrumented: TelemetryCapture, fake: FakeLLMServer) -> None:
+    from agentotel.cli import _demo_groq
+
+    said: list[str] = []
+    _demo_groq.run(_demo_groq.client(fake.base_url), _demo_groq.MODEL, said.append)
+
+    assert said == [f"groq: {REPLY}"]
+    assert [r.path for r in fake.requests] == ["/openai/v1/chat/completions"]
+    [span] = groq_instrumented.spans()
+    assert span.name == "chat llama-3.3-70b-versatile"
+    assert dict(span.attributes) == {**request_attrs(fake), **reply_attrs()}
+
+
+def test_demo_client_without_base_url_is_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentotel.cli import _demo_groq
+
+    monkeypatch.setenv("GROQ_API_KEY", API_KEY)
+    real = _demo_groq.client(None)
+    assert str(real.base_url) == "https://api.groq.com"
+    assert real.api_key == API_KEY
