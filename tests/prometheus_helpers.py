@@ -261,7 +261,7 @@ DASHBOARD = ROOT / "collector-config" / "grafana" / "dashboards" / "agentotel.js
 DASHBOARD_LATEST = ROOT / "collector-config" / "grafana" / "dashboards" / "agentotel-latest.json"
 
 
-def dashboard_queries() -> list[str]:
-    """The PromQL of every target of every panel of the Grafana dashboard, in panel order."""
-    panels = json.loads(DASHBOARD.read_text(encoding="utf-8"))["panels"]
+def dashboard_queries(path: Path = DASHBOARD) -> list[str]:
+    """The PromQL of every target of every panel of a Grafana dashboard, in panel order."""
+    panels = json.loads(path.read_text(encoding="utf-8"))["panels"]
     return [target["expr"] for panel in panels for target in panel.get("targets", [])]

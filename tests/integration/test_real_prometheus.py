@@ -60,8 +60,8 @@ class Prometheus:
     finished its run.
     """
 
-    def __init__(self, binary: str, folder: Path) -> None:
-        shutil.copy(ROOT / "collector-config" / "rules.yml", folder / "rules.yml")
+    def __init__(self, binary: str, folder: Path, rules: str = "rules.yml") -> None:
+        shutil.copy(ROOT / "collector-config" / rules, folder / "rules.yml")
         self._targets = folder / "targets.json"
         config = {
             "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
