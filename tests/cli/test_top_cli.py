@@ -48,6 +48,7 @@ from runstore_helpers import (
 )
 
 import agentotel
+from agentotel._telemetry import telemetry_for
 from agentotel.agent import configure
 from agentotel.agent._layer import reset
 from agentotel.cli import _top as top_cli
@@ -377,10 +378,11 @@ def test_a_missing_run_store_is_a_one_line_error(tmp_path: Path, capsys: pytest.
 
 
 def test_run_store_rates_stay_right_once_the_store_deletes_old_runs(
-    agent_layer: TelemetryCapture, tmp_path: Path
+    latest: bool, agent_layer: TelemetryCapture, tmp_path: Path
 ) -> None:
     """The store keeps 2 runs: the third run deletes the first, whose calls still count, so the
-    rates are the third run's calls over the 10 s between the reads, and its error is new."""
+    rates are the third run's calls over the 10 s between the reads, and its error is new. The
+    same in both convention modes (the agent layer reads the mode when it first records)."""
     times = iter([100.0, 110.0])
     monitor = top_cli.Monitor(RunStoreSource(tmp_path, clock=lambda: next(times)), Targets())
 
@@ -416,6 +418,7 @@ def test_run_store_rates_stay_right_once_the_store_deletes_old_runs(
         ("search", 3, 0, 0.1),
     ]
     assert [(w.operation, w.name, w.runs) for w in frame.workflows] == [("invoke_agent", "helper", 3)]
+    assert telemetry_for(**agent_layer.providers).conventions.latest is latest
     assert [(e.source, e.subject, e.error_type, e.count, e.at) for e in frame.errors] == [
         ("tool", "broken", "ValueError", 1, 110.0),
         ("tool", "broken", "ValueError", 2, None),
