@@ -56,8 +56,8 @@ def book_table(city: str) -> str:
 
 def session(oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
     """A guard before the agent round (a run of its own), then a round with a plan, LLM calls of two
-    providers (Anthropic with prompt-cache reads and writes), tools (one failing), a blocked and
-    an allowed guard, an approval; then a workflow."""
+    providers (Anthropic with prompt-cache reads and writes), tools (one failing), a flagged and
+    a blocked guard, an approval, a step marked for the audit log; then a workflow."""
     with agentotel.session("conv-1", user_id="u-1"):
         with agentotel.guard("input-filter") as g:
             g.allow()
@@ -78,6 +78,8 @@ def session(oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
                         book_table("Paris")
                 with agentotel.approval("send_email", approver="ops") as a:
                     a.deny("not today")
+                with agentotel.step("note", type="memo"):
+                    agentotel.mark_for_audit()
             with agentotel.guard("output-policy") as g:
                 g.block("leaks a phone number")
         with agentotel.workflow("digest"):
@@ -179,6 +181,7 @@ def test_every_audit_record_is_the_same_in_both_modes(both: Any) -> None:
         ("tool_call", "get_weather", "success"),
         ("tool_call", "book_table", "failure"),
         ("approval_decision", "send_email", "denied"),
+        ("custom", "note", "success"),
         ("guard_violation", "output-policy", "blocked"),
         ("llm_call", GPT, "success"),
     ]
