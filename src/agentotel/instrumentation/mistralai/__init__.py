@@ -7,7 +7,8 @@ Usage::
 
 or zero-code with ``opentelemetry-instrument python app.py``.
 
-Instrumented (``mistralai >= 2.0, < 4``, where the SDK lives in ``mistralai.client``):
+Instrumented (``mistralai >= 2.9.2, < 4``; the SDK lives in ``mistralai.client`` from 2.0, and 2.9.2 is
+the first that installs beside this package's OpenTelemetry):
 ``chat.complete`` / ``complete_async`` and ``chat.stream`` / ``stream_async`` (``chat.parse`` and
 ``parse_stream`` call them), ``embeddings.create`` / ``create_async``. One CLIENT span
 ``{operation} {model}`` per call with the GenAI semantic-convention attributes,

@@ -1,3 +1,3 @@
 """Supported versions of the ``mistralai`` SDK."""
 
-_instruments = ("mistralai >= 2.0, < 4",)
+_instruments = ("mistralai >= 2.9.2, < 4",)
