@@ -168,6 +168,18 @@ def test_the_session_really_ran_in_each_mode(both: Any) -> None:
     assert semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS in attrs[False] - attrs[True]
     assert semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS in attrs[True] - attrs[False]
     assert semconv.AGENTOTEL_AGENT_ID in attrs[True] - attrs[False]
+    agents = {
+        latest: next(s.attributes for s in cap.spans() if s.name == "invoke_agent planner")
+        for latest, (_, _, cap) in both.items()
+    }
+    assert (agents[False][semconv.GEN_AI_AGENT_ID], agents[True][semconv.AGENTOTEL_AGENT_ID]) == (
+        "agent-7",
+    ) * 2
+    assert semconv.GEN_AI_AGENT_ID not in agents[True]
+    # The round called two providers: no gen_ai.provider.name in either mode.
+    assert (
+        semconv.GEN_AI_PROVIDER_NAME not in agents[False] and semconv.GEN_AI_PROVIDER_NAME not in agents[True]
+    )
 
 
 def test_every_audit_record_is_the_same_in_both_modes(both: Any) -> None:
