@@ -302,6 +302,24 @@ def test_each_container_reads_the_file_mounted_for_it() -> None:
     assert "--config.file=/etc/prometheus/prometheus.yml" in services["prometheus"]["command"]
 
 
+def test_the_latest_override_switches_the_agent_the_rules_and_the_dashboard() -> None:
+    """docker-compose.latest.yaml, merged over docker-compose.yaml (Compose merges volumes by their
+    path in the container, environment maps key by key)."""
+    base = load("docker-compose.yaml")["services"]
+    latest = load("docker-compose.latest.yaml")["services"]
+
+    assert set(latest) == {"prometheus", "grafana", "agent"} <= set(base)
+    assert latest["agent"] == {"environment": {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}}
+    [volume] = latest["prometheus"]["volumes"]
+    source, target, _ = volume.split(":")
+    assert (source, target) == ("./rules.latest.yml", "/etc/prometheus/rules.yml")
+    assert target in {v.split(":")[1] for v in base["prometheus"]["volumes"]}  # replaces rules.yml
+    home = latest["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    [dashboards] = [v for v in base["grafana"]["volumes"] if v.split(":")[1] == "/var/lib/grafana/dashboards"]
+    assert home == "/var/lib/grafana/dashboards/" + DASHBOARD_LATEST.name
+    assert (CONFIG / dashboards.split(":")[0] / DASHBOARD_LATEST.name).exists()
+
+
 def test_the_agent_sends_otlp_to_the_collector_and_probes_readyz() -> None:
     agent = load("docker-compose.yaml")["services"]["agent"]
     env = agent["environment"]
