@@ -148,3 +148,35 @@ async def test_stream_output_captured(
     assert json.loads(span.attributes["gen_ai.output.messages"]) == output
     [record] = cap.logs()
     assert json.loads(record.attributes["gen_ai.output.messages"]) == output
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["call", "stream"])
+async def test_reasoning_captured_ahead_of_the_text(
+    cap: TelemetryCapture, monkeypatch: pytest.MonkeyPatch, client: Any, stream: bool
+) -> None:
+    """A reasoning model's ``reasoning`` (``reasoning_format="parsed"``) is a ``reasoning`` part."""
+    monkeypatch.setenv(ENV, "SPAN_ONLY")
+    # ``extra_body``: groq 0.9's ``create`` has no ``reasoning_format`` parameter.
+    options: dict[str, Any] = {"extra_body": {"reasoning_format": "parsed"}, "stream": stream}
+    with instrumented(cap, GroqInstrumentor):
+        reply = await resolve(
+            client.chat.completions.create(
+                model=MODEL, messages=user("[[scenario:reasoning:2]] hi"), **options
+            )
+        )
+        if stream:
+            chunks = [c async for c in reply] if hasattr(reply, "__aiter__") else list(reply)
+            said = "".join(getattr(c.choices[0].delta, "reasoning", None) or "" for c in chunks if c.choices)
+        else:
+            said = reply.choices[0].message.reasoning
+
+    assert said == "Let me think."
+    [span] = cap.spans()
+    assert json.loads(span.attributes["gen_ai.output.messages"]) == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "reasoning", "content": "Let me think."}, {"type": "text", "content": REPLY}],
+            "finish_reason": "stop",
+        }
+    ]
+    assert span.attributes["gen_ai.usage.reasoning.output_tokens"] == 2

@@ -15,17 +15,19 @@ from agentotel import semconv
 from agentotel._lifecycle import Attributes
 from agentotel.instrumentation._accumulator import Outcome
 from agentotel.instrumentation._openai_wire import ChatChunkAccumulator
-from agentotel.instrumentation.groq import extract
+from agentotel.instrumentation.groq import content, extract
 
 
 class ChatStreamAccumulator(ChatChunkAccumulator):
     """Id, model, finish reasons, tool calls, usage and queue time of a streamed completion."""
 
-    __slots__ = ("_x_groq",)
+    __slots__ = ("_reasoning", "_x_groq")
 
     def __init__(self, capture: bool) -> None:
         super().__init__(capture)
         self._x_groq: Any = None
+        # A reasoning model's ``delta.reasoning`` per choice, kept only when content capture is on.
+        self._reasoning: dict[int, list[str]] | None = {} if capture else None
 
     def process(self, chunk: Any) -> None:
         # The parent's process, with ``x_groq`` read too: the response head is read once, at
@@ -47,6 +49,25 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
             ):
                 continue  # the common chunk: one more piece of text, nothing to keep
             self._choice(choice, delta)
+
+    def _choice(self, choice: Any, delta: Any) -> None:
+        if self._reasoning is not None and delta is not None:
+            text = getattr(delta, "reasoning", None)
+            if text:
+                index = choice.index if isinstance(choice.index, int) else 0
+                self._reasoning.setdefault(index, []).append(text)
+        super()._choice(choice, delta)
+
+    def output_messages(self) -> list[dict[str, Any]]:
+        out = super().output_messages()
+        reasoning = self._reasoning
+        if reasoning and self._texts is not None:
+            # The parent's messages, one per choice index seen, in index order.
+            indexes = sorted(set(self._texts) | set(self._reasons) | {k[0] for k in self._calls})
+            for index, message in zip(indexes, out, strict=False):
+                if index in reasoning:
+                    message["parts"].insert(0, content.reasoning_part("".join(reasoning[index])))
+        return out
 
     def outcome(self) -> Outcome:
         a: Attributes = {}

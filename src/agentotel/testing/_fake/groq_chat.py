@@ -12,6 +12,9 @@ OpenAI's Chat Completions format (the reply, the choices, the tool calls and the
   a stream's first and last chunk; a stream's usage is in its last chunk's ``x_groq.usage``
   (and in that chunk's ``usage`` too when the request set ``stream_options.include_usage``; no
   separate usage chunk);
+* a reasoning model's reasoning (``[[scenario:reasoning:N]]``) as text when the request asks for
+  ``reasoning_format: "parsed"``: ``message.reasoning`` (:data:`THINKING_TEXT`), or in a stream
+  ``delta.reasoning`` pieces before the text;
 * its error format: ``{"error": {"message", "type", "code"}}``, a rate limit's type is the limit
   hit (``tokens``) and its code ``rate_limit_exceeded``.
 """
@@ -22,7 +25,7 @@ import json
 from dataclasses import replace
 
 from . import openai_chat
-from ._core import JSON, SSE_CT, Ctx, ErrorFormat, Route, Wire, json_response, sse
+from ._core import JSON, SSE_CT, THINKING_TEXT, Ctx, ErrorFormat, Route, Wire, json_response, pieces, sse
 from ._state import FakeResponse
 
 __all__ = ["ERRORS", "QUEUE_TIME", "WIRE"]
@@ -67,6 +70,11 @@ def _asks_usage(req: JSON) -> bool:
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
+def _reasons(ctx: Ctx) -> bool:
+    """The reasoning is sent as text: the request asks for it parsed, and the model reasons."""
+    return ctx.sc.reasoning > 0 and ctx.req.get("reasoning_format") == "parsed"
+
+
 def _chat(ctx: Ctx) -> FakeResponse:
     headers = _headers(ctx.request_id)
     if not ctx.stream:
@@ -74,6 +82,8 @@ def _chat(ctx: Ctx) -> FakeResponse:
         for choice in body["choices"]:
             choice["message"].pop("refusal", None)
             choice["message"].pop("annotations", None)
+            if _reasons(ctx):
+                choice["message"]["reasoning"] = THINKING_TEXT
         x_groq = {"id": ctx.request_id}
         body.update(model=_model(ctx), service_tier="on_demand", usage=_usage(body["usage"]), x_groq=x_groq)
         return json_response(200, body, headers)
@@ -101,6 +111,13 @@ def _chunks(ctx: Ctx, openai_events: list[bytes], asked_usage: bool) -> list[byt
             choice["delta"].pop("refusal", None)
         chunk["model"] = _model(ctx)
         chunks.append(chunk)
+    if _reasons(ctx):  # after each choice's opening chunk, before its text or tool calls
+        opening = sum(1 for c in chunks if "role" in c["choices"][0]["delta"])
+        chunks[opening:opening] = [
+            {**chunks[0], "choices": [{"index": i, "delta": {"reasoning": piece}, "finish_reason": None}]}
+            for piece in pieces(THINKING_TEXT)
+            for i in range(opening)
+        ]
     chunks[0]["x_groq"] = {"id": ctx.request_id}
     chunks[-1]["x_groq"] = {"id": ctx.request_id, "usage": usage}
     if asked_usage:
