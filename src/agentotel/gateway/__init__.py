@@ -9,8 +9,8 @@ its own ``agentotel.gateway.*`` metrics and span events. An incoming ``tracepare
 caller's trace. Content capture follows ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``;
 credentials pass through and are never recorded.
 
-Built on ``uvicorn`` (the HTTP server side) and ``httpx`` (the upstream side: a connection pool
-with keep-alive, bytes forwarded as they arrive). Install with ``pip install "agentotel[gateway]"``.
+Built on ``uvicorn`` with ``httptools`` and ``uvloop`` (the server side) and ``aiohttp`` (the
+upstream side: a connection pool with keep-alive, bytes forwarded as they arrive). Install with ``pip install "agentotel[gateway]"``.
 See ``docs/gateway.md``.
 """
 

@@ -1,7 +1,8 @@
 """The gateway's ASGI application: forward each request, record it from the wire.
 
 Pass-through is exact: the upstream's status, headers (minus hop-by-hop ones) and body bytes, sent
-on as they arrive (``httpx``'s ``aiter_raw``: still compressed if the upstream compressed them), so
+on as they arrive (``aiohttp`` with ``auto_decompress=False``: still compressed if the upstream
+compressed them), so
 a Server-Sent Events stream reaches the client event by event. The request goes upstream with the
 client's headers (its credentials included: they are never recorded) and the gateway span's trace
 context instead of the caller's.
@@ -17,8 +18,10 @@ import asyncio
 import contextlib
 import time
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
 from opentelemetry.metrics import get_meter
+from yarl import URL
 
 from agentotel import semconv
 from agentotel._safe import Boundary
@@ -54,8 +57,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig, telemetry: Telemetry | None = None) -> None:
         self.config = config
         self._telemetry = telemetry
-        self._client: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._ops: dict[str, Operation] = {}
         self._servers = {name: server_attributes(u) for name, u in config.upstreams.items()}
         self._boundary: Boundary | None = None
@@ -82,23 +84,24 @@ class Gateway:
             self._instruments = gateway_instruments(meter)
         return self._instruments
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> aiohttp.ClientSession:
+        """The upstream connection pool (made in the running event loop, at start-up)."""
         if self._client is None:
             c = self.config
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(c.read_timeout, connect=c.connect_timeout),
-                limits=httpx.Limits(
-                    max_connections=c.max_concurrent, max_keepalive_connections=c.max_concurrent
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=c.max_concurrent, limit_per_host=0),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=c.connect_timeout, sock_read=c.read_timeout
                 ),
-                follow_redirects=False,
+                auto_decompress=False,  # the client gets the bytes as the upstream sent them
+                cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
             )
-            self._slots = asyncio.Semaphore(c.max_concurrent)
         return self._client
 
     async def aclose(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     # --- ASGI ----------------------------------------------------------------------------------
@@ -208,9 +211,13 @@ class Gateway:
                 out = [(k, v) for k, v in out if k.lower() not in TRACE_HEADERS]
                 out.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in carrier.items())
         url = upstream.url + rest + ("?" + query.decode("latin-1") if query else "")
-        client = self.client()
-        request = client.build_request(method, url, headers=out, content=body)
-        exchange = asyncio.ensure_future(self._exchange(client, request, send, upstream, call, labels))
+        request = (
+            method,
+            URL(url, encoded=True),
+            CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in out),
+            body,
+        )
+        exchange = asyncio.ensure_future(self._exchange(request, send, upstream, call, labels))
         watch = asyncio.ensure_future(disconnected(receive))
         done, _ = await asyncio.wait({exchange, watch}, return_when=asyncio.FIRST_COMPLETED)
         if exchange in done:
@@ -225,8 +232,7 @@ class Gateway:
 
     async def _exchange(
         self,
-        client: httpx.AsyncClient,
-        request: httpx.Request,
+        request: tuple[str, URL, CIMultiDict[str], bytes],
         send: Send,
         upstream: Upstream,
         call: Call | None,
@@ -235,59 +241,66 @@ class Gateway:
         """Send ``request`` upstream and its answer to the client; returns the status sent."""
         ins = self.instruments
         boundary = self.boundary
-        assert self._slots is not None
-        async with self._slots:
-            sent_at = time.perf_counter()
+        method, url, headers, body = request
+        sent_at = time.perf_counter()
+        try:
+            response = await self.client().request(
+                method,
+                url,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                skip_auto_headers=_NO_AUTO_HEADERS,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            timeout = isinstance(exc, asyncio.TimeoutError)
+            return await self._unreachable(
+                send, upstream, call, exc, 504 if timeout else 502, labels, sent_at
+            )
+        try:
+            status = response.status
+            timed = {**labels, semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: status_class(status)}
+            ins.time_to_first_byte.record(time.perf_counter() - sent_at, timed)
+            if call is not None:
+                boundary.call(None, call.started, status, response.headers)
+            head = [(k, v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP]
+            await send({"type": "http.response.start", "status": status, "headers": head})
+            size = 0
             try:
-                response = await client.send(request, stream=True)
-            except httpx.TimeoutException as exc:
-                return await self._unreachable(send, upstream, call, exc, 504, labels, sent_at)
-            except httpx.HTTPError as exc:
-                return await self._unreachable(send, upstream, call, exc, 502, labels, sent_at)
-            try:
-                status = response.status_code
-                timed = {**labels, semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: status_class(status)}
-                ins.time_to_first_byte.record(time.perf_counter() - sent_at, timed)
-                if call is not None:
-                    boundary.call(None, call.started, status, response.headers)
-                head = [(k, v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP]
-                await send({"type": "http.response.start", "status": status, "headers": head})
-                size = 0
-                try:
-                    async for chunk in response.aiter_raw():
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                        size += len(chunk)
-                        if call is not None:
-                            boundary.call(None, call.feed, chunk)
-                except httpx.HTTPError as exc:
+                async for chunk in response.content.iter_any():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    size += len(chunk)
                     if call is not None:
-                        boundary.call(None, call.failed, exc)
-                    ins.response_bytes.add(size, labels)
-                    ins.upstream_duration.record(
-                        time.perf_counter() - sent_at,
-                        {**timed, semconv.AGENTOTEL_GATEWAY_TIMEOUT: isinstance(exc, httpx.TimeoutException)},
-                    )
-                    raise _CutOff from exc  # the client sees the connection cut, as from the upstream
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                ins.response_bytes.add(size, labels)
-                ins.upstream_duration.record(time.perf_counter() - sent_at, timed)
+                        boundary.call(None, call.feed, chunk)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 if call is not None:
-                    boundary.call(None, call.completed)
-                return status
-            finally:
-                await response.aclose()
+                    boundary.call(None, call.failed, exc)
+                ins.response_bytes.add(size, labels)
+                ins.upstream_duration.record(
+                    time.perf_counter() - sent_at,
+                    {**timed, semconv.AGENTOTEL_GATEWAY_TIMEOUT: isinstance(exc, asyncio.TimeoutError)},
+                )
+                raise _CutOff from exc  # the client sees the connection cut, as from the upstream
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            ins.response_bytes.add(size, labels)
+            ins.upstream_duration.record(time.perf_counter() - sent_at, timed)
+            if call is not None:
+                boundary.call(None, call.completed)
+            return status
+        finally:
+            response.release()
 
     async def _unreachable(
         self,
         send: Send,
         upstream: Upstream,
         call: Call | None,
-        exc: httpx.HTTPError,
+        exc: BaseException,
         status: int,
         labels: dict[str, str],
         sent_at: float,
     ) -> int:
-        timeout = isinstance(exc, httpx.TimeoutException)
+        timeout = isinstance(exc, asyncio.TimeoutError)
         what = "did not answer in time" if timeout else "could not be reached"
         self.instruments.upstream_duration.record(
             time.perf_counter() - sent_at,
@@ -301,6 +314,10 @@ class Gateway:
             self.boundary.call(None, call.failed, UpstreamUnreachable(exc, status))
         await answer(send, status, error_body(upstream.wire, status, f"the upstream {upstream.name} {what}"))
         return status
+
+
+# aiohttp adds these when the request lacks them; the upstream must get the client's headers only.
+_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class _ClientLeft(Exception):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
@@ -45,11 +45,12 @@ class UpstreamStatusError(Exception):
 
 
 class UpstreamUnreachable(Exception):
-    """The upstream could not be reached in time (connect failure or timeout)."""
+    """The upstream could not be reached (502: ``error.type`` ``upstream_unreachable``) or did not
+    answer in time (504: ``timeout``, as the HTTP conventions name it)."""
 
-    def __init__(self, cause: httpx.HTTPError, status: int) -> None:
+    def __init__(self, cause: BaseException, status: int) -> None:
         super().__init__(f"{type(cause).__name__}: {cause}")
-        self.otel_error_type = type(cause).__name__
+        self.otel_error_type = "timeout" if status == 504 else "upstream_unreachable"
         self.status = status
 
 
@@ -118,7 +119,7 @@ class Call:
         self.copy: bytearray | None = None
         self.decode: _Decoder | None = None
 
-    def started(self, status: int, headers: httpx.Headers) -> None:
+    def started(self, status: int, headers: Mapping[str, str]) -> None:
         """The upstream's status and headers arrived: choose how its body is read."""
         self.status = status
         self.inv.span.add_event(semconv.EVENT_GATEWAY_FIRST_BYTE, {semconv.HTTP_RESPONSE_STATUS_CODE: status})
