@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                 "n": plan.memory_requests,
             }
             log(
-                f"  gateway RSS {warm:.1f} MiB after 1,000 requests, {after:.1f} MiB after {plan.memory_requests:,} more"
+                f"  gateway RSS {warm:.1f} MiB after 1,000 requests, "
+                f"{after:.1f} MiB after {plan.memory_requests:,} more"
             )
         if use_litellm:
             command = ensure_litellm_proxy(log)

@@ -10,7 +10,8 @@ caller's trace. Content capture follows ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MES
 credentials pass through and are never recorded.
 
 Built on ``uvicorn`` with ``httptools`` and ``uvloop`` (the server side) and ``aiohttp`` (the
-upstream side: a connection pool with keep-alive, bytes forwarded as they arrive). Install with ``pip install "agentotel[gateway]"``.
+upstream side: a connection pool with keep-alive, bytes forwarded as they arrive). Install with
+``pip install "agentotel[gateway]"``.
 See ``docs/gateway.md``.
 """
 
