@@ -30,10 +30,12 @@ from helpers import FAKE_OPENAI_KEY, closed_port, instrumented, resolve
 from opentelemetry.trace import SpanKind, StatusCode
 from packaging.requirements import Requirement
 
+import agentotel
 from agentotel._registry import available
 from agentotel.instrumentation.groq import GroqInstrumentor
 from agentotel.instrumentation.groq.package import _instruments
 from agentotel.instrumentation.openai import OpenAIInstrumentor
+from agentotel.processors import AuditSpanProcessor, RunStoreSpanProcessor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 from agentotel.testing._fake.groq_chat import QUEUE_TIME
@@ -299,11 +301,23 @@ def test_uninstrumented_makes_nothing(cap: TelemetryCapture, fake: FakeLLMServer
 
 # --- the key ----------------------------------------------------------------------------------
 async def test_no_key_anywhere(
-    monkeypatch: pytest.MonkeyPatch, cap: TelemetryCapture, fake: FakeLLMServer
+    monkeypatch: pytest.MonkeyPatch, agent_layer: TelemetryCapture, fake: FakeLLMServer, tmp_path: Path
 ) -> None:
+    """Content capture on, the key in the prompt, a call, a stream and a rate-limited call inside an
+    agent: the key is in no span, log record, metric, audit record or run-store file."""
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_AND_EVENT")
+    cap = agent_layer
+    audit = AuditSpanProcessor(
+        tmp_path / "audit.jsonl",
+        llm_calls=True,
+        meter_provider=cap.meter_provider,
+        logger_provider=cap.logger_provider,
+    )
+    store = RunStoreSpanProcessor(tmp_path / "runs", meter_provider=cap.meter_provider)
+    cap.tracer_provider.add_span_processor(audit)
+    cap.tracer_provider.add_span_processor(store)
     client = groq_client(fake, is_async=True)
-    with instrumented(cap, GroqInstrumentor):
+    with instrumented(cap, GroqInstrumentor), agentotel.agent("planner"):
         await client.chat.completions.create(model=MODEL, messages=user(f"my key is {API_KEY}"))
         stream = await client.chat.completions.create(model=MODEL, messages=user(API_KEY), stream=True)
         _ = [c async for c in stream]
@@ -311,17 +325,27 @@ async def test_no_key_anywhere(
             await client.chat.completions.create(
                 model=MODEL, messages=user(f"{API_KEY} [[scenario:rate_limit]]")
             )
+    audit.force_flush()
+    store.force_flush()
 
-    assert len(cap.spans()) == 3
-    assert "gen_ai.input.messages" in cap.spans()[0].attributes  # content was recorded, redacted
-    exported = [
-        *(s.to_json() for s in cap.spans()),
-        *(r.to_json() for r in cap.log_exporter.get_finished_logs()),
-        cap.metric_reader.get_metrics_data().to_json(),  # type: ignore[union-attr]
-    ]
-    for text in exported:
-        assert API_KEY not in text
-        assert "fakeGroqKey" not in text
+    llm = [s for s in cap.spans() if s.name == SPAN_NAME]
+    assert len(llm) == 3
+    assert "gen_ai.input.messages" in llm[0].attributes  # content was recorded, redacted
+    run_files = sorted(p for p in (tmp_path / "runs").rglob("*") if p.is_file())
+    assert run_files
+    exported = {
+        "spans": "\n".join(s.to_json() for s in cap.spans()),
+        "logs": "\n".join(r.to_json() for r in cap.log_exporter.get_finished_logs()),
+        "metrics": cap.metric_reader.get_metrics_data().to_json(),  # type: ignore[union-attr]
+        "audit": (tmp_path / "audit.jsonl").read_text(),
+        "runs": "\n".join(p.read_text() for p in run_files),
+    }
+    assert exported["audit"]
+    assert "[REDACTED]" in exported["spans"]  # the prompt was captured, the key taken out
+    for sink, text in exported.items():
+        assert "fakeGroqKey" not in text, sink
+    audit.shutdown()
+    store.shutdown()
 
 
 # --- the registry -----------------------------------------------------------------------------
