@@ -45,8 +45,16 @@ async def first(stream: Any) -> Any:
     return await stream.__anext__() if hasattr(stream, "__anext__") else next(stream)
 
 
+# ``EventStream.close()`` came in 2.10.0; before, the app closes the stream's HTTP response.
+HAS_CLOSE = hasattr(eventstreaming.EventStream, "close")
+
+
 async def close(stream: Any) -> None:
-    result = stream.close()
+    if HAS_CLOSE:
+        result = stream.close()
+    else:
+        response = stream.response
+        result = response.aclose() if hasattr(stream, "__anext__") else response.close()
     if asyncio.iscoroutine(result):
         await result
 
