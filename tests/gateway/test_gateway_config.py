@@ -149,3 +149,53 @@ def test_a_bad_config_stops_the_command_with_the_message(tmp_path: Path) -> None
         done.stderr.strip()
         == "agentotel gateway: upstreams.x.wire: 'soap'; accepted: openai, anthropic, gemini"
     )
+
+
+def test_workers_serve_in_processes_of_their_own(tmp_path: Path, fresh_fake_llm: FakeLLMServer) -> None:
+    """``--workers 2``: two processes serve the port, each records the calls it forwarded."""
+    import openai
+
+    port = closed_port()
+    config = tmp_path / "gw.toml"
+    config.write_text(f'[upstreams.openai]\nurl = "{fresh_fake_llm.base_url}"\nprovider = "openai"\n')
+    env = {
+        **os.environ,
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    cli = [
+        sys.executable,
+        "-m",
+        "agentotel.cli",
+        "gateway",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--config",
+        str(config),
+    ]
+    proc = subprocess.Popen(
+        [*cli, "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        c = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/openai/v1", api_key="sk-cli-0123456789", max_retries=0
+        )
+        for _ in range(12):
+            c.chat.completions.create(model=GPT, messages=[{"role": "user", "content": "hi [[words:3]]"}])
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+    assert len(workers) >= 2  # uvicorn's two workers (and perhaps multiprocessing's resource tracker)
+    # Each worker exported the spans of its calls when it stopped: none is lost.
+    assert out.count('"name": "chat gpt-4o"') == 12

@@ -20,6 +20,8 @@ import time
 
 import aiohttp
 from multidict import CIMultiDict
+from opentelemetry import metrics, trace
+from opentelemetry._logs import get_logger_provider
 from opentelemetry.metrics import get_meter
 from yarl import URL
 
@@ -104,6 +106,20 @@ class Gateway:
             await self._client.close()
             self._client = None
 
+    def _flush(self) -> None:
+        """Export what the providers still hold: a ``--workers`` process ends with ``os._exit``
+        (multiprocessing's), which runs no exit handler, so the SDK's own flush at exit would not."""
+        t = self.telemetry
+        providers = (
+            t.tracer_provider or trace.get_tracer_provider(),
+            t.meter_provider or metrics.get_meter_provider(),
+            t.logger_provider or get_logger_provider(),
+        )
+        for provider in providers:
+            flush = getattr(provider, "force_flush", None)
+            if flush is not None:
+                flush()
+
     # --- ASGI ----------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -120,6 +136,7 @@ class Gateway:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
+                self.boundary.call(None, self._flush)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
