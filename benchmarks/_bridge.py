@@ -24,6 +24,7 @@ measures an LLM call).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import statistics
@@ -153,6 +154,11 @@ class Bridge:
     column: str = "per call"
     width: int = 12
     workload_option: bool = False
+    collect: bool = False
+    """A full garbage collection after each measured call, the collector off in between: its work
+    lands in the call whose garbage it is, not in whichever call crosses a threshold (a framework
+    whose run leaves cycles: otherwise a collection more or less between N1 and N2 moves the
+    per-call figure by more than a bridge costs)."""
 
     @property
     def baseline(self) -> str:
@@ -184,6 +190,8 @@ def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
     for _ in range(spec["warmup"]):
         call()
     _settle()
+    if bridge.collect:
+        gc.disable()
     result: dict[str, Any] = {"workload": workload, "mode": mode, "spans": names}
     if spec["measure"] == "callgrind":
         if spec.get("toggle"):
@@ -193,6 +201,8 @@ def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
         modules = set(sys.modules)
         for _ in range(spec["calls"]):
             call()
+            if bridge.collect:
+                gc.collect()
         result["late_imports"] = sorted(set(sys.modules) - modules)
         return result
     per_call: list[float] = []
@@ -200,6 +210,8 @@ def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
         t0 = time.process_time()
         for _ in range(spec["calls"]):
             call()
+            if bridge.collect:
+                gc.collect()
         per_call.append((time.process_time() - t0) / spec["calls"] * 1e6)
     result["cpu_us"] = per_call
     return result
@@ -207,13 +219,19 @@ def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
 
 # --- parent --------------------------------------------------------------------------------------
 def _instructions(
-    bridge: Bridge, workload: str, plan: Plan, out_dir: Path, jobs: int, log: Callable[[str], None]
+    bridge: Bridge,
+    workload: str,
+    plan: Plan,
+    out_dir: Path,
+    jobs: int,
+    log: Callable[[str], None],
+    seed: int = 0,
 ) -> dict[str, float]:
     runs = [(mode, n) for mode in bridge.modes for n in (plan.n2, plan.n1)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
             run: pool.submit(
-                _callgrind_run, workload, run[0], plan.warmup, run[1], out_dir, bridge.script, True
+                _callgrind_run, workload, run[0], plan.warmup, run[1], out_dir, bridge.script, True, seed
             )
             for run in runs
         }
@@ -222,8 +240,52 @@ def _instructions(
     w = max(len(name) for name in bridge.workloads)
     for mode in bridge.modes:
         out[mode] = (ir[(mode, plan.n2)] - ir[(mode, plan.n1)]) / (plan.n2 - plan.n1)
-        log(f"  callgrind {workload:<{w}} {mode:<10} {out[mode]:,.0f} instructions per {bridge.noun}")
+        log(
+            f"  callgrind {workload:<{w}} {mode:<10} seed {seed} {out[mode]:,.0f} instructions "
+            f"per {bridge.noun}"
+        )
     return out
+
+
+def ratio_of(bridge: Bridge, v: Mapping[str, float]) -> float | None:
+    """``(agentotel - baseline) / (hand - baseline)``; None when the floor costs nothing."""
+    base = bridge.baseline
+    hand = v["hand"] - v[base]
+    return (v["agentotel"] - v[base]) / hand if hand > 0 else None
+
+
+def over_seeds(bridge: Bridge, by_seed: Mapping[int, Mapping[str, Mapping[str, float]]]) -> str:
+    """The tables over several ``PYTHONHASHSEED`` values: each mode's median figure, then the
+    median of the per-seed ratios (each seed's modes against the same seed's baseline: the
+    memory-layout term enters each ratio once) with its spread and every seed's figures."""
+    seeds = sorted(by_seed)
+    tables = {s: bridge.tables(by_seed[s]) for s in seeds}
+    out: list[str] = []
+    for i, (title, _) in enumerate(tables[seeds[0]]):
+        medians = {m: statistics.median(tables[s][i][1][m] for s in seeds) for m in bridge.modes}
+        ratios = {s: ratio_of(bridge, tables[s][i][1]) for s in seeds}
+        known = [r for r in ratios.values() if r is not None]
+        heading = title.format(unit="instructions") + f" (median over PYTHONHASHSEED {seeds})"
+        lines = table(bridge, heading, medians, ",.0f").splitlines()[
+            :-1
+        ]  # the medians' ratio: not the figure
+        if known:
+            median = statistics.median(known)
+            verdict = "ok" if median <= TARGET else "MISSED"
+            lines.append(
+                f"ratio: median of the per-seed ratios = {median:.3f} (min {min(known):.3f}, max "
+                f"{max(known):.3f})  target <= {TARGET}: {verdict}"
+            )
+        base = bridge.baseline
+        for s in seeds:
+            v = tables[s][i][1]
+            r = ratios[s]
+            figures = "  ".join(
+                f"{m} {v[m]:,.0f}" if m == base else f"{m} {v[m] - v[base]:+,.0f}" for m in bridge.modes
+            )
+            lines.append(f"  seed {s:<3} {figures}  ratio {'n/a' if r is None else f'{r:.3f}'}")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
 
 
 def _cpu(bridge: Bridge, workload: str, plan: Plan, log: Callable[[str], None]) -> dict[str, float]:
@@ -267,7 +329,19 @@ def main(bridge: Bridge, argv: Sequence[str]) -> int:
     parser.add_argument("--no-callgrind", action="store_true", help="CPU time instead of instructions")
     parser.add_argument("--callgrind-dir", type=Path, help="keep the callgrind.out files in DIR")
     parser.add_argument("--jobs", type=int, default=1, help="callgrind runs in parallel (default 1)")
+    parser.add_argument(
+        "--seeds",
+        default="0",
+        help="PYTHONHASHSEED values (comma-separated) to measure every mode under; with more than "
+        "one, the figure is the median of the per-seed ratios (default 0)",
+    )
     args = parser.parse_args(argv)
+    try:
+        seeds = sorted({int(x) for x in args.seeds.split(",") if x.strip()})
+    except ValueError:
+        parser.error(f"--seeds: comma-separated integers (PYTHONHASHSEED values), not {args.seeds!r}")
+    if not seeds or any(not 0 <= x <= 4294967295 for x in seeds):
+        parser.error(f"--seeds: PYTHONHASHSEED values from 0 to 4294967295, not {args.seeds!r}")
     if not args.no_callgrind and shutil.which("valgrind") is None:
         print("valgrind not found: apt-get install -y valgrind, or pass --no-callgrind", file=sys.stderr)
         return 2
@@ -286,7 +360,14 @@ def main(bridge: Bridge, argv: Sequence[str]) -> int:
     else:
         unit, spec = "instructions", ",.0f"
         with _out_dir(args.callgrind_dir) as out_dir:
-            per = {w: _instructions(bridge, w, plan, out_dir, args.jobs, log) for w in workloads}
+            by_seed = {
+                s: {w: _instructions(bridge, w, plan, out_dir, args.jobs, log, s) for w in workloads}
+                for s in seeds
+            }
+        if len(seeds) > 1:
+            print(over_seeds(bridge, by_seed))
+            return 0
+        per = by_seed[seeds[0]]
     print("\n\n".join(table(bridge, title.format(unit=unit), v, spec) for title, v in bridge.tables(per)))
     return 0
 

@@ -121,7 +121,7 @@ def _build(workload: str, mode: str, telemetry: Telemetry) -> Callable[[], None]
             return ChatMessage(role=MessageRole.ASSISTANT, blocks=[call])
         return ChatMessage(role=MessageRole.ASSISTANT, content="Sunny.")
 
-    def get_weather(city: str) -> str:
+    async def get_weather(city: str) -> str:
         """Weather for a city."""
         if hand is None:
             return f"Sunny in {city}"
@@ -164,6 +164,7 @@ BRIDGE = Bridge(
     noun="run",
     column="value",
     width=14,
+    collect=True,
 )
 
 if __name__ == "__main__":

@@ -119,8 +119,9 @@ class SpanHandler:
         self.open_spans: dict[str, Any] = {}  # the dispatcher's shutdown() drops these: none
         self._kinds: extract.Kinds | None = None
         self._tool_call: type = _NoEvent  # LlamaIndex's ToolCall event class, once loaded
-        self._runs: dict[str, _Run] = {}
-        self._steps: dict[str, _Step] = {}
+        # The runs and steps open, by dispatcher span id: one lookup tells what a span's parent is
+        # and one what a span's end ends (nothing, for most: a span we do not map costs that).
+        self._open: dict[str, _Run | _Step] = {}
 
     def arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
         self.telemetry, self.boundary = telemetry, boundary
@@ -139,37 +140,41 @@ class SpanHandler:
         tags: Any = None,
         **kwargs: Any,
     ) -> None:
+        parent = self._open.get(parent_id) if parent_id is not None and self._open else None
         if instance is None:  # a workflow step is a function: its run is its parent span
-            run = self._runs.get(parent_id) if parent_id is not None else None
-            if run is not None:
+            if parent.__class__ is _Run:
                 event = bound_args.arguments.get(extract.EVENT_ARGUMENT)
                 # Most steps of a single agent need nothing: their task has the agent's context.
                 if (
-                    run.multi
-                    or isinstance(event, self._tool_call)
-                    or otel_context.get_current() is not run.agent_ctx
+                    isinstance(event, self._tool_call)
+                    or parent.multi
+                    or otel_context.get_current() is not parent.agent_ctx
                 ):
-                    self.boundary.call(None, self._step_start, run, id_, event)
+                    self.boundary.call(None, self._step_start, parent, id_, event)
             return
         if extract.RUN_ARGUMENT in bound_args.arguments:
             if self.telemetry is not None:
                 self.boundary.call(None, self._run_start, self.telemetry, id_, instance)
-            return
-        step = self._steps.get(parent_id) if parent_id is not None else None
-        if step is not None and step.tool is not None:  # the tool a call_tool step calls
-            self.boundary.call(None, step.tool.describe, instance)
+        elif parent.__class__ is _Step:
+            tool = parent.tool
+            if tool is not None:  # the tool a call_tool step calls
+                self.boundary.call(None, tool.describe, instance)
 
     def span_exit(
         self, id_: str, bound_args: Any, instance: Any = None, result: Any = None, **kwargs: Any
     ) -> None:
-        if self._steps or self._runs:
-            self._end(id_, result, None)
+        if self._open:
+            ended = self._open.pop(id_, None)
+            if ended is not None:
+                self._end(ended, result, None)
 
     def span_drop(
         self, id_: str, bound_args: Any, instance: Any = None, err: BaseException | None = None, **kwargs: Any
     ) -> None:
-        if self._steps or self._runs:
-            self._end(id_, None, err)
+        if self._open:
+            ended = self._open.pop(id_, None)
+            if ended is not None:
+                self._end(ended, None, err)
 
     def capture_propagation_context(self) -> dict[str, Any]:
         """Nothing to carry: a run's task inherits the caller's OpenTelemetry context."""
@@ -208,7 +213,7 @@ class SpanHandler:
         if not multi:
             run.agent = block if opened and isinstance(block, AgentRun) else None
             run.agent_name = name
-        self._runs[id_] = run
+        self._open[id_] = run
         run.token = otel_context.attach(ctx)
 
     def _run_end(self, run: _Run, err: BaseException | None) -> None:
@@ -233,7 +238,7 @@ class SpanHandler:
                 tool = None
         if tool is None and otel_context.get_current() is ctx:
             return  # a single agent's step: its task has the agent's context already, nothing to end
-        step = self._steps[id_] = _Step(tool)
+        step = self._open[id_] = _Step(tool)
         step.token = otel_context.attach(ctx)
 
     def _switch(self, run: _Run, name: str) -> None:
@@ -261,21 +266,17 @@ class SpanHandler:
             tool._finish(err)
 
     # --- ends ------------------------------------------------------------------------------------
-    def _end(self, id_: str, result: Any, err: BaseException | None) -> None:
-        step = self._steps.pop(id_, None)
-        if step is not None:
-            self.boundary.call(None, self._step_end, step, result, err)
+    def _end(self, ended: _Run | _Step, result: Any, err: BaseException | None) -> None:
+        if ended.__class__ is _Step:
+            self.boundary.call(None, self._step_end, ended, result, err)
         else:
-            run = self._runs.pop(id_, None)
-            if run is None:
-                return
-            self.boundary.call(None, self._run_end, run, err)
+            self.boundary.call(None, self._run_end, ended, err)
         if self.telemetry is None:
             self._idle()
 
     def _idle(self) -> None:
         """Disarmed with nothing open: off the dispatcher."""
         release = self.release
-        if release is not None and not self._runs and not self._steps:
+        if release is not None and not self._open:
             self.release = None
             self.boundary.call(None, release)
