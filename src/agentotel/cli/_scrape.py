@@ -158,11 +158,12 @@ LLM_DURATIONS = frozenset(
 TOKEN_USAGE = prom_name(semconv.GEN_AI_CLIENT_TOKEN_USAGE, "{token}")
 """v1.41.1: one histogram, by ``gen_ai.token.type``."""
 TOKEN_SAMPLES = {
-    prom_name(semconv.GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS, "{token}") + "_total": semconv.TOKEN_INPUT,
-    prom_name(semconv.GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS, "{token}")
-    + "_total": semconv.TOKEN_OUTPUT,
-    prom_name(semconv.GEN_AI_CLIENT_EMBEDDINGS_OPERATION_INPUT_TOKENS, "{token}")
-    + "_sum": semconv.TOKEN_INPUT,
+    prom_name(name, "{token}") + sample: token_type
+    for name, sample, token_type in (
+        (semconv.GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS, "_total", semconv.TOKEN_INPUT),
+        (semconv.GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS, "_total", semconv.TOKEN_OUTPUT),
+        (semconv.GEN_AI_CLIENT_EMBEDDINGS_OPERATION_INPUT_TOKENS, "_sum", semconv.TOKEN_INPUT),
+    )
 }
 """Latest: the samples holding input and output token sums (not the per-call token histograms,
 which count the same tokens again)."""
