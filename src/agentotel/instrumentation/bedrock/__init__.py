@@ -38,8 +38,19 @@ def _p() -> Any:
     return patch
 
 
+def _request_reached(telemetry: Any, boundary: Any) -> Any:
+    from agentotel.instrumentation._deferred import request_reached
+
+    return request_reached()
+
+
 def _patches() -> tuple[Patch, ...]:
-    return (Patch("botocore.client", "BaseClient._make_api_call", lambda t, b: _p().make_api_call(t, b)),)
+    return (
+        Patch("botocore.client", "BaseClient._make_api_call", lambda t, b: _p().make_api_call(t, b)),
+        # Where a call that passed botocore's parameter validation is sent (retries inside): the
+        # span starts here, so a call botocore refuses (``ParamValidationError``) makes none.
+        Patch("botocore.client", "BaseClient._make_request", _request_reached),
+    )
 
 
 class BedrockInstrumentor(AgentotelInstrumentor):

@@ -146,7 +146,14 @@ class _Invoke(Operation):
 
 def _sdk() -> SdkTypes:
     """botocore's stream type; the server attributes, cached per endpoint for one instrumentation."""
-    return SdkTypes(stream=EventStream, async_stream=_NoAsyncStream, raw=(), async_raw=(), server=_server())
+    return SdkTypes(
+        stream=EventStream,
+        async_stream=_NoAsyncStream,
+        raw=(),
+        async_raw=(),
+        server=_server(),
+        sends=True,  # the span starts in BaseClient._make_request (patched in __init__)
+    )
 
 
 def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any]:
