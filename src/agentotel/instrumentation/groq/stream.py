@@ -2,9 +2,10 @@
 
 The bookkeeping is the OpenAI chat accumulator's
 (:class:`~agentotel.instrumentation._openai_wire.ChatChunkAccumulator`). What is Groq's: a
-stream's usage comes in the last chunk's ``x_groq.usage`` (a chunk's ``usage`` only when the
-request asked for it with ``stream_options``), and ``x_groq.id`` is in the first and the last
-chunk. Pure: chunks in, outcome (and, with content capture on, output messages) out.
+stream's usage comes in the last chunk's ``x_groq.usage`` (and in its ``usage`` when the request
+asked for it with ``stream_options``), and ``x_groq.id`` is in the first and the last chunk: both
+are read from the first and last chunks at the end, not per chunk. Pure: chunks in, outcome
+(and, with content capture on, output messages) out.
 """
 
 from __future__ import annotations
@@ -21,25 +22,20 @@ from agentotel.instrumentation.groq import content, extract
 class ChatStreamAccumulator(ChatChunkAccumulator):
     """Id, model, finish reasons, tool calls, usage and queue time of a streamed completion."""
 
-    __slots__ = ("_reasoning", "_x_groq")
+    __slots__ = ("_reasoning",)
 
     def __init__(self, capture: bool) -> None:
         super().__init__(capture)
-        self._x_groq: Any = None
         # A reasoning model's ``delta.reasoning`` per choice, kept only when content capture is on.
         self._reasoning: dict[int, list[str]] | None = {} if capture else None
 
     def process(self, chunk: Any) -> None:
-        # The parent's process, with ``x_groq`` read too: the response head is read once, at
-        # the end, from the first chunk; per chunk only what can change is looked at.
+        # The parent's process without its per-chunk usage read: Groq sends the usage (in
+        # ``x_groq.usage``, and in ``usage`` when asked for) and ``x_groq`` only in the first and
+        # last chunks, which are kept and read once, at the end. Per chunk only the choices.
         if self._first is None:
             self._first = chunk
-        usage = chunk.usage
-        if usage is not None:
-            self._usage = usage
-        x_groq = chunk.x_groq
-        if x_groq is not None:
-            self._x_groq = x_groq  # the first chunk's (id), then the last one's (id and usage)
+        self._last = chunk
         for choice in chunk.choices:
             delta = choice.delta
             if (
@@ -80,11 +76,15 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
         if model is not None:
             a[semconv.GEN_AI_RESPONSE_MODEL] = model
         self._put_choices(a)
-        x_groq = self._x_groq
-        block = self._usage
-        if x_groq is not None:
-            extract.put_request_id(a, x_groq)
+        last = self._last
+        block = getattr(last, "usage", None)
+        x_groq = getattr(last, "x_groq", None)
+        if x_groq is not None:  # the last chunk's: the id, and the usage when there was no other
             if block is None:
                 block = getattr(extract.view(x_groq), "usage", None)
+        else:  # a stream left early: the first chunk's id
+            x_groq = getattr(first, "x_groq", None)
+        if x_groq is not None:
+            extract.put_request_id(a, x_groq)
         i, o = extract.usage(a, block)
         return a, i, o, model
