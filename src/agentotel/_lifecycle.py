@@ -27,23 +27,65 @@ Attributes = dict[str, AttributeValue]
 LLM_CALL_KEY = otel_context.create_key("agentotel-llm-call")
 
 
+class AgentRound:
+    """The nearest agent round (``invoke_agent``) of the calls below it: its name, and the LLM and
+    tool calls it issued itself (those of a sub-agent count for the sub-agent's round)."""
+
+    __slots__ = ("_lock", "inference_calls", "name", "tool_calls")
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        self.inference_calls = 0
+        self.tool_calls = 0
+        self._lock = threading.Lock()
+
+    def count_inference(self) -> None:
+        with self._lock:
+            self.inference_calls += 1
+
+    def count_tool(self) -> None:
+        with self._lock:
+            self.tool_calls += 1
+
+
 class UsageSink:
     """Token usage summed over the LLM calls below an agent-layer span (an agent round).
 
     Put in the context under :data:`USAGE_SINK_KEY`; every :class:`Invocation` started below adds
-    its usage when it finishes, to this sink and to each enclosing one (``parent``).
+    its usage when it finishes, to this sink and to each enclosing one (``parent``). ``round`` is
+    the nearest enclosing agent round (this sink's own for an agent round, else its parent's).
     """
 
-    __slots__ = ("_lock", "cost_usd", "input_tokens", "output_tokens", "parent")
+    __slots__ = (
+        "_lock",
+        "cost_usd",
+        "input_tokens",
+        "output_tokens",
+        "parent",
+        "provider",
+        "providers",
+        "round",
+    )
 
-    def __init__(self, parent: UsageSink | None) -> None:
+    def __init__(self, parent: UsageSink | None, agent: AgentRound | None = None) -> None:
         self.parent = parent
+        self.round: AgentRound | None = agent if agent is not None or parent is None else parent.round
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_usd: float | None = None
+        self.provider: str | None = None
+        """The ``gen_ai.provider.name`` of the calls below, while they all had the same."""
+        self.providers = 0
+        """0: no call yet; 1: every call so far had ``provider``; 2: calls of several providers."""
         self._lock = threading.Lock()
 
-    def add(self, input_tokens: int | None, output_tokens: int | None, cost_usd: float | None = None) -> None:
+    def add(
+        self,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        cost_usd: float | None = None,
+        provider: object = None,
+    ) -> None:
         sink: UsageSink | None = self
         while sink is not None:
             with sink._lock:
@@ -52,10 +94,21 @@ class UsageSink:
                 sink.output_tokens = min(sink.output_tokens + (output_tokens or 0), MAX_TOKENS)
                 if cost_usd is not None:
                     sink.cost_usd = (sink.cost_usd or 0.0) + cost_usd
+                if isinstance(provider, str) and sink.providers < 2:
+                    if sink.providers == 0:
+                        sink.provider, sink.providers = provider, 1
+                    elif provider != sink.provider:
+                        sink.provider, sink.providers = None, 2
             sink = sink.parent
 
 
 USAGE_SINK_KEY = otel_context.create_key("agentotel-usage-sink")
+
+
+def agent_round(context: otel_context.Context | None = None) -> AgentRound | None:
+    """The nearest agent round enclosing ``context`` (default: the current one), if any."""
+    sink = otel_context.get_value(USAGE_SINK_KEY, context)
+    return sink.round if isinstance(sink, UsageSink) else None
 
 
 class SpanLifecycle:

@@ -32,6 +32,7 @@ from agentotel.config import Settings
 from agentotel.metrics import instruments
 from agentotel.metrics._cardinality import CardinalityGuard
 from agentotel.metrics.cost import Costing
+from agentotel.metrics.inference import InferenceMetrics
 from agentotel.metrics.instruments import AgentInstruments
 from agentotel.pricing import table_for
 
@@ -62,19 +63,24 @@ class Telemetry:
         self._providers = (_weak(tracer_provider), _weak(meter_provider), _weak(logger_provider))
         self.tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__, tracer_provider)
         self.meter = get_meter(semconv.SCOPE_NAME, __version__, meter_provider)
+        # v1.41.1 mode's LLM instruments (created in both modes: an instrument nothing records
+        # into exports nothing); latest mode records ``inference`` instead.
         self.duration, self.tokens, self.time_to_first_chunk, self.time_per_output_chunk = (
             instruments.llm_histograms(self.meter)
         )
-        self.agent_instruments = AgentInstruments(self.meter)
+        self.inference: InferenceMetrics | None = (
+            InferenceMetrics(self.meter) if self.conventions.latest else None
+        )
+        self.agent_instruments = AgentInstruments(self.meter, self.conventions)
         self.tool_duration = self.agent_instruments.tool_duration
         self.cardinality = CardinalityGuard(settings.cardinality_limit)
         self.pending = PendingToolCalls(settings.tool_pending_max, settings.tool_pending_ttl)
         self.costing = Costing(self.meter, table_for(settings.pricing_file), self.cardinality, meter_provider)
-        self.events: Logger | None = (
-            get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
-            if settings.capture.on_event
-            else None
-        )
+        self.logger: Logger = get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)
+        """Where the conventions' events go (``gen_ai.client.operation.exception``,
+        ``gen_ai.guardrail.result``)."""
+        self.events: Logger | None = self.logger if settings.capture.on_event else None
+        """The content-capture events' logger: None unless capture sends content to events."""
         self._boundaries: dict[str, Boundary] = {}
         self._lock = threading.Lock()
 

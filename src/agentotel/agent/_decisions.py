@@ -1,5 +1,13 @@
 """``agentotel.guard`` and ``agentotel.approval``: decisions, one span each, counted by outcome.
 
+A guard's span is ``guardrail {name}`` in v1.41.1 mode (which has no guardrail convention); in
+latest mode ``apply_guardrail {name}`` (operation ``apply_guardrail``, gen-ai-guardrails.md) with
+the ``gen_ai.guardrail.*`` attributes and one ``gen_ai.guardrail.result`` event. The conventions'
+span is CLIENT with a required ``gen_ai.provider.name``, for a remote guardrail service; an
+``agentotel.guard`` runs in the process, so its span stays INTERNAL, without a provider (a
+documented deviation). The result is the guard's own outcome, recorded as it is
+(``gen_ai.guardrail.result.type=outcome``): no verdict is inferred.
+
 A guard that is left without a verdict allowed what it checked (it found nothing to object to);
 an approval left without a decision timed out. As decorators, the function's return value is the
 verdict: ``True`` allows / approves, ``False`` blocks / denies.
@@ -7,7 +15,11 @@ verdict: ``True`` allows / approves, ``False`` blocks / denies.
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
@@ -18,12 +30,13 @@ from agentotel.agent._span import SpanBlock
 class Guard(SpanBlock):
     """A guardrail check (see :func:`agentotel.guard`)."""
 
-    __slots__ = ("name", "outcome", "reason")
+    __slots__ = ("name", "op", "outcome", "reason")
     operation = semconv.OP_GUARDRAIL
 
     def __init__(self, name: str, layer: Telemetry | None = None) -> None:
         super().__init__(layer)
         self.name = name
+        self.op = self.operation
         self.outcome: str | None = None
         self.reason: str | None = None
 
@@ -50,10 +63,17 @@ class Guard(SpanBlock):
                 self.block("returned False")
 
     def _name(self) -> str:
-        return f"{self.operation} {self.name}"
+        return f"{self.op} {self.name}"
+
+    def _open(self, layer: Telemetry) -> None:
+        self.op = layer.conventions.op_guardrail
+        super()._open(layer)
 
     def _attributes(self, layer: Telemetry) -> Attributes:
-        return {semconv.GEN_AI_OPERATION_NAME: self.operation, semconv.AGENTOTEL_GUARD_NAME: self.name}
+        attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: self.op, semconv.AGENTOTEL_GUARD_NAME: self.name}
+        if layer.conventions.latest:
+            attrs[semconv.GEN_AI_GUARDRAIL_COMPONENT_NAME] = self.name
+        return attrs
 
     def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
         if self.outcome is None and not failed:
@@ -63,7 +83,35 @@ class Guard(SpanBlock):
         attrs: Attributes = {semconv.AGENTOTEL_GUARD_OUTCOME: self.outcome}
         if self.reason is not None:
             attrs[semconv.AGENTOTEL_GUARD_REASON] = self.reason
+        if layer.conventions.latest:
+            result = self._result()
+            attrs.update(result)
+            self._emit_result(layer, result)
         return attrs
+
+    def _result(self) -> Attributes:
+        """The ``gen_ai.guardrail.*`` attributes of the outcome (span and event)."""
+        result: Attributes = {
+            semconv.GEN_AI_GUARDRAIL_COMPONENT_NAME: self.name,
+            semconv.GEN_AI_GUARDRAIL_RESULT_TYPE: semconv.GUARDRAIL_RESULT_TYPE_OUTCOME,
+            semconv.GEN_AI_GUARDRAIL_RESULT_VALUE: str(self.outcome),
+        }
+        if self.reason is not None:
+            result[semconv.GEN_AI_GUARDRAIL_RESULT_REASON] = self.reason
+        return result
+
+    def _emit_result(self, layer: Telemetry, result: Attributes) -> None:
+        """The ``gen_ai.guardrail.result`` event, in the guard span's context."""
+        now = time.time_ns()
+        layer.logger.emit(
+            timestamp=now,
+            observed_timestamp=now,
+            severity_number=SeverityNumber.INFO,
+            severity_text="INFO",
+            event_name=semconv.EVENT_GUARDRAIL_RESULT,
+            attributes=result,
+            context=trace.set_span_in_context(self.span),
+        )
 
     def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         if self.outcome is not None:
@@ -146,7 +194,8 @@ class Approval(SpanBlock):
 
 
 def guard(name: str) -> Guard:
-    """A ``guardrail {name}`` span recording one guardrail decision::
+    """A ``guardrail {name}`` span (latest conventions: ``apply_guardrail {name}``) recording one
+    guardrail decision::
 
         with agentotel.guard("pii") as g:
             if contains_pii(text):

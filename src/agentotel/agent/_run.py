@@ -1,7 +1,11 @@
 """Runs: ``agentotel.workflow``, ``agentotel.plan``, ``agentotel.step`` and ``agentotel.agent``.
 
-Workflows, plans and agent rounds share ``agentotel.workflow.duration`` / ``.active`` (told apart
-by ``gen_ai.operation.name``) and sum the token usage of the LLM calls below them onto their span.
+Workflows, plans and agent rounds share ``agentotel.workflow.active`` (told apart by
+``gen_ai.operation.name``) and sum the token usage of the LLM calls below them onto their span.
+Their duration is ``agentotel.workflow.duration`` in v1.41.1 mode (which has no such metric); in
+latest mode a workflow records ``gen_ai.invoke_workflow.duration``, an agent round
+``gen_ai.invoke_agent.duration`` with ``gen_ai.invoke_agent.inference_calls`` / ``.tool_calls``,
+and a plan (no convention metric) still ``agentotel.workflow.duration``.
 Workflows and plans count the steps started directly or indirectly inside them
 (``agentotel.plan.step_count``); an agent round counts as one message of its session.
 """
@@ -14,7 +18,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from agentotel import semconv
-from agentotel._lifecycle import USAGE_SINK_KEY, Attributes, UsageSink
+from agentotel._lifecycle import USAGE_SINK_KEY, AgentRound, Attributes, UsageSink
 from agentotel._telemetry import Telemetry
 from agentotel.agent._session_state import current_session
 from agentotel.agent._span import SpanBlock
@@ -78,8 +82,13 @@ class _Run(SpanBlock):
                 self._life.close()
             raise
 
+    def _agent_round(self) -> AgentRound | None:
+        """A new agent round for the calls below (an agent round's), else None (the enclosing one's)."""
+        return None
+
     def _extend(self, ctx: otel_context.Context) -> otel_context.Context:
-        self._sink = UsageSink(otel_context.get_value(USAGE_SINK_KEY, ctx))  # type: ignore[arg-type]
+        parent = otel_context.get_value(USAGE_SINK_KEY, ctx)
+        self._sink = UsageSink(parent, self._agent_round())  # type: ignore[arg-type]
         ctx = otel_context.set_value(USAGE_SINK_KEY, self._sink, ctx)
         if self.counts_steps:
             parent = otel_context.get_value(STEP_COUNTER_KEY, ctx)
@@ -102,9 +111,16 @@ class _Run(SpanBlock):
     def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
         attrs = self._metric_attributes(layer)
         layer.agent_instruments.workflow_active.add(-1, attrs)
-        if etype is not None:
-            attrs[semconv.ERROR_TYPE] = etype
-        layer.agent_instruments.workflow_duration.record(seconds, attrs)
+        if not (layer.conventions.latest and self._record_latest(layer, seconds, etype, attrs)):
+            if etype is not None:
+                attrs[semconv.ERROR_TYPE] = etype
+            layer.agent_instruments.workflow_duration.record(seconds, attrs)
+
+    def _record_latest(
+        self, layer: Telemetry, seconds: float, etype: str | None, attrs: dict[str, Any]
+    ) -> bool:
+        """Latest mode: record the run's convention metrics; False if it has none (a plan)."""
+        return False
 
 
 class Workflow(_Run):
@@ -115,6 +131,19 @@ class Workflow(_Run):
 
     def _fresh(self) -> Workflow:
         return Workflow(self.name, self._layer)
+
+    def _record_latest(
+        self, layer: Telemetry, seconds: float, etype: str | None, attrs: dict[str, Any]
+    ) -> bool:
+        histogram = layer.agent_instruments.invoke_workflow_duration
+        if histogram is None:
+            return False
+        # The conventions' attributes: gen_ai.workflow.name and error.type (no operation name).
+        attrs.pop(semconv.GEN_AI_OPERATION_NAME, None)
+        if etype is not None:
+            attrs[semconv.ERROR_TYPE] = etype
+        histogram.record(seconds, attrs)
+        return True
 
 
 class Plan(_Run):
@@ -131,7 +160,7 @@ class Plan(_Run):
 class Agent(_Run):
     """One agent round (see :func:`agentotel.agent`)."""
 
-    __slots__ = ("agent_id", "description")
+    __slots__ = ("_round", "agent_id", "description")
     operation = semconv.OP_INVOKE_AGENT
     name_key = semconv.GEN_AI_AGENT_NAME
     counts_steps = False
@@ -146,6 +175,7 @@ class Agent(_Run):
         super().__init__(name, layer)
         self.agent_id = agent_id
         self.description = description
+        self._round: AgentRound | None = None
 
     def _fresh(self) -> Agent:
         return Agent(str(self.name), self.agent_id, self.description, self._layer)
@@ -153,10 +183,40 @@ class Agent(_Run):
     def _attributes(self, layer: Telemetry) -> Attributes:
         attrs = super()._attributes(layer)
         if self.agent_id is not None:
-            attrs[semconv.GEN_AI_AGENT_ID] = self.agent_id
+            # gen_ai.agent.id in v1.41.1; latest mode has none on the in-process span (#242).
+            attrs[layer.conventions.agent_id] = self.agent_id
         if self.description is not None:
             attrs[semconv.GEN_AI_AGENT_DESCRIPTION] = self.description
         return attrs
+
+    def _agent_round(self) -> AgentRound | None:
+        self._round = AgentRound(self.name)
+        return self._round
+
+    def _end_attributes(self, layer: Telemetry, failed: bool) -> Attributes | None:
+        attrs = super()._end_attributes(layer, failed)
+        sink = self._sink
+        # v1.41.1 requires gen_ai.provider.name on the span (latest removed it, #289): known when
+        # every LLM call of the round had the same provider.
+        if not layer.conventions.latest and sink is not None and sink.providers == 1 and sink.provider:
+            attrs = {**(attrs or {}), semconv.GEN_AI_PROVIDER_NAME: sink.provider}
+        return attrs
+
+    def _record_latest(
+        self, layer: Telemetry, seconds: float, etype: str | None, attrs: dict[str, Any]
+    ) -> bool:
+        instruments = layer.agent_instruments
+        if instruments.invoke_agent_duration is None:
+            return False
+        # The conventions' attributes: gen_ai.agent.name (and error.type on the duration).
+        named = {k: v for k, v in attrs.items() if k == semconv.GEN_AI_AGENT_NAME}
+        timed = named if etype is None else {**named, semconv.ERROR_TYPE: etype}
+        instruments.invoke_agent_duration.record(seconds, timed)
+        calls = self._round
+        if instruments.agent_inference_calls is not None and instruments.agent_tool_calls is not None:
+            instruments.agent_inference_calls.record(calls.inference_calls if calls else 0, named)
+            instruments.agent_tool_calls.record(calls.tool_calls if calls else 0, named)
+        return True
 
     def _open(self, layer: Telemetry) -> None:
         super()._open(layer)

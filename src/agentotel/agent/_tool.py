@@ -10,7 +10,7 @@ from opentelemetry import trace
 
 from agentotel import semconv
 from agentotel._content import dumps
-from agentotel._lifecycle import Attributes
+from agentotel._lifecycle import AgentRound, Attributes, agent_round
 from agentotel._telemetry import Telemetry
 from agentotel.agent._span import SpanBlock
 
@@ -19,6 +19,7 @@ class Tool(SpanBlock):
     """A tool execution (see :func:`agentotel.tool`)."""
 
     __slots__ = (
+        "_agent",
         "_arguments",
         "_has_result",
         "_result",
@@ -51,6 +52,7 @@ class Tool(SpanBlock):
         self._result: Any = None
         self._has_result = False
         self._signature: inspect.Signature | None = None
+        self._agent: AgentRound | None = None
 
     def set_result(self, result: Any) -> None:
         """The tool's result, recorded as ``gen_ai.tool.call.result`` when content capture is on."""
@@ -104,6 +106,14 @@ class Tool(SpanBlock):
             attrs[semconv.GEN_AI_TOOL_CALL_ID] = self.call_id
         if self.description:
             attrs[semconv.GEN_AI_TOOL_DESCRIPTION] = self.description
+        if layer.conventions.latest:
+            # The agent running the tool (latest: gen_ai.agent.name, span and metric), which
+            # counts it as one of its tool calls.
+            self._agent = agent_round()
+            if self._agent is not None:
+                self._agent.count_tool()
+                if self._agent.name:
+                    attrs[semconv.GEN_AI_AGENT_NAME] = self._agent.name
         if layer.settings.capture.on_span and self._arguments is not None:
             attrs[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = dumps(
                 self._arguments, layer.settings.content_max_length
@@ -120,6 +130,9 @@ class Tool(SpanBlock):
             semconv.GEN_AI_TOOL_NAME: layer.cardinality(semconv.GEN_AI_TOOL_NAME, str(self.name)),
             semconv.GEN_AI_TOOL_TYPE: layer.cardinality(semconv.GEN_AI_TOOL_TYPE, self.type),
         }
+        agent = self._agent
+        if agent is not None and agent.name:
+            attrs[semconv.GEN_AI_AGENT_NAME] = layer.cardinality(semconv.GEN_AI_AGENT_NAME, agent.name)
         if etype is not None:
             attrs[semconv.ERROR_TYPE] = etype
         layer.agent_instruments.tool_duration.record(seconds, attrs)

@@ -15,6 +15,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentotel import semconv
+from agentotel._lifecycle import agent_round
 from agentotel._telemetry import Telemetry
 
 
@@ -28,6 +29,8 @@ def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) 
         return
     failed = {call_id for call_id, is_error in results if is_error}
     now = time.time_ns()
+    # Latest mode: the nearest agent round names the tool's agent and counts its tool calls.
+    nearest = agent_round() if telemetry.conventions.latest else None
     for call in calls:
         attrs: dict[str, Any] = {
             semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
@@ -36,6 +39,8 @@ def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) 
             semconv.GEN_AI_TOOL_TYPE: semconv.TOOL_TYPE_FUNCTION,
             semconv.AGENTOTEL_TOOL_INFERRED: True,
         }
+        if nearest is not None and nearest.name:
+            attrs[semconv.GEN_AI_AGENT_NAME] = nearest.name
         start = min(call.requested_ns, now)
         span = telemetry.tracer.start_span(
             f"{semconv.OP_EXECUTE_TOOL} {call.name}",
@@ -47,6 +52,12 @@ def infer_tool_spans(telemetry: Telemetry, results: Sequence[tuple[str, bool]]) 
             semconv.GEN_AI_TOOL_NAME: telemetry.cardinality(semconv.GEN_AI_TOOL_NAME, call.name),
             semconv.GEN_AI_TOOL_TYPE: semconv.TOOL_TYPE_FUNCTION,
         }
+        if nearest is not None:
+            nearest.count_tool()
+            if nearest.name:
+                metric_attrs[semconv.GEN_AI_AGENT_NAME] = telemetry.cardinality(
+                    semconv.GEN_AI_AGENT_NAME, nearest.name
+                )
         if call.call_id in failed:
             span.set_attribute(semconv.ERROR_TYPE, semconv.TOOL_RESULT_ERROR)
             span.set_status(Status(StatusCode.ERROR, "the tool result was sent back marked as an error"))

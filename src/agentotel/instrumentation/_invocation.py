@@ -23,9 +23,11 @@ from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
 from agentotel._lifecycle import LLM_CALL_KEY, USAGE_SINK_KEY, Attributes, SpanLifecycle, UsageSink
+from agentotel._redact import exception_attributes
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel._usage import InvalidUsage, checked
+from agentotel.metrics.inference import InferenceMetrics, span_attributes
 
 # Attributes copied from the span's start attributes onto every metric point.
 _METRIC_KEYS = (
@@ -137,22 +139,33 @@ class Invocation(SpanLifecycle):
             cost = self.telemetry.costing.record(
                 self.attributes, attributes, input_tokens, output_tokens, response_model
             )
+            usage = attributes
+            inference = self.telemetry.inference
+            if inference is not None and attributes:
+                attributes = span_attributes(attributes)
             if self.recording:
                 if cost is not None:
                     attributes = {**(attributes or {}), semconv.AGENTOTEL_USAGE_COST_USD: cost}
                 if attributes:
                     self.span.set_attributes(attributes)
             metric_attrs = self._metric_attributes(response_model)
-            self._record_durations(metric_attrs)
-            tokens = self.telemetry.tokens
-            if input_tokens is not None:
-                tokens.record(input_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_INPUT})
-            if output_tokens is not None:
-                tokens.record(
-                    output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT}
-                )
+            if inference is None:
+                self._record_durations(metric_attrs)
+                tokens = self.telemetry.tokens
+                if input_tokens is not None:
+                    tokens.record(
+                        input_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_INPUT}
+                    )
+                if output_tokens is not None:
+                    tokens.record(
+                        output_tokens, {**metric_attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_OUTPUT}
+                    )
+            else:
+                self._record_latest(inference, metric_attrs, input_tokens, output_tokens, usage, None)
             if self._sink is not None:
-                self._sink.add(input_tokens, output_tokens, cost)
+                self._sink.add(
+                    input_tokens, output_tokens, cost, self.attributes.get(semconv.GEN_AI_PROVIDER_NAME)
+                )
             if self._content is not None:
                 self._emit_details()
         finally:
@@ -167,10 +180,20 @@ class Invocation(SpanLifecycle):
         self._ended = True
         span = self.span
         try:
+            inference = self.telemetry.inference
+            if inference is not None and attributes:
+                attributes = span_attributes(attributes)
             etype = self.mark_failed(exc, attributes)
             metric_attrs = self._metric_attributes(None)
-            metric_attrs[semconv.ERROR_TYPE] = self.telemetry.cardinality(semconv.ERROR_TYPE, etype)
-            self._record_durations(metric_attrs)
+            guarded = self.telemetry.cardinality(semconv.ERROR_TYPE, etype)
+            if inference is None:
+                metric_attrs[semconv.ERROR_TYPE] = guarded
+                self._record_durations(metric_attrs)
+            else:
+                self._record_latest(inference, metric_attrs, None, None, None, guarded)
+            if self._sink is not None:
+                self._sink.add(None, None, None, self.attributes.get(semconv.GEN_AI_PROVIDER_NAME))
+            self._emit_exception(exc)
             if self._content is not None:
                 self._emit_details()
         finally:
@@ -228,6 +251,49 @@ class Invocation(SpanLifecycle):
             if self._chunks > 1:
                 mean = (self._last_chunk_ns - self._first_chunk_ns) / (self._chunks - 1) / 1e9
                 t.time_per_output_chunk.record(mean, metric_attrs)
+
+    def _record_latest(
+        self,
+        inference: InferenceMetrics,
+        metric_attrs: dict[str, Any],
+        input_tokens: int | None,
+        output_tokens: int | None,
+        usage: Mapping[str, AttributeValue] | None,
+        error_type: str | None,
+    ) -> None:
+        """Latest mode: the call's metrics, and one inference call for the nearest agent round."""
+        first_chunk = per_chunk = None
+        if self._chunks:
+            first_chunk = (self._first_chunk_ns - self._start_ns) / 1e9
+            if self._chunks > 1:
+                per_chunk = (self._last_chunk_ns - self._first_chunk_ns) / (self._chunks - 1) / 1e9
+        inference.record(
+            metric_attrs,
+            self.elapsed(),
+            (first_chunk, per_chunk),
+            input_tokens,
+            output_tokens,
+            usage,
+            error_type,
+        )
+        sink = self._sink
+        if sink is not None and sink.round is not None:
+            sink.round.count_inference()
+
+    def _emit_exception(self, exc: BaseException) -> None:
+        """The ``gen_ai.client.operation.exception`` event (WARN), redacted like the span's
+        ``exception`` event (gen-ai-exceptions.md, in both modes)."""
+        _message, attributes = exception_attributes(exc)
+        now = time.time_ns()
+        self.telemetry.logger.emit(
+            timestamp=now,
+            observed_timestamp=now,
+            severity_number=SeverityNumber.WARN,
+            severity_text="WARN",
+            event_name=semconv.EVENT_OPERATION_EXCEPTION,
+            attributes=attributes,
+            context=trace.set_span_in_context(self.span),
+        )
 
     def _emit_details(self) -> None:
         """The ``gen_ai.client.inference.operation.details`` event: request/response metadata + content."""

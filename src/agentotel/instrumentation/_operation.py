@@ -28,6 +28,7 @@ from agentotel.instrumentation._inferred import infer_tool_spans
 from agentotel.instrumentation._invocation import Invocation
 from agentotel.instrumentation._raw import AsyncRawResponseProxy, RawResponseProxy
 from agentotel.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
+from agentotel.metrics.inference import request_attributes
 
 RequestFn = Callable[[Mapping[str, Any]], Attributes]
 ResponseFn = Callable[[Any], Outcome]
@@ -125,6 +126,7 @@ class Operation:
         self.capture_span = capture.on_span
         self.capture_event = capture.on_event
         self.content_max_length = telemetry.settings.content_max_length
+        self.latest = telemetry.inference is not None
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation | None:
         """Open the span with everything a sampler may look at.
@@ -158,6 +160,8 @@ class Operation:
             self.boundary.call(None, self._infer_tools, kwargs)
             ctx = otel_context.get_current()
         attrs = self.request(kwargs)
+        if self.latest:
+            request_attributes(attrs)
         attrs.update(server(client))
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])

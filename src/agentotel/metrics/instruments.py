@@ -8,6 +8,7 @@ from __future__ import annotations
 from opentelemetry.metrics import Counter, Histogram, Meter
 
 from agentotel import semconv
+from agentotel.semconv import Conventions
 
 
 def llm_histograms(meter: Meter) -> tuple[Histogram, Histogram, Histogram, Histogram]:
@@ -35,32 +36,66 @@ def llm_histograms(meter: Meter) -> tuple[Histogram, Histogram, Histogram, Histo
         semconv.GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
         unit="s",
         description="Mean time between output chunks after the first, one point per stream.",
-        explicit_bucket_boundaries_advisory=semconv.CHUNK_TIME_BUCKETS,
+        # The conventions' list (DURATION_BUCKETS), in both modes.
+        explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
     )
     return duration, tokens, first_chunk, per_chunk
 
 
-def tool_duration(meter: Meter) -> Histogram:
-    """``agentotel.tool.duration``: per-tool success/failure is its ``error.type``."""
+def tool_duration(meter: Meter, conventions: Conventions = semconv.V1_41_1) -> Histogram:
+    """``agentotel.tool.duration`` (latest mode: ``gen_ai.execute_tool.duration``): per-tool
+    success/failure is its ``error.type``."""
     return meter.create_histogram(
-        semconv.TOOL_DURATION,
+        conventions.tool_duration,
         unit="s",
         description="Duration of tool executions.",
-        explicit_bucket_boundaries_advisory=semconv.AGENT_DURATION_BUCKETS,
+        explicit_bucket_boundaries_advisory=conventions.tool_duration_buckets,
     )
 
 
 class AgentInstruments:
-    """Every agent-layer instrument of one meter."""
+    """Every agent-layer instrument of one meter, named as ``conventions`` say."""
 
-    def __init__(self, meter: Meter) -> None:
-        self.tool_duration = tool_duration(meter)
+    def __init__(self, meter: Meter, conventions: Conventions = semconv.V1_41_1) -> None:
+        self.tool_duration = tool_duration(meter, conventions)
         self.workflow_duration = meter.create_histogram(
             semconv.WORKFLOW_DURATION,
             unit="s",
-            description="Duration of workflow runs, plans and agent rounds.",
+            description="Duration of workflow runs, plans and agent rounds."
+            if not conventions.latest
+            else "Duration of plans.",
             explicit_bucket_boundaries_advisory=semconv.AGENT_DURATION_BUCKETS,
         )
+        # Latest mode only: the conventions' agent and workflow metrics.
+        self.invoke_workflow_duration: Histogram | None = None
+        self.invoke_agent_duration: Histogram | None = None
+        self.agent_inference_calls: Histogram | None = None
+        self.agent_tool_calls: Histogram | None = None
+        if conventions.latest:
+            self.invoke_workflow_duration = meter.create_histogram(
+                semconv.GEN_AI_INVOKE_WORKFLOW_DURATION,
+                unit="s",
+                description="Duration of GenAI workflow invocations.",
+                explicit_bucket_boundaries_advisory=semconv.INVOKE_WORKFLOW_DURATION_BUCKETS,
+            )
+            self.invoke_agent_duration = meter.create_histogram(
+                semconv.GEN_AI_INVOKE_AGENT_DURATION,
+                unit="s",
+                description="Duration of GenAI agent invocations.",
+                explicit_bucket_boundaries_advisory=semconv.INVOKE_AGENT_DURATION_BUCKETS,
+            )
+            self.agent_inference_calls = meter.create_histogram(
+                semconv.GEN_AI_INVOKE_AGENT_INFERENCE_CALLS,
+                unit="{inference_call}",
+                description="Inference calls an agent invocation made itself.",
+                explicit_bucket_boundaries_advisory=semconv.INVOKE_AGENT_CALL_BUCKETS,
+            )
+            self.agent_tool_calls = meter.create_histogram(
+                semconv.GEN_AI_INVOKE_AGENT_TOOL_CALLS,
+                unit="{tool_call}",
+                description="Client-side tool calls an agent invocation made itself.",
+                explicit_bucket_boundaries_advisory=semconv.INVOKE_AGENT_CALL_BUCKETS,
+            )
         self.workflow_active = meter.create_up_down_counter(
             semconv.WORKFLOW_ACTIVE,
             unit="{run}",
