@@ -19,14 +19,14 @@ FAKE_KEY: Final[str] = "demo-cohere-not-a-real-key"
 
 
 def client(base_url: str | None) -> Any:
-    """A ``cohere.ClientV2``: on the fake server at ``base_url`` with a fake key and no retries, or
+    """A ``cohere.ClientV2``: on the fake server at ``base_url`` with a fake key, or
     the real API with the key from ``CO_API_KEY`` (the SDK reads it) when ``base_url`` is ``None``.
     ``ImportError`` when ``cohere`` is not installed."""
     import cohere
 
     if base_url is None:
         return cohere.ClientV2()
-    return cohere.ClientV2(api_key=FAKE_KEY, base_url=base_url.rstrip("/"), max_retries=0)
+    return cohere.ClientV2(api_key=FAKE_KEY, base_url=base_url.rstrip("/"))
 
 
 def run(client: Any, model: str, say: Callable[[str], object]) -> None:

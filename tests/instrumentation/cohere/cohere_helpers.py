@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 from typing import Any
 
 import cohere
@@ -38,13 +39,36 @@ WEATHER_TOOL: dict[str, Any] = {
 TOOL_ARGS = {"city": "Paris"}
 
 
-def sync_client(server: FakeLLMServer, **kwargs: Any) -> cohere.ClientV2:
-    """A real ``ClientV2`` on the fake server, without the SDK's retries (an error is one request)."""
-    return cohere.ClientV2(api_key=API_KEY, base_url=server.base_url, max_retries=0, **kwargs)
+# ``ClientV2(max_retries=...)`` appeared in 7.1.0; 7.0.x retries 429 and 5xx twice by default
+# (``HttpClient.base_max_retries``); before 7.0 the SDK retried only when asked per request.
+HAS_MAX_RETRIES = "max_retries" in inspect.signature(cohere.ClientV2.__init__).parameters
+requires_max_retries = pytest.mark.skipif(
+    not HAS_MAX_RETRIES, reason="ClientV2(max_retries=...): cohere>=7.1.0"
+)
 
 
-def async_client(server: FakeLLMServer, **kwargs: Any) -> cohere.AsyncClientV2:
-    return cohere.AsyncClientV2(api_key=API_KEY, base_url=server.base_url, max_retries=0, **kwargs)
+def _no_retries(client: Any) -> Any:
+    """The client without the SDK's retries (an error is one request) on every version."""
+    http = client._client_wrapper.httpx_client
+    if not HAS_MAX_RETRIES and hasattr(http, "base_max_retries"):
+        http.base_max_retries = 0
+    return client
+
+
+def make_client(cls: Any, base_url: str) -> Any:
+    """A real ``cls`` (``ClientV2``, ``AsyncClientV2``, ``Client``) on ``base_url``, without the
+    SDK's retries (an error is one request)."""
+    retries = {"max_retries": 0} if HAS_MAX_RETRIES else {}
+    return _no_retries(cls(api_key=API_KEY, base_url=base_url, **retries))
+
+
+def sync_client(server: FakeLLMServer) -> cohere.ClientV2:
+    """A real ``ClientV2`` on the fake server, without the SDK's retries."""
+    return make_client(cohere.ClientV2, server.base_url)  # type: ignore[no-any-return]
+
+
+def async_client(server: FakeLLMServer) -> cohere.AsyncClientV2:
+    return make_client(cohere.AsyncClientV2, server.base_url)  # type: ignore[no-any-return]
 
 
 def is_async(client: Any) -> bool:

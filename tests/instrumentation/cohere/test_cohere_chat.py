@@ -15,8 +15,10 @@ from cohere_helpers import (
     REPLY,
     SPAN_NAME,
     WEATHER_TOOL,
+    make_client,
     reply_attrs,
     request_attrs,
+    requires_max_retries,
     sync_client,
     tool_call_attrs,
     user,
@@ -177,6 +179,7 @@ def cohere_message(marker: str) -> str:
     return ERRORS.scenarios[marker.removeprefix("[[scenario:").removesuffix("]]")][3]
 
 
+@requires_max_retries
 async def test_the_sdk_retries_stay_in_one_span(
     co_instrumented: TelemetryCapture, fresh_fake_llm: FakeLLMServer
 ) -> None:
@@ -193,7 +196,7 @@ async def test_the_sdk_retries_stay_in_one_span(
 async def test_connection_refused_keeps_its_span(co_instrumented: TelemetryCapture) -> None:
     import httpx
 
-    client = cohere.ClientV2(api_key=API_KEY, base_url="http://127.0.0.1:9", max_retries=0)
+    client = make_client(cohere.ClientV2, "http://127.0.0.1:9")
     with pytest.raises(httpx.ConnectError):
         client.chat(model=MODEL, messages=user())
 
@@ -233,11 +236,10 @@ async def test_v1_client_v2_and_raw_response(
 ) -> None:
     """``Client(...).v2.chat`` and ``with_raw_response.chat`` reach the same raw client: one span each."""
     fresh_fake_llm.clear()
-    v1 = cohere.Client(api_key=API_KEY, base_url=fresh_fake_llm.base_url, max_retries=0)
+    v1 = make_client(cohere.Client, fresh_fake_llm.base_url)
     assert v1.v2.chat(model=MODEL, messages=user()).id == "chat_1"
     raw = sync_client(fresh_fake_llm).with_raw_response.chat(model=MODEL, messages=user())
     assert raw.data.id == "chat_2"
-    assert raw.status_code == 200
 
     assert len(fresh_fake_llm.requests) == 2
     assert [dict(s.attributes) for s in co_instrumented.spans()] == [

@@ -127,9 +127,10 @@ def test_content_shapes() -> None:
                 {"type": "image_url", "image_url": {"url": "https://x/i.png"}},
             ],
         },
-        cohere.AssistantChatMessageV2(
-            content=[{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "ok"}],
-        ),
+        {
+            "role": "assistant",
+            "content": [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "ok"}],
+        },
         {
             "role": "tool",
             "tool_call_id": "c1",

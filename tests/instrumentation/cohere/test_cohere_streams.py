@@ -17,6 +17,7 @@ from typing import Any
 import cohere
 import httpx
 import pytest
+from cohere.core import pydantic_utilities
 from cohere_helpers import (
     MODEL,
     QUESTION,
@@ -173,13 +174,15 @@ async def test_disconnect_mid_stream(
 async def test_a_torn_event_is_skipped_by_the_sdk(
     co_instrumented: TelemetryCapture, client: Any, fresh_fake_llm: FakeLLMServer
 ) -> None:
-    """The SDK reads an event whose JSON is torn as an empty ``message-start`` (its fallback parses
-    the SSE fields themselves); the stream ends with what came, the first event's id kept."""
+    """An event whose JSON is torn: SDKs with ``parse_sse_obj`` read it as an empty
+    ``message-start`` (their fallback parses the SSE fields themselves), older ones skip it; the
+    stream ends with what came, the first event's id kept."""
     events = await events_of(
         client.chat_stream(model=MODEL, messages=user(f"{QUESTION} [[scenario:malformed]]"))
     )
 
-    assert [(e.type, e.id) for e in events] == [("message-start", "chat_1"), ("message-start", "")]
+    torn = [("message-start", "")] if hasattr(pydantic_utilities, "parse_sse_obj") else []
+    assert [(e.type, e.id) for e in events] == [("message-start", "chat_1"), *torn]
     [span] = co_instrumented.spans()
     assert attributes(span) == head(fresh_fake_llm, "exhausted")
 
@@ -207,7 +210,6 @@ async def test_raw_response_stream(co_instrumented: TelemetryCapture, fresh_fake
 
     fresh_fake_llm.clear()
     with sync_client(fresh_fake_llm).with_raw_response.chat_stream(model=MODEL, messages=user()) as raw:
-        assert raw.status_code == 200
         events = list(raw.data)
 
     assert len(events) == len(EVENTS)

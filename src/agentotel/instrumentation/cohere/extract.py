@@ -35,6 +35,11 @@ def get(obj: Any, key: str) -> Any:
     return getattr(obj, key, None)
 
 
+def field(obj: Any, key: str) -> Any:
+    """``obj.key`` (None when the SDK's model has no such field), or ``obj[key]`` for a dict."""
+    return obj.get(key) if type(obj) is dict else getattr(obj, key, None)
+
+
 def given(value: Any) -> bool:
     """Whether a request field was set (not None, not the SDK's ``OMIT``)."""
     return value is not None and value is not Ellipsis
@@ -188,23 +193,25 @@ def put_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
     (input, output)."""
     if usage is None:
         return None, None
-    billed = usage.billed_units
-    tokens = usage.tokens
-    i = count(billed.input_tokens) if billed is not None else None
-    o = count(billed.output_tokens) if billed is not None else None
+    # Fields old SDKs' models lack (``cached_tokens`` before 5.19) are read with a default; before
+    # 5.17 a stream's ``message-end`` keeps its usage as the JSON object it came as (a dict).
+    billed = field(usage, "billed_units")
+    tokens = field(usage, "tokens")
+    i = count(field(billed, "input_tokens")) if billed is not None else None
+    o = count(field(billed, "output_tokens")) if billed is not None else None
     if i is None and tokens is not None:
-        i = count(tokens.input_tokens)
+        i = count(field(tokens, "input_tokens"))
     if o is None and tokens is not None:
-        o = count(getattr(tokens, "output_tokens", None))
+        o = count(field(tokens, "output_tokens"))
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     if o is not None:
         a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
-    cached = count(usage.cached_tokens)
+    cached = count(field(usage, "cached_tokens"))
     if cached is not None:
         a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
     if billed is not None:
-        units = count(billed.search_units)
+        units = count(field(billed, "search_units"))
         if units is not None:
             a[semconv.COHERE_USAGE_SEARCH_UNITS] = units
     return i, o
