@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -147,9 +148,15 @@ _PCT = re.compile(r"(\d+)% in ([0-9.]+) secs")
 _STATUS = re.compile(r"\[(\d+)\]\s+(\d+) responses")
 
 
+# Every target gets the same Authorization header: the LiteLLM proxy's master key (the gateway
+# forwards it, the fake upstream ignores it).
+MASTER_KEY = "sk-" + secrets.token_hex(32)
+
+
 def hey(url: str, body: Path, args: list[str]) -> dict[str, Any]:
+    auth = ["-H", f"Authorization: Bearer {MASTER_KEY}"]
     done = subprocess.run(
-        [ensure_hey(), *args, "-m", "POST", "-T", "application/json", "-D", str(body), url],
+        [ensure_hey(), *args, *auth, "-m", "POST", "-T", "application/json", "-D", str(body), url],
         capture_output=True,
         text=True,
         check=True,
@@ -275,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n"
                 f"      api_base: {upstream}/v1\n      api_key: sk-bench-not-a-key\n"
                 "litellm_settings:\n  telemetry: false\n"
+                f"general_settings:\n  master_key: {MASTER_KEY}\n"
             )
             env = {**quiet, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
             ll_cmd = [str(command), "--config", str(config), "--port", str(ll_port), "--num_workers", "1"]
