@@ -7,6 +7,7 @@ disconnects recorded, oversize and malformed bodies handled, credentials never r
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -307,3 +308,56 @@ def test_credentials_are_never_recorded(
     assert "my key is" in recorded  # content capture is on: the prompt is there, the key is not
     assert KEY not in recorded
     assert KEY[8:20] not in recorded
+
+
+class _Gzip(QuietHandler):
+    """A chat completion answered gzip-compressed, as api.openai.com answers."""
+
+    def do_POST(self) -> None:
+        self.read_body()
+        body = gzip.compress(
+            json.dumps(
+                {
+                    "id": "chatcmpl-gz",
+                    "object": "chat.completion",
+                    "model": "gpt-4o-2024-08-06",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "hi"},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8},
+                }
+            ).encode()
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_compressed_answer_passes_compressed_and_is_read(
+    fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    httpd = LocalHTTPServer(_Gzip)
+    thread = serve_in_background(httpd)
+    try:
+        gz = Upstream("gz", f"http://127.0.0.1:{httpd.server_address[1]}", "openai", "openai")
+        gw = gateway_factory(upstreams=fake_upstreams(fresh_fake_llm, gz=gz))
+        raw = httpx.post(f"{gw.url}/gz/v1/chat/completions", json=CHAT, headers={"accept-encoding": "gzip"})
+        assert raw.headers["content-encoding"] == "gzip"
+        assert int(raw.headers["content-length"]) < len(raw.content)  # httpx decoded what came compressed
+        reply = openai.OpenAI(base_url=f"{gw.url}/gz/v1", api_key=KEY, max_retries=0).chat.completions.create(
+            model=GPT, messages=SAY
+        )
+        assert reply.choices[0].message.content == "hi"
+        gw.stop()
+    finally:
+        stop_serving(httpd, thread)
+    spans = cap.spans()
+    assert [s.attributes[semconv.GEN_AI_RESPONSE_ID] for s in spans] == ["chatcmpl-gz", "chatcmpl-gz"]
+    assert [s.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] for s in spans] == [7, 7]
