@@ -110,25 +110,31 @@ _INTS = (("max_tokens", semconv.GEN_AI_REQUEST_MAX_TOKENS), ("seed", semconv.GEN
 _OUTPUT_TYPES = {"json_object": semconv.OUTPUT_JSON, "text": semconv.OUTPUT_TEXT}
 
 
+_NUMBERS = (int, float)  # by exact class: a bool is not a setting's number
+
+
 def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
-    """Request attributes of ``/v2/chat``."""
+    """Request attributes of ``/v2/chat``. The SDK passes every field (``OMIT`` for those not
+    given): per call one look-up each, the class compared, no function call."""
+    model = kw.get("model")
     a: Attributes = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
-        semconv.GEN_AI_REQUEST_MODEL: _model(kw),
+        semconv.GEN_AI_REQUEST_MODEL: model if model.__class__ is str else "",
     }
+    numbers = _NUMBERS
     for name, attr in _FLOATS:
         value = kw.get(name)
-        if _number(value):
+        if value.__class__ in numbers:
             a[attr] = float(value)
     for name, attr in _INTS:
         value = kw.get(name)
-        if _number(value):
+        if value.__class__ in numbers:
             a[attr] = int(value)
     stop = kw.get("stop_sequences")
-    if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+    if stop.__class__ in (list, tuple) and all(isinstance(s, str) for s in stop):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
     fmt = kw.get("response_format")
-    if given(fmt):
+    if fmt is not None and fmt is not Ellipsis:
         output = _OUTPUT_TYPES.get(str(get(fmt, "type")))
         if output is not None:
             a[semconv.GEN_AI_OUTPUT_TYPE] = output
@@ -190,28 +196,59 @@ def finish_reason(reason: Any) -> str | None:
 
 def put_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
     """Tokens of a chat ``usage`` or an embed / rerank ``meta`` (module docstring); returns
-    (input, output)."""
+    (input, output). Fields old SDKs' models lack (``cached_tokens`` before 5.19) are read with a
+    default; before 5.17 a stream's ``message-end`` keeps its usage as the JSON object it came as
+    (a dict), read through :func:`field`."""
     if usage is None:
         return None, None
-    # Fields old SDKs' models lack (``cached_tokens`` before 5.19) are read with a default; before
-    # 5.17 a stream's ``message-end`` keeps its usage as the JSON object it came as (a dict).
-    billed = field(usage, "billed_units")
-    tokens = field(usage, "tokens")
-    i = count(field(billed, "input_tokens")) if billed is not None else None
-    o = count(field(billed, "output_tokens")) if billed is not None else None
-    if i is None and tokens is not None:
-        i = count(field(tokens, "input_tokens"))
-    if o is None and tokens is not None:
-        o = count(field(tokens, "output_tokens"))
+    if type(usage) is dict:
+        return _put_usage(a, usage, field)
+    # The SDK's models: plain attribute reads (this runs on every call).
+    billed = getattr(usage, "billed_units", None)
+    i = o = None
+    if billed is not None:
+        i = count(getattr(billed, "input_tokens", None))
+        o = count(getattr(billed, "output_tokens", None))
+    if i is None or o is None:
+        tokens = getattr(usage, "tokens", None)
+        if tokens is not None:
+            if i is None:
+                i = count(getattr(tokens, "input_tokens", None))
+            if o is None:
+                o = count(getattr(tokens, "output_tokens", None))
     if i is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     if o is not None:
         a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
-    cached = count(field(usage, "cached_tokens"))
+    cached = getattr(usage, "cached_tokens", None)
+    if cached is not None:
+        a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = count(cached)
+    if billed is not None:
+        units = getattr(billed, "search_units", None)
+        if units is not None:
+            a[semconv.COHERE_USAGE_SEARCH_UNITS] = count(units)
+    return i, o
+
+
+def _put_usage(a: Attributes, usage: Any, read: Any) -> tuple[int | None, int | None]:
+    """:func:`put_usage` of a usage given as a dict."""
+    billed = read(usage, "billed_units")
+    tokens = read(usage, "tokens")
+    i = count(read(billed, "input_tokens")) if billed is not None else None
+    o = count(read(billed, "output_tokens")) if billed is not None else None
+    if i is None and tokens is not None:
+        i = count(read(tokens, "input_tokens"))
+    if o is None and tokens is not None:
+        o = count(read(tokens, "output_tokens"))
+    if i is not None:
+        a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+    if o is not None:
+        a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
+    cached = count(read(usage, "cached_tokens"))
     if cached is not None:
         a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
     if billed is not None:
-        units = count(field(billed, "search_units"))
+        units = count(read(billed, "search_units"))
         if units is not None:
             a[semconv.COHERE_USAGE_SEARCH_UNITS] = units
     return i, o
@@ -232,19 +269,19 @@ def _id(a: Attributes, data: Any) -> None:
 
 def chat_response_attributes(response: Any) -> tuple[Attributes, int | None, int | None, str | None]:
     """Attributes and tokens of a ``/v2/chat`` response (Cohere names no response model)."""
-    data = body(response)
+    data = response.data  # the raw client's HttpResponse
     a: Attributes = {}
-    _id(a, data)
-    reason = finish_reason(data.finish_reason)
-    if reason is not None:
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
-    names: list[str] = []
-    ids: list[str] = []
+    rid = data.id
+    if rid.__class__ is str and rid:
+        a[semconv.GEN_AI_RESPONSE_ID] = rid
+    reason = data.finish_reason
+    if reason.__class__ is str and reason:
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason.lower()]
     message = data.message
-    for call in (message.tool_calls if message is not None else None) or ():
-        ids.append(str(call.id))
-        names.append(str(getattr(call.function, "name", None)))
-    put_tool_calls(a, names, ids)
+    calls = message.tool_calls if message is not None else None
+    if calls:
+        a[semconv.AGENTOTEL_TOOL_CALL_NAMES] = [str(getattr(c.function, "name", None)) for c in calls]
+        a[semconv.AGENTOTEL_TOOL_CALL_IDS] = [str(c.id) for c in calls]
     i, o = put_usage(a, data.usage)
     return a, i, o, None
 
