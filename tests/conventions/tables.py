@@ -11,7 +11,7 @@ from __future__ import annotations
 from opentelemetry.trace import SpanKind
 from workloads import Observed, Span
 
-INTERNAL, CLIENT = SpanKind.INTERNAL, SpanKind.CLIENT
+INTERNAL, CLIENT, SERVER = SpanKind.INTERNAL, SpanKind.CLIENT, SpanKind.SERVER
 V141, LATEST = "v1.41.1", "latest"
 
 
@@ -79,33 +79,46 @@ _APPLY_GUARDRAIL = k(
     "gen_ai.guardrail.source", "server.port", "gen_ai.guardrail.component.name",
     "gen_ai.guardrail.result.reason", "server.address",
 )  # fmt: skip
+_MCP = k(
+    "mcp.method.name", "error.type", "gen_ai.prompt.name", "gen_ai.tool.name", "jsonrpc.request.id",
+    "mcp.resource.uri", "rpc.response.status_code", "gen_ai.operation.name", "jsonrpc.protocol.version",
+    "mcp.protocol.version", "mcp.session.id", "network.transport", "network.protocol.name",
+    "network.protocol.version", "server.address", "server.port", "client.address", "client.port",
+    "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
+    # "MCP tool call execution spans are compatible with GenAI execute_tool spans"
+    "gen_ai.tool.type", "gen_ai.tool.description", "gen_ai.tool.call.id",
+)  # fmt: skip
+"""mcp.md § Spans (Client, Server): every span of an MCP request, ``tools/call`` included."""
 _EXTENSION = k("gen_ai.operation.name", "error.type")
 """An agentotel span with no convention table (a step, an approval, a context assembly, and a
 guard in v1.41.1 mode): a custom operation value (allowed: "a custom value MAY be used")."""
 
-SPANS: dict[str, dict[str, tuple[SpanKind, frozenset[str]] | None]] = {
+SPANS: dict[str, dict[str, tuple[frozenset[SpanKind], frozenset[str]] | None]] = {
     V141: {
-        "inference": (CLIENT, _INFERENCE_V141),
-        "embeddings": (CLIENT, _EMBEDDINGS),
-        "invoke_agent": (INTERNAL, _INVOKE_AGENT_V141),
-        "invoke_workflow": (INTERNAL, _INVOKE_WORKFLOW),
-        "execute_tool": (INTERNAL, _EXECUTE_TOOL_V141),
+        "inference": (frozenset({CLIENT}), _INFERENCE_V141),
+        "embeddings": (frozenset({CLIENT}), _EMBEDDINGS),
+        "invoke_agent": (frozenset({INTERNAL}), _INVOKE_AGENT_V141),
+        "invoke_workflow": (frozenset({INTERNAL}), _INVOKE_WORKFLOW),
+        "execute_tool": (frozenset({INTERNAL}), _EXECUTE_TOOL_V141),
         # No plan span in v1.41.1 (no ``plan`` operation value either): an extension span.
-        "plan": (INTERNAL, _EXTENSION),
+        "plan": (frozenset({INTERNAL}), _EXTENSION),
         "apply_guardrail": None,
-        "extension": (INTERNAL, _EXTENSION),
+        "extension": (frozenset({INTERNAL}), _EXTENSION),
+        "mcp": (frozenset({CLIENT, SERVER}), _MCP),
     },
     LATEST: {
-        "inference": (CLIENT, _INFERENCE_LATEST),
-        "embeddings": (CLIENT, _EMBEDDINGS),
-        "invoke_agent": (INTERNAL, _INVOKE_AGENT_LATEST),
-        "invoke_workflow": (INTERNAL, _INVOKE_WORKFLOW),
-        "execute_tool": (INTERNAL, _EXECUTE_TOOL_V141 | k("gen_ai.agent.name")),
-        "plan": (INTERNAL, _PLAN),
+        "inference": (frozenset({CLIENT}), _INFERENCE_LATEST),
+        "embeddings": (frozenset({CLIENT}), _EMBEDDINGS),
+        "invoke_agent": (frozenset({INTERNAL}), _INVOKE_AGENT_LATEST),
+        "invoke_workflow": (frozenset({INTERNAL}), _INVOKE_WORKFLOW),
+        "execute_tool": (frozenset({INTERNAL}), _EXECUTE_TOOL_V141 | k("gen_ai.agent.name")),
+        "plan": (frozenset({INTERNAL}), _PLAN),
         # The conventions' span is CLIENT, for a remote guardrail service; agentotel.guard runs in
         # the process: INTERNAL, no provider (the documented deviation).
-        "apply_guardrail": (INTERNAL, _APPLY_GUARDRAIL),
-        "extension": (INTERNAL, _EXTENSION),
+        "apply_guardrail": (frozenset({INTERNAL}), _APPLY_GUARDRAIL),
+        "extension": (frozenset({INTERNAL}), _EXTENSION),
+        # Latest: execute_tool's gen_ai.agent.name on a tools/call span too.
+        "mcp": (frozenset({CLIENT, SERVER}), _MCP | k("gen_ai.agent.name")),
     },
 }
 
@@ -124,14 +137,32 @@ _CALL = k(
     "gen_ai.response.model", "server.address", "openai.response.service_tier",
     "openai.response.system_fingerprint",
 )  # fmt: skip
+_MCP_OPERATION = k(
+    "mcp.method.name", "error.type", "gen_ai.operation.name", "gen_ai.prompt.name", "gen_ai.tool.name",
+    "mcp.protocol.version", "mcp.resource.uri", "network.transport", "rpc.response.status_code",
+    "network.protocol.name", "network.protocol.version", "server.address", "server.port",
+)  # fmt: skip
+_MCP_SESSION = k(
+    "error.type", "mcp.protocol.version", "network.transport", "network.protocol.name",
+    "network.protocol.version", "server.address", "server.port",
+)  # fmt: skip
+MCP_METRICS = {
+    "mcp.client.operation.duration": _MCP_OPERATION,
+    "mcp.server.operation.duration": _MCP_OPERATION,
+    "mcp.client.session.duration": _MCP_SESSION,
+    "mcp.server.session.duration": _MCP_SESSION,
+}
+"""mcp.md § Metrics (the same in both modes)."""
 METRICS: dict[str, dict[str, frozenset[str]]] = {
     V141: {
+        **MCP_METRICS,
         "gen_ai.client.token.usage": _CALL | k("gen_ai.token.type"),
         "gen_ai.client.operation.duration": _CALL | k("error.type"),
         "gen_ai.client.operation.time_to_first_chunk": _CALL,
         "gen_ai.client.operation.time_per_output_chunk": _CALL,
     },
     LATEST: {
+        **MCP_METRICS,
         "gen_ai.client.inference.duration": _CALL | k("error.type"),
         "gen_ai.client.inference.time_to_first_chunk": _CALL,
         "gen_ai.client.inference.time_per_output_chunk": _CALL,
@@ -159,7 +190,7 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
         "gen_ai.invoke_workflow.duration": k("error.type", "gen_ai.workflow.name"),
     },
 }
-GONE_IN_LATEST = frozenset(METRICS[V141]) | k("agentotel.tool.duration")
+GONE_IN_LATEST = (frozenset(METRICS[V141]) - frozenset(MCP_METRICS)) | k("agentotel.tool.duration")
 """Names latest mode replaces: none of them may be recorded there."""
 
 EVENTS = {
@@ -1723,6 +1754,196 @@ PINNED: dict[str, dict[str, Observed]] = {
                 "gen_ai.invoke_agent.duration": k("gen_ai.agent.name"),
                 "gen_ai.invoke_agent.inference_calls": k("gen_ai.agent.name"),
                 "gen_ai.invoke_agent.tool_calls": k("gen_ai.agent.name"),
+            },
+            events=k(),
+        ),
+    },
+    "mcp": {
+        "v1.41.1": Observed(
+            spans=(
+                Span(
+                    "mcp",
+                    "initialize",
+                    SERVER,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "initialize",
+                    CLIENT,
+                    k("jsonrpc.request.id", "mcp.method.name", "mcp.protocol.version"),
+                ),
+                Span(
+                    "mcp",
+                    "tools/call get_weather",
+                    SERVER,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "gen_ai.operation.name",
+                        "gen_ai.tool.name",
+                        "gen_ai.tool.type",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "tools/call get_weather",
+                    CLIENT,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "gen_ai.operation.name",
+                        "gen_ai.tool.name",
+                        "gen_ai.tool.type",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "tools/list",
+                    SERVER,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "tools/list",
+                    CLIENT,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "invoke_agent",
+                    "invoke_agent helper",
+                    INTERNAL,
+                    k("gen_ai.agent.name", "gen_ai.operation.name"),
+                ),
+            ),
+            metrics={
+                "agentotel.tool.duration": k("gen_ai.tool.name", "gen_ai.tool.type"),
+                "agentotel.workflow.active": k("gen_ai.agent.name", "gen_ai.operation.name"),
+                "agentotel.workflow.duration": k("gen_ai.agent.name", "gen_ai.operation.name"),
+                "mcp.client.operation.duration": k(
+                    "gen_ai.operation.name", "gen_ai.tool.name", "mcp.method.name", "mcp.protocol.version"
+                ),
+                "mcp.client.session.duration": k("mcp.protocol.version"),
+                "mcp.server.operation.duration": k(
+                    "gen_ai.operation.name", "gen_ai.tool.name", "mcp.method.name", "mcp.protocol.version"
+                ),
+                "mcp.server.session.duration": k("mcp.protocol.version"),
+            },
+            events=k(),
+        ),
+        "latest": Observed(
+            spans=(
+                Span(
+                    "mcp",
+                    "initialize",
+                    SERVER,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "initialize",
+                    CLIENT,
+                    k("jsonrpc.request.id", "mcp.method.name", "mcp.protocol.version"),
+                ),
+                Span(
+                    "mcp",
+                    "tools/call get_weather",
+                    SERVER,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "gen_ai.agent.name",
+                        "gen_ai.operation.name",
+                        "gen_ai.tool.name",
+                        "gen_ai.tool.type",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "tools/call get_weather",
+                    CLIENT,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "gen_ai.agent.name",
+                        "gen_ai.operation.name",
+                        "gen_ai.tool.name",
+                        "gen_ai.tool.type",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "tools/list",
+                    SERVER,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "mcp",
+                    "tools/list",
+                    CLIENT,
+                    k(
+                        "agentotel.mcp.server.name",
+                        "jsonrpc.request.id",
+                        "mcp.method.name",
+                        "mcp.protocol.version",
+                    ),
+                ),
+                Span(
+                    "invoke_agent",
+                    "invoke_agent helper",
+                    INTERNAL,
+                    k("gen_ai.agent.name", "gen_ai.operation.name"),
+                ),
+            ),
+            metrics={
+                "agentotel.workflow.active": k("gen_ai.agent.name", "gen_ai.operation.name"),
+                "gen_ai.execute_tool.duration": k(
+                    "gen_ai.agent.name", "gen_ai.tool.name", "gen_ai.tool.type"
+                ),
+                "gen_ai.invoke_agent.duration": k("gen_ai.agent.name"),
+                "gen_ai.invoke_agent.inference_calls": k("gen_ai.agent.name"),
+                "gen_ai.invoke_agent.tool_calls": k("gen_ai.agent.name"),
+                "mcp.client.operation.duration": k(
+                    "gen_ai.operation.name", "gen_ai.tool.name", "mcp.method.name", "mcp.protocol.version"
+                ),
+                "mcp.client.session.duration": k("mcp.protocol.version"),
+                "mcp.server.operation.duration": k(
+                    "gen_ai.operation.name", "gen_ai.tool.name", "mcp.method.name", "mcp.protocol.version"
+                ),
+                "mcp.server.session.duration": k("mcp.protocol.version"),
             },
             events=k(),
         ),

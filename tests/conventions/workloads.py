@@ -47,7 +47,9 @@ class Observed:
     events: frozenset[str]
 
 
-def _span_kind(name: str, op: object) -> str:
+def _span_kind(name: str, op: object, mcp: bool) -> str:
+    if mcp:
+        return "mcp"
     first = str(op or name.split(" ")[0])
     return {
         "chat": "inference",
@@ -66,7 +68,11 @@ def observe(cap: TelemetryCapture) -> Observed:
     """What ``cap`` holds, as the tables pin it (spans in end order)."""
     spans = tuple(
         Span(
-            _span_kind(s.name, (s.attributes or {}).get("gen_ai.operation.name")),
+            _span_kind(
+                s.name,
+                (s.attributes or {}).get("gen_ai.operation.name"),
+                "mcp.method.name" in (s.attributes or {}),
+            ),
             s.name,
             s.kind,
             frozenset(s.attributes or {}),
@@ -239,6 +245,28 @@ def pydantic_ai_run(server: FakeLLMServer) -> None:
     agent.run_sync(QUESTION)
 
 
+def mcp_tool_call(server: FakeLLMServer) -> None:
+    """An MCP ``tools/call`` (in-process client and server) inside an agent round."""
+    from mcp import Client
+    from mcp.server.mcpserver import MCPServer
+
+    import agentotel
+
+    mcp_server = MCPServer("weather-server")
+
+    @mcp_server.tool()
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        return f"Sunny in {city}"
+
+    async def call() -> None:
+        async with Client(mcp_server, mode="legacy") as client:
+            await client.call_tool("get_weather", {"city": "Paris"})
+
+    with agentotel.agent("helper"):
+        asyncio.run(call())
+
+
 def agent_layer(server: FakeLLMServer) -> None:
     """Every agent-layer API in one trace, with LLM calls in an agent round: a workflow, an agent
     round (with an id), a guard, a plan with a step and a tool, an approval, a context assembly,
@@ -301,6 +329,7 @@ WORKLOADS: dict[str, Workload] = {
         ("openai:OpenAIInstrumentor", "pydantic_ai:PydanticAIInstrumentor"),
         ("pydantic-ai-slim",),
     ),
+    "mcp": Workload(mcp_tool_call, ("mcp:MCPInstrumentor",), ("mcp",), agent_api=True),
     "agent_layer": Workload(agent_layer, ("openai:OpenAIInstrumentor",), ("openai",), agent_api=True),
 }
 
