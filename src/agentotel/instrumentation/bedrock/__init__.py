@@ -11,7 +11,9 @@ Instrumented, on a ``bedrock-runtime`` client: ``converse``, ``converse_stream``
 and ``invoke_model_with_response_stream``, one CLIENT span per call (botocore's retries are inside
 it). botocore builds its client classes at run time, so the patch point is
 ``botocore.client.BaseClient._make_api_call``; every other AWS call passes through it untouched
-after one dictionary lookup of its operation name.
+after one dictionary lookup of its operation name. The span starts in
+``BaseClient._make_request``, where a validated call is sent: a call botocore refuses
+(``ParamValidationError``) makes none.
 
 ``gen_ai.provider.name`` is ``aws.bedrock``; ``gen_ai.request.model`` the ``modelId``;
 ``server.address`` / ``server.port`` the client's endpoint. Token usage: Converse's
