@@ -192,9 +192,6 @@ AGENT_DURATION_BUCKETS: Final = (
 CONTEXT_FRAGMENT_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 UTILIZATION_BUCKETS: Final = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0)
 SESSION_MESSAGE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-CHUNK_TIME_BUCKETS: Final = (
-    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
-)  # fmt: skip
 
 # --- MCP (semantic-conventions-genai docs/gen-ai/mcp.md) -------------------------------------------
 MCP_METHOD_NAME: Final = _mcp.MCP_METHOD_NAME
