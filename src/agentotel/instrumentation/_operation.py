@@ -50,7 +50,8 @@ class SdkTypes:
     server: ServerFn
     client: Callable[[Any], Any] = attrgetter("_client")
     """The patched resource -> the SDK client that ``server`` and the credentials are read from
-    (``resource._client`` in the OpenAI and Anthropic SDKs; Google GenAI's is ``_api_client``)."""
+    (``resource._client`` in the OpenAI and Anthropic SDKs; Google GenAI's is ``_api_client``).
+    None: the SDK refuses this call before sending any request (it raises), so it makes no span."""
     sends: bool = False
     """The provider patches the SDK's request method with :func:`._deferred.request_reached`: the
     span starts there, so a call the SDK refuses before sending makes none (see ``_deferred``)."""
@@ -142,6 +143,8 @@ class Operation:
         if ctx.get(LLM_CALL_KEY):
             return None
         client = self.sdk.client(instance)
+        if client is None:  # refused before any request: no span (``SdkTypes.client``)
+            return None
         return self.open(kwargs, self.sdk.server, client, client_secrets, ctx)
 
     def open(

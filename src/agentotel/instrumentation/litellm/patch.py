@@ -53,11 +53,12 @@ class Route:
     client's server attributes and credentials from. ``client_url``: the base URL of the
     ``openai`` SDK client the request gives (the request goes there), else None."""
 
-    __slots__ = ("api_key", "attributes")
+    __slots__ = ("api_key", "attributes", "unroutable")
 
     def __init__(self, request: Mapping[str, Any], client_url: Any = None) -> None:
         given = request.get("api_key")
         self.api_key = given if isinstance(given, str) else None
+        self.unroutable = False
         try:
             model, provider, key, base = litellm.get_llm_provider(
                 model=str(request.get("model") or ""),
@@ -66,9 +67,10 @@ class Route:
                 api_key=request.get("api_key"),
             )
         except BadRequestError:
-            # A model LiteLLM cannot route: the call fails the same way, before any request; the
-            # span records that failure with what the app asked for.
+            # A model LiteLLM cannot route ("LLM Provider NOT provided"): the call fails the same
+            # way, before any request (see :func:`refused`).
             self.attributes: tuple[tuple[str, Any], ...] = ()
+            self.unroutable = True
             return
         if self.api_key is None and isinstance(key, str):
             self.api_key = key
@@ -79,10 +81,33 @@ class Route:
         self.attributes = extract.route_attributes(provider, model, base if isinstance(base, str) else None)
 
 
-def route(request: Mapping[str, Any]) -> Route:
+# Request keys with which LiteLLM does not resolve the model as given (fallbacks, a model list, an
+# Azure deployment, a proxy): there a model we cannot route may still be sent somewhere.
+_REROUTED = ("fallbacks", "model_list", "deployment_id", "azure", "use_litellm_proxy")
+_ROUTE_KEYS = ("custom_llm_provider", "api_base", "base_url", "api_key")
+
+
+def refused(request: Mapping[str, Any], found: Route) -> bool:
+    """Whether LiteLLM refuses ``request`` before any request: its model is one LiteLLM cannot
+    route, read as LiteLLM reads it (the same ``get_llm_provider`` on the same model, provider,
+    base and key). Only where nothing else decides the route: no fallbacks, model list, model
+    alias, Azure deployment or proxy, and one of provider, base or key given (with none of them,
+    LiteLLM may take them from other parameters of the call)."""
+    if not found.unroutable or litellm.model_fallbacks:
+        return False
+    if any(request.get(name) for name in _REROUTED):
+        return False
+    model = request.get("model")
+    if isinstance(model, str) and model in (litellm.model_alias_map or {}):
+        return False
+    return any(request.get(name) is not None for name in _ROUTE_KEYS)
+
+
+def route(request: Mapping[str, Any]) -> Route | None:
     """The route of ``request``: LiteLLM's ``get_llm_provider`` (over 100,000 instructions) runs
     once per (model, ``custom_llm_provider``, ``api_base``, ``api_key``, ``client`` base URL); the
-    same model name sent elsewhere is another route."""
+    same model name sent elsewhere is another route. None for a call LiteLLM refuses before any
+    request (:func:`refused`): the engine makes no span for it."""
     client = request.get("client")
     url = client.base_url if client is not None and isinstance(client, _SDK_CLIENTS) else None
     try:
@@ -95,10 +120,13 @@ def route(request: Mapping[str, Any]) -> Route:
         )
         entry = ROUTES.get(key)
     except TypeError:  # an unhashable value: read uncached (LiteLLM decides what it means)
-        return Route(request, url)
+        found = Route(request, url)
+        return None if refused(request, found) else found
     if entry is not None and entry[0] is url:
         return entry[1]
     found = Route(request, url)
+    if found.unroutable:
+        return None if refused(request, found) else found
     if found.attributes:  # a model LiteLLM could not route may be registered later
         if len(ROUTES) >= ROUTES_MAX:
             ROUTES.clear()
