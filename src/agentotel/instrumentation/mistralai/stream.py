@@ -39,12 +39,16 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
             self._usage = usage
         for choice in chunk.choices:
             delta = choice.delta
-            if choice.finish_reason is None and self._texts is None and not delta.tool_calls:
-                continue  # the common chunk: one more piece of text, nothing to keep
+            # A class test, not truth: the SDK's UNSET has a Python ``__bool__`` (a call per event).
+            calls = delta.tool_calls
+            if calls.__class__ is not list:
+                calls = None
+                if choice.finish_reason is None and self._texts is None:
+                    continue  # the common chunk: one more piece of text, nothing to keep
             content = delta.content
             if not isinstance(content, str):  # UNSET, None, or chunks (a reasoning model's)
                 content = _text_of(content) if self._texts is not None else None
-            self._take(choice.index, choice.finish_reason, content, delta.tool_calls or None)
+            self._take(choice.index, choice.finish_reason, content, calls)
 
     def outcome(self) -> Outcome:
         a: Attributes = {}
