@@ -84,11 +84,6 @@ def server_attributes(base_url: str) -> tuple[tuple[str, Any], ...]:
     )
 
 
-def server_of(view: ClientView) -> tuple[tuple[str, Any], ...]:
-    """The server attributes of a :class:`ClientView` (read once, when the view was made)."""
-    return view.server
-
-
 # --- requests ---------------------------------------------------------------------------------
 def _model(kw: Mapping[str, Any]) -> str:
     model = kw.get("model")

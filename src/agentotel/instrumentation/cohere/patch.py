@@ -11,6 +11,7 @@ there. The raw client keeps its SDK client (key, base URL) in ``_client_wrapper`
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from types import AsyncGeneratorType, GeneratorType
 from typing import Any
 
@@ -26,7 +27,7 @@ SDK = SdkTypes(
     async_stream=AsyncGeneratorType,
     raw=(),
     async_raw=(),
-    server=extract.server_of,
+    server=attrgetter("server"),  # a ClientView's server attributes, read once per client
     client=extract.client_of,
     sends=True,  # the span starts in httpx's Client.send / AsyncClient.send (patched in __init__)
 )
