@@ -8,16 +8,19 @@
 
 The agent itself (tool loop, stream, a handled API error, an embedding, a Claude stream) is in
 ``agentotel/cli/_demo_agent.py``; then one call through each other provider whose SDK is installed
-(``agentotel/cli/_demo_providers.py``): Gemini ``generate_content``, Bedrock ``converse``, LiteLLM
-``completion``. Online, each runs when its key is set: ``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``
-(``GEMINI_MODEL``), AWS credentials in ``AWS_ACCESS_KEY_ID`` or ``AWS_BEARER_TOKEN_BEDROCK``
-(``BEDROCK_MODEL``, region from ``AWS_REGION``; a shell's ``AWS_PROFILE`` alone does not make real
-Bedrock calls), the key of the provider of ``LITELLM_MODEL`` (default ``openai/gpt-4o-mini``:
-``OPENAI_API_KEY``). This script only chooses where each talks to.
+(``agentotel/cli/_demo_providers.py``): Gemini ``generate_content``, Bedrock ``converse``, Mistral,
+Cohere, Ollama and Groq chat, LiteLLM ``completion``. Online, each runs when its key is set:
+``GEMINI_API_KEY`` / ``GOOGLE_API_KEY`` (``GEMINI_MODEL``), AWS credentials in ``AWS_ACCESS_KEY_ID``
+or ``AWS_BEARER_TOKEN_BEDROCK`` (``BEDROCK_MODEL``, region from ``AWS_REGION``; a shell's
+``AWS_PROFILE`` alone does not make real Bedrock calls), ``MISTRAL_API_KEY``, ``CO_API_KEY``,
+``OLLAMA_HOST`` (a local Ollama server), ``GROQ_API_KEY``, the key of the provider of
+``LITELLM_MODEL`` (default ``openai/gpt-4o-mini``: ``OPENAI_API_KEY``). This script only chooses
+where each talks to.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from contextlib import ExitStack
@@ -30,6 +33,13 @@ from agentotel.cli._demo_agent import run_anthropic, run_openai
 
 GEMINI_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 AWS_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_BEARER_TOKEN_BEDROCK")
+# What makes each provider module of _demo_providers.MORE_PROVIDERS call its real API.
+MORE_KEYS = {
+    "mistralai": "MISTRAL_API_KEY",
+    "cohere": "CO_API_KEY",
+    "ollama": "OLLAMA_HOST",
+    "groq": "GROQ_API_KEY",
+}
 # The key LiteLLM needs for the provider prefix of LITELLM_MODEL.
 LITELLM_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 
@@ -40,7 +50,7 @@ def _set(*names: str) -> bool:
 
 def main() -> int:
     offline = os.environ.get("AGENTOTEL_EXAMPLE_OFFLINE") == "1" or not _set(
-        "OPENAI_API_KEY", "ANTHROPIC_API_KEY", *GEMINI_KEYS, *AWS_KEYS
+        "OPENAI_API_KEY", "ANTHROPIC_API_KEY", *GEMINI_KEYS, *AWS_KEYS, *MORE_KEYS.values()
     )
     with ExitStack() as stack:
         if offline:
@@ -78,6 +88,13 @@ def _online_providers() -> None:
             providers.run_bedrock(providers.bedrock_client(None), model, print)
         except ImportError:
             providers.skipped("bedrock", "bedrock", print)
+    for name, shown in providers.MORE_PROVIDERS:
+        if _set(MORE_KEYS[name]):
+            module = importlib.import_module(f"agentotel.cli._demo_{name}")
+            try:
+                module.run(module.client(None), module.MODEL, print)
+            except ImportError:
+                providers.skipped(shown, name, print)
     model = os.environ.get("LITELLM_MODEL", providers.LITELLM_MODEL)
     if _set(LITELLM_KEYS.get(model.split("/", 1)[0], "LITELLM_MODEL")):
         try:

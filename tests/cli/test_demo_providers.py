@@ -1,6 +1,7 @@
 """The demo's one call per other provider (``agentotel.cli._demo_providers``): Gemini
-``generate_content``, Bedrock ``converse`` and LiteLLM ``completion``, offline against the fake
-server, one span and one request each; a provider whose SDK is missing is one line, no traceback.
+``generate_content``, Bedrock ``converse``, Mistral, Cohere, Ollama and Groq chat, and LiteLLM
+``completion``, offline against the fake server, one span and one request each; a provider whose
+SDK is missing is one line, no traceback.
 
 Token arithmetic of the fake server: one token per word; the question and the default reply
 ("Hello from the fake LLM server.") are 6 words each.
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED
+from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED, sdk_installed
 
 import agentotel
 from agentotel.cli._demo_providers import import_litellm, offline_calls, run_offline
@@ -24,9 +25,11 @@ from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
 REPLY = "Hello from the fake LLM server."
-HAS_ALL = GEMINI_INSTALLED and BEDROCK_INSTALLED and LITELLM_INSTALLED
+MORE = ("mistralai", "cohere", "ollama", "groq")
+HAS_ALL = GEMINI_INSTALLED and BEDROCK_INSTALLED and LITELLM_INSTALLED and all(map(sdk_installed, MORE))
 needs_all = pytest.mark.skipif(
-    not HAS_ALL, reason="the google-genai, bedrock and litellm extras are not all installed"
+    not HAS_ALL,
+    reason="the extras of the providers (google-genai ... litellm) are not all installed",
 )
 
 
@@ -66,7 +69,7 @@ def test_one_span_and_one_request_per_provider(
     )
     # Imports and clients first (the demo's workflow span then times the calls, not the imports).
     assert (len(calls), said, fresh_fake_llm.requests, everything.spans()) == (
-        3,
+        7,
         ["importing litellm (it takes a few seconds)"],
         [],
         [],
@@ -74,11 +77,21 @@ def test_one_span_and_one_request_per_provider(
     for call in calls:
         call()
 
-    assert said[1:] == [f"gemini: {REPLY}", f"bedrock: {REPLY}", f"litellm: {REPLY}"]
-    gemini, bedrock, litellm = [r.path for r in fresh_fake_llm.requests]
+    names = ("gemini", "bedrock", "mistral", "cohere", "ollama", "groq", "litellm")
+    assert said[1:] == [f"{name}: {REPLY}" for name in names]
+    gemini, bedrock, *others = [r.path for r in fresh_fake_llm.requests]
     # The Gemini API version in the path is the installed SDK's default (v1beta, or v1 on 3.x).
     assert re.fullmatch(r"/v1(beta)?/models/gemini-2\.5-flash:generateContent", gemini), gemini
-    assert (bedrock, litellm) == ("/model/amazon.nova-lite-v1%3A0/converse", "/v1/chat/completions")
+    assert (bedrock, others) == (
+        "/model/amazon.nova-lite-v1%3A0/converse",
+        [
+            "/mistral/v1/chat/completions",
+            "/v2/chat",
+            "/api/chat",
+            "/openai/v1/chat/completions",
+            "/v1/chat/completions",
+        ],
+    )
     spans = everything.spans()
     found = [
         (
@@ -92,6 +105,10 @@ def test_one_span_and_one_request_per_provider(
     assert found == [
         ("generate_content gemini-2.5-flash", "gcp.gemini", 6, 6),
         ("chat amazon.nova-lite-v1:0", "aws.bedrock", 6, 6),
+        ("chat mistral-small-latest", "mistral_ai", 6, 6),
+        ("chat command-r-08-2024", "cohere", 6, 6),
+        ("chat llama3.2", "ollama", 6, 6),
+        ("chat llama-3.3-70b-versatile", "groq", 6, 6),
         ("chat gpt-4o-mini", "openai", 6, 6),  # LiteLLM's span; the openai SDK call in it makes none
     ]
     sums = {
@@ -100,7 +117,7 @@ def test_one_span_and_one_request_per_provider(
     }
     assert sums == {
         (provider, kind): 6
-        for provider in ("gcp.gemini", "aws.bedrock", "openai")
+        for provider in ("gcp.gemini", "aws.bedrock", "mistral_ai", "cohere", "ollama", "groq", "openai")
         for kind in ("input", "output")
     }
 
@@ -115,7 +132,17 @@ def test_the_litellm_import_leaves_the_environment_as_it_was(monkeypatch: pytest
 def test_a_missing_sdk_is_one_line_naming_its_extra(
     monkeypatch: pytest.MonkeyPatch, fresh_fake_llm: FakeLLMServer
 ) -> None:
-    for module in ("google.genai", "boto3", "litellm"):
+    # (``mistralai.client`` too: the demo imports it, and a submodule imported before stays found.)
+    for module in (
+        "google.genai",
+        "boto3",
+        "litellm",
+        "mistralai",
+        "mistralai.client",
+        "cohere",
+        "ollama",
+        "groq",
+    ):
         monkeypatch.setitem(sys.modules, module, None)  # what ``import`` finds: ImportError
     fresh_fake_llm.clear()
     said: list[str] = []
@@ -125,6 +152,10 @@ def test_a_missing_sdk_is_one_line_naming_its_extra(
     assert said == [
         "gemini: skipped (google-genai is not installed: pip install 'agentotel[google-genai]')",
         "bedrock: skipped (bedrock is not installed: pip install 'agentotel[bedrock]')",
+        "mistral: skipped (mistralai is not installed: pip install 'agentotel[mistralai]')",
+        "cohere: skipped (cohere is not installed: pip install 'agentotel[cohere]')",
+        "ollama: skipped (ollama is not installed: pip install 'agentotel[ollama]')",
+        "groq: skipped (groq is not installed: pip install 'agentotel[groq]')",
         "litellm: skipped (litellm is not installed: pip install 'agentotel[litellm]')",
     ]
     assert fresh_fake_llm.requests == []

@@ -1,4 +1,5 @@
-"""One call through each of the other providers: Gemini, Bedrock (Converse) and LiteLLM.
+"""One call through each of the other providers: Gemini, Bedrock (Converse), Mistral, Cohere,
+Ollama, Groq and LiteLLM.
 
 Used by ``agentotel demo`` (offline, against the fake LLM server) and by ``examples/agent.py``
 (offline, or online with real keys). Plain SDK code, like :mod:`agentotel.cli._demo_agent`: the
@@ -9,6 +10,7 @@ which extra installs it.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +23,11 @@ GEMINI_MODEL = "gemini-2.5-flash"
 BEDROCK_MODEL = "amazon.nova-lite-v1:0"
 LITELLM_MODEL = "openai/gpt-4o-mini"
 QUESTION = "What is the weather in Paris?"
+
+# The providers whose demo call is a module of its own, ``agentotel.cli._demo_<name>`` (``MODEL``,
+# ``client(base_url)``, ``run(client, model, say)``); the extra that installs its SDK has its name.
+MORE_PROVIDERS = (("mistralai", "mistral"), ("cohere", "cohere"), ("ollama", "ollama"), ("groq", "groq"))
+"""(module and extra name, the name the demo says)."""
 
 # LiteLLM fetches its model cost map from GitHub when imported, unless told to read its own copy.
 _LITELLM_LOCAL_COST_MAP = "LITELLM_LOCAL_MODEL_COST_MAP"
@@ -119,7 +126,7 @@ def run_litellm(litellm: Any, model: str, say: Say, **route: Any) -> None:
 def offline_calls(
     base_url: str, openai_base_url: str, say: Say, announce: Callable[[str], Any] | None = None
 ) -> list[Callable[[], None]]:
-    """The three calls against the fake server at ``base_url`` (``openai_base_url``: its OpenAI
+    """The calls against the fake server at ``base_url`` (``openai_base_url``: its OpenAI
     prefix, for LiteLLM's ``openai/`` route), ready to run: the SDKs are imported and the clients
     made here (so the slow LiteLLM import is not timed as part of a call); a missing SDK is its
     skip line now and no call. ``announce`` is told before the LiteLLM import."""
@@ -136,6 +143,14 @@ def offline_calls(
         skipped("bedrock", "bedrock", say)
     else:
         calls.append(lambda: run_bedrock(bedrock, BEDROCK_MODEL, say))
+    for name, shown in MORE_PROVIDERS:
+        module = importlib.import_module(f"agentotel.cli._demo_{name}")
+        try:
+            client = module.client(base_url)
+        except ImportError:
+            skipped(shown, name, say)
+        else:
+            calls.append(_call(module, client, say))
     if announce is not None and find_spec("litellm") is not None:
         announce("importing litellm (it takes a few seconds)")
     try:
@@ -146,6 +161,11 @@ def offline_calls(
         route = {"api_base": openai_base_url, "api_key": "sk-demo-not-a-real-key", "max_retries": 0}
         calls.append(lambda: run_litellm(litellm, LITELLM_MODEL, say, **route))
     return calls
+
+
+def _call(module: Any, client: Any, say: Say) -> Callable[[], None]:
+    """The call of a provider module (:data:`MORE_PROVIDERS`) on its client."""
+    return lambda: module.run(client, module.MODEL, say)
 
 
 def run_offline(
