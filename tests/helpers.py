@@ -93,6 +93,53 @@ def sdk_installed(distribution: str) -> bool:
 GEMINI_INSTALLED = sdk_installed("google-genai")
 BEDROCK_INSTALLED = sdk_installed("boto3")
 LITELLM_INSTALLED = sdk_installed("litellm")
+
+
+@dataclass(frozen=True)
+class DemoProvider:
+    """One call of the demo's and ``examples/agent.py``'s other providers
+    (``agentotel.cli._demo_providers``), in the order they run: each 6 words in, 6 out."""
+
+    said: str  # the name the demo prints ("gemini: ...")
+    extra: str  # the extra that installs its SDK
+    installed: bool
+    span: str
+    provider: str  # gen_ai.provider.name
+    operation: str
+    model: str
+    response_model: str | None  # None: the answer names no model (Bedrock Converse, Cohere)
+
+
+DEMO_PROVIDERS = [
+    DemoProvider(
+        "gemini", "google-genai", GEMINI_INSTALLED, "generate_content gemini-2.5-flash", "gcp.gemini",
+        "generate_content", "gemini-2.5-flash", "gemini-2.5-flash-001",
+    ),
+    DemoProvider(
+        "bedrock", "bedrock", BEDROCK_INSTALLED, "chat amazon.nova-lite-v1:0", "aws.bedrock", "chat",
+        "amazon.nova-lite-v1:0", None,
+    ),
+    DemoProvider(
+        "mistral", "mistralai", sdk_installed("mistralai"), "chat mistral-small-latest", "mistral_ai", "chat",
+        "mistral-small-latest", "mistral-small-latest",
+    ),
+    DemoProvider(
+        "cohere", "cohere", sdk_installed("cohere"), "chat command-r-08-2024", "cohere", "chat",
+        "command-r-08-2024", None,
+    ),
+    DemoProvider(
+        "ollama", "ollama", sdk_installed("ollama"), "chat llama3.2", "ollama", "chat", "llama3.2", "llama3.2"
+    ),
+    DemoProvider(
+        "groq", "groq", sdk_installed("groq"), "chat llama-3.3-70b-versatile", "groq", "chat",
+        "llama-3.3-70b-versatile", "llama-3.3-70b-versatile",
+    ),
+    DemoProvider(
+        "litellm", "litellm", LITELLM_INSTALLED, "chat gpt-4o-mini", "openai", "chat", "gpt-4o-mini",
+        "gpt-4o-mini-2024-08-06",
+    ),
+]  # fmt: skip
+"""LiteLLM's call goes through the ``openai`` SDK (one span, LiteLLM's)."""
 # The LlamaIndex tests drive its OpenAI LLM class (llama-index-llms-openai needs openai<3: not in .venv).
 LLAMA_INDEX_INSTALLED = sdk_installed("llama-index-core") and sdk_installed("llama-index-llms-openai")
 CREWAI_INSTALLED = sdk_installed("crewai")  # not in .venv: its own venv and nox row (crewai needs mcp<2)

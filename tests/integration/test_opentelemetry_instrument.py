@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED, openai_rate_limit_text, priced
+from helpers import DEMO_PROVIDERS, openai_rate_limit_text, priced
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OTLPReceiver, attributes
 
@@ -37,20 +37,8 @@ GPT_RESPONSE_MODEL = "gpt-4o-mini-2024-08-06"
 EMBEDDING_MODEL = "text-embedding-3-small"
 CLAUDE = "claude-opus-5"
 STREAMED_TEXT = " ".join(f"w{i}" for i in range(1, 21))
-GEMINI_MODEL = "gemini-2.5-flash"
-BEDROCK_MODEL = "amazon.nova-lite-v1:0"
 # The other providers: (printed name, extra, installed, span name, gen_ai.provider.name)
-PROVIDERS = [
-    (
-        "gemini",
-        "google-genai",
-        GEMINI_INSTALLED,
-        f"generate_content {GEMINI_MODEL}",
-        "gcp.gemini",
-    ),
-    ("bedrock", "bedrock", BEDROCK_INSTALLED, f"chat {BEDROCK_MODEL}", "aws.bedrock"),
-    ("litellm", "litellm", LITELLM_INSTALLED, f"chat {GPT}", "openai"),
-]
+PROVIDERS = [(p.said, p.extra, p.installed, p.span, p.provider) for p in DEMO_PROVIDERS]
 INSTALLED = [p for p in PROVIDERS if p[2]]
 
 EXPECTED_STDOUT = [
@@ -297,7 +285,7 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
             "agentotel.stream.end": "exhausted",
         }
     )
-    # 9-11. one call through each other provider: 6 words in, 6 out, one span each
+    # then one call through each other provider: 6 words in, 6 out, one span each
     essentials = (
         "gen_ai.operation.name",
         "gen_ai.provider.name",
@@ -309,7 +297,15 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
         "gen_ai.usage.output_tokens",
     )
     found = [{k: v for k, v in attributes(s.attributes).items() if k in essentials} for s in others]
-    finish = {"gcp.gemini": ("stop",), "aws.bedrock": ("end_turn",), "openai": ("stop",)}
+    finish = {
+        "gcp.gemini": ("stop",),
+        "aws.bedrock": ("end_turn",),
+        "mistral_ai": ("stop",),
+        "cohere": ("complete",),
+        "ollama": ("stop",),
+        "groq": ("stop",),
+        "openai": ("stop",),
+    }
     assert found == [
         {
             "gen_ai.operation.name": span_name.split()[0],
@@ -360,13 +356,13 @@ def test_opentelemetry_instrument_exports_the_agents_calls_over_otlp(receiver: O
     points = _token_points(receiver)
     litellm = any(name == "litellm" for name, *_ in INSTALLED)  # a gpt-4o-mini chat of 6 + 6 tokens
     others_points = []
-    if any(name == "gemini" for name, *_ in INSTALLED):
-        gemini = series("gcp.gemini", GEMINI_MODEL, "gemini-2.5-flash-001", "generate_content", "input")
-        others_points += [(gemini, 1, 6), ({**gemini, "gen_ai.token.type": "output"}, 1, 6)]
-    if any(name == "bedrock" for name, *_ in INSTALLED):  # Converse names no response model
-        bedrock = series("aws.bedrock", BEDROCK_MODEL, "", "chat", "input")
-        del bedrock["gen_ai.response.model"]
-        others_points += [(bedrock, 1, 6), ({**bedrock, "gen_ai.token.type": "output"}, 1, 6)]
+    for other in DEMO_PROVIDERS:
+        if not other.installed or other.said == "litellm":  # LiteLLM's call is in the openai series
+            continue
+        point = series(other.provider, other.model, other.response_model or "", other.operation, "input")
+        if other.response_model is None:  # Bedrock Converse and Cohere name no response model
+            del point["gen_ai.response.model"]
+        others_points += [(point, 1, 6), ({**point, "gen_ai.token.type": "output"}, 1, 6)]
     assert sorted(points, key=repr) == sorted(
         [
             (

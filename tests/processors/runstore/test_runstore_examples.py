@@ -10,22 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED
+from helpers import DEMO_PROVIDERS
 from runstore_helpers import events_of, names, run_ids, summary_of
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 OTEL_INSTRUMENT = BIN / "opentelemetry-instrument"
 # The example's one call through each other provider whose SDK is installed (all in .venv).
-OTHER_PROVIDER_SPANS = [
-    span
-    for installed, span in (
-        (GEMINI_INSTALLED, "generate_content gemini-2.5-flash"),
-        (BEDROCK_INSTALLED, "chat amazon.nova-lite-v1:0"),
-        (LITELLM_INSTALLED, "chat gpt-4o-mini"),
-    )
-    if installed
-]
+OTHER_PROVIDER_SPANS = [p.span for p in DEMO_PROVIDERS if p.installed]
 ONLINE_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY")
 
 
