@@ -38,6 +38,14 @@ def request_reached() -> Callable[..., Any]:
     return wrapper
 
 
+def reached(**_: Any) -> None:
+    """The SDK is sending the pending call's request: start it (once). For an SDK that announces
+    its sends (an event handler, as botocore's ``request-created``) rather than a method to wrap."""
+    pending = _PENDING.get()
+    if pending.__class__ is tuple:
+        _PENDING.set(_start(*pending))
+
+
 def _started(token: Any) -> _Call | None:
     """What the SDK's request method started (None if it was never reached, or started nothing);
     the wrapper's value is reset."""

@@ -11,9 +11,9 @@ Instrumented, on a ``bedrock-runtime`` client: ``converse``, ``converse_stream``
 and ``invoke_model_with_response_stream``, one CLIENT span per call (botocore's retries are inside
 it). botocore builds its client classes at run time, so the patch point is
 ``botocore.client.BaseClient._make_api_call``; every other AWS call passes through it untouched
-after one dictionary lookup of its operation name. The span starts in
-``BaseClient._make_request``, where a validated call is sent: a call botocore refuses
-(``ParamValidationError``) makes none.
+after one dictionary lookup of its operation name. The span starts when botocore builds the
+request of a validated call (its ``request-created`` event, on ``bedrock-runtime`` clients only): a
+call botocore refuses (``ParamValidationError``) makes none.
 
 ``gen_ai.provider.name`` is ``aws.bedrock``; ``gen_ai.request.model`` the ``modelId``;
 ``server.address`` / ``server.port`` the client's endpoint. Token usage: Converse's
@@ -40,19 +40,8 @@ def _p() -> Any:
     return patch
 
 
-def _request_reached(telemetry: Any, boundary: Any) -> Any:
-    from agentotel.instrumentation._deferred import request_reached
-
-    return request_reached()
-
-
 def _patches() -> tuple[Patch, ...]:
-    return (
-        Patch("botocore.client", "BaseClient._make_api_call", lambda t, b: _p().make_api_call(t, b)),
-        # Where a call that passed botocore's parameter validation is sent (retries inside): the
-        # span starts here, so a call botocore refuses (``ParamValidationError``) makes none.
-        Patch("botocore.client", "BaseClient._make_request", _request_reached),
-    )
+    return (Patch("botocore.client", "BaseClient._make_api_call", lambda t, b: _p().make_api_call(t, b)),)
 
 
 class BedrockInstrumentor(AgentotelInstrumentor):

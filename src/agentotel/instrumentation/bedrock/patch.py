@@ -12,6 +12,7 @@ once here and handed back to the app as a fresh ``StreamingBody`` over the same 
 from __future__ import annotations
 
 import io
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -21,12 +22,14 @@ from botocore.response import StreamingBody  # type: ignore[import-untyped]
 from agentotel._redact import remember
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
+from agentotel.instrumentation import _deferred
 from agentotel.instrumentation._invocation import Invocation
 from agentotel.instrumentation._operation import Operation, SdkTypes
 from agentotel.instrumentation.bedrock import content, extract, invoke
 from agentotel.instrumentation.bedrock.stream import ConverseStreamAccumulator, InvokeStreamAccumulator
 
 SERVICE = "bedrock-runtime"
+_HOOK_ID = "agentotel-bedrock-request-created"
 
 
 class _NoAsyncStream:
@@ -152,7 +155,7 @@ def _sdk() -> SdkTypes:
         raw=(),
         async_raw=(),
         server=_server(),
-        sends=True,  # the span starts in BaseClient._make_request (patched in __init__)
+        sends=True,  # the span starts at botocore's request-created event (see make_api_call)
     )
 
 
@@ -203,6 +206,11 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
     }
 
     ours = wrappers.get
+    # The event emitters (one per client) where the call's start is hooked: botocore emits
+    # ``request-created`` when it builds a validated call's request (each attempt), so a call it
+    # refuses before (``ParamValidationError``) starts nothing. Registered on a Bedrock Runtime
+    # client at its first call only: other services' calls pay nothing for it.
+    hooked: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         # Every AWS call of the process comes here: the others leave after one dict lookup.
@@ -211,7 +219,7 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
             return wrapped(*args, **kwargs)
         if len(args) != 2 or kwargs:
             return wrapped(*args, **kwargs)
-        resource = boundary.call(None, _resource, instance)
+        resource = boundary.call(None, _resource, instance, hooked)
         if resource is None:
             return wrapped(*args, **kwargs)
         params = args[1]
@@ -220,8 +228,13 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
     return wrapper
 
 
-def _resource(client: Any) -> _Resource | None:
-    """What the engine reads of a ``bedrock-runtime`` client; None for another service's."""
+def _resource(client: Any, hooked: weakref.WeakSet[Any]) -> _Resource | None:
+    """What the engine reads of a ``bedrock-runtime`` client (its ``request-created`` event hooked
+    to start the pending call, once per client); None for another service's."""
     if str(client._service_model.service_name) != SERVICE:
         return None
+    events = client.meta.events
+    if events not in hooked:
+        events.register(f"request-created.{SERVICE}", _deferred.reached, unique_id=_HOOK_ID)
+        hooked.add(events)
     return _Resource(client)
