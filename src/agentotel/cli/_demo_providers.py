@@ -144,7 +144,7 @@ def offline_calls(
     else:
         calls.append(lambda: run_bedrock(bedrock, BEDROCK_MODEL, say))
     for name, shown in MORE_PROVIDERS:
-        module = importlib.import_module(f"agentotel.cli._demo_{name}")
+        module = importlib.import_module(f"._demo_{name}", __package__)
         try:
             client = module.client(base_url)
         except ImportError:
