@@ -53,7 +53,12 @@ _VERSIONS = (
     "    except PackageNotFoundError: pass"
 )
 
-PROVIDER_TESTS = ["tests/instrumentation/google_genai", "tests/instrumentation/bedrock"]
+PROVIDER_TESTS = [
+    "tests/instrumentation/google_genai",
+    "tests/instrumentation/bedrock",
+    "tests/instrumentation/cohere",
+    "tests/instrumentation/mistralai",
+]
 
 LLAMA_INDEX_TESTS = [
     "tests/instrumentation/llama_index",
@@ -76,10 +81,24 @@ ROWS: dict[str, tuple[list[str], list[str]]] = {
     "openai1": (["openai>=1.40,<2", "anthropic>=0.40,<1"], SDK_TESTS),
     # The oldest supported versions; openai<1.55.3 passes httpx a `proxies` argument httpx 0.28 removed.
     "floor": (["openai==1.40.0", "anthropic==0.40.0", "httpx<0.28"], INSTRUMENTOR_TESTS),
-    # The other providers' oldest supported versions (litellm's floor, 1.110, is close to its newest).
+    # The other providers' oldest supported versions (litellm's floor, 1.110, is close to its newest;
+    # mistralai 2.9.2 is 2.x, where the SDK's own tracing is on by default).
     "providers-floor": (
-        ["google-genai==1.10.0", "boto3==1.34.116", "botocore==1.34.116", "openai", "anthropic"],
+        [
+            "google-genai==1.10.0",
+            "boto3==1.34.116",
+            "botocore==1.34.116",
+            "cohere==5.16.0",
+            "mistralai==2.9.2",
+            "openai",
+            "anthropic",
+        ],
         PROVIDER_TESTS,
+    ),
+    # groq 0.9 passes httpx the `proxies` argument httpx 0.28 removed; ollama 0.4.0 pins httpx<0.28.
+    "httpx027-floor": (
+        ["groq==0.9.0", "ollama==0.4.0", "httpx<0.28", "openai", "anthropic"],
+        ["tests/instrumentation/groq", "tests/instrumentation/ollama"],
     ),
     # LlamaIndex's OpenAI LLM class needs openai<3 (not in .venv): its tests and the cross-provider
     # ones on the newest llama-index-core 0.14.x, and its tests on the oldest supported release.

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED
+from helpers import BEDROCK_INSTALLED, GEMINI_INSTALLED, LITELLM_INSTALLED, sdk_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERHEAD = ROOT / "benchmarks" / "overhead.py"
@@ -23,7 +23,7 @@ WORKLOADS = [
     "anthropic_messages_stream",
     "anthropic_messages_tool",
 ]
-# benchmarks/providers.py: the providers of issue 14 (botocore_other has no floor: no telemetry).
+# benchmarks/providers.py: the providers of issues 14 and 17 (botocore_other has no floor: no telemetry).
 PROVIDER_WORKLOADS = [
     "gemini_generate",
     "gemini_generate_stream",
@@ -31,9 +31,26 @@ PROVIDER_WORKLOADS = [
     "bedrock_converse_stream",
     "litellm_completion",
     "litellm_completion_stream",
+    # issue 17's, each measured by a plug-in module (benchmarks/_bench_<provider>.py)
+    "mistral_chat",
+    "mistral_chat_stream",
+    "cohere_chat",
+    "cohere_chat_stream",
+    "ollama_chat",
+    "ollama_chat_stream",
+    "groq_chat",
+    "groq_chat_stream",
 ]
 # Which SDK each provider workload needs (the majors rows of noxfile.py install none of them).
-NEEDS = {"gemini": GEMINI_INSTALLED, "bedrock": BEDROCK_INSTALLED, "litellm": LITELLM_INSTALLED}
+NEEDS = {
+    "gemini": GEMINI_INSTALLED,
+    "bedrock": BEDROCK_INSTALLED,
+    "litellm": LITELLM_INSTALLED,
+    "mistral": sdk_installed("mistralai"),
+    "cohere": sdk_installed("cohere"),
+    "ollama": sdk_installed("ollama"),
+    "groq": sdk_installed("groq"),
+}
 ALL_PROVIDER_SDKS = all(NEEDS.values())
 
 
@@ -190,9 +207,7 @@ def test_only_rejects_an_unknown_workload_naming_the_accepted_ones() -> None:
     assert "argument --only: unknown workload 'gemini'; accepted: anthropic, anthropic-stream," in done.stderr
 
 
-@pytest.mark.skipif(
-    not ALL_PROVIDER_SDKS, reason="benchmarks/providers.py needs google-genai, boto3 and litellm"
-)
+@pytest.mark.skipif(not ALL_PROVIDER_SDKS, reason="benchmarks/providers.py needs every provider's SDK")
 def test_smoke_providers_benchmark_runs_every_mode(tmp_path: Path) -> None:
     """benchmarks/providers.py: every workload runs in its modes with one span per LLM call, the
     floor's metrics are the conventions' (3 for a call, 5 for a stream), and a botocore call to
