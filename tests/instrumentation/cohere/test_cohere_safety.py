@@ -9,8 +9,6 @@ references when the wrappers are built.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,7 +23,7 @@ from cohere_helpers import (
     sync_client,
     user,
 )
-from helpers import TELEMETRY_ERRORS, instrumented
+from provider_safety import Trial, dump
 
 from agentotel.instrumentation.cohere import CohereInstrumentor, content, extract, patch
 from agentotel.instrumentation.cohere.stream import ChatStreamAccumulator
@@ -36,26 +34,12 @@ ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 COMPONENT = "cohere"
 
 
-class TelemetryBug(RuntimeError):
-    """Stands for any bug in our own code."""
-
-
-def _boom(*_args: Any, **_kwargs: Any) -> Any:
-    raise TelemetryBug("agentotel bug (simulated)")
-
-
-@pytest.fixture(autouse=True)
-def _error_type_of_our_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(TelemetryBug, "__module__", "test_cohere_safety")
-
-
-def dump(value: Any) -> Any:
-    if isinstance(value, list):
-        return [dump(v) for v in value]
-    return (type(value), value.model_dump())
+TRIAL = Trial(COMPONENT, CohereInstrumentor, sync_client, async_client, patch)
 
 
 # --- the calls --------------------------------------------------------------------------------
+
+
 def chat(client: Any) -> Any:
     return dump(client.chat(model=MODEL, messages=user()))
 
@@ -95,52 +79,6 @@ async def astream(client: Any) -> Any:
 
 
 # --- one trial ----------------------------------------------------------------------------------
-def reported(cap: TelemetryCapture) -> list[tuple[dict[str, Any], int]]:
-    return [(dict(p.attributes), p.value) for p in cap.metric_points(TELEMETRY_ERRORS)]
-
-
-def check(cap: TelemetryCapture, log: pytest.LogCaptureFixture, names: list[str], count: int) -> None:
-    spans = cap.spans()
-    assert [s.name for s in spans] == names
-    for span in spans:
-        assert span.status.status_code.name == "UNSET"
-        assert "error.type" not in (span.attributes or {})
-    assert reported(cap) == [
-        ({"agentotel.component": COMPONENT, "error.type": "test_cohere_safety.TelemetryBug"}, count)
-    ]
-    records = [r for r in log.records if r.name == "agentotel" and "telemetry error" in r.getMessage()]
-    assert len(records) == count
-    for record in records:
-        assert record.levelno == logging.DEBUG
-        assert record.exc_info is not None and isinstance(record.exc_info[1], TelemetryBug)
-
-
-def same_outcome(server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Any]) -> None:
-    server.state.reset()
-    server.clear()
-    plain = call(sync_client(server))
-    plain_requests = [(r.path, r.body) for r in server.requests]
-    server.state.reset()
-    server.clear()
-    with instrumented(cap, CohereInstrumentor):
-        traced = call(sync_client(server))
-    assert [(r.path, r.body) for r in server.requests] == plain_requests
-    assert traced == plain
-
-
-async def same_outcome_async(
-    server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Awaitable[Any]]
-) -> None:
-    server.state.reset()
-    server.clear()
-    plain = await call(async_client(server))
-    plain_requests = [(r.path, r.body) for r in server.requests]
-    server.state.reset()
-    server.clear()
-    with instrumented(cap, CohereInstrumentor):
-        traced = await call(async_client(server))
-    assert [(r.path, r.body) for r in server.requests] == plain_requests
-    assert traced == plain
 
 
 TOOL = "execute_tool get_weather"
@@ -191,16 +129,6 @@ CASES = [
 ]
 
 
-def _break(monkeypatch: pytest.MonkeyPatch, target: tuple[Any, str]) -> None:
-    owner, name = target
-    if name == "SDK.server":
-        monkeypatch.setattr(patch, "SDK", dataclasses.replace(patch.SDK, server=_boom))
-    elif name == "SDK.client":
-        monkeypatch.setattr(patch, "SDK", dataclasses.replace(patch.SDK, client=_boom))
-    else:
-        monkeypatch.setattr(owner, name, _boom)
-
-
 @pytest.mark.parametrize(("target", "call", "spans", "count", "capture"), CASES)
 def test_our_failure_leaves_the_call_untouched(
     monkeypatch: pytest.MonkeyPatch,
@@ -215,9 +143,9 @@ def test_our_failure_leaves_the_call_untouched(
 ) -> None:
     if capture:
         monkeypatch.setenv(ENV, "SPAN_ONLY")
-    _break(monkeypatch, target)
-    same_outcome(fresh_fake_llm, cap, call)
-    check(cap, debug_log, spans, count)
+    TRIAL.breaks(monkeypatch, target)
+    TRIAL.same_outcome(fresh_fake_llm, cap, call)
+    TRIAL.check(cap, debug_log, spans, count)
 
 
 ASYNC_CASES = [
@@ -242,6 +170,6 @@ async def test_our_failure_leaves_the_async_call_untouched(
     spans: list[str],
     count: int,
 ) -> None:
-    _break(monkeypatch, target)
-    await same_outcome_async(fresh_fake_llm, cap, call)
-    check(cap, debug_log, spans, count)
+    TRIAL.breaks(monkeypatch, target)
+    await TRIAL.same_outcome_async(fresh_fake_llm, cap, call)
+    TRIAL.check(cap, debug_log, spans, count)

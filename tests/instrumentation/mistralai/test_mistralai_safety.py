@@ -9,14 +9,13 @@ references when the wrappers are built.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from helpers import TELEMETRY_ERRORS, instrumented
+from helpers import instrumented
 from mistralai_helpers import EMBED_MODEL, MESSAGES, MODEL, QUESTION, SPAN_NAME, WEATHER_TOOL, mistral_client
+from provider_safety import Trial, dump
 
 from agentotel.instrumentation.mistralai import MistralInstrumentor, content, extract, patch
 from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator
@@ -28,27 +27,12 @@ COMPONENT = "mistralai"
 EVENTS = 8  # events of a streamed REPLY
 
 
-class TelemetryBug(RuntimeError):
-    """Stands for any bug in our own code."""
-
-
-def _boom(*_args: Any, **_kwargs: Any) -> Any:
-    raise TelemetryBug("agentotel bug (simulated)")
-
-
-@pytest.fixture(autouse=True)
-def _error_type_of_our_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(TelemetryBug, "__module__", "test_mistralai_safety")
-
-
-def dump(value: Any) -> Any:
-    """A response as data."""
-    if isinstance(value, list):
-        return [dump(v) for v in value]
-    return (type(value), value.model_dump())
+TRIAL = Trial(COMPONENT, MistralInstrumentor, mistral_client, mistral_client, patch)
 
 
 # --- the calls --------------------------------------------------------------------------------
+
+
 def complete(client: Any) -> Any:
     return dump(client.chat.complete(model=MODEL, messages=MESSAGES))
 
@@ -87,54 +71,6 @@ async def aembed(client: Any) -> Any:
 
 
 # --- one trial ----------------------------------------------------------------------------------
-def reported(cap: TelemetryCapture) -> list[tuple[dict[str, Any], int]]:
-    return [(dict(p.attributes), p.value) for p in cap.metric_points(TELEMETRY_ERRORS)]
-
-
-def check(cap: TelemetryCapture, log: pytest.LogCaptureFixture, names: list[str], count: int) -> None:
-    spans = cap.spans()
-    assert [s.name for s in spans] == names
-    for span in spans:
-        assert span.status.status_code.name == "UNSET"
-        assert "error.type" not in (span.attributes or {})
-    assert reported(cap) == [
-        ({"agentotel.component": COMPONENT, "error.type": "test_mistralai_safety.TelemetryBug"}, count)
-    ]
-    records = [r for r in log.records if r.name == "agentotel" and "telemetry error" in r.getMessage()]
-    assert len(records) == count
-    for record in records:
-        assert record.levelno == logging.DEBUG
-        assert record.exc_info is not None and isinstance(record.exc_info[1], TelemetryBug)
-
-
-def same_outcome(server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Any]) -> Any:
-    server.state.reset()
-    server.clear()
-    plain = call(mistral_client(server))
-    plain_requests = [(r.path, r.body) for r in server.requests]
-    server.state.reset()
-    server.clear()
-    with instrumented(cap, MistralInstrumentor):
-        traced = call(mistral_client(server))
-    assert [(r.path, r.body) for r in server.requests] == plain_requests
-    assert traced == plain
-    return plain
-
-
-async def same_outcome_async(
-    server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Awaitable[Any]]
-) -> Any:
-    server.state.reset()
-    server.clear()
-    plain = await call(mistral_client(server))
-    plain_requests = [(r.path, r.body) for r in server.requests]
-    server.state.reset()
-    server.clear()
-    with instrumented(cap, MistralInstrumentor):
-        traced = await call(mistral_client(server))
-    assert [(r.path, r.body) for r in server.requests] == plain_requests
-    assert traced == plain
-    return plain
 
 
 TOOL = "execute_tool get_weather"
@@ -172,15 +108,6 @@ CASES = [
 ]
 
 
-def _break(monkeypatch: pytest.MonkeyPatch, target: tuple[Any, str]) -> None:
-    owner, name = target
-    if name.startswith("SDK."):
-        replaced = dataclasses.replace(patch.SDK, **{name[4:]: _boom})
-        monkeypatch.setattr(patch, "SDK", replaced)
-    else:
-        monkeypatch.setattr(owner, name, _boom)
-
-
 @pytest.mark.parametrize(("target", "call", "spans", "count", "capture"), CASES)
 def test_our_failure_leaves_the_call_untouched(
     monkeypatch: pytest.MonkeyPatch,
@@ -195,9 +122,9 @@ def test_our_failure_leaves_the_call_untouched(
 ) -> None:
     if capture:
         monkeypatch.setenv(ENV, "SPAN_ONLY")
-    _break(monkeypatch, target)
-    same_outcome(fake_llm, cap, call)
-    check(cap, debug_log, spans, count)
+    TRIAL.breaks(monkeypatch, target)
+    TRIAL.same_outcome(fake_llm, cap, call)
+    TRIAL.check(cap, debug_log, spans, count)
 
 
 ASYNC_CASES = [
@@ -220,9 +147,9 @@ async def test_our_failure_leaves_the_async_call_untouched(
     spans: list[str],
     count: int,
 ) -> None:
-    _break(monkeypatch, target)
-    await same_outcome_async(fake_llm, cap, call)
-    check(cap, debug_log, spans, count)
+    TRIAL.breaks(monkeypatch, target)
+    await TRIAL.same_outcome_async(fake_llm, cap, call)
+    TRIAL.check(cap, debug_log, spans, count)
 
 
 def test_app_errors_propagate_unchanged(fake_llm: FakeLLMServer, cap: TelemetryCapture) -> None:

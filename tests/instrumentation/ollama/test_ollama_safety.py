@@ -9,14 +9,12 @@ references when the wrappers are built.
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from helpers import TELEMETRY_ERRORS, instrumented
 from ollama_helpers import EMBED_MODEL, MODEL, QUESTION, WEATHER_TOOL, client, user
+from provider_safety import Trial, boom, dump
 
 from agentotel.instrumentation.ollama import OllamaInstrumentor, content, extract, patch
 from agentotel.instrumentation.ollama.stream import ChatAccumulator, GenerateAccumulator
@@ -30,26 +28,12 @@ GENERATE = f"text_completion {MODEL}"
 EMBED = f"embeddings {EMBED_MODEL}"
 
 
-class TelemetryBug(RuntimeError):
-    """Stands for any bug in our own code."""
-
-
-def _boom(*_args: Any, **_kwargs: Any) -> Any:
-    raise TelemetryBug("agentotel bug (simulated)")
-
-
-@pytest.fixture(autouse=True)
-def _error_type_of_our_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(TelemetryBug, "__module__", "test_ollama_safety")
-
-
-def dump(value: Any) -> Any:
-    if isinstance(value, list):
-        return [dump(v) for v in value]
-    return (type(value), value.model_dump())
+TRIAL = Trial(COMPONENT, OllamaInstrumentor, client, lambda server: client(server, is_async=True), patch)
 
 
 # --- the calls --------------------------------------------------------------------------------
+
+
 def chat(c: Any) -> Any:
     return dump(c.chat(model=MODEL, messages=user()))
 
@@ -88,54 +72,6 @@ async def achat_stream(c: Any) -> Any:
 
 
 # --- one trial ----------------------------------------------------------------------------------
-def reported(cap: TelemetryCapture) -> list[tuple[dict[str, Any], int]]:
-    return [(dict(p.attributes), p.value) for p in cap.metric_points(TELEMETRY_ERRORS)]
-
-
-def check(cap: TelemetryCapture, log: pytest.LogCaptureFixture, names: list[str], count: int) -> None:
-    spans = cap.spans()
-    assert [s.name for s in spans] == names
-    for span in spans:
-        assert span.status.status_code.name == "UNSET"
-        assert "error.type" not in (span.attributes or {})
-    assert reported(cap) == [
-        ({"agentotel.component": COMPONENT, "error.type": "test_ollama_safety.TelemetryBug"}, count)
-    ]
-    records = [r for r in log.records if r.name == "agentotel" and "telemetry error" in r.getMessage()]
-    assert len(records) == count
-    for record in records:
-        assert record.levelno == logging.DEBUG
-        assert record.exc_info is not None and isinstance(record.exc_info[1], TelemetryBug)
-
-
-def same_outcome(server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Any]) -> Any:
-    server.state.reset()
-    server.clear()
-    plain = call(client(server))
-    plain_requests = [(r.path, r.body) for r in server.requests]
-    server.state.reset()
-    server.clear()
-    with instrumented(cap, OllamaInstrumentor):
-        traced = call(client(server))
-    assert [(r.path, r.body) for r in server.requests] == plain_requests
-    assert traced == plain
-    return plain
-
-
-async def same_outcome_async(
-    server: FakeLLMServer, cap: TelemetryCapture, call: Callable[[Any], Awaitable[Any]]
-) -> Any:
-    server.state.reset()
-    server.clear()
-    plain = await call(client(server, is_async=True))
-    plain_requests = [(r.path, r.body) for r in server.requests]
-    server.state.reset()
-    server.clear()
-    with instrumented(cap, OllamaInstrumentor):
-        traced = await call(client(server, is_async=True))
-    assert [(r.path, r.body) for r in server.requests] == plain_requests
-    assert traced == plain
-    return plain
 
 
 # (what raises, the call, the spans left, the errors counted, content capture on)
@@ -189,14 +125,6 @@ CASES = [
 ]
 
 
-def _break(monkeypatch: pytest.MonkeyPatch, target: tuple[Any, str]) -> None:
-    owner, name = target
-    if name == "SDK.server":
-        monkeypatch.setattr(patch, "SDK", dataclasses.replace(patch.SDK, server=_boom))
-    else:
-        monkeypatch.setattr(owner, name, _boom)
-
-
 @pytest.mark.parametrize(("target", "call", "spans", "count", "capture"), CASES)
 def test_our_failure_leaves_the_call_untouched(
     monkeypatch: pytest.MonkeyPatch,
@@ -211,9 +139,9 @@ def test_our_failure_leaves_the_call_untouched(
 ) -> None:
     if capture:
         monkeypatch.setenv(ENV, "SPAN_ONLY")
-    _break(monkeypatch, target)
-    same_outcome(fake_llm, cap, call)
-    check(cap, debug_log, spans, count)
+    TRIAL.breaks(monkeypatch, target)
+    TRIAL.same_outcome(fake_llm, cap, call)
+    TRIAL.check(cap, debug_log, spans, count)
 
 
 ASYNC_CASES = [
@@ -236,9 +164,9 @@ async def test_our_failure_leaves_the_async_call_untouched(
     spans: list[str],
     count: int,
 ) -> None:
-    _break(monkeypatch, target)
-    await same_outcome_async(fake_llm, cap, call)
-    check(cap, debug_log, spans, count)
+    TRIAL.breaks(monkeypatch, target)
+    await TRIAL.same_outcome_async(fake_llm, cap, call)
+    TRIAL.check(cap, debug_log, spans, count)
 
 
 def test_a_broken_lazy_stream_proxy_leaves_the_stream(
@@ -250,6 +178,6 @@ def test_a_broken_lazy_stream_proxy_leaves_the_stream(
     """The engine's lazy-stream proxy failing to build: the app gets the SDK's own generator."""
     from agentotel.instrumentation import _sdk_hooks
 
-    monkeypatch.setattr(_sdk_hooks._LazyStream, "__init__", _boom)
-    same_outcome(fake_llm, cap, chat_stream)
-    check(cap, debug_log, [], 1)
+    monkeypatch.setattr(_sdk_hooks._LazyStream, "__init__", boom)
+    TRIAL.same_outcome(fake_llm, cap, chat_stream)
+    TRIAL.check(cap, debug_log, [], 1)
