@@ -22,13 +22,11 @@ import aiohttp
 from multidict import CIMultiDict
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider
-from opentelemetry.metrics import get_meter
 from yarl import URL
 
 from agentotel import semconv
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry, telemetry_for
-from agentotel._version import __version__
 from agentotel.gateway._call import (
     TRACE_HEADERS,
     Call,
@@ -81,9 +79,7 @@ class Gateway:
     @property
     def instruments(self) -> GatewayInstruments:
         if self._instruments is None:
-            provider = self.telemetry.meter_provider
-            meter = get_meter("agentotel", __version__, meter_provider=provider)
-            self._instruments = gateway_instruments(meter)
+            self._instruments = gateway_instruments(self.telemetry.meter)
         return self._instruments
 
     def client(self) -> aiohttp.ClientSession:
