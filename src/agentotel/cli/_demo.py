@@ -7,8 +7,9 @@ SDK agent (:mod:`agentotel.cli._demo_agent`, whose tool executions are inferred)
 each other provider whose SDK is installed (:mod:`agentotel.cli._demo_providers`: Gemini, Bedrock
 Converse, Mistral, Cohere, Ollama, Groq, LiteLLM), then prints every span, the metrics and what
 the LLM calls cost at the shipped prices. No API key, no network. With
-``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` the spans and metrics carry the latest GenAI conventions' names (docs/conventions.md): the metrics
-table lists the metrics of the mode the demo's telemetry was set up in.
+``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` the spans and metrics carry the
+latest GenAI conventions' names (docs/conventions.md): the metrics table lists the metrics of the
+mode the demo's telemetry was set up in.
 """
 
 from __future__ import annotations
