@@ -61,6 +61,7 @@ def _span_kind(name: str, op: object, mcp: bool) -> str:
         "plan": "plan",
         "execute_tool": "execute_tool",
         "apply_guardrail": "apply_guardrail",
+        "rerank": "client_extension",
     }.get(first, "extension")
 
 
@@ -298,6 +299,42 @@ def agent_layer(server: FakeLLMServer) -> None:
             approval.approve()
 
 
+def _quiet(_: str) -> None:
+    """The demo calls' printed answer, not needed here."""
+
+
+def mistral_chat(server: FakeLLMServer) -> None:
+    """The demo's Mistral chat call (``agentotel.cli._demo_mistralai``)."""
+    from agentotel.cli import _demo_mistralai as demo
+
+    demo.run(demo.client(server.base_url), demo.MODEL, _quiet)
+
+
+def cohere_chat_rerank(server: FakeLLMServer) -> None:
+    """The demo's Cohere chat call and a rerank (an operation neither inference nor embeddings)."""
+    from agentotel.cli import _demo_cohere as demo
+
+    client = demo.client(server.base_url)
+    demo.run(client, demo.MODEL, _quiet)
+    client.rerank(model="rerank-v3.5", query="q", documents=["d1", "d2"])
+
+
+def ollama_chat_generate(server: FakeLLMServer) -> None:
+    """The demo's Ollama chat call and a ``generate`` (``text_completion``)."""
+    from agentotel.cli import _demo_ollama as demo
+
+    client = demo.client(server.base_url)
+    demo.run(client, demo.MODEL, _quiet)
+    client.generate(model=demo.MODEL, prompt=QUESTION)
+
+
+def groq_chat(server: FakeLLMServer) -> None:
+    """The demo's Groq chat call."""
+    from agentotel.cli import _demo_groq as demo
+
+    demo.run(demo.client(server.base_url), demo.MODEL, _quiet)
+
+
 @dataclass(frozen=True)
 class Workload:
     run: Callable[[FakeLLMServer], None]
@@ -329,6 +366,10 @@ WORKLOADS: dict[str, Workload] = {
         ("openai:OpenAIInstrumentor", "pydantic_ai:PydanticAIInstrumentor"),
         ("pydantic-ai-slim",),
     ),
+    "mistralai": Workload(mistral_chat, ("mistralai:MistralInstrumentor",), ("mistralai",)),
+    "cohere": Workload(cohere_chat_rerank, ("cohere:CohereInstrumentor",), ("cohere",)),
+    "ollama": Workload(ollama_chat_generate, ("ollama:OllamaInstrumentor",), ("ollama",)),
+    "groq": Workload(groq_chat, ("groq:GroqInstrumentor",), ("groq",)),
     "mcp": Workload(mcp_tool_call, ("mcp:MCPInstrumentor",), ("mcp",), agent_api=True),
     "agent_layer": Workload(agent_layer, ("openai:OpenAIInstrumentor",), ("openai",), agent_api=True),
 }
