@@ -60,13 +60,22 @@ PROVIDER_TESTS = [
     "tests/instrumentation/mistralai",
 ]
 
+
+def conventions_rows(workload: str) -> list[str]:
+    """The conventions-table test of one workload, in both modes (tests/conventions)."""
+    test = "tests/conventions/test_conventions_table.py::test_each_instrumentor_records_its_pinned_row"
+    return [f"{test}[{workload}-{mode}]" for mode in ("v1.41.1", "latest")]
+
+
 LLAMA_INDEX_TESTS = [
     "tests/instrumentation/llama_index",
     *sorted(str(p) for p in Path("tests/instrumentation").glob("test_*.py")),  # across providers
+    *conventions_rows("llama_index"),
 ]
 
 CREWAI_TESTS = [
     "tests/instrumentation/crewai",
+    *conventions_rows("crewai"),
     *sorted(str(p) for p in Path("tests/instrumentation").glob("test_*.py")),  # across providers
     # These two expect the MCP and LangChain instrumentors' SDKs, which this row lacks (mcp<2).
     "--deselect",

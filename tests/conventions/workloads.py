@@ -335,6 +335,62 @@ def groq_chat(server: FakeLLMServer) -> None:
     demo.run(demo.client(server.base_url), demo.MODEL, _quiet)
 
 
+def crewai_kickoff(server: FakeLLMServer) -> None:
+    """A one-task crew whose agent calls a tool, then answers (CrewAI's native OpenAI LLM class)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("CREWAI_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
+    os.environ.setdefault("CREWAI_STORAGE_DIR", tempfile.mkdtemp(prefix="agentotel-crewai-"))
+    from crewai import LLM, Agent, Crew, Task
+    from crewai.tools import tool
+
+    from agentotel.testing import Reply
+
+    @tool("get_weather")
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        return f"Sunny in {city}"
+
+    server.script([Reply.tool_call("get_weather", {"city": "Paris"}), "It is sunny in Paris."])
+    llm = LLM(
+        model="gpt-4o-mini", base_url=server.openai_base_url, api_key="sk-fake-conventions", max_retries=0
+    )
+    agent = Agent(
+        role="forecaster", goal="Tell the weather", backstory="A meteorologist.", llm=llm, tools=[get_weather]
+    )
+    task = Task(
+        name="forecast", description="Weather in Paris?", expected_output="One sentence.", agent=agent
+    )
+    Crew(name="weather crew", agents=[agent], tasks=[task]).kickoff()
+
+
+def llama_index_agent(server: FakeLLMServer) -> None:
+    """A LlamaIndex ``FunctionAgent`` that calls a tool, then answers."""
+    import asyncio
+
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.llms.openai import OpenAI
+
+    from agentotel.testing import Reply
+
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        return f"Sunny in {city}"
+
+    server.script([Reply.tool_call("get_weather", {"city": "Paris"}), "It is sunny in Paris."])
+    llm = OpenAI(
+        model="gpt-4o-mini", api_base=server.openai_base_url, api_key="sk-fake-conventions", max_retries=0
+    )
+    agent = FunctionAgent(name="forecaster", tools=[get_weather], llm=llm, streaming=False)
+
+    async def ask() -> object:
+        return await agent.run(user_msg="What is the weather in Paris?")
+
+    asyncio.run(ask())
+
+
 @dataclass(frozen=True)
 class Workload:
     run: Callable[[FakeLLMServer], None]
@@ -370,6 +426,15 @@ WORKLOADS: dict[str, Workload] = {
     "cohere": Workload(cohere_chat_rerank, ("cohere:CohereInstrumentor",), ("cohere",)),
     "ollama": Workload(ollama_chat_generate, ("ollama:OllamaInstrumentor",), ("ollama",)),
     "groq": Workload(groq_chat, ("groq:GroqInstrumentor",), ("groq",)),
+    # In their own nox rows (crewai and llama-index need openai<3): skipped in .venv.
+    "crewai": Workload(
+        crewai_kickoff, ("openai:OpenAIInstrumentor", "crewai:CrewAIInstrumentor"), ("crewai",)
+    ),
+    "llama_index": Workload(
+        llama_index_agent,
+        ("openai:OpenAIInstrumentor", "llama_index:LlamaIndexInstrumentor"),
+        ("llama-index-core", "llama-index-llms-openai"),
+    ),
     "mcp": Workload(mcp_tool_call, ("mcp:MCPInstrumentor",), ("mcp",), agent_api=True),
     "agent_layer": Workload(agent_layer, ("openai:OpenAIInstrumentor",), ("openai",), agent_api=True),
 }
