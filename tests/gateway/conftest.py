@@ -17,7 +17,9 @@ from agentotel.testing._capture import TelemetryCapture
 
 pytest.importorskip("uvicorn")
 
-from agentotel.gateway import Gateway, GatewayConfig, Upstream, uvicorn_config
+from gateway_helpers import fake_upstreams
+
+from agentotel.gateway import Gateway, GatewayConfig, uvicorn_config
 
 
 @dataclass
@@ -54,17 +56,6 @@ def start_gateway(config: GatewayConfig, cap: TelemetryCapture) -> RunningGatewa
             raise RuntimeError("the gateway did not start")
         time.sleep(0.01)
     return RunningGateway(app, server, thread)
-
-
-def fake_upstreams(fake: FakeLLMServer, **extra: Upstream) -> dict[str, Upstream]:
-    """The three default routes, on the fake server."""
-    base = fake.base_url
-    return {
-        "openai": Upstream("openai", base, "openai", "openai"),
-        "anthropic": Upstream("anthropic", base, "anthropic"),
-        "gemini": Upstream("gemini", base, "gemini"),
-        **extra,
-    }
 
 
 @pytest.fixture

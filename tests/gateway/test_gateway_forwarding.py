@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from conftest import fake_upstreams
+from gateway_helpers import fake_upstreams
 from helpers import GPT, LocalHTTPServer, QuietHandler, closed_port, serve_in_background, stop_serving
 from opentelemetry.trace import SpanKind, StatusCode
 

@@ -1,6 +1,7 @@
 """The telemetry of one forwarded LLM call: its span, from the request, and what it reads of the answer.
 
-The span is opened with the provider's functions through :meth:`Operation.open` (the same path as
+The span is opened with the provider's functions through :meth:`Operation.start`, given a
+:class:`~agentotel.gateway._wire.WireClient` in place of an SDK client (the same path as
 the SDK instrumentors' calls); the answer's copy is read as the SDK would read it: Server-Sent
 Events through :class:`~agentotel.gateway._sse.EventReader` into the provider's accumulator (the
 engine's :class:`OpenStream` ends the span once), a JSON body through the provider's response
@@ -19,11 +20,12 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 from agentotel import semconv
+from agentotel._redact import remember
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.gateway._config import Upstream
 from agentotel.gateway._sse import EventReader
-from agentotel.gateway._wire import CallKind, classify
+from agentotel.gateway._wire import CallKind, WireClient, classify
 from agentotel.instrumentation._invocation import Invocation
 from agentotel.instrumentation._operation import Operation
 from agentotel.instrumentation._streams import OpenStream
@@ -217,9 +219,14 @@ def open_call(
     secrets = secrets_of(headers, query)
     token = otel_context.attach(ctx)
     try:
-        inv = op.open(kind.kwargs(parsed, model), lambda _: server, secrets, lambda s: s, ctx)
+        # Operation.start reads two credentials of a client; any more are redacted from here on.
+        remember(secrets[2:])
+        wire = WireClient(server, secrets[0] if secrets else None, secrets[1] if len(secrets) > 1 else None)
+        inv = op.start(wire, (), kind.kwargs(parsed, model))
     finally:
         otel_context.detach(token)
+    if inv is None:  # inside another LLM call of ours: that one is the span
+        return None
     span = inv.span
     received: dict[str, Any] = {semconv.AGENTOTEL_GATEWAY_ROUTE: upstream.name}
     if unparsed:

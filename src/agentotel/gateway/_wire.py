@@ -17,6 +17,7 @@ import re
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from agentotel._safe import Boundary
@@ -91,12 +92,35 @@ def view(value: Any) -> Any:
     return value
 
 
-def _never(_: Any) -> tuple[tuple[str, Any], ...]:  # pragma: no cover - the gateway calls Operation.open
-    return ()
+class WireClient:
+    """What :meth:`Operation.start` reads of an SDK client, for one forwarded request: the
+    upstream's server attributes and the request's credentials (``api_key``, ``auth_token``: the
+    two :func:`~agentotel.instrumentation._operation.client_secrets` reads)."""
+
+    __slots__ = ("api_key", "auth_token", "server")
+
+    def __init__(
+        self, server: tuple[tuple[str, Any], ...], api_key: str | None, auth_token: str | None
+    ) -> None:
+        self.server = server
+        self.api_key = api_key
+        self.auth_token = auth_token
 
 
-# The gateway never hands an SDK object to Operation.result: no stream or raw types to recognise.
-_GATEWAY = SdkTypes(stream=type(None), async_stream=type(None), raw=(), async_raw=(), server=_never)
+def _itself(client: Any) -> Any:
+    return client
+
+
+# The gateway calls Operation.start with a WireClient as the "instance" and never hands an SDK
+# object to Operation.result: no stream or raw types to recognise.
+_GATEWAY = SdkTypes(
+    stream=type(None),
+    async_stream=type(None),
+    raw=(),
+    async_raw=(),
+    server=attrgetter("server"),
+    client=_itself,
+)
 
 
 @dataclass(frozen=True)

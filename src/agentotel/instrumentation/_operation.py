@@ -145,19 +145,6 @@ class Operation:
         client = self.sdk.client(instance)
         if client is None:  # refused before any request: no span (``SdkTypes.client``)
             return None
-        return self.open(kwargs, self.sdk.server, client, client_secrets, ctx)
-
-    def open(
-        self,
-        kwargs: Mapping[str, Any],
-        server: Callable[[Any], tuple[tuple[str, Any], ...]],
-        client: Any,
-        secrets_of: Callable[[Any], tuple[str, ...]],
-        ctx: otel_context.Context,
-    ) -> Invocation:
-        """The span of one call: the request ``kwargs``, ``server(client)`` (server address, port,
-        provider) and ``secrets_of(client)`` (credentials to redact), under ``ctx``. :meth:`start`
-        calls it with the SDK client; the gateway with what it read from the wire."""
         if self.tool_results is not None and self.telemetry.pending:
             # A failure here must cost the inferred spans only, not the LLM span.
             self.boundary.call(None, self._infer_tools, kwargs)
@@ -165,7 +152,7 @@ class Operation:
         attrs = self.request(kwargs)
         if self.latest:
             request_attributes(attrs)
-        attrs.update(server(client))
+        attrs.update(self.sdk.server(client))
         model = str(attrs[semconv.GEN_AI_REQUEST_MODEL])
         operation = str(attrs[semconv.GEN_AI_OPERATION_NAME])
         inv = Invocation(
@@ -173,7 +160,7 @@ class Operation:
         )
         # The client's credentials are redacted from whatever is recorded, content or an error
         # message that repeats them.
-        secrets = secrets_of(client)
+        secrets = client_secrets(client)
         remember(secrets)
         # Content is only worth encoding if it goes somewhere: a recording span or the event.
         if self.capture_event or (self.capture_span and inv.recording):
