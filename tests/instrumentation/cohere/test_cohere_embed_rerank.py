@@ -4,6 +4,8 @@ search units and no tokens."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import cohere
@@ -12,6 +14,7 @@ from cohere_helpers import EMBED_MODEL, RERANK_MODEL
 from helpers import resolve
 from opentelemetry.trace import SpanKind, StatusCode
 
+from agentotel.processors import AuditSpanProcessor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -85,3 +88,27 @@ async def test_rerank_error(
     [span] = co_instrumented.spans()
     assert span.attributes["error.type"] == "cohere.BadRequestError"
     assert len(fresh_fake_llm.requests) == 1
+
+
+async def test_embed_and_rerank_are_llm_call_audit_records(
+    co_instrumented: TelemetryCapture, client: Any, fresh_fake_llm: FakeLLMServer, tmp_path: Path
+) -> None:
+    """With ``llm_calls`` on, a rerank is an ``llm_call`` record as an embed is (both are calls of
+    a Cohere model), its action the operation ``rerank``; a refused rerank is a failure."""
+    audit = AuditSpanProcessor(tmp_path / "audit.jsonl", llm_calls=True, fsync="never")
+    co_instrumented.tracer_provider.add_span_processor(audit)
+    await resolve(
+        client.embed(model=EMBED_MODEL, texts=["one two three", "four"], input_type="search_document")
+    )
+    await resolve(client.rerank(model=RERANK_MODEL, query="capital of France", documents=DOCUMENTS))
+    with pytest.raises(cohere.BadRequestError):
+        await resolve(client.rerank(model=RERANK_MODEL, query="q", documents=[]))
+    audit.shutdown()
+
+    records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    server = {"gen_ai.provider.name": "cohere", "server.address": "127.0.0.1"}
+    assert [(r["event_type"], r["action"], r["resource"], r["outcome"], r["metadata"]) for r in records] == [
+        ("llm_call", "embeddings", EMBED_MODEL, "success", {**server, "gen_ai.usage.input_tokens": 4}),
+        ("llm_call", "rerank", RERANK_MODEL, "success", server),
+        ("llm_call", "rerank", RERANK_MODEL, "failure", {**server, "error.type": "cohere.BadRequestError"}),
+    ]

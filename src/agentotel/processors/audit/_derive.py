@@ -13,7 +13,7 @@ span                   event_type           resource             outcome
 ``approval``           ``approval_decision`` approval action     ``approved`` / ``denied`` /
                                                                  ``timed_out``
 LLM call               ``llm_call``         request model        ``success`` / ``failure``
-                       (only with ``llm_calls``)
+(``LLM_OPERATIONS``)   (only with ``llm_calls``)
 ``agentotel.audit``    ``custom``           tool / agent /       ``success`` / ``failure``
 ``=true``                                   workflow / step /
                                             model name
@@ -63,8 +63,16 @@ SUCCESS: Final = "success"
 FAILURE: Final = "failure"
 
 LLM_OPERATIONS: Final = frozenset(
-    {semconv.OP_CHAT, semconv.OP_EMBEDDINGS, semconv.OP_TEXT_COMPLETION, semconv.OP_GENERATE_CONTENT}
+    {
+        semconv.OP_CHAT,
+        semconv.OP_EMBEDDINGS,
+        semconv.OP_TEXT_COMPLETION,
+        semconv.OP_GENERATE_CONTENT,
+        semconv.OP_RERANK,
+    }
 )
+"""The operations of a model call (``llm_call``): the conventions' four, and Cohere's ``rerank``
+(an operation of ours: a call of a rerank model, recorded as an embeddings call is)."""
 
 _TOOL_KEYS: Final = (
     semconv.GEN_AI_TOOL_CALL_ID,
