@@ -3187,7 +3187,6 @@ PINNED: dict[str, dict[str, Observed]] = {
                     SERVER,
                     k(
                         "agentotel.mcp.server.name",
-                        "gen_ai.agent.name",
                         "gen_ai.operation.name",
                         "gen_ai.tool.name",
                         "gen_ai.tool.type",

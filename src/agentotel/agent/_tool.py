@@ -106,9 +106,11 @@ class Tool(SpanBlock):
             attrs[semconv.GEN_AI_TOOL_CALL_ID] = self.call_id
         if self.description:
             attrs[semconv.GEN_AI_TOOL_DESCRIPTION] = self.description
-        if layer.conventions.latest:
+        if layer.conventions.latest and self.claim:
             # The agent running the tool (latest: gen_ai.agent.name, span and metric), which
-            # counts it as one of its tool calls.
+            # counts it as one of its tool calls. A span that may not claim a call (an MCP
+            # server's, executing a call its client span made) is not the agent's: the client
+            # span counted it, even when the server runs in-process inside the agent's context.
             self._agent = agent_round()
             if self._agent is not None:
                 self._agent.count_tool()

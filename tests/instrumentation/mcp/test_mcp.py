@@ -27,6 +27,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
+import agentotel
 from agentotel.instrumentation.mcp import MCPInstrumentor, extract
 from agentotel.testing._capture import TelemetryCapture
 
@@ -237,6 +238,33 @@ async def test_tool_duration_is_recorded_once_per_span(mcp_cap: TelemetryCapture
         await client.call_tool("get_weather", {"city": "Oslo"})
 
     assert duration_counts(mcp_cap) == {("get_weather", "extension", None): 4}
+
+
+@pytest.fixture
+def latest_mcp_cap(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[TelemetryCapture]:
+    """``mcp_cap`` in the latest conventions' mode (set before the holder is built)."""
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    cap: TelemetryCapture = request.getfixturevalue("agent_layer")
+    with instrumented(cap, MCPInstrumentor):
+        yield cap
+
+
+async def test_an_in_process_server_call_is_one_tool_call_of_the_callers_agent_round(
+    latest_mcp_cap: TelemetryCapture, mode: str
+) -> None:
+    # The server's tools/call span runs inside the caller's context (in-process transport): it
+    # is the server executing the call the client's span already counted for the agent.
+    with agentotel.agent("planner"):
+        async with Client(weather_server(), mode=mode) as client:
+            await client.call_tool("get_weather", {"city": "Paris"})
+
+    [point] = latest_mcp_cap.metric_points("gen_ai.invoke_agent.tool_calls")
+    assert (dict(point.attributes)["gen_ai.agent.name"], point.sum) == ("planner", 1)
+    client_span, server_span = client_and_server(latest_mcp_cap)
+    assert attrs_of(client_span)["gen_ai.agent.name"] == "planner"
+    assert "gen_ai.agent.name" not in attrs_of(server_span)
 
 
 async def test_an_is_error_result_fails_both_spans_and_is_returned(
