@@ -43,6 +43,64 @@ def test_converse_response_without_usage() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"inputTokens": 5, "outputTokens": 2},
+        {"inputTokens": 5, "outputTokens": 2, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 0},
+        {"inputTokens": 5, "outputTokens": 2, "cacheReadInputTokens": 30, "cacheWriteInputTokens": 7},
+        {"inputTokens": 5, "outputTokens": 2, "cacheReadInputTokens": 30},
+        {"inputTokens": 5, "outputTokens": 2, "cacheReadInputTokens": -1, "cacheWriteInputTokens": 0},
+        {"inputTokens": -4, "outputTokens": 2},
+        {"inputTokens": 5, "outputTokens": 2.0, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 0},
+        {"inputTokens": True, "outputTokens": 2},
+        {"outputTokens": 2},
+        {},
+        None,
+        [5, 2],
+    ],
+)
+def test_converse_usage_reads_every_usage_as_the_general_reader_does(usage: Any) -> None:
+    # The dict fast path of every call against the reader of any usage: the same attributes, in
+    # the same order, and the same token numbers.
+    expected: dict[str, Any] = {}
+    general = extract.Usage()
+    general.update(usage, extract.CONVERSE_USAGE)
+    tokens = general.put(expected)
+    found: dict[str, Any] = {}
+
+    assert extract.converse_usage(found, usage) == tokens
+    assert list(found.items()) == list(expected.items())
+
+
+def test_converse_response_tool_uses_among_text_blocks() -> None:
+    message = {
+        "role": "assistant",
+        "content": [
+            {"text": "Let me look."},
+            {"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}},
+            "not a block",
+            {"toolUse": {"toolUseId": "t2", "name": "get_time", "input": {}}},
+        ],
+    }
+    attrs, i, o, model = extract.converse_response_attributes(
+        {
+            "output": {"message": message},
+            "stopReason": "tool_use",
+            "usage": {"inputTokens": 9, "outputTokens": 4},
+        }
+    )
+
+    assert attrs == {
+        "gen_ai.response.finish_reasons": ["tool_use"],
+        "agentotel.response.tool_calls.names": ["get_weather", "get_time"],
+        "agentotel.response.tool_calls.ids": ["t1", "t2"],
+        "gen_ai.usage.input_tokens": 9,
+        "gen_ai.usage.output_tokens": 4,
+    }
+    assert (i, o, model) == (9, 4, None)
+
+
 def test_invoke_request_never_reads_a_file_body(tmp_path: Path) -> None:
     with (tmp_path / "b.json").open("wb+") as body:
         body.write(b'{"max_tokens": 5}')

@@ -124,6 +124,7 @@ TARGETS = [
     ],
     (patch, "_resource"),
     (patch._Client, "__init__"),
+    (patch._Stored, "__init__"),
 ]
 
 

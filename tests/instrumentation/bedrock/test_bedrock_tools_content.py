@@ -4,15 +4,19 @@ appear in anything recorded."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from bedrock_helpers import (
     ACCESS_KEY,
@@ -23,9 +27,11 @@ from bedrock_helpers import (
     SESSION_TOKEN,
     WEATHER_TOOL,
     anthropic_body,
+    make_client,
     said,
 )
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
 from helpers import REPLY, attrs_of, instrumented
 from opentelemetry.trace import StatusCode
@@ -261,6 +267,69 @@ def test_credentials_never_recorded(
         "Signature=",
     ):
         assert secret not in recorded, secret
+
+
+def _refreshing_client(server: FakeLLMServer, refreshed: list[dict[str, str]]) -> Any:
+    """A client whose credentials expired: botocore refreshes them when it signs the first request,
+    to the next of ``refreshed`` (as an assumed role's or an SSO session's credentials do)."""
+
+    def refresh() -> dict[str, str]:
+        ahead = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+        return {**refreshed.pop(0), "expiry_time": ahead}
+
+    session = botocore.session.get_session()
+    session._credentials = RefreshableCredentials.create_from_metadata(
+        {
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "token": SESSION_TOKEN,
+            "expiry_time": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(),
+        },
+        refresh_using=refresh,
+        method="test-refresh",
+    )
+    return boto3.Session(botocore_session=session).client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=server.base_url,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_refreshed_credentials_are_never_recorded(
+    cap: TelemetryCapture, fresh_fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials that change under a client (a refresh) are redacted from its next call on: the
+    instrumentor reads them again when they change, never only once per client."""
+    secret, token = "fakeRefreshedSecret0123456789NEWabcdefgh", "fakeRefreshedToken0123456789NEWxyz"
+    monkeypatch.setenv(CAPTURE, "SPAN_AND_EVENT")
+    client = _refreshing_client(
+        fresh_fake_llm, [{"access_key": ACCESS_KEY, "secret_key": secret, "token": token}]
+    )
+    with instrumented(cap, BedrockInstrumentor):
+        client.converse(modelId=NOVA, messages=said(QUESTION))  # signed with the refreshed ones
+        client.converse(modelId=NOVA, messages=said(f"{QUESTION} {secret} {token}"))
+
+    [_, second] = cap.spans()
+    recorded = json.dumps(dict(second.attributes or {}), default=str)
+    assert QUESTION in recorded  # content capture is on
+    assert "[REDACTED]" in recorded
+    for leaked in (secret, token):
+        assert leaked not in recorded, leaked
+
+
+def test_a_client_gone_leaves_nothing_of_its_credentials_behind(
+    cap: TelemetryCapture, fresh_fake_llm: FakeLLMServer
+) -> None:
+    with instrumented(cap, BedrockInstrumentor):
+        client = make_client(fresh_fake_llm)
+        client.converse(modelId=NOVA, messages=said(QUESTION))
+        credentials = weakref.ref(client._request_signer._credentials)
+        del client
+        gc.collect()
+
+        assert credentials() is None
+    assert len(cap.spans()) == 1
 
 
 class _Echo(BaseHTTPRequestHandler):

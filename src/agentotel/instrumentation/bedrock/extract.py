@@ -44,6 +44,9 @@ def base_attributes(kw: Mapping[str, Any]) -> Attributes:
     }
 
 
+_NUMBERS = (int, float)
+
+
 def put_sampling(a: Attributes, config: Any, keys: tuple[str, str, str, str, str]) -> None:
     """Max tokens, temperature, top p, top k and stop sequences, read under ``keys`` (in that order)."""
     if type(config) is not dict and not isinstance(config, Mapping):
@@ -56,14 +59,15 @@ def put_sampling(a: Attributes, config: Any, keys: tuple[str, str, str, str, str
         get(keys[3]),
         get(keys[4]),
     )
-    # Most settings are absent: ``is not None`` first saves the call.
-    if max_tokens is not None and num(max_tokens):
+    # Most settings are absent: ``is not None`` first saves the rest; a plain int or float is a
+    # number without the call to ``num``.
+    if max_tokens is not None and (type(max_tokens) in _NUMBERS or num(max_tokens)):
         a[semconv.GEN_AI_REQUEST_MAX_TOKENS] = int(max_tokens)
-    if temperature is not None and num(temperature):
+    if temperature is not None and (type(temperature) in _NUMBERS or num(temperature)):
         a[semconv.GEN_AI_REQUEST_TEMPERATURE] = float(temperature)
-    if top_p is not None and num(top_p):
+    if top_p is not None and (type(top_p) in _NUMBERS or num(top_p)):
         a[semconv.GEN_AI_REQUEST_TOP_P] = float(top_p)
-    if top_k is not None and num(top_k):
+    if top_k is not None and (type(top_k) in _NUMBERS or num(top_k)):
         a[semconv.GEN_AI_REQUEST_TOP_K] = float(top_k)
     if stop and isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
@@ -74,8 +78,15 @@ _CONVERSE_KEYS = ("maxTokens", "temperature", "topP", "topK", "stopSequences")
 
 def converse_request_attributes(kw: Mapping[str, Any]) -> Attributes:
     """Request attributes of ``converse``."""
-    a = base_attributes(kw)
-    put_sampling(a, kw.get("inferenceConfig"), _CONVERSE_KEYS)
+    model = kw.get("modelId")
+    # ``base_attributes`` inline: this runs on every call.
+    a: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
+        semconv.GEN_AI_REQUEST_MODEL: model if isinstance(model, str) else "",
+    }
+    config = kw.get("inferenceConfig")
+    if config is not None:
+        put_sampling(a, config, _CONVERSE_KEYS)
     return a
 
 
@@ -173,9 +184,43 @@ def converse_response_attributes(response: Any) -> tuple[Attributes, int | None,
     a: Attributes = {}
     if type(response) is not dict and not isinstance(response, Mapping):
         return a, None, None, None
-    put_reason(a, response.get("stopReason"))
-    put_tool_uses(a, converse_tool_uses(converse_message(response).get("content")))
-    usage = Usage()
-    usage.update(response.get("usage"), CONVERSE_USAGE)
-    i, o = usage.put(a)
+    # ``put_reason`` and ``converse_message`` inline: this runs on every call.
+    reason = response.get("stopReason")
+    if isinstance(reason, str):
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
+    output = response.get("output")
+    message = output.get("message") if type(output) is dict or isinstance(output, Mapping) else None
+    content = message.get("content") if type(message) is dict or isinstance(message, Mapping) else None
+    if isinstance(content, list):
+        for block in content:
+            if type(block) is not dict or "toolUse" in block:  # else a block without a tool use
+                put_tool_uses(a, converse_tool_uses(content))
+                break
+    i, o = converse_usage(a, response.get("usage"))
     return a, i, o, None
+
+
+def converse_usage(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
+    """:meth:`Usage.put` of Converse's ``usage`` (set on ``a``; returns total input, output).
+
+    A dict of int counts, none negative, is read here at once (every usual response: the cache
+    counts are 0, or absent before botocore 1.37.24); anything else goes through :class:`Usage`.
+    """
+    if type(usage) is dict:
+        i, o = usage.get("inputTokens"), usage.get("outputTokens")
+        if type(i) is int and type(o) is int and i >= 0:
+            read, written = usage.get("cacheReadInputTokens"), usage.get("cacheWriteInputTokens")
+            if read is None and written is None:
+                a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
+                a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
+                return i, o
+            if type(read) is int and type(written) is int and read >= 0 and written >= 0:
+                total = i + read + written
+                a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = total
+                a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = read
+                a[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = written
+                a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
+                return total, o
+    found = Usage()
+    found.update(usage, CONVERSE_USAGE)
+    return found.put(a)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import weakref
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from botocore.eventstream import EventStream  # type: ignore[import-untyped]
@@ -36,22 +37,56 @@ class _NoAsyncStream:
     """botocore has no async client (aiobotocore is not instrumented)."""
 
 
-class _Client:
-    """What the engine reads of a client: the endpoint (``server``) and the credentials to redact
-    (``api_key`` / ``auth_token``: the secret key and the session token, and a Bedrock API key,
-    the bearer token botocore sends instead of a SigV4 signature when ``AWS_BEARER_TOKEN_BEDROCK``
-    is set, in the first of them that is free, else remembered for redaction directly)."""
+class _Stored:
+    """The credentials a client's signer holds, as stored (never the properties: a refreshable
+    credential would refresh), and the dicts they are stored in, to be read again on each call:
+    :func:`_stored` of them equal to ``seen`` means they are the ones read."""
 
-    __slots__ = ("api_key", "auth_token", "endpoint")
+    __slots__ = ("auth", "credentials", "secret_key", "seen", "signer", "token_key")
 
     def __init__(self, client: Any) -> None:
-        self.endpoint: str = client.meta.endpoint_url
-        # The stored values, never the properties: a refreshable credential would refresh.
-        signer = getattr(client, "_request_signer", None)
-        found = getattr(getattr(signer, "_credentials", None), "__dict__", {})
-        secret = found.get("secret_key") or found.get("_secret_key")
-        token = found.get("token") or found.get("_token")
-        bearer = _bearer_key(getattr(signer, "_auth_token", None))
+        self.signer = _dict_of(getattr(client, "_request_signer", None))
+        credentials = self.signer.get("_credentials")
+        # ``Credentials`` keeps them as ``secret_key`` / ``token``, ``RefreshableCredentials`` as
+        # ``_secret_key`` / ``_token`` (what its properties would refresh).
+        self.credentials = found = _dict_of(credentials)
+        self.secret_key = "secret_key" if "secret_key" in found else "_secret_key"
+        self.token_key = "token" if "token" in found else "_token"
+        # A ``DeferredRefreshableToken`` (Bedrock API key) keeps its current token here.
+        self.auth = _dict_of(self.signer.get("_auth_token"))
+        self.seen = _stored(self)
+
+
+def _dict_of(obj: Any) -> dict[str, Any]:
+    found = getattr(obj, "__dict__", None)
+    return found if type(found) is dict else {}
+
+
+def _stored(s: _Stored) -> tuple[Any, ...]:
+    """Secret key, session token, credentials object, auth token and its current token, as the
+    client stores them now (the wrapper repeats this expression inline: it runs on every call)."""
+    return (
+        s.credentials.get(s.secret_key),
+        s.credentials.get(s.token_key),
+        s.signer.get("_credentials"),
+        s.signer.get("_auth_token"),
+        s.auth.get("_frozen_token"),
+    )
+
+
+class _Client:
+    """What the engine reads of a client: the server attributes of its endpoint (``server``) and
+    the credentials to redact (``api_key`` / ``auth_token``: the secret key and the session token,
+    and a Bedrock API key, the bearer token botocore sends instead of a SigV4 signature when
+    ``AWS_BEARER_TOKEN_BEDROCK`` is set, in the first of them that is free, else remembered for
+    redaction directly)."""
+
+    __slots__ = ("api_key", "auth_token", "server")
+
+    def __init__(self, server: tuple[tuple[str, Any], ...], stored: tuple[Any, ...]) -> None:
+        self.server = server
+        secret, token, _, auth, _ = stored
+        bearer = _bearer_key(auth)
         if bearer is not None:
             if not secret:
                 secret = bearer
@@ -75,26 +110,17 @@ def _bearer_key(auth: Any) -> str | None:
 
 
 class _Resource:
-    """The patched "resource" the engine sees: its ``_client``."""
+    """The patched "resource" the engine sees (its ``_client``), kept per botocore client
+    (``owner``) with what tells whether the client's credentials changed since (``stored``)."""
 
-    __slots__ = ("_client",)
+    __slots__ = ("_client", "owner", "stored")
 
-    def __init__(self, client: Any) -> None:
-        self._client = _Client(client)
-
-
-def _server() -> Callable[[Any], tuple[tuple[str, Any], ...]]:
-    cache: dict[str, tuple[tuple[str, Any], ...]] = {}
-
-    def server(client: Any) -> tuple[tuple[str, Any], ...]:
-        found = cache.get(client.endpoint)
-        if found is None:
-            if len(cache) >= 256:
-                cache.clear()
-            found = cache[client.endpoint] = extract.server_attributes(client.endpoint)
-        return found
-
-    return server
+    def __init__(
+        self, client: Any, server: tuple[tuple[str, Any], ...], forget: Callable[[Any], object]
+    ) -> None:
+        self.owner = weakref.ref(client, forget)  # ``forget``: called when the client is gone
+        self.stored = stored = _Stored(client)
+        self._client = _Client(server, stored.seen)
 
 
 class _StreamIn(Operation):
@@ -148,13 +174,13 @@ class _Invoke(Operation):
 
 
 def _sdk() -> SdkTypes:
-    """botocore's stream type; the server attributes, cached per endpoint for one instrumentation."""
+    """botocore's stream type; the server attributes, read once per client (:class:`_Client`)."""
     return SdkTypes(
         stream=EventStream,
         async_stream=_NoAsyncStream,
         raw=(),
         async_raw=(),
-        server=_server(),
+        server=attrgetter("server"),
         sends=True,  # the span starts at botocore's request-created event (see make_api_call)
     )
 
@@ -211,6 +237,9 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
     # refuses before (``ParamValidationError``) starts nothing. Registered on a Bedrock Runtime
     # client at its first call only: other services' calls pay nothing for it.
     hooked: weakref.WeakSet[Any] = weakref.WeakSet()
+    # What the engine reads of each client, by ``id``: read at the client's first call and again
+    # only when its credentials change (a refresh), not on every call.
+    clients: dict[int, _Resource] = {}
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         # Every AWS call of the process comes here: the others leave after one dict lookup.
@@ -219,7 +248,28 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
             return wrapped(*args, **kwargs)
         if len(args) != 2 or kwargs:
             return wrapped(*args, **kwargs)
-        resource = boundary.call(None, _resource, instance, hooked)
+        try:
+            resource = clients.get(id(instance))
+            if resource is not None:
+                stored = resource.stored
+                if resource.owner() is not instance or stored.seen != (  # ``_stored(stored)`` inline
+                    stored.credentials.get(stored.secret_key),
+                    stored.credentials.get(stored.token_key),
+                    stored.signer.get("_credentials"),
+                    stored.signer.get("_auth_token"),
+                    stored.auth.get("_frozen_token"),
+                ):
+                    resource = None
+            if resource is None:
+                key = id(instance)
+                resource = _resource(instance, hooked, lambda _: clients.pop(key, None))
+                if resource is not None:
+                    if len(clients) >= 256:
+                        clients.clear()
+                    clients[key] = resource
+        except Exception as bug:
+            boundary.report(bug)
+            return wrapped(*args, **kwargs)
         if resource is None:
             return wrapped(*args, **kwargs)
         params = args[1]
@@ -228,7 +278,7 @@ def make_api_call(telemetry: Telemetry, boundary: Boundary) -> Callable[..., Any
     return wrapper
 
 
-def _resource(client: Any, hooked: weakref.WeakSet[Any]) -> _Resource | None:
+def _resource(client: Any, hooked: weakref.WeakSet[Any], forget: Callable[[Any], object]) -> _Resource | None:
     """What the engine reads of a ``bedrock-runtime`` client (its ``request-created`` event hooked
     to start the pending call, once per client); None for another service's."""
     if str(client._service_model.service_name) != SERVICE:
@@ -237,4 +287,4 @@ def _resource(client: Any, hooked: weakref.WeakSet[Any]) -> _Resource | None:
     if events not in hooked:
         events.register(f"request-created.{SERVICE}", _deferred.reached, unique_id=_HOOK_ID)
         hooked.add(events)
-    return _Resource(client)
+    return _Resource(client, extract.server_attributes(client.meta.endpoint_url), forget)
