@@ -61,12 +61,6 @@ def _raised(token: Any, boundary: Boundary, exc: BaseException) -> None:
         _failed(boundary, call, exc)
 
 
-def _done(token: Any, boundary: Boundary, on_result: OnResult, result: Any) -> Any:
-    """The SDK returned: the result as ``on_result`` makes it if the call was started."""
-    call = _started(token)
-    return result if call is None else _returned(boundary, call, on_result, result)
-
-
 def sync_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Callable[..., Any]:
     """:func:`agentotel._safe.sync_wrapper` whose ``start`` runs when the SDK sends."""
 
@@ -77,7 +71,13 @@ def sync_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Calla
         except BaseException as exc:
             _raised(token, boundary, exc)
             raise
-        return _done(token, boundary, on_result, result)
+        # The SDK returned: the result as ``on_result`` makes it if the call was started
+        # (``_started`` inline: this runs on every call).
+        call = _PENDING.get()
+        _PENDING.reset(token)
+        if call is None or call.__class__ is tuple:
+            return result
+        return _returned(boundary, call, on_result, result)  # type: ignore[arg-type]
 
     return wrapper
 
@@ -92,6 +92,12 @@ def async_wrapper(boundary: Boundary, start: Start, on_result: OnResult) -> Call
         except BaseException as exc:
             _raised(token, boundary, exc)
             raise
-        return _done(token, boundary, on_result, result)
+        # The SDK returned: the result as ``on_result`` makes it if the call was started
+        # (``_started`` inline: this runs on every call).
+        call = _PENDING.get()
+        _PENDING.reset(token)
+        if call is None or call.__class__ is tuple:
+            return result
+        return _returned(boundary, call, on_result, result)  # type: ignore[arg-type]
 
     return wrapper
