@@ -266,3 +266,81 @@ def test_embeddings_response_attributes() -> None:
         None,
         "mistral-embed",
     )
+
+
+class _Reads:
+    """One of the SDK's models behind a proxy that lists the attributes read on it (and on the
+    models and lists of models it gives)."""
+
+    def __init__(self, model: Any, reads: list[str]) -> None:
+        self._model = model
+        self._reads = reads
+
+    def __getattr__(self, name: str) -> Any:
+        self._reads.append(name)
+        return _wrap(getattr(self._model, name), self._reads)
+
+
+def _wrap(value: Any, reads: list[str]) -> Any:
+    if isinstance(value, list):
+        return [_wrap(v, reads) for v in value]
+    return (
+        _Reads(value, reads)
+        if isinstance(
+            value,
+            models.CompletionChunk
+            | models.CompletionResponseStreamChoice
+            | models.DeltaMessage
+            | models.CompletionEvent,
+        )
+        else value
+    )
+
+
+def test_accumulator_reads_five_attributes_of_a_text_event() -> None:
+    """Every attribute read on the SDK's pydantic models takes CPython's slow path (their class
+    defines ``__getattr__``): a plain text event, the most of a stream, is read for its choices'
+    tool calls and finish reasons only; the id, model and usage come from the last event."""
+    acc = ChatStreamAccumulator(False)
+    reads: list[str] = []
+    acc.process(_wrap(chunk({"role": "assistant", "content": ""}), reads))
+    assert reads == ["data", "choices", "delta", "tool_calls", "finish_reason"]
+    reads.clear()
+    acc.process(_wrap(chunk({"content": "Hel"}), reads))
+    assert reads == ["data", "choices", "delta", "tool_calls", "finish_reason"]
+    acc.process(
+        chunk({"content": ""}, "stop", {"prompt_tokens": 4, "completion_tokens": 5, "total_tokens": 9})
+    )
+    assert acc.outcome() == (
+        {
+            "gen_ai.response.id": "cmpl-1",
+            "gen_ai.response.model": "mistral-small-latest",
+            "gen_ai.response.finish_reasons": ["stop"],
+            "gen_ai.usage.input_tokens": 4,
+            "gen_ai.usage.output_tokens": 5,
+        },
+        4,
+        5,
+        "mistral-small-latest",
+    )
+
+
+def test_accumulator_usage_of_a_last_event_without_choices() -> None:
+    """Usage on a last event of its own (no choices) is the stream's usage."""
+    acc = ChatStreamAccumulator(False)
+    acc.process(chunk({"content": "Hi"}))
+    acc.process(chunk({"content": ""}, "stop"))
+    acc.process(
+        models.CompletionEvent.model_validate(
+            {
+                "data": {
+                    "id": "cmpl-1",
+                    "model": "mistral-small-latest",
+                    "choices": [],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+                }
+            }
+        )
+    )
+    attrs, i, o, _ = acc.outcome()
+    assert (i, o, attrs["gen_ai.response.finish_reasons"]) == (3, 2, ["stop"])
