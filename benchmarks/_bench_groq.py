@@ -58,7 +58,7 @@ def floor(
     workload: str, stream: bool, client: Any, tracer_provider: Any, meter_provider: Any
 ) -> Callable[[], object]:
     """The semconv floor: the same call with the span and metric points agentotel emits for it
-    (Groq's models ship unpriced: no cost; Groq's queue time and request id included), written
+    (no cost: that is one of agentotel's own extras; Groq's queue time and request id included), written
     inline; in a stream, per chunk only a count (the first chunk has the head, the last the finish
     reason and ``x_groq`` with the usage)."""
     from opentelemetry.trace import SpanKind

@@ -1783,6 +1783,7 @@ PINNED: dict[str, dict[str, Observed]] = {
                     "chat mistral-small-latest",
                     CLIENT,
                     k(
+                        "agentotel.usage.cost_usd",
                         "gen_ai.operation.name",
                         "gen_ai.provider.name",
                         "gen_ai.request.model",
@@ -1797,9 +1798,10 @@ PINNED: dict[str, dict[str, Observed]] = {
                 ),
             ),
             metrics={
-                "agentotel.llm.cost.unpriced": k(
+                "agentotel.llm.cost.usd": k(
                     "gen_ai.provider.name",
                     "gen_ai.request.model",
+                    "gen_ai.token.type",
                 ),
                 "gen_ai.client.operation.duration": k(
                     "gen_ai.operation.name",
@@ -1828,6 +1830,7 @@ PINNED: dict[str, dict[str, Observed]] = {
                     "chat mistral-small-latest",
                     CLIENT,
                     k(
+                        "agentotel.usage.cost_usd",
                         "gen_ai.operation.name",
                         "gen_ai.provider.name",
                         "gen_ai.request.model",
@@ -1842,9 +1845,10 @@ PINNED: dict[str, dict[str, Observed]] = {
                 ),
             ),
             metrics={
-                "agentotel.llm.cost.unpriced": k(
+                "agentotel.llm.cost.usd": k(
                     "gen_ai.provider.name",
                     "gen_ai.request.model",
+                    "gen_ai.token.type",
                 ),
                 "gen_ai.client.inference.duration": k(
                     "gen_ai.operation.name",
@@ -2288,6 +2292,7 @@ PINNED: dict[str, dict[str, Observed]] = {
                     "chat llama-3.3-70b-versatile",
                     CLIENT,
                     k(
+                        "agentotel.usage.cost_usd",
                         "gen_ai.operation.name",
                         "gen_ai.provider.name",
                         "gen_ai.request.model",
@@ -2304,9 +2309,10 @@ PINNED: dict[str, dict[str, Observed]] = {
                 ),
             ),
             metrics={
-                "agentotel.llm.cost.unpriced": k(
+                "agentotel.llm.cost.usd": k(
                     "gen_ai.provider.name",
                     "gen_ai.request.model",
+                    "gen_ai.token.type",
                 ),
                 "gen_ai.client.operation.duration": k(
                     "gen_ai.operation.name",
@@ -2335,6 +2341,7 @@ PINNED: dict[str, dict[str, Observed]] = {
                     "chat llama-3.3-70b-versatile",
                     CLIENT,
                     k(
+                        "agentotel.usage.cost_usd",
                         "gen_ai.operation.name",
                         "gen_ai.provider.name",
                         "gen_ai.request.model",
@@ -2351,9 +2358,10 @@ PINNED: dict[str, dict[str, Observed]] = {
                 ),
             ),
             metrics={
-                "agentotel.llm.cost.unpriced": k(
+                "agentotel.llm.cost.usd": k(
                     "gen_ai.provider.name",
                     "gen_ai.request.model",
+                    "gen_ai.token.type",
                 ),
                 "gen_ai.client.inference.duration": k(
                     "gen_ai.operation.name",

@@ -19,11 +19,28 @@ SOURCE_HOSTS = {
     "gcp.gemini": "ai.google.dev",
     "aws.bedrock": "aws.amazon.com",
     "cohere": "cohere.com",
+    "groq": "groq.com",
+    "mistral_ai": "mistral.ai",
 }
+# Mistral Small 4's price is its model card's (docs.mistral.ai), the others' Mistral's pricing page's.
+SOURCE_HOST_BY_MODEL = {"mistral-small-latest": "docs.mistral.ai", "mistral-small-2603": "docs.mistral.ai"}
 # The day each transcription of a provider's page was made (not the day we read the transcription):
 # the Gemini API pricing page on 2026-10-07, the AWS Price List (us-east-1) on 2026-09-01, Cohere's
 # pricing page (captured) on 2026-11-11.
 READ_ON_BY_PROVIDER = {"gcp.gemini": "2026-10-07", "aws.bedrock": "2026-09-01", "cohere": "2026-11-11"}
+# Mistral's and Groq's pages, each on the day a dated third-party reading quotes it (docs/cost.md).
+READ_ON_BY_MODEL = {
+    "mistral-small-latest": "2026-08-27",
+    "mistral-small-2603": "2026-08-27",
+    "mistral-large-latest": "2026-06-17",
+    "mistral-large-2512": "2026-06-17",
+    "ministral-8b-latest": "2026-06-17",
+    "ministral-3b-latest": "2026-06-17",
+    "llama-3.3-70b-versatile": "2026-06-08",
+    "llama-3.1-8b-instant": "2026-06-08",
+    "openai/gpt-oss-120b": "2026-01-18",
+    "openai/gpt-oss-20b": "2026-01-18",
+}
 GEMINI_PRICING = "https://ai.google.dev/gemini-api/docs/pricing"
 BEDROCK_PRICING = "https://aws.amazon.com/bedrock/pricing/"
 ANTHROPIC_PRICING = "https://platform.claude.com/docs/en/about-claude/pricing"
@@ -43,8 +60,10 @@ def test_every_shipped_price_names_its_source_page_and_the_day_it_was_read() -> 
             unsourced.add(name)
             continue
         url = urlparse(entry["source"])
-        assert (url.scheme, url.netloc) == ("https", SOURCE_HOSTS[entry["provider"]]), name
-        assert entry["as_of"] == READ_ON_BY_PROVIDER.get(entry["provider"], READ_ON), name
+        host = SOURCE_HOST_BY_MODEL.get(name, SOURCE_HOSTS[entry["provider"]])
+        assert (url.scheme, url.netloc) == ("https", host), name
+        read_on = READ_ON_BY_MODEL.get(name) or READ_ON_BY_PROVIDER.get(entry["provider"], READ_ON)
+        assert entry["as_of"] == read_on, name
     assert unsourced == UNSOURCED
 
 
@@ -112,6 +131,42 @@ def test_nova_models_are_priced_for_bedrock_calls_in_us_east_1_terms(
     for prefix in ("eu.", "apac.", "jp.", "au.", "us-gov.", "global."):
         assert table.lookup(f"{prefix}{model}", "aws.bedrock") is None, prefix
     assert table.lookup(model, "gcp.gemini") is None
+
+
+MISTRAL_AND_GROQ = {  # USD per million tokens: input, output, cache read (None: the input price)
+    ("mistral_ai", "mistral-small-latest"): (0.15, 0.6, None),
+    ("mistral_ai", "mistral-small-2603"): (0.15, 0.6, None),
+    ("mistral_ai", "mistral-large-latest"): (0.5, 1.5, None),
+    ("mistral_ai", "mistral-large-2512"): (0.5, 1.5, None),
+    ("mistral_ai", "ministral-8b-latest"): (0.15, 0.15, None),
+    ("mistral_ai", "ministral-3b-latest"): (0.1, 0.1, None),
+    ("groq", "llama-3.3-70b-versatile"): (0.59, 0.79, None),
+    ("groq", "llama-3.1-8b-instant"): (0.05, 0.08, None),
+    ("groq", "openai/gpt-oss-120b"): (0.15, 0.6, 0.075),
+    ("groq", "openai/gpt-oss-20b"): (0.075, 0.3, 0.0375),
+}
+
+
+@pytest.mark.parametrize(("key", "prices"), MISTRAL_AND_GROQ.items())
+def test_mistral_and_groq_models_are_priced_for_their_provider_only(
+    key: tuple[str, str], prices: tuple[float, float, float | None]
+) -> None:
+    provider, model = key
+    table = load(None)
+    price = table.lookup(model, provider)
+    assert price is not None
+    assert (price.input, price.output, price.cache_read, price.cache_write) == (*prices, None)
+    assert price.as_of == READ_ON_BY_MODEL[model]
+    # The same open model served elsewhere (another provider's Llama or GPT-OSS) costs otherwise.
+    assert table.lookup(model, "openai") is None
+
+
+def test_mistral_and_groq_models_without_a_dated_price_are_left_unpriced() -> None:
+    table = load(None)
+    for model in ("mistral-medium-latest", "mistral-embed", "codestral-latest", "magistral-medium-latest"):
+        assert table.lookup(model, "mistral_ai") is None, model
+    for model in ("qwen/qwen3-32b", "meta-llama/llama-4-scout-17b-16e-instruct"):
+        assert table.lookup(model, "groq") is None, model
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ Plain SDK code: the span comes from the Groq instrumentor. Offline the call is
 ``POST {base_url}/openai/v1/chat/completions`` (Groq's own path, which the fake server serves in
 Groq's format) and makes one CLIENT span ``chat llama-3.3-70b-versatile`` with
 ``gen_ai.provider.name`` = ``groq``, 6 input and 6 output tokens, ``groq.usage.queue_time`` and
-``groq.request.id``; no cost (Groq's models ship unpriced).
+``groq.request.id``, and its cost (``llama-3.3-70b-versatile`` is priced: docs/cost.md).
 """
 
 from __future__ import annotations

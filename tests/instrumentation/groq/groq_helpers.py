@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import groq
+import pytest
 
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._fake.groq_chat import QUEUE_TIME
 
-MODEL = "llama-3.3-70b-versatile"
+MODEL = "llama-3.3-70b-versatile"  # priced: $0.59 input, $0.79 output per million tokens
 SPAN_NAME = f"chat {MODEL}"
 API_KEY = "gsk_fakeGroqKey0123456789SECRET"
 QUESTION = "What is the weather in Paris?"  # 6 tokens on the fake server
@@ -61,7 +62,7 @@ def request_attrs(server: FakeLLMServer, *, stream: bool = False) -> dict[str, A
 def reply_attrs(
     n: int = 1, *, input_tokens: int = 6, output_tokens: int = 6, reason: str = "stop"
 ) -> dict[str, Any]:
-    """Response-side attributes of the fake server's n-th reply (Groq's models ship unpriced: no cost)."""
+    """Response-side attributes of the fake server's n-th reply, with its cost."""
     return {
         "gen_ai.response.id": f"chatcmpl-{n}",
         "gen_ai.response.model": MODEL,
@@ -70,7 +71,14 @@ def reply_attrs(
         "gen_ai.usage.output_tokens": output_tokens,
         "groq.usage.queue_time": QUEUE_TIME,
         "groq.request.id": f"req_{n}",
+        "agentotel.usage.cost_usd": cost(input_tokens, output_tokens),
     }
+
+
+def cost(input_tokens: int, output_tokens: int) -> Any:
+    """The cost of a call of llama-3.3-70b-versatile at its shipped price (no cache price: cached
+    input tokens at the input price)."""
+    return pytest.approx((input_tokens * 0.59 + output_tokens * 0.79) / 1e6, rel=1e-12)
 
 
 def metric_attrs(server: FakeLLMServer, **extra: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from groq_helpers import (
     STREAM_END,
     TOKENS,
     WEATHER_TOOLS,
+    cost,
     is_async,
     metric_attrs,
     reply_attrs,
@@ -120,6 +121,8 @@ async def test_cached_and_reasoning_tokens(
         **request_attrs(fake, stream=True),
         **reply_attrs(input_tokens=3, output_tokens=9),
         "gen_ai.usage.cache_read.input_tokens": 4,
+        # The 4 cached tokens at the input price (no cache price): none left uncached of the 3.
+        "agentotel.usage.cost_usd": cost(4, 9),
         "gen_ai.usage.reasoning.output_tokens": 3,
         STREAM_END: "exhausted",
     }

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from mistralai.client import Mistral
 
 from agentotel.testing import FakeLLMServer
 
-MODEL = "mistral-small-latest"
+MODEL = "mistral-small-latest"  # priced: $0.15 input, $0.60 output per million tokens
 EMBED_MODEL = "mistral-embed"
 SPAN_NAME = "chat mistral-small-latest"
 API_KEY = "mistral-test-key-0123456789abcdef"
@@ -72,11 +73,17 @@ def request_attrs(server: FakeLLMServer, *, stream: bool = False, model: str = M
 
 
 def reply_attrs(response_id: str, input_tokens: int = 6, output_tokens: int = 6) -> dict[str, Any]:
-    """Response-side attributes of a plain text reply (Mistral's models ship unpriced: no cost)."""
+    """Response-side attributes of a plain text reply, with its cost."""
     return {
         "gen_ai.response.id": response_id,
         "gen_ai.response.model": MODEL,
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": input_tokens,
         "gen_ai.usage.output_tokens": output_tokens,
+        "agentotel.usage.cost_usd": cost(input_tokens, output_tokens),
     }
+
+
+def cost(input_tokens: int, output_tokens: int) -> Any:
+    """The cost of a call of mistral-small-latest at its shipped price."""
+    return pytest.approx((input_tokens * 0.15 + output_tokens * 0.6) / 1e6, rel=1e-12)

@@ -12,7 +12,16 @@ import pytest
 from helpers import TIME_PER_OUTPUT_CHUNK, TIME_TO_FIRST_CHUNK, TOKENS
 from mistralai.client import errors
 from mistralai.client.utils import eventstreaming
-from mistralai_helpers import MESSAGES, MODEL, REPLY, SPAN_NAME, STREAM_END, WEATHER_TOOL, request_attrs
+from mistralai_helpers import (
+    MESSAGES,
+    MODEL,
+    REPLY,
+    SPAN_NAME,
+    STREAM_END,
+    WEATHER_TOOL,
+    cost,
+    request_attrs,
+)
 from opentelemetry.trace import StatusCode
 
 from agentotel._safe import error_type
@@ -79,6 +88,7 @@ def stream_attrs(server: FakeLLMServer, end: str, *, finished: bool = True) -> d
         attrs["gen_ai.response.finish_reasons"] = ("stop",)
         attrs["gen_ai.usage.input_tokens"] = 6
         attrs["gen_ai.usage.output_tokens"] = 6
+        attrs["agentotel.usage.cost_usd"] = cost(6, 6)
     return attrs
 
 
