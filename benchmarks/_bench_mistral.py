@@ -53,9 +53,10 @@ def calls(stream: bool, client: Any) -> Callable[[], object]:
 def floor(
     workload: str, stream: bool, client: Any, tracer_provider: Any, meter_provider: Any
 ) -> Callable[[], object]:
-    """The semconv floor: the same call with the span and metric points agentotel emits for it
-    (Mistral's models ship unpriced: no cost), written inline; in a stream, per event only a count
-    (the last event carries the finish reason and the usage)."""
+    """The semconv floor: the same call with the span and metric points agentotel emits for it,
+    written inline, without agentotel's own extras (``agentotel.usage.cost_usd`` and the cost
+    counter: ``mistral-small-latest`` is priced); in a stream, per event only a count (the last
+    event carries the finish reason and the usage)."""
     from opentelemetry.trace import SpanKind
 
     from agentotel.metrics.instruments import llm_histograms
