@@ -285,6 +285,59 @@ def test_an_unknown_route_is_a_404_naming_the_routes(gateway: Any) -> None:
     )
 
 
+# --- span events ------------------------------------------------------------------------------
+def _events(span: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [(e.name, dict(e.attributes or {})) for e in span.events]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["chat", "chat-stream"])
+def test_the_span_events_come_in_order_at_the_times_they_happened(
+    stream: bool, gateway: Any, cap: TelemetryCapture
+) -> None:
+    """The request's attributes and its received / first-byte events are put on the span after the
+    request went upstream and the answer went to the client (nothing of ours delays them): the
+    span still has them all, in the order they happened, each at its own time."""
+    body = json.dumps({**CHAT, "stream": True} if stream else CHAT).encode()
+    before = time.time_ns()
+    answer = httpx.post(
+        f"{gateway.url}/openai/v1/chat/completions",
+        content=body,
+        headers={"authorization": f"Bearer {KEY}", "content-type": "application/json"},
+    )
+    assert answer.status_code == 200
+    gateway.stop()
+    (span,) = cap.spans()
+    assert span.attributes[semconv.AGENTOTEL_GATEWAY_ROUTE] == "openai"
+    assert _events(span) == [
+        (semconv.EVENT_GATEWAY_RECEIVED, {"http.request.body.size": len(body)}),
+        (semconv.EVENT_GATEWAY_FIRST_BYTE, {semconv.HTTP_RESPONSE_STATUS_CODE: 200}),
+        (semconv.EVENT_GATEWAY_COMPLETED, {}),
+    ]
+    times = [e.timestamp for e in span.events]
+    assert before <= span.start_time <= times[0] <= times[1] <= times[2] <= span.end_time
+
+
+def test_an_unreachable_upstream_span_has_its_received_and_failed_events(
+    fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    down = Upstream("openai", f"http://127.0.0.1:{closed_port()}", "openai", "openai")
+    gw = gateway_factory(upstreams=fake_upstreams(fresh_fake_llm, openai=down))
+    body = json.dumps(CHAT).encode()
+    answer = httpx.post(f"{gw.url}/openai/v1/chat/completions", content=body)
+    assert answer.status_code == 502
+    gw.stop()
+    (span,) = cap.spans()
+    assert span.attributes[semconv.AGENTOTEL_GATEWAY_ROUTE] == "openai"
+    assert [name for name, _ in _events(span)] == [
+        semconv.EVENT_GATEWAY_RECEIVED,
+        semconv.EVENT_GATEWAY_FAILED,
+        "exception",
+    ]
+    assert _events(span)[0][1] == {"http.request.body.size": len(body)}
+    times = [e.timestamp for e in span.events]
+    assert span.start_time <= times[0] <= times[1] <= times[2] <= span.end_time
+
+
 def test_credentials_are_never_recorded(
     monkeypatch: pytest.MonkeyPatch,
     fresh_fake_llm: FakeLLMServer,

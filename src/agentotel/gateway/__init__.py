@@ -38,6 +38,9 @@ def uvicorn_config(config: GatewayConfig, app: Any = None, **overrides: Any) -> 
         "server_header": False,
         "date_header": False,
         "timeout_keep_alive": 30,
+        # The gateway reads neither the client's address nor the scheme: no X-Forwarded-* rewriting
+        # layer on every request.
+        "proxy_headers": False,
     }
     options.update(overrides)
     return uvicorn.Config(app if app is not None else Gateway(config), **options)
@@ -63,6 +66,7 @@ def serve(config: GatewayConfig) -> None:
             log_level="warning",
             server_header=False,
             date_header=False,
+            proxy_headers=False,
         )
         return
     uvicorn.Server(uvicorn_config(config)).run()

@@ -60,6 +60,12 @@ class Gateway:
         self._client: aiohttp.ClientSession | None = None
         self._ops: dict[str, Operation] = {}
         self._servers = {name: server_attributes(u) for name, u in config.upstreams.items()}
+        # The metric attributes of each route, and of each (route, status class): made once.
+        self._labels = {
+            name: {semconv.AGENTOTEL_GATEWAY_ROUTE: name, semconv.AGENTOTEL_GATEWAY_UPSTREAM: u.host}
+            for name, u in config.upstreams.items()
+        }
+        self._status_labels: dict[tuple[str, str], dict[str, str]] = {}
         self._boundary: Boundary | None = None
         self._instruments: GatewayInstruments | None = None
 
@@ -94,6 +100,7 @@ class Gateway:
                 auto_decompress=False,  # the client gets the bytes as the upstream sent them
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
+                skip_auto_headers=_NO_AUTO_HEADERS,
             )
         return self._client
 
@@ -101,6 +108,15 @@ class Gateway:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+    def _timed(self, labels: dict[str, str], status: int | None) -> dict[str, str]:
+        """``labels`` with the status class of ``status``."""
+        cls = status_class(status)
+        key = (labels[semconv.AGENTOTEL_GATEWAY_ROUTE], cls)
+        found = self._status_labels.get(key)
+        if found is None:
+            found = self._status_labels[key] = {**labels, semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: cls}
+        return found
 
     def _flush(self) -> None:
         """Export what the providers still hold: a ``--workers`` process ends with ``os._exit``
@@ -147,7 +163,7 @@ class Gateway:
             known = ", ".join(f"/{n}" for n in self.config.upstreams)
             await answer(send, 404, error_body("openai", 404, f"no route for {path}; routes: {known}"))
             return
-        labels = {semconv.AGENTOTEL_GATEWAY_ROUTE: name, semconv.AGENTOTEL_GATEWAY_UPSTREAM: upstream.host}
+        labels = self._labels[name]
         ins = self.instruments
         ins.active.add(1, labels)
         status: int | None = None
@@ -155,7 +171,7 @@ class Gateway:
             status = await self._forward(scope, receive, send, upstream, "/" + rest, labels)
         finally:
             ins.active.add(-1, labels)
-            ins.requests.add(1, {**labels, semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: status_class(status)})
+            ins.requests.add(1, self._timed(labels, status))
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         """The request body, and whether it was cut at the size limit (the rest is drained)."""
@@ -188,12 +204,27 @@ class Gateway:
         labels: dict[str, str],
     ) -> int | None:
         """Forward one request; returns the status sent to the client (None: none was)."""
-        ins = self.instruments
         try:
             body, too_big = await self._read_body(receive)
         except _ClientLeft:
             return None
-        ins.request_bytes.add(len(body), labels)
+        try:
+            return await self._send_on(scope, receive, send, upstream, rest, labels, body, too_big)
+        finally:
+            # Counted once the answer went out: nothing waits on it.
+            self.instruments.request_bytes.add(len(body), labels)
+
+    async def _send_on(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        upstream: Upstream,
+        rest: str,
+        labels: dict[str, str],
+        body: bytes,
+        too_big: bool,
+    ) -> int | None:
         if too_big:
             limit = self.config.max_body_bytes
             await answer(send, 413, error_body(upstream.wire, 413, f"request body over {limit} bytes"))
@@ -258,34 +289,46 @@ class Gateway:
         sent_at = time.perf_counter()
         try:
             response = await self.client().request(
-                method,
-                url,
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                skip_auto_headers=_NO_AUTO_HEADERS,
+                method, url, headers=headers, data=body, allow_redirects=False
             )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             timeout = isinstance(exc, asyncio.TimeoutError)
             return await self._unreachable(
                 send, upstream, call, exc, 504 if timeout else 502, labels, sent_at
             )
+        # The head and each chunk go to the client first, the telemetry of them after: the
+        # client's answer waits on nothing of ours (the span events keep the times they happened).
+        first_byte = time.perf_counter() - sent_at
+        first_byte_at = time.time_ns()
         try:
             status = response.status
-            timed = {**labels, semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: status_class(status)}
-            ins.time_to_first_byte.record(time.perf_counter() - sent_at, timed)
-            if call is not None:
-                boundary.call(None, call.started, status, response.headers)
             head = [(k, v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP]
             await send({"type": "http.response.start", "status": status, "headers": head})
+            timed = self._timed(labels, status)
+
+            def head_read() -> None:  # after the head went out (and the first chunk, if any)
+                ins.time_to_first_byte.record(first_byte, timed)
+                if call is not None:
+                    boundary.call(None, call.started, status, response.headers, first_byte_at)
+
+            reading = False
             size = 0
             try:
                 async for chunk in response.content.iter_any():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     size += len(chunk)
+                    if not reading:
+                        reading = True
+                        head_read()
                     if call is not None:
                         boundary.call(None, call.feed, chunk)
+            except asyncio.CancelledError:  # the client left (see _forward)
+                if not reading:
+                    head_read()
+                raise
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                if not reading:
+                    head_read()
                 if call is not None:
                     boundary.call(None, call.failed, exc)
                 ins.response_bytes.add(size, labels)
@@ -295,8 +338,11 @@ class Gateway:
                 )
                 raise _CutOff from exc  # the client sees the connection cut, as from the upstream
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            duration = time.perf_counter() - sent_at
+            if not reading:  # an answer without a body
+                head_read()
             ins.response_bytes.add(size, labels)
-            ins.upstream_duration.record(time.perf_counter() - sent_at, timed)
+            ins.upstream_duration.record(duration, timed)
             if call is not None:
                 boundary.call(None, call.completed)
             return status
@@ -317,11 +363,7 @@ class Gateway:
         what = "did not answer in time" if timeout else "could not be reached"
         self.instruments.upstream_duration.record(
             time.perf_counter() - sent_at,
-            {
-                **labels,
-                semconv.AGENTOTEL_GATEWAY_STATUS_CLASS: status_class(status),
-                semconv.AGENTOTEL_GATEWAY_TIMEOUT: timeout,
-            },
+            {**self._timed(labels, status), semconv.AGENTOTEL_GATEWAY_TIMEOUT: timeout},
         )
         if call is not None:
             self.boundary.call(None, call.failed, UpstreamUnreachable(exc, status))

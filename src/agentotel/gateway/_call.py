@@ -11,6 +11,7 @@ extractor. Every method may raise: the gateway calls them through its boundary.
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -110,7 +111,16 @@ class Call:
 
     Every method may raise: :class:`Gateway` calls them through the boundary."""
 
-    def __init__(self, op: Operation, kind: CallKind, inv: Invocation, boundary: Boundary) -> None:
+    def __init__(
+        self,
+        op: Operation,
+        kind: CallKind,
+        inv: Invocation,
+        boundary: Boundary,
+        received: Mapping[str, Any] | None = None,
+        received_at: int | None = None,
+        body_size: int = 0,
+    ) -> None:
         self.op = op
         self.kind = kind
         self.inv = inv
@@ -120,11 +130,35 @@ class Call:
         self.events: EventReader | None = None
         self.copy: bytearray | None = None
         self.decode: _Decoder | None = None
+        # What the request told (its attributes, its "received" event) is put on the span after
+        # the request went upstream, not before: the forwarding waits for nothing but the span's
+        # start (its trace context goes upstream). The event keeps the time it happened at.
+        self._received = received
+        self._received_at = received_at
+        self._body_size = body_size
 
-    def started(self, status: int, headers: Mapping[str, str]) -> None:
-        """The upstream's status and headers arrived: choose how its body is read."""
+    def noted(self) -> None:
+        """Put the request's attributes and its ``received`` event on the span (once)."""
+        received = self._received
+        if received is None:
+            return
+        self._received = None
+        span = self.inv.span
+        span.set_attributes(received)
+        span.add_event(
+            semconv.EVENT_GATEWAY_RECEIVED,
+            {"http.request.body.size": self._body_size},
+            timestamp=self._received_at,
+        )
+
+    def started(self, status: int, headers: Mapping[str, str], at: int | None = None) -> None:
+        """The upstream's status and headers arrived (at ``at``, ``time.time_ns()``; now when
+        None): choose how its body is read."""
+        self.noted()
         self.status = status
-        self.inv.span.add_event(semconv.EVENT_GATEWAY_FIRST_BYTE, {semconv.HTTP_RESPONSE_STATUS_CODE: status})
+        self.inv.span.add_event(
+            semconv.EVENT_GATEWAY_FIRST_BYTE, {semconv.HTTP_RESPONSE_STATUS_CODE: status}, timestamp=at
+        )
         if status >= 400:
             return
         self.decode = _Decoder(headers.get("content-encoding", ""))
@@ -154,6 +188,7 @@ class Call:
 
     def completed(self) -> None:
         """The whole answer went to the client."""
+        self.noted()
         inv = self.inv
         inv.span.add_event(semconv.EVENT_GATEWAY_COMPLETED)
         if self.status >= 400:
@@ -172,6 +207,7 @@ class Call:
 
     def closed(self) -> None:
         """The client left before the end: the span ends with what was read, no error."""
+        self.noted()
         if self.stream is not None:
             self.stream.end(semconv.STREAM_CLOSED)
         else:
@@ -179,6 +215,7 @@ class Call:
 
     def failed(self, exc: BaseException) -> None:
         """The exchange with the upstream failed (unreachable, timed out, cut off)."""
+        self.noted()
         self.inv.span.add_event(semconv.EVENT_GATEWAY_FAILED, {"exception.type": type(exc).__name__})
         if self.stream is not None:
             self.stream.fail(exc)
@@ -227,16 +264,13 @@ def open_call(
         otel_context.detach(token)
     if inv is None:  # inside another LLM call of ours: that one is the span
         return None
-    span = inv.span
     received: dict[str, Any] = {semconv.AGENTOTEL_GATEWAY_ROUTE: upstream.name}
     if unparsed:
         received[semconv.AGENTOTEL_GATEWAY_UNPARSED] = True
     retry = next((v for k, v in headers if k.lower() == b"x-stainless-retry-count"), b"0")
     if retry.strip() not in (b"", b"0"):
         received[semconv.AGENTOTEL_GATEWAY_RETRY] = True
-    span.set_attributes(received)
-    span.add_event(semconv.EVENT_GATEWAY_RECEIVED, {"http.request.body.size": len(body)})
-    return Call(op, kind, inv, boundary)
+    return Call(op, kind, inv, boundary, received, time.time_ns(), len(body))
 
 
 def inject(inv: Invocation, carrier: dict[str, str]) -> None:
