@@ -47,6 +47,8 @@ from agentotel.instrumentation.llama_index import extract
 from agentotel.instrumentation.llama_index.blocks import AgentRun, ToolRun, WorkflowRun
 
 _AGENTS_MODULE = "llama_index.core.agent.workflow"
+_EVENT = extract.EVENT_ARGUMENT
+_RUN = extract.RUN_ARGUMENT
 
 
 class _NoEvent:
@@ -121,7 +123,7 @@ class SpanHandler:
         self._tool_call: type = _NoEvent  # LlamaIndex's ToolCall event class, once loaded
         # The runs and steps open, by dispatcher span id: one lookup tells what a span's parent is
         # and one what a span's end ends (nothing, for most: a span we do not map costs that).
-        self._open: dict[str, _Run | _Step] = {}
+        self._open: dict[str | None, _Run | _Step] = {}
 
     def arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
         self.telemetry, self.boundary = telemetry, boundary
@@ -140,10 +142,12 @@ class SpanHandler:
         tags: Any = None,
         **kwargs: Any,
     ) -> None:
-        parent = self._open.get(parent_id) if parent_id is not None and self._open else None
+        # Called for every dispatcher span (steps, LLM calls, tools, retrievers, ...): the spans we
+        # map nothing to cost one dictionary lookup and a few tests.
+        parent = self._open.get(parent_id)  # None for a root span: no entry
         if instance is None:  # a workflow step is a function: its run is its parent span
             if parent.__class__ is _Run:
-                event = bound_args.arguments.get(extract.EVENT_ARGUMENT)
+                event = bound_args.arguments.get(_EVENT)
                 # Most steps of a single agent need nothing: their task has the agent's context.
                 if (
                     isinstance(event, self._tool_call)
@@ -152,7 +156,7 @@ class SpanHandler:
                 ):
                     self.boundary.call(None, self._step_start, parent, id_, event)
             return
-        if extract.RUN_ARGUMENT in bound_args.arguments:
+        if _RUN in bound_args.arguments:  # a workflow's run (an agent's, in a tool's too)
             if self.telemetry is not None:
                 self.boundary.call(None, self._run_start, self.telemetry, id_, instance)
         elif parent.__class__ is _Step:
@@ -163,18 +167,16 @@ class SpanHandler:
     def span_exit(
         self, id_: str, bound_args: Any, instance: Any = None, result: Any = None, **kwargs: Any
     ) -> None:
-        if self._open:
-            ended = self._open.pop(id_, None)
-            if ended is not None:
-                self._end(ended, result, None)
+        ended = self._open.pop(id_, None)
+        if ended is not None:
+            self._end(ended, result, None)
 
     def span_drop(
         self, id_: str, bound_args: Any, instance: Any = None, err: BaseException | None = None, **kwargs: Any
     ) -> None:
-        if self._open:
-            ended = self._open.pop(id_, None)
-            if ended is not None:
-                self._end(ended, None, err)
+        ended = self._open.pop(id_, None)
+        if ended is not None:
+            self._end(ended, None, err)
 
     def capture_propagation_context(self) -> dict[str, Any]:
         """Nothing to carry: a run's task inherits the caller's OpenTelemetry context."""
@@ -209,7 +211,10 @@ class SpanHandler:
         else:
             block = AgentRun(name, None, extract.description(instance), layer)
         opened, ctx = _open(block, otel_context.get_current())
-        run = _Run(layer, block if opened else None, ctx, multi, getattr(instance, "agents", None))
+        # A single agent has no ``agents`` (a pydantic model: a missing attribute raises inside).
+        run = _Run(
+            layer, block if opened else None, ctx, multi, getattr(instance, "agents", None) if multi else None
+        )
         if not multi:
             run.agent = block if opened and isinstance(block, AgentRun) else None
             run.agent_name = name
