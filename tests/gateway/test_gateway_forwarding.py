@@ -285,6 +285,62 @@ def test_an_unknown_route_is_a_404_naming_the_routes(gateway: Any) -> None:
     )
 
 
+class _OneWriteStream(QuietHandler):
+    """An OpenAI-format SSE stream whose events and end come in one write (one read upstream)."""
+
+    def do_POST(self) -> None:
+        self.read_body()
+        chunk = {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "model": GPT,
+            "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}],
+        }
+        events = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(f"{len(events):x}\r\n".encode() + events + b"\r\n0\r\n\r\n")
+
+
+def test_the_client_has_the_whole_answer_before_the_telemetry_reads_its_last_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_fake_llm: FakeLLMServer,
+    gateway_factory: Any,
+    cap: TelemetryCapture,
+) -> None:
+    """The stream's end goes to the client with its last chunk; the telemetry reads that chunk after
+    (here it waits until the client has read everything: before, the client waited for it)."""
+    from agentotel.gateway import _call
+
+    client_done = threading.Event()
+    waited: list[bool] = []
+    feed = _call.Call.feed
+
+    def slow_feed(self: Any, chunk: bytes) -> None:
+        if b"[DONE]" in chunk:
+            waited.append(client_done.wait(3))
+        feed(self, chunk)
+
+    monkeypatch.setattr(_call.Call, "feed", slow_feed)
+    httpd = LocalHTTPServer(_OneWriteStream)
+    thread = serve_in_background(httpd)
+    try:
+        one = Upstream("one", f"http://127.0.0.1:{httpd.server_address[1]}", "openai", "openai")
+        gw = gateway_factory(upstreams=fake_upstreams(fresh_fake_llm, one=one))
+        answer = httpx.post(f"{gw.url}/one/v1/chat/completions", json={**CHAT, "stream": True}, timeout=10)
+        client_done.set()
+        gw.stop()
+    finally:
+        stop_serving(httpd, thread)
+    assert answer.content.endswith(b"data: [DONE]\n\n")
+    assert waited == [True]
+    (span,) = cap.spans()
+    assert span.attributes[semconv.AGENTOTEL_STREAM_END] == semconv.STREAM_EXHAUSTED
+    assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
 # --- span events ------------------------------------------------------------------------------
 def _events(span: Any) -> list[tuple[str, dict[str, Any]]]:
     return [(e.name, dict(e.attributes or {})) for e in span.events]

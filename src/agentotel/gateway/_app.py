@@ -312,10 +312,15 @@ class Gateway:
                     boundary.call(None, call.started, status, response.headers, first_byte_at)
 
             reading = False
+            ended = False
             size = 0
+            content = response.content
             try:
-                async for chunk in response.content.iter_any():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                async for chunk in content.iter_any():
+                    # The upstream's answer ended with this chunk: the client's ends with it too,
+                    # before the telemetry reads it.
+                    ended = content.at_eof()
+                    await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
                     size += len(chunk)
                     if not reading:
                         reading = True
@@ -337,7 +342,8 @@ class Gateway:
                     {**timed, semconv.AGENTOTEL_GATEWAY_TIMEOUT: isinstance(exc, asyncio.TimeoutError)},
                 )
                 raise _CutOff from exc  # the client sees the connection cut, as from the upstream
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            if not ended:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
             duration = time.perf_counter() - sent_at
             if not reading:  # an answer without a body
                 head_read()
