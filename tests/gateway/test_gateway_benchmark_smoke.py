@@ -30,5 +30,7 @@ def test_the_gateway_benchmark_runs() -> None:
         for workload in ("chat", "chat_stream"):
             row = results[target][workload]
             assert row["saturation"]["requests"] > 0 and row["rate_200"]["p50_ms"] > 0
+            assert row["rate_200_in_step"]["requests"] > 0 and row["rate_200_in_step"]["p50_ms"] > 0
+    assert results["summary"]["realtime"] is False and len(results["summary"]["load_average"]) == 2
     assert results["gateway_memory"]["n"] == 200
     assert "| chat_stream |" in done.stdout
