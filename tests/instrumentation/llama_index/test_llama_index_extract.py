@@ -64,3 +64,15 @@ def test_a_tool_outcome_tells_an_error_and_the_exception_the_tool_raised() -> No
         "Tool x not found.",
     )
     assert extract.tool_outcome(None) == (False, None, None)  # a step waiting for an event returns none
+
+
+def test_a_tool_outcome_without_content_never_reads_the_output_content() -> None:
+    class Output:
+        is_error = True
+        exception = None
+
+        @property
+        def content(self) -> str:  # LlamaIndex joins the output's blocks here
+            raise AssertionError("content read with content capture off")
+
+    assert extract.tool_outcome(SimpleNamespace(tool_output=Output()), content=False) == (True, None, None)

@@ -58,8 +58,9 @@ class ToolRun(Tool):
     def settle(self, result: Any) -> BaseException | None:
         """Read the step's ``ToolCallResult``: the result recorded (content capture on) and the
         exception to end the span with, if the tool raised one."""
-        failed, exception, content = extract.tool_outcome(result)
-        if content is not None and self.layer.settings.capture.on_span:
+        capture = self.layer.settings.capture.on_span
+        failed, exception, content = extract.tool_outcome(result, capture)
+        if content is not None:
             self.set_result(content)
         if failed and exception is None:
             self.mark_error_result(semconv.TOOL_RESULT_ERROR, extract.ERROR_RESULT)

@@ -72,10 +72,12 @@ def tool_description(tool: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def tool_outcome(result: Any) -> tuple[bool, BaseException | None, Any]:
+def tool_outcome(result: Any, content: bool = True) -> tuple[bool, BaseException | None, Any]:
     """The ``ToolCallResult`` a ``call_tool`` step returned -> (is an error, the exception the tool
-    raised if any, the output's content). LlamaIndex turns what a tool raises into an error output
-    that the model reads; a step that returns no result (waiting for an event) is no error."""
+    raised if any, the output's content, or None without ``content``: LlamaIndex's ``content``
+    joins the output's blocks, work for nothing unless content capture is on). LlamaIndex turns
+    what a tool raises into an error output that the model reads; a step that returns no result
+    (waiting for an event) is no error."""
     output = getattr(result, "tool_output", None)
     if output is None:
         return False, None, None
@@ -84,5 +86,5 @@ def tool_outcome(result: Any) -> tuple[bool, BaseException | None, Any]:
     return (
         failed,
         (exception if isinstance(exception, BaseException) else None),
-        getattr(output, "content", None),
+        getattr(output, "content", None) if content else None,
     )
