@@ -47,7 +47,7 @@ class _Counter:
 class _Run(SpanBlock):
     """A workflow, plan or agent round: duration, active count and summed usage."""
 
-    __slots__ = ("_sink", "_steps", "name")
+    __slots__ = ("_metric", "_sink", "_steps", "name")
     name_key: str = semconv.GEN_AI_WORKFLOW_NAME
     counts_steps = True
 
@@ -56,6 +56,8 @@ class _Run(SpanBlock):
         self.name = name
         self._sink: UsageSink | None = None
         self._steps: _Counter | None = None
+        self._metric: dict[str, Any] | None = None
+        """The metric attributes the run was counted active with (its end uses them again)."""
 
     def _name(self) -> str:
         return f"{self.operation} {self.name}" if self.name else self.operation
@@ -75,7 +77,8 @@ class _Run(SpanBlock):
     def _open(self, layer: Telemetry) -> None:
         super()._open(layer)
         try:
-            layer.agent_instruments.workflow_active.add(1, self._metric_attributes(layer))
+            self._metric = self._metric_attributes(layer)
+            layer.agent_instruments.workflow_active.add(1, self._metric)
         except BaseException:
             # Not counted as active, so not to be closed (and decremented) later: end it now.
             if self._life is not None:
@@ -109,7 +112,8 @@ class _Run(SpanBlock):
         return attrs
 
     def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
-        attrs = self._metric_attributes(layer)
+        metric = self._metric
+        attrs = self._metric_attributes(layer) if metric is None else {**metric}
         layer.agent_instruments.workflow_active.add(-1, attrs)
         if not (layer.conventions.latest and self._record_latest(layer, seconds, etype, attrs)):
             if etype is not None:
