@@ -31,7 +31,6 @@ nothing of LlamaIndex imported to build it.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import sys
 from collections.abc import Callable
@@ -100,8 +99,10 @@ def _detach(token: object | None) -> None:
     """Undo an attachment, silently if the span ends in another context than it began in (the
     dispatcher ends a span whose function returned a future in that future's callback)."""
     if isinstance(token, contextvars.Token):
-        with contextlib.suppress(ValueError, RuntimeError):
+        try:  # noqa: SIM105  (contextlib.suppress: three calls more, on every run and tool step)
             token.var.reset(token)
+        except (ValueError, RuntimeError):
+            pass
     elif token is not None:
         otel_context.detach(token)  # type: ignore[arg-type]
 
@@ -210,7 +211,11 @@ class SpanHandler:
             block = WorkflowRun(name, layer)
         else:
             block = AgentRun(name, None, extract.description(instance), layer)
-        opened, ctx = _open(block, otel_context.get_current())
+        ctx = otel_context.get_current()  # the run's parent: current already, nothing to attach
+        opened = block._start()
+        own = block._context() if opened else None
+        if own is not None:
+            ctx = own
         # A single agent has no ``agents`` (a pydantic model: a missing attribute raises inside).
         run = _Run(
             layer, block if opened else None, ctx, multi, getattr(instance, "agents", None) if multi else None
