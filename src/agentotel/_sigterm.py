@@ -30,6 +30,7 @@ import queue
 import signal
 import threading
 import time
+from functools import partial
 from types import FrameType
 
 from agentotel import _shutdown
@@ -54,7 +55,57 @@ def install() -> bool:
     except (ValueError, OSError) as exc:  # an embedded interpreter without signals
         _log.debug("agentotel: no SIGTERM handler: %r", exc)
         return False
+    _watch()
     return True
+
+
+def _watch() -> None:
+    """Start the flush however the signal arrives.
+
+    The kernel gives a process's SIGTERM to any thread that does not block it, and Python runs
+    the handler on the main thread only, at its next bytecode: a main thread blocked in a system
+    call (a ``sleep``, a ``read``) that the signal did not interrupt — it landed on another thread,
+    or just before the call began — would not run it until the call returns. Python's own signal
+    handler writes each signal's number to the wake-up file descriptor, whichever thread takes it:
+    a daemon thread reading it starts the flush, whose nudges (:func:`_signal_main`) interrupt
+    the main thread's call. Only when no wake-up descriptor is set yet (an app's or asyncio's is
+    left alone; one set later replaces ours, and the handler then works as without the watch)."""
+    try:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        if previous != -1:
+            signal.set_wakeup_fd(previous)  # someone's: put it back
+            os.close(read_fd)
+            os.close(write_fd)
+            return
+        threading.Thread(target=_read_signals, args=(read_fd,), name="agentotel-signals", daemon=True).start()
+        os.register_at_fork(after_in_child=partial(_forget_in_child, write_fd))
+    except (ValueError, OSError, RuntimeError) as exc:
+        _log.debug("agentotel: no signal watch: %r", exc)
+
+
+def _read_signals(read_fd: int) -> None:
+    while True:
+        try:
+            taken = os.read(read_fd, 64)
+        except OSError:
+            return
+        if not taken:
+            return
+        if signal.SIGTERM in taken and installed():
+            _start_flush()
+
+
+def _forget_in_child(write_fd: int) -> None:
+    """A forked child shares the pipe but not the thread: its signals must not reach the parent's
+    watch (the parent would flush and die of the child's SIGTERM)."""
+    try:
+        current = signal.set_wakeup_fd(-1)
+        if current != write_fd:
+            signal.set_wakeup_fd(current)  # not ours (any more): put it back
+    except ValueError:  # forked from a thread other than the main one
+        pass
 
 
 def installed() -> bool:

@@ -2,6 +2,8 @@
 
     python shutdown_app.py wait N [--own-handler]         # N agent rounds, prints "ready", sleeps
     python shutdown_app.py wait-in-run N                  # the same, then sleeps inside a new round
+    python shutdown_app.py wait-elsewhere N               # "wait", and a thread of the app takes a
+                                                          # SIGTERM 0.3 s after "ready"
     python shutdown_app.py exit N                         # N agent rounds, prints "end", returns
     python shutdown_app.py linger N S                     # the same, then sleeps S seconds first
     python shutdown_app.py loop                           # agent rounds until killed ("ready" after 1)
@@ -95,6 +97,16 @@ def main(mode: str, *args: str) -> int:
             lookup("open")
             print("ready", flush=True)
             time.sleep(120)
+    if mode == "wait-elsewhere":
+        # The kernel gives a process's signal to any thread that does not block it; Python only
+        # runs handlers on the main thread, and this one sleeps in a system call nothing interrupts
+        # (as when the signal lands just before the call starts).
+        def take_sigterm() -> None:
+            time.sleep(0.3)
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+        threading.Thread(target=take_sigterm, name="app-worker").start()
+        mode = "wait"
     print("ready" if mode == "wait" else "end", flush=True)
     if mode == "wait":
         time.sleep(120)

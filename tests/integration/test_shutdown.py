@@ -136,6 +136,22 @@ def test_sigterm_exports_every_ended_span_metric_and_log_record_then_the_process
     assert events.count("agentotel.audit.checkpoint") == 1  # the one at shut-down
 
 
+def test_a_sigterm_taken_by_another_thread_still_flushes_and_kills_a_main_thread_asleep(
+    receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    env = _env(receiver.endpoint, AGENTOTEL_AUDIT_PATH=str(tmp_path / "audit.jsonl"))
+    proc = _start(env, "wait-elsewhere", str(ROUNDS))
+    _wait_for_line(proc, "ready")
+
+    # Without help the main thread would sleep its 120 s: the handler waits for it.
+    _, stderr = proc.communicate(timeout=30)
+
+    assert (proc.returncode, _lines(stderr)) == (-signal.SIGTERM, [])
+    assert len(receiver.spans()) == 2 * ROUNDS
+    records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [r["event_type"] for r in records] == ["tool_call"] * ROUNDS
+
+
 def test_sigterm_flushes_the_apps_own_provider_without_opentelemetry_instrument(
     receiver: OTLPReceiver,
 ) -> None:
@@ -628,3 +644,44 @@ def test_the_sigterm_handler_is_installed_only_over_the_default() -> None:
         assert _sigterm.installed()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.set_wakeup_fd(-1)  # the watch's (its thread stays blocked on a pipe nobody writes)
+
+
+def test_a_wakeup_fd_set_before_agentotel_is_kept() -> None:
+    from agentotel import _sigterm
+
+    apps_own, other_end = socket.socketpair()
+    apps_own.setblocking(False)
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.set_wakeup_fd(apps_own.fileno())
+    try:
+        assert _sigterm.install() is True
+        assert signal.set_wakeup_fd(-1) == apps_own.fileno()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.set_wakeup_fd(-1)
+        apps_own.close()
+        other_end.close()
+
+
+FORKING_APP = """
+import os, signal, sys, time
+from agentotel import _sigterm
+assert _sigterm.install()
+child = os.fork()
+if child == 0:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+    os._exit(0)
+_, status = os.waitpid(child, 0)
+time.sleep(2)  # long enough for a watch that took the child's signal to kill this process
+print(os.waitstatus_to_exitcode(status), "alive", flush=True)
+"""
+
+
+def test_a_forked_childs_sigterm_does_not_reach_the_parents_watch() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", FORKING_APP], capture_output=True, text=True, timeout=60, env=_env(None)
+    )
+
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"{-signal.SIGTERM} alive\n", "")
