@@ -1,7 +1,7 @@
 """The demo and ``examples/agent.py`` use priced models: a cost for every LLM call, the Gemini,
-Bedrock and Cohere calls (where their SDKs are installed) included, except the providers whose
-models agentotel ships no price for (Mistral and Groq: no citable dated price; Ollama: local
-models): one "no price" warning each, and the total counts them as unpriced."""
+Bedrock, Mistral, Cohere and Groq calls (where their SDKs are installed) included, except
+Ollama's (local models, no shipped price): one "no price" warning, and the total counts it as
+unpriced."""
 
 from __future__ import annotations
 
@@ -52,12 +52,18 @@ COSTS = [
     ("claude-opus-5", 3, 24, 13, "0.00044500"),
     *[("gemini-2.5-flash", 1, 6, 6, "0.00001680")] * GEMINI,
     *[("amazon.nova-lite-v1:0", 1, 6, 6, "0.00000180")] * BEDROCK,
+    # mistral-small-latest: $0.15 / $0.60 per million
+    *[("mistral-small-latest", 1, 6, 6, "0.00000450")]
+    * any(p.installed for p in DEMO_PROVIDERS if p.said == "mistral"),
     # command-r-08-2024: $0.15 / $0.60 per million
     *[("command-r-08-2024", 1, 6, 6, "0.00000450")]
     * any(p.installed for p in DEMO_PROVIDERS if p.said == "cohere"),
+    # llama-3.3-70b-versatile (Groq): $0.59 / $0.79 per million
+    *[("llama-3.3-70b-versatile", 1, 6, 6, "0.00000828")]
+    * any(p.installed for p in DEMO_PROVIDERS if p.said == "groq"),
 ]
-# The demo's models with no shipped price, where their SDKs are installed.
-UNPRICED = [p.model for p in DEMO_PROVIDERS if p.installed and p.said in ("mistral", "ollama", "groq")]
+# The demo's models with no shipped price (Ollama's), where their SDKs are installed.
+UNPRICED = [p.model for p in DEMO_PROVIDERS if p.installed and p.said == "ollama"]
 NO_PRICE = [
     f"agentotel: no price for model '{model}': its calls get no cost (add it with AGENTOTEL_PRICING_FILE)"
     for model in UNPRICED
