@@ -10,7 +10,7 @@ from mistralai.client import Mistral, models
 from mistralai.client.types import UNSET
 
 from agentotel.instrumentation.mistralai import content, extract
-from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator
+from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator, LastEventsAccumulator
 
 
 def chunk(
@@ -344,3 +344,66 @@ def test_accumulator_usage_of_a_last_event_without_choices() -> None:
     )
     attrs, i, o, _ = acc.outcome()
     assert (i, o, attrs["gen_ai.response.finish_reasons"]) == (3, 2, ["stop"])
+
+
+def test_one_plain_choice() -> None:
+    """Only a request that offers no tools and asks for one choice is read from its last events."""
+    assert extract.one_plain_choice({"model": "m", "messages": []}) is True
+    assert extract.one_plain_choice({"tools": None, "n": None}) is True
+    assert extract.one_plain_choice({"tools": [], "n": 1}) is True
+    assert extract.one_plain_choice({"tools": ()}) is True
+    assert extract.one_plain_choice({"tools": [{"type": "function"}]}) is False
+    assert extract.one_plain_choice({"tools": iter([])}) is False  # not looked into: the app's
+    assert extract.one_plain_choice({"tools": UNSET}) is False
+    assert extract.one_plain_choice({"n": 2}) is False
+    assert extract.one_plain_choice({"n": UNSET}) is False
+    assert extract.one_plain_choice({"n": True}) is False
+
+
+USAGE = {"prompt_tokens": 4, "completion_tokens": 5, "total_tokens": 9}
+
+
+def _both(events: list[Any]) -> tuple[Any, Any]:
+    full, last = ChatStreamAccumulator(False), LastEventsAccumulator(False)
+    for event in events:
+        full.process(event)
+        last.process(event)
+    return full.outcome(), last.outcome()
+
+
+def test_last_events_read_as_every_event_is() -> None:
+    """A plain stream's outcome from its last two events is the one every event gives."""
+    text = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": w}) for w in "abcdef"]
+    usage_event = models.CompletionEvent.model_validate(
+        {"data": {"id": "cmpl-1", "model": "mistral-small-latest", "choices": [], "usage": USAGE}}
+    )
+    shapes = {
+        "finished": [*text, chunk({"content": ""}, "stop", USAGE)],
+        "cut short": [*text, chunk({"content": "g"}, "length", USAGE)],
+        "usage in an event of its own": [*text, chunk({"content": ""}, "stop"), usage_event],
+        "left before the end": text,
+        "one event": text[:1],
+        "none": [],
+    }
+    for events in shapes.values():
+        full, last = _both(events)
+        assert last == full
+    assert _both(shapes["usage in an event of its own"])[1] == (
+        {
+            "gen_ai.response.id": "cmpl-1",
+            "gen_ai.response.model": "mistral-small-latest",
+            "gen_ai.response.finish_reasons": ["stop"],
+            "gen_ai.usage.input_tokens": 4,
+            "gen_ai.usage.output_tokens": 5,
+        },
+        4,
+        5,
+        "mistral-small-latest",
+    )
+
+
+def test_last_events_accumulator_runs_no_python_per_event() -> None:
+    """Its ``process`` is the window's C ``append``: no Python frame per event."""
+    acc = LastEventsAccumulator(False)
+    assert type(acc.process).__name__ == "builtin_function_or_method"
+    assert acc.output_messages() == []

@@ -18,7 +18,7 @@ from mistralai_helpers import EMBED_MODEL, MESSAGES, MODEL, QUESTION, SPAN_NAME,
 from provider_safety import Trial, dump
 
 from agentotel.instrumentation.mistralai import MistralInstrumentor, content, extract, patch
-from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator
+from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator, LastEventsAccumulator
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -39,6 +39,13 @@ def complete(client: Any) -> Any:
 
 def stream(client: Any) -> Any:
     return dump(list(client.chat.stream(model=MODEL, messages=MESSAGES)))
+
+
+def stream_read_per_event(client: Any) -> Any:
+    """Tools offered (answered in text): every event goes through ``ChatStreamAccumulator.process``."""
+    return dump(
+        list(client.chat.stream(model=MODEL, messages=MESSAGES, tools=[WEATHER_TOOL], tool_choice="none"))
+    )
 
 
 def tool_loop(client: Any) -> Any:
@@ -63,6 +70,13 @@ async def acomplete(client: Any) -> Any:
 
 async def astream(client: Any) -> Any:
     events = await client.chat.stream_async(model=MODEL, messages=MESSAGES)
+    return dump([e async for e in events])
+
+
+async def astream_read_per_event(client: Any) -> Any:
+    events = await client.chat.stream_async(
+        model=MODEL, messages=MESSAGES, tools=[WEATHER_TOOL], tool_choice="none"
+    )
     return dump([e async for e in events])
 
 
@@ -98,10 +112,24 @@ CASES = [
     ),
     # The inferred tool span is lost, never the LLM spans.
     pytest.param((content, "tool_results"), tool_loop, [SPAN_NAME, SPAN_NAME], 1, False, id="tool_results"),
+    pytest.param((extract, "one_plain_choice"), stream, [], 1, False, id="one_plain_choice"),
     pytest.param(
-        (ChatStreamAccumulator, "process"), stream, [SPAN_NAME], EVENTS, False, id="accumulator_process"
+        (ChatStreamAccumulator, "process"),
+        stream_read_per_event,
+        [SPAN_NAME],
+        EVENTS,
+        False,
+        id="accumulator_process",
     ),
-    pytest.param((ChatStreamAccumulator, "outcome"), stream, [SPAN_NAME], 1, False, id="accumulator_outcome"),
+    pytest.param(
+        (ChatStreamAccumulator, "outcome"),
+        stream_read_per_event,
+        [SPAN_NAME],
+        1,
+        False,
+        id="accumulator_outcome",
+    ),
+    pytest.param((LastEventsAccumulator, "outcome"), stream, [SPAN_NAME], 1, False, id="last_events_outcome"),
     pytest.param(
         (ChatStreamAccumulator, "output_messages"), stream, [SPAN_NAME], 1, True, id="accumulator_output"
     ),
@@ -131,8 +159,17 @@ ASYNC_CASES = [
     pytest.param((extract, "chat_request_attributes"), acomplete, [], 1, id="chat_request_attributes"),
     pytest.param((extract, "chat_response_attributes"), acomplete, [SPAN_NAME], 1, id="chat_response"),
     pytest.param((extract, "embeddings_response_attributes"), aembed, [EMBED], 1, id="embeddings_response"),
-    pytest.param((ChatStreamAccumulator, "process"), astream, [SPAN_NAME], EVENTS, id="accumulator_process"),
-    pytest.param((ChatStreamAccumulator, "outcome"), astream, [SPAN_NAME], 1, id="accumulator_outcome"),
+    pytest.param(
+        (ChatStreamAccumulator, "process"),
+        astream_read_per_event,
+        [SPAN_NAME],
+        EVENTS,
+        id="accumulator_process",
+    ),
+    pytest.param(
+        (ChatStreamAccumulator, "outcome"), astream_read_per_event, [SPAN_NAME], 1, id="accumulator_outcome"
+    ),
+    pytest.param((LastEventsAccumulator, "outcome"), astream, [SPAN_NAME], 1, id="last_events_outcome"),
 ]
 
 

@@ -254,3 +254,65 @@ async def test_malformed_event(mistral_instrumented: TelemetryCapture, client: A
     attrs = dict(span.attributes or {})
     assert attrs["error.type"] == error_type(raised.value)
     assert attrs[STREAM_END] == "error"
+
+
+def _calls_into(package: str, read: Any) -> int:
+    """How many Python functions of ``package`` run while ``read()`` runs."""
+    import sys
+
+    seen = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal seen
+        if event == "call" and package in frame.f_code.co_filename:
+            seen += 1
+
+    sys.setprofile(profile)
+    try:
+        read()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_a_plain_stream_runs_no_mistral_code_per_event(
+    mistral_instrumented: TelemetryCapture, client: Any, fake: FakeLLMServer
+) -> None:
+    """One choice, no tools, content capture off: each event is only kept (a C ``append`` into a
+    window of the last two), and read when the stream ends: no function of the Mistral package
+    runs while the app reads the events before the last."""
+    stream = client.chat.stream(model=MODEL, messages=MESSAGES)
+    events = iter(stream)
+
+    assert (
+        _calls_into("agentotel/instrumentation/mistralai/", lambda: [next(events) for _ in range(EVENTS - 1)])
+        == 0
+    )
+    assert len(list(events)) == 1
+    assert the_span(mistral_instrumented) == stream_attrs(fake, "exhausted")
+
+
+async def test_three_choices_in_a_stream(
+    mistral_instrumented: TelemetryCapture, client: Any, mode: str, fake: FakeLLMServer
+) -> None:
+    """``n=3``: each choice's finish reason comes in its own event (the first of them four events
+    before the end), so every event is read."""
+    events = await read_all(await open_stream(client, mode, n=3))
+
+    assert len(events) == 3 * EVENTS
+    attrs = the_span(mistral_instrumented)
+    assert attrs["gen_ai.request.choice.count"] == 3
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop", "stop", "stop")
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (6, 18)
+
+
+async def test_tools_offered_but_answered_in_text(
+    mistral_instrumented: TelemetryCapture, client: Any, mode: str, fake: FakeLLMServer
+) -> None:
+    """Tools in the request (every event is read): a text answer records no tool call."""
+    events = await read_all(await open_stream(client, mode, tools=[WEATHER_TOOL], tool_choice="none"))
+
+    assert len(events) == EVENTS
+    attrs = the_span(mistral_instrumented)
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert "agentotel.response.tool_calls.names" not in attrs

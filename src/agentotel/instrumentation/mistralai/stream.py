@@ -10,15 +10,25 @@ reason (every attribute read on the SDK's pydantic models takes CPython's slow p
 pydantic's ``BaseModel`` defines ``__getattr__``). The chunk is kept as the last one seen: the
 id, the model and the usage are read from it when the stream ends, and the usage also from any
 chunk that ends a choice or carries a tool call.
+
+A request that can get neither a tool call nor more than one choice (no tools offered, ``n`` at
+most 1; :func:`.extract.one_plain_choice`) with content capture off is read with
+:class:`LastEventsAccumulator` instead: per event nothing runs but a C ``deque.append`` (no Python
+frame), and at the end the last two events kept are read as above. That is all such a stream
+holds for the span: its one choice's finish reason, which ends the choice (Mistral sends it in the
+last event, with the usage; two events also cover an OpenAI-style usage event of its own after
+it), and the id, model and usage of the last event. A stream left before its end has no finish
+reason in any event, so none in the last two either.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel.instrumentation._accumulator import Outcome
+from agentotel.instrumentation._accumulator import Outcome, StreamAccumulator
 from agentotel.instrumentation._openai_wire import ChatChunkAccumulator, get
 from agentotel.instrumentation.mistralai import extract
 
@@ -74,3 +84,25 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
         usage = getattr(last, "usage", None)  # Mistral's place for it: the last chunk
         i, o = extract.usage_tokens(a, usage if usage is not None else self._usage)
         return a, i, o, model
+
+
+_KEPT = 2  # events kept by LastEventsAccumulator (see the module docstring)
+
+
+class LastEventsAccumulator(StreamAccumulator):
+    """A stream of one choice that cannot call a tool, content capture off: keeps the last two
+    events (``process`` is the window's ``append``, a C method) and reads them when the stream
+    ends, as :class:`ChatStreamAccumulator` would have read them."""
+
+    __slots__ = ("_events", "process")
+
+    def __init__(self, capture: bool = False) -> None:
+        events: deque[Any] = deque(maxlen=_KEPT)
+        self._events = events
+        self.process = events.append  # type: ignore[method-assign,assignment]
+
+    def outcome(self) -> Outcome:
+        acc = ChatStreamAccumulator(False)
+        for event in self._events:
+            acc.process(event)
+        return acc.outcome()
