@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel._usage import reported
+from agentotel._usage import NOT_A_COUNT, reported
 from agentotel.instrumentation import _openai_wire as wire
 from agentotel.instrumentation._openai_wire import model_of
 
@@ -92,25 +92,45 @@ def _output_type(response_format: Any) -> str | None:
     return None
 
 
+# The numeric options of a chat request: the attribute, and the type it is recorded as.
+_NUMBERS: dict[str, tuple[str, type[int] | type[float]]] = {
+    "max_tokens": (semconv.GEN_AI_REQUEST_MAX_TOKENS, int),
+    "temperature": (semconv.GEN_AI_REQUEST_TEMPERATURE, float),
+    "top_p": (semconv.GEN_AI_REQUEST_TOP_P, float),
+    "frequency_penalty": (semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY, float),
+    "presence_penalty": (semconv.GEN_AI_REQUEST_PRESENCE_PENALTY, float),
+    "random_seed": (semconv.GEN_AI_REQUEST_SEED, int),
+    "top_k": (semconv.GEN_AI_REQUEST_TOP_K, float),
+    "n": (semconv.GEN_AI_REQUEST_CHOICE_COUNT, int),
+}
+
+
 def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
-    """Request attributes of ``chat.complete``."""
+    """Request attributes of ``chat.complete``: the arguments given are looked at once each (the
+    SDK's methods take keywords only, and refuse any other name before sending)."""
+    model = kw.get("model")
     a: Attributes = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_CHAT,
-        semconv.GEN_AI_REQUEST_MODEL: model_of(kw),
+        semconv.GEN_AI_REQUEST_MODEL: model if isinstance(model, str) else "",
     }
-    # OpenAI's options under their names (max_tokens, sampling, stream, n, stop) ...
-    wire.put_chat_options(a, kw)
-    # ... and Mistral's own.
-    seed = kw.get("random_seed")
-    if seed is not None and wire.num(seed):
-        a[semconv.GEN_AI_REQUEST_SEED] = int(seed)
-    top_k = kw.get("top_k")
-    if top_k is not None and wire.num(top_k):
-        a[semconv.GEN_AI_REQUEST_TOP_K] = float(top_k)
-    response_format = kw.get("response_format")
-    otype = _output_type(response_format) if response_format is not None else None
-    if otype is not None:
-        a[semconv.GEN_AI_OUTPUT_TYPE] = otype
+    for key, value in kw.items():
+        if key in _NUMBERS:
+            # A number, not a bool (the SDK's UNSET and None are neither); ``n`` only when not 1.
+            if isinstance(value, (int, float)) and value.__class__ is not bool and (key != "n" or value != 1):
+                attr, kind = _NUMBERS[key]
+                a[attr] = kind(value)
+        elif key == "stop":
+            if isinstance(value, str):
+                a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [value]
+            elif isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value):
+                a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(value)
+        elif key == "stream":
+            if value is True:
+                a[semconv.GEN_AI_REQUEST_STREAM] = True
+        elif key == "response_format" and value is not None:
+            otype = _output_type(value)
+            if otype is not None:
+                a[semconv.GEN_AI_OUTPUT_TYPE] = otype
     return a
 
 
@@ -152,11 +172,17 @@ def usage_tokens(a: Attributes, usage: Any) -> tuple[int | None, int | None]:
     """Put a ``UsageInfo``'s tokens on ``a``; returns (input, output) for the token metric."""
     if usage is None:
         return None, None
-    i = reported(getattr(usage, "prompt_tokens", None))
-    o = reported(getattr(usage, "completion_tokens", None))
+    # ``_usage.reported`` inline (two calls fewer on every call): None when absent, the number
+    # when it is an ``int``, else NOT_A_COUNT (the span names it as invalid).
+    i = getattr(usage, "prompt_tokens", None)
+    o = getattr(usage, "completion_tokens", None)
     if i is not None:
+        if i.__class__ is not int:
+            i = NOT_A_COUNT
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = i
     if o is not None:
+        if o.__class__ is not int:
+            o = NOT_A_COUNT
         a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = o
     return i, o
 
