@@ -23,8 +23,8 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 from opentelemetry import context as otel_context
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
+from agentotel._safe import _enabled as is_instrumentation_enabled  # the context read once
 from agentotel._telemetry import Telemetry
 from agentotel.agent._layer import current_layer
 
