@@ -31,8 +31,21 @@ def test_an_event_names_its_agent_only_when_it_carries_one() -> None:
 def test_a_tool_call_event_gives_name_id_and_arguments() -> None:
     event = SimpleNamespace(tool_name="get_weather", tool_id="call_1", tool_kwargs={"city": "Paris"})
 
-    assert extract.tool_call(event) == ("get_weather", "call_1", {"city": "Paris"})
-    assert extract.tool_call(SimpleNamespace(tool_name="t", tool_id="", tool_kwargs={})) == ("t", None, {})
+    assert extract.tool_call(event, True) == ("get_weather", "call_1", {"city": "Paris"})
+    unnamed = SimpleNamespace(tool_name="t", tool_id="", tool_kwargs={})
+    assert extract.tool_call(unnamed, True) == ("t", None, {})
+
+
+def test_a_tool_call_event_without_content_never_reads_the_arguments() -> None:
+    class ToolCall:
+        tool_name = "get_weather"
+        tool_id = "call_1"
+
+        @property
+        def tool_kwargs(self) -> dict[str, str]:  # a pydantic event: each read costs lookups
+            raise AssertionError("arguments read with content capture off")
+
+    assert extract.tool_call(ToolCall(), False) == ("get_weather", "call_1", None)
 
 
 def test_a_tools_description_comes_from_its_metadata() -> None:
@@ -76,3 +89,15 @@ def test_a_tool_outcome_without_content_never_reads_the_output_content() -> None
             raise AssertionError("content read with content capture off")
 
     assert extract.tool_outcome(SimpleNamespace(tool_output=Output()), content=False) == (True, None, None)
+
+
+def test_a_successful_tool_outcome_never_reads_the_exception() -> None:
+    class Output:
+        is_error = False
+        content = "Sunny"
+
+        @property
+        def exception(self) -> BaseException | None:  # LlamaIndex's reads a pydantic private attribute
+            raise AssertionError("exception read for a successful output")
+
+    assert extract.tool_outcome(SimpleNamespace(tool_output=Output()), content=False) == (False, None, None)

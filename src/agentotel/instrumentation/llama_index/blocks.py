@@ -46,20 +46,18 @@ class ToolRun(Tool):
     exception (or ``error.type=tool_error`` for an error output without one, a tool the agent
     lacks) while the run goes on."""
 
-    __slots__ = ()
+    __slots__ = ("_capture",)
     component = COMPONENT
 
     def __init__(self, event: Any, layer: Telemetry) -> None:
-        name, call_id, arguments = extract.tool_call(event)
-        if not layer.settings.capture.on_span:
-            arguments = None
+        self._capture = capture = layer.settings.capture.on_span  # read once per tool call
+        name, call_id, arguments = extract.tool_call(event, capture)
         super().__init__(name, semconv.TOOL_TYPE_FUNCTION, None, call_id, arguments, layer)
 
     def settle(self, result: Any) -> BaseException | None:
         """Read the step's ``ToolCallResult``: the result recorded (content capture on) and the
         exception to end the span with, if the tool raised one."""
-        capture = self.layer.settings.capture.on_span
-        failed, exception, content = extract.tool_outcome(result, capture)
+        failed, exception, content = extract.tool_outcome(result, self._capture)
         if content is not None:
             self.set_result(content)
         if failed and exception is None:

@@ -60,10 +60,13 @@ def agent_name(event: Any) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def tool_call(event: Any) -> tuple[str, str | None, Any]:
-    """A ``ToolCall`` event -> (tool name, call id, arguments)."""
+def tool_call(event: Any, content: bool) -> tuple[str, str | None, Any]:
+    """A ``ToolCall`` event -> (tool name, call id, arguments, or None without ``content``: each read
+    of a pydantic event's field costs several type lookups, work for nothing unless content
+    capture is on)."""
     call_id = getattr(event, "tool_id", None)
-    return str(event.tool_name), (str(call_id) if call_id else None), getattr(event, "tool_kwargs", None)
+    arguments = getattr(event, "tool_kwargs", None) if content else None
+    return str(event.tool_name), (str(call_id) if call_id else None), arguments
 
 
 def tool_description(tool: Any) -> str | None:
@@ -81,8 +84,10 @@ def tool_outcome(result: Any, content: bool = True) -> tuple[bool, BaseException
     output = getattr(result, "tool_output", None)
     if output is None:
         return False, None, None
-    exception = getattr(output, "exception", None)
     failed = bool(getattr(output, "is_error", False))
+    # Read only for an error: LlamaIndex's ``exception`` reads a pydantic private attribute, which
+    # goes through pydantic's ``__getattr__`` (about 55 bytecodes per tool call).
+    exception = getattr(output, "exception", None) if failed else None
     return (
         failed,
         (exception if isinstance(exception, BaseException) else None),

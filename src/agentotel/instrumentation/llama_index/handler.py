@@ -50,6 +50,21 @@ _EVENT = extract.EVENT_ARGUMENT
 _RUN = extract.RUN_ARGUMENT
 
 
+def runtime_var() -> contextvars.ContextVar[Context] | None:
+    """The ``ContextVar`` OpenTelemetry keeps the current context in, to read and set it in one C
+    call instead of the two Python calls of ``get_current()`` / ``attach()`` (the handler reads it
+    on every workflow step); None if this OpenTelemetry keeps it elsewhere (another runtime
+    context, ``OTEL_PYTHON_CONTEXT``): then those functions are called."""
+    runtime = getattr(otel_context, "_RUNTIME_CONTEXT", None)
+    var = getattr(runtime, "_current_context", None)
+    return var if isinstance(var, contextvars.ContextVar) else None
+
+
+_VAR = runtime_var()
+_current: Callable[[], Context] = otel_context.get_current if _VAR is None else _VAR.get
+_attach: Callable[[Context], object] = otel_context.attach if _VAR is None else _VAR.set
+
+
 class _NoEvent:
     """No event is one of these: the tool-call event class until LlamaIndex's is loaded."""
 
@@ -84,14 +99,14 @@ class _Step:
 
 def _open(block: Block, parent: Context) -> tuple[bool, Context]:
     """Open ``block`` as a child of ``parent``; whether it opened, and the context of its children."""
-    token = None if otel_context.get_current() is parent else otel_context.attach(parent)
+    token = None if _current() is parent else _attach(parent)
     try:
         if not block._start():
             return False, parent
         ctx = block._context()
     finally:
         if token is not None:
-            otel_context.detach(token)
+            _detach(token)
     return True, ctx if ctx is not None else parent
 
 
@@ -150,17 +165,13 @@ class SpanHandler:
             if parent.__class__ is _Run:
                 event = bound_args.arguments.get(_EVENT)
                 # Most steps of a single agent need nothing: their task has the agent's context.
-                if (
-                    isinstance(event, self._tool_call)
-                    or parent.multi
-                    or otel_context.get_current() is not parent.agent_ctx
-                ):
+                if isinstance(event, self._tool_call) or parent.multi or _current() is not parent.agent_ctx:
                     self.boundary.call(None, self._step_start, parent, id_, event)
             return
         if _RUN in bound_args.arguments:  # a workflow's run (an agent's, in a tool's too)
             if self.telemetry is not None:
                 self.boundary.call(None, self._run_start, self.telemetry, id_, instance)
-        elif parent.__class__ is _Step:
+        elif parent is not None and parent.__class__ is _Step:  # None: an LLM call's spans, ...
             tool = parent.tool
             if tool is not None:  # the tool a call_tool step calls
                 self.boundary.call(None, tool.describe, instance)
@@ -211,7 +222,7 @@ class SpanHandler:
             block = WorkflowRun(name, layer)
         else:
             block = AgentRun(name, None, extract.description(instance), layer)
-        ctx = otel_context.get_current()  # the run's parent: current already, nothing to attach
+        ctx = _current()  # the run's parent: current already, nothing to attach
         opened = block._start()
         own = block._context() if opened else None
         if own is not None:
@@ -224,7 +235,7 @@ class SpanHandler:
             run.agent = block if opened and isinstance(block, AgentRun) else None
             run.agent_name = name
         self._open[id_] = run
-        run.token = otel_context.attach(ctx)
+        run.token = _attach(ctx)
 
     def _run_end(self, run: _Run, err: BaseException | None) -> None:
         _detach(run.token)
@@ -246,10 +257,10 @@ class SpanHandler:
             opened, ctx = _open(tool, ctx)
             if not opened:
                 tool = None
-        if tool is None and otel_context.get_current() is ctx:
+        if tool is None and _current() is ctx:
             return  # a single agent's step: its task has the agent's context already, nothing to end
         step = self._open[id_] = _Step(tool)
-        step.token = otel_context.attach(ctx)
+        step.token = _attach(ctx)
 
     def _switch(self, run: _Run, name: str) -> None:
         """The workflow hands the conversation to agent ``name``: the previous agent's turn ends."""
