@@ -155,6 +155,46 @@ def test_stream_chunks_reach_the_client_before_the_upstream_sends_the_next(
     assert span.status.status_code is StatusCode.UNSET
 
 
+def test_a_stream_is_read_by_the_telemetry_after_its_end_at_the_times_its_chunks_came(
+    monkeypatch: pytest.MonkeyPatch,
+    drip: str,
+    fresh_fake_llm: FakeLLMServer,
+    gateway_factory: Any,
+    cap: TelemetryCapture,
+) -> None:
+    """No event of a stream is parsed while the client still waits for the rest (the chunks are
+    read after the answer's end), and the chunk timing is the chunks' arrival: the first came at
+    once, the rest after the upstream was released 0.5 s later."""
+    from agentotel.gateway import _call
+
+    released_at_first_read: list[bool] = []
+    feed = _call.Call.feed
+
+    def watched_feed(self: Any, chunk: bytes, at: int | None = None) -> None:
+        if not released_at_first_read:
+            released_at_first_read.append(_Drip.release.is_set())
+        feed(self, chunk, at)
+
+    monkeypatch.setattr(_call.Call, "feed", watched_feed)
+    gw = gateway_factory(
+        upstreams=fake_upstreams(fresh_fake_llm, drip=Upstream("drip", drip, "openai", "openai"))
+    )
+    with httpx.stream(
+        "POST", f"{gw.url}/drip/v1/chat/completions", json={**CHAT, "stream": True}
+    ) as response:
+        lines = response.iter_lines()
+        next(line for line in lines if line)
+        time.sleep(0.5)
+        _Drip.release.set()
+        rest = [line for line in lines if line]
+    assert rest[-1] == "data: [DONE]"
+    gw.stop()
+    assert released_at_first_read == [True]
+    (span,) = cap.spans()
+    assert span.attributes[semconv.AGENTOTEL_STREAM_END] == semconv.STREAM_EXHAUSTED
+    assert span.attributes[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] < 0.4
+
+
 def test_a_client_that_leaves_mid_stream_cancels_the_upstream_request(
     drip: str, fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
 ) -> None:
@@ -318,10 +358,10 @@ def test_the_client_has_the_whole_answer_before_the_telemetry_reads_its_last_chu
     waited: list[bool] = []
     feed = _call.Call.feed
 
-    def slow_feed(self: Any, chunk: bytes) -> None:
+    def slow_feed(self: Any, chunk: bytes, at: int | None = None) -> None:
         if b"[DONE]" in chunk:
             waited.append(client_done.wait(3))
-        feed(self, chunk)
+        feed(self, chunk, at)
 
     monkeypatch.setattr(_call.Call, "feed", slow_feed)
     httpd = LocalHTTPServer(_OneWriteStream)

@@ -306,34 +306,46 @@ class Gateway:
             await send({"type": "http.response.start", "status": status, "headers": head})
             timed = self._timed(labels, status)
 
-            def head_read() -> None:  # after the head went out (and the first chunk, if any)
-                ins.time_to_first_byte.record(first_byte, timed)
-                if call is not None:
-                    boundary.call(None, call.started, status, response.headers, first_byte_at)
+            # The telemetry reads the answer after its last byte went to the client: the chunks
+            # are kept (with the time each arrived at, for the chunk timing) and read then, so a
+            # stream's events are parsed off the client's path. Past _PENDING_MAX bytes they are
+            # read as they come (the memory a copy may take stays bounded).
+            pending: list[tuple[bytes, int]] = []
+            pending_size = 0
+            head_done = False
 
-            reading = False
+            def read_pending() -> None:
+                nonlocal head_done, pending_size
+                if not head_done:
+                    head_done = True
+                    ins.time_to_first_byte.record(first_byte, timed)
+                    if call is not None:
+                        boundary.call(None, call.started, status, response.headers, first_byte_at)
+                if call is not None:
+                    for chunk, at in pending:
+                        boundary.call(None, call.feed, chunk, at)
+                pending.clear()
+                pending_size = 0
+
             ended = False
             size = 0
             content = response.content
             try:
                 async for chunk in content.iter_any():
-                    # The upstream's answer ended with this chunk: the client's ends with it too,
-                    # before the telemetry reads it.
+                    # The upstream's answer ended with this chunk: the client's ends with it too.
                     ended = content.at_eof()
                     await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
                     size += len(chunk)
-                    if not reading:
-                        reading = True
-                        head_read()
                     if call is not None:
-                        boundary.call(None, call.feed, chunk)
+                        pending.append((chunk, time.perf_counter_ns()))
+                        pending_size += len(chunk)
+                        if pending_size > _PENDING_MAX:
+                            read_pending()
             except asyncio.CancelledError:  # the client left (see _forward)
-                if not reading:
-                    head_read()
+                read_pending()
                 raise
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                if not reading:
-                    head_read()
+                read_pending()
                 if call is not None:
                     boundary.call(None, call.failed, exc)
                 ins.response_bytes.add(size, labels)
@@ -345,8 +357,7 @@ class Gateway:
             if not ended:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             duration = time.perf_counter() - sent_at
-            if not reading:  # an answer without a body
-                head_read()
+            read_pending()
             ins.response_bytes.add(size, labels)
             ins.upstream_duration.record(duration, timed)
             if call is not None:
@@ -376,6 +387,9 @@ class Gateway:
         await answer(send, status, error_body(upstream.wire, status, f"the upstream {upstream.name} {what}"))
         return status
 
+
+_PENDING_MAX = 1024 * 1024
+"""Bytes of an answer kept for the telemetry to read after the answer's end; more are read as they come."""
 
 # aiohttp adds these when the request lacks them; the upstream must get the client's headers only.
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")

@@ -169,16 +169,22 @@ class Call:
         else:
             self.copy = bytearray()
 
-    def feed(self, chunk: bytes) -> None:
-        """One chunk of the body, as sent to the client."""
+    def feed(self, chunk: bytes, at: int | None = None) -> None:
+        """One chunk of the body, as sent to the client; ``at``: when it arrived
+        (``time.perf_counter_ns()``; now when None), the time its events are counted at."""
         if self.decode is None:
             return
         data = self.decode(chunk)
-        if self.events is not None and self.stream is not None:
+        stream = self.stream
+        if self.events is not None and stream is not None:
             view = self.kind.view
             for event in self.events.feed(data):
                 if event.data != "[DONE]":
-                    self.stream.took(view(json.loads(event.data)))
+                    stream.took(view(json.loads(event.data)))
+                    if at is not None:  # the chunk timing of the time it arrived, not of now
+                        stream.last_ns = at
+                        if stream.chunks == 1:
+                            stream.first_ns = at
         elif self.copy is not None:
             if len(self.copy) + len(data) > COPY_MAX:
                 self.copy = None
