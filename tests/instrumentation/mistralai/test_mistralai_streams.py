@@ -316,3 +316,28 @@ async def test_tools_offered_but_answered_in_text(
     attrs = the_span(mistral_instrumented)
     assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
     assert "agentotel.response.tool_calls.names" not in attrs
+
+
+async def test_concurrent_streams_each_read_as_their_request_says(
+    mistral_instrumented: TelemetryCapture, client: Any, fake: FakeLLMServer
+) -> None:
+    """Two streams opened at once (one offers tools, one does not): what ``start`` found for one
+    call is never used for the other, and each span gets its own outcome."""
+    tools, plain = await asyncio.gather(
+        client.chat.stream_async(model=MODEL, messages=MESSAGES, tools=[WEATHER_TOOL]),
+        client.chat.stream_async(model=MODEL, messages=MESSAGES),
+    )
+    await read_all(tools)
+    await read_all(plain)
+
+    by_reason = {
+        dict(s.attributes or {})["gen_ai.response.finish_reasons"]: dict(s.attributes or {})
+        for s in mistral_instrumented.spans()
+    }
+    assert set(by_reason) == {("tool_calls",), ("stop",)}
+    assert by_reason[("tool_calls",)]["agentotel.response.tool_calls.names"] == ("get_weather",)
+    assert (
+        by_reason[("stop",)]["gen_ai.usage.input_tokens"],
+        by_reason[("stop",)]["gen_ai.usage.output_tokens"],
+    ) == (6, 6)
+    assert "agentotel.response.tool_calls.names" not in by_reason[("stop",)]
