@@ -216,6 +216,20 @@ def test_a_client_that_leaves_mid_stream_cancels_the_upstream_request(
     assert [(p.attributes[semconv.AGENTOTEL_GATEWAY_STATUS_CLASS], p.value) for p in points] == [("none", 1)]
 
 
+@pytest.mark.parametrize(("count", "retry"), [("1", True), ("0", None), (None, None)])
+def test_a_retried_request_is_marked_on_its_span(
+    count: str | None, retry: bool | None, gateway: Any, cap: TelemetryCapture
+) -> None:
+    headers = {"authorization": f"Bearer {KEY}"}
+    if count is not None:
+        headers["x-stainless-retry-count"] = count
+    answer = httpx.post(f"{gateway.url}/openai/v1/chat/completions", json=CHAT, headers=headers)
+    assert answer.status_code == 200
+    gateway.stop()
+    (span,) = cap.spans()
+    assert span.attributes.get(semconv.AGENTOTEL_GATEWAY_RETRY) is retry
+
+
 # --- trace context ---------------------------------------------------------------------------------
 def test_an_incoming_traceparent_is_continued_and_the_upstream_gets_the_gateway_span(
     fresh_fake_llm: FakeLLMServer, gateway: Any, cap: TelemetryCapture

@@ -247,20 +247,16 @@ class Gateway:
             query,
             body,
         )
-        out = [(k, v) for k, v in headers if k.lower() not in NOT_FORWARDED]
+        carrier: dict[str, str] = {}
         if call is not None:
-            carrier: dict[str, str] = {}
             self.boundary.call(None, inject, call.inv, carrier)
-            if carrier:
-                out = [(k, v) for k, v in out if k.lower() not in TRACE_HEADERS]
-                out.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in carrier.items())
+        # The client's headers in one pass (the trace headers replaced when the span's went in).
+        skip = _NOT_FORWARDED_TRACED if carrier else NOT_FORWARDED
+        out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k.lower() not in skip]
+        if carrier:
+            out.extend(carrier.items())
         url = upstream.url + rest + ("?" + query.decode("latin-1") if query else "")
-        request = (
-            method,
-            URL(url, encoded=True),
-            CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in out),
-            body,
-        )
+        request = (method, URL(url, encoded=True), CIMultiDict(out), body)
         # The exchange runs in this task; one more task watches the client and cancels this one
         # if the client leaves first (one task per request fewer than a task each and a wait).
         this = asyncio.current_task()
@@ -395,6 +391,7 @@ class Gateway:
         return status
 
 
+_NOT_FORWARDED_TRACED = NOT_FORWARDED | TRACE_HEADERS
 _PENDING_MAX = 1024 * 1024
 """Bytes of an answer kept for the telemetry to read after the answer's end; more are read as they come."""
 

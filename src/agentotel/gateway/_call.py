@@ -57,19 +57,43 @@ class UpstreamUnreachable(Exception):
         self.status = status
 
 
+_RETRY_HEADER = b"x-stainless-retry-count"
+_READ_HEADERS = TRACE_HEADERS | CREDENTIAL_HEADERS | {_RETRY_HEADER}
+
+
+class RequestHeaders:
+    """What the telemetry reads of a request's headers, in one pass: the trace context, the
+    credentials (to redact) and the SDK's retry count (the first one)."""
+
+    __slots__ = ("carrier", "retry", "secrets")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]], query: bytes) -> None:
+        self.carrier: dict[str, str] = {}
+        found: list[str] = []
+        retry: bytes | None = None
+        for name, value in headers:
+            low = name.lower()
+            if low not in _READ_HEADERS:
+                continue
+            if low in TRACE_HEADERS:
+                self.carrier[name.decode("latin-1")] = value.decode("latin-1")
+            elif low in CREDENTIAL_HEADERS:
+                text = value.decode("latin-1").strip()
+                found.append(text)
+                scheme, _, token = text.partition(" ")
+                if token and scheme.lower() in ("bearer", "basic"):
+                    found.append(token.strip())
+            elif retry is None:
+                retry = value
+        if query:
+            found.extend(v for k, v in parse_qsl(query.decode("latin-1")) if k == "key" and v)
+        self.secrets = tuple(found)
+        self.retry = retry is not None and retry.strip() not in (b"", b"0")
+
+
 def secrets_of(headers: list[tuple[bytes, bytes]], query: bytes) -> tuple[str, ...]:
     """The credentials a request carries (header values, Gemini's ``key`` parameter)."""
-    found: list[str] = []
-    for name, value in headers:
-        if name.lower() in CREDENTIAL_HEADERS:
-            text = value.decode("latin-1").strip()
-            found.append(text)
-            scheme, _, token = text.partition(" ")
-            if token and scheme.lower() in ("bearer", "basic"):
-                found.append(token.strip())
-    if query:
-        found.extend(v for k, v in parse_qsl(query.decode("latin-1")) if k == "key" and v)
-    return tuple(found)
+    return RequestHeaders(headers, query).secrets
 
 
 def server_attributes(upstream: Upstream) -> tuple[tuple[str, Any], ...]:
@@ -257,9 +281,10 @@ def open_call(
         parsed = None
     if not isinstance(parsed, dict):
         parsed, unparsed = {}, True
-    carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers if k.lower() in TRACE_HEADERS}
+    read = RequestHeaders(headers, query)
+    carrier = read.carrier
     ctx = propagate.extract(carrier) if carrier else otel_context.Context()
-    secrets = secrets_of(headers, query)
+    secrets = read.secrets
     token = otel_context.attach(ctx)
     try:
         # Operation.start reads two credentials of a client; any more are redacted from here on.
@@ -273,8 +298,7 @@ def open_call(
     received: dict[str, Any] = {semconv.AGENTOTEL_GATEWAY_ROUTE: upstream.name}
     if unparsed:
         received[semconv.AGENTOTEL_GATEWAY_UNPARSED] = True
-    retry = next((v for k, v in headers if k.lower() == b"x-stainless-retry-count"), b"0")
-    if retry.strip() not in (b"", b"0"):
+    if read.retry:
         received[semconv.AGENTOTEL_GATEWAY_RETRY] = True
     return Call(op, kind, inv, boundary, received, time.time_ns(), len(body))
 
