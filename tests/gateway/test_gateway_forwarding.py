@@ -216,6 +216,45 @@ def test_a_client_that_leaves_mid_stream_cancels_the_upstream_request(
     assert [(p.attributes[semconv.AGENTOTEL_GATEWAY_STATUS_CLASS], p.value) for p in points] == [("none", 1)]
 
 
+def test_the_gateway_counts_requests_bytes_and_what_is_in_flight(
+    drip: str, fresh_fake_llm: FakeLLMServer, gateway_factory: Any, cap: TelemetryCapture
+) -> None:
+    """The counts of ``agentotel.gateway.*``: one request in flight while its stream is held, none
+    after; every request counted once by status class; the body bytes each way, exactly."""
+    gw = gateway_factory(
+        upstreams=fake_upstreams(fresh_fake_llm, drip=Upstream("drip", drip, "openai", "openai"))
+    )
+    drip_route = {semconv.AGENTOTEL_GATEWAY_ROUTE: "drip"}
+    openai_route = {semconv.AGENTOTEL_GATEWAY_ROUTE: "openai"}
+    sent = [json.dumps(CHAT).encode(), json.dumps({**CHAT, "stream": True}).encode()]
+    received = [
+        httpx.post(f"{gw.url}/openai/v1/chat/completions", content=body, timeout=10).content for body in sent
+    ]
+    drip_body = json.dumps({**CHAT, "stream": True}).encode()
+    with httpx.stream("POST", f"{gw.url}/drip/v1/chat/completions", content=drip_body) as response:
+        raw = response.iter_raw()
+        got = [next(raw)]
+        while b"one" not in b"".join(got):
+            got.append(next(raw))
+        in_flight = cap.metric_sum(semconv.GATEWAY_ACTIVE_REQUESTS, drip_route)
+        _Drip.release.set()
+        got.extend(raw)
+    gw.stop()
+    assert in_flight == 1
+    assert cap.metric_sum(semconv.GATEWAY_ACTIVE_REQUESTS, drip_route) == 0
+    assert cap.metric_sum(semconv.GATEWAY_ACTIVE_REQUESTS, openai_route) == 0
+    route, status_class = semconv.AGENTOTEL_GATEWAY_ROUTE, semconv.AGENTOTEL_GATEWAY_STATUS_CLASS
+    points = cap.matching_points(semconv.GATEWAY_REQUESTS)
+    assert sorted((p.attributes[route], p.attributes[status_class], p.value) for p in points) == [
+        ("drip", "2xx", 1),
+        ("openai", "2xx", 2),
+    ]
+    assert cap.metric_sum(semconv.GATEWAY_REQUEST_BYTES, openai_route) == sum(len(b) for b in sent)
+    assert cap.metric_sum(semconv.GATEWAY_REQUEST_BYTES, drip_route) == len(drip_body)
+    assert cap.metric_sum(semconv.GATEWAY_RESPONSE_BYTES, openai_route) == sum(len(b) for b in received)
+    assert cap.metric_sum(semconv.GATEWAY_RESPONSE_BYTES, drip_route) == sum(len(b) for b in got)
+
+
 @pytest.mark.parametrize(("count", "retry"), [("1", True), ("0", None), (None, None)])
 def test_a_retried_request_is_marked_on_its_span(
     count: str | None, retry: bool | None, gateway: Any, cap: TelemetryCapture
