@@ -113,7 +113,7 @@ def _serve(spec: dict[str, Any]) -> None:
         import ctypes
 
         toggle = ctypes.CDLL(spec["toggle_lib"]).agentotel_toggle_collect
-    counter: Any = _BytecodeCounter() if spec.get("bytecodes") else None
+    counter: Any = _BytecodeCounter(spec.get("by_function", False)) if spec.get("bytecodes") else None
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -163,8 +163,9 @@ def _serve(spec: dict[str, Any]) -> None:
 class _BytecodeCounter:
     """Python bytecodes executed in the serving thread, per package, before / after the answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, by_function: bool = False) -> None:
         self.after = False
+        self.by_function = by_function
         self.counts: dict[str, Counter[str]] = {"critical": Counter(), "after": Counter()}
         self._groups: dict[str, str] = {}
 
@@ -177,10 +178,13 @@ class _BytecodeCounter:
     def start(self) -> None:
         counts = self.counts
         group = self.group
+        by_function = self.by_function
 
         def local(frame: Any, event: str, _arg: Any) -> Any:
             if event == "opcode":
-                counts["after" if self.after else "critical"][group(frame.f_code.co_filename)] += 1
+                code = frame.f_code
+                key = group(code.co_filename) + (":" + code.co_name if by_function else "")
+                counts["after" if self.after else "critical"][key] += 1
             return local
 
         def global_(frame: Any, _event: str, _arg: Any) -> Any:
@@ -464,10 +468,12 @@ def _compressed(value: str, names: dict[str, str]) -> str:
     return value
 
 
-def bytecode_run(upstream: str, n1: int, n2: int, work: Path, log: Any) -> dict[str, Any]:
+def bytecode_run(
+    upstream: str, n1: int, n2: int, work: Path, log: Any, by_function: bool = False
+) -> dict[str, Any]:
     """Python bytecodes per request per package, before / after the answer's last byte."""
     port = free_port()
-    spec = {"port": port, "upstream": upstream, "bytecodes": True}
+    spec = {"port": port, "upstream": upstream, "bytecodes": True, "by_function": by_function}
     cmd = [PYTHON, str(Path(__file__).resolve()), "--serve", json.dumps(spec)]
     result: dict[str, Any] = {}
     with process(cmd, _env(), work / "gateway.bytecodes.log") as proc:
@@ -571,6 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N1=10, N2=30 (default N1=20, N2=60)")
     parser.add_argument("--no-callgrind", action="store_true", help="the bytecode split only")
     parser.add_argument("--no-bytecodes", action="store_true", help="callgrind only")
+    parser.add_argument(
+        "--by-function", action="store_true", help="the bytecode split by package and function"
+    )
     parser.add_argument("--keep", type=Path, help="keep the callgrind files in this directory")
     args = parser.parse_args(argv)
     if args.serve:
@@ -594,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_bytecodes:
         with upstream_process(0.005, work) as upstream:
             log("bytecodes (no valgrind)")
-            results["bytecodes"] = bytecode_run(upstream, n1, n2, work, log)
+            results["bytecodes"] = bytecode_run(upstream, n1, n2, work, log, args.by_function)
     if not args.no_callgrind:
         lib = toggle_library(work)
         results["callgrind"] = {}
