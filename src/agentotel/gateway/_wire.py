@@ -42,9 +42,15 @@ View = Callable[[Any], Any]
 _MISSING = object()
 
 
+_CAMEL: dict[str, str] = {}
+
+
 def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.title() for word in rest)
+    found = _CAMEL.get(name)
+    if found is None:
+        head, *rest = name.split("_")
+        found = _CAMEL[name] = head + "".join(word.title() for word in rest)
+    return found
 
 
 class Fields:
