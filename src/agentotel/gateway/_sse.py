@@ -38,7 +38,13 @@ class EventReader:
             chunk = chunk[1:]
         self._pending_cr = chunk.endswith(b"\r")
         events: list[Event] = []
-        buffer = self._buffer + chunk
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" not in buffer:  # LF line ends only (what the APIs send): split them in one call
+            lines = buffer.split(b"\n")
+            self._buffer = lines.pop()
+            for raw in lines:
+                self._line(raw, events)
+            return events
         start = 0
         size = len(buffer)
         while start < size:
