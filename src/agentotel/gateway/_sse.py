@@ -42,8 +42,13 @@ class EventReader:
         if b"\r" not in buffer:  # LF line ends only (what the APIs send): split them in one call
             lines = buffer.split(b"\n")
             self._buffer = lines.pop()
+            data = self._data
             for raw in lines:
-                self._line(raw, events)
+                if raw.startswith(b"data: "):  # the common line, read inline (as _line reads it)
+                    data.append(raw[6:].decode("utf-8", errors="replace"))
+                else:
+                    self._line(raw, events)
+                    data = self._data  # a blank line dispatched the event: a new list
             return events
         start = 0
         size = len(buffer)
