@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
@@ -39,13 +38,17 @@ from agentotel.gateway._config import GatewayConfig, Upstream
 from agentotel.gateway._http import (
     HOP_BY_HOP,
     NOT_FORWARDED,
+    ClientLeft,
+    CutOff,
+    Left,
     Receive,
     Scope,
     Send,
     answer,
-    disconnected,
     error_body,
+    read_body,
     status_class,
+    watch_client,
 )
 from agentotel.gateway._instruments import GatewayInstruments, gateway_instruments
 from agentotel.instrumentation._operation import Operation
@@ -173,27 +176,6 @@ class Gateway:
             ins.active.add(-1, labels)
             ins.requests.add(1, self._timed(labels, status))
 
-    async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
-        """The request body, and whether it was cut at the size limit (the rest is drained)."""
-        parts: list[bytes] = []
-        size = 0
-        limit = self.config.max_body_bytes
-        too_big = False
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _ClientLeft
-            chunk = message.get("body", b"")
-            more = message.get("more_body", False)
-            size += len(chunk)
-            if size > limit:
-                too_big = True
-                parts = []
-            elif not too_big:
-                parts.append(chunk)
-        return b"".join(parts), too_big
-
     async def _forward(
         self,
         scope: Scope,
@@ -205,8 +187,8 @@ class Gateway:
     ) -> int | None:
         """Forward one request; returns the status sent to the client (None: none was)."""
         try:
-            body, too_big = await self._read_body(receive)
-        except _ClientLeft:
+            body, too_big = await read_body(receive, self.config.max_body_bytes)
+        except ClientLeft:
             return None
         try:
             return await self._send_on(scope, receive, send, upstream, rest, labels, body, too_big)
@@ -261,8 +243,8 @@ class Gateway:
         # if the client leaves first (one task per request fewer than a task each and a wait).
         this = asyncio.current_task()
         assert this is not None
-        left = _Left()
-        watch = asyncio.get_running_loop().create_task(_watch(receive, this, left))
+        left = Left()
+        watch = asyncio.get_running_loop().create_task(watch_client(receive, this, left))
         try:
             return await self._exchange(request, send, upstream, call, labels)
         except asyncio.CancelledError:
@@ -356,7 +338,7 @@ class Gateway:
                     time.perf_counter() - sent_at,
                     {**timed, semconv.AGENTOTEL_GATEWAY_TIMEOUT: isinstance(exc, asyncio.TimeoutError)},
                 )
-                raise _CutOff from exc  # the client sees the connection cut, as from the upstream
+                raise CutOff from exc  # the client sees the connection cut, as from the upstream
             if not ended:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             duration = time.perf_counter() - sent_at
@@ -397,27 +379,3 @@ _PENDING_MAX = 1024 * 1024
 
 # aiohttp adds these when the request lacks them; the upstream must get the client's headers only.
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-
-
-class _Left:
-    """Whether the client left while its answer was under way (set by :func:`_watch`)."""
-
-    __slots__ = ("now",)
-
-    def __init__(self) -> None:
-        self.now = False
-
-
-async def _watch(receive: Receive, task: asyncio.Task[Any], left: _Left) -> None:
-    """Cancel ``task`` when the client disconnects."""
-    await disconnected(receive)
-    left.now = True
-    task.cancel()
-
-
-class _ClientLeft(Exception):
-    """The client disconnected while sending its request."""
-
-
-class _CutOff(Exception):
-    """The upstream's answer broke off after its head was sent on: the client connection is cut."""

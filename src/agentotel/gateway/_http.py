@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -66,3 +67,49 @@ async def answer(send: Send, status: int, body: bytes) -> None:
 async def disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The request body, and whether it was over ``limit`` bytes (then the rest is drained and
+    nothing kept); raises :class:`ClientLeft` if the client disconnects first."""
+    parts: list[bytes] = []
+    size = 0
+    too_big = False
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientLeft
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
+        size += len(chunk)
+        if size > limit:
+            too_big = True
+            parts = []
+        elif not too_big:
+            parts.append(chunk)
+    return b"".join(parts), too_big
+
+
+class Left:
+    """Whether the client left while its answer was under way (set by :func:`watch_client`)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = False
+
+
+async def watch_client(receive: Receive, task: asyncio.Task[Any], left: Left) -> None:
+    """Cancel ``task`` when the client disconnects."""
+    await disconnected(receive)
+    left.now = True
+    task.cancel()
+
+
+class ClientLeft(Exception):
+    """The client disconnected while sending its request."""
+
+
+class CutOff(Exception):
+    """The upstream's answer broke off after its head was sent on: the client connection is cut."""
