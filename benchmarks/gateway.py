@@ -14,6 +14,9 @@ What runs, each in its own process on 127.0.0.1:
   20-word replies, streamed as 20 content chunks with ``stream: true``);
 * ``agentotel gateway`` with a config whose ``/openai`` route is that upstream, and the OTel SDK
   set up with no exporter (``OTEL_*_EXPORTER=none``: spans and metric points are made and dropped);
+* a bare pass-through on the gateway's stack (``benchmarks/_bare_proxy.py``: uvicorn with httptools
+  and uvloop, one pooled aiohttp session, no telemetry at all), measured in the same alternating
+  slices as the floor of the added latency: what the extra hop costs any forwarding process here;
 * the LiteLLM proxy (``litellm[proxy]``, in its own venv under ``benchmarks/out/``, since it pins
   older packages than ours), one worker, one model ``gpt-4o`` = ``openai/gpt-4o`` on that upstream.
 
@@ -340,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         "OTEL_LOGS_EXPORTER": "none",
         "PYTHONHASHSEED": "0",
     }
-    up_port, gw_port, ll_port = free_port(), free_port(), free_port()
+    up_port, gw_port, ll_port, bare_port = free_port(), free_port(), free_port(), free_port()
     upstream = f"http://127.0.0.1:{up_port}"
     (work / "gateway.toml").write_text(f'[upstreams.openai]\nurl = "{upstream}"\nprovider = "openai"\n')
     results: dict[str, Any] = {"plan": plan.__dict__, "command": " ".join([Path(PYTHON).name, *sys.argv])}
@@ -358,8 +361,20 @@ def main(argv: list[str] | None = None) -> int:
             log("upstream alone / agentotel gateway")
             gw_url = f"http://127.0.0.1:{gw_port}/openai/v1/chat/completions"
             targets = {"upstream": (f"{upstream}/v1/chat/completions", up.pid), "gateway": (gw_url, gw.pid)}
-            rows = measure(targets, bodies, plan, args.realtime, log)
+            bare_cmd = [
+                PYTHON,
+                str(ROOT / "benchmarks" / "_bare_proxy.py"),
+                "--port",
+                str(bare_port),
+                "--upstream",
+                upstream,
+            ]
+            with process(bare_cmd, quiet, work / "bare.log") as bare:
+                wait_http(f"http://127.0.0.1:{bare_port}/readyz", 60, bare)
+                targets["bare"] = (f"http://127.0.0.1:{bare_port}/openai/v1/chat/completions", bare.pid)
+                rows = measure(targets, bodies, plan, args.realtime, log)
             results["upstream"], results["gateway"] = rows["upstream"], rows["gateway"]
+            results["bare"] = rows["bare"]
             hey(gw_url, bodies["chat"], ["-n", "1000", "-c", "8"])
             warm = rss_mib(gw.pid)
             hey(gw_url, bodies["chat"], ["-n", str(plan.memory_requests), "-c", "16"])
@@ -431,6 +446,11 @@ def summarise(results: dict[str, Any], with_litellm: bool) -> dict[str, Any]:
             "paced_rps": min(gw["rate_200"]["rps"], up["rate_200"]["rps"]),
         }
         row["added_p50_met"] = row["added_p50_ms"] <= TARGET_ADDED_P50_MS
+        bare = results["bare"][workload]
+        row["bare_added_p50_ms"] = bare["rate_200"]["p50_ms"] - up["rate_200"]["p50_ms"]
+        row["bare_added_p99_ms"] = _minus(bare["rate_200"]["p99_ms"], up["rate_200"]["p99_ms"])
+        row["bare_cpu_us"] = bare["cpu_us_per_request"]
+        row["bare_rps"] = bare["saturation"]["rps"]
         if with_litellm:
             ll = results["litellm"][workload]
             row["litellm_rps"] = ll["saturation"]["rps"]
@@ -461,6 +481,22 @@ def table(summary: dict[str, Any], results: dict[str, Any]) -> str:
             f"{r['added_p50_ms']:+.2f} ms | {_ms(r['added_p99_ms'], '+')} | "
             f"{r['added_p50_in_step_ms']:+.2f} / {r['added_p99_in_step_ms']:+.2f} ms | "
             f"{r['gateway_cpu_us']:.0f} µs | {ll_cpu} |"
+        )
+    lines += [
+        "",
+        "The floor: a bare pass-through on the same stack (`benchmarks/_bare_proxy.py`: uvicorn, aiohttp, "
+        "no telemetry), in the same slices:",
+        "",
+        "| workload | bare req/s | bare added p50 / p99 at 200/s paced | bare CPU/req "
+        "| gateway added p50 over the bare pass-through |",
+        "|---|---|---|---|---|",
+    ]
+    for workload in BODIES:
+        r = summary[workload]
+        lines.append(
+            f"| {workload} | {r['bare_rps']:.0f} | "
+            f"{r['bare_added_p50_ms']:+.2f} / {_ms(r['bare_added_p99_ms'], '+')} | "
+            f"{r['bare_cpu_us']:.0f} µs | {r['added_p50_ms'] - r['bare_added_p50_ms']:+.2f} ms |"
         )
     memory = results["gateway_memory"]
     lines.append(

@@ -25,8 +25,8 @@ def test_the_gateway_benchmark_runs() -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = json.loads((ROOT / "benchmarks" / "out" / "gateway.json").read_text())
-    assert set(results) == {"plan", "command", "upstream", "gateway", "gateway_memory", "summary"}
-    for target in ("upstream", "gateway"):
+    assert set(results) == {"plan", "command", "upstream", "gateway", "bare", "gateway_memory", "summary"}
+    for target in ("upstream", "gateway", "bare"):
         for workload in ("chat", "chat_stream"):
             row = results[target][workload]
             assert row["saturation"]["requests"] > 0 and row["rate_200"]["p50_ms"] > 0
@@ -34,3 +34,4 @@ def test_the_gateway_benchmark_runs() -> None:
     assert results["summary"]["realtime"] is False and len(results["summary"]["load_average"]) == 2
     assert results["gateway_memory"]["n"] == 200
     assert "| chat_stream |" in done.stdout
+    assert results["summary"]["chat"]["bare_rps"] == results["bare"]["chat"]["saturation"]["rps"]
