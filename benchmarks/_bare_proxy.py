@@ -19,21 +19,7 @@ from typing import Any
 import aiohttp
 import uvicorn
 
-_DROP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"proxy-connection",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-        b"content-length",
-    }
-)
+from agentotel.gateway._http import HOP_BY_HOP, NOT_FORWARDED  # the gateway's own header sets
 
 
 class BareProxy:
@@ -70,12 +56,14 @@ class BareProxy:
         query = scope.get("query_string", b"")
         url = self.upstream + rest + ("?" + query.decode("latin-1") if query else "")
         headers = [
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k.lower() not in _DROP
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.lower() not in NOT_FORWARDED
         ]
         async with self.session.request(
             scope["method"], url, headers=headers, data=b"".join(parts), allow_redirects=False
         ) as response:
-            head = [(k, v) for k, v in response.raw_headers if k.lower() not in _DROP]
+            head = [(k, v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP]
             await send({"type": "http.response.start", "status": response.status, "headers": head})
             async for chunk in response.content.iter_any():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
