@@ -122,7 +122,11 @@ def wait_http(url: str, seconds: float, proc: subprocess.Popen[Any]) -> None:
 
 
 @contextmanager
-def process(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[Any]]:
+def process(
+    cmd: list[str], env: dict[str, str], log: Path, stop_wait: float = 20
+) -> Iterator[subprocess.Popen[Any]]:
+    """``cmd`` running (its own process group, output to ``log``); SIGTERM on leaving, SIGKILL
+    after ``stop_wait`` seconds."""
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -131,7 +135,7 @@ def process(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subproce
             with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(20)
+                proc.wait(stop_wait)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()

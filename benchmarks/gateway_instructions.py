@@ -53,16 +53,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from gateway import free_port, process  # the load benchmark's helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -252,28 +253,6 @@ def _upstream(spec: dict[str, Any]) -> None:
 
 
 # --- the driver --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def process(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[Any]]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            yield proc
-        finally:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(120)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
 def wait_http(port: int, path: str, seconds: float, proc: subprocess.Popen[Any]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -353,7 +332,7 @@ def callgrind_run(
         json.dumps(spec),
     ]
     result: dict[str, Any] = {}
-    with process(cmd, _env(), work / f"gateway.{mode}.log") as proc:
+    with process(cmd, _env(), work / f"gateway.{mode}.log", stop_wait=120) as proc:
         wait_http(port, "/readyz", 600, proc)
         client = Client(port)
         for workload in BODIES:
@@ -476,7 +455,7 @@ def bytecode_run(
     spec = {"port": port, "upstream": upstream, "bytecodes": True, "by_function": by_function}
     cmd = [PYTHON, str(Path(__file__).resolve()), "--serve", json.dumps(spec)]
     result: dict[str, Any] = {}
-    with process(cmd, _env(), work / "gateway.bytecodes.log") as proc:
+    with process(cmd, _env(), work / "gateway.bytecodes.log", stop_wait=120) as proc:
         wait_http(port, "/readyz", 120, proc)
         client = Client(port)
         for workload in BODIES:
@@ -514,7 +493,7 @@ def _minus(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
 def upstream_process(gap: float, work: Path) -> Iterator[str]:
     port = free_port()
     cmd = [PYTHON, str(Path(__file__).resolve()), "--upstream", json.dumps({"port": port, "gap": gap})]
-    with process(cmd, _env(), work / "upstream.log") as up:
+    with process(cmd, _env(), work / "upstream.log", stop_wait=120) as up:
         wait_http(port, "/v1/models", 60, up)
         yield f"http://127.0.0.1:{port}"
 
