@@ -13,6 +13,7 @@ used here are the pure ones.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from array import array
 from collections.abc import Callable, Mapping
@@ -42,15 +43,10 @@ View = Callable[[Any], Any]
 _MISSING = object()
 
 
-_CAMEL: dict[str, str] = {}
-
-
+@functools.cache  # field names are the code's own: a bounded set, each computed once
 def _camel(name: str) -> str:
-    found = _CAMEL.get(name)
-    if found is None:
-        head, *rest = name.split("_")
-        found = _CAMEL[name] = head + "".join(word.title() for word in rest)
-    return found
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 class Fields:

@@ -64,6 +64,12 @@ def put_chat_options(a: Attributes, kw: Mapping[str, Any]) -> None:
     if n is not None and num(n) and n != 1:
         a[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = int(n)
     stop = kw.get("stop")
+    if stop is not None:
+        put_stop(a, stop)
+
+
+def put_stop(a: Attributes, stop: Any) -> None:
+    """``stop`` (one string or a list of them, as the OpenAI wire takes it) as the stop sequences."""
     if isinstance(stop, str):
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
     elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):

@@ -120,10 +120,7 @@ def chat_request_attributes(kw: Mapping[str, Any]) -> Attributes:
                 attr, kind = _NUMBERS[key]
                 a[attr] = kind(value)
         elif key == "stop":
-            if isinstance(value, str):
-                a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [value]
-            elif isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value):
-                a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(value)
+            wire.put_stop(a, value)
         elif key == "stream":
             if value is True:
                 a[semconv.GEN_AI_REQUEST_STREAM] = True
