@@ -83,21 +83,29 @@ def write_lines(path: Path, lines: list[bytes]) -> Path:
     return path
 
 
-def records(path: Path) -> list[dict[str, Any]]:
-    """Every line of ``path`` as JSON."""
-    return [json.loads(line) for line in path.read_bytes().splitlines()]
+def records(path: Path, torn: bool = False) -> list[dict[str, Any]]:
+    """Every line of ``path`` as JSON. ``torn``: a last line without newline that is not JSON (a
+    writer killed mid-write; the next writer rotates the file away as it is) is left out."""
+    data = path.read_bytes()
+    lines = data.splitlines()
+    if torn and lines and not data.endswith(b"\n"):
+        try:
+            json.loads(lines[-1])
+        except ValueError:
+            lines.pop()
+    return [json.loads(line) for line in lines]
 
 
-def chain_records(path: Path) -> list[dict[str, Any]]:
-    """The records of a rotation set, oldest file first."""
+def chain_records(path: Path, torn: bool = False) -> list[dict[str, Any]]:
+    """The records of a rotation set, oldest file first (``torn``: as for :func:`records`)."""
     found: list[dict[str, Any]] = []
     rotated = sorted(
         (int(p.name.rsplit(".", 1)[1]) for p in path.parent.glob(path.name + ".*")), reverse=True
     )
     for n in rotated:
-        found.extend(records(path.with_name(f"{path.name}.{n}")))
+        found.extend(records(path.with_name(f"{path.name}.{n}"), torn))
     if path.exists():
-        found.extend(records(path))
+        found.extend(records(path, torn))
     return found
 
 
