@@ -18,6 +18,7 @@ from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
+from agentotel._context import attach, detach
 from agentotel._redact import exception_attributes
 from agentotel._safe import error_type
 from agentotel._usage import MAX_TOKENS
@@ -130,12 +131,12 @@ class SpanLifecycle:
 
     def attach(self, ctx: otel_context.Context) -> None:
         """Make ``ctx`` (which holds the span) current until :meth:`deactivate`."""
-        self._token = otel_context.attach(ctx)
+        self._token = attach(ctx)
 
     def deactivate(self) -> None:
         token, self._token = self._token, None
         if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
+            detach(token)
 
     def elapsed(self) -> float:
         """Seconds since the span started."""

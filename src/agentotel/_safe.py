@@ -13,11 +13,11 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.metrics import Meter
 
 from agentotel import semconv
+from agentotel._context import current
 
 _log = logging.getLogger("agentotel")
 
@@ -117,7 +117,7 @@ def _enabled() -> bool:
     """``is_instrumentation_enabled()``, with the current context read once."""
     if _SUPPRESS is None:  # pragma: no cover - depends on the installed OpenTelemetry
         return is_instrumentation_enabled()
-    ctx = otel_context.get_current()
+    ctx = current()
     return not (ctx.get(_SUPPRESS[0]) or ctx.get(_SUPPRESS[1]))
 
 

@@ -66,10 +66,22 @@ def checked(
     """``attributes`` without the out-of-range usage attributes and with ``agentotel.usage.invalid``
     naming them, the input and output token counts (None when out of range), and those names."""
     given = attributes or {}
-    # The common case first, inline and cheap: every call goes through here.
+    # The common case first, inline and cheap (every call goes through here): both counts in
+    # range, no cache or reasoning usage, the span's input/output usage the same objects as the
+    # counts or in range.
+    if (
+        (input_tokens is None or (input_tokens.__class__ is int and 0 <= input_tokens <= MAX_TOKENS))
+        and (output_tokens is None or (output_tokens.__class__ is int and 0 <= output_tokens <= MAX_TOKENS))
+        and not (_K2 in given or _K3 in given or _K4 in given)
+    ):
+        value = given.get(_K0)
+        if value is input_tokens or _ok(value):
+            value = given.get(_K1)
+            if value is output_tokens or _ok(value):
+                return attributes, input_tokens, output_tokens, ()
     get = given.get
     for value in (input_tokens, output_tokens, get(_K0), get(_K1), get(_K2), get(_K3), get(_K4)):
-        if value is not None and not (type(value) is int and 0 <= value <= MAX_TOKENS):
+        if not _ok(value):
             break
     else:
         return attributes, input_tokens, output_tokens, ()

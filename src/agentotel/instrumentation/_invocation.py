@@ -22,6 +22,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
+from agentotel._context import current, with_span
 from agentotel._lifecycle import LLM_CALL_KEY, USAGE_SINK_KEY, Attributes, SpanLifecycle, UsageSink
 from agentotel._redact import exception_attributes
 from agentotel._safe import Boundary
@@ -72,7 +73,7 @@ class Invocation(SpanLifecycle):
     ) -> None:
         # ``context``: the current context, when the caller has it already (read once per call).
         if context is None:
-            context = otel_context.get_current()
+            context = current()
         super().__init__(
             telemetry.tracer.start_span(name, context, kind=SpanKind.CLIENT, attributes=attributes)
         )
@@ -96,7 +97,7 @@ class Invocation(SpanLifecycle):
         LLM span already covers this call (and not emit a second one).
         """
         context, self._context = self._context, None
-        self.attach(otel_context.set_value(LLM_CALL_KEY, True, trace.set_span_in_context(self.span, context)))
+        self.attach(with_span(self.span, current() if context is None else context, LLM_CALL_KEY, True))
 
     # --- content (only called when capture is on) ---------------------------------------------
     def add_content(self, attributes: Attributes) -> None:
@@ -148,7 +149,7 @@ class Invocation(SpanLifecycle):
                     attributes = {**(attributes or {}), semconv.AGENTOTEL_USAGE_COST_USD: cost}
                 if attributes:
                     self.span.set_attributes(attributes)
-            metric_attrs = self._metric_attributes(response_model)
+            metric_attrs = self._metric_attributes(response_model, False)
             if inference is None:
                 self._record_durations(metric_attrs)
                 tokens = self.telemetry.tokens
@@ -184,7 +185,7 @@ class Invocation(SpanLifecycle):
             if inference is not None and attributes:
                 attributes = span_attributes(attributes)
             etype = self.mark_failed(exc, attributes)
-            metric_attrs = self._metric_attributes(None)
+            metric_attrs = self._metric_attributes(None, True)
             guarded = self.telemetry.cardinality(semconv.ERROR_TYPE, etype)
             if inference is None:
                 metric_attrs[semconv.ERROR_TYPE] = guarded
@@ -203,8 +204,9 @@ class Invocation(SpanLifecycle):
         """End without judging the outcome (a bug of ours, or a stream cut short by its reader)."""
         self.close(attributes)
 
-    def _metric_attributes(self, response_model: str | None) -> dict[str, Any]:
-        """The attributes of the call's metric points (a new dict: the caller may add to it)."""
+    def _metric_attributes(self, response_model: str | None, new: bool) -> dict[str, Any]:
+        """The attributes of the call's metric points: a new dict (``new``: the caller adds to it),
+        else possibly the one kept for these labels, which nothing may change."""
         source = self.attributes
         guard = self.telemetry.cardinality
         key = (id(guard), *map(source.get, _METRIC_KEYS), response_model)
@@ -213,7 +215,7 @@ class Invocation(SpanLifecycle):
         except TypeError:  # an unhashable attribute value: made every time
             known, key = None, ()
         if known is not None and known[0] is guard:
-            return dict(known[1])
+            return dict(known[1]) if new else known[1]
         attrs = {k: source[k] for k in _METRIC_KEYS if k in source}
         admitted = True
         model = attrs.get(semconv.GEN_AI_REQUEST_MODEL)

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from agentotel import semconv
 from agentotel._content import content_attributes
+from agentotel._context import current
 from agentotel._lifecycle import LLM_CALL_KEY, Attributes
 from agentotel._redact import remember
 from agentotel._safe import Boundary, async_wrapper, sync_wrapper
@@ -39,6 +38,16 @@ ServerFn = Callable[[Any], tuple[tuple[str, Any], ...]]
 ToolResultsFn = Callable[[Mapping[str, Any]], list[tuple[str, bool]]]
 
 
+def client_secrets(client: Any) -> tuple[str, ...]:
+    """The client's credentials, to be redacted from everything recorded."""
+    found: list[str] = []
+    for name in ("api_key", "auth_token"):
+        value = getattr(client, name, None)
+        if isinstance(value, str) and value:
+            found.append(value)
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class SdkTypes:
     """What the result handler must recognise in one SDK, and how to read a client's server."""
@@ -55,6 +64,9 @@ class SdkTypes:
     sends: bool = False
     """The provider patches the SDK's request method with :func:`._deferred.request_reached`: the
     span starts there, so a call the SDK refuses before sending makes none (see ``_deferred``)."""
+    secrets: Callable[[Any], tuple[str, ...]] = client_secrets
+    """The client -> its credentials, redacted from everything recorded (a provider whose
+    ``client`` makes its own object may keep them made there)."""
 
 
 def server_of(attributes: Callable[[str, str, int | None], tuple[tuple[str, Any], ...]]) -> ServerFn:
@@ -77,16 +89,6 @@ def server_of(attributes: Callable[[str, str, int | None], tuple[tuple[str, Any]
         return found
 
     return server
-
-
-def client_secrets(client: Any) -> tuple[str, ...]:
-    """The client's credentials, to be redacted from everything recorded."""
-    found: list[str] = []
-    for name in ("api_key", "auth_token"):
-        value = getattr(client, name, None)
-        if isinstance(value, str) and value:
-            found.append(value)
-    return tuple(found)
 
 
 class Operation:
@@ -139,7 +141,7 @@ class Operation:
         First, if the request sends back results of tool calls that an earlier response asked
         for, the tool executions in between become inferred ``execute_tool`` spans.
         """
-        ctx = otel_context.get_current()
+        ctx = current()
         if ctx.get(LLM_CALL_KEY):
             return None
         client = self.sdk.client(instance)
@@ -148,7 +150,7 @@ class Operation:
         if self.tool_results is not None and self.telemetry.pending:
             # A failure here must cost the inferred spans only, not the LLM span.
             self.boundary.call(None, self._infer_tools, kwargs)
-            ctx = otel_context.get_current()
+            ctx = current()
         attrs = self.request(kwargs)
         if self.latest:
             request_attributes(attrs)
@@ -160,7 +162,7 @@ class Operation:
         )
         # The client's credentials are redacted from whatever is recorded, content or an error
         # message that repeats them.
-        secrets = client_secrets(client)
+        secrets = self.sdk.secrets(client)
         remember(secrets)
         # Content is only worth encoding if it goes somewhere: a recording span or the event.
         if self.capture_event or (self.capture_span and inv.recording):

@@ -9,6 +9,7 @@ from typing import Any
 from mistralai.client import Mistral, models
 from mistralai.client.types import UNSET
 
+from agentotel.instrumentation._operation import client_secrets
 from agentotel.instrumentation.mistralai import content, extract
 from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator, LastEventsAccumulator
 
@@ -77,6 +78,7 @@ def test_embeddings_request_attributes() -> None:
 def test_client_of_reads_key_and_server() -> None:
     client = extract.client_of(Mistral(api_key="k1", server_url="http://h.example:8080/x").chat)
     assert client.api_key == "k1"
+    assert extract.secrets_of(client) == ("k1",) == client_secrets(client)  # the engine's reading
     assert dict(client.server) == {
         "gen_ai.provider.name": "mistral_ai",
         "server.address": "h.example",
@@ -95,6 +97,7 @@ def test_client_of_follows_a_changed_configuration() -> None:
     sdk.sdk_configuration.security = models.Security(api_key="k9")
     changed = extract.client_of(sdk.chat)
     assert (changed.api_key, dict(changed.server)["server.address"]) == ("k9", "two.example")
+    assert extract.secrets_of(changed) == ("k9",)
 
 
 def test_client_of_a_key_function_reads_no_key() -> None:
@@ -105,7 +108,8 @@ def test_client_of_a_key_function_reads_no_key() -> None:
         calls.append(1)
         return "k"
 
-    assert extract.client_of(Mistral(api_key=key).chat).api_key is None
+    client = extract.client_of(Mistral(api_key=key).chat)
+    assert (client.api_key, client.secrets) == (None, ())
     assert calls == []
 
 

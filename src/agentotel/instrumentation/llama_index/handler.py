@@ -39,6 +39,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 
+from agentotel._context import attach, current
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
 from agentotel.agent._block import Block
@@ -50,19 +51,10 @@ _EVENT = extract.EVENT_ARGUMENT
 _RUN = extract.RUN_ARGUMENT
 
 
-def runtime_var() -> contextvars.ContextVar[Context] | None:
-    """The ``ContextVar`` OpenTelemetry keeps the current context in, to read and set it in one C
-    call instead of the two Python calls of ``get_current()`` / ``attach()`` (the handler reads it
-    on every workflow step); None if this OpenTelemetry keeps it elsewhere (another runtime
-    context, ``OTEL_PYTHON_CONTEXT``): then those functions are called."""
-    runtime = getattr(otel_context, "_RUNTIME_CONTEXT", None)
-    var = getattr(runtime, "_current_context", None)
-    return var if isinstance(var, contextvars.ContextVar) else None
-
-
-_VAR = runtime_var()
-_current: Callable[[], Context] = otel_context.get_current if _VAR is None else _VAR.get
-_attach: Callable[[Context], object] = otel_context.attach if _VAR is None else _VAR.set
+# OpenTelemetry's context read and set in one C call each (``agentotel._context``): the handler
+# reads it on every workflow step.
+_current = current
+_attach = attach
 
 
 class _NoEvent:

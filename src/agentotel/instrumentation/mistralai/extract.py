@@ -34,6 +34,8 @@ class Client(NamedTuple):
 
     api_key: str | None
     server: tuple[tuple[str, Any], ...]
+    secrets: tuple[str, ...]
+    """The credentials to redact (``api_key`` when there is one), made once per client."""
 
 
 _CLIENTS: dict[int, tuple[Any, Any, Any, Any, Client]] = {}
@@ -70,7 +72,8 @@ def client_of(resource: Any) -> Client:
         return entry[4]
     key = getattr(security, "api_key", None) if not callable(security) else None
     base = server_url if isinstance(server_url, str) and server_url else SERVERS.get(server or "global", "")
-    client = Client(key if isinstance(key, str) and key else None, server_attributes(base))
+    key = key if isinstance(key, str) and key else None
+    client = Client(key, server_attributes(base), () if key is None else (key,))
     if len(_CLIENTS) >= 256:
         _CLIENTS.clear()
     _CLIENTS[id(config)] = (config, security, server_url, server, client)  # kept: the id stays unique
@@ -80,6 +83,11 @@ def client_of(resource: Any) -> Client:
 def server_of(client: Client) -> tuple[tuple[str, Any], ...]:
     """The server attributes of a :class:`Client`."""
     return client.server
+
+
+def secrets_of(client: Client) -> tuple[str, ...]:
+    """The credentials of a :class:`Client` (what ``_operation.client_secrets`` would read)."""
+    return client.secrets
 
 
 # --- requests --------------------------------------------------------------------------------

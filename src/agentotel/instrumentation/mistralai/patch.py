@@ -28,6 +28,7 @@ SDK = SdkTypes(
     async_raw=(),
     server=extract.server_of,
     client=extract.client_of,
+    secrets=extract.secrets_of,
     sends=True,  # the span starts in BaseSDK.do_request / do_request_async (patched in __init__)
 )
 
