@@ -8,6 +8,7 @@ ends, encodes and redacts the output messages when content capture is on, and en
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from agentotel._lifecycle import Attributes
@@ -39,3 +40,40 @@ class StreamAccumulator:
     def output_messages(self) -> list[dict[str, Any]]:
         """The semconv output messages seen so far (called only when ``capture`` was true)."""
         return []
+
+
+class LastChunks(StreamAccumulator):
+    """A stream whose outcome is in its last two chunks (and, with ``first``, its first one):
+    kept, and read at the end by a fresh ``reader`` (the provider's every-chunk accumulator, with
+    capture off), as it would have read them. Per chunk ``process`` is the window's ``append``, a
+    C method: the engine's per-chunk call runs no Python frame (with ``first``, the first chunk's
+    does, then ``process`` is the ``append``). For a request that can get neither a tool call nor
+    a second choice, with content capture off (:class:`~._operation.PlainStreams`): its one
+    choice's finish reason comes in the chunk that ends it, the last or the one before a usage
+    chunk of its own; a stream left before its end has none in any chunk."""
+
+    __slots__ = ("_events", "_first", "_reader", "process")
+
+    KEPT = 2
+
+    def __init__(self, reader: type[StreamAccumulator], first: bool = False) -> None:
+        events: deque[Any] = deque(maxlen=self.KEPT)
+        self._events = events
+        self._reader = reader
+        self._first: Any = None
+        self.process = self._take_first if first else events.append  # type: ignore[method-assign,assignment]
+
+    def _take_first(self, chunk: Any) -> None:
+        self._first = chunk
+        self._events.append(chunk)
+        self.process = self._events.append  # type: ignore[method-assign,assignment]
+
+    def outcome(self) -> Outcome:
+        reader = self._reader(False)
+        events = self._events
+        first = self._first
+        if first is not None and events[0] is not first:
+            reader.process(first)
+        for event in events:
+            reader.process(event)
+        return reader.outcome()

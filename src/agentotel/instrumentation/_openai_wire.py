@@ -76,6 +76,19 @@ def put_stop(a: Attributes, stop: Any) -> None:
         a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
 
 
+def one_plain_choice(kw: Mapping[str, Any], offers: tuple[str, ...] = ("tools",)) -> bool:
+    """True when a chat request can get neither a tool call nor more than one choice: nothing
+    offered under the names ``offers`` (each absent, None or an empty list) and ``n`` absent, None
+    or 1. Anything else (an SDK's "not given" sentinel given explicitly too) is False: its stream is
+    read chunk by chunk (:class:`~agentotel.instrumentation._operation.PlainStreams`)."""
+    for name in offers:
+        offered = kw.get(name)
+        if offered is not None and not (offered.__class__ in (list, tuple) and not offered):
+            return False
+    n = kw.get("n")
+    return n is None or (n.__class__ is int and n == 1)
+
+
 def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:
     """Request attributes of an embeddings request."""
     a: Attributes = {

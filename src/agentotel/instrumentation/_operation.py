@@ -210,3 +210,44 @@ class Operation:
         return (_deferred.async_wrapper if self.sdk.sends else async_wrapper)(
             self.boundary, self.start, self.result
         )
+
+
+class PlainStreams(Operation):
+    """An operation whose plain streams are read from their last chunks.
+
+    ``plain``: request kwargs -> True for a streamed request that can get neither a tool call nor
+    more than one choice (the provider's rule); such a stream, with content capture off, is read
+    with ``last()`` (a :class:`~._accumulator.LastChunks`: nothing of ours runs per chunk), any
+    other with the operation's every-chunk accumulator. ``start`` hands its answer to ``stream``
+    for the same invocation only (``is``): a call of another thread or task started in between
+    leaves another invocation here, and this stream is read chunk by chunk. (One invocation is
+    kept until the next plain stream at most.)
+    """
+
+    _plain: Invocation | None = None
+
+    def __init__(
+        self,
+        *args: Any,
+        plain: Callable[[Mapping[str, Any]], bool],
+        last: Callable[[], StreamAccumulator],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.plain = plain
+        self.last = last
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation | None:
+        plain = self.plain(kwargs)  # before the span: if it raises, no span is left open
+        inv = super().start(instance, args, kwargs)
+        if plain and inv is not None:
+            self._plain = inv
+        return inv
+
+    def stream(self, inv: Invocation, stream: Any) -> Any:
+        plain, self._plain = self._plain, None
+        if plain is not inv or inv.secrets is not None:
+            return super().stream(inv, stream)
+        if isinstance(stream, self.sdk.async_stream):
+            return AsyncStreamProxy(stream, self.last(), inv)
+        return SyncStreamProxy(stream, self.last(), inv)

@@ -12,7 +12,7 @@ from groq.types.chat import ChatCompletion, ChatCompletionChunk
 
 from agentotel._usage import NOT_A_COUNT
 from agentotel.instrumentation.groq import content, extract
-from agentotel.instrumentation.groq.stream import ChatStreamAccumulator
+from agentotel.instrumentation.groq.stream import ChatStreamAccumulator, LastChunksAccumulator
 
 
 def chunk(**fields: Any) -> ChatCompletionChunk:
@@ -231,3 +231,80 @@ def test_x_groq_and_usage_kept_as_plain_dicts() -> None:
         "gen_ai.usage.output_tokens": 3,
         "groq.usage.queue_time": 0.5,
     }
+
+
+def test_one_plain_choice() -> None:
+    """Only a streamed request that offers no tools or functions and asks for one choice is read
+    from its first and last chunks."""
+    assert extract.one_plain_choice({"model": "m", "messages": [], "stream": True}) is True
+    assert extract.one_plain_choice({"stream": True, "tools": None, "functions": [], "n": 1}) is True
+    assert extract.one_plain_choice({"stream": True, "tools": ()}) is True
+    assert extract.one_plain_choice({"model": "m", "messages": []}) is False  # not streamed
+    assert extract.one_plain_choice({"stream": False}) is False
+    assert extract.one_plain_choice({"stream": 1}) is False
+    assert extract.one_plain_choice({"stream": True, "tools": [{"type": "function"}]}) is False
+    assert extract.one_plain_choice({"stream": True, "functions": [{"name": "f"}]}) is False
+    assert extract.one_plain_choice({"stream": True, "tools": iter([])}) is False  # the app's: not read
+    assert extract.one_plain_choice({"stream": True, "tools": groq.NOT_GIVEN}) is False
+    assert extract.one_plain_choice({"stream": True, "n": 2}) is False
+    assert extract.one_plain_choice({"stream": True, "n": groq.NOT_GIVEN}) is False
+    assert extract.one_plain_choice({"stream": True, "n": True}) is False
+
+
+def _both(chunks: list[Any]) -> tuple[Any, Any]:
+    full, last = ChatStreamAccumulator(False), LastChunksAccumulator(False)
+    for one in chunks:
+        full.process(one)
+        last.process(one)
+    return full.outcome(), last.outcome()
+
+
+def test_first_and_last_chunks_read_as_every_chunk_is() -> None:
+    """A plain stream's outcome from its first and last two chunks is the one every chunk gives."""
+    opening = chunk(choices=[delta("", role="assistant")], x_groq={"id": "req_7"})
+    words = [chunk(choices=[delta(w)]) for w in "abcdef"]
+    usage_chunk = chunk(choices=[], usage=USAGE, x_groq={"id": "req_7", "usage": USAGE})
+    shapes = {
+        "finished": [
+            opening,
+            *words,
+            chunk(choices=[delta(None, "stop")], x_groq={"id": "req_7", "usage": USAGE}),
+        ],
+        "cut short": [
+            opening,
+            *words,
+            chunk(choices=[delta("g", "length")], x_groq={"id": "req_7", "usage": USAGE}),
+        ],
+        "usage in a chunk of its own": [opening, *words, chunk(choices=[delta(None, "stop")]), usage_chunk],
+        "left before the end": [opening, *words],
+        "two chunks": [opening, words[0]],
+        "one chunk": [opening],
+        "none": [],
+    }
+    for name, chunks in shapes.items():
+        full, last = _both(chunks)
+        assert last == full, name
+    assert _both(shapes["left before the end"])[1][0]["groq.request.id"] == "req_7"  # the first chunk's
+    assert _both(shapes["usage in a chunk of its own"])[1] == (
+        {
+            "gen_ai.response.id": "chatcmpl-9",
+            "gen_ai.response.model": "llama-3.1-8b-instant",
+            "gen_ai.response.finish_reasons": ["stop"],
+            "groq.request.id": "req_7",
+            "gen_ai.usage.input_tokens": 10,
+            "gen_ai.usage.output_tokens": 4,
+            "groq.usage.queue_time": 0.25,
+        },
+        10,
+        4,
+        "llama-3.1-8b-instant",
+    )
+
+
+def test_last_chunks_run_no_python_after_the_first() -> None:
+    """After the first chunk its ``process`` is the window's C ``append``: no Python frame per chunk."""
+    acc = LastChunksAccumulator(False)
+    assert type(acc.process).__name__ == "method"  # the first chunk's take
+    acc.process(chunk(choices=[delta("", role="assistant")]))
+    assert type(acc.process).__name__ == "builtin_function_or_method"
+    assert acc.output_messages() == []

@@ -17,7 +17,7 @@ from groq_helpers import MODEL, SPAN_NAME, WEATHER_TOOLS, groq_client, user
 from provider_safety import Trial, dump
 
 from agentotel.instrumentation.groq import GroqInstrumentor, content, extract, patch
-from agentotel.instrumentation.groq.stream import ChatStreamAccumulator
+from agentotel.instrumentation.groq.stream import ChatStreamAccumulator, LastChunksAccumulator
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -43,7 +43,16 @@ def chat(client: Any) -> Any:
 
 
 def stream(client: Any) -> Any:
+    """A plain stream: read from its first and last two chunks (``LastChunksAccumulator``)."""
     return dump(list(client.chat.completions.create(model=MODEL, messages=user(), stream=True)))
+
+
+def stream_read_per_chunk(client: Any) -> Any:
+    """Tools offered (answered in text): every chunk goes through ``ChatStreamAccumulator.process``."""
+    chunks = client.chat.completions.create(
+        model=MODEL, messages=user(), stream=True, tools=WEATHER_TOOLS, tool_choice="none"
+    )
+    return dump(list(chunks))
 
 
 def tool_loop(client: Any) -> Any:
@@ -68,6 +77,13 @@ async def astream(client: Any) -> Any:
     return dump([c async for c in chunks])
 
 
+async def astream_read_per_chunk(client: Any) -> Any:
+    chunks = await client.chat.completions.create(
+        model=MODEL, messages=user(), stream=True, tools=WEATHER_TOOLS, tool_choice="none"
+    )
+    return dump([c async for c in chunks])
+
+
 # --- one trial --------------------------------------------------------------------------------
 
 
@@ -80,10 +96,33 @@ CASES = [
     pytest.param((content, "output_messages"), chat, [SPAN_NAME], 1, True, id="output_messages"),
     # The inferred tool span is lost, never the LLM spans.
     pytest.param((content, "tool_results"), tool_loop, [SPAN_NAME, SPAN_NAME], 1, False, id="tool_results"),
+    pytest.param((extract, "one_plain_choice"), stream, [], 1, False, id="one_plain_choice"),
     pytest.param(
-        (ChatStreamAccumulator, "process"), stream, [SPAN_NAME], CHUNKS, False, id="accumulator_process"
+        (ChatStreamAccumulator, "process"),
+        stream_read_per_chunk,
+        [SPAN_NAME],
+        CHUNKS,
+        False,
+        id="accumulator_process",
+    ),
+    # A plain stream's chunks reach the accumulator at the end only: it raises on the first.
+    pytest.param(
+        (ChatStreamAccumulator, "process"), stream, [SPAN_NAME], 1, False, id="accumulator_process_plain"
     ),
     pytest.param((ChatStreamAccumulator, "outcome"), stream, [SPAN_NAME], 1, False, id="accumulator_outcome"),
+    pytest.param(
+        (ChatStreamAccumulator, "outcome"),
+        stream_read_per_chunk,
+        [SPAN_NAME],
+        1,
+        False,
+        id="accumulator_outcome_per_chunk",
+    ),
+    pytest.param((LastChunksAccumulator, "outcome"), stream, [SPAN_NAME], 1, False, id="last_chunks_outcome"),
+    # The first chunk's take raises every time: ``process`` never becomes the C ``append``.
+    pytest.param(
+        (LastChunksAccumulator, "_take_first"), stream, [SPAN_NAME], CHUNKS, False, id="last_chunks_first"
+    ),
     pytest.param(
         (ChatStreamAccumulator, "output_messages"), stream, [SPAN_NAME], 1, True, id="accumulator_output"
     ),
@@ -113,7 +152,15 @@ def test_our_failure_leaves_the_call_untouched(
 ASYNC_CASES = [
     pytest.param((extract, "request_attributes"), achat, [], 1, id="request_attributes"),
     pytest.param((extract, "response_attributes"), achat, [SPAN_NAME], 1, id="response_attributes"),
-    pytest.param((ChatStreamAccumulator, "process"), astream, [SPAN_NAME], CHUNKS, id="accumulator_process"),
+    pytest.param(
+        (ChatStreamAccumulator, "process"),
+        astream_read_per_chunk,
+        [SPAN_NAME],
+        CHUNKS,
+        id="accumulator_process",
+    ),
+    pytest.param((ChatStreamAccumulator, "process"), astream, [SPAN_NAME], 1, id="accumulator_process_plain"),
+    pytest.param((LastChunksAccumulator, "outcome"), astream, [SPAN_NAME], 1, id="last_chunks_outcome"),
     pytest.param((ChatStreamAccumulator, "outcome"), astream, [SPAN_NAME], 1, id="accumulator_outcome"),
 ]
 

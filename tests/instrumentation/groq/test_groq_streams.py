@@ -21,15 +21,17 @@ from groq_helpers import (
     TOKENS,
     WEATHER_TOOLS,
     cost,
+    groq_client,
     is_async,
     metric_attrs,
     reply_attrs,
     request_attrs,
     user,
 )
-from helpers import resolve
+from helpers import instrumented, resolve
 from opentelemetry.trace import StatusCode
 
+from agentotel.instrumentation.groq import GroqInstrumentor
 from agentotel.testing import FakeLLMServer
 from agentotel.testing._capture import TelemetryCapture
 
@@ -260,3 +262,67 @@ async def test_raw_response_stream(
     _, attrs = the_span(groq_instrumented)
     assert attrs == {**request_attrs(fake, stream=True), **reply_attrs(), STREAM_END: "exhausted"}
     assert is_async(client) == hasattr(stream, "__aiter__")
+
+
+def _calls_into(package: str, read: Any) -> int:
+    """How many Python functions of ``package`` run while ``read()`` runs."""
+    import sys
+
+    seen = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal seen
+        if event == "call" and package in frame.f_code.co_filename:
+            seen += 1
+
+    sys.setprofile(profile)
+    try:
+        read()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+GROQ_PACKAGE = "agentotel/instrumentation/groq/"
+CHUNKS = 8  # the fake server's stream of the default reply: an opening chunk, six words, the end
+
+
+def test_a_plain_stream_runs_no_groq_code_per_chunk_after_the_first(
+    groq_instrumented: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    """One choice, no tools, content capture off: the first chunk is kept, each later one only
+    put in a window of the last two (a C ``append``), all read when the stream ends: no function
+    of the Groq package runs while the app reads the chunks after the first, before the last."""
+    client = groq_client(fake)
+    chunks = iter(client.chat.completions.create(model=MODEL, messages=user(), stream=True))
+    next(chunks)
+
+    assert _calls_into(GROQ_PACKAGE, lambda: [next(chunks) for _ in range(CHUNKS - 2)]) == 0
+    rest = list(chunks)
+    assert len(rest) == 1
+    _, attrs = the_span(groq_instrumented)
+    assert attrs == {**request_attrs(fake, stream=True), **reply_attrs(), STREAM_END: "exhausted"}
+
+
+@pytest.mark.parametrize(
+    ("options", "capture"),
+    [
+        pytest.param({"tools": WEATHER_TOOLS, "tool_choice": "none"}, False, id="tools_offered"),
+        pytest.param({}, True, id="content_capture_on"),
+    ],
+)
+def test_a_stream_that_could_call_a_tool_or_is_captured_is_read_chunk_by_chunk(
+    monkeypatch: pytest.MonkeyPatch, cap: TelemetryCapture, fake: FakeLLMServer, options: Any, capture: bool
+) -> None:
+    if capture:
+        monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
+    with instrumented(cap, GroqInstrumentor):
+        client = groq_client(fake)
+        chunks = iter(client.chat.completions.create(model=MODEL, messages=user(), stream=True, **options))
+        next(chunks)
+        # ChatStreamAccumulator.process on each chunk read
+        assert _calls_into(GROQ_PACKAGE, lambda: [next(chunks) for _ in range(CHUNKS - 2)]) >= CHUNKS - 2
+        list(chunks)
+    [span] = cap.spans()
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    assert span.attributes[STREAM_END] == "exhausted"

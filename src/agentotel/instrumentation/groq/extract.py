@@ -95,6 +95,17 @@ def usage(a: Attributes, block: Any) -> tuple[int | None, int | None]:
     return i, o
 
 
+def one_plain_choice(kw: Mapping[str, Any]) -> bool:
+    """True for a streamed request (``stream=True``) that can get neither a tool call nor more than
+    one choice: no ``tools`` and no (deprecated) ``functions`` offered, ``n`` absent, None or 1
+    (:func:`~agentotel.instrumentation._openai_wire.one_plain_choice`). Its stream, with content
+    capture off, is read from its first and last two chunks (:mod:`.stream`)."""
+    return kw.get("stream") is True and wire.one_plain_choice(kw, _OFFERS)
+
+
+_OFFERS = ("tools", "functions")
+
+
 def put_request_id(a: Attributes, x_groq: Any) -> None:
     """``groq.request.id`` from an ``x_groq`` block."""
     rid = getattr(view(x_groq), "id", None)

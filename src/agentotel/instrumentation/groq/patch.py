@@ -11,9 +11,9 @@ from groq._response import APIResponse, AsyncAPIResponse
 
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
-from agentotel.instrumentation._operation import Operation, SdkTypes, server_of
+from agentotel.instrumentation._operation import Operation, PlainStreams, SdkTypes, server_of
 from agentotel.instrumentation.groq import content, extract
-from agentotel.instrumentation.groq.stream import ChatStreamAccumulator
+from agentotel.instrumentation.groq.stream import ChatStreamAccumulator, LastChunksAccumulator
 
 SDK = SdkTypes(
     stream=Stream,
@@ -27,7 +27,7 @@ SDK = SdkTypes(
 
 def chat(telemetry: Telemetry, boundary: Boundary) -> Operation:
     """``chat.completions.create``."""
-    return Operation(
+    return PlainStreams(
         telemetry,
         boundary,
         SDK,
@@ -37,4 +37,8 @@ def chat(telemetry: Telemetry, boundary: Boundary) -> Operation:
         content_out=content.output_messages,
         accumulator=ChatStreamAccumulator,
         tool_results=content.tool_results,
+        # A stream of one choice that cannot call a tool, content capture off, is read from its
+        # first and last two chunks; any other chunk by chunk.
+        plain=extract.one_plain_choice,
+        last=LastChunksAccumulator,
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel.instrumentation._accumulator import Outcome
+from agentotel.instrumentation._accumulator import LastChunks, Outcome
 from agentotel.instrumentation._openai_wire import ChatChunkAccumulator
 from agentotel.instrumentation.groq import content, extract
 
@@ -88,3 +88,15 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
             extract.put_request_id(a, x_groq)
         i, o = extract.usage(a, block)
         return a, i, o, model
+
+
+class LastChunksAccumulator(LastChunks):
+    """A plain stream (:func:`.extract.one_plain_choice`), content capture off: its first chunk
+    (the id of a stream left early) and its last two (the finish reason, ``x_groq`` with the
+    usage) kept, ``process`` the window's C ``append`` after the first chunk, and read when the
+    stream ends as :class:`ChatStreamAccumulator` would have read every chunk."""
+
+    __slots__ = ()
+
+    def __init__(self, capture: bool = False) -> None:
+        super().__init__(ChatStreamAccumulator, first=True)

@@ -150,11 +150,7 @@ def one_plain_choice(kw: Mapping[str, Any]) -> bool:
     """True when a chat request can get neither a tool call nor more than one choice: no tools
     offered (``tools`` absent, None or an empty list) and ``n`` absent, None or 1. (Anything else,
     the SDK's ``UNSET`` given explicitly too, is False: its stream is read event by event.)"""
-    tools = kw.get("tools")
-    if tools is not None and not (tools.__class__ in (list, tuple) and not tools):
-        return False
-    n = kw.get("n")
-    return n is None or (n.__class__ is int and n == 1)
+    return wire.one_plain_choice(kw)
 
 
 def embeddings_request_attributes(kw: Mapping[str, Any]) -> Attributes:

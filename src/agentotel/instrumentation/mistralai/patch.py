@@ -8,16 +8,11 @@ are its ``EventStream`` / ``EventStreamAsync``; a resource's client is read from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from mistralai.client.utils.eventstreaming import EventStream, EventStreamAsync
 
 from agentotel._safe import Boundary
 from agentotel._telemetry import Telemetry
-from agentotel.instrumentation._invocation import Invocation
-from agentotel.instrumentation._operation import Operation, SdkTypes
-from agentotel.instrumentation._streams import AsyncStreamProxy, SyncStreamProxy
+from agentotel.instrumentation._operation import Operation, PlainStreams, SdkTypes
 from agentotel.instrumentation.mistralai import content, extract
 from agentotel.instrumentation.mistralai.stream import ChatStreamAccumulator, LastEventsAccumulator
 
@@ -48,36 +43,10 @@ def chat(telemetry: Telemetry, boundary: Boundary) -> Operation:
     )
 
 
-class _ChatStream(Operation):
-    """``chat.stream``: a request of one choice that cannot call a tool
-    (:func:`.extract.one_plain_choice`), content capture off, is read with
-    :class:`~.stream.LastEventsAccumulator` (nothing of ours runs per event); any other with
-    :class:`~.stream.ChatStreamAccumulator`."""
-
-    # What ``start`` found for its call, read by ``stream`` for that same call only (``is inv``):
-    # a call of another thread or task started in between leaves another invocation here, and
-    # this one is read event by event. (One invocation is kept until the next call at most.)
-    _plain: tuple[Invocation, bool] | None = None
-
-    def start(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Invocation | None:
-        plain = extract.one_plain_choice(kwargs)  # before the span: if it raises, no span is left open
-        inv = super().start(instance, args, kwargs)
-        if inv is not None:
-            self._plain = (inv, plain)
-        return inv
-
-    def stream(self, inv: Invocation, stream: Any) -> Any:
-        plain, self._plain = self._plain, None
-        if plain is None or plain[0] is not inv or not plain[1] or inv.secrets is not None:
-            return super().stream(inv, stream)
-        if isinstance(stream, EventStreamAsync):
-            return AsyncStreamProxy(stream, LastEventsAccumulator(False), inv)
-        return SyncStreamProxy(stream, LastEventsAccumulator(False), inv)
-
-
 def stream(telemetry: Telemetry, boundary: Boundary) -> Operation:
-    """``chat.stream``."""
-    return _ChatStream(
+    """``chat.stream``: a request of one choice that cannot call a tool (:func:`.extract.one_plain_choice`),
+    content capture off, is read from its last two events; any other event by event."""
+    return PlainStreams(
         telemetry,
         boundary,
         SDK,
@@ -87,6 +56,10 @@ def stream(telemetry: Telemetry, boundary: Boundary) -> Operation:
         content_out=content.chat_output_messages,
         accumulator=ChatStreamAccumulator,
         tool_results=content.tool_results,
+        # A request of one choice that cannot call a tool, content capture off, is read from
+        # its last two events (``.stream.LastEventsAccumulator``).
+        plain=extract.one_plain_choice,
+        last=LastEventsAccumulator,
     )
 
 

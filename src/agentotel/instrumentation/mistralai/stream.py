@@ -23,12 +23,11 @@ reason in any event, so none in the last two either.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from agentotel import semconv
 from agentotel._lifecycle import Attributes
-from agentotel.instrumentation._accumulator import Outcome, StreamAccumulator
+from agentotel.instrumentation._accumulator import LastChunks, Outcome
 from agentotel.instrumentation._openai_wire import ChatChunkAccumulator, get
 from agentotel.instrumentation.mistralai import extract
 
@@ -86,23 +85,12 @@ class ChatStreamAccumulator(ChatChunkAccumulator):
         return a, i, o, model
 
 
-_KEPT = 2  # events kept by LastEventsAccumulator (see the module docstring)
+class LastEventsAccumulator(LastChunks):
+    """A stream of one choice that cannot call a tool, content capture off: its last two events
+    kept (``process`` is the window's C ``append``) and read when the stream ends, as
+    :class:`ChatStreamAccumulator` would have read them."""
 
-
-class LastEventsAccumulator(StreamAccumulator):
-    """A stream of one choice that cannot call a tool, content capture off: keeps the last two
-    events (``process`` is the window's ``append``, a C method) and reads them when the stream
-    ends, as :class:`ChatStreamAccumulator` would have read them."""
-
-    __slots__ = ("_events", "process")
+    __slots__ = ()
 
     def __init__(self, capture: bool = False) -> None:
-        events: deque[Any] = deque(maxlen=_KEPT)
-        self._events = events
-        self.process = events.append  # type: ignore[method-assign,assignment]
-
-    def outcome(self) -> Outcome:
-        acc = ChatStreamAccumulator(False)
-        for event in self._events:
-            acc.process(event)
-        return acc.outcome()
+        super().__init__(ChatStreamAccumulator)
