@@ -451,3 +451,20 @@ def priced(expected: dict[str, Any]) -> dict[str, Any]:
     cache = expected.get("gen_ai.usage.cache_read.input_tokens") or 0
     cost = expected_cost(model, i or 0, o or 0, cache)
     return {**expected, "agentotel.usage.cost_usd": pytest.approx(cost, rel=1e-12, abs=1e-15)}
+
+
+def calls_into(package: str, read: Callable[[], Any]) -> int:
+    """How many Python functions whose file path contains ``package`` run while ``read()`` runs."""
+    seen = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal seen
+        if event == "call" and package in frame.f_code.co_filename:
+            seen += 1
+
+    sys.setprofile(profile)
+    try:
+        read()
+    finally:
+        sys.setprofile(None)
+    return seen

@@ -139,26 +139,30 @@ def test_no_usage_no_x_groq() -> None:
     assert a == {}
 
 
+# The outcome of a finished stream of "Hi" with USAGE in its last chunk's ``x_groq``.
+FINISHED = (
+    {
+        "gen_ai.response.id": "chatcmpl-9",
+        "gen_ai.response.model": "llama-3.1-8b-instant",
+        "gen_ai.response.finish_reasons": ["stop"],
+        "groq.request.id": "req_7",
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 4,
+        "groq.usage.queue_time": 0.25,
+    },
+    10,
+    4,
+    "llama-3.1-8b-instant",
+)
+
+
 def test_stream_usage_from_x_groq_of_the_last_chunk() -> None:
     acc = ChatStreamAccumulator(capture=False)
     acc.process(chunk(choices=[delta("", role="assistant")], x_groq={"id": "req_7"}))
     acc.process(chunk(choices=[delta("Hi")]))
     acc.process(chunk(choices=[delta(None, "stop")], x_groq={"id": "req_7", "usage": USAGE}))
 
-    assert acc.outcome() == (
-        {
-            "gen_ai.response.id": "chatcmpl-9",
-            "gen_ai.response.model": "llama-3.1-8b-instant",
-            "gen_ai.response.finish_reasons": ["stop"],
-            "groq.request.id": "req_7",
-            "gen_ai.usage.input_tokens": 10,
-            "gen_ai.usage.output_tokens": 4,
-            "groq.usage.queue_time": 0.25,
-        },
-        10,
-        4,
-        "llama-3.1-8b-instant",
-    )
+    assert acc.outcome() == FINISHED
 
 
 def test_stream_usage_field_wins_over_x_groq() -> None:
@@ -285,20 +289,7 @@ def test_first_and_last_chunks_read_as_every_chunk_is() -> None:
         full, last = _both(chunks)
         assert last == full, name
     assert _both(shapes["left before the end"])[1][0]["groq.request.id"] == "req_7"  # the first chunk's
-    assert _both(shapes["usage in a chunk of its own"])[1] == (
-        {
-            "gen_ai.response.id": "chatcmpl-9",
-            "gen_ai.response.model": "llama-3.1-8b-instant",
-            "gen_ai.response.finish_reasons": ["stop"],
-            "groq.request.id": "req_7",
-            "gen_ai.usage.input_tokens": 10,
-            "gen_ai.usage.output_tokens": 4,
-            "groq.usage.queue_time": 0.25,
-        },
-        10,
-        4,
-        "llama-3.1-8b-instant",
-    )
+    assert _both(shapes["usage in a chunk of its own"])[1] == FINISHED
 
 
 def test_last_chunks_run_no_python_after_the_first() -> None:

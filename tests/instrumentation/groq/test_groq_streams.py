@@ -28,7 +28,7 @@ from groq_helpers import (
     request_attrs,
     user,
 )
-from helpers import instrumented, resolve
+from helpers import calls_into, instrumented, resolve
 from opentelemetry.trace import StatusCode
 
 from agentotel.instrumentation.groq import GroqInstrumentor
@@ -264,25 +264,6 @@ async def test_raw_response_stream(
     assert is_async(client) == hasattr(stream, "__aiter__")
 
 
-def _calls_into(package: str, read: Any) -> int:
-    """How many Python functions of ``package`` run while ``read()`` runs."""
-    import sys
-
-    seen = 0
-
-    def profile(frame: Any, event: str, arg: Any) -> None:
-        nonlocal seen
-        if event == "call" and package in frame.f_code.co_filename:
-            seen += 1
-
-    sys.setprofile(profile)
-    try:
-        read()
-    finally:
-        sys.setprofile(None)
-    return seen
-
-
 GROQ_PACKAGE = "agentotel/instrumentation/groq/"
 CHUNKS = 8  # the fake server's stream of the default reply: an opening chunk, six words, the end
 
@@ -297,7 +278,7 @@ def test_a_plain_stream_runs_no_groq_code_per_chunk_after_the_first(
     chunks = iter(client.chat.completions.create(model=MODEL, messages=user(), stream=True))
     next(chunks)
 
-    assert _calls_into(GROQ_PACKAGE, lambda: [next(chunks) for _ in range(CHUNKS - 2)]) == 0
+    assert calls_into(GROQ_PACKAGE, lambda: [next(chunks) for _ in range(CHUNKS - 2)]) == 0
     rest = list(chunks)
     assert len(rest) == 1
     _, attrs = the_span(groq_instrumented)
@@ -321,7 +302,7 @@ def test_a_stream_that_could_call_a_tool_or_is_captured_is_read_chunk_by_chunk(
         chunks = iter(client.chat.completions.create(model=MODEL, messages=user(), stream=True, **options))
         next(chunks)
         # ChatStreamAccumulator.process on each chunk read
-        assert _calls_into(GROQ_PACKAGE, lambda: [next(chunks) for _ in range(CHUNKS - 2)]) >= CHUNKS - 2
+        assert calls_into(GROQ_PACKAGE, lambda: [next(chunks) for _ in range(CHUNKS - 2)]) >= CHUNKS - 2
         list(chunks)
     [span] = cap.spans()
     assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)

@@ -9,7 +9,7 @@ import gc
 from typing import Any
 
 import pytest
-from helpers import TIME_PER_OUTPUT_CHUNK, TIME_TO_FIRST_CHUNK, TOKENS
+from helpers import TIME_PER_OUTPUT_CHUNK, TIME_TO_FIRST_CHUNK, TOKENS, calls_into
 from mistralai.client import errors
 from mistralai.client.utils import eventstreaming
 from mistralai_helpers import (
@@ -256,25 +256,6 @@ async def test_malformed_event(mistral_instrumented: TelemetryCapture, client: A
     assert attrs[STREAM_END] == "error"
 
 
-def _calls_into(package: str, read: Any) -> int:
-    """How many Python functions of ``package`` run while ``read()`` runs."""
-    import sys
-
-    seen = 0
-
-    def profile(frame: Any, event: str, arg: Any) -> None:
-        nonlocal seen
-        if event == "call" and package in frame.f_code.co_filename:
-            seen += 1
-
-    sys.setprofile(profile)
-    try:
-        read()
-    finally:
-        sys.setprofile(None)
-    return seen
-
-
 def test_a_plain_stream_runs_no_mistral_code_per_event(
     mistral_instrumented: TelemetryCapture, client: Any, fake: FakeLLMServer
 ) -> None:
@@ -285,7 +266,7 @@ def test_a_plain_stream_runs_no_mistral_code_per_event(
     events = iter(stream)
 
     assert (
-        _calls_into("agentotel/instrumentation/mistralai/", lambda: [next(events) for _ in range(EVENTS - 1)])
+        calls_into("agentotel/instrumentation/mistralai/", lambda: [next(events) for _ in range(EVENTS - 1)])
         == 0
     )
     assert len(list(events)) == 1
