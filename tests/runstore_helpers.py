@@ -37,8 +37,23 @@ def run_store(cap: TelemetryCapture, root: Path, **options: Any) -> Iterator[Run
 
 
 def run_ids(root: Path) -> list[str]:
-    """Run folders (suffixed ids included), oldest first."""
-    return sorted(p.name for p in root.iterdir() if _store.RUN_ID.match(p.name))
+    """Run folders (suffixed ids included), oldest first: by the root span's start in the run's
+    summary (an id's stamp has millisecond resolution, and two runs started in the same
+    millisecond would sort by trace id), by the stamp when there is no summary yet, then by id."""
+    names = [p.name for p in root.iterdir() if _store.RUN_ID.match(p.name)]
+    return sorted(names, key=lambda name: (_started(root, name), name))
+
+
+def _started(root: Path, run_id: str) -> int:
+    """A run's start in Unix nanoseconds: its summary's root span start, else its id's stamp."""
+    try:
+        start = summary_of(root, run_id)["root"]["start_time_unix_nano"]
+    except (OSError, ValueError, KeyError, TypeError):
+        start = None
+    if isinstance(start, int):
+        return start
+    stamp = datetime.strptime(run_id[:19] + "000", "%Y%m%dT%H%M%S.%f").replace(tzinfo=timezone.utc)
+    return int(stamp.timestamp()) * 1_000_000_000 + stamp.microsecond * 1000
 
 
 def summary_of(root: Path, run_id: str) -> dict[str, Any]:

@@ -74,6 +74,9 @@ class Telemetry:
         self.agent_instruments = AgentInstruments(self.meter, self.conventions)
         self.tool_duration = self.agent_instruments.tool_duration
         self.cardinality = CardinalityGuard(settings.cardinality_limit)
+        self.tool_labels: dict[tuple[str | None, str, str | None], dict[str, Any]] = {}
+        """A tool's metric labels by (tool name, type, agent name), made once through the guard
+        (``agentotel.agent._tool``): handed to the SDK as they are, never changed."""
         self.pending = PendingToolCalls(settings.tool_pending_max, settings.tool_pending_ttl)
         self.costing = Costing(self.meter, table_for(settings.pricing_file), self.cardinality, meter_provider)
         self.logger: Logger = get_logger(semconv.SCOPE_NAME, __version__, logger_provider=logger_provider)

@@ -121,13 +121,16 @@ class CaptureMode(enum.Enum):
     EVENT_ONLY = "EVENT_ONLY"
     SPAN_AND_EVENT = "SPAN_AND_EVENT"
 
-    @property
-    def on_span(self) -> bool:
-        return self in (CaptureMode.SPAN_ONLY, CaptureMode.SPAN_AND_EVENT)
+    on_span: bool
+    """Content goes on spans (``SPAN_ONLY``, ``SPAN_AND_EVENT``)."""
+    on_event: bool
+    """Content goes in log events (``EVENT_ONLY``, ``SPAN_AND_EVENT``)."""
 
-    @property
-    def on_event(self) -> bool:
-        return self in (CaptureMode.EVENT_ONLY, CaptureMode.SPAN_AND_EVENT)
+    def __init__(self, value: str) -> None:
+        # Plain attributes, set once per member: every instrumented call reads them (a property
+        # was a Python call per read).
+        self.on_span = value in ("SPAN_ONLY", "SPAN_AND_EVENT")
+        self.on_event = value in ("EVENT_ONLY", "SPAN_AND_EVENT")
 
 
 _LEGACY_CAPTURE: Final = {"TRUE": CaptureMode.SPAN_ONLY, "FALSE": CaptureMode.NO_CONTENT}

@@ -393,6 +393,33 @@ def test_tool_names_past_the_limit_become_other(limit_of_3: TelemetryCapture) ->
     assert [attrs_of(span)["gen_ai.tool.name"] for span in limit_of_3.spans()] == names
 
 
+def test_kept_tool_labels_stop_at_their_cap_and_stay_exact(
+    limit_of_3: TelemetryCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tool's guarded labels are made once and kept (at most _TOOL_LABELS_MAX sets); a failing
+    # execution adds error.type to a copy, never to the kept set.
+    monkeypatch.setattr("agentotel.agent._tool._TOOL_LABELS_MAX", 2)
+    for name in ["t0", "t1", "t2", "t3", "t0", "t3"]:
+        with agentotel.tool(name):
+            pass
+    with contextlib.suppress(ValueError), agentotel.tool("t0"):
+        raise ValueError("boom")
+    with agentotel.tool("t0"):
+        pass
+
+    assert series(limit_of_3, "agentotel.tool.duration") == {
+        tool_series("t0"): 3,
+        tool_series("t0", "ValueError"): 1,
+        tool_series("t1"): 1,
+        tool_series("t2"): 1,
+        tool_series("_OTHER"): 2,
+    }
+    assert current_layer().tool_labels == {
+        ("t0", "function", None): {"gen_ai.tool.name": "t0", "gen_ai.tool.type": "function"},
+        ("t1", "function", None): {"gen_ai.tool.name": "t1", "gen_ai.tool.type": "function"},
+    }
+
+
 def test_the_limit_applies_per_attribute(limit_of_3: TelemetryCapture) -> None:
     for i in range(4):
         with agentotel.workflow(f"w{i}"), agentotel.tool(f"t{i}"), agentotel.guard(f"g{i}"):

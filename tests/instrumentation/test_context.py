@@ -1,7 +1,7 @@
 """``agentotel._context`` reads and sets OpenTelemetry's current context through the runtime
 context's ``ContextVar`` (one C call), and through ``get_current()`` / ``attach()`` /
-``detach()`` when OpenTelemetry keeps it elsewhere; ``with_span`` makes the same context as
-``set_span_in_context`` + ``set_value``, in one copy."""
+``detach()`` when OpenTelemetry keeps it elsewhere; ``with_span`` and ``span_in_context`` make
+the same contexts as ``set_span_in_context`` (+ ``set_value``), in one copy."""
 
 from __future__ import annotations
 
@@ -111,3 +111,26 @@ def test_without_span_key_with_span_uses_opentelemetrys_functions(elsewhere: obj
 
     assert trace.get_current_span(made) is span
     assert otel_context.get_value("agentotel-test-key", made) is True
+
+
+def test_span_in_context_is_set_span_in_context_of_the_current_context() -> None:
+    span = TracerProvider().get_tracer("t").start_span("s")
+    token = _context.attach(otel_context.set_value("other", 1))
+    try:
+        made = _context.span_in_context(span)
+        assert made == trace.set_span_in_context(span)
+        assert isinstance(made, otel_context.Context)
+    finally:
+        _context.detach(token)
+    assert trace.get_current_span(made) is span
+    assert otel_context.get_value("other", made) == 1
+
+
+def test_without_span_key_span_in_context_uses_opentelemetrys_function(elsewhere: object) -> None:
+    span = TracerProvider().get_tracer("t").start_span("s")
+    elsewhere.current = otel_context.Context({"other": 1})  # type: ignore[attr-defined]
+
+    made = _context.span_in_context(span)
+
+    assert trace.get_current_span(made) is span
+    assert made == {**elsewhere.current, trace.propagation._SPAN_KEY: span}  # type: ignore[attr-defined]

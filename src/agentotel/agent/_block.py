@@ -81,11 +81,13 @@ class Block:
         """Open; True if there is something to close later."""
         if not is_instrumentation_enabled():
             return False
-        try:
-            layer = self.layer
-        except Exception:  # no layer, so no boundary to count it in: the log is all we have
-            _log.debug("agentotel: the agent layer could not be set up", exc_info=True)
-            return False
+        layer = self._layer  # ``self.layer`` inline: a bridge's blocks are given theirs
+        if layer is None:
+            try:
+                layer = current_layer()
+            except Exception:  # no layer, so no boundary to count it in: the log is all we have
+                _log.debug("agentotel: the agent layer could not be set up", exc_info=True)
+                return False
         try:
             self._open(layer)
         except Exception as bug:
@@ -115,8 +117,10 @@ class Block:
         if not self._live:
             return
         self._live = False
-        layer = self.layer
-        if isinstance(exc, GeneratorExit):
+        layer = self._layer
+        if layer is None:
+            layer = current_layer()
+        if exc is not None and isinstance(exc, GeneratorExit):
             exc = None  # a generator closed early by its consumer has not failed
         try:
             self._close(layer, exc)

@@ -12,6 +12,7 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from agentotel import semconv
+from agentotel._context import span_in_context
 from agentotel._lifecycle import Attributes, SpanLifecycle
 from agentotel._redact import redact
 from agentotel._telemetry import Telemetry
@@ -53,7 +54,7 @@ class SpanBlock(Block):
             self._name(), kind=SpanKind.INTERNAL, attributes=self._attributes(layer)
         )
         self._life = SpanLifecycle(span)
-        self._ctx = self._extend(trace.set_span_in_context(span))
+        self._ctx = self._extend(span_in_context(span))
 
     def _context(self) -> otel_context.Context | None:
         return self._ctx

@@ -128,16 +128,34 @@ class Tool(SpanBlock):
         return None
 
     def _record(self, layer: Telemetry, seconds: float, etype: str | None) -> None:
-        attrs: dict[str, Any] = {
-            semconv.GEN_AI_TOOL_NAME: layer.cardinality(semconv.GEN_AI_TOOL_NAME, str(self.name)),
-            semconv.GEN_AI_TOOL_TYPE: layer.cardinality(semconv.GEN_AI_TOOL_TYPE, self.type),
-        }
         agent = self._agent
-        if agent is not None and agent.name:
-            attrs[semconv.GEN_AI_AGENT_NAME] = layer.cardinality(semconv.GEN_AI_AGENT_NAME, agent.name)
+        agent_name = agent.name if agent is not None else None
+        key = (self.name, self.type, agent_name)
+        attrs = layer.tool_labels.get(key)
+        if attrs is None:
+            attrs = _tool_labels(layer, key)
         if etype is not None:
-            attrs[semconv.ERROR_TYPE] = etype
+            attrs = {**attrs, semconv.ERROR_TYPE: etype}  # the kept labels are never changed
         layer.agent_instruments.tool_duration.record(seconds, attrs)
+
+
+_TOOL_LABELS_MAX = 1024
+"""How many (tool, type, agent) label sets a layer keeps made (a few per tool in practice)."""
+
+
+def _tool_labels(layer: Telemetry, key: tuple[str | None, str, str | None]) -> dict[str, Any]:
+    """The metric labels of a tool's executions, through the cardinality guard, kept for the next
+    execution of the same tool (the guard's answer for a value never changes once given)."""
+    name, type_, agent_name = key
+    attrs: dict[str, Any] = {
+        semconv.GEN_AI_TOOL_NAME: layer.cardinality(semconv.GEN_AI_TOOL_NAME, str(name)),
+        semconv.GEN_AI_TOOL_TYPE: layer.cardinality(semconv.GEN_AI_TOOL_TYPE, type_),
+    }
+    if agent_name:
+        attrs[semconv.GEN_AI_AGENT_NAME] = layer.cardinality(semconv.GEN_AI_AGENT_NAME, agent_name)
+    if len(layer.tool_labels) < _TOOL_LABELS_MAX:
+        layer.tool_labels[key] = attrs
+    return attrs
 
 
 def _bound_arguments(
