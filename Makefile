@@ -28,7 +28,7 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 test: lint docs
-	command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus hey >/dev/null)
+	command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v hey >/dev/null && command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus hey valgrind >/dev/null)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) majors
 

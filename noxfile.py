@@ -110,13 +110,14 @@ ROWS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/instrumentation/groq", "tests/instrumentation/ollama"],
     ),
     # LlamaIndex's OpenAI LLM class needs openai<3 (not in .venv): its tests and the cross-provider
-    # ones on the newest llama-index-core 0.14.x, and its tests on the oldest supported release.
+    # ones on the newest llama-index-core 0.14.x, and its tests on the oldest supported releases
+    # (core and its workflow engine).
     "llama_index": (
         ["llama-index-core>=0.14.10,<0.15", "llama-index-llms-openai", "anthropic"],
         LLAMA_INDEX_TESTS,
     ),
     "llama_index-floor": (
-        ["llama-index-core==0.14.10", "llama-index-llms-openai<0.6"],
+        ["llama-index-core==0.14.10", "llama-index-workflows==2.16.0", "llama-index-llms-openai<0.6"],
         ["tests/instrumentation/llama_index"],
     ),
     # CrewAI needs mcp<2 and openai<3 (not in .venv): its tests (native OpenAI and Anthropic LLM

@@ -26,9 +26,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import shlex
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +45,8 @@ from overhead import (
     _READY,
     _RESULT_PREFIX,
     _callgrind_run,
+    _callgrind_total,
+    _child_env,
     _DropExporter,
     _out_dir,
     _run_child,
@@ -160,6 +165,10 @@ class Bridge:
     whose run leaves cycles: otherwise a collection more or less between N1 and N2 moves the
     per-call figure by more than a bridge costs)."""
 
+    switch: Callable[[bool, Telemetry], None] | None = None
+    """Switch the bridge on or off in this process, once ``build`` has made an ``agentotel`` call
+    (``--interleaved``, which runs every mode in one process, needs it)."""
+
     @property
     def baseline(self) -> str:
         return self.modes[0]
@@ -176,9 +185,11 @@ def run_and_tool_tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[st
 
 
 # --- child ---------------------------------------------------------------------------------------
-def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
-    workload, mode = spec["workload"], spec["mode"]
-    telemetry = Telemetry()
+_DONE = "BRIDGE-PHASE-DONE"
+
+
+def _checked_call(bridge: Bridge, workload: str, mode: str, telemetry: Telemetry) -> Callable[[], object]:
+    """One call of ``workload`` in ``mode``, made once with its spans checked."""
     call = bridge.build(workload, mode, telemetry)
     exporter = telemetry.exporter
     exporter.names = []
@@ -187,6 +198,56 @@ def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
     expected = [] if mode == bridge.baseline else list(bridge.expected[workload])
     if names != expected:
         raise RuntimeError(f"check {workload}/{mode}: spans {names}, expected {expected}")
+    return call
+
+
+def child_interleaved(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
+    """Every mode of each workload in this one process, the modes' calls in turn (baseline, hand,
+    agentotel, baseline, ...), each call measured alone: ``_READY`` before it (the parent zeroes
+    callgrind's counts and switches it on), ``_DONE`` after it (the parent dumps the counts and
+    switches it off). The bridge is switched on (``bridge.switch``) for the ``agentotel`` calls
+    only. All modes run on the same memory layout (the addresses of interned names and the
+    types' version tags, which CPython's type-attribute cache is indexed by: a child per mode
+    has a layout of its own, which moved the framework's own instructions by more than a bridge
+    costs) and in the same state of the process (what earlier calls left: a mode measured after
+    another ran on a different heap)."""
+    assert bridge.switch is not None
+    telemetry = Telemetry()
+    order: list[list[str]] = []
+    for workload in spec["workloads"]:
+        calls = {}
+        for mode in bridge.modes:  # agentotel last: its build may switch the bridge on
+            bridge.switch(mode == "agentotel", telemetry)
+            calls[mode] = _checked_call(bridge, workload, mode, telemetry)
+        for i in range(spec["warmup"] + spec["calls"]):
+            measured = i >= spec["warmup"]
+            if measured and i == spec["warmup"]:
+                _settle()
+                if bridge.collect:
+                    gc.disable()
+            for mode in bridge.modes:
+                bridge.switch(mode == "agentotel", telemetry)
+                if measured:
+                    print(_READY, flush=True)
+                    sys.stdin.readline()
+                calls[mode]()
+                if bridge.collect:
+                    gc.collect()
+                if measured:
+                    print(_DONE, flush=True)
+                    sys.stdin.readline()
+                    order.append([workload, mode])
+        gc.enable()
+    return {"order": order}
+
+
+def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["measure"] == "interleaved":
+        return child_interleaved(bridge, spec)
+    workload, mode = spec["workload"], spec["mode"]
+    telemetry = Telemetry()
+    call = _checked_call(bridge, workload, mode, telemetry)
+    names = [] if mode == bridge.baseline else sorted(bridge.expected[workload])
     for _ in range(spec["warmup"]):
         call()
     _settle()
@@ -245,6 +306,83 @@ def _instructions(
             f"per {bridge.noun}"
         )
     return out
+
+
+def _callgrind(pid: int, *args: str) -> None:
+    done = subprocess.run(["callgrind_control", *args, str(pid)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"callgrind_control {' '.join(args)} failed: {done.stdout}{done.stderr}")
+
+
+def _instructions_interleaved(
+    bridge: Bridge,
+    workloads: Sequence[str],
+    plan: Plan,
+    out_dir: Path,
+    log: Callable[[str], None],
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Instructions per call of every (workload, mode), measured in one child under callgrind
+    (see :func:`child_interleaved`): ``plan.n2`` calls of each, every call counted alone (callgrind
+    on only while it runs, its counts dumped and zeroed after it); a mode's figure is the median
+    of its calls' counts."""
+    out = out_dir / f"callgrind.{bridge.script.stem}.interleaved.seed{seed}.out"
+    spec = {"measure": "interleaved", "workloads": list(workloads), "warmup": plan.warmup, "calls": plan.n2}
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        str(bridge.script),
+        _CHILD_FLAG,
+        json.dumps(spec),
+    ]
+    counts: list[int] = []
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            cmd, env=_child_env(seed), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        lines: list[str] = []
+        try:
+            for line in proc.stdout:
+                if line.startswith(_READY):
+                    _callgrind(proc.pid, "--zero")
+                    _callgrind(proc.pid, "--instr=on")
+                elif line.startswith(_DONE):
+                    _callgrind(proc.pid, "--dump")
+                    _callgrind(proc.pid, "--instr=off")
+                    # Callgrind numbers one process's dumps: out.1, out.2, ...; read, then dropped.
+                    dump = Path(f"{out}.{len(counts) + 1}")
+                    counts.append(_callgrind_total(dump))
+                    dump.unlink()
+                else:
+                    lines.append(line)
+                    continue
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+        finally:
+            proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"child failed ({proc.returncode}): {shlex.join(cmd)}\n{stderr[-4000:]}")
+    result = next(json.loads(x[len(_RESULT_PREFIX) :]) for x in lines if x.startswith(_RESULT_PREFIX))
+    if len(result["order"]) != len(counts):
+        raise RuntimeError(f"{len(result['order'])} calls, {len(counts)} dumps")
+    by_call: dict[tuple[str, str], list[int]] = {}
+    for (workload, mode), count in zip(result["order"], counts, strict=True):
+        by_call.setdefault((workload, mode), []).append(count)
+    per: dict[str, dict[str, float]] = {w: {} for w in workloads}
+    width = max(len(name) for name in workloads)
+    for (workload, mode), values in by_call.items():
+        per[workload][mode] = statistics.median(values)
+        log(
+            f"  callgrind {workload:<{width}} {mode:<10} seed {seed} {per[workload][mode]:,.0f} "
+            f"instructions per {bridge.noun} (interleaved; {min(values):,} to {max(values):,})"
+        )
+    return per
 
 
 def ratio_of(bridge: Bridge, v: Mapping[str, float]) -> float | None:
@@ -335,6 +473,14 @@ def main(bridge: Bridge, argv: Sequence[str]) -> int:
         help="PYTHONHASHSEED values (comma-separated) to measure every mode under; with more than "
         "one, the figure is the median of the per-seed ratios (default 0)",
     )
+    if bridge.switch is not None:
+        parser.add_argument(
+            "--interleaved",
+            action="store_true",
+            help="measure every mode of a seed in one child, the modes' calls in turn, each call "
+            "counted alone (the same memory layout and process state for all: see "
+            "child_interleaved), not one child per (workload, mode, N)",
+        )
     args = parser.parse_args(argv)
     try:
         seeds = sorted({int(x) for x in args.seeds.split(",") if x.strip()})
@@ -360,10 +506,18 @@ def main(bridge: Bridge, argv: Sequence[str]) -> int:
     else:
         unit, spec = "instructions", ",.0f"
         with _out_dir(args.callgrind_dir) as out_dir:
-            by_seed = {
-                s: {w: _instructions(bridge, w, plan, out_dir, args.jobs, log, s) for w in workloads}
-                for s in seeds
-            }
+            if getattr(args, "interleaved", False):
+                with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+                    futures = {
+                        s: pool.submit(_instructions_interleaved, bridge, workloads, plan, out_dir, log, s)
+                        for s in seeds
+                    }
+                    by_seed = {s: futures[s].result() for s in seeds}
+            else:
+                by_seed = {
+                    s: {w: _instructions(bridge, w, plan, out_dir, args.jobs, log, s) for w in workloads}
+                    for s in seeds
+                }
         if len(seeds) > 1:
             print(over_seeds(bridge, by_seed))
             return 0

@@ -34,7 +34,14 @@ the floor's whole tool span). Every mode now runs with a fresh ``ChatMemoryBuffe
 async methods call the sync ones in the loop's thread (``_inline_memory_class``): no thread, the
 same dispatcher spans for the bridge to hear.
 
-    python benchmarks/llama_index_bridge.py [--quick | --smoke] [--no-callgrind] [--jobs 1] [--seeds 0,1,2]
+``--interleaved`` (the method of the figures from this round on): every mode of a seed in one child,
+the modes' calls in turn and each counted alone, the bridge's handler put on the dispatchers for
+the ``agentotel`` calls only (``_switch``): in a child per mode, the process's own layout (CPython's
+type attribute cache) moved LlamaIndex's instructions by more than the bridge costs, and the
+floor's own per-tool-call figure from +271,737 to +568,292 instructions over seven seeds.
+
+    python benchmarks/llama_index_bridge.py [--quick | --smoke] [--no-callgrind] [--interleaved]
+                                            [--jobs 1] [--seeds 0,1,2]
 
 Needs ``llama-index-core`` (>= 0.14.25 for ``MockFunctionCallingLLM``'s ``response_generator``).
 The children, callgrind, the plans' use and the tables are the harness's (``_bridge.py``).
@@ -202,6 +209,23 @@ def _build(workload: str, mode: str, telemetry: Telemetry) -> Callable[[], None]
     return call
 
 
+def _switch(on: bool, telemetry: Telemetry) -> None:
+    """The bridge's span handler on the workflow dispatchers (``on``) or off them: the
+    ``--interleaved`` measure's baseline and hand calls run without it, in the same process."""
+    from llama_index.core.instrumentation import get_dispatcher
+
+    from agentotel.instrumentation.llama_index import WORKFLOW_DISPATCHERS, LlamaIndexInstrumentor
+
+    handler = LlamaIndexInstrumentor().handler  # the instrumentor is a singleton
+    for name in WORKFLOW_DISPATCHERS:
+        dispatcher = get_dispatcher(name)
+        present = any(h is handler for h in dispatcher.span_handlers)
+        if on and not present:
+            dispatcher.add_span_handler(handler)
+        elif not on and present:
+            dispatcher.span_handlers = [h for h in dispatcher.span_handlers if h is not handler]
+
+
 BRIDGE = Bridge(
     description="LlamaIndex bridge vs. hand-written spans.",
     script=Path(__file__).resolve(),
@@ -215,6 +239,7 @@ BRIDGE = Bridge(
     column="value",
     width=14,
     collect=True,
+    switch=_switch,
 )
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any
 
 from helpers import FAKE_OPENAI_KEY, GPT
 from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent, ReActAgent
+from llama_index.core.instrumentation import root_manager
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.openai import OpenAI
 from opentelemetry.sdk.trace import ReadableSpan
@@ -28,6 +29,20 @@ TOOL_THEN_ANSWER: list[Reply | str] = [Reply.tool_call("get_weather", {"city": "
 # What the fake server counts for the two requests of TOOL_THEN_ANSWER (the question, then the
 # question, the tool call and its result).
 TOOL_RUN_TOKENS = {"input": 15, "output": 7}
+
+
+def handlers_of_ours() -> dict[str, list[Any]]:
+    """Our span handlers on LlamaIndex's dispatchers, by the dispatcher's name (those with one)."""
+    found = {
+        name: [h for h in dispatcher.span_handlers if type(h).__module__.startswith("agentotel.")]
+        for name, dispatcher in root_manager.dispatchers.items()
+    }
+    return {name: handlers for name, handlers in found.items() if handlers}
+
+
+def ours() -> list[Any]:
+    """Our span handlers, each once (one handler is on several dispatchers)."""
+    return list({id(h): h for handlers in handlers_of_ours().values() for h in handlers}.values())
 
 
 def llm(fake: FakeLLMServer, **kwargs: Any) -> Any:

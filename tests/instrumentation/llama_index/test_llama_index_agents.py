@@ -26,17 +26,19 @@ from li_helpers import (
     TOOL_RUN_TOKENS,
     TOOL_THEN_ANSWER,
     broken_weather,
+    get_weather,
     llm,
     llm_requests,
     named,
+    ours,
     react_agent,
     run,
     team,
     tree,
     weather_agent,
 )
-from llama_index.core.agent.workflow import CodeActAgent
-from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.agent.workflow import CodeActAgent, FunctionAgent
+from llama_index.core.tools import FunctionTool
 from opentelemetry.trace import StatusCode
 from packaging.version import Version
 
@@ -124,6 +126,46 @@ def test_the_tool_span_carries_the_models_call_id_and_no_tool_span_is_inferred(
     assert bridged.metric_count("agentotel.tool.duration") == 1
 
 
+def test_a_tool_from_a_tool_retriever_is_the_same_span_without_a_description(
+    bridged: TelemetryCapture, fake: FakeLLMServer
+) -> None:
+    from llama_index.core.objects import ObjectRetriever
+
+    class Tools(ObjectRetriever):  # type: ignore[misc]
+        """The app's own retriever: always the weather tool (LlamaIndex's are index-backed)."""
+
+        def __init__(self, tools: list[Any]) -> None:
+            self.tools = tools
+
+        def retrieve(self, str_or_query_bundle: Any) -> list[Any]:
+            return self.tools
+
+        async def aretrieve(self, str_or_query_bundle: Any) -> list[Any]:
+            return self.tools
+
+    fake.script(TOOL_THEN_ANSWER)
+    agent = FunctionAgent(
+        name="weather",
+        description="Answers weather questions.",
+        tool_retriever=Tools([FunctionTool.from_defaults(get_weather)]),
+        llm=llm(fake),
+        streaming=False,
+    )
+
+    result = run(agent, QUESTION)
+
+    assert str(result) == ANSWER
+    assert tree(bridged) == TOOL_RUN_TREE
+    assert llm_requests(fake) == 2
+    # Known only once the step has retrieved it: no description (the agent's own tools have one).
+    assert attrs_of(named(bridged, TOOL)[0]) == {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.type": "function",
+        "gen_ai.tool.call.id": "call_1",
+    }
+
+
 def test_a_streaming_agent_with_usage_in_the_stream_has_the_same_tree_and_tokens(
     bridged: TelemetryCapture, fake: FakeLLMServer
 ) -> None:
@@ -208,11 +250,11 @@ def test_a_call_of_a_tool_the_agent_lacks_is_a_tool_error(
     assert tool.status.description == "the tool returned an error result"
     assert attrs_of(tool)["error.type"] == "tool_error"
     assert [s.name for s in bridged.spans() if s.name.startswith("execute_tool")] == [TOOL]
-    # No tool span of LlamaIndex's ran below the step (nothing to describe the tool from): the
-    # handler still forgets the step when it ends.
+    # The agent has no tool of the name called (nothing to describe it from); the handler forgets
+    # the step when it ends.
     assert "gen_ai.tool.description" not in attrs_of(tool)
-    [handler] = [h for h in get_dispatcher().span_handlers if type(h).__module__.startswith("agentotel.")]
-    assert (handler._open, handler._undescribed) == ({}, {})
+    [handler] = {id(h): h for h in ours()}.values()
+    assert handler._open == {}
 
 
 def test_a_run_that_fails_fails_the_agent_span(bridged: TelemetryCapture, fake: FakeLLMServer) -> None:
@@ -359,6 +401,9 @@ def test_an_agent_workflow_is_one_workflow_span_with_an_agent_span_per_turn(
         "Finds the weather.",
         "Writes the answer.",
     ]
+    # The researcher's own tool is described; the handoff tool LlamaIndex adds is not one of them.
+    assert attrs_of(named(bridged, TOOL)[0])["gen_ai.tool.description"] == DESCRIPTION
+    assert "gen_ai.tool.description" not in attrs_of(named(bridged, HANDOFF)[0])
 
 
 def test_a_handoff_is_an_event_on_the_handing_agent(bridged: TelemetryCapture, fake: FakeLLMServer) -> None:

@@ -55,6 +55,28 @@ def test_a_tools_description_comes_from_its_metadata() -> None:
     assert extract.tool_description(SimpleNamespace()) is None
 
 
+def test_a_tool_is_described_from_the_agents_own_tool_of_its_name_the_last_of_that_name() -> None:
+    def tool(name: str | None, description: str | None) -> SimpleNamespace:
+        return SimpleNamespace(metadata=SimpleNamespace(name=name, description=description))
+
+    agent = SimpleNamespace(
+        tools=[
+            tool("search", "Searches the web."),
+            tool("get_weather", "Old weather."),
+            tool(None, "A tool with no name."),
+            tool("get_weather", "Weather for a city."),
+            tool("noop", ""),
+        ]
+    )
+
+    assert extract.agent_tool_description(agent, "get_weather") == "Weather for a city."
+    assert extract.agent_tool_description(agent, "search") == "Searches the web."
+    assert extract.agent_tool_description(agent, "noop") is None  # an empty description
+    assert extract.agent_tool_description(agent, "handoff") is None  # not one of its tools
+    assert extract.agent_tool_description(SimpleNamespace(tools=None), "search") is None
+    assert extract.agent_tool_description(None, "search") is None  # no agent (a missing one)
+
+
 def test_a_tool_outcome_tells_an_error_and_the_exception_the_tool_raised() -> None:
     raised = RuntimeError("station offline")
 

@@ -23,7 +23,9 @@ from li_helpers import (
     LLM,
     TOOL,
     TOOL_THEN_ANSWER,
+    handlers_of_ours,
     named,
+    ours,
     run,
     team,
     tree,
@@ -33,15 +35,11 @@ from llama_index.core.instrumentation import get_dispatcher
 from runstore_helpers import run_ids, run_store, summary_of
 
 import agentotel
-from agentotel.instrumentation.llama_index import LlamaIndexInstrumentor, extract
+from agentotel.instrumentation.llama_index import WORKFLOW_DISPATCHERS, LlamaIndexInstrumentor, extract
 from agentotel.instrumentation.openai import OpenAIInstrumentor
 from agentotel.processors import AuditSpanProcessor
 from agentotel.testing import FakeLLMServer, Reply
 from agentotel.testing._capture import TelemetryCapture
-
-
-def ours() -> list[Any]:
-    return [h for h in get_dispatcher().span_handlers if type(h).__module__.startswith("agentotel.")]
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -222,21 +220,29 @@ def test_a_bug_opening_a_run_leaves_the_llm_spans_and_the_result(
 
 
 # --- on and off the dispatcher -------------------------------------------------------------------
-def test_instrument_adds_one_handler_and_uninstrument_takes_it_off(cap: TelemetryCapture) -> None:
-    before = list(get_dispatcher().span_handlers)
+def test_instrument_adds_one_handler_to_the_workflow_dispatchers_and_uninstrument_takes_it_off(
+    cap: TelemetryCapture,
+) -> None:
+    workflow_dispatchers = [get_dispatcher(name) for name in WORKFLOW_DISPATCHERS]
+    before = [list(d.span_handlers) for d in workflow_dispatchers]
+    root_before = list(get_dispatcher().span_handlers)
     instrumentor = LlamaIndexInstrumentor()
 
     instrumentor.instrument(**cap.providers)
     instrumentor.uninstrument()
     instrumentor.instrument(**cap.providers)
     try:
-        assert ours() == [instrumentor.handler]
-        assert get_dispatcher().span_handlers == [*before, instrumentor.handler]
+        handler = instrumentor.handler
+        # On the two dispatchers of the workflow engine, once each; not on the root one, which
+        # would hear every LLM, tool and retriever span of the app.
+        assert handlers_of_ours() == {name: [handler] for name in WORKFLOW_DISPATCHERS}
+        assert [d.span_handlers for d in workflow_dispatchers] == [[*b, handler] for b in before]
+        assert get_dispatcher().span_handlers == root_before
         assert get_dispatcher().event_handlers[0].__class__.__name__ == "NullEventHandler"
     finally:
         instrumentor.uninstrument()
     assert ours() == []
-    assert get_dispatcher().span_handlers == before
+    assert [d.span_handlers for d in workflow_dispatchers] == before
 
 
 def test_after_uninstrument_a_run_has_only_the_llm_spans(cap: TelemetryCapture, fake: FakeLLMServer) -> None:

@@ -7,11 +7,13 @@ Usage::
 
 or zero-code with ``opentelemetry-instrument python app.py``.
 
-LlamaIndex traces its own work through its instrumentation dispatcher
+LlamaIndex traces its own work through its instrumentation dispatchers
 (``llama_index.core.instrumentation``). When the app imports ``llama_index.core``, the instrumentor
-adds one span handler of ours to the root dispatcher (``add_span_handler``; nothing else is
-patched), which turns the dispatcher spans of agent runs into the agent layer's spans (see
-:mod:`~agentotel.instrumentation.llama_index.handler` for the mapping)::
+adds one span handler of ours to the two dispatchers of its workflow engine
+(``llama-index-workflows``: ``WORKFLOW_DISPATCHERS``, the spans of workflow runs and their steps;
+``add_span_handler``, nothing else is patched), which turns the dispatcher spans of agent runs
+into the agent layer's spans (see :mod:`~agentotel.instrumentation.llama_index.handler` for the
+mapping). The LLM, tool, retriever and embedding spans of other dispatchers never reach it::
 
     invoke_workflow AgentWorkflow             one per AgentWorkflow run (several agents)
       invoke_agent researcher                 one per agent's turn; usage and cost summed
@@ -37,7 +39,8 @@ Content: nothing of the run's content is recorded unless content capture is on; 
 arguments (the model's ``tool_kwargs``) and the content of its output are recorded like those of
 ``agentotel.tool``.
 
-Versions: ``llama-index-core >= 0.14.10, < 0.15`` (otherwise the instrumentor is skipped by the
+Versions: ``llama-index-core >= 0.14.10, < 0.15`` with ``llama-index-workflows >= 2.16, < 3``
+(the engine that traces a run as ``run_workflow``; otherwise the instrumentor is skipped by the
 standard dependency check, with one log record); the tests pass on 0.14.10 (``openai`` 1.x) and
 0.14.25 (``openai`` 2.x). A sync tool's own spans nest under its ``execute_tool`` span from 0.14.22,
 where LlamaIndex began running sync tools in a thread with the step's context (an async tool's
@@ -59,17 +62,23 @@ from agentotel.instrumentation._base import AgentotelInstrumentor, Patch
 from agentotel.instrumentation.llama_index.package import _instruments
 
 _DISPATCHERS = "llama_index.core.instrumentation"
+WORKFLOW_DISPATCHERS = ("workflows.runtime.types.step_function", "workflows.workflow")
+"""The dispatchers (named after the modules of ``llama-index-workflows`` that use them) whose spans
+are the workflow runs (``run_workflow``) and their steps: the handler's, and no other."""
 
 
-def _root_dispatcher() -> Any:
-    return importlib.import_module(_DISPATCHERS).get_dispatcher()
+def _dispatchers() -> list[Any]:
+    """The workflow engine's dispatchers (made now if the engine has not loaded its module yet: it
+    gets the same one by name)."""
+    get_dispatcher = importlib.import_module(_DISPATCHERS).get_dispatcher
+    return [get_dispatcher(name) for name in WORKFLOW_DISPATCHERS]
 
 
 def _take_off(handler: object) -> None:
-    """Remove ``handler`` from the root dispatcher (a new list: one the dispatcher may be iterating
-    in another thread is left whole)."""
-    dispatcher = _root_dispatcher()
-    dispatcher.span_handlers = [h for h in dispatcher.span_handlers if h is not handler]
+    """Remove ``handler`` from the workflow dispatchers (a new list each: one a dispatcher may be
+    iterating in another thread is left whole)."""
+    for dispatcher in _dispatchers():
+        dispatcher.span_handlers = [h for h in dispatcher.span_handlers if h is not handler]
 
 
 class LlamaIndexInstrumentor(AgentotelInstrumentor):
@@ -89,14 +98,14 @@ class LlamaIndexInstrumentor(AgentotelInstrumentor):
         else:
             handler.arm(telemetry, boundary)
         handler.release = partial(_take_off, handler)
-        dispatcher = _root_dispatcher()
-        if not any(h is handler for h in dispatcher.span_handlers):
-            dispatcher.add_span_handler(handler)
+        for dispatcher in _dispatchers():
+            if not any(h is handler for h in dispatcher.span_handlers):
+                dispatcher.add_span_handler(handler)
 
     @property
     def handler(self) -> Any:
-        """Our span handler on LlamaIndex's root dispatcher once ``llama_index.core`` is imported
-        with the instrumentor on (None before)."""
+        """Our span handler on the workflow engine's dispatchers once ``llama_index.core`` is
+        imported with the instrumentor on (None before)."""
         return getattr(self, "_handler", None)
 
     def _after_uninstrument(self) -> None:

@@ -41,7 +41,8 @@ class AgentRun(Agent):
 
 
 class ToolRun(Tool):
-    """One ``call_tool`` step: ``execute_tool {tool name}`` with the model's call id. LlamaIndex
+    """One ``call_tool`` step: ``execute_tool {tool name}`` with the model's call id and the
+    description of ``agent``'s own tool of that name. LlamaIndex
     catches what the tool raises and hands the model an error output: the span fails with that
     exception (or ``error.type=tool_error`` for an error output without one, a tool the agent
     lacks) while the run goes on."""
@@ -49,10 +50,11 @@ class ToolRun(Tool):
     __slots__ = ("_capture",)
     component = COMPONENT
 
-    def __init__(self, event: Any, layer: Telemetry) -> None:
+    def __init__(self, event: Any, layer: Telemetry, agent: Any) -> None:
         self._capture = capture = layer.settings.capture.on_span  # read once per tool call
         name, call_id, arguments = extract.tool_call(event, capture)
-        super().__init__(name, semconv.TOOL_TYPE_FUNCTION, None, call_id, arguments, layer)
+        description = extract.agent_tool_description(agent, name)
+        super().__init__(name, semconv.TOOL_TYPE_FUNCTION, description, call_id, arguments, layer)
 
     def settle(self, result: Any) -> BaseException | None:
         """Read the step's ``ToolCallResult``: the result recorded (content capture on) and the
@@ -63,10 +65,3 @@ class ToolRun(Tool):
         if failed and exception is None:
             self.mark_error_result(semconv.TOOL_RESULT_ERROR, extract.ERROR_RESULT)
         return exception if failed else None
-
-    def describe(self, tool: Any) -> None:
-        """The description of the tool LlamaIndex calls (its ``acall`` span opens below the step)."""
-        if self.description is None:
-            self.description = extract.tool_description(tool)
-            if self.description is not None:
-                self.set_attribute(semconv.GEN_AI_TOOL_DESCRIPTION, self.description)

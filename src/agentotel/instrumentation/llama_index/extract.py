@@ -75,6 +75,22 @@ def tool_description(tool: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def agent_tool_description(agent: Any, name: str) -> str | None:
+    """The description of ``agent``'s own tool called ``name`` (``tools=[...]``, made ``BaseTool``
+    by LlamaIndex; of two of that name the last, as LlamaIndex's ``call_tool`` picks), None when it
+    has none or is not one of them (a tool retriever's tool, known only once the step has
+    retrieved it; ``AgentWorkflow``'s handoff tool)."""
+    tools = getattr(agent, "tools", None)
+    if not isinstance(tools, list):
+        return None
+    for tool in reversed(tools):
+        metadata = getattr(tool, "metadata", None)
+        if getattr(metadata, "name", None) == name:
+            value = getattr(metadata, "description", None)
+            return value if isinstance(value, str) and value else None
+    return None
+
+
 def tool_outcome(result: Any, content: bool = True) -> tuple[bool, BaseException | None, Any]:
     """The ``ToolCallResult`` a ``call_tool`` step returned -> (is an error, the exception the tool
     raised if any, the output's content, or None without ``content``: LlamaIndex's ``content``

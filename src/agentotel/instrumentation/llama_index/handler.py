@@ -1,5 +1,6 @@
-"""The bridge: one span handler on LlamaIndex's root instrumentation dispatcher that turns the
-dispatcher spans of agent runs into agent-layer blocks.
+"""The bridge: one span handler on the instrumentation dispatchers of LlamaIndex's workflow engine
+(``llama-index-workflows``, which traces every workflow run and step) that turns the dispatcher
+spans of agent runs into agent-layer blocks.
 
 =============================================  ==================================================
 dispatcher span                                agentotel
@@ -10,11 +11,21 @@ the run of an ``AgentWorkflow``                ``invoke_workflow {class name}``,
                                                ``invoke_agent {agent name}`` per agent's turn
                                                (an ``agentotel.handoff`` event when the next
                                                agent takes over)
-a step receiving a ``ToolCall`` (``call_tool``)  ``execute_tool {tool name}`` with the call id
+a step receiving a ``ToolCall`` (``call_tool``)  ``execute_tool {tool name}`` with the call id,
+                                               and the description of the agent's tool of that
+                                               name (``tools=[...]``)
 other steps of these runs                      no span: their context is the agent's
-LLM, tool, retriever and other spans           no span: the provider instrumentor's LLM CLIENT
-                                               span (one per HTTP request) is the agent's child
+LLM, tool, retriever and other spans           not heard (other dispatchers): the provider
+                                               instrumentor's LLM CLIENT span (one per HTTP
+                                               request) is the agent's child
 =============================================  ==================================================
+
+Why only the workflow engine's dispatchers, not the root one: LlamaIndex calls every handler of a
+span's dispatcher and of its parents, so a handler on the root hears every LLM, tool, retriever
+and embedding span of the app (three LLM spans per model call) only to pass them by. A tool's
+description is read from the agent's own tools (the ones LlamaIndex looks the called name up in)
+when its step starts, so the span starts whole; a tool a tool retriever or ``AgentWorkflow``'s
+handoff supplies has none.
 
 Context: the dispatcher calls a handler's ``span_enter`` and ``span_exit`` / ``span_drop`` in the
 task (or thread) that runs the span's function, around it. The handler attaches the block's
@@ -65,18 +76,39 @@ class _Run:
     """An agent or agent-workflow run: its block, the context of its children, the current
     agent's block and context (the run's own for a single agent)."""
 
-    __slots__ = ("agent", "agent_ctx", "agent_name", "agents", "block", "ctx", "layer", "multi", "token")
+    __slots__ = (
+        "agent",
+        "agent_ctx",
+        "agent_name",
+        "agents",
+        "block",
+        "ctx",
+        "layer",
+        "multi",
+        "token",
+        "workflow",
+    )
 
-    def __init__(self, layer: Telemetry, block: Block | None, ctx: Context, multi: bool, agents: Any) -> None:
+    def __init__(
+        self, layer: Telemetry, block: Block | None, ctx: Context, multi: bool, workflow: Any
+    ) -> None:
         self.layer = layer
         self.block = block
         self.ctx = ctx
         self.multi = multi
-        self.agents = agents
+        self.workflow = workflow  # the agent (run alone) or the AgentWorkflow
+        self.agents: Any = None  # an AgentWorkflow's agents by name
         self.agent: AgentRun | None = None
         self.agent_name: str | None = None
         self.agent_ctx = ctx
         self.token: object | None = None
+
+    def current_agent(self) -> Any:
+        """The agent whose turn it is (the one run alone, or an AgentWorkflow's current one)."""
+        if not self.multi:
+            return self.workflow
+        agents = self.agents
+        return agents.get(self.agent_name) if isinstance(agents, dict) else None
 
 
 class _Step:
@@ -132,8 +164,6 @@ class SpanHandler:
         # The runs and steps open, by dispatcher span id: one lookup tells what a span's parent is
         # and one what a span's end ends (nothing, for most: a span we do not map costs that).
         self._open: dict[str | None, _Run | _Step] = {}
-        # The tool steps open whose tool's own span (its description's source) has not begun.
-        self._undescribed: dict[str | None, ToolRun] = {}
 
     def arm(self, telemetry: Telemetry, boundary: Boundary) -> None:
         self.telemetry, self.boundary = telemetry, boundary
@@ -143,8 +173,8 @@ class SpanHandler:
         self._idle()
 
     # --- what the dispatcher calls -----------------------------------------------------------------
-    # Called for every dispatcher span (steps, LLM calls, tools, retrievers, ...): a span we map
-    # nothing to costs a few tests on enter and one dictionary test on exit. Our own errors are
+    # Called for every span of the workflow engine (runs and steps): a span we map nothing to
+    # costs a few tests on enter and one dictionary test on exit. Our own errors are
     # reported through the boundary (``report``; a ``try`` here rather than ``boundary.call``, one
     # Python call fewer on every step and tool).
     def span_enter(
@@ -167,16 +197,11 @@ class SpanHandler:
                     if isinstance(event, self._tool_call):
                         self._step(parent, id_, event)
             return
-        if _RUN in bound_args.arguments:  # a workflow's run (an agent's, in a tool's too)
-            if self.telemetry is not None:
-                try:
-                    self._run_start(self.telemetry, id_, instance)
-                except Exception as bug:
-                    self.boundary.report(bug)
-        elif self._undescribed:  # a tool step is open: is this the tool it calls?
-            tool = self._undescribed.pop(parent_id, None)
-            if tool is not None:
-                self.boundary.call(None, tool.describe, instance)
+        if _RUN in bound_args.arguments and self.telemetry is not None:  # a workflow's run
+            try:
+                self._run_start(self.telemetry, id_, instance)
+            except Exception as bug:
+                self.boundary.report(bug)
 
     def span_exit(
         self, id_: str, bound_args: Any, instance: Any = None, result: Any = None, **kwargs: Any
@@ -227,11 +252,10 @@ class SpanHandler:
         own = block._context() if opened else None
         if own is not None:
             ctx = own
-        # A single agent has no ``agents`` (a pydantic model: a missing attribute raises inside).
-        run = _Run(
-            layer, block if opened else None, ctx, multi, getattr(instance, "agents", None) if multi else None
-        )
-        if not multi:
+        run = _Run(layer, block if opened else None, ctx, multi, instance)
+        if multi:
+            run.agents = getattr(instance, "agents", None)
+        else:
             run.agent = block if opened and isinstance(block, AgentRun) else None
             run.agent_name = name
         self._open[id_] = run
@@ -259,7 +283,7 @@ class SpanHandler:
         ctx = run.agent_ctx
         tool: ToolRun | None = None
         if isinstance(event, self._tool_call):
-            tool = ToolRun(event, run.layer)
+            tool = ToolRun(event, run.layer, run.current_agent())
             opened, ctx = _open(tool, ctx)
             if not opened:
                 tool = None
@@ -267,8 +291,6 @@ class SpanHandler:
             return  # a single agent's step: its task has the agent's context already, nothing to end
         step = self._open[id_] = _Step(tool)
         step.token = _attach(ctx)
-        if tool is not None:
-            self._undescribed[id_] = tool
 
     def _switch(self, run: _Run, name: str) -> None:
         """The workflow hands the conversation to agent ``name``: the previous agent's turn ends."""
@@ -299,8 +321,6 @@ class SpanHandler:
         ended = self._open.pop(id_, None)
         try:
             if ended.__class__ is _Step:
-                if ended.tool is not None:
-                    self._undescribed.pop(id_, None)
                 self._step_end(ended, result, err)
             elif isinstance(ended, _Run):
                 self._run_end(ended, err)
