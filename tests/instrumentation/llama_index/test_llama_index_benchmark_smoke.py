@@ -25,12 +25,13 @@ def _mock_llm_scripts_replies() -> bool:
 
 
 SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "llama_index_bridge.py"
-
-
-@pytest.mark.skipif(
+scripted_mock = pytest.mark.skipif(
     not LLAMA_INDEX_INSTALLED or not _mock_llm_scripts_replies(),
     reason="the benchmark's MockFunctionCallingLLM(response_generator=...): llama-index-core>=0.14.12",
 )
+
+
+@scripted_mock
 def test_the_benchmark_runs_every_mode() -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--smoke", "--no-callgrind"],
@@ -47,10 +48,7 @@ def test_the_benchmark_runs_every_mode() -> None:
             assert f"cpu {workload:<4} {mode:<10}" in done.stderr
 
 
-@pytest.mark.skipif(
-    not LLAMA_INDEX_INSTALLED or not _mock_llm_scripts_replies(),
-    reason="the benchmark's MockFunctionCallingLLM(response_generator=...): llama-index-core>=0.14.12",
-)
+@scripted_mock
 def test_the_interleaved_measure_counts_every_call_of_every_mode_under_callgrind(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--smoke", "--interleaved", "--callgrind-dir", str(tmp_path)],
