@@ -185,11 +185,13 @@ def run_and_tool_tables(per: Mapping[str, Mapping[str, float]]) -> list[tuple[st
 
 
 # --- child ---------------------------------------------------------------------------------------
-_DONE = "BRIDGE-PHASE-DONE"
+_DONE = "BRIDGE-CALL-DONE"
 
 
-def _checked_call(bridge: Bridge, workload: str, mode: str, telemetry: Telemetry) -> Callable[[], object]:
-    """One call of ``workload`` in ``mode``, made once with its spans checked."""
+def _checked_call(
+    bridge: Bridge, workload: str, mode: str, telemetry: Telemetry
+) -> tuple[Callable[[], object], list[str]]:
+    """One call of ``workload`` in ``mode``, made once with its spans checked; and their names."""
     call = bridge.build(workload, mode, telemetry)
     exporter = telemetry.exporter
     exporter.names = []
@@ -198,7 +200,7 @@ def _checked_call(bridge: Bridge, workload: str, mode: str, telemetry: Telemetry
     expected = [] if mode == bridge.baseline else list(bridge.expected[workload])
     if names != expected:
         raise RuntimeError(f"check {workload}/{mode}: spans {names}, expected {expected}")
-    return call
+    return call, names
 
 
 def child_interleaved(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
@@ -218,7 +220,7 @@ def child_interleaved(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
         calls = {}
         for mode in bridge.modes:  # agentotel last: its build may switch the bridge on
             bridge.switch(mode == "agentotel", telemetry)
-            calls[mode] = _checked_call(bridge, workload, mode, telemetry)
+            calls[mode], _ = _checked_call(bridge, workload, mode, telemetry)
         for i in range(spec["warmup"] + spec["calls"]):
             measured = i >= spec["warmup"]
             if measured and i == spec["warmup"]:
@@ -246,8 +248,7 @@ def child_main(bridge: Bridge, spec: dict[str, Any]) -> dict[str, Any]:
         return child_interleaved(bridge, spec)
     workload, mode = spec["workload"], spec["mode"]
     telemetry = Telemetry()
-    call = _checked_call(bridge, workload, mode, telemetry)
-    names = [] if mode == bridge.baseline else sorted(bridge.expected[workload])
+    call, names = _checked_call(bridge, workload, mode, telemetry)
     for _ in range(spec["warmup"]):
         call()
     _settle()

@@ -84,10 +84,8 @@ def agent_tool_description(agent: Any, name: str) -> str | None:
     if not isinstance(tools, list):
         return None
     for tool in reversed(tools):
-        metadata = getattr(tool, "metadata", None)
-        if getattr(metadata, "name", None) == name:
-            value = getattr(metadata, "description", None)
-            return value if isinstance(value, str) and value else None
+        if getattr(getattr(tool, "metadata", None), "name", None) == name:
+            return tool_description(tool)
     return None
 
 
